@@ -1,0 +1,66 @@
+/*
+ * cli_calc — "lana calc PREFIX [--json]": what ipcalc shows, offline, exact over 128 bits.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "client/cli.h"
+#include "common/cidr.h"
+
+int cli_calc(int argc, char **argv)
+{
+    const char *arg = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: lana calc PREFIX|ADDRESS [--json]\n"
+                   "Prints the network, first and last address, netmask (IPv4), prefix\n"
+                   "length, exact number of addresses and the reverse-DNS zone.\n");
+            return EX_OK;
+        } else if (arg == NULL) {
+            arg = argv[i];
+        } else {
+            fprintf(stderr, "lana calc: one prefix at a time\nTry 'lana calc --help'\n");
+            return EX_USAGE;
+        }
+    }
+    if (arg == NULL) {
+        fprintf(stderr, "lana calc: missing PREFIX\nTry 'lana calc --help'\n");
+        return EX_USAGE;
+    }
+    struct cidr c, first, last, mask;
+    struct lana_diag d;
+    if (cidr_parse(arg, &c, &d) != 0) {
+        fprintf(stderr, "lana calc: %s\n", d.msg);
+        return EX_DATAERR;
+    }
+    char net[CIDR_STRLEN], f[CIDR_STRLEN], l[CIDR_STRLEN], m[CIDR_STRLEN], size[48],
+        rev[CIDR_REVLEN];
+    cidr_first(&c, &first);
+    cidr_last(&c, &last);
+    cidr_netmask(&c, &mask);
+    cidr_format(&c, net, sizeof net);
+    cidr_format_addr(&first, f, sizeof f);
+    cidr_format_addr(&last, l, sizeof l);
+    cidr_format_addr(&mask, m, sizeof m);
+    cidr_size_format(&c, size, sizeof size);
+    cidr_reverse_name(&c, rev, sizeof rev);
+    if (json) {
+        printf("{\"network\":\"%s\",\"family\":%u,\"prefix_length\":%u,\"first\":\"%s\","
+               "\"last\":\"%s\",\"netmask\":\"%s\",\"addresses\":\"%s\",\"reverse_zone\":\"%s\"}\n",
+               net, c.family, c.plen, f, l, m, size, rev);
+    } else {
+        printf("network:       %s\n", net);
+        printf("first address: %s\n", f);
+        printf("last address:  %s\n", l);
+        if (c.family == 4)
+            printf("netmask:       %s\n", m);
+        printf("prefix length: %u of %u bits\n", c.plen, cidr_bits(&c));
+        printf("addresses:     %s\n", size);
+        printf("reverse zone:  %s\n", rev);
+    }
+    return EX_OK;
+}

@@ -1,0 +1,144 @@
+/*
+ * store — see store.h. Migrations are an ordered list of SQL scripts; migration i brings the
+ * file from user_version i to i+1 inside one transaction, so a crash mid-migration leaves the
+ * old version intact.
+ */
+#include "db/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const migrations[] = {
+    /* 0 -> 1: zones and records (see db/schema.sql for the commented version) */
+    "CREATE TABLE zone (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " apex BLOB NOT NULL UNIQUE, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE rr (zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+    " key BLOB NOT NULL, type INTEGER NOT NULL CHECK (type BETWEEN 1 AND 65535),"
+    " rdata BLOB NOT NULL, ttl INTEGER NOT NULL CHECK (ttl BETWEEN 0 AND 2147483647),"
+    " PRIMARY KEY (zone_id, key, type, rdata)) WITHOUT ROWID;"
+    "CREATE INDEX rr_ns ON rr(zone_id, key) WHERE type = 2;"
+    "CREATE INDEX rr_wild ON rr(zone_id, key) WHERE substr(key, -2) = x'2a00';",
+};
+
+int store__err(sqlite3 *db, struct lana_diag *d, const char *what)
+{
+    return diag_set(d, LANA_EDB, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
+        *out = NULL;
+        return store__err(st->db, d, "prepare");
+    }
+    return 0;
+}
+
+int store__configure(sqlite3 *db, bool writer, struct lana_diag *d)
+{
+    sqlite3_busy_timeout(db, 5000);
+    const char *sql = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                               "PRAGMA foreign_keys=ON;"
+                             : "PRAGMA foreign_keys=ON;";
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store__err(db, d, "configure");
+    return 0;
+}
+
+int store_schema_version(struct store *st)
+{
+    sqlite3_stmt *s = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static int migrate(struct store *st, struct lana_diag *d)
+{
+    int v = store_schema_version(st);
+    int target = (int)(sizeof migrations / sizeof migrations[0]);
+    if (v < 0)
+        return store__err(st->db, d, "read schema version");
+    if (v > target)
+        return diag_set(d, LANA_EDB, "%s: schema version %d is newer than this program (%d)",
+                        st->path, v, target);
+    for (; v < target; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v + 1);
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return store__err(st->db, d, "begin migration");
+        if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+            int rc = store__err(st->db, d, "migration");
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+        if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            return store__err(st->db, d, "commit migration");
+    }
+    return 0;
+}
+
+int store_open(const char *path, struct store **out, bool *created, struct lana_diag *d)
+{
+    struct store *st = calloc(1, sizeof *st);
+    int rc;
+    *out = NULL;
+    if (st == NULL || (st->path = strdup(path)) == NULL) {
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+        goto out;
+    }
+    bool is_new = access(path, F_OK) != 0;
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = diag_set(d, LANA_EDB, "%s: %s", path,
+                      st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        goto out;
+    }
+    if ((rc = store__configure(st->db, true, d)) != 0 || (rc = migrate(st, d)) != 0)
+        goto out;
+    if (created != NULL)
+        *created = is_new;
+    *out = st;
+    return 0;
+out:
+    store_close(st);
+    return rc;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+int store_begin(struct store *st, struct lana_diag *d)
+{
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return store__err(st->db, d, "begin");
+    return 0;
+}
+
+int store_commit(struct store *st, struct lana_diag *d)
+{
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = store__err(st->db, d, "commit");
+        store_rollback(st);
+        return rc;
+    }
+    return 0;
+}
+
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,21 @@
+/*
+ * store_int — what the modules of db/ share about a store. Included only by the .c files of db/, since it
+ * names sqlite3 types.
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "db/store.h"
+
+struct store {
+    sqlite3 *db;
+    char *path;
+};
+
+/** Prepares sql on st's connection; LANA_EDB with the SQLite message in d on failure. */
+int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);
+/** LANA_EDB with "what: sqlite message" in d. */
+int store__err(sqlite3 *db, struct lana_diag *d, const char *what);
+/** Applies the connection settings every connection of ours uses. */
+int store__configure(sqlite3 *db, bool writer, struct lana_diag *d);

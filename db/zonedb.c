@@ -1,0 +1,334 @@
+/*
+ * zonedb — see zonedb.h.
+ */
+#include "db/zonedb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dnsmsg.h"
+#include "common/rdata.h"
+#include "db/store_int.h"
+
+struct zonedb_reader {
+    sqlite3 *db;
+    sqlite3_stmt *st_version, *st_node, *st_zones, *st_soa, *st_cuts, *st_wilds;
+    int64_t data_version;
+    uint64_t generation;
+    struct zonedb_zone *zones;
+    unsigned nzones;
+    /* node results: rr array and the bytes their rdata points into */
+    struct zonedb_rr *rr;
+    unsigned rr_cap;
+    uint8_t *buf;
+    size_t buf_cap;
+};
+
+static void free_keys(struct zonedb_key *k, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        free(k[i].k);
+    free(k);
+}
+
+static void free_zones(struct zonedb_zone *z, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        free_keys(z[i].cuts, z[i].ncuts);
+        free_keys(z[i].wilds, z[i].nwilds);
+    }
+    free(z);
+}
+
+static struct zonedb_zone *zone_by_id(struct zonedb_zone *z, unsigned n, int64_t id)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (z[i].id == id)
+            return &z[i];
+    return NULL;
+}
+
+static int add_key(struct zonedb_key **arr, unsigned *n, const void *k, size_t len)
+{
+    if (*n > 0 && (*arr)[*n - 1].len == len && memcmp((*arr)[*n - 1].k, k, len) == 0)
+        return 0; /* rows arrive sorted by key: skip the other RRs of the same owner */
+    struct zonedb_key *na = realloc(*arr, (*n + 1) * sizeof *na);
+    if (na == NULL)
+        return LANA_ENOMEM;
+    *arr = na;
+    if ((na[*n].k = malloc(len)) == NULL)
+        return LANA_ENOMEM;
+    memcpy(na[*n].k, k, len);
+    na[*n].len = len;
+    (*n)++;
+    return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Loads every zone, its SOA, cuts and wildcards into a new table, then swaps it in. */
+static int load_zones(struct zonedb_reader *r, struct lana_diag *d)
+{
+    struct zonedb_zone *zones = NULL;
+    unsigned n = 0;
+    int rc = 0, s;
+    sqlite3_reset(r->st_zones);
+    while ((s = sqlite3_step(r->st_zones)) == SQLITE_ROW) {
+        struct zonedb_zone *nz = realloc(zones, (n + 1) * sizeof *nz);
+        if (nz == NULL) {
+            rc = diag_set(d, LANA_ENOMEM, "out of memory");
+            goto out;
+        }
+        zones = nz;
+        struct zonedb_zone *z = &zones[n++];
+        memset(z, 0, sizeof *z);
+        z->id = sqlite3_column_int64(r->st_zones, 0);
+        const void *apex = sqlite3_column_blob(r->st_zones, 1);
+        int alen = sqlite3_column_bytes(r->st_zones, 1);
+        if (alen < 0 || alen >= DNAME_KEY_MAX || (alen > 0 && apex == NULL) ||
+            dname_from_key(apex, (size_t)alen, z->apex) < 0) {
+            rc = diag_set(d, LANA_EDB, "zone %lld: bad apex key", (long long)z->id);
+            goto out;
+        }
+        if (alen > 0)
+            memcpy(z->apex_key, apex, (size_t)alen);
+        z->apex_keylen = (size_t)alen;
+        sqlite3_reset(r->st_soa);
+        sqlite3_bind_int64(r->st_soa, 1, z->id);
+        sqlite3_bind_blob(r->st_soa, 2, z->apex_key, (int)z->apex_keylen, SQLITE_STATIC);
+        if (sqlite3_step(r->st_soa) == SQLITE_ROW) {
+            int len = sqlite3_column_bytes(r->st_soa, 1);
+            const uint8_t *rd = sqlite3_column_blob(r->st_soa, 1);
+            if (len >= 22 && len <= (int)sizeof z->soa && rdata_is_valid(DNS_T_SOA, rd, (size_t)len)) {
+                memcpy(z->soa, rd, (size_t)len);
+                z->soa_len = (uint16_t)len;
+                z->soa_ttl = (uint32_t)sqlite3_column_int64(r->st_soa, 0);
+                uint32_t minimum = get32(rd + len - 4);
+                z->neg_ttl = minimum < z->soa_ttl ? minimum : z->soa_ttl;
+            }
+        }
+        sqlite3_reset(r->st_soa);
+    }
+    if (s != SQLITE_DONE) {
+        rc = store__err(r->db, d, "load zones");
+        goto out;
+    }
+    sqlite3_reset(r->st_cuts);
+    while ((s = sqlite3_step(r->st_cuts)) == SQLITE_ROW) {
+        struct zonedb_zone *z = zone_by_id(zones, n, sqlite3_column_int64(r->st_cuts, 0));
+        const void *k = sqlite3_column_blob(r->st_cuts, 1);
+        size_t len = (size_t)sqlite3_column_bytes(r->st_cuts, 1);
+        if (z == NULL || (len == z->apex_keylen && memcmp(k, z->apex_key, len) == 0))
+            continue;
+        if (add_key(&z->cuts, &z->ncuts, k, len) != 0) {
+            rc = diag_set(d, LANA_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (s != SQLITE_DONE) {
+        rc = store__err(r->db, d, "load zone cuts");
+        goto out;
+    }
+    sqlite3_reset(r->st_wilds);
+    while ((s = sqlite3_step(r->st_wilds)) == SQLITE_ROW) {
+        struct zonedb_zone *z = zone_by_id(zones, n, sqlite3_column_int64(r->st_wilds, 0));
+        const uint8_t *k = sqlite3_column_blob(r->st_wilds, 1);
+        size_t len = (size_t)sqlite3_column_bytes(r->st_wilds, 1);
+        /* "*" must be a whole label: the key ends "\0*\0" or is just "*\0" */
+        if (z == NULL || len < 2 || (len > 2 && k[len - 3] != 0))
+            continue;
+        if (add_key(&z->wilds, &z->nwilds, k, len) != 0) {
+            rc = diag_set(d, LANA_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (s != SQLITE_DONE) {
+        rc = store__err(r->db, d, "load wildcards");
+        goto out;
+    }
+    free_zones(r->zones, r->nzones);
+    r->zones = zones;
+    r->nzones = n;
+    r->generation++;
+    zones = NULL;
+    n = 0;
+out:
+    sqlite3_reset(r->st_cuts);
+    sqlite3_reset(r->st_wilds);
+    free_zones(zones, n);
+    return rc;
+}
+
+int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
+{
+    int64_t v = -1;
+    sqlite3_reset(r->st_version);
+    if (sqlite3_step(r->st_version) == SQLITE_ROW)
+        v = sqlite3_column_int64(r->st_version, 0);
+    sqlite3_reset(r->st_version);
+    if (v < 0)
+        return store__err(r->db, d, "data_version");
+    if (v == r->data_version)
+        return 0;
+    /* Read the version before the zones: a commit in between only causes one more reload. */
+    int rc = load_zones(r, d);
+    if (rc != 0)
+        return rc;
+    r->data_version = v;
+    return 1;
+}
+
+int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana_diag *d)
+{
+    struct zonedb_reader *r = calloc(1, sizeof *r);
+    int rc = 0;
+    *out = NULL;
+    if (r == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    r->data_version = -1;
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = diag_set(d, LANA_EDB, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+        goto out;
+    }
+    if ((rc = store__configure(r->db, false, d)) != 0)
+        goto out;
+    struct {
+        sqlite3_stmt **st;
+        const char *sql;
+    } stmts[] = {
+        {&r->st_version, "PRAGMA data_version"},
+        {&r->st_node, "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1 AND key >= ?2"
+                      " ORDER BY key, type, rdata"},
+        {&r->st_zones, "SELECT id, apex FROM zone ORDER BY id"},
+        {&r->st_soa, "SELECT ttl, rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = 6"
+                     " LIMIT 1"},
+        {&r->st_cuts, "SELECT zone_id, key FROM rr WHERE type = 2 ORDER BY zone_id, key"},
+        {&r->st_wilds, "SELECT zone_id, key FROM rr WHERE substr(key, -2) = x'2a00'"
+                       " ORDER BY zone_id, key"},
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        if (sqlite3_prepare_v3(r->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st,
+                               NULL) != SQLITE_OK) {
+            rc = store__err(r->db, d, "prepare");
+            goto out;
+        }
+    }
+    if ((rc = zonedb_reader_sync(r, d)) < 0)
+        goto out;
+    *out = r;
+    return 0;
+out:
+    zonedb_reader_close(r);
+    return rc;
+}
+
+void zonedb_reader_close(struct zonedb_reader *r)
+{
+    if (r == NULL)
+        return;
+    sqlite3_finalize(r->st_version);
+    sqlite3_finalize(r->st_node);
+    sqlite3_finalize(r->st_zones);
+    sqlite3_finalize(r->st_soa);
+    sqlite3_finalize(r->st_cuts);
+    sqlite3_finalize(r->st_wilds);
+    sqlite3_close_v2(r->db);
+    free_zones(r->zones, r->nzones);
+    free(r->rr);
+    free(r->buf);
+    free(r);
+}
+
+uint64_t zonedb_reader_generation(const struct zonedb_reader *r)
+{
+    return r->generation;
+}
+
+unsigned zonedb_zone_count(const struct zonedb_reader *r)
+{
+    return r->nzones;
+}
+
+const struct zonedb_zone *zonedb_find_zone(const struct zonedb_reader *r, const uint8_t *key,
+                                           size_t keylen)
+{
+    /* Keys of ancestors are prefixes ending at a separator, so a prefix test suffices. */
+    const struct zonedb_zone *best = NULL;
+    for (unsigned i = 0; i < r->nzones; i++) {
+        const struct zonedb_zone *z = &r->zones[i];
+        if (z->apex_keylen <= keylen && memcmp(z->apex_key, key, z->apex_keylen) == 0 &&
+            (best == NULL || z->apex_keylen > best->apex_keylen))
+            best = z;
+    }
+    return best;
+}
+
+int zonedb_node_get(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
+                    size_t keylen, struct zonedb_node *out)
+{
+    sqlite3_stmt *s = r->st_node;
+    int rc = 0, step;
+    size_t used = 0;
+    unsigned n = 0;
+    out->has_below = false;
+    sqlite3_bind_int64(s, 1, z->id);
+    sqlite3_bind_blob(s, 2, key, (int)keylen, SQLITE_STATIC);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const uint8_t *k = sqlite3_column_blob(s, 0);
+        size_t klen = (size_t)sqlite3_column_bytes(s, 0);
+        if (klen != keylen || memcmp(k, key, keylen) != 0) {
+            /* The first row after the node: a name below it shares the node's key prefix. */
+            out->has_below = klen > keylen && memcmp(k, key, keylen) == 0;
+            break;
+        }
+        const uint8_t *rd = sqlite3_column_blob(s, 3);
+        size_t rdlen = (size_t)sqlite3_column_bytes(s, 3);
+        if (rdlen > 65535)
+            continue;
+        if (n == r->rr_cap) {
+            unsigned cap = r->rr_cap ? r->rr_cap * 2 : 16;
+            struct zonedb_rr *nr = realloc(r->rr, cap * sizeof *nr);
+            if (nr == NULL) {
+                rc = LANA_ENOMEM;
+                goto out;
+            }
+            r->rr = nr;
+            r->rr_cap = cap;
+        }
+        if (used + rdlen > r->buf_cap) {
+            size_t cap = r->buf_cap ? r->buf_cap : 4096;
+            while (cap < used + rdlen)
+                cap *= 2;
+            uint8_t *nb = realloc(r->buf, cap);
+            if (nb == NULL) {
+                rc = LANA_ENOMEM;
+                goto out;
+            }
+            r->buf = nb;
+            r->buf_cap = cap;
+        }
+        if (rdlen > 0)
+            memcpy(r->buf + used, rd, rdlen);
+        r->rr[n].type = (uint16_t)sqlite3_column_int(s, 1);
+        r->rr[n].ttl = (uint32_t)sqlite3_column_int64(s, 2);
+        r->rr[n].rdlen = (uint16_t)rdlen;
+        r->rr[n].rdata = (const uint8_t *)(uintptr_t)used; /* offset until buf stops moving */
+        used += rdlen;
+        n++;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = LANA_EDB;
+out:
+    sqlite3_reset(s);
+    if (rc != 0)
+        return rc;
+    for (unsigned i = 0; i < n; i++)
+        r->rr[i].rdata = r->buf + (uintptr_t)r->rr[i].rdata;
+    out->rr = r->rr;
+    out->nrr = n;
+    return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * zonedb — read access to zones and records for the DNS answerer.
+ *
+ * A reader is one read-only SQLite connection with its prepared statements plus an in-memory
+ * table of the zones (apex, SOA, zone cuts, wildcard owners), reloaded when another connection
+ * has committed a change (PRAGMA data_version). Reading a node — every RRset at one name, and
+ * whether any name lies below it — is one b-tree seek on the rr primary key, which is what
+ * tells NXDOMAIN from NODATA from an empty non-terminal. A reader is used by one thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+
+struct zonedb_key {
+    uint8_t *k;
+    size_t len;
+};
+
+struct zonedb_zone {
+    int64_t id;
+    uint8_t apex[DNAME_MAXLEN];
+    uint8_t apex_key[DNAME_KEY_MAX];
+    size_t apex_keylen;
+    uint8_t soa[512];        /* SOA rdata (wire); soa_len 0 when the zone has none */
+    uint16_t soa_len;
+    uint32_t soa_ttl;
+    uint32_t neg_ttl;        /* RFC 2308 §5: min(SOA TTL, SOA MINIMUM) */
+    struct zonedb_key *cuts; /* owners of NS RRsets below the apex (delegations) */
+    unsigned ncuts;
+    struct zonedb_key *wilds; /* wildcard owners ("*.x") */
+    unsigned nwilds;
+};
+
+struct zonedb_rr {
+    uint16_t type;
+    uint16_t rdlen;
+    uint32_t ttl;
+    const uint8_t *rdata;
+};
+
+/** Every RRset at one name, in type order; pointers stay valid until the next call. */
+struct zonedb_node {
+    struct zonedb_rr *rr;
+    unsigned nrr;
+    bool has_below; /* some name lies strictly below this one */
+};
+
+struct zonedb_reader;
+
+/** Opens a read-only reader on an existing database; the zone table is loaded at once. */
+int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana_diag *d);
+void zonedb_reader_close(struct zonedb_reader *r);
+
+/**
+ * Reloads the zone table when the database changed since the last call.
+ * @return 1 when it changed (callers flush what they cached), 0 when not, or LANA_EDB.
+ */
+int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d);
+
+/** Generation number, increased by each reload; lets callers tag cached data. */
+uint64_t zonedb_reader_generation(const struct zonedb_reader *r);
+
+/** The zone with the longest apex containing the name whose key is given, or NULL. */
+const struct zonedb_zone *zonedb_find_zone(const struct zonedb_reader *r, const uint8_t *key,
+                                           size_t keylen);
+
+/** Number of zones loaded. */
+unsigned zonedb_zone_count(const struct zonedb_reader *r);
+
+/**
+ * Reads the node of the name with the given key in the zone.
+ * @return 0 (out filled; nrr may be 0) or LANA_EDB.
+ */
+int zonedb_node_get(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
+                    size_t keylen, struct zonedb_node *out);

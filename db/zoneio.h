@@ -1,0 +1,40 @@
+/*
+ * zoneio — zones in and out of the store as RFC 1035 master files.
+ *
+ * Import replaces a zone's whole content in one transaction: either every record of the file
+ * is stored, or (on the first bad line) nothing changes and the error names file:line.
+ * Export writes a file that named-checkzone and kzonecheck accept: $ORIGIN, the SOA first,
+ * then every record in canonical order with absolute owner names.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "db/store.h"
+
+struct zoneio_stats {
+    uint64_t records;
+    char zone[1010]; /* the zone's name as text */
+};
+
+/**
+ * Imports a master file. origin (text, may be NULL) is the initial $ORIGIN; the zone is the
+ * owner of the file's SOA record, which must be present once, at the top of the zone. Every
+ * record must lie inside the zone; CNAME may not share a name with other data; the apex needs
+ * NS records. Classes other than IN are refused.
+ * @return 0 with stats filled, or a negative code with the message in d.
+ */
+int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *origin,
+                  struct zoneio_stats *stats, struct lana_diag *d);
+
+/** Writes the zone named name (text) to out. LANA_ENOTFOUND when no such zone exists. */
+int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_diag *d);
+
+/** Lists the zones: one "name records" line each, through the callback. */
+typedef void zoneio_zone_cb(const char *name, uint64_t records, void *arg);
+int zoneio_list(struct store *st, zoneio_zone_cb *cb, void *arg, struct lana_diag *d);
+
+/** Number of zones in the store, or a negative code. */
+int zoneio_zone_count(struct store *st);

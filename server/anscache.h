@@ -1,0 +1,25 @@
+/*
+ * anscache — a per-worker cache of canonical responses (see answer.h), keyed by the lowercased
+ * question name, type and class. Not thread-safe: each worker owns one. The worker flushes it
+ * whenever the store reports a committed change, so a cached response is never older than the
+ * last check of the database's data_version. Bounded by a number of entries; when full, it is
+ * emptied (a cheap policy that keeps the hot path free of bookkeeping).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/answer.h"
+
+struct anscache;
+
+struct anscache *anscache_new(size_t max_entries);
+void anscache_free(struct anscache *c);
+
+/** Returns the cached response for the question (a->buf points into the cache), or false. */
+bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answer *a);
+/** Stores a copy of a canonical response; silently skipped when memory is short. */
+void anscache_put(struct anscache *c, const struct dnsmsg_query *q, const struct answer *a);
+void anscache_flush(struct anscache *c);
+size_t anscache_count(const struct anscache *c);

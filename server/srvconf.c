@@ -1,0 +1,100 @@
+/*
+ * srvconf — see srvconf.h.
+ */
+#include "server/srvconf.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/log.h"
+#include "common/net.h"
+
+static int check_listen(const char *val, struct lana_diag *d)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    return net_parse_endpoint(val, -1, &ss, &len, d);
+}
+
+static int check_level(const char *val, struct lana_diag *d)
+{
+    enum log_level l;
+    if (!log_level_parse(val, &l))
+        return diag_set(d, LANA_EPARSE, "%.40s: log level must be err, warn, notice, info or debug",
+                        val);
+    return 0;
+}
+
+static int check_path(const char *val, struct lana_diag *d)
+{
+    if (*val == '\0')
+        return diag_set(d, LANA_EPARSE, "empty path");
+    return 0;
+}
+
+#define K(field) offsetof(struct srvconf, field)
+const struct conf_key srvconf_keys[] = {
+    {"db", CONF_STR, 0, 0, K(db), NULL, check_path,
+     "database file (default $STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
+    {"listen-dns", CONF_LIST, 0, 0, K(listen_dns), "127.0.0.1:5300 [::1]:5300", check_listen,
+     "DNS endpoint ADDR:PORT served over UDP and TCP; repeat the key for more"},
+    {"workers", CONF_UINT, 1, 64, K(workers), "2", NULL,
+     "worker threads, each with its own sockets (SO_REUSEPORT) and database connection"},
+    {"log-level", CONF_STR, 0, 0, K(log_level), "notice", check_level,
+     "err, warn, notice, info or debug"},
+    {"tcp-idle-timeout", CONF_UINT, 1, 3600, K(tcp_idle_timeout), "10", NULL,
+     "seconds a DNS TCP connection may stay idle (RFC 7766 section 6.2.3)"},
+    {"tcp-max-connections", CONF_UINT, 1, 1000000, K(tcp_max_connections), "1024", NULL,
+     "open DNS TCP connections in all; the longest idle is closed to make room"},
+    {"tcp-max-buffer", CONF_UINT, 4096, 16777216, K(tcp_max_buffer), "262144", NULL,
+     "bytes of unsent answers per TCP connection before its reading pauses"},
+    {"answer-cache", CONF_UINT, 0, 100000000, K(answer_cache), "1000000", NULL,
+     "cached responses per worker (0 = off); flushed on every committed change"},
+};
+#undef K
+const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];
+
+int srvconf_defaults(struct srvconf *c)
+{
+    memset(c, 0, sizeof *c);
+    int rc = conf_defaults(srvconf_keys, srvconf_nkeys, c);
+    if (rc != 0)
+        return rc;
+    const char *state = getenv("STATE_DIRECTORY");
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/lana.db",
+                     state && *state ? state : "/var/lib/lana");
+    if (n < 0 || (size_t)n >= sizeof path)
+        return LANA_ERANGE;
+    return (c->db = strdup(path)) ? 0 : LANA_ENOMEM;
+}
+
+void srvconf_print(const struct srvconf *c, FILE *out)
+{
+    for (size_t i = 0; i < srvconf_nkeys; i++) {
+        const struct conf_key *k = &srvconf_keys[i];
+        const char *field = (const char *)c + k->offset;
+        switch (k->type) {
+        case CONF_STR:
+            fprintf(out, "%s = %s\n", k->name, *(char *const *)(const void *)field);
+            break;
+        case CONF_UINT:
+            fprintf(out, "%s = %llu\n", k->name,
+                    (unsigned long long)*(const uint64_t *)(const void *)field);
+            break;
+        case CONF_LIST: {
+            const struct conf_list *l = (const struct conf_list *)(const void *)field;
+            for (unsigned j = 0; j < l->n; j++)
+                fprintf(out, "%s = %s\n", k->name, l->v[j]);
+            break;
+        }
+        }
+    }
+}
+
+void srvconf_fini(struct srvconf *c)
+{
+    conf_fini(srvconf_keys, srvconf_nkeys, c);
+}

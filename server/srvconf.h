@@ -1,0 +1,32 @@
+/*
+ * srvconf — lanad's configuration: one table of keys (conf/lanad.conf documents each), the
+ * embedded defaults, and loading from file and flags. A loaded config is not changed again.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/conf.h"
+
+#define SRVCONF_DEFAULT_PATH "/etc/lana/lanad.conf"
+
+struct srvconf {
+    char *db;                    /* database file */
+    struct conf_list listen_dns; /* ADDR:PORT, UDP and TCP each */
+    uint64_t workers;
+    char *log_level;
+    uint64_t tcp_idle_timeout;   /* seconds */
+    uint64_t tcp_max_connections; /* in all, split among the workers */
+    uint64_t tcp_max_buffer;     /* bytes of pending output per connection */
+    uint64_t answer_cache;       /* entries per worker; 0 disables the cache */
+};
+
+extern const struct conf_key srvconf_keys[];
+extern const size_t srvconf_nkeys;
+
+/** Fills in the embedded defaults (the database path honours $STATE_DIRECTORY). */
+int srvconf_defaults(struct srvconf *c);
+/** Prints every key with its effective value, in the config file's own syntax. */
+void srvconf_print(const struct srvconf *c, FILE *out);
+void srvconf_fini(struct srvconf *c);

@@ -1,0 +1,158 @@
+/*
+ * worker — see worker.h.
+ */
+#include "server/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "server/anscache.h"
+#include "server/answer.h"
+
+uint64_t worker_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const char *db_path,
+                struct listener *ls, unsigned nls, struct lana_diag *d)
+{
+    int rc;
+    memset(w, 0, sizeof *w);
+    w->id = id;
+    w->cfg = cfg;
+    w->ls = ls;
+    w->nls = nls;
+    w->epfd = -1;
+    w->stop.fd = -1;
+    w->stop.kind = EV_STOP;
+    w->max_conns = (unsigned)(cfg->tcp_max_connections / cfg->workers);
+    if (w->max_conns == 0)
+        w->max_conns = 1;
+    if ((rc = zonedb_reader_open(db_path, &w->zr, d)) != 0)
+        return rc;
+    w->cache = anscache_new(cfg->answer_cache);
+    w->ansbuf = malloc(DNSMSG_MAX);
+    w->udp = dnsudp_new();
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w->cache == NULL || w->ansbuf == NULL || w->udp == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    if (w->epfd < 0 || w->stop.fd < 0)
+        return diag_set(d, -errno, "epoll/eventfd: %s", strerror(errno));
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->stop};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->stop.fd, &ev) != 0)
+        return diag_set(d, -errno, "epoll_ctl: %s", strerror(errno));
+    for (unsigned i = 0; i < nls; i++) {
+        ev.events = EPOLLIN;
+        ev.data.ptr = &ls[i].ev;
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ls[i].ev.fd, &ev) != 0)
+            return diag_set(d, -errno, "epoll_ctl: %s", strerror(errno));
+    }
+    return 0;
+}
+
+void worker_sync(struct worker *w)
+{
+    struct lana_diag d;
+    int rc = zonedb_reader_sync(w->zr, &d);
+    if (rc > 0)
+        anscache_flush(w->cache);
+    else if (rc < 0)
+        log_warn("worker %u: %s", w->id, d.msg);
+}
+
+size_t worker_respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, uint8_t *out)
+{
+    struct dnsmsg_query q;
+    struct answer a;
+    switch (dnsmsg_parse_query(pkt, len, &q)) {
+    case DNSMSG_DROP:
+        return 0;
+    case DNSMSG_FORMERR:
+        return answer_error(&q, pkt, len, DNS_R_FORMERR, out, DNSMSG_MAX);
+    case DNSMSG_NOTIMP:
+        return answer_error(&q, pkt, len, DNS_R_NOTIMP, out, DNSMSG_MAX);
+    case DNSMSG_OK:
+        break;
+    }
+    if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
+        return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
+    size_t limit = tcp ? DNSMSG_MAX : answer_udp_limit(&q);
+    if (!anscache_get(w->cache, &q, &a)) {
+        a.buf = w->ansbuf;
+        if (answer_build(w->zr, &q, &a) != 0) {
+            log_warn("worker %u: database read failed; answering SERVFAIL", w->id);
+            return answer_error(&q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
+        }
+        anscache_put(w->cache, &q, &a);
+    }
+    return answer_finish(&a, &q, pkt, out, limit);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[64];
+    uint64_t next_sweep = worker_now_ms() + 1000;
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, 64, 1000);
+        if (n < 0 && errno != EINTR) {
+            log_err("worker %u: epoll_wait: %s", w->id, strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct evsrc *src = evs[i].data.ptr;
+            switch (src->kind) {
+            case EV_STOP: goto out;
+            case EV_UDP: dnsudp_on_readable(w, src->fd); break;
+            case EV_TCP_LISTEN: dnstcp_accept(w, src->fd); break;
+            case EV_TCP_CONN: dnstcp_on_event(w, src, evs[i].events); break;
+            }
+        }
+        uint64_t now = worker_now_ms();
+        if (now >= next_sweep) {
+            dnstcp_sweep(w, now);
+            next_sweep = now + 1000;
+        }
+    }
+out:
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    return rc == 0 ? 0 : -rc;
+}
+
+void worker_stop(struct worker *w)
+{
+    uint64_t one = 1;
+    if (w->stop.fd >= 0 && w->thread) {
+        ssize_t n = write(w->stop.fd, &one, sizeof one);
+        (void)n;
+        pthread_join(w->thread, NULL);
+    }
+    dnstcp_close_all(w);
+    for (unsigned i = 0; i < w->nls; i++)
+        if (w->ls[i].ev.fd >= 0)
+            close(w->ls[i].ev.fd);
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->stop.fd >= 0)
+        close(w->stop.fd);
+    zonedb_reader_close(w->zr);
+    anscache_free(w->cache);
+    dnsudp_free(w->udp);
+    free(w->ansbuf);
+    free(w->ls);
+}
