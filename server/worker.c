@@ -15,6 +15,13 @@
 #include "server/anscache.h"
 #include "server/answer.h"
 
+uint64_t worker_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 uint64_t worker_now_ms(void)
 {
     struct timespec ts;
@@ -63,6 +70,12 @@ int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const 
 void worker_sync(struct worker *w)
 {
     struct lana_diag d;
+    /* Asking SQLite costs a lock round trip; at most once per millisecond is plenty, as a
+     * commit needs longer than that and the check runs before the batch is answered. */
+    uint64_t now = worker_now_us();
+    if (now - w->last_sync_us < 1000)
+        return;
+    w->last_sync_us = now;
     int rc = zonedb_reader_sync(w->zr, &d);
     if (rc > 0)
         anscache_flush(w->cache);

@@ -50,6 +50,7 @@ struct worker {
     struct tcpconn *conn_head, *conn_tail; /* TCP connections, least recently active first */
     unsigned nconns, max_conns;
     struct worker_stats stats;
+    uint64_t last_sync_us;   /* when the database was last checked for commits */
 };
 
 /**
@@ -70,7 +71,11 @@ void worker_stop(struct worker *w);
  */
 size_t worker_respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, uint8_t *out);
 
-/** Checks the database for committed changes and flushes the cache when there are some. */
+/**
+ * Checks the database for committed changes and flushes the cache when there are some.
+ * Checks at most once per millisecond: a commit by another process is seen by the queries
+ * read at least 1 ms after it.
+ */
 void worker_sync(struct worker *w);
 
 /* transports */
@@ -85,3 +90,4 @@ void dnstcp_sweep(struct worker *w, uint64_t now_ms);
 void dnstcp_close_all(struct worker *w);
 
 uint64_t worker_now_ms(void);
+uint64_t worker_now_us(void);
