@@ -1,0 +1,19 @@
+/*
+ * testdb — test helper: a temporary directory and a database file in it, imported from a
+ * zone text, removed again by testdb_cleanup().
+ */
+#pragma once
+
+struct testdb {
+    char dir[256];
+    char path[300];
+};
+
+/** Makes a temp dir with an empty database path in it; returns 0 or -1. */
+int testdb_make(struct testdb *t);
+/** Imports zone text into the database; returns the import's code (0 on success). */
+int testdb_import(struct testdb *t, const char *zone_text);
+/** Removes the database, its WAL files and the directory. */
+void testdb_cleanup(struct testdb *t);
+/** Path of a file under tests/data (the source tree's). */
+const char *testdb_data(const char *name);
