@@ -60,15 +60,21 @@ struct endpoint {
     char text[NET_ADDRSTRLEN];
 };
 
-/* Opens one socket bound to addr with SO_REUSEPORT; -errno on failure. */
-static int open_socket(const struct sockaddr_storage *addr, socklen_t len, int type)
+/*
+ * Opens one socket bound to addr, with SO_REUSEPORT when shared (the workers' sockets), and
+ * SO_REUSEADDR for TCP only (so that TIME_WAIT connections do not block a restart; on UDP it
+ * would let a second server share the port silently). -errno on failure.
+ */
+static int open_socket(const struct sockaddr_storage *addr, socklen_t len, int type, bool shared)
 {
     int fd = socket(addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (type == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (shared)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (addr->ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)addr, len) != 0 ||
@@ -86,16 +92,28 @@ static int open_socket(const struct sockaddr_storage *addr, socklen_t len, int t
  */
 static int bind_pair(struct endpoint *ep, int fds[2], const char **what)
 {
+    if (net_addr_port((struct sockaddr *)&ep->addr) != 0) {
+        /* SO_REUSEPORT would let a second server of the same user join our port group and
+         * share the traffic; a plain bind first tells us the port is really free. */
+        static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+            *what = types[i] == SOCK_DGRAM ? "udp" : "tcp";
+            int probe = open_socket(&ep->addr, ep->len, types[i], false);
+            if (probe < 0)
+                return probe;
+            close(probe);
+        }
+    }
     for (int attempt = 0; attempt < 20; attempt++) {
         struct sockaddr_storage a = ep->addr;
         *what = "tcp";
-        fds[1] = open_socket(&a, ep->len, SOCK_STREAM);
+        fds[1] = open_socket(&a, ep->len, SOCK_STREAM, true);
         if (fds[1] < 0)
             return fds[1];
         socklen_t l = sizeof a;
         getsockname(fds[1], (struct sockaddr *)&a, &l);
         *what = "udp";
-        fds[0] = open_socket(&a, ep->len, SOCK_DGRAM);
+        fds[0] = open_socket(&a, ep->len, SOCK_DGRAM, true);
         if (fds[0] >= 0) {
             ep->addr = a;
             net_addr_format((struct sockaddr *)&a, ep->text, sizeof ep->text);
@@ -170,9 +188,9 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
             int rc = i == 0 ? bind_pair(ep, fds, &what) : 0;
             if (i > 0) {
                 what = "udp";
-                fds[0] = open_socket(&ep->addr, ep->len, SOCK_DGRAM);
+                fds[0] = open_socket(&ep->addr, ep->len, SOCK_DGRAM, true);
                 what = fds[0] < 0 ? "udp" : "tcp";
-                fds[1] = fds[0] < 0 ? -1 : open_socket(&ep->addr, ep->len, SOCK_STREAM);
+                fds[1] = fds[0] < 0 ? -1 : open_socket(&ep->addr, ep->len, SOCK_STREAM, true);
                 rc = fds[0] < 0 ? fds[0] : fds[1] < 0 ? fds[1] : 0;
             }
             if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT) {

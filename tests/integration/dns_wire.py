@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""Wire-level integration test of lanad: malformed and hostile packets, opcodes, and the TCP
+rules of RFC 7766 (framing, pipelining, idle timeout, connection cap, slow clients), against a
+real daemon on loopback. Needs LANAD and TEST_DATA in the environment."""
+
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+LANAD = os.environ["LANAD"]
+TEST_DATA = os.environ["TEST_DATA"]
+passes = fails = 0
+
+
+def check(name, cond, detail=""):
+    global passes, fails
+    if cond:
+        passes += 1
+        print("ok -", name)
+    else:
+        fails += 1
+        print("not ok -", name)
+        if detail:
+            print("#  ", detail)
+
+
+def encode_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def query(name, qtype=1, qid=0x1234, flags=0x0000, qdcount=1, extra=b""):
+    header = struct.pack("!HHHHHH", qid, flags, qdcount, 0, 0, 1 if extra else 0)
+    return header + encode_name(name) + struct.pack("!HH", qtype, 1) + extra
+
+
+def header(resp):
+    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", resp[:12])
+    return {"id": qid, "qr": flags >> 15, "opcode": (flags >> 11) & 15, "aa": (flags >> 10) & 1,
+            "tc": (flags >> 9) & 1, "rcode": flags & 15, "qd": qd, "an": an, "ns": ns, "ar": ar}
+
+
+class Daemon:
+    def __init__(self, work, *args):
+        self.ready = os.path.join(work, "ready")
+        if os.path.exists(self.ready):
+            os.unlink(self.ready)
+        self.log = open(os.path.join(work, "lanad.log"), "ab")
+        self.proc = subprocess.Popen(
+            [LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns", "127.0.0.1:0",
+             "--ready-file", self.ready, *args], stderr=self.log)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.ready):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                sys.exit("lanad did not start")
+            time.sleep(0.02)
+        for line in open(self.ready):
+            f = line.split()
+            if f[0] == "dns":
+                self.port = int(f[1].rsplit(":", 1)[1])
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def udp(port, packet, timeout=1.0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    s.sendto(packet, ("127.0.0.1", port))
+    try:
+        return s.recv(65535)
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
+
+
+def tcp_connect(port, timeout=2.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def tcp_read(s):
+    """One framed message, or None when the server closed the connection."""
+    try:
+        ln = recv_exact(s, 2)
+        return None if ln is None else recv_exact(s, struct.unpack("!H", ln)[0])
+    except (ConnectionResetError, socket.timeout):
+        return None
+
+
+def frame(packet):
+    return struct.pack("!H", len(packet)) + packet
+
+
+def works(port):
+    r = udp(port, query("web.test"))
+    return r is not None and header(r)["rcode"] == 0 and header(r)["an"] == 1
+
+
+def malformed_packets(d):
+    port = d.port
+    q = query("web.test")
+    cases = {
+        # name: (packet, expected rcode or None for "dropped")
+        "short header is dropped": (q[:7], None),
+        "a response (QR=1) is not answered": (query("web.test", flags=0x8000), None),
+        "qdcount 0: FORMERR": (struct.pack("!HHHHHH", 7, 0, 0, 0, 0, 0), 1),
+        "qdcount 2: FORMERR": (query("web.test", qdcount=2) + encode_name("web.test")
+                               + struct.pack("!HH", 1, 1), 1),
+        "question cut short: FORMERR": (q[:-3], 1),
+        "count larger than the packet: FORMERR": (query("web.test")[:4] + struct.pack(
+            "!HHHH", 1, 5, 0, 0) + q[12:], 1),
+        "label over 63 octets: FORMERR": (q[:12] + bytes([64]) + b"a" * 64 + b"\0"
+                                          + struct.pack("!HH", 1, 1), 1),
+        "name over 255 octets: FORMERR": (q[:12] + (bytes([63]) + b"a" * 63) * 4 + b"\0"
+                                          + struct.pack("!HH", 1, 1), 1),
+        "compression pointer loop: FORMERR": (q[:12] + b"\xc0\x0c" + struct.pack("!HH", 1, 1), 1),
+        "forward compression pointer: FORMERR": (q[:12] + b"\xc0\x20" + struct.pack("!HH", 1, 1)
+                                                 + b"\0" * 32, 1),
+        "trailing garbage after the question: FORMERR": (q + b"\x01\x02\x03", 1),
+        "two OPT records: FORMERR": (struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 2) + q[12:]
+                                     + b"\0\0\x29\x04\xd0\0\0\0\0\0\0" * 2, 1),
+        "NOTIFY opcode: NOTIMP": (query("test", 6, flags=4 << 11), 4),
+        "STATUS opcode: NOTIMP": (query("test", flags=2 << 11), 4),
+        "UPDATE opcode: NOTIMP": (query("test", 6, flags=5 << 11), 4),
+    }
+    for name, (packet, want) in cases.items():
+        r = udp(port, packet, timeout=0.3 if want is None else 1.0)
+        if want is None:
+            check("udp: " + name, r is None, "got an answer")
+        else:
+            check("udp: " + name, r is not None and header(r)["rcode"] == want
+                  and header(r)["qr"] == 1 and header(r)["id"] == struct.unpack("!H", packet[:2])[0],
+                  "got %r" % (r and header(r)))
+    # the same over TCP: a FORMERR is answered and the connection stays usable or is closed,
+    # the daemon in any case keeps serving
+    s = tcp_connect(port)
+    s.sendall(frame(cases["compression pointer loop: FORMERR"][0]))
+    r = tcp_read(s)
+    check("tcp: pointer loop: FORMERR", r is not None and header(r)["rcode"] == 1)
+    s.close()
+    # random garbage of every length 0..300 over UDP, then one query: the daemon still answers
+    rnd = open("/dev/urandom", "rb")
+    for n in range(0, 300):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(rnd.read(n), ("127.0.0.1", port))
+        s.close()
+    rnd.close()
+    check("300 random packets: the daemon keeps serving", d.alive() and works(port))
+
+
+def tcp_rules(d):
+    port = d.port
+    # 1. many queries in one write, all answered in order of arrival (ids checked)
+    s = tcp_connect(port)
+    names = ["web.test", "nope.test", "www.test", "txt.test"] * 25
+    s.sendall(b"".join(frame(query(n, qid=i)) for i, n in enumerate(names)))
+    ids = []
+    for _ in names:
+        r = tcp_read(s)
+        if r is None:
+            break
+        ids.append(header(r)["id"])
+    check("tcp: 100 pipelined queries in one write, all answered", sorted(ids) == list(range(100)),
+          "answered %d" % len(ids))
+    # 2. a query dribbled one byte at a time
+    m = frame(query("web.test", qid=777))
+    for b in m:
+        s.send(bytes([b]))
+        time.sleep(0.002)
+    r = tcp_read(s)
+    check("tcp: a query sent one byte at a time is answered", r is not None and header(r)["id"] == 777)
+    # 3. a zero-length message or a 2-byte junk message is FORMERR or closes; the daemon lives
+    s.sendall(frame(b"\0\1"))
+    r = tcp_read(s)
+    check("tcp: too-short message: connection closed or no answer", r is None or header(r)["rcode"] == 1)
+    s.close()
+    check("tcp: daemon alive after junk", d.alive() and works(port))
+
+    # 4. a slow client (half a length prefix) and a client that never reads do not delay others
+    slow = tcp_connect(port)
+    slow.send(b"\0")
+    hog = tcp_connect(port)
+    hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    big = frame(query("big.test", qid=1))
+    hog.setblocking(False)
+    sent = 0
+    try:
+        for _ in range(20000):
+            sent += hog.send(big)
+    except BlockingIOError:
+        pass
+    t0 = time.monotonic()
+    ok_all = True
+    for i in range(50):
+        c = tcp_connect(port)
+        c.sendall(frame(query("web.test", qid=i)))
+        r = tcp_read(c)
+        ok_all = ok_all and r is not None and header(r)["id"] == i
+        c.close()
+    elapsed = time.monotonic() - t0
+    check("tcp: with a stalled and a non-reading client, 50 others are answered at once",
+          ok_all and elapsed < 2.0, "%.3f s, ok=%s" % (elapsed, ok_all))
+    check("udp: still answered meanwhile", works(port))
+    slow.close()
+    hog.close()
+
+
+def idle_and_cap(work):
+    d = Daemon(work, "--workers", "1", "--tcp-idle-timeout", "1", "--tcp-max-connections", "4")
+    try:
+        port = d.port
+        # idle timeout: a silent connection is closed after about one second
+        s = tcp_connect(port, timeout=5)
+        t0 = time.monotonic()
+        r = s.recv(1)
+        dt = time.monotonic() - t0
+        check("tcp: idle connection closed after the timeout", r == b"" and 0.8 <= dt <= 3.5,
+              "recv %r after %.2f s" % (r, dt))
+        s.close()
+        # an active connection is not closed while it keeps asking
+        s = tcp_connect(port, timeout=5)
+        alive = True
+        for i in range(4):
+            time.sleep(0.5)
+            s.sendall(frame(query("web.test", qid=i)))
+            alive = alive and tcp_read(s) is not None
+        check("tcp: a connection in use outlives the idle timeout", alive)
+        s.close()
+        # connection cap: the fifth connection makes the least recently used one go
+        conns = [tcp_connect(port, timeout=3) for _ in range(4)]
+        for i, c in enumerate(conns):
+            c.sendall(frame(query("web.test", qid=i)))
+            tcp_read(c)
+            time.sleep(0.01)
+        fifth = tcp_connect(port, timeout=3)
+        fifth.sendall(frame(query("web.test", qid=5)))
+        r = tcp_read(fifth)
+        check("tcp: a new connection at the cap is served", r is not None and header(r)["id"] == 5)
+        conns[0].settimeout(2)
+        try:
+            gone = conns[0].recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            gone = True
+        check("tcp: at the cap the least recently active connection is closed", gone)
+        conns[3].sendall(frame(query("web.test", qid=9)))
+        r = tcp_read(conns[3])
+        check("tcp: the others stay open", r is not None and header(r)["id"] == 9)
+        for c in conns + [fifth]:
+            c.close()
+        check("daemon alive after the cap", d.alive() and works(port))
+    finally:
+        d.stop()
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="lana-wire.") as work:
+        db = os.path.join(work, "lana.db")
+        subprocess.run([LANAD, "--db", db, "zone", "import", os.path.join(TEST_DATA, "test.zone")],
+                       check=True, stdout=subprocess.DEVNULL)
+        d = Daemon(work, "--workers", "2")
+        try:
+            malformed_packets(d)
+            tcp_rules(d)
+            check("daemon still running at the end", d.alive())
+        finally:
+            d.stop()
+        check("SIGTERM: exit 0", d.proc.returncode == 0, "exit %s" % d.proc.returncode)
+        idle_and_cap(work)
+    print("%d passed, %d failed" % (passes, fails))
+    return 0 if fails == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
