@@ -26,7 +26,8 @@
  * Text to wire. Accepts "\." and "\DDD" escapes. A name without a final dot is relative and
  * gets origin (wire form) appended; "@" alone is the origin. With origin NULL a relative name
  * is an error. Empty labels ("a..b") and over-long labels or names are refused.
- * @return the wire length (>0) or LANA_EPARSE with a message in d. out holds DNAME_MAXLEN.
+ * @return the wire length (>0) or LANA_EPARSE with a message in d. out holds DNAME_MAXLEN
+ * and must not overlap origin.
  */
 int dname_from_text(const char *s, const uint8_t *origin, uint8_t *out, struct lana_diag *d);
 

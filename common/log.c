@@ -43,7 +43,7 @@ bool log_enabled(enum log_level level)
     return level <= log_level_cur;
 }
 
-static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
     char line[1024];
     struct timespec ts;

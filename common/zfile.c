@@ -113,9 +113,12 @@ static int directive(struct zreader *z)
     if (strcasecmp(dir, "$ORIGIN") == 0) {
         if (z->ntok != 2)
             return zerr(z, "$ORIGIN needs one name");
-        if (dname_from_text(z->tok[1].s, z->have_origin ? z->origin : NULL, z->origin, &nd) < 0)
+        uint8_t origin[DNAME_MAXLEN];
+        int n = dname_from_text(z->tok[1].s, z->have_origin ? z->origin : NULL, origin, &nd);
+        if (n < 0)
             return diag_set(z->d, LANA_EPARSE, "%s:%u: $ORIGIN: %s", z->name, z->rec_line,
                             nd.msg);
+        memcpy(z->origin, origin, (size_t)n);
         z->have_origin = true;
         return 0;
     }

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -72,11 +73,14 @@ int main(int argc, char **argv)
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
         int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i))
+            /* c-ares' own ARES_GETSOCK_WRITABLE shifts a signed 1 by up to 31 places (undefined
+             * behaviour); test the bits on an unsigned copy instead. */
+            unsigned ub = (unsigned)bits;
+            bool rd = (ub >> i) & 1u, wr = (ub >> (i + ARES_GETSOCK_MAXNUM)) & 1u;
+            if (!rd && !wr)
                 continue;
             pfd[n].fd = socks[i];
-            pfd[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                                    (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+            pfd[n].events = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
             n++;
         }
         struct timeval tv, *tvp = ares_timeout(ch, NULL, &tv);
