@@ -1,4 +1,4 @@
--- lana database schema, version 1 (PRAGMA user_version = 1).
+-- lana database schema, version 2 (PRAGMA user_version = 2).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -29,3 +29,62 @@ CREATE TABLE rr (
 -- Zone cuts (NS below an apex) and wildcard owners, few per zone, read whole into memory.
 CREATE INDEX rr_ns ON rr(zone_id, key) WHERE type = 2;
 CREATE INDEX rr_wild ON rr(zone_id, key) WHERE substr(key, -2) = x'2a00';
+
+-- ---- version 2: the address registry -------------------------------------------------------
+
+-- One CIDR block. Root pools have no parent; every other block lies strictly inside its
+-- parent, and siblings never overlap (enforced by db/ipam.c, checked by a randomized test).
+-- start is the first address as a 16-byte big-endian number (IPv4 in the low 4 bytes), so
+-- byte order is address order within a family.
+CREATE TABLE block (
+    id        INTEGER PRIMARY KEY,
+    family    INTEGER NOT NULL CHECK (family IN (4, 6)),
+    start     BLOB NOT NULL CHECK (length(start) = 16),
+    plen      INTEGER NOT NULL CHECK (plen BETWEEN 0 AND 128),
+    parent_id INTEGER REFERENCES block(id) ON DELETE CASCADE,
+    status    TEXT NOT NULL CHECK (status IN ('pool', 'allocated', 'assigned', 'reserved')),
+    holder    TEXT NOT NULL DEFAULT '',
+    descr     TEXT NOT NULL DEFAULT '',
+    split     INTEGER NOT NULL DEFAULT 0, -- 1 once its free space is tracked in freespace
+    created   INTEGER NOT NULL,           -- unix seconds
+    updated   INTEGER NOT NULL,
+    UNIQUE (family, start, plen)
+);
+-- children of a block in address order; "the child containing X" is one backward seek
+CREATE INDEX block_child ON block(parent_id, start);
+
+-- The free space inside each split block as maximal aligned free prefixes (buddy system):
+-- allocating /N takes the row with the largest plen <= N (best fit, one index seek) and
+-- splits it; releasing merges a prefix with its buddy while the buddy is free. The cost of
+-- either is bounded by the address width, not by the number of blocks.
+CREATE TABLE freespace (
+    parent_id INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
+    plen      INTEGER NOT NULL,
+    start     BLOB NOT NULL,
+    PRIMARY KEY (parent_id, plen, start)
+) WITHOUT ROWID;
+CREATE INDEX freespace_start ON freespace(parent_id, start);
+
+-- Who may change the registry. stored_key = SHA-256(token): the token itself is never stored.
+CREATE TABLE account (
+    name       TEXT PRIMARY KEY,
+    role       TEXT NOT NULL CHECK (role IN ('admin', 'registrar', 'registrant')),
+    stored_key BLOB NOT NULL CHECK (length(stored_key) = 32),
+    created    INTEGER NOT NULL
+);
+
+-- Every change, append-only (triggers refuse UPDATE and DELETE). before/after are JSON.
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY,
+    ts     INTEGER NOT NULL,  -- unix milliseconds
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,     -- pool.add, block.alloc, block.release, ...
+    object TEXT NOT NULL,     -- the prefix (or name) changed
+    before TEXT,
+    after  TEXT
+);
+CREATE INDEX audit_ts ON audit(ts);
+CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

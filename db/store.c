@@ -20,6 +20,29 @@ static const char *const migrations[] = {
     " PRIMARY KEY (zone_id, key, type, rdata)) WITHOUT ROWID;"
     "CREATE INDEX rr_ns ON rr(zone_id, key) WHERE type = 2;"
     "CREATE INDEX rr_wild ON rr(zone_id, key) WHERE substr(key, -2) = x'2a00';",
+    /* 1 -> 2: the address registry, accounts and the audit log */
+    "CREATE TABLE block (id INTEGER PRIMARY KEY, family INTEGER NOT NULL CHECK (family IN (4, 6)),"
+    " start BLOB NOT NULL CHECK (length(start) = 16), plen INTEGER NOT NULL"
+    " CHECK (plen BETWEEN 0 AND 128), parent_id INTEGER REFERENCES block(id) ON DELETE CASCADE,"
+    " status TEXT NOT NULL CHECK (status IN ('pool', 'allocated', 'assigned', 'reserved')),"
+    " holder TEXT NOT NULL DEFAULT '', descr TEXT NOT NULL DEFAULT '',"
+    " split INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    " UNIQUE (family, start, plen));"
+    "CREATE INDEX block_child ON block(parent_id, start);"
+    "CREATE TABLE freespace (parent_id INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,"
+    " plen INTEGER NOT NULL, start BLOB NOT NULL, PRIMARY KEY (parent_id, plen, start))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX freespace_start ON freespace(parent_id, start);"
+    "CREATE TABLE account (name TEXT PRIMARY KEY, role TEXT NOT NULL"
+    " CHECK (role IN ('admin', 'registrar', 'registrant')), stored_key BLOB NOT NULL"
+    " CHECK (length(stored_key) = 32), created INTEGER NOT NULL);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " action TEXT NOT NULL, object TEXT NOT NULL, before TEXT, after TEXT);"
+    "CREATE INDEX audit_ts ON audit(ts);"
+    "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 int store__err(sqlite3 *db, struct lana_diag *d, const char *what)
@@ -111,10 +134,35 @@ out:
     return rc;
 }
 
+int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d)
+{
+    for (unsigned i = 0; i < st->ncache; i++)
+        if (st->cache[i].sql == sql) {
+            sqlite3_reset(st->cache[i].stmt);
+            sqlite3_clear_bindings(st->cache[i].stmt);
+            *out = st->cache[i].stmt;
+            return 0;
+        }
+    int rc = store__prepare(st, sql, out, d);
+    if (rc != 0)
+        return rc;
+    if (st->ncache < STORE_STMT_CACHE) {
+        st->cache[st->ncache].sql = sql;
+        st->cache[st->ncache].stmt = *out;
+        st->ncache++;
+        return 0;
+    }
+    sqlite3_finalize(*out);
+    *out = NULL;
+    return diag_set(d, LANA_EDB, "statement cache full");
+}
+
 void store_close(struct store *st)
 {
     if (st == NULL)
         return;
+    for (unsigned i = 0; i < st->ncache; i++)
+        sqlite3_finalize(st->cache[i].stmt);
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);

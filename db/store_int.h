@@ -8,10 +8,24 @@
 
 #include "db/store.h"
 
+#define STORE_STMT_CACHE 48
+
 struct store {
     sqlite3 *db;
     char *path;
+    /* statements prepared once per connection, keyed by the address of their SQL text */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STORE_STMT_CACHE];
+    unsigned ncache;
 };
+
+/**
+ * The statement for sql (a string constant: its address is the key), prepared on first use
+ * and reset and unbound on every call. LANA_EDB with the message in d on failure.
+ */
+int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);
 
 /** Prepares sql on st's connection; LANA_EDB with the SQLite message in d on failure. */
 int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);

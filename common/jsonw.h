@@ -1,0 +1,52 @@
+/*
+ * jsonw — a growable text buffer and a small JSON writer on top of it, for the registry
+ * protocol's one-object-per-line replies and the audit log. Commas are placed by the writer:
+ * the caller only opens, names and closes. Strings are escaped per RFC 8259 (control bytes as
+ * \u00XX); bytes are otherwise passed through, so valid UTF-8 in gives valid UTF-8 out.
+ * Out of memory makes the buffer sticky-failed (jsonw_ok() false) instead of crashing.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSONW_DEPTH 32
+
+struct jsonw {
+    char *s;
+    size_t len, cap;
+    bool oom;
+    unsigned depth;
+    bool first[JSONW_DEPTH]; /* nothing written yet at this level */
+    char closer[JSONW_DEPTH]; /* '}' or ']' for each open level */
+    bool after_key;
+};
+
+void jsonw_init(struct jsonw *j);
+void jsonw_free(struct jsonw *j);
+/** Empties the text, keeps the memory. */
+void jsonw_reset(struct jsonw *j);
+static inline bool jsonw_ok(const struct jsonw *j) { return !j->oom; }
+
+/* raw text, no JSON structure */
+void jsonw_raw(struct jsonw *j, const char *s, size_t n);
+void jsonw_printf(struct jsonw *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void jsonw_obj(struct jsonw *j);   /* { */
+void jsonw_arr(struct jsonw *j);   /* [ */
+void jsonw_end(struct jsonw *j);   /* } or ] */
+void jsonw_key(struct jsonw *j, const char *k);
+void jsonw_str(struct jsonw *j, const char *v);
+void jsonw_strn(struct jsonw *j, const char *v, size_t n);
+void jsonw_int(struct jsonw *j, int64_t v);
+void jsonw_bool(struct jsonw *j, bool v);
+void jsonw_null(struct jsonw *j);
+/** A value already in JSON form (a nested object built elsewhere). */
+void jsonw_json(struct jsonw *j, const char *json);
+
+/* key + value in one call */
+static inline void jsonw_kstr(struct jsonw *j, const char *k, const char *v) { jsonw_key(j, k); jsonw_str(j, v); }
+static inline void jsonw_kint(struct jsonw *j, const char *k, int64_t v) { jsonw_key(j, k); jsonw_int(j, v); }
+static inline void jsonw_kbool(struct jsonw *j, const char *k, bool v) { jsonw_key(j, k); jsonw_bool(j, v); }

@@ -1,0 +1,70 @@
+/*
+ * audit — see audit.h.
+ */
+#include "db/audit.h"
+
+#include <time.h>
+
+#include "db/store_int.h"
+
+int64_t audit_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char sql_add[] =
+    "INSERT INTO audit (ts, actor, action, object, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+int audit_add(struct store *st, const char *actor, const char *action, const char *object,
+              const char *before, const char *after, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_add, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, audit_now_ms());
+    sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, before, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, after, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(st->db, d, "audit");
+    sqlite3_reset(s);
+    return rc;
+}
+
+static const char sql_list[] =
+    "SELECT id, ts, actor, action, object, before, after FROM audit WHERE ts >= ?1 ORDER BY id"
+    " LIMIT ?2";
+
+int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb *cb, void *arg,
+               struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_list, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, since_ms);
+    sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        struct audit_entry e = {
+            .id = sqlite3_column_int64(s, 0),
+            .ts_ms = sqlite3_column_int64(s, 1),
+            .actor = (const char *)sqlite3_column_text(s, 2),
+            .action = (const char *)sqlite3_column_text(s, 3),
+            .object = (const char *)sqlite3_column_text(s, 4),
+            .before = (const char *)sqlite3_column_text(s, 5),
+            .after = (const char *)sqlite3_column_text(s, 6),
+        };
+        if ((rc = cb(&e, arg)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = store__err(st->db, d, "audit list");
+    sqlite3_reset(s);
+    return rc;
+}

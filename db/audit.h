@@ -1,0 +1,30 @@
+/*
+ * audit — the append-only log of every change: who, when, what, and the object before and
+ * after (JSON). The table refuses UPDATE and DELETE (triggers), so rows are only ever added,
+ * in the same transaction as the change they describe.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "common/err.h"
+#include "db/store.h"
+
+struct audit_entry {
+    int64_t id;
+    int64_t ts_ms; /* unix milliseconds */
+    const char *actor, *action, *object;
+    const char *before, *after; /* JSON text or NULL */
+};
+
+/** Milliseconds since the epoch, the clock of the audit log. */
+int64_t audit_now_ms(void);
+
+int audit_add(struct store *st, const char *actor, const char *action, const char *object,
+              const char *before, const char *after, struct lana_diag *d);
+
+typedef int audit_each_cb(const struct audit_entry *e, void *arg); /* nonzero stops */
+
+/** Entries with ts >= since_ms, oldest first, at most limit (0 = all). */
+int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb *cb, void *arg,
+               struct lana_diag *d);

@@ -1,0 +1,950 @@
+/*
+ * ipam — see ipam.h.
+ *
+ * Free space: a block whose split flag is 0 has no children and is free as a whole, without
+ * a row (so that a million leaf blocks cost no extra rows). On its first child it gets one
+ * freespace row covering itself, which is then split: taking /N out of a free /F leaves one
+ * free buddy at each length F+1..N. Releasing a block gives it back and merges it with its
+ * buddy as long as the buddy is free, so the rows stay the maximal aligned free prefixes.
+ */
+#include "db/ipam.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/jsonw.h"
+#include "db/audit.h"
+#include "db/store_int.h"
+
+typedef unsigned __int128 u128;
+
+struct ipam {
+    struct store *st;
+    struct jsonw before, after;
+};
+
+static const char *const status_names[] = {"pool", "allocated", "assigned", "reserved"};
+
+const char *ipam_status_name(enum ipam_status s)
+{
+    return (unsigned)s < 4 ? status_names[s] : "?";
+}
+
+bool ipam_status_parse(const char *s, enum ipam_status *out)
+{
+    for (unsigned i = 0; i < 4; i++)
+        if (strcmp(s, status_names[i]) == 0) {
+            *out = (enum ipam_status)i;
+            return true;
+        }
+    return false;
+}
+
+int ipam_open(struct store *st, struct ipam **out, struct lana_diag *d)
+{
+    struct ipam *ip = calloc(1, sizeof *ip);
+    if (ip == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    ip->st = st;
+    jsonw_init(&ip->before);
+    jsonw_init(&ip->after);
+    *out = ip;
+    return 0;
+}
+
+void ipam_close(struct ipam *ip)
+{
+    if (ip == NULL)
+        return;
+    jsonw_free(&ip->before);
+    jsonw_free(&ip->after);
+    free(ip);
+}
+
+/* ---- addresses as 16-byte keys -------------------------------------------------------- */
+
+static void key_of(u128 v, uint8_t k[16])
+{
+    for (int i = 15; i >= 0; i--) {
+        k[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static u128 key_value(const void *blob, int len)
+{
+    const uint8_t *k = blob;
+    u128 v = 0;
+    for (int i = 0; i < len && i < 16; i++)
+        v = v << 8 | k[i];
+    return v;
+}
+
+static unsigned width(int family)
+{
+    return family == 4 ? CIDR_V4_BITS : CIDR_V6_BITS;
+}
+
+/* addresses in a /plen, for 1 <= plen (never 2^128) */
+static u128 span(int family, unsigned plen)
+{
+    return (u128)1 << (width(family) - plen);
+}
+
+static void make_cidr(int family, u128 start, unsigned plen, struct cidr *c)
+{
+    memset(c, 0, sizeof *c);
+    c->family = (uint8_t)family;
+    c->plen = (uint8_t)plen;
+    cidr_addr_set_u128(c, start);
+}
+
+static void bind_key(sqlite3_stmt *s, int col, u128 v)
+{
+    uint8_t k[16];
+    key_of(v, k);
+    sqlite3_bind_blob(s, col, k, 16, SQLITE_TRANSIENT);
+}
+
+static void fmt(const struct cidr *c, char buf[CIDR_STRLEN])
+{
+    if (cidr_format(c, buf, CIDR_STRLEN) < 0)
+        snprintf(buf, CIDR_STRLEN, "?");
+}
+
+/* ---- rows ------------------------------------------------------------------------------- */
+
+#define BLOCK_COLS "id, family, start, plen, parent_id, status, holder, descr, created, updated, split"
+
+static void copy_text(char *dst, const unsigned char *src)
+{
+    snprintf(dst, IPAM_TEXT_MAX, "%s", src ? (const char *)src : "");
+}
+
+static void read_block(sqlite3_stmt *s, struct ipam_block *b, bool *split)
+{
+    memset(b, 0, sizeof *b);
+    b->id = sqlite3_column_int64(s, 0);
+    int family = sqlite3_column_int(s, 1);
+    u128 start = key_value(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
+    make_cidr(family, start, (unsigned)sqlite3_column_int(s, 3), &b->prefix);
+    b->parent_id = sqlite3_column_int64(s, 4);
+    if (!ipam_status_parse((const char *)sqlite3_column_text(s, 5), &b->status))
+        b->status = IPAM_RESERVED;
+    copy_text(b->holder, sqlite3_column_text(s, 6));
+    copy_text(b->descr, sqlite3_column_text(s, 7));
+    b->created = sqlite3_column_int64(s, 8);
+    b->updated = sqlite3_column_int64(s, 9);
+    if (split != NULL)
+        *split = sqlite3_column_int(s, 10) != 0;
+}
+
+/* Steps a prepared block query: 1 with *b set, 0 for no row, <0 on error. */
+static int step_block(struct ipam *ip, sqlite3_stmt *s, struct ipam_block *b, bool *split,
+                      struct lana_diag *d)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_block(s, b, split);
+        return 1;
+    }
+    if (rc == SQLITE_DONE)
+        return 0;
+    return store__err(ip->st->db, d, "block query");
+}
+
+static const char sql_get[] = "SELECT " BLOCK_COLS " FROM block WHERE family = ?1 AND start = ?2"
+                              " AND plen = ?3";
+
+static int find_exact(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
+                      struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_get, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int(s, 1, p->family);
+    bind_key(s, 2, cidr_addr_u128(p));
+    sqlite3_bind_int(s, 3, p->plen);
+    return step_block(ip, s, b, split, d);
+}
+
+int ipam_get(struct ipam *ip, const struct cidr *prefix, struct ipam_block *out,
+             struct lana_diag *d)
+{
+    int rc = find_exact(ip, prefix, out, NULL, d);
+    if (rc == 0) {
+        char t[CIDR_STRLEN];
+        fmt(prefix, t);
+        return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static const char sql_pools[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id IS NULL"
+                                " ORDER BY family, start";
+static const char sql_children[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
+                                   " ORDER BY start";
+static const char sql_child_at[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
+                                   " AND start <= ?2 ORDER BY start DESC LIMIT 1";
+static const char sql_child_in[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
+                                   " AND start >= ?2 AND start <= ?3 ORDER BY start LIMIT 1";
+
+/* The root pool that contains p (1), or none (0). */
+static int pool_of(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
+                   struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_pools, &s, d);
+    if (rc != 0)
+        return rc;
+    while ((rc = step_block(ip, s, b, split, d)) == 1)
+        if (cidr_contains(&b->prefix, p))
+            break;
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* The child of parent whose range contains p (1), or none (0). */
+static int child_containing(struct ipam *ip, int64_t parent, const struct cidr *p,
+                            struct ipam_block *b, bool *split, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_child_at, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    bind_key(s, 2, cidr_addr_u128(p));
+    rc = step_block(ip, s, b, split, d);
+    sqlite3_reset(s);
+    if (rc == 1 && !cidr_contains(&b->prefix, p))
+        return 0;
+    return rc;
+}
+
+/* Some child of parent that overlaps p (1), or none (0). */
+static int child_overlapping(struct ipam *ip, int64_t parent, const struct cidr *p,
+                             struct ipam_block *b, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_child_at, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    bind_key(s, 2, cidr_addr_u128(p));
+    rc = step_block(ip, s, b, NULL, d);
+    sqlite3_reset(s);
+    if (rc != 0 && (rc < 0 || cidr_overlaps(&b->prefix, p)))
+        return rc;
+    if ((rc = store__stmt(ip->st, sql_child_in, &s, d)) != 0)
+        return rc;
+    struct cidr last;
+    cidr_last(p, &last);
+    sqlite3_bind_int64(s, 1, parent);
+    bind_key(s, 2, cidr_addr_u128(p));
+    bind_key(s, 3, cidr_addr_u128(&last));
+    rc = step_block(ip, s, b, NULL, d);
+    sqlite3_reset(s);
+    return rc;
+}
+
+/*
+ * The most specific block strictly containing p, or p's own block when exact is allowed.
+ * Returns 1 with *b, 0 when no pool contains p.
+ */
+static int deepest(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
+                   struct lana_diag *d)
+{
+    int rc = pool_of(ip, p, b, split, d);
+    if (rc != 1)
+        return rc;
+    for (;;) {
+        struct ipam_block c;
+        bool csplit;
+        if (!*split)
+            return 1; /* no children */
+        rc = child_containing(ip, b->id, p, &c, &csplit, d);
+        if (rc < 0)
+            return rc;
+        if (rc == 0 || (c.prefix.plen == p->plen))
+            return 1; /* nothing deeper, or c is p itself: b is the enclosing block */
+        *b = c;
+        *split = csplit;
+    }
+}
+
+/* ---- savepoints -------------------------------------------------------------------------- */
+
+static const char sql_sp[] = "SAVEPOINT ipam";
+static const char sql_sp_release[] = "RELEASE ipam";
+static const char sql_sp_undo[] = "ROLLBACK TO ipam";
+
+static int exec_cached(struct ipam *ip, const char *sql, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql, &s, d);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, sql);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int sp_begin(struct ipam *ip, struct lana_diag *d)
+{
+    return exec_cached(ip, sql_sp, d);
+}
+
+/* Ends the savepoint: kept when rc is 0, undone otherwise. Returns rc (or a commit error). */
+static int sp_end(struct ipam *ip, int rc, struct lana_diag *d)
+{
+    if (rc != 0) {
+        struct lana_diag ignore;
+        exec_cached(ip, sql_sp_undo, &ignore);
+        exec_cached(ip, sql_sp_release, &ignore);
+        return rc;
+    }
+    return exec_cached(ip, sql_sp_release, d);
+}
+
+/* ---- free space ---------------------------------------------------------------------------- */
+
+static const char sql_free_ins[] = "INSERT INTO freespace (parent_id, plen, start) VALUES (?1, ?2, ?3)";
+static const char sql_free_del[] = "DELETE FROM freespace WHERE parent_id = ?1 AND plen = ?2"
+                                   " AND start = ?3";
+static const char sql_free_best[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
+                                    " AND plen <= ?2 ORDER BY plen DESC, start LIMIT 1";
+static const char sql_free_at[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
+                                  " AND start <= ?2 ORDER BY start DESC LIMIT 1";
+static const char sql_split[] = "UPDATE block SET split = 1 WHERE id = ?1";
+
+static int free_put(struct ipam *ip, int64_t parent, unsigned plen, u128 start, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_free_ins, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    sqlite3_bind_int(s, 2, (int)plen);
+    bind_key(s, 3, start);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "free space");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Deletes a free row; 1 if it was there, 0 if not. */
+static int free_take(struct ipam *ip, int64_t parent, unsigned plen, u128 start,
+                     struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_free_del, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    sqlite3_bind_int(s, 2, (int)plen);
+    bind_key(s, 3, start);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "free space");
+    else
+        rc = sqlite3_changes(ip->st->db) > 0;
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Starts tracking the free space of a block that had no children. */
+static int ensure_split(struct ipam *ip, const struct ipam_block *b, bool split, struct lana_diag *d)
+{
+    if (split)
+        return 0;
+    int rc = free_put(ip, b->id, b->prefix.plen, cidr_addr_u128(&b->prefix), d);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_split, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, b->id);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "split");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Reads one (plen, start) row of a freespace query: 1, 0 for none, <0 error. */
+static int step_free(struct ipam *ip, sqlite3_stmt *s, unsigned *plen, u128 *start,
+                     struct lana_diag *d)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *plen = (unsigned)sqlite3_column_int(s, 0);
+        *start = key_value(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1));
+        return 1;
+    }
+    return rc == SQLITE_DONE ? 0 : store__err(ip->st->db, d, "free space");
+}
+
+/*
+ * Carves the aligned prefix (want, wplen) out of the free prefix (fstart, fplen) that holds
+ * it: the free row goes, and at each length between them the half not holding want stays
+ * free.
+ */
+static int carve(struct ipam *ip, int64_t parent, int family, unsigned fplen, u128 fstart,
+                 unsigned wplen, u128 want, struct lana_diag *d)
+{
+    int rc = free_take(ip, parent, fplen, fstart, d);
+    if (rc < 0)
+        return rc;
+    for (unsigned k = fplen + 1; k <= wplen; k++) {
+        u128 half = span(family, k);
+        u128 mine = want & ~(half - 1);  /* the /k holding want */
+        if ((rc = free_put(ip, parent, k, mine ^ half, d)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Gives (start, plen) back to the parent's free space, merging with free buddies. */
+static int give_back(struct ipam *ip, const struct ipam_block *parent, int family, unsigned plen,
+                     u128 start, struct lana_diag *d)
+{
+    while (plen > parent->prefix.plen) {
+        u128 half = span(family, plen);
+        int rc = free_take(ip, parent->id, plen, start ^ half, d);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            break;
+        start &= ~half;
+        plen--;
+    }
+    return free_put(ip, parent->id, plen, start, d);
+}
+
+/* ---- changes ------------------------------------------------------------------------------ */
+
+void ipam_block_json(struct jsonw *j, const struct ipam_block *b)
+{
+    char t[CIDR_STRLEN];
+    fmt(&b->prefix, t);
+    jsonw_obj(j);
+    jsonw_kstr(j, "prefix", t);
+    jsonw_kint(j, "family", b->prefix.family);
+    jsonw_kstr(j, "status", ipam_status_name(b->status));
+    jsonw_kstr(j, "holder", b->holder);
+    jsonw_kstr(j, "description", b->descr);
+    jsonw_kint(j, "created", b->created);
+    jsonw_kint(j, "updated", b->updated);
+    jsonw_end(j);
+}
+
+static int audit(struct ipam *ip, const char *actor, const char *action, const struct cidr *p,
+                 const struct ipam_block *before, const struct ipam_block *after,
+                 struct lana_diag *d)
+{
+    char t[CIDR_STRLEN];
+    fmt(p, t);
+    jsonw_reset(&ip->before);
+    jsonw_reset(&ip->after);
+    if (before != NULL)
+        ipam_block_json(&ip->before, before);
+    if (after != NULL)
+        ipam_block_json(&ip->after, after);
+    if (!jsonw_ok(&ip->before) || !jsonw_ok(&ip->after))
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    return audit_add(ip->st, actor ? actor : "", action, t, before ? ip->before.s : NULL,
+                     after ? ip->after.s : NULL, d);
+}
+
+static const char sql_insert[] =
+    "INSERT INTO block (family, start, plen, parent_id, status, holder, descr, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+
+static int insert_block(struct ipam *ip, struct ipam_block *b, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_insert, &s, d);
+    if (rc != 0)
+        return rc;
+    b->created = b->updated = (int64_t)time(NULL);
+    sqlite3_bind_int(s, 1, b->prefix.family);
+    bind_key(s, 2, cidr_addr_u128(&b->prefix));
+    sqlite3_bind_int(s, 3, b->prefix.plen);
+    if (b->parent_id != 0)
+        sqlite3_bind_int64(s, 4, b->parent_id);
+    sqlite3_bind_text(s, 5, ipam_status_name(b->status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, b->holder, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, b->descr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, b->created);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "insert block");
+    else
+        b->id = sqlite3_last_insert_rowid(ip->st->db);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int check_text(const char *what, const char *v, struct lana_diag *d)
+{
+    if (v == NULL)
+        return 0;
+    size_t n = strlen(v);
+    if (n >= IPAM_TEXT_MAX)
+        return diag_set(d, LANA_ERANGE, "%s longer than %d bytes", what, IPAM_TEXT_MAX - 1);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return diag_set(d, LANA_EPARSE, "%s holds a control character", what);
+    return 0;
+}
+
+static void fill(struct ipam_block *b, const struct cidr *p, int64_t parent,
+                 enum ipam_status status, const char *holder, const char *descr)
+{
+    memset(b, 0, sizeof *b);
+    b->prefix = *p;
+    b->parent_id = parent;
+    b->status = status;
+    snprintf(b->holder, sizeof b->holder, "%s", holder ? holder : "");
+    snprintf(b->descr, sizeof b->descr, "%s", descr ? descr : "");
+}
+
+int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
+                  const char *actor, struct ipam_block *out, struct lana_diag *d)
+{
+    int rc = check_text("description", descr, d);
+    if (rc != 0)
+        return rc;
+    char t[CIDR_STRLEN], u[CIDR_STRLEN];
+    fmt(prefix, t);
+    if (!cidr_is_aligned(prefix))
+        return diag_set(d, LANA_EPARSE, "%s: host bits set", t);
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_pools, &s, d)) != 0)
+        return rc;
+    struct ipam_block b;
+    while ((rc = step_block(ip, s, &b, NULL, d)) == 1)
+        if (cidr_overlaps(&b.prefix, prefix))
+            break;
+    sqlite3_reset(s);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        fmt(&b.prefix, u);
+        return diag_set(d, LANA_ECONFLICT, "%s overlaps the pool %s", t, u);
+    }
+    fill(&b, prefix, 0, IPAM_POOL, "", descr);
+    if ((rc = sp_begin(ip, d)) != 0)
+        return rc;
+    rc = insert_block(ip, &b, d);
+    if (rc == 0)
+        rc = audit(ip, actor, "pool.add", prefix, NULL, &b, d);
+    if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
+        *out = b;
+    return rc;
+}
+
+static const char sql_delete[] = "DELETE FROM block WHERE id = ?1";
+static const char sql_count_children[] = "SELECT count(*) FROM block WHERE parent_id = ?1";
+static const char sql_count_sub[] =
+    "WITH RECURSIVE sub(id) AS (SELECT id FROM block WHERE parent_id = ?1"
+    " UNION ALL SELECT b.id FROM block b JOIN sub ON b.parent_id = sub.id) SELECT count(*) FROM sub";
+
+static int count_query(struct ipam *ip, const char *sql, int64_t id, int64_t *n, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    else
+        rc = store__err(ip->st->db, d, "count");
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int delete_block(struct ipam *ip, int64_t id, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_delete, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "delete block");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
+                  struct lana_diag *d)
+{
+    struct ipam_block b;
+    char t[CIDR_STRLEN];
+    fmt(prefix, t);
+    int rc = find_exact(ip, prefix, &b, NULL, d);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || b.status != IPAM_POOL)
+        return diag_set(d, LANA_ENOTFOUND, "%s: no such pool", t);
+    int64_t n = 0;
+    if ((rc = count_query(ip, sql_count_children, b.id, &n, d)) != 0)
+        return rc;
+    if (n > 0)
+        return diag_set(d, LANA_ECONFLICT, "%s: %lld block%s allocated from it; release them first",
+                        t, (long long)n, n == 1 ? "" : "s");
+    if ((rc = sp_begin(ip, d)) != 0)
+        return rc;
+    rc = delete_block(ip, b.id, d);
+    if (rc == 0)
+        rc = audit(ip, actor, "pool.del", prefix, &b, NULL, d);
+    return sp_end(ip, rc, d);
+}
+
+static int parent_usable(const struct ipam_block *p, struct lana_diag *d)
+{
+    if (p->status == IPAM_RESERVED) {
+        char t[CIDR_STRLEN];
+        fmt(&p->prefix, t);
+        return diag_set(d, LANA_ECONFLICT, "%s is reserved: nothing can be taken from it", t);
+    }
+    return 0;
+}
+
+int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum ipam_status status,
+               const char *holder, const char *descr, const char *actor, struct ipam_block *out,
+               struct lana_diag *d)
+{
+    int rc;
+    if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
+        return rc;
+    if (status == IPAM_POOL)
+        return diag_set(d, LANA_EPARSE, "a pool is added with 'pool add', not allocated");
+    struct ipam_block p;
+    bool split;
+    char t[CIDR_STRLEN];
+    fmt(parent, t);
+    if ((rc = find_exact(ip, parent, &p, &split, d)) < 0)
+        return rc;
+    if (rc == 0)
+        return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
+    if (plen <= parent->plen || plen > cidr_bits(parent))
+        return diag_set(d, LANA_ERANGE, "/%u does not fit strictly inside %s (/%u..%u)", plen, t,
+                        parent->plen + 1, cidr_bits(parent));
+    if ((rc = parent_usable(&p, d)) != 0)
+        return rc;
+    if ((rc = sp_begin(ip, d)) != 0)
+        return rc;
+    if ((rc = ensure_split(ip, &p, split, d)) != 0)
+        return sp_end(ip, rc, d);
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_free_best, &s, d)) != 0)
+        return sp_end(ip, rc, d);
+    sqlite3_bind_int64(s, 1, p.id);
+    sqlite3_bind_int(s, 2, (int)plen);
+    unsigned fplen = 0;
+    u128 fstart = 0;
+    rc = step_free(ip, s, &fplen, &fstart, d);
+    sqlite3_reset(s);
+    if (rc == 0)
+        rc = diag_set(d, LANA_EEXHAUSTED, "%s has no free /%u left", t, plen);
+    if (rc < 0)
+        return sp_end(ip, rc, d);
+    struct cidr c;
+    make_cidr(parent->family, fstart, plen, &c);
+    struct ipam_block b;
+    fill(&b, &c, p.id, status, holder, descr);
+    rc = carve(ip, p.id, parent->family, fplen, fstart, plen, fstart, d);
+    if (rc == 0)
+        rc = insert_block(ip, &b, d);
+    if (rc == 0)
+        rc = audit(ip, actor, "block.alloc", &c, NULL, &b, d);
+    if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
+        *out = b;
+    return rc;
+}
+
+static int describe_conflict(struct ipam *ip, const struct ipam_block *p, const struct cidr *x,
+                             struct lana_diag *d)
+{
+    struct ipam_block c;
+    char t[CIDR_STRLEN], u[CIDR_STRLEN];
+    fmt(x, t);
+    int rc = child_overlapping(ip, p->id, x, &c, d);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return diag_set(d, LANA_ECONFLICT, "%s is not free", t);
+    fmt(&c.prefix, u);
+    return diag_set(d, LANA_ECONFLICT, "%s overlaps %s (%s%s%s)", t, u, ipam_status_name(c.status),
+                    c.holder[0] ? ", held by " : "", c.holder);
+}
+
+int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status status,
+              const char *holder, const char *descr, const char *actor, struct ipam_block *out,
+              struct lana_diag *d)
+{
+    int rc;
+    if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
+        return rc;
+    char t[CIDR_STRLEN];
+    fmt(prefix, t);
+    if (status == IPAM_POOL)
+        return diag_set(d, LANA_EPARSE, "a pool is added with 'pool add'");
+    if (!cidr_is_aligned(prefix))
+        return diag_set(d, LANA_EPARSE, "%s: host bits set", t);
+    struct ipam_block p, x;
+    bool split;
+    if ((rc = find_exact(ip, prefix, &x, NULL, d)) < 0)
+        return rc;
+    if (rc == 1)
+        return diag_set(d, LANA_ECONFLICT, "%s is already registered (%s%s%s)", t,
+                        ipam_status_name(x.status), x.holder[0] ? ", held by " : "", x.holder);
+    if ((rc = deepest(ip, prefix, &p, &split, d)) < 0)
+        return rc;
+    if (rc == 0)
+        return diag_set(d, LANA_ENOTFOUND, "%s lies outside every pool", t);
+    if ((rc = parent_usable(&p, d)) != 0)
+        return rc;
+    if ((rc = sp_begin(ip, d)) != 0)
+        return rc;
+    if ((rc = ensure_split(ip, &p, split, d)) != 0)
+        return sp_end(ip, rc, d);
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_free_at, &s, d)) != 0)
+        return sp_end(ip, rc, d);
+    u128 want = cidr_addr_u128(prefix);
+    sqlite3_bind_int64(s, 1, p.id);
+    bind_key(s, 2, want);
+    unsigned fplen = 0;
+    u128 fstart = 0;
+    rc = step_free(ip, s, &fplen, &fstart, d);
+    sqlite3_reset(s);
+    if (rc == 1) {
+        struct cidr f;
+        make_cidr(prefix->family, fstart, fplen, &f);
+        if (!cidr_contains(&f, prefix))
+            rc = 0;
+    }
+    if (rc == 0)
+        rc = describe_conflict(ip, &p, prefix, d);
+    if (rc < 0)
+        return sp_end(ip, rc, d);
+    struct ipam_block b;
+    fill(&b, prefix, p.id, status, holder, descr);
+    rc = carve(ip, p.id, prefix->family, fplen, fstart, prefix->plen, want, d);
+    if (rc == 0)
+        rc = insert_block(ip, &b, d);
+    if (rc == 0)
+        rc = audit(ip, actor,
+                   status == IPAM_RESERVED   ? "block.reserve"
+                   : status == IPAM_ASSIGNED ? "block.assign"
+                                             : "block.allocate",
+                   prefix, NULL, &b, d);
+    if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
+        *out = b;
+    return rc;
+}
+
+static const char sql_by_id[] = "SELECT " BLOCK_COLS " FROM block WHERE id = ?1";
+
+int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, const char *actor,
+                 int64_t *released, struct lana_diag *d)
+{
+    struct ipam_block b, p;
+    char t[CIDR_STRLEN];
+    fmt(prefix, t);
+    int rc = find_exact(ip, prefix, &b, NULL, d);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
+    if (b.status == IPAM_POOL)
+        return diag_set(d, LANA_ECONFLICT, "%s is a pool: remove it with 'pool del'", t);
+    int64_t n = 0;
+    if ((rc = count_query(ip, recursive ? sql_count_sub : sql_count_children, b.id, &n, d)) != 0)
+        return rc;
+    if (n > 0 && !recursive)
+        return diag_set(d, LANA_ECONFLICT, "%s holds %lld block%s: release them first, or use --recursive",
+                        t, (long long)n, n == 1 ? "" : "s");
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_by_id, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, b.parent_id);
+    rc = step_block(ip, s, &p, NULL, d);
+    sqlite3_reset(s);
+    if (rc <= 0)
+        return rc < 0 ? rc : diag_set(d, LANA_EDB, "%s: parent block missing", t);
+    if ((rc = sp_begin(ip, d)) != 0)
+        return rc;
+    rc = delete_block(ip, b.id, d); /* children and free rows go with it (ON DELETE CASCADE) */
+    if (rc == 0)
+        rc = give_back(ip, &p, prefix->family, prefix->plen, cidr_addr_u128(prefix), d);
+    if (rc == 0)
+        rc = audit(ip, actor, "block.release", prefix, &b, NULL, d);
+    if ((rc = sp_end(ip, rc, d)) == 0 && released != NULL)
+        *released = n + 1;
+    return rc;
+}
+
+static const char sql_update[] = "UPDATE block SET holder = ?2, descr = ?3, updated = ?4 WHERE id = ?1";
+
+int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, const char *descr,
+                const char *actor, struct ipam_block *out, struct lana_diag *d)
+{
+    int rc;
+    if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
+        return rc;
+    struct ipam_block b, a;
+    if ((rc = ipam_get(ip, prefix, &b, d)) != 0)
+        return rc;
+    a = b;
+    if (holder != NULL)
+        snprintf(a.holder, sizeof a.holder, "%s", holder);
+    if (descr != NULL)
+        snprintf(a.descr, sizeof a.descr, "%s", descr);
+    a.updated = (int64_t)time(NULL);
+    sqlite3_stmt *s;
+    if ((rc = sp_begin(ip, d)) != 0)
+        return rc;
+    if ((rc = store__stmt(ip->st, sql_update, &s, d)) == 0) {
+        sqlite3_bind_int64(s, 1, a.id);
+        sqlite3_bind_text(s, 2, a.holder, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, a.descr, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, a.updated);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = store__err(ip->st->db, d, "update block");
+        sqlite3_reset(s);
+    }
+    if (rc == 0)
+        rc = audit(ip, actor, "block.update", prefix, &b, &a, d);
+    if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
+        *out = a;
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+static const char sql_free_sum[] = "SELECT plen, count(*) FROM freespace WHERE parent_id = ?1"
+                                   " GROUP BY plen";
+
+int ipam_usage(struct ipam *ip, const struct ipam_block *b, struct ipam_usage *out,
+               struct lana_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    int rc = count_query(ip, sql_count_children, b->id, &out->children, d);
+    if (rc != 0 || out->children == 0)
+        return rc;
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_free_sum, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, b->id);
+    u128 free_n = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        unsigned plen = (unsigned)sqlite3_column_int(s, 0);
+        u128 cnt = (u128)sqlite3_column_int64(s, 1);
+        free_n += cnt * span(b->prefix.family, plen);
+    }
+    if (step != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "usage");
+    sqlite3_reset(s);
+    /* size - free, computed as (size - 1) - free + 1 so that ::/0 (2^128) does not overflow
+     * unless it is entirely used, where the count saturates at 2^128 - 1 */
+    u128 size_m1 = cidr_size_minus1(&b->prefix);
+    out->used = size_m1 - free_n;
+    if (out->used != ~(u128)0)
+        out->used++;
+    return rc;
+}
+
+static int each(struct ipam *ip, sqlite3_stmt *s, ipam_each_cb *cb, void *arg, struct lana_diag *d)
+{
+    struct ipam_block b;
+    int rc;
+    while ((rc = step_block(ip, s, &b, NULL, d)) == 1)
+        if ((rc = cb(&b, arg)) != 0)
+            break;
+    sqlite3_reset(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb *cb, void *arg,
+                  struct lana_diag *d)
+{
+    /* not the cached statements: a callback may walk the tree below (recursion) */
+    sqlite3_stmt *s;
+    int rc = store__prepare(ip->st, parent ? sql_children : sql_pools, &s, d);
+    if (rc != 0)
+        return rc;
+    if (parent != NULL)
+        sqlite3_bind_int64(s, 1, parent->id);
+    rc = each(ip, s, cb, arg, d);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int ipam_chain(struct ipam *ip, const struct cidr *prefix, ipam_each_cb *cb, void *arg,
+               struct lana_diag *d)
+{
+    struct ipam_block b;
+    bool split;
+    int rc = pool_of(ip, prefix, &b, &split, d);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        char t[CIDR_STRLEN];
+        fmt(prefix, t);
+        return diag_set(d, LANA_ENOTFOUND, "%s lies outside every pool", t);
+    }
+    for (;;) {
+        if ((rc = cb(&b, arg)) != 0)
+            return rc;
+        if (!split || b.prefix.plen == prefix->plen)
+            return 0;
+        rc = child_containing(ip, b.id, prefix, &b, &split, d);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+static const char sql_free_list[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
+                                    " ORDER BY start LIMIT ?2";
+
+int ipam_free_list(struct ipam *ip, const struct ipam_block *b, struct cidr *out, unsigned max,
+                   unsigned *n, bool *more, struct lana_diag *d)
+{
+    *n = 0;
+    *more = false;
+    struct ipam_block again;
+    bool split;
+    int rc = find_exact(ip, &b->prefix, &again, &split, d);
+    if (rc <= 0)
+        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no such block");
+    if (!split) {
+        if (max > 0) {
+            out[0] = b->prefix;
+            *n = 1;
+        }
+        return 0;
+    }
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_free_list, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, b->id);
+    sqlite3_bind_int64(s, 2, (int64_t)max + 1);
+    unsigned plen;
+    u128 start;
+    while ((rc = step_free(ip, s, &plen, &start, d)) == 1) {
+        if (*n == max) {
+            *more = true;
+            break;
+        }
+        make_cidr(b->prefix.family, start, plen, &out[(*n)++]);
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? rc : 0;
+}

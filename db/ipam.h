@@ -1,0 +1,122 @@
+/*
+ * ipam — the address registry: root pools, blocks nested strictly inside them, and the free
+ * space of every block indexed as maximal aligned free prefixes (a buddy system kept in
+ * SQLite), so that allocating or releasing costs O(address width) index operations whatever
+ * the size of the registry.
+ *
+ * Every mutating call is atomic on its own (a SAVEPOINT: it changes everything or nothing)
+ * and appends one row to the audit log; it also works inside a larger transaction opened by
+ * the caller (store_begin), which is how a batch becomes all-or-nothing. Reads and writes go
+ * through one struct ipam per store and thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/cidr.h"
+#include "common/err.h"
+#include "db/store.h"
+
+#define IPAM_TEXT_MAX 256 /* holder and description, bytes including the NUL */
+
+enum ipam_status { IPAM_POOL, IPAM_ALLOCATED, IPAM_ASSIGNED, IPAM_RESERVED };
+
+struct ipam_block {
+    int64_t id;
+    int64_t parent_id; /* 0 for a root pool */
+    struct cidr prefix;
+    enum ipam_status status;
+    char holder[IPAM_TEXT_MAX];
+    char descr[IPAM_TEXT_MAX];
+    int64_t created, updated; /* unix seconds */
+};
+
+/** What a block holds: addresses in its children, and how many children. */
+struct ipam_usage {
+    unsigned __int128 used;
+    int64_t children;
+};
+
+struct ipam;
+
+int ipam_open(struct store *st, struct ipam **out, struct lana_diag *d);
+void ipam_close(struct ipam *ip);
+
+const char *ipam_status_name(enum ipam_status s);
+/** Parses "pool", "allocated", "assigned" or "reserved". */
+bool ipam_status_parse(const char *s, enum ipam_status *out);
+
+/**
+ * Adds a root pool. LANA_ECONFLICT when it overlaps a pool, or an existing block.
+ * actor names who did it, for the audit log.
+ */
+int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
+                  const char *actor, struct ipam_block *out, struct lana_diag *d);
+/** Removes a pool that holds no blocks (LANA_ECONFLICT otherwise; LANA_ENOTFOUND). */
+int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
+                  struct lana_diag *d);
+
+/**
+ * Allocates the next free /plen inside the block parent (which must exist): best fit, i.e.
+ * taken from the smallest free aligned prefix that holds it, lowest address first.
+ * LANA_EEXHAUSTED when nothing that large is free; LANA_ERANGE when plen is not longer than
+ * the parent's or beyond the family's width.
+ */
+int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum ipam_status status,
+               const char *holder, const char *descr, const char *actor, struct ipam_block *out,
+               struct lana_diag *d);
+
+/**
+ * Registers the given prefix under the most specific block that contains it.
+ * LANA_ECONFLICT (naming what is in the way) when it exists or overlaps a block there;
+ * LANA_ENOTFOUND when no pool contains it.
+ */
+int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status status,
+              const char *holder, const char *descr, const char *actor, struct ipam_block *out,
+              struct lana_diag *d);
+
+/**
+ * Releases a block, which returns to its parent's free space. A block with children only
+ * when recursive (they all go). Pools are removed with ipam_pool_del instead.
+ * *released (may be NULL) counts the blocks removed.
+ */
+int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, const char *actor,
+                 int64_t *released, struct lana_diag *d);
+
+/** Changes a block's holder and/or description (NULL leaves one as it is). */
+int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, const char *descr,
+                const char *actor, struct ipam_block *out, struct lana_diag *d);
+
+/** The block with exactly this prefix; LANA_ENOTFOUND if none. */
+int ipam_get(struct ipam *ip, const struct cidr *prefix, struct ipam_block *out,
+             struct lana_diag *d);
+
+/** Addresses used by the block's children and their number. */
+int ipam_usage(struct ipam *ip, const struct ipam_block *b, struct ipam_usage *out,
+               struct lana_diag *d);
+
+typedef int ipam_each_cb(const struct ipam_block *b, void *arg); /* nonzero stops */
+
+/** The children of parent in address order; parent NULL lists the root pools. */
+int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb *cb, void *arg,
+                  struct lana_diag *d);
+
+/**
+ * The chain of blocks that contain prefix (an address is a /32 or /128), root pool first,
+ * down to the most specific one (prefix itself when it is a block). LANA_ENOTFOUND when no
+ * pool contains it.
+ */
+int ipam_chain(struct ipam *ip, const struct cidr *prefix, ipam_each_cb *cb, void *arg,
+               struct lana_diag *d);
+
+/**
+ * The free prefixes inside a block (maximal aligned ones), in address order, at most max of
+ * them; *more tells whether some were left out.
+ */
+int ipam_free_list(struct ipam *ip, const struct ipam_block *b, struct cidr *out, unsigned max,
+                   unsigned *n, bool *more, struct lana_diag *d);
+
+/** The block as a JSON object (for replies and the audit log). */
+struct jsonw;
+void ipam_block_json(struct jsonw *j, const struct ipam_block *b);
