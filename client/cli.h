@@ -4,10 +4,19 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *help;
+    bool registry; /* talks to lanad: takes the common options */
 };
 
 int cli_calc(int argc, char **argv);
+/* registry commands (cli_reg.c); argv has the global options taken out (clienv.h) */
+int cli_pool(int argc, char **argv);
+int cli_block(int argc, char **argv);
+int cli_whois(int argc, char **argv);
+int cli_log(int argc, char **argv);
+int cli_batch(int argc, char **argv);

@@ -7,10 +7,16 @@
 #include <sysexits.h>
 
 #include "client/cli.h"
+#include "client/clienv.h"
 
 static const struct cli_command commands[] = {
-    {"calc", cli_calc, "PREFIX|ADDRESS   network, first/last address, mask, exact size, "
-                       "reverse zone"},
+    {"calc", cli_calc, "PREFIX|ADDRESS        network, first/last address, mask, exact size, "
+                       "reverse zone (offline)", false},
+    {"pool", cli_pool, "add|del|list          root pools of address space", true},
+    {"block", cli_block, "alloc|assign|reserve|release|update|show|list|tree   blocks", true},
+    {"whois", cli_whois, "ADDRESS|PREFIX        who holds it: the chain of blocks", true},
+    {"log", cli_log, "[--since T]           the audit log of every change", true},
+    {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
 };
 
 static void usage(FILE *out)
@@ -18,7 +24,10 @@ static void usage(FILE *out)
     fprintf(out, "usage: lana [--help] [--version] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\n'lana COMMAND --help' describes one command.\n");
+    fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
+    fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
+                 "does not resolve, 69 cannot connect, 70 server error, 73 conflict or no free\n"
+                 "space, 75 timeout or busy, 76 protocol error, 77 permission, 78 configuration.\n");
 }
 
 int main(int argc, char **argv)
@@ -36,9 +45,16 @@ int main(int argc, char **argv)
         printf("lana %s\n", LANA_VERSION);
         return EX_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (commands[i].registry) {
+            int rc = clienv_init(&argc, argv);
+            if (rc != 0)
+                return rc;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
     fprintf(stderr, "lana: unknown command '%s'\nTry 'lana --help'\n", argv[1]);
     return EX_USAGE;
 }

@@ -190,3 +190,38 @@ void store_rollback(struct store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+static const char sql_sp_batch[] = "SAVEPOINT batch";
+static const char sql_sp_batch_release[] = "RELEASE batch";
+static const char sql_sp_batch_undo[] = "ROLLBACK TO batch";
+
+static int exec_stmt(struct store *st, const char *sql, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql, &s, d);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store__err(st->db, d, sql);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_batch_begin(struct store *st, struct lana_diag *d)
+{
+    return exec_stmt(st, sql_sp_batch, d);
+}
+
+int store_batch_end(struct store *st, bool keep, struct lana_diag *d)
+{
+    if (!keep) {
+        struct lana_diag ignore;
+        exec_stmt(st, sql_sp_batch_undo, &ignore);
+    }
+    return exec_stmt(st, sql_sp_batch_release, d);
+}
+
+bool store_in_transaction(struct store *st)
+{
+    return !sqlite3_get_autocommit(st->db);
+}

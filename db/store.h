@@ -30,5 +30,14 @@ int store_begin(struct store *st, struct lana_diag *d);
 int store_commit(struct store *st, struct lana_diag *d);
 void store_rollback(struct store *st);
 
+/**
+ * A nested unit inside the current transaction (SAVEPOINT batch): store_batch_end keeps its
+ * changes or undoes them all, leaving the outer transaction going either way.
+ */
+int store_batch_begin(struct store *st, struct lana_diag *d);
+int store_batch_end(struct store *st, bool keep, struct lana_diag *d);
+/** Whether a transaction is open on this connection. */
+bool store_in_transaction(struct store *st);
+
 /** The schema version found in the file (PRAGMA user_version). */
 int store_schema_version(struct store *st);

@@ -18,6 +18,8 @@
 
 #include "common/log.h"
 #include "common/net.h"
+#include "common/regproto.h"
+#include "server/registry.h"
 #include "server/srvconf.h"
 #include "server/worker.h"
 #include "server/zonecmd.h"
@@ -167,6 +169,9 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         fatalx(EX_CANTCREAT, "cannot create the directory of %s: %s", cfg->db, strerror(errno));
     if (zonecmd_create_default(cfg->db) != 0)
         fatalx(EX_SOFTWARE, "cannot open or initialise the database %s", cfg->db);
+    struct lana_diag bd;
+    if (registry_bootstrap(cfg, &bd) != 0)
+        fatalx(EX_SOFTWARE, "%s", bd.msg);
 
     unsigned nw = (unsigned)cfg->workers;
     struct worker *workers = calloc(nw, sizeof *workers);
@@ -218,6 +223,32 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
     if (neps == 0)
         fatalx(EX_OSERR, "no DNS endpoint could be opened");
 
+    /* registry endpoints: TCP, one socket each, served by the registry thread */
+    struct endpoint reps[CONF_LIST_MAX];
+    int rfds[CONF_LIST_MAX];
+    unsigned nreps = 0;
+    for (unsigned e = 0; e < cfg->listen_registry.n; e++) {
+        struct endpoint *ep = &reps[nreps];
+        struct lana_diag d;
+        if (net_parse_endpoint(cfg->listen_registry.v[e], REGPROTO_PORT, &ep->addr, &ep->len, &d) != 0)
+            fatalx(EX_CONFIG, "listen-registry: %s", d.msg);
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", cfg->listen_registry.v[e], strerror(-fd));
+            continue;
+        }
+        if (fd < 0)
+            fatalx(EX_OSERR, "cannot listen on %s (registry): %s%s", cfg->listen_registry.v[e],
+                   strerror(-fd),
+                   fd == -EADDRINUSE ? " - another server already uses this port; choose another "
+                                       "with --listen-registry ADDR:PORT"
+                                     : "");
+        socklen_t l = sizeof ep->addr;
+        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
+        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
+        rfds[nreps++] = fd;
+    }
+
     /* Signals are taken by sigwait() in this thread only; workers inherit the mask. */
     sigset_t set;
     sigemptyset(&set);
@@ -234,6 +265,12 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         if (worker_start(&workers[i]) != 0)
             fatalx(EX_OSERR, "cannot start worker %u", i);
     }
+    struct registry *reg = NULL;
+    if (nreps > 0) {
+        struct lana_diag d;
+        if (registry_start(cfg, rfds, nreps, &reg, &d) != 0)
+            fatalx(EX_SOFTWARE, "registry: %s", d.msg);
+    }
     char list[CONF_LIST_MAX * (NET_ADDRSTRLEN + 1)] = "";
     size_t pos = 0;
     for (unsigned e = 0; e < neps; e++) {
@@ -249,12 +286,16 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
             fatalx(EX_CANTCREAT, "cannot write %s: %s", ready_file, strerror(errno));
         for (unsigned e = 0; e < neps; e++)
             fprintf(fp, "dns %s\n", eps[e].text);
+        for (unsigned e = 0; e < nreps; e++)
+            fprintf(fp, "registry %s\n", reps[e].text);
         fprintf(fp, "pid %d\n", (int)getpid());
         if (fclose(fp) != 0 || rename(tmp, ready_file) != 0)
             fatalx(EX_CANTCREAT, "cannot write %s: %s", ready_file, strerror(errno));
     }
     log_notice("ready: DNS on %s (udp+tcp), %u worker%s, database %s", list, nw,
                nw == 1 ? "" : "s", cfg->db);
+    for (unsigned e = 0; e < nreps; e++)
+        log_notice("ready: registry on %s (tcp)", reps[e].text);
     notify_systemd("READY=1");
 
     for (;;) {
@@ -269,6 +310,7 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         break;
     }
     notify_systemd("STOPPING=1");
+    registry_stop(reg);
     uint64_t udp = 0, tcp = 0;
     for (unsigned i = 0; i < nw; i++) {
         worker_stop(&workers[i]);
@@ -286,22 +328,17 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
+    /* every configuration key is also a long option --KEY VALUE (codes 1000 + its index) */
+    struct option opts[64] = {
         {"config", required_argument, NULL, 'c'},
-        {"db", required_argument, NULL, 'd'},
-        {"listen-dns", required_argument, NULL, 'l'},
-        {"workers", required_argument, NULL, 'w'},
-        {"log-level", required_argument, NULL, 'L'},
         {"ready-file", required_argument, NULL, 'r'},
-        {"tcp-idle-timeout", required_argument, NULL, 1000},
-        {"tcp-max-connections", required_argument, NULL, 1001},
-        {"tcp-max-buffer", required_argument, NULL, 1002},
-        {"answer-cache", required_argument, NULL, 1003},
         {"check", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
-        {0},
     };
+    size_t nopts = 5;
+    for (size_t i = 0; i < srvconf_nkeys && nopts + 1 < sizeof opts / sizeof opts[0]; i++)
+        opts[nopts++] = (struct option){srvconf_keys[i].name, required_argument, NULL, 1000 + (int)i};
     struct srvconf cfg;
     const char *config = NULL, *ready_file = NULL;
     bool check = false;
@@ -325,12 +362,15 @@ int main(int argc, char **argv)
         case 'l': key = "listen-dns"; break;
         case 'w': key = "workers"; break;
         case 'L': key = "log-level"; break;
-        case 1000: case 1001: case 1002: case 1003: key = opts[idx].name; break;
         case ':':
             fprintf(stderr, "lanad: option '%s' needs a value\nTry 'lanad --help'\n",
                     argv[optind - 1]);
             return EX_USAGE;
         default:
+            if (c >= 1000 && (size_t)(c - 1000) < srvconf_nkeys) {
+                key = srvconf_keys[c - 1000].name;
+                break;
+            }
             fprintf(stderr, "lanad: unknown option '%s'\nTry 'lanad --help'\n",
                     argv[optind - 1]);
             return EX_USAGE;
@@ -358,12 +398,16 @@ int main(int argc, char **argv)
             return EX_CONFIG;
         }
     }
-    bool listen_seen = false;
+    /* the first flag of a repeatable key replaces the list from the file or the defaults */
+    bool seen[64] = {false};
     for (unsigned i = 0; i < nflags; i++) {
         struct lana_diag d;
-        int replace = strcmp(flags[i].key, "listen-dns") == 0 && !listen_seen;
-        if (replace)
-            listen_seen = true;
+        int replace = 0;
+        for (size_t k = 0; k < srvconf_nkeys && k < 64; k++)
+            if (strcmp(srvconf_keys[k].name, flags[i].key) == 0 && !seen[k]) {
+                replace = 1;
+                seen[k] = true;
+            }
         if (conf_set(srvconf_keys, srvconf_nkeys, &cfg, flags[i].key, flags[i].val, replace,
                      &d) != 0) {
             fprintf(stderr, "lanad: --%s: %s\n", flags[i].key, d.msg);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/cidr.h"
 #include "common/log.h"
 #include "common/net.h"
 
@@ -25,6 +26,12 @@ static int check_level(const char *val, struct lana_diag *d)
         return diag_set(d, LANA_EPARSE, "%.40s: log level must be err, warn, notice, info or debug",
                         val);
     return 0;
+}
+
+static int check_prefix(const char *val, struct lana_diag *d)
+{
+    struct cidr c;
+    return cidr_parse(val, &c, d);
 }
 
 static int check_path(const char *val, struct lana_diag *d)
@@ -52,6 +59,16 @@ const struct conf_key srvconf_keys[] = {
      "bytes of unsent answers per TCP connection before its reading pauses"},
     {"answer-cache", CONF_UINT, 0, 100000000, K(answer_cache), "1000000", NULL,
      "cached responses per worker (0 = off); flushed on every committed change"},
+    {"listen-registry", CONF_LIST, 0, 0, K(listen_registry), "127.0.0.1:5301 [::1]:5301",
+     check_listen, "registry protocol endpoint ADDR:PORT (TCP); repeat the key for more"},
+    {"token-file", CONF_STR, 0, 0, K(token_file), NULL, check_path,
+     "where the admin token is written on first start (default: admin.token beside the db)"},
+    {"pool", CONF_LIST, 0, 0, K(pool), "10.0.0.0/8 fd00::/8", check_prefix,
+     "root pool created when the registry has none yet; repeat the key for more"},
+    {"registry-idle-timeout", CONF_UINT, 1, 86400, K(registry_idle_timeout), "60", NULL,
+     "seconds a registry connection may stay idle"},
+    {"registry-max-connections", CONF_UINT, 1, 100000, K(registry_max_connections), "256", NULL,
+     "open registry connections; more are refused with a 'busy' reply"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];
@@ -71,15 +88,34 @@ int srvconf_defaults(struct srvconf *c)
     return (c->db = strdup(path)) ? 0 : LANA_ENOMEM;
 }
 
+char *srvconf_token_path(const struct srvconf *c)
+{
+    if (c->token_file != NULL)
+        return strdup(c->token_file);
+    const char *slash = strrchr(c->db, '/');
+    size_t dirlen = slash ? (size_t)(slash - c->db) + 1 : 0;
+    char *p = malloc(dirlen + sizeof "admin.token");
+    if (p != NULL) {
+        memcpy(p, c->db, dirlen);
+        memcpy(p + dirlen, "admin.token", sizeof "admin.token");
+    }
+    return p;
+}
+
 void srvconf_print(const struct srvconf *c, FILE *out)
 {
     for (size_t i = 0; i < srvconf_nkeys; i++) {
         const struct conf_key *k = &srvconf_keys[i];
         const char *field = (const char *)c + k->offset;
         switch (k->type) {
-        case CONF_STR:
-            fprintf(out, "%s = %s\n", k->name, *(char *const *)(const void *)field);
+        case CONF_STR: {
+            const char *v = *(char *const *)(const void *)field;
+            if (v != NULL)
+                fprintf(out, "%s = %s\n", k->name, v);
+            else
+                fprintf(out, "# %s: not set (default applies)\n", k->name);
             break;
+        }
         case CONF_UINT:
             fprintf(out, "%s = %llu\n", k->name,
                     (unsigned long long)*(const uint64_t *)(const void *)field);

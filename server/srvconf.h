@@ -20,6 +20,11 @@ struct srvconf {
     uint64_t tcp_max_connections; /* in all, split among the workers */
     uint64_t tcp_max_buffer;     /* bytes of pending output per connection */
     uint64_t answer_cache;       /* entries per worker; 0 disables the cache */
+    struct conf_list listen_registry; /* ADDR:PORT of the registry protocol (TCP) */
+    char *token_file;            /* the admin token, written once on first start */
+    struct conf_list pool;       /* root pools created in an empty registry */
+    uint64_t registry_idle_timeout;    /* seconds */
+    uint64_t registry_max_connections;
 };
 
 extern const struct conf_key srvconf_keys[];
@@ -30,3 +35,6 @@ int srvconf_defaults(struct srvconf *c);
 /** Prints every key with its effective value, in the config file's own syntax. */
 void srvconf_print(const struct srvconf *c, FILE *out);
 void srvconf_fini(struct srvconf *c);
+/** The admin token's file: token-file, else admin.token in the database's directory
+ * (malloc'd; NULL when out of memory). */
+char *srvconf_token_path(const struct srvconf *c);

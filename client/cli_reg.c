@@ -1,0 +1,458 @@
+/*
+ * cli_reg — lana's registry commands: pool, block, whois, log and batch. Each sends its words
+ * to lanad as one request line and prints the JSON reply as text (or as it is, with --json).
+ * The only module that reads JSON (jansson).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/cli.h"
+#include "client/clienv.h"
+#include "common/regproto.h"
+
+/* ---- help ------------------------------------------------------------------------------- */
+
+static const char help_pool[] =
+    "usage: lana pool add PREFIX [--desc TEXT]    add a root pool (admin)\n"
+    "       lana pool del PREFIX                  remove a pool nothing is allocated from\n"
+    "       lana pool list                        the pools with their utilization\n";
+static const char help_block[] =
+    "usage: lana block alloc PARENT /N [--holder H] [--desc TEXT] [--assign]\n"
+    "                                   the next free /N inside PARENT (best fit)\n"
+    "       lana block assign PREFIX [--holder H] [--desc TEXT]\n"
+    "       lana block assign PARENT /N [--holder H] [--desc TEXT]\n"
+    "                                   a block for end use (status assigned)\n"
+    "       lana block reserve PREFIX [--desc TEXT]   hold a block back\n"
+    "       lana block release PREFIX [--recursive]   give a block back\n"
+    "       lana block update PREFIX [--holder H] [--desc TEXT]\n"
+    "       lana block show PREFIX       the block, its chain, use and free space\n"
+    "       lana block list [PARENT]     the blocks inside PARENT (the pools without it)\n"
+    "       lana block tree [PREFIX] [--depth N]   an indented tree with utilization\n";
+static const char help_whois[] =
+    "usage: lana whois ADDRESS|PREFIX\n"
+    "The chain of blocks that contain it, from the root pool down, with their holders.\n";
+static const char help_log[] =
+    "usage: lana log [--since UNIX_MS|YYYY-MM-DD] [--limit N]\n"
+    "The audit log: every change, who made it and when, oldest first.\n";
+static const char help_batch[] =
+    "usage: lana batch [FILE|-] [--keep-going]\n"
+    "Runs registry commands, one per line ('#' starts a comment; a leading 'lana' is\n"
+    "optional), in one transaction: all of them or, on the first error, none.\n"
+    "--keep-going runs past errors and keeps what succeeded. One result line per command.\n";
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+static int show_help(const char *text)
+{
+    fputs(text, stdout);
+    fputs("\n", stdout);
+    fputs(clienv_help, stdout);
+    return LANA_EXIT_OK;
+}
+
+/* ---- printing ------------------------------------------------------------------------- */
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static double num(json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static void print_time(const char *label, json_t *o, const char *k)
+{
+    time_t t = (time_t)json_integer_value(json_object_get(o, k));
+    struct tm tm;
+    char buf[64];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    printf("%-13s %s\n", label, buf);
+}
+
+static void block_line(json_t *b)
+{
+    printf("%-24s %-10s %s\n", str(b, "prefix"), str(b, "status"), str(b, "holder"));
+}
+
+static void block_row(json_t *b, int depth)
+{
+    char pfx[96];
+    snprintf(pfx, sizeof pfx, "%*s%s", depth * 2, "", str(b, "prefix"));
+    printf("%-30s %-10s %-14s %7.2f%%  %s/%s%s%s\n", pfx, str(b, "status"), str(b, "holder"),
+           num(b, "percent"), str(b, "used"), str(b, "size"), *str(b, "description") ? "  " : "",
+           str(b, "description"));
+}
+
+static void table_header(void)
+{
+    printf("%-30s %-10s %-14s %8s  %s\n", "PREFIX", "STATUS", "HOLDER", "USED", "ADDRESSES USED/SIZE");
+}
+
+static void print_show(json_t *r)
+{
+    json_t *b = json_object_get(r, "block");
+    printf("%-13s %s\n", "prefix:", str(b, "prefix"));
+    printf("%-13s %s\n", "status:", str(b, "status"));
+    printf("%-13s %s\n", "holder:", str(b, "holder"));
+    printf("%-13s %s\n", "description:", str(b, "description"));
+    printf("%-13s %s addresses\n", "size:", str(b, "size"));
+    printf("%-13s %s addresses (%.2f%%) in %lld block%s\n", "used:", str(b, "used"),
+           num(b, "percent"), (long long)json_integer_value(json_object_get(b, "children")),
+           json_integer_value(json_object_get(b, "children")) == 1 ? "" : "s");
+    printf("%-13s", "chain:");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(r, "chain"), i, v)
+        printf("%s %s", i ? " >" : "", str(v, "prefix"));
+    printf("\n%-13s", "free:");
+    json_array_foreach(json_object_get(r, "free"), i, v)
+        printf(" %s", json_string_value(v));
+    if (json_is_true(json_object_get(r, "free_more")))
+        printf(" ...");
+    printf("\n");
+    print_time("created:", b, "created");
+    print_time("updated:", b, "updated");
+}
+
+static void print_log_entry(json_t *e)
+{
+    long long ms = json_integer_value(json_object_get(e, "ts_ms"));
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char buf[64];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    printf("%s.%03lld  %-28s %-14s %s\n", buf, ms % 1000, str(e, "actor"), str(e, "action"),
+           str(e, "object"));
+}
+
+/*
+ * Prints one reply for the request words argv (human or JSON) and returns the exit status.
+ * In batch mode a failure is prefixed with its line number.
+ */
+static int print_reply(const char *line, int argc, char **argv, long batch_line)
+{
+    json_error_t je;
+    json_t *r = json_loads(line, 0, &je);
+    if (r == NULL || !json_is_object(r)) {
+        fprintf(stderr, "lana: the server sent something that is not JSON: %.200s\n", line);
+        json_decref(r);
+        return LANA_EXIT_PROTOCOL;
+    }
+    if (clienv.json)
+        puts(line);
+    if (!json_is_true(json_object_get(r, "ok"))) {
+        json_t *e = json_object_get(r, "error");
+        int rc = regclient_exit_of(str(e, "code"));
+        if (!clienv.json) {
+            if (batch_line > 0)
+                fprintf(stderr, "lana: line %ld: %s\n", batch_line, str(e, "message"));
+            else
+                fprintf(stderr, "lana: %s\n", str(e, "message"));
+        }
+        json_decref(r);
+        return rc;
+    }
+    if (clienv.json) {
+        json_decref(r);
+        return LANA_EXIT_OK;
+    }
+    const char *cmd = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
+    size_t i;
+    json_t *v;
+    if (batch_line > 0)
+        printf("ok  ");
+    if (json_object_get(r, "block") && strcmp(sub, "show") == 0) {
+        print_show(r);
+    } else if (json_object_get(r, "block")) {
+        block_line(json_object_get(r, "block"));
+    } else if (json_object_get(r, "pool")) {
+        block_line(json_object_get(r, "pool"));
+    } else if (json_object_get(r, "deleted")) {
+        printf("deleted pool %s\n", str(json_object_get(r, "deleted"), "prefix"));
+    } else if (json_object_get(r, "released")) {
+        long long n = json_integer_value(json_object_get(r, "blocks"));
+        printf("released %s (%lld block%s)\n", str(r, "released"), n, n == 1 ? "" : "s");
+    } else if (json_object_get(r, "pools") || json_object_get(r, "blocks")) {
+        json_t *a = json_object_get(r, json_object_get(r, "pools") ? "pools" : "blocks");
+        if (json_array_size(a) == 0)
+            printf("(none)\n");
+        else
+            table_header();
+        json_array_foreach(a, i, v)
+            block_row(v, 0);
+    } else if (json_object_get(r, "tree")) {
+        table_header();
+        json_array_foreach(json_object_get(r, "tree"), i, v)
+            block_row(v, (int)json_integer_value(json_object_get(v, "depth")));
+        if (json_is_true(json_object_get(r, "truncated")))
+            printf("(cut at 100000 blocks)\n");
+    } else if (json_object_get(r, "chain")) {
+        json_array_foreach(json_object_get(r, "chain"), i, v) {
+            printf("%*s%-*s %-10s %-14s %s\n", (int)i * 2, "", 30 - (int)i * 2, str(v, "prefix"),
+                   str(v, "status"), *str(v, "holder") ? str(v, "holder") : "-",
+                   str(v, "description"));
+        }
+    } else if (json_object_get(r, "log")) {
+        json_array_foreach(json_object_get(r, "log"), i, v)
+            print_log_entry(v);
+    } else {
+        printf("ok (%s)\n", cmd);
+    }
+    json_decref(r);
+    return LANA_EXIT_OK;
+}
+
+/* ---- one request ------------------------------------------------------------------------ */
+
+static int build_line(int argc, char **argv, char *line, size_t size)
+{
+    size_t len = 0;
+    line[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        int n = regproto_append_word(line, size, len, argv[i]);
+        if (n < 0) {
+            fprintf(stderr, "lana: the command is longer than %d bytes\n", REGPROTO_LINE_MAX - 1);
+            return LANA_EXIT_USAGE;
+        }
+        len = (size_t)n;
+    }
+    return 0;
+}
+
+static int request(int argc, char **argv)
+{
+    char line[REGPROTO_LINE_MAX];
+    int rc = build_line(argc, argv, line, sizeof line);
+    if (rc != 0)
+        return rc;
+    struct regclient c;
+    if ((rc = clienv_connect(&c, false)) != 0)
+        return rc;
+    struct lana_diag d;
+    char *reply;
+    if ((rc = regclient_send(&c, line, &d)) == 0 && (rc = regclient_recv(&c, &reply, &d)) == 0)
+        rc = print_reply(reply, argc, argv, 0);
+    else
+        fprintf(stderr, "lana: %s\n", d.msg);
+    regclient_send(&c, "quit", &d);
+    regclient_close(&c);
+    return rc;
+}
+
+int cli_pool(int argc, char **argv)
+{
+    if (wants_help(argc, argv) || argc < 2)
+        return argc < 2 ? (fputs(help_pool, stderr), LANA_EXIT_USAGE) : show_help(help_pool);
+    return request(argc, argv);
+}
+
+int cli_block(int argc, char **argv)
+{
+    if (wants_help(argc, argv) || argc < 2)
+        return argc < 2 ? (fputs(help_block, stderr), LANA_EXIT_USAGE) : show_help(help_block);
+    return request(argc, argv);
+}
+
+int cli_whois(int argc, char **argv)
+{
+    if (wants_help(argc, argv))
+        return show_help(help_whois);
+    if (argc != 2) {
+        fputs(help_whois, stderr);
+        return LANA_EXIT_USAGE;
+    }
+    return request(argc, argv);
+}
+
+int cli_log(int argc, char **argv)
+{
+    if (wants_help(argc, argv))
+        return show_help(help_log);
+    /* --since also takes a date, turned into milliseconds here */
+    char ms[32];
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--since") != 0 || strchr(argv[i + 1], '-') == NULL)
+            continue;
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(argv[i + 1], "%Y-%m-%d", &tm);
+        if (end != NULL && *end == 'T')
+            end = strptime(end + 1, "%H:%M:%S", &tm);
+        if (end == NULL || (*end != '\0' && strcmp(end, "Z") != 0)) {
+            fprintf(stderr, "lana: --since %s: expected YYYY-MM-DD[THH:MM:SS] (UTC) or unix ms\n",
+                    argv[i + 1]);
+            return LANA_EXIT_USAGE;
+        }
+        snprintf(ms, sizeof ms, "%lld", (long long)timegm(&tm) * 1000);
+        argv[i + 1] = ms;
+    }
+    return request(argc, argv);
+}
+
+/* ---- batch ------------------------------------------------------------------------------- */
+
+/* Removes a comment (a '#' outside quotes at the start or after a blank) and the newline;
+ * returns false for a line with nothing left. */
+static bool clean_line(char *s)
+{
+    bool q = false;
+    for (char *p = s; *p; p++) {
+        if (*p == '\\' && q && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p == '"')
+            q = !q;
+        else if (*p == '#' && !q && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            break;
+        }
+    }
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    char *p = s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncmp(p, "lana ", 5) == 0)
+        p += 5;
+    memmove(s, p, strlen(p) + 1);
+    return *s != '\0';
+}
+
+int cli_batch(int argc, char **argv)
+{
+    if (wants_help(argc, argv))
+        return show_help(help_batch);
+    const char *path = NULL;
+    bool keep_going = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--keep-going") == 0)
+            keep_going = true;
+        else if (path == NULL)
+            path = argv[i];
+        else {
+            fputs(help_batch, stderr);
+            return LANA_EXIT_USAGE;
+        }
+    }
+    FILE *in = path == NULL || strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (in == NULL) {
+        fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
+        return errno == ENOENT ? LANA_EXIT_NOT_FOUND : LANA_EXIT_USAGE;
+    }
+    /* read every command first: a bad line stops us before anything is sent */
+    char **lines = NULL;
+    long *lineno = NULL;
+    size_t n = 0, cap = 0;
+    char *buf = NULL;
+    size_t bcap = 0;
+    long no = 0;
+    int rc = 0;
+    ssize_t got;
+    while ((got = getline(&buf, &bcap, in)) >= 0) {
+        no++;
+        if ((size_t)got >= REGPROTO_LINE_MAX) {
+            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path ? path : "-", no,
+                    REGPROTO_LINE_MAX - 1);
+            rc = LANA_EXIT_INVALID;
+            break;
+        }
+        if (!clean_line(buf))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            char **nl = realloc(lines, cap * sizeof *nl);
+            long *nn = realloc(lineno, cap * sizeof *nn);
+            if (nl == NULL || nn == NULL) {
+                fprintf(stderr, "lana: out of memory\n");
+                free(nl ? nl : lines);
+                free(nn ? nn : lineno);
+                return LANA_EXIT_SERVER;
+            }
+            lines = nl;
+            lineno = nn;
+        }
+        lines[n] = strdup(buf);
+        lineno[n++] = no;
+    }
+    free(buf);
+    if (in != stdin)
+        fclose(in);
+    if (rc == 0 && n == 0) {
+        fprintf(stderr, "lana: %s: no commands\n", path ? path : "standard input");
+        rc = LANA_EXIT_USAGE;
+    }
+    struct regclient c;
+    struct lana_diag d = {{0}};
+    if (rc == 0 && (rc = clienv_connect(&c, false)) == 0) {
+        rc = regclient_send(&c, keep_going ? "batch --keep-going" : "batch", &d);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = regclient_send(&c, lines[i], &d);
+        if (rc == 0)
+            rc = regclient_send(&c, "end", &d);
+        int first_err = 0;
+        /* one reply per command that ran, then the summary (an all-or-nothing batch stops at
+         * its first failure) */
+        for (size_t i = 0; rc == 0; i++) {
+            char *reply;
+            if ((rc = regclient_recv(&c, &reply, &d)) != 0)
+                break;
+            if (strstr(reply, "\"batch\":{") != NULL) { /* the summary */
+                json_t *s = json_loads(reply, 0, NULL);
+                json_t *b = json_object_get(s, "batch");
+                if (clienv.json)
+                    puts(reply);
+                else
+                    printf("%lld command%s: %lld ok, %lld failed; %s\n",
+                           (long long)json_integer_value(json_object_get(b, "commands")),
+                           json_integer_value(json_object_get(b, "commands")) == 1 ? "" : "s",
+                           (long long)json_integer_value(json_object_get(b, "succeeded")),
+                           (long long)json_integer_value(json_object_get(b, "failed")),
+                           json_is_true(json_object_get(b, "committed"))
+                               ? "committed"
+                               : "nothing was changed (all or nothing; --keep-going runs past errors)");
+                if (s == NULL)
+                    rc = LANA_EXIT_PROTOCOL;
+                else if (!json_is_true(json_object_get(s, "ok")))
+                    rc = first_err ? first_err : LANA_EXIT_SERVER;
+                json_decref(s);
+                break;
+            }
+            char copy[REGPROTO_LINE_MAX];
+            char *words[REGPROTO_ARGS_MAX];
+            int wc = 0;
+            if (i < n) {
+                snprintf(copy, sizeof copy, "%s", lines[i]);
+                wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
+            }
+            int e = print_reply(reply, wc < 0 ? 0 : wc, words, i < n ? lineno[i] : 0);
+            if (e != 0 && first_err == 0)
+                first_err = e;
+        }
+        if (rc != 0 && rc != first_err && d.msg[0])
+            fprintf(stderr, "lana: %s\n", d.msg);
+        regclient_send(&c, "quit", &d);
+        regclient_close(&c);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(lineno);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * clienv — what every registry command of lana shares: the global options (--json,
+ * --server, --token-file, --user, --timeout, --config, found anywhere on the command line),
+ * the client configuration file, the environment (LANA_SERVER, LANA_TOKEN, LANA_CONFIG) and
+ * the token, with the precedence flags > environment > file > defaults.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "client/regclient.h"
+
+struct clienv {
+    bool json;
+    char *server;      /* HOST[:PORT] */
+    char *token_file;
+    char *user;
+    uint64_t timeout;  /* milliseconds */
+    const char *config_path; /* the file read, if any */
+};
+
+extern struct clienv clienv;
+
+/**
+ * Takes the global options out of argv (in place; *argc shrinks), reads the configuration
+ * file and the environment. Returns 0 or an exit status (message printed).
+ */
+int clienv_init(int *argc, char **argv);
+
+/** Connects to the registry with the token when there is one. Returns 0 or an exit status
+ * (message printed). trace: print the handshake lines to stderr. */
+int clienv_connect(struct regclient *c, bool trace);
+
+/** The usage lines of the global options, for every --help. */
+extern const char clienv_help[];

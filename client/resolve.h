@@ -1,0 +1,49 @@
+/*
+ * resolve — name resolution through c-ares, the only module of lana that uses it. Addresses
+ * come from ares_getaddrinfo (A and AAAA asked in parallel, /etc/hosts honoured), against the
+ * system's resolvers or given servers, over UDP or TCP, with short timeouts (c-ares 1.18's
+ * defaults would wait 75 s for a silent server).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/err.h"
+
+#define RESOLVE_MAX_ADDRS 32
+
+struct resolve_opts {
+    const char *servers; /* "ADDR[:PORT],..." or NULL for resolv.conf */
+    bool tcp;            /* ARES_FLAG_USEVC */
+    int family;          /* AF_UNSPEC, AF_INET or AF_INET6 */
+    int timeout_ms;      /* per try (default 1000) */
+    int tries;           /* default 2 */
+};
+
+enum resolve_status {
+    RESOLVE_OK = 0,
+    RESOLVE_NXDOMAIN,  /* the name does not exist */
+    RESOLVE_NODATA,    /* it exists, without addresses of that family */
+    RESOLVE_TIMEOUT,   /* no answer in time */
+    RESOLVE_REFUSED,   /* the server refused or failed (c-ares: "could not contact") */
+    RESOLVE_ERROR,     /* anything else: bad name, bad server list, out of memory */
+};
+
+struct resolve_result {
+    struct sockaddr_storage addr[RESOLVE_MAX_ADDRS];
+    socklen_t len[RESOLVE_MAX_ADDRS];
+    uint32_t ttl[RESOLVE_MAX_ADDRS];
+    int n;
+    char canonical[256]; /* the name after CNAMEs, when c-ares reports one */
+    double ms;           /* time taken */
+};
+
+/**
+ * Resolves host to addresses with port set (host order in, filled into each sockaddr).
+ * A numeric address is returned at once without any query. The addresses come back with the
+ * families interleaved, IPv6 first (RFC 8305 section 4).
+ */
+enum resolve_status resolve_host(const char *host, uint16_t port, const struct resolve_opts *o,
+                                 struct resolve_result *out, struct lana_diag *d);

@@ -1,0 +1,24 @@
+/*
+ * account — who may change the registry: a name, a role and the StoredKey of its token
+ * (SHA-256 of the token, see common/auth.h). The token itself is never stored.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "common/auth.h"
+#include "common/err.h"
+#include "db/store.h"
+
+#define ACCOUNT_NAME_MAX 64
+
+struct account {
+    char name[ACCOUNT_NAME_MAX];
+    char role[16]; /* admin, registrar, registrant */
+    uint8_t stored_key[AUTH_KEY_LEN];
+};
+
+/** 1 with *out set, 0 when there is no such account, <0 on error. */
+int account_get(struct store *st, const char *name, struct account *out, struct lana_diag *d);
+/** Adds an account; LANA_ECONFLICT if the name exists. Audited. */
+int account_add(struct store *st, const struct account *a, const char *actor, struct lana_diag *d);

@@ -1,0 +1,34 @@
+/*
+ * registry — lanad's registry protocol service: one thread with its own epoll loop over the
+ * registry listeners and connections, and the daemon's only writing database connection, so
+ * every change is serialized through it (two clients can never receive the same block).
+ *
+ * Each loop turn runs the complete request lines of every ready connection; the changes of
+ * one turn share one transaction (each command inside its own savepoint, so a failing command
+ * undoes only itself), which is committed before any reply of that turn is sent: a client
+ * never hears "ok" for something that is not on disk, and many clients' commits cost one
+ * fsync. A batch (lines between "batch" and "end") runs as one unit inside the turn.
+ *
+ * Connections start with the HELLO/WELCOME/ACK handshake (common/regproto.h); without a
+ * valid proof they may only read. Lines are bounded (REGPROTO_LINE_MAX), idle connections
+ * are closed, and beyond the cap new connections get a "busy" reply.
+ */
+#pragma once
+
+#include "common/err.h"
+#include "server/srvconf.h"
+
+struct registry;
+
+/**
+ * First start: creates the admin account and its token file when the database has none, and
+ * the configured root pools when the registry has no pool. Runs before the threads start.
+ */
+int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d);
+
+/** Starts the registry thread on the given listening sockets (it takes them over). */
+int registry_start(const struct srvconf *cfg, const int *fds, unsigned nfds, struct registry **out,
+                   struct lana_diag *d);
+
+/** Stops the thread (the current turn completes and commits), closes everything. */
+void registry_stop(struct registry *r);
