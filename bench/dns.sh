@@ -149,7 +149,7 @@ run() { # name port cmd...: start, wait, measure memory and each mode, stop
 
 for round in $(seq "$RUNS"); do
   [ "$RUNS" -gt 1 ] && echo "# ---- round $round of $RUNS"
-  run lanad "$BASEPORT" "$LANAD" --db "$W/lana.db" --listen-dns "127.0.0.1:$BASEPORT" --workers 1
+  run lanad "$BASEPORT" "$LANAD" --db "$W/lana.db" --listen-dns "127.0.0.1:$BASEPORT" --listen-registry 127.0.0.1:0 --workers 1
   for s in $SERVERS; do
     d=$W/$s; mkdir -p "$d"
     case $s in

@@ -6,12 +6,13 @@
 #include <sysexits.h>
 
 #include "client/cli.h"
+#include "client/clienv.h"
 #include "common/cidr.h"
 
 int cli_calc(int argc, char **argv)
 {
     const char *arg = NULL;
-    bool json = false;
+    bool json = clienv.json;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;

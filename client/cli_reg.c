@@ -23,6 +23,8 @@ static const char help_pool[] =
 static const char help_block[] =
     "usage: lana block alloc PARENT /N [--holder H] [--desc TEXT] [--assign]\n"
     "                                   the next free /N inside PARENT (best fit)\n"
+    "       lana block alloc PREFIX [--holder H] [--desc TEXT] [--assign]\n"
+    "                                   this very prefix, if it is free\n"
     "       lana block assign PREFIX [--holder H] [--desc TEXT]\n"
     "       lana block assign PARENT /N [--holder H] [--desc TEXT]\n"
     "                                   a block for end use (status assigned)\n"
@@ -88,13 +90,23 @@ static void block_line(json_t *b)
     printf("%-24s %-10s %s\n", str(b, "prefix"), str(b, "status"), str(b, "holder"));
 }
 
+/* "12.50%", and "<0.01%" rather than a misleading 0.00% for a sliver of IPv6 space */
+static const char *pct_text(double p, char buf[16])
+{
+    if (p > 0 && p < 0.01)
+        snprintf(buf, 16, "<0.01%%");
+    else
+        snprintf(buf, 16, "%.2f%%", p);
+    return buf;
+}
+
 static void block_row(json_t *b, int depth)
 {
-    char pfx[96];
+    char pfx[96], pc[16];
     snprintf(pfx, sizeof pfx, "%*s%s", depth * 2, "", str(b, "prefix"));
-    printf("%-30s %-10s %-14s %7.2f%%  %s/%s%s%s\n", pfx, str(b, "status"), str(b, "holder"),
-           num(b, "percent"), str(b, "used"), str(b, "size"), *str(b, "description") ? "  " : "",
-           str(b, "description"));
+    printf("%-30s %-10s %-14s %8s  %s/%s%s%s\n", pfx, str(b, "status"), str(b, "holder"),
+           pct_text(num(b, "percent"), pc), str(b, "used"), str(b, "size"),
+           *str(b, "description") ? "  " : "", str(b, "description"));
 }
 
 static void table_header(void)
@@ -110,8 +122,9 @@ static void print_show(json_t *r)
     printf("%-13s %s\n", "holder:", str(b, "holder"));
     printf("%-13s %s\n", "description:", str(b, "description"));
     printf("%-13s %s addresses\n", "size:", str(b, "size"));
-    printf("%-13s %s addresses (%.2f%%) in %lld block%s\n", "used:", str(b, "used"),
-           num(b, "percent"), (long long)json_integer_value(json_object_get(b, "children")),
+    char pc[16];
+    printf("%-13s %s addresses (%s) in %lld block%s\n", "used:", str(b, "used"),
+           pct_text(num(b, "percent"), pc), (long long)json_integer_value(json_object_get(b, "children")),
            json_integer_value(json_object_get(b, "children")) == 1 ? "" : "s");
     printf("%-13s", "chain:");
     size_t i;

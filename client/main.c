@@ -32,6 +32,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* the common options may come before or after the command */
+    int rc = clienv_init(&argc, argv);
+    if (rc != 0)
+        return rc;
     if (argc < 2) {
         usage(stderr);
         return EX_USAGE;
@@ -48,11 +52,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
-        if (commands[i].registry) {
-            int rc = clienv_init(&argc, argv);
-            if (rc != 0)
-                return rc;
-        }
         return commands[i].run(argc - 1, argv + 1);
     }
     fprintf(stderr, "lana: unknown command '%s'\nTry 'lana --help'\n", argv[1]);

@@ -158,7 +158,7 @@ static int block_fields(struct regcmd_ctx *c, const struct ipam_block *b, struct
     jsonw_kint(j, "children", u.children);
     long double pct = (long double)u.used / ((long double)size_m1 + 1.0L) * 100.0L;
     char num[32];
-    snprintf(num, sizeof num, "%.2Lf", pct);
+    snprintf(num, sizeof num, "%.6Lf", pct);
     jsonw_key(j, "percent");
     jsonw_json(j, num);
     return 0;
@@ -299,28 +299,27 @@ static enum regproto_code cmd_block(struct regcmd_ctx *c, int argc, char **argv,
     int e;
     const char *sub = argc > 1 ? argv[1] : "";
     if (strcmp(sub, "alloc") == 0 || strcmp(sub, "assign") == 0 || strcmp(sub, "reserve") == 0) {
-        bool alloc = sub[1] == 'l';
+        bool alloc = strcmp(sub, "alloc") == 0, reserve = strcmp(sub, "reserve") == 0;
         if ((rc = parse_args(argc, argv, 2, &a, alloc ? " holder desc assign " : " holder desc ",
                              j)) != RP_OK)
             return rc;
-        enum ipam_status st = sub[1] == 'r'   ? IPAM_RESERVED
-                              : sub[1] == 's' ? IPAM_ASSIGNED
-                              : a.assign      ? IPAM_ASSIGNED
-                                              : IPAM_ALLOCATED;
-        if (a.npos == 2 && sub[1] != 'r') { /* PARENT /N: the next free one */
+        enum ipam_status st = reserve ? IPAM_RESERVED
+                              : !alloc || a.assign ? IPAM_ASSIGNED
+                                                   : IPAM_ALLOCATED;
+        if (a.npos == 2 && !reserve) { /* PARENT /N: the next free one */
             unsigned plen = 0;
             if ((rc = prefix_arg(a.pos[0], &p, j)) != RP_OK ||
                 (rc = plen_arg(a.pos[1], &p, &plen, j)) != RP_OK)
                 return rc;
             e = ipam_alloc(c->ip, &p, plen, st, a.holder, a.desc, c->actor, &b, &d);
-        } else if (a.npos == 1 && !alloc) { /* PREFIX: this one */
+        } else if (a.npos == 1) { /* PREFIX: this one */
             if ((rc = prefix_arg(a.pos[0], &p, j)) != RP_OK)
                 return rc;
             e = ipam_take(c->ip, &p, st, a.holder, a.desc, c->actor, &b, &d);
         } else {
             return regcmd_error(j, RP_USAGE, "usage: %s",
-                                alloc ? "block alloc PARENT /N [--holder H] [--desc TEXT] [--assign]"
-                                : sub[1] == 's'
+                                alloc ? "block alloc PARENT /N|PREFIX [--holder H] [--desc TEXT] [--assign]"
+                                : !reserve
                                     ? "block assign PREFIX|PARENT /N [--holder H] [--desc TEXT]"
                                     : "block reserve PREFIX [--holder H] [--desc TEXT]");
         }

@@ -6,7 +6,7 @@
  *
  * Commands (words as the lana CLI takes them):
  *   pool add PREFIX [--desc T] | pool del PREFIX | pool list
- *   block alloc PARENT /N [--holder H] [--desc T] [--assign]
+ *   block alloc PARENT /N [--holder H] [--desc T] [--assign] | block alloc PREFIX [...]
  *   block assign PREFIX [--holder H] [--desc T] | block assign PARENT /N [...]
  *   block reserve PREFIX [--holder H] [--desc T]
  *   block release PREFIX [--recursive]

@@ -55,6 +55,7 @@ class Daemon:
         self.log = open(os.path.join(work, "lanad.log"), "ab")
         self.proc = subprocess.Popen(
             [LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns", "127.0.0.1:0",
+             "--listen-registry", "127.0.0.1:0",
              "--ready-file", self.ready, *args], stderr=self.log)
         deadline = time.monotonic() + 10
         while not os.path.exists(self.ready):

@@ -1,6 +1,7 @@
 # Shell helpers for integration tests: start a private lanad on free loopback ports with a
 # temporary database, find its port in the ready file, stop exactly that process on exit.
-# Needs LANAD (path of the binary). Sets WORK, DB, PORT, LANAD_PID.
+# Needs LANAD (path of the binary). Sets WORK, DB, PORT, PORT6 (DNS), RPORT (registry),
+# TOKEN_FILE, LANAD_PID.
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lana-it.XXXXXX")
 DB=$WORK/lana.db
@@ -22,8 +23,8 @@ trap cleanup EXIT
 # lanad_start [extra lanad options...]: starts on 127.0.0.1:0 and [::1]:0, waits for ready
 lanad_start() {
   rm -f "$WORK/ready"
-  "$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-dns '[::1]:0' --ready-file "$WORK/ready" \
-    "$@" 2>>"$WORK/lanad.log" &
+  "$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-dns '[::1]:0' \
+    --listen-registry 127.0.0.1:0 --ready-file "$WORK/ready" "$@" 2>>"$WORK/lanad.log" &
   LANAD_PID=$!
   for _ in $(seq 100); do
     [ -s "$WORK/ready" ] && break
@@ -33,6 +34,8 @@ lanad_start() {
   [ -s "$WORK/ready" ] || { echo "lanad did not get ready"; cat "$WORK/lanad.log"; exit 1; }
   PORT=$(awk '$1 == "dns" && $2 ~ /^127/ {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
   PORT6=$(awk '$1 == "dns" && $2 ~ /^\[/ {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
+  RPORT=$(awk '$1 == "registry" {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
+  TOKEN_FILE=$WORK/admin.token
 }
 
 ok() { PASSES=$((PASSES + 1)); echo "ok - $1"; }

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Integration test of the address registry through the real CLI and daemon: the token file,
+# read-only access without it, every block command, exit codes, the two exercise scripts,
+# all-or-nothing batches, and concurrent allocations from 8 clients without duplicates.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/lanad.sh"
+: "${LANA:?}" "${EXERCISES:?}"
+
+lanad_start --workers 1
+export LANA_SERVER=127.0.0.1:$RPORT
+unset LANA_TOKEN LANA_CONFIG
+export XDG_CONFIG_HOME=$WORK/xdg HOME=$WORK
+L() { "$LANA" "$@"; }
+A() { "$LANA" --token-file "$TOKEN_FILE" "$@"; }
+rc_of() { "$@" >/dev/null 2>&1; echo $?; }
+
+# --- the token: a 0600 file of 64 hex digits; the database keeps only its SHA-256
+expect "token file mode" "$(stat -c %a "$TOKEN_FILE")" "600"
+expect "token is 256 bits of hex" "$(grep -cE '^[0-9a-f]{64}$' "$TOKEN_FILE")" "1"
+got=$(python3 - "$DB" "$TOKEN_FILE" <<'EOF'
+import hashlib, sqlite3, sys
+tok = bytes.fromhex(open(sys.argv[2]).read().strip())
+key = sqlite3.connect(sys.argv[1]).execute("select stored_key from account where name='admin'").fetchone()[0]
+raw = open(sys.argv[1], "rb").read()
+print(key == hashlib.sha256(tok).digest(), tok not in raw and tok.hex().encode() not in raw)
+EOF
+)
+expect "database holds SHA-256(token), never the token" "$got" "True True"
+grep -q "admin token written to $TOKEN_FILE" "$WORK/lanad.log" && ok "lanad says where the token is" \
+  || not_ok "lanad says where the token is"
+
+# --- default pools; reading without a token, writing refused
+expect "default pools" "$(L pool list --json | python3 -c 'import json,sys; print(" ".join(p["prefix"] for p in json.load(sys.stdin)["pools"]))')" \
+  "10.0.0.0/8 fd00::/8"
+expect "write without a token: exit 77" "$(rc_of L block alloc 10.0.0.0/8 /16)" "77"
+err=$(LANA_TOKEN=$(printf '%064d' 7) L block alloc 10.0.0.0/8 /16 2>&1); rc=$?
+expect "wrong token: exit 77" "$rc" "77"
+expect "wrong token: clear message" "$err" "lana: the server refused the token (wrong token or user)"
+sleep 0.1
+grep -q "registry: 127.0.0.1:[0-9]*: authentication as admin refused" "$WORK/lanad.log" \
+  && ok "wrong token logged with the peer's address" || not_ok "wrong token logged with the peer's address"
+chmod 644 "$TOKEN_FILE"
+expect "token file readable by others: exit 78" "$(rc_of A pool list)" "78"
+chmod 600 "$TOKEN_FILE"
+expect "LANA_TOKEN works" "$(LANA_TOKEN=$(cat "$TOKEN_FILE") L block alloc 10.0.0.0/8 /16 --holder env)" \
+  "10.0.0.0/16              allocated  env"
+mkdir -p "$WORK/xdg/lana" && cp "$TOKEN_FILE" "$WORK/xdg/lana/token"
+expect "token from the XDG config dir" "$(L block release 10.0.0.0/16)" "released 10.0.0.0/16 (1 block)"
+rm "$WORK/xdg/lana/token"
+printf 'server = 127.0.0.1:%s\ntoken-file = %s\n' "$RPORT" "$TOKEN_FILE" >"$WORK/xdg/lana/lana.conf"
+expect "server and token from the config file" "$(LANA_SERVER= L block alloc 10.0.0.0/8 /30 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')" "10.0.0.0/30"
+rm "$WORK/xdg/lana/lana.conf"
+expect "server name resolved (c-ares, /etc/hosts)" "$(rc_of A --server "localhost:$RPORT" pool list)" "0"
+A block release 10.0.0.0/30 >/dev/null
+
+# --- block commands and exit codes
+expect "alloc best fit" "$(A block alloc 10.0.0.0/8 /12 --holder R1 --desc 'first RIR')" "10.0.0.0/12              allocated  R1"
+expect "alloc given prefix" "$(A block alloc 10.64.0.0/10 --holder R2)" "10.64.0.0/10             allocated  R2"
+expect "best fit keeps large blocks whole" "$(A block alloc 10.0.0.0/8 /12 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')" "10.16.0.0/12"
+expect "assign /24" "$(A block assign 10.0.0.0/12 /24 --holder cust)" "10.0.0.0/24              assigned   cust"
+expect "assign given prefix" "$(A block assign 10.0.9.0/24)" "10.0.9.0/24              assigned   "
+expect "reserve" "$(A block reserve 10.32.0.0/12 --desc later)" "10.32.0.0/12             reserved   "
+expect "overlap: exit 73" "$(rc_of A block assign 10.0.0.0/23)" "73"
+expect "overlap: names what is in the way" "$(A block assign 10.0.8.0/23 2>&1)" \
+  "lana: 10.0.8.0/23 overlaps 10.0.9.0/24 (assigned)"
+expect "inside reserved: exit 73" "$(rc_of A block alloc 10.32.0.0/12 /16)" "73"
+expect "outside every pool: exit 66" "$(rc_of A block assign 192.0.2.0/24)" "66"
+expect "not found: exit 66" "$(rc_of A block show 10.99.0.0/16)" "66"
+expect "bad prefix: exit 65" "$(rc_of A block show 10.0.0.1/8)" "65"
+expect "bad prefix: message" "$(A block show 10.0.0.1/8 2>&1)" "lana: 10.0.0.1/8: host bits set (did you mean 10.0.0.0/8?)"
+expect "usage: exit 64" "$(rc_of A block alloc)" "64"
+expect "unknown option: exit 64" "$(rc_of A block list --colour)" "64"
+expect "a /24 inside a /24: exit 65" "$(rc_of A block alloc 10.0.9.0/24 /24)" "65"
+expect "exhausted is a conflict (73)" "$(for i in 1 2; do A block alloc 10.0.9.0/24 /25 >/dev/null; done; rc_of A block alloc 10.0.9.0/24 /25)" "73"
+expect "release with children: exit 73" "$(rc_of A block release 10.0.0.0/12)" "73"
+expect "show" "$(A block show 10.0.0.0/12 | grep -E '^(used|chain):')" \
+  "used:         512 addresses (0.05%) in 2 blocks
+chain:        10.0.0.0/8 > 10.0.0.0/12"
+expect "whois: the chain, root first" "$(A whois 10.0.9.129 | awk '{print $1}' | tr '\n' ' ')" \
+  "10.0.0.0/8 10.0.0.0/12 10.0.9.0/24 10.0.9.128/25 "
+expect "whois outside every pool: exit 66" "$(rc_of A whois 192.0.2.1)" "66"
+expect "tree indents and counts" "$(A block tree 10.0.0.0/12 | awk 'NR > 1 {for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+\/[0-9]+$/) {print $1, $i; break}}' | head -2)" \
+  "10.0.0.0/12 512/1048576
+10.0.0.0/24 0/256"
+expect "release recursive" "$(A block release 10.0.0.0/12 --recursive)" "released 10.0.0.0/12 (5 blocks)"
+expect "pool del refused while in use: exit 73" "$(rc_of A pool del 10.0.0.0/8)" "73"
+expect "pool add overlapping: exit 73" "$(rc_of A pool add 10.1.0.0/16)" "73"
+expect "pool add" "$(A pool add 198.18.0.0/15 --desc bench)" "198.18.0.0/15            pool       "
+expect "pool del" "$(A pool del 198.18.0.0/15)" "deleted pool 198.18.0.0/15"
+expect "ipv6 exact sizes" "$(A block alloc fd00::/8 /9 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["size"])')" \
+  "664613997892457936451903530140172288"
+expect "connection refused: exit 69" "$(rc_of A --server 127.0.0.1:1 pool list)" "69"
+A block release fd00::/9 >/dev/null
+A block release 10.64.0.0/10 >/dev/null
+A block release 10.16.0.0/12 >/dev/null
+A block release 10.32.0.0/12 >/dev/null
+expect "everything released: the pool is whole again" "$(A block show 10.0.0.0/8 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["block"]["used"], r["free"])')" \
+  "0 ['10.0.0.0/8']"
+
+# --- batches: all or nothing, or --keep-going
+printf 'block alloc 10.0.0.0/8 /16 --holder b1\n# a comment\n\nblock alloc 10.0.0.0/8 /99\nblock alloc 10.0.0.0/8 /16 --holder b3\n' >"$WORK/bad.lana"
+out=$(A batch "$WORK/bad.lana" 2>&1); rc=$?
+expect "batch with an error: exit 65" "$rc" "65"
+case $out in *"lana: line 4: prefix length /99: must be 0..32"*) ok "batch names the file's line";; *) not_ok "batch names the file's line" "$out";; esac
+expect "batch with an error changed nothing" "$(A block list 10.0.0.0/8)" "(none)"
+out=$(A batch "$WORK/bad.lana" --keep-going 2>/dev/null | tail -1)
+expect "batch --keep-going keeps the rest" "$out" "3 commands: 2 ok, 1 failed; committed"
+expect "batch --keep-going result" "$(A block list 10.0.0.0/8 | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "10.0.0.0/16 10.1.0.0/16 "
+A block release 10.0.0.0/16 >/dev/null; A block release 10.1.0.0/16 >/dev/null
+expect "batch from stdin, --json: one line per command and a summary" \
+  "$(printf 'block alloc 10.0.0.0/8 /24\nwhois 10.0.0.1\n' | A batch - --json | wc -l)" "3"
+A block release 10.0.0.0/24 >/dev/null
+head -c 5000 /dev/zero | tr '\0' a >"$WORK/long.lana"
+expect "batch line too long: exit 65" "$(rc_of A batch "$WORK/long.lana")" "65"
+expect "batch file missing: exit 66" "$(rc_of A batch "$WORK/nope.lana")" "66"
+
+# --- the exercise scripts
+out=$(A batch "$EXERCISES/ipv4-rirs.lana" | tail -1)
+expect "IPv4 exercise runs" "$out" "36 commands: 36 ok, 0 failed; committed"
+expect "IPv4 exercise: five RIRs" "$(A block list 10.0.0.0/8 --json | python3 -c 'import json,sys; print(sorted(b["holder"] for b in json.load(sys.stdin)["blocks"]))')" \
+  "['', 'AFRINIC', 'APNIC', 'ARIN', 'LACNIC', 'RIPE-NCC']"
+expect "IPv4 exercise: whois of a customer address" "$(A whois 10.32.1.77 | awk '{print $3}' | tr '\n' ' ')" \
+  "- APNIC APNIC-LIR-1 APNIC-LIR-1-customer-b "
+expect "IPv4 exercise: utilization" "$(A block show 10.32.0.0/11 --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["block"]; print(b["used"], b["children"], b["percent"])')" \
+  "131072 2 6.25"
+out=$(A batch "$EXERCISES/ipv6-sites.lana" | tail -1)
+expect "IPv6 exercise runs" "$out" "45 commands: 45 ok, 0 failed; committed"
+expect "IPv6 exercise: a LAN's chain" "$(A whois fd00:2:1:1::10 | awk '{print $1}' | tr '\n' ' ')" \
+  "fd00::/8 fd00:2::/32 fd00:2:1::/48 fd00:2:1:1::/64 "
+expect "IPv6 exercise: tree size" "$(A block tree fd00::/8 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tree"]))')" "46"
+expect "audit log has every change" "$(A log --limit 1000000 --json | python3 -c 'import json,sys; l=json.load(sys.stdin)["log"]; print(sum(1 for e in l if e["action"].startswith("block.")) > 100, l[-1]["actor"].startswith("admin@127.0.0.1"))')" \
+  "True True"
+
+# --- 8 clients allocating at once: all served, no block handed out twice
+A block alloc 10.0.0.0/8 /13 --holder conc >/dev/null  # 10.160.0.0/13 or wherever best fit puts it
+parent=$(A block list 10.0.0.0/8 --json | python3 -c 'import json,sys; print([b["prefix"] for b in json.load(sys.stdin)["blocks"] if b["holder"] == "conc"][0])')
+pids=()
+for c in 1 2 3 4 5 6 7 8; do
+  ( for i in $(seq 40); do A block alloc "$parent" /24 --holder "c$c" --json || echo FAIL; done >"$WORK/conc.$c" ) &
+  pids+=($!)
+done
+wait "${pids[@]}" # not a bare wait: lanad is a background job of this shell too
+all=$(cat "$WORK"/conc.* | python3 -c 'import json,sys; print("\n".join(json.loads(l)["block"]["prefix"] if l.startswith("{") else "FAIL" for l in sys.stdin))')
+expect "concurrent: 320 allocations succeeded" "$(echo "$all" | grep -vc FAIL)" "320"
+expect "concurrent: no duplicates" "$(echo "$all" | sort | uniq -d | wc -l)" "0"
+expect "concurrent: the registry agrees" "$(A block show "$parent" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["children"])')" "320"
+
+# --- DNS keeps working alongside, and SIGTERM stops both services
+expect "DNS still answers" "$(dig @127.0.0.1 -p "$PORT" +short ns1.lab A)" "127.0.0.1"
+lanad_stop
+"$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --ready-file "$WORK/ready2" 2>"$WORK/lanad2.log" &
+LANAD_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/ready2" ] && break; sleep 0.05; done
+RPORT=$(awk '$1 == "registry" {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready2")
+expect "restart: the token still works, nothing lost" \
+  "$(A --server "127.0.0.1:$RPORT" block show "$parent" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["children"])')" "320"
+grep -q "admin token" "$WORK/lanad2.log" && not_ok "restart does not make a new token" || ok "restart does not make a new token"
+finish

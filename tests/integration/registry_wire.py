@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Wire-level integration test of lanad's registry protocol: the HELLO/WELCOME/ACK handshake
+and its seq/ack checks, the token proof (and that a captured proof cannot be replayed), bad
+lines, over-long lines, pipelined requests, idle timeout and the connection cap. Needs LANAD."""
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+LANAD = os.environ["LANAD"]
+passes = fails = 0
+
+
+def check(name, cond, detail=""):
+    global passes, fails
+    if cond:
+        passes += 1
+        print("ok -", name)
+    else:
+        fails += 1
+        print("not ok -", name)
+        if detail:
+            print("#  ", detail)
+
+
+class Daemon:
+    def __init__(self, work, *args):
+        self.ready = os.path.join(work, "ready")
+        if os.path.exists(self.ready):
+            os.unlink(self.ready)
+        self.log = os.path.join(work, "lanad.log")
+        self.proc = subprocess.Popen(
+            [LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns", "127.0.0.1:0",
+             "--listen-registry", "127.0.0.1:0", "--ready-file", self.ready, *args],
+            stderr=open(self.log, "ab"))
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.ready):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                sys.exit("lanad did not start")
+            time.sleep(0.02)
+        for line in open(self.ready):
+            f = line.split()
+            if f[0] == "registry":
+                self.port = int(f[1].rsplit(":", 1)[1])
+        self.token = bytes.fromhex(open(os.path.join(work, "admin.token")).read().strip())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.f = self.s.makefile("rb")
+
+    def send(self, line):
+        self.s.sendall(line.encode() + b"\n")
+
+    def recv(self):
+        line = self.f.readline()
+        return line.decode().rstrip("\n") if line else None
+
+    def closed(self):
+        try:
+            return self.f.readline() == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        self.f.close()  # the file object holds the socket open too
+        self.s.close()
+
+
+def proof(token, x, y):
+    key = hashlib.sha256(token).digest()
+    sig = hmac.new(key, f"{x}:{y}".encode(), hashlib.sha256).digest()
+    return bytes(a ^ b for a, b in zip(token, sig)).hex()
+
+
+def hello(port, x=1000):
+    c = Conn(port)
+    c.send(f"HELLO lana/1 seq={x}")
+    w = c.recv().split()
+    return c, w
+
+
+def login(port, token=None, x=1000):
+    c, w = hello(port, x)
+    y = int(w[3].split("=")[1])
+    if token is None:
+        c.send(f"ACK ack={y + 1}")
+    else:
+        c.send(f"ACK ack={y + 1} user=admin proof={proof(token, x, y)}")
+    return c, c.recv(), y
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="lana-reg.") as work:
+        d = Daemon(work, "--registry-idle-timeout", "1", "--registry-max-connections", "4")
+        try:
+            port = d.port
+            # the handshake: WELCOME acknowledges X+1 and brings a fresh random Y
+            c, w = hello(port, 4294967295)
+            check("WELCOME lana/1 ack=X+1 seq=Y", w[0] == "WELCOME" and w[1] == "lana/1"
+                  and w[2] == "ack=0", " ".join(w))  # X+1 wraps at 2^32
+            y1 = int(w[3].split("=")[1])
+            c.close()
+            c, w = hello(port, 5)
+            check("Y is random per connection", int(w[3].split("=")[1]) != y1)
+            c.send("ACK ack=12")
+            line = c.recv()
+            check("wrong ack: ERROR handshake and close",
+                  line.startswith("ERROR ") and json.loads(line[6:])["error"]["code"] == "handshake"
+                  and c.closed(), line)
+            c = Conn(port)
+            c.send("HELLO lana/2 seq=1")
+            line = c.recv()
+            check("wrong version refused", line.startswith("ERROR ") and "lana/1" in line and c.closed())
+            c = Conn(port)
+            c.send("pool list")
+            check("a command before the handshake is refused", c.recv().startswith("ERROR ") and c.closed())
+
+            # without a proof: read-only
+            c, ready, _ = login(port)
+            check("READY without a token: anonymous, read-only",
+                  ready.startswith("READY ") and json.loads(ready[6:]) ==
+                  {"user": "", "role": "anonymous", "write": False}, ready)
+            c.send("pool list")
+            r = json.loads(c.recv())
+            check("anonymous may read", r["ok"] and len(r["pools"]) == 2)
+            c.send("block alloc 10.0.0.0/8 /16")
+            r = json.loads(c.recv())
+            check("anonymous may not write", not r["ok"] and r["error"]["code"] == "permission")
+            c.close()
+
+            # with the token's proof
+            c, ready, y = login(port, d.token, x=77)
+            check("READY with the proof: admin", json.loads(ready[6:])["role"] == "admin", ready)
+            # several requests in one write, answered in order
+            c.s.sendall(b"block alloc 10.0.0.0/8 /16\nping\nblock alloc 10.0.0.0/8 /16\nbogus\n")
+            rs = [json.loads(c.recv()) for _ in range(4)]
+            check("pipelined requests answered in order",
+                  rs[0]["block"]["prefix"] == "10.0.0.0/16" and rs[1].get("pong")
+                  and rs[2]["block"]["prefix"] == "10.1.0.0/16" and rs[3]["error"]["code"] == "usage",
+                  str(rs))
+            c.send('block update 10.0.0.0/16 --desc "quoted \\"words\\" and \\\\"')
+            r = json.loads(c.recv())
+            check("quoted words", r["ok"] and r["block"]["description"] == 'quoted "words" and \\', str(r))
+            c.send("block alloc 10.0.0.0/8 /16 --desc \"unterminated")
+            check("unterminated quote: usage error, connection stays",
+                  json.loads(c.recv())["error"]["code"] == "usage")
+            c.send("x" * 5000)
+            r = json.loads(c.recv())
+            check("over-long line: too_long, then closed", r["error"]["code"] == "too_long" and c.closed())
+
+            # a captured proof is worthless in another handshake (the server's Y differs)
+            c2, w = hello(port, 77)
+            y2 = int(w[3].split("=")[1])
+            c2.send(f"ACK ack={y2 + 1} user=admin proof={proof(d.token, 77, y)}")
+            line = c2.recv()
+            check("replayed proof refused", line.startswith("ERROR ") and "permission" in line
+                  and c2.closed(), line)
+            c3, line, _ = login(port, bytes(32))
+            check("wrong token refused", line.startswith("ERROR ") and "permission" in line)
+            time.sleep(0.2)
+            log = open(d.log).read()
+            check("refusals logged with the peer", log.count("authentication as admin refused") >= 2
+                  and "registry: 127.0.0.1:" in log)
+
+            # idle connections are closed after registry-idle-timeout
+            c, _, _ = login(port)
+            t0 = time.monotonic()
+            line = c.recv()
+            dt = time.monotonic() - t0
+            check("idle connection closed with a reply", line is not None and
+                  json.loads(line)["error"]["code"] == "busy" and 0.8 <= dt <= 3.5 and c.closed(),
+                  f"{line} after {dt:.2f}s")
+
+            # the connection cap: the fifth gets "busy"
+            conns = [login(port)[0] for _ in range(4)]
+            extra = Conn(port)
+            line = extra.recv()
+            check("over the connection cap: busy", line is not None and "busy" in line and extra.closed(),
+                  str(line))
+            for k in conns:
+                k.send("ping")
+            check("the others are still served", all(json.loads(k.recv()).get("pong") for k in conns))
+            for k in conns:
+                k.close()
+            # quit ends a connection politely (once the server has seen the others go)
+            time.sleep(0.2)
+            c, _, _ = login(port)
+            c.send("quit")
+            check("quit", json.loads(c.recv()).get("bye") and c.closed())
+            check("daemon still running", d.proc.poll() is None)
+        finally:
+            d.stop()
+        check("SIGTERM: exit 0", d.proc.returncode == 0, f"exit {d.proc.returncode}")
+    print(f"{passes} passed, {fails} failed")
+    return 0 if fails == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
