@@ -168,7 +168,15 @@ void jsonw_str(struct jsonw *j, const char *v)
 void jsonw_int(struct jsonw *j, int64_t v)
 {
     sep(j);
-    jsonw_printf(j, "%" PRId64, v);
+    char buf[24], *p = buf + sizeof buf;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        *--p = '-';
+    jsonw_raw(j, p, (size_t)(buf + sizeof buf - p));
 }
 
 void jsonw_bool(struct jsonw *j, bool v)

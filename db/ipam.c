@@ -23,6 +23,7 @@ typedef unsigned __int128 u128;
 struct ipam {
     struct store *st;
     struct jsonw before, after;
+    bool no_savepoints; /* the caller undoes everything on any failure (ipam_set_atomic) */
 };
 
 static const char *const status_names[] = {"pool", "allocated", "assigned", "reserved"};
@@ -120,12 +121,14 @@ static void fmt(const struct cidr *c, char buf[CIDR_STRLEN])
 
 static void copy_text(char *dst, const unsigned char *src)
 {
-    snprintf(dst, IPAM_TEXT_MAX, "%s", src ? (const char *)src : "");
+    size_t n = src ? strnlen((const char *)src, IPAM_TEXT_MAX - 1) : 0;
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 static void read_block(sqlite3_stmt *s, struct ipam_block *b, bool *split)
 {
-    memset(b, 0, sizeof *b);
     b->id = sqlite3_column_int64(s, 0);
     int family = sqlite3_column_int(s, 1);
     u128 start = key_value(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
@@ -295,12 +298,19 @@ static int exec_cached(struct ipam *ip, const char *sql, struct lana_diag *d)
 
 static int sp_begin(struct ipam *ip, struct lana_diag *d)
 {
-    return exec_cached(ip, sql_sp, d);
+    return ip->no_savepoints ? 0 : exec_cached(ip, sql_sp, d);
+}
+
+void ipam_set_atomic(struct ipam *ip, bool atomic)
+{
+    ip->no_savepoints = !atomic;
 }
 
 /* Ends the savepoint: kept when rc is 0, undone otherwise. Returns rc (or a commit error). */
 static int sp_end(struct ipam *ip, int rc, struct lana_diag *d)
 {
+    if (ip->no_savepoints)
+        return rc;
     if (rc != 0) {
         struct lana_diag ignore;
         exec_cached(ip, sql_sp_undo, &ignore);
@@ -315,10 +325,11 @@ static int sp_end(struct ipam *ip, int rc, struct lana_diag *d)
 static const char sql_free_ins[] = "INSERT INTO freespace (parent_id, plen, start) VALUES (?1, ?2, ?3)";
 static const char sql_free_del[] = "DELETE FROM freespace WHERE parent_id = ?1 AND plen = ?2"
                                    " AND start = ?3";
+/* best fit in one index seek: the key runs plen descending, then start ascending */
 static const char sql_free_best[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
                                     " AND plen <= ?2 ORDER BY plen DESC, start LIMIT 1";
-static const char sql_free_at[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
-                                  " AND start <= ?2 ORDER BY start DESC LIMIT 1";
+static const char sql_free_is[] = "SELECT 1 FROM freespace WHERE parent_id = ?1 AND plen = ?2"
+                                  " AND start = ?3";
 static const char sql_split[] = "UPDATE block SET split = 1 WHERE id = ?1";
 
 static int free_put(struct ipam *ip, int64_t parent, unsigned plen, u128 start, struct lana_diag *d)
@@ -502,12 +513,13 @@ static int check_text(const char *what, const char *v, struct lana_diag *d)
 static void fill(struct ipam_block *b, const struct cidr *p, int64_t parent,
                  enum ipam_status status, const char *holder, const char *descr)
 {
-    memset(b, 0, sizeof *b);
+    b->id = 0;
+    b->created = b->updated = 0;
     b->prefix = *p;
     b->parent_id = parent;
     b->status = status;
-    snprintf(b->holder, sizeof b->holder, "%s", holder ? holder : "");
-    snprintf(b->descr, sizeof b->descr, "%s", descr ? descr : "");
+    copy_text(b->holder, (const unsigned char *)holder);
+    copy_text(b->descr, (const unsigned char *)descr);
 }
 
 int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
@@ -713,22 +725,30 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
         return rc;
     if ((rc = ensure_split(ip, &p, split, d)) != 0)
         return sp_end(ip, rc, d);
+    /* the free prefix holding it, if any, is one of its aligned ancestors inside the parent:
+     * at most one point lookup per bit, with no second index to keep on every change */
     sqlite3_stmt *s;
-    if ((rc = store__stmt(ip->st, sql_free_at, &s, d)) != 0)
+    if ((rc = store__stmt(ip->st, sql_free_is, &s, d)) != 0)
         return sp_end(ip, rc, d);
     u128 want = cidr_addr_u128(prefix);
-    sqlite3_bind_int64(s, 1, p.id);
-    bind_key(s, 2, want);
     unsigned fplen = 0;
     u128 fstart = 0;
-    rc = step_free(ip, s, &fplen, &fstart, d);
-    sqlite3_reset(s);
-    if (rc == 1) {
-        struct cidr f;
-        make_cidr(prefix->family, fstart, fplen, &f);
-        if (!cidr_contains(&f, prefix))
-            rc = 0;
+    for (unsigned k = p.prefix.plen; k <= prefix->plen && rc == 0; k++) {
+        u128 start = k == 0 ? 0 : want & ~(span(prefix->family, k) - 1);
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, p.id);
+        sqlite3_bind_int(s, 2, (int)k);
+        bind_key(s, 3, start);
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            fplen = k;
+            fstart = start;
+            rc = 1;
+        } else if (step != SQLITE_DONE) {
+            rc = store__err(ip->st->db, d, "free space");
+        }
     }
+    sqlite3_reset(s);
     if (rc == 0)
         rc = describe_conflict(ip, &p, prefix, d);
     if (rc < 0)

@@ -41,6 +41,13 @@ struct ipam_usage {
 struct ipam;
 
 int ipam_open(struct store *st, struct ipam **out, struct lana_diag *d);
+
+/**
+ * With atomic false, a failing call may leave part of its work done: for a caller that undoes
+ * the whole enclosing unit on any failure anyway (an all-or-nothing batch), this saves a
+ * savepoint per call. Atomic (the default) again with true.
+ */
+void ipam_set_atomic(struct ipam *ip, bool atomic);
 void ipam_close(struct ipam *ip);
 
 const char *ipam_status_name(enum ipam_status s);

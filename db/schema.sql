@@ -61,9 +61,8 @@ CREATE TABLE freespace (
     parent_id INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
     plen      INTEGER NOT NULL,
     start     BLOB NOT NULL,
-    PRIMARY KEY (parent_id, plen, start)
+    PRIMARY KEY (parent_id, plen DESC, start)
 ) WITHOUT ROWID;
-CREATE INDEX freespace_start ON freespace(parent_id, start);
 
 -- Who may change the registry. stored_key = SHA-256(token): the token itself is never stored.
 CREATE TABLE account (

@@ -5,6 +5,7 @@
  */
 #include "db/store_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,8 @@ static const char *const migrations[] = {
     " UNIQUE (family, start, plen));"
     "CREATE INDEX block_child ON block(parent_id, start);"
     "CREATE TABLE freespace (parent_id INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,"
-    " plen INTEGER NOT NULL, start BLOB NOT NULL, PRIMARY KEY (parent_id, plen, start))"
+    " plen INTEGER NOT NULL, start BLOB NOT NULL, PRIMARY KEY (parent_id, plen DESC, start))"
     " WITHOUT ROWID;"
-    "CREATE INDEX freespace_start ON freespace(parent_id, start);"
     "CREATE TABLE account (name TEXT PRIMARY KEY, role TEXT NOT NULL"
     " CHECK (role IN ('admin', 'registrar', 'registrant')), stored_key BLOB NOT NULL"
     " CHECK (length(stored_key) = 32), created INTEGER NOT NULL);"
@@ -59,11 +59,29 @@ int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct
     return 0;
 }
 
+static void global_init(void)
+{
+    /* no global allocation statistics: they cost a process-wide mutex on every malloc */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
+void store__init_once(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, global_init);
+}
+
 int store__configure(sqlite3 *db, bool writer, struct lana_diag *d)
 {
     sqlite3_busy_timeout(db, 5000);
+    if (writer) /* more small allocations served from the connection's own pool than malloc */
+        sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 1000);
+    /* the writer's page cache is large enough (64 MiB) that a big transaction (a batch of
+     * 100k allocations) stays in memory until its commit instead of spilling pages early, and
+     * the savepoints' statement journals are kept in memory rather than in temporary files */
     const char *sql = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                               "PRAGMA foreign_keys=ON;"
+                               "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
                              : "PRAGMA foreign_keys=ON;";
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return store__err(db, d, "configure");
@@ -116,8 +134,9 @@ int store_open(const char *path, struct store **out, bool *created, struct lana_
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
         goto out;
     }
+    store__init_once();
     bool is_new = access(path, F_OK) != 0;
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         rc = diag_set(d, LANA_EDB, "%s: %s", path,
                       st->db ? sqlite3_errmsg(st->db) : "cannot open");

@@ -31,5 +31,8 @@ int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct la
 int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);
 /** LANA_EDB with "what: sqlite message" in d. */
 int store__err(sqlite3 *db, struct lana_diag *d, const char *what);
+/** Process-wide SQLite settings, once, before the first connection opens. */
+void store__init_once(void);
+
 /** Applies the connection settings every connection of ours uses. */
 int store__configure(sqlite3 *db, bool writer, struct lana_diag *d);

@@ -189,6 +189,7 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
     if (r == NULL)
         return diag_set(d, LANA_ENOMEM, "out of memory");
     r->data_version = -1;
+    store__init_once();
     if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         rc = diag_set(d, LANA_EDB, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");

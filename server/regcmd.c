@@ -131,8 +131,8 @@ static void u128_json(struct jsonw *j, const char *key, u128 v)
 }
 
 /* The block's members followed by its size and use; the caller closes the object. */
-static int block_fields(struct regcmd_ctx *c, const struct ipam_block *b, struct jsonw *j,
-                        struct lana_diag *d)
+static int block_fields(struct regcmd_ctx *c, const struct ipam_block *b, bool fresh,
+                        struct jsonw *j, struct lana_diag *d)
 {
     char t[CIDR_STRLEN];
     cidr_format(&b->prefix, t, sizeof t);
@@ -143,8 +143,8 @@ static int block_fields(struct regcmd_ctx *c, const struct ipam_block *b, struct
     jsonw_kstr(j, "description", b->descr);
     jsonw_kint(j, "created", b->created);
     jsonw_kint(j, "updated", b->updated);
-    struct ipam_usage u;
-    int rc = ipam_usage(c->ip, b, &u, d);
+    struct ipam_usage u = {0, 0};
+    int rc = fresh ? 0 : ipam_usage(c->ip, b, &u, d); /* a block just made holds nothing */
     if (rc != 0)
         return rc;
     u128 size_m1 = cidr_size_minus1(&b->prefix);
@@ -157,15 +157,16 @@ static int block_fields(struct regcmd_ctx *c, const struct ipam_block *b, struct
     u128_json(j, "used", u.used);
     jsonw_kint(j, "children", u.children);
     long double pct = (long double)u.used / ((long double)size_m1 + 1.0L) * 100.0L;
-    char num[32];
-    snprintf(num, sizeof num, "%.6Lf", pct);
+    char num[32] = "0.000000";
+    if (u.used > 0)
+        snprintf(num, sizeof num, "%.6Lf", pct);
     jsonw_key(j, "percent");
     jsonw_json(j, num);
     return 0;
 }
 
 static enum regproto_code ok_block(struct regcmd_ctx *c, const char *key,
-                                   const struct ipam_block *b, struct jsonw *j)
+                                   const struct ipam_block *b, bool fresh, struct jsonw *j)
 {
     struct lana_diag d;
     jsonw_reset(j);
@@ -173,7 +174,7 @@ static enum regproto_code ok_block(struct regcmd_ctx *c, const char *key,
     jsonw_kbool(j, "ok", true);
     jsonw_key(j, key);
     jsonw_obj(j);
-    int rc = block_fields(c, b, j, &d);
+    int rc = block_fields(c, b, fresh, j, &d);
     if (rc != 0)
         return fail(j, rc, &d);
     jsonw_end(j);
@@ -201,7 +202,7 @@ static int list_cb(const struct ipam_block *b, void *arg)
     jsonw_obj(l->j);
     if (l->max_depth >= 0)
         jsonw_kint(l->j, "depth", l->depth);
-    int rc = block_fields(l->c, b, l->j, l->d);
+    int rc = block_fields(l->c, b, false, l->j, l->d);
     jsonw_end(l->j);
     if (rc != 0)
         return rc;
@@ -239,7 +240,7 @@ static int chain_cb(const struct ipam_block *b, void *arg)
 {
     struct listing *l = arg;
     jsonw_obj(l->j);
-    int rc = block_fields(l->c, b, l->j, l->d);
+    int rc = block_fields(l->c, b, false, l->j, l->d);
     jsonw_end(l->j);
     return rc;
 }
@@ -267,7 +268,7 @@ static enum regproto_code cmd_pool(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = prefix_arg(a.pos[0], &p, j)) != RP_OK)
             return rc;
         int e = ipam_pool_add(c->ip, &p, a.desc, c->actor, &b, &d);
-        return e ? fail(j, e, &d) : ok_block(c, "pool", &b, j);
+        return e ? fail(j, e, &d) : ok_block(c, "pool", &b, true, j);
     }
     if (strcmp(sub, "del") == 0) {
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
@@ -278,7 +279,7 @@ static enum regproto_code cmd_pool(struct regcmd_ctx *c, int argc, char **argv, 
         if (ipam_get(c->ip, &p, &b, &d) != 0 || b.status != IPAM_POOL)
             return regcmd_error(j, RP_NOT_FOUND, "%s: no such pool", a.pos[0]);
         int e = ipam_pool_del(c->ip, &p, c->actor, &d);
-        return e ? fail(j, e, &d) : ok_block(c, "deleted", &b, j);
+        return e ? fail(j, e, &d) : ok_block(c, "deleted", &b, false, j);
     }
     if (strcmp(sub, "list") == 0) {
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
@@ -323,7 +324,7 @@ static enum regproto_code cmd_block(struct regcmd_ctx *c, int argc, char **argv,
                                     ? "block assign PREFIX|PARENT /N [--holder H] [--desc TEXT]"
                                     : "block reserve PREFIX [--holder H] [--desc TEXT]");
         }
-        return e ? fail(j, e, &d) : ok_block(c, "block", &b, j);
+        return e ? fail(j, e, &d) : ok_block(c, "block", &b, true, j);
     }
     if (strcmp(sub, "release") == 0) {
         if ((rc = parse_args(argc, argv, 2, &a, " recursive ", j)) != RP_OK)
@@ -353,7 +354,7 @@ static enum regproto_code cmd_block(struct regcmd_ctx *c, int argc, char **argv,
         if ((rc = prefix_arg(a.pos[0], &p, j)) != RP_OK)
             return rc;
         e = ipam_update(c->ip, &p, a.holder, a.desc, c->actor, &b, &d);
-        return e ? fail(j, e, &d) : ok_block(c, "block", &b, j);
+        return e ? fail(j, e, &d) : ok_block(c, "block", &b, false, j);
     }
     if (strcmp(sub, "show") == 0) {
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
@@ -368,7 +369,7 @@ static enum regproto_code cmd_block(struct regcmd_ctx *c, int argc, char **argv,
         jsonw_kbool(j, "ok", true);
         jsonw_key(j, "block");
         jsonw_obj(j);
-        if ((e = block_fields(c, &b, j, &d)) != 0)
+        if ((e = block_fields(c, &b, false, j, &d)) != 0)
             return fail(j, e, &d);
         jsonw_end(j);
         jsonw_key(j, "chain");

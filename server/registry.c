@@ -303,6 +303,23 @@ static void flush(struct registry *r, struct regconn *c)
     conn_watch(r, c);
 }
 
+/*
+ * Sends what the socket takes now, without waiting and without closing: a long batch streams
+ * its per-command lines while it runs (the client reads them meanwhile); its summary, which
+ * says whether the batch was committed, is only sent after the commit.
+ */
+static void send_some(struct regconn *c)
+{
+    while (c->outoff < c->outlen) {
+        ssize_t n = send(c->ev.fd, c->out + c->outoff, c->outlen - c->outoff,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0)
+            return; /* full, or failed: flush() after the turn sorts it out */
+        c->outoff += (size_t)n;
+    }
+    c->outoff = c->outlen = 0;
+}
+
 static void accept_all(struct registry *r, int lfd)
 {
     for (;;) {
@@ -454,12 +471,18 @@ static enum regproto_code run_line(struct registry *r, struct regconn *c, char *
 
 static void run_batch(struct registry *r, struct regconn *c)
 {
+    uint64_t t0 = now_ms();
     struct lana_diag d;
     size_t ok = 0, failed = 0, first_bad = 0;
     bool unit = false;
     if (ensure_tx(r, c) && store_batch_begin(r->st, &d) == 0)
         unit = true;
+    /* all or nothing: the batch savepoint undoes everything on a failure, so the engine need
+     * not keep a savepoint per command */
+    ipam_set_atomic(r->ip, c->keep_going);
     for (size_t i = 0; unit && i < c->nbatch; i++) {
+        if (i % 256 == 255)
+            send_some(c);
         if (run_line(r, c, c->batch[i]) == RP_OK) {
             ok++;
             continue;
@@ -469,6 +492,7 @@ static void run_batch(struct registry *r, struct regconn *c)
         if (!c->keep_going)
             break;
     }
+    ipam_set_atomic(r->ip, true);
     bool keep = unit && (failed == 0 || c->keep_going);
     if (unit && store_batch_end(r->st, keep, &d) != 0) {
         log_err("registry: batch: %s", d.msg);
@@ -488,6 +512,8 @@ static void run_batch(struct registry *r, struct regconn *c)
     jsonw_end(&r->reply);
     jsonw_end(&r->reply);
     reply(c, r->reply.s);
+    log_info("registry: %s: batch of %zu commands, %zu failed, %s in %llu ms", c->peer, c->nbatch,
+             failed, keep ? "kept" : "undone", (unsigned long long)(now_ms() - t0));
     batch_clear(c);
     c->state = RS_READY;
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Address registry benchmarks: the engine's cost per allocation as the registry grows, a
+# 100k-allocation `lana batch` end to end, and single allocations over the registry protocol
+# from concurrent clients (checked for duplicates). lanad runs on 127.0.0.1 with a temporary
+# database; everything is bounded and stops by itself.
+#
+# usage: bench/alloc.sh [-s "SIZES"] [-b BATCH] [-c CLIENTS] [-n REQUESTS]
+#   -s "SIZES"   registry sizes for the engine cost ("1000 10000 100000 1000000")
+#   -b BATCH     allocations in the batch (100000)
+#   -c CLIENTS   concurrent protocol clients (8)      -n REQUESTS  per client (2000)
+#   --build DIR  where lanad, lana and lana_bench_alloc are (build)
+set -u
+SIZES="1000 10000 100000 1000000" BATCH=100000 CLIENTS=8 REQS=2000
+here=$(cd "$(dirname "$0")" && pwd)
+B=$here/../build
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || case $1 in -h|--help) ;; *) echo "$1 needs a value" >&2; exit 64;; esac
+  case $1 in
+    -h|--help) sed -n '/^# usage/,/^# *--build/p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -s) SIZES=$2;; -b) BATCH=$2;; -c) CLIENTS=$2;; -n) REQS=$2;; --build) B=$2;;
+    *) echo "unknown option $1 (try -h)" >&2; exit 64;;
+  esac
+  shift 2
+done
+for x in lanad lana lana_bench_alloc; do
+  [ -x "$B/$x" ] || { echo "$B/$x missing: build first (cmake --build build)" >&2; exit 69; }
+done
+W=$(mktemp -d "${TMPDIR:-/tmp}/lana-alloc.XXXXXX") || exit 1
+PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+echo "# 1. engine: cost of one allocation with N blocks already in the registry (a tenth of them"
+echo "#    released again at random, so that the free space is fragmented)"
+out=$(timeout 600 "$B/lana_bench_alloc" "$W" $SIZES) || { echo "$out"; exit 1; }
+echo "$out"
+first=$(echo "$out" | head -1 | sed 's/.*alloc_median_us=\([0-9.]*\).*/\1/')
+last=$(echo "$out" | tail -1 | sed 's/.*alloc_median_us=\([0-9.]*\).*/\1/')
+awk -v a="$first" -v b="$last" -v s="$SIZES" 'BEGIN {n = split(s, v, " ");
+  printf "# median cost ratio %s/%s blocks: %.2f (target <= 1.5)\n", v[n], v[1], b / a}'
+
+"$B/lanad" --db "$W/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 \
+  --ready-file "$W/ready" --log-level info 2>"$W/lanad.log" &
+PID=$!
+for _ in $(seq 100); do [ -s "$W/ready" ] && break; sleep 0.05; done
+[ -s "$W/ready" ] || { echo "lanad did not start: $(cat "$W/lanad.log")"; exit 1; }
+RPORT=$(awk '$1 == "registry" {sub(/.*:/, "", $2); print $2}' "$W/ready")
+export LANA_SERVER=127.0.0.1:$RPORT LANA_TOKEN
+LANA_TOKEN=$(cat "$W/admin.token")
+
+echo "# 2. lana batch: $BATCH allocations in one transaction, end to end"
+yes "block alloc 10.0.0.0/8 /32 --holder bench" | head -n "$BATCH" >"$W/batch.lana"
+t0=$(now_ms)
+timeout 600 "$B/lana" --timeout 600000 batch "$W/batch.lana" >"$W/batch.out" || { tail -3 "$W/batch.out"; exit 1; }
+ms=$(( $(now_ms) - t0 ))
+echo "batch allocations=$BATCH ms=$ms per_second=$(( BATCH * 1000 / (ms ? ms : 1) )) (target >= 50000)"
+grep "batch of" "$W/lanad.log" | sed 's/.*registry: /# server side: /'
+
+echo "# 3. single allocations over the protocol from $CLIENTS concurrent clients"
+parent=$("$B/lana" block alloc 10.0.0.0/8 /12 --holder load --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')
+python3 "$here/regload.py" 127.0.0.1 "$RPORT" "$W/admin.token" "$parent" 32 "$CLIENTS" "$REQS" 120
+echo "# (target >= 5000 per second in total, zero duplicates)"
