@@ -38,7 +38,13 @@ static void usage(FILE *out)
             "  -d, --db PATH            database file (created on first start)\n"
             "  -l, --listen-dns A:P     DNS endpoint, UDP and TCP; repeatable; port 0 = any\n"
             "                           (default 127.0.0.1:5300 and [::1]:5300)\n"
-            "  -w, --workers N          worker threads (default 2)\n"
+            "      --listen-registry A:P  registry protocol endpoint (TCP); repeatable\n"
+            "                           (default 127.0.0.1:5301 and [::1]:5301)\n"
+            "      --token-file PATH    where the admin token is written on first start\n"
+            "                           (default admin.token beside the database)\n"
+            "      --pool PREFIX        root pool of an empty registry; repeatable\n"
+            "                           (default 10.0.0.0/8 and fd00::/8)\n"
+            "  -w, --workers N          DNS worker threads (default 2)\n"
             "  -L, --log-level LEVEL    err, warn, notice, info, debug (default notice)\n"
             "  -r, --ready-file PATH    once serving, write the bound endpoints there\n"
             "  -n, --check              check the configuration, print it and exit\n"
@@ -47,7 +53,7 @@ static void usage(FILE *out)
             "\n"
             "Every config file key (see conf/lanad.conf) is also accepted as --KEY VALUE.\n"
             "Exit status: 0 ok, 64 usage, 65 bad zone data, 66 no such file or zone,\n"
-            "71 cannot listen, 78 bad configuration.\n");
+            "70 internal error, 71 cannot listen, 73 cannot create a file, 78 bad configuration.\n");
 }
 
 static void conf_err(const char *msg, void *arg)
