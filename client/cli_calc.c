@@ -2,6 +2,7 @@
  * cli_calc — "lana calc PREFIX [--json]": what ipcalc shows, offline, exact over 128 bits.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -17,7 +18,7 @@ int cli_calc(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: lana calc PREFIX|ADDRESS [--json]\n"
+            printf("usage: lana calc PREFIX|ADDRESS|ADDRESS/LEN [--json]\n"
                    "Prints the network, first and last address, netmask (IPv4), prefix\n"
                    "length, exact number of addresses and the reverse-DNS zone.\n");
             return EX_OK;
@@ -32,11 +33,26 @@ int cli_calc(int argc, char **argv)
         fprintf(stderr, "lana calc: missing PREFIX\nTry 'lana calc --help'\n");
         return EX_USAGE;
     }
-    struct cidr c, first, last, mask;
+    struct cidr c, first, last, mask, host;
     struct lana_diag d;
+    bool has_host = false;
     if (cidr_parse(arg, &c, &d) != 0) {
-        fprintf(stderr, "lana calc: %s\n", d.msg);
-        return EX_DATAERR;
+        /* like ipcalc, an address inside the network is fine: ADDRESS/LEN */
+        char a[CIDR_STRLEN];
+        const char *slash = strchr(arg, '/');
+        size_t n = slash ? (size_t)(slash - arg) : 0;
+        char *end = NULL;
+        long plen = slash ? strtol(slash + 1, &end, 10) : -1;
+        if (slash == NULL || n >= sizeof a || end == slash + 1 || *end != '\0' ||
+            (memcpy(a, arg, n), a[n] = '\0', cidr_parse_addr(a, &host, NULL) != 0) || plen < 0 ||
+            (unsigned long)plen > cidr_bits(&host)) {
+            fprintf(stderr, "lana calc: %s\n", d.msg);
+            return EX_DATAERR;
+        }
+        host.plen = (uint8_t)plen;
+        cidr_first(&host, &c);
+        c.plen = (uint8_t)plen;
+        has_host = true;
     }
     char net[CIDR_STRLEN], f[CIDR_STRLEN], l[CIDR_STRLEN], m[CIDR_STRLEN], size[48],
         rev[CIDR_REVLEN];
@@ -49,11 +65,18 @@ int cli_calc(int argc, char **argv)
     cidr_format_addr(&mask, m, sizeof m);
     cidr_size_format(&c, size, sizeof size);
     cidr_reverse_name(&c, rev, sizeof rev);
+    char h[CIDR_STRLEN] = "";
+    if (has_host)
+        cidr_format_addr(&host, h, sizeof h);
     if (json) {
-        printf("{\"network\":\"%s\",\"family\":%u,\"prefix_length\":%u,\"first\":\"%s\","
+        if (has_host)
+            printf("{\"address\":\"%s\",", h);
+        printf("%s\"network\":\"%s\",\"family\":%u,\"prefix_length\":%u,\"first\":\"%s\","
                "\"last\":\"%s\",\"netmask\":\"%s\",\"addresses\":\"%s\",\"reverse_zone\":\"%s\"}\n",
-               net, c.family, c.plen, f, l, m, size, rev);
+               has_host ? "" : "{", net, c.family, c.plen, f, l, m, size, rev);
     } else {
+        if (has_host)
+            printf("address:       %s\n", h);
         printf("network:       %s\n", net);
         printf("first address: %s\n", f);
         printf("last address:  %s\n", l);

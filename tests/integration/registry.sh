@@ -15,6 +15,12 @@ L() { "$LANA" "$@"; }
 A() { "$LANA" --token-file "$TOKEN_FILE" "$@"; }
 rc_of() { "$@" >/dev/null 2>&1; echo $?; }
 
+# --- lana calc, offline
+expect "calc ::/0: 2^128 addresses" "$(L calc ::/0 | awk '/^addresses/{print $2}')" "340282366920938463463374607431768211456"
+expect "calc ADDRESS/LEN like ipcalc" "$(L calc 10.1.2.3/20 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["address"], r["network"], r["last"], r["reverse_zone"])')" \
+  "10.1.2.3 10.1.0.0/20 10.1.15.255 1.10.in-addr.arpa."
+expect "calc bad length: exit 65" "$(rc_of L calc 10.1.2.3/40)" "65"
+
 # --- the token: a 0600 file of 64 hex digits; the database keeps only its SHA-256
 expect "token file mode" "$(stat -c %a "$TOKEN_FILE")" "600"
 expect "token is 256 bits of hex" "$(grep -cE '^[0-9a-f]{64}$' "$TOKEN_FILE")" "1"
