@@ -1,4 +1,4 @@
--- lana database schema, version 2 (PRAGMA user_version = 2).
+-- lana database schema, version 3 (PRAGMA user_version = 3).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -87,3 +87,35 @@ CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- ---- version 3: hosts, zones' default blocks, services ------------------------------------
+
+-- The blocks a zone's hosts take their addresses from when none is named.
+CREATE TABLE zone_block (
+    zone_id  INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,
+    block_id INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
+    PRIMARY KEY (zone_id, block_id)
+) WITHOUT ROWID;
+
+-- A registered host: its A/AAAA records live in rr (zone), its PTR records in the reverse
+-- zones, its addresses are blocks (/32, /128) of the address registry held by its name.
+CREATE TABLE host (
+    id      INTEGER PRIMARY KEY,
+    zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,
+    name    TEXT NOT NULL UNIQUE,  -- lowercase, final dot
+    v4      TEXT,                  -- canonical text, or NULL
+    v6      TEXT,
+    created INTEGER NOT NULL
+);
+CREATE INDEX host_zone ON host(zone_id);
+
+-- The service-name and port-number registry (RFC 6335): one port per name and transport.
+CREATE TABLE service (
+    name    TEXT NOT NULL,
+    proto   TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),
+    port    INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    descr   TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    PRIMARY KEY (name, proto),
+    UNIQUE (proto, port)
+);

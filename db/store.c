@@ -43,6 +43,16 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    /* 2 -> 3: hosts, default blocks of zones, services */
+    "CREATE TABLE zone_block (zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+    " block_id INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,"
+    " PRIMARY KEY (zone_id, block_id)) WITHOUT ROWID;"
+    "CREATE TABLE host (id INTEGER PRIMARY KEY, zone_id INTEGER NOT NULL REFERENCES zone(id)"
+    " ON DELETE CASCADE, name TEXT NOT NULL UNIQUE, v4 TEXT, v6 TEXT, created INTEGER NOT NULL);"
+    "CREATE INDEX host_zone ON host(zone_id);"
+    "CREATE TABLE service (name TEXT NOT NULL, proto TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),"
+    " port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535), descr TEXT NOT NULL DEFAULT '',"
+    " created INTEGER NOT NULL, PRIMARY KEY (name, proto), UNIQUE (proto, port));",
 };
 
 int store__err(sqlite3 *db, struct lana_diag *d, const char *what)

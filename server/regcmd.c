@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/num.h"
 #include "db/audit.h"
+#include "db/zoneio.h"
 
 typedef unsigned __int128 u128;
 
@@ -42,11 +44,14 @@ static enum regproto_code fail(struct jsonw *j, int rc, const struct lana_diag *
 /* ---- arguments ---------------------------------------------------------------------------- */
 
 struct args {
-    const char *pos[8];
+    const char *pos[REGPROTO_ARGS_MAX];
     int npos;
     const char *holder, *desc;
     bool recursive, assign;
     const char *since, *limit, *depth;
+    const char *v4, *v6, *port, *proto;
+    const char *blocks[8]; /* --block, repeatable */
+    int nblocks;
 };
 
 /* Options with a value, options without, all others are refused. */
@@ -57,7 +62,7 @@ static enum regproto_code parse_args(int argc, char **argv, int from, struct arg
     for (int i = from; i < argc; i++) {
         const char *w = argv[i];
         if (strncmp(w, "--", 2) != 0 || w[2] == '\0') {
-            if (a->npos == 8)
+            if (a->npos == REGPROTO_ARGS_MAX)
                 return regcmd_error(j, RP_USAGE, "too many arguments");
             a->pos[a->npos++] = w;
             continue;
@@ -87,6 +92,19 @@ static enum regproto_code parse_args(int argc, char **argv, int from, struct arg
             a->limit = v;
         else if (strcmp(name, "depth") == 0)
             a->depth = v;
+        else if (strcmp(name, "v4") == 0)
+            a->v4 = v;
+        else if (strcmp(name, "v6") == 0)
+            a->v6 = v;
+        else if (strcmp(name, "port") == 0)
+            a->port = v;
+        else if (strcmp(name, "proto") == 0)
+            a->proto = v;
+        else if (strcmp(name, "block") == 0) {
+            if (a->nblocks == 8)
+                return regcmd_error(j, RP_USAGE, "at most 8 --block options");
+            a->blocks[a->nblocks++] = v;
+        }
     }
     return RP_OK;
 }
@@ -268,6 +286,10 @@ static enum regproto_code cmd_pool(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = prefix_arg(a.pos[0], &p, j)) != RP_OK)
             return rc;
         int e = ipam_pool_add(c->ip, &p, a.desc, c->actor, &b, &d);
+        char rev[CIDR_REVLEN];
+        if (e == 0 && c->nm != NULL && cidr_reverse_name(&p, rev, sizeof rev) >= 0 &&
+            (e = names_zone_ensure(c->nm, rev, c->actor, &d)) > 0)
+            e = 0; /* the pool's reverse zone, so that its hosts get PTR records */
         return e ? fail(j, e, &d) : ok_block(c, "pool", &b, true, j);
     }
     if (strcmp(sub, "del") == 0) {
@@ -514,6 +536,426 @@ static enum regproto_code cmd_log(struct regcmd_ctx *c, int argc, char **argv, s
     return RP_OK;
 }
 
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+static void zone_json(struct jsonw *j, const struct names_zone *z)
+{
+    jsonw_obj(j);
+    jsonw_kstr(j, "name", z->name);
+    jsonw_kint(j, "serial", z->serial);
+    jsonw_kint(j, "records", z->records);
+    jsonw_kint(j, "hosts", z->hosts);
+    jsonw_kbool(j, "reverse", z->reverse);
+    jsonw_end(j);
+}
+
+static int zone_cb(const struct names_zone *z, void *arg)
+{
+    zone_json(arg, z);
+    return 0;
+}
+
+static void host_obj(struct jsonw *j, const struct names_host *h)
+{
+    jsonw_obj(j);
+    jsonw_kstr(j, "name", h->name);
+    jsonw_kstr(j, "zone", h->zone);
+    jsonw_kstr(j, "v4", h->v4);
+    jsonw_kstr(j, "v6", h->v6);
+    jsonw_kint(j, "created", h->created);
+    jsonw_end(j);
+}
+
+static int host_cb(const struct names_host *h, void *arg)
+{
+    host_obj(arg, h);
+    return 0;
+}
+
+static void ok_open(struct jsonw *j)
+{
+    jsonw_reset(j);
+    jsonw_obj(j);
+    jsonw_kbool(j, "ok", true);
+}
+
+static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, struct jsonw *j)
+{
+    struct args a;
+    struct lana_diag d;
+    struct names_zone z;
+    enum regproto_code rc;
+    int e;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "add") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " block ", j)) != RP_OK)
+            return rc;
+        NEED(1, "zone add NAME [--block PREFIX]...");
+        struct cidr bl[8];
+        for (int i = 0; i < a.nblocks; i++)
+            if ((rc = prefix_arg(a.blocks[i], &bl[i], j)) != RP_OK)
+                return rc;
+        if ((e = names_zone_add(c->nm, a.pos[0], bl, (unsigned)a.nblocks, c->actor, &z, &d)) != 0)
+            return fail(j, e, &d);
+        ok_open(j);
+        jsonw_key(j, "zone");
+        zone_json(j, &z);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "del") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " recursive ", j)) != RP_OK)
+            return rc;
+        NEED(1, "zone del NAME [--recursive]");
+        if ((e = names_zone_get(c->nm, a.pos[0], &z, &d)) != 0 ||
+            (e = names_zone_del(c->nm, a.pos[0], a.recursive, c->actor, &d)) != 0)
+            return fail(j, e, &d);
+        ok_open(j);
+        jsonw_kstr(j, "deleted", z.name);
+        jsonw_kint(j, "hosts", z.hosts);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "list") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(0, "zone list");
+        ok_open(j);
+        jsonw_key(j, "zones");
+        jsonw_arr(j);
+        if ((e = names_zone_each(c->nm, zone_cb, j, &d)) != 0)
+            return fail(j, e, &d);
+        jsonw_end(j);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "show") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(1, "zone show NAME");
+        if ((e = names_zone_get(c->nm, a.pos[0], &z, &d)) != 0)
+            return fail(j, e, &d);
+        struct cidr bl[8];
+        unsigned nb = 0;
+        names_zone_blocks(c->nm, z.id, bl, 8, &nb, &d);
+        ok_open(j);
+        jsonw_key(j, "zone");
+        zone_json(j, &z);
+        jsonw_key(j, "blocks");
+        jsonw_arr(j);
+        for (unsigned i = 0; i < nb; i++) {
+            char t[CIDR_STRLEN];
+            cidr_format(&bl[i], t, sizeof t);
+            jsonw_str(j, t);
+        }
+        jsonw_end(j);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "export") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(1, "zone export NAME");
+        if ((e = names_zone_get(c->nm, a.pos[0], &z, &d)) != 0)
+            return fail(j, e, &d);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&text, &len);
+        if (fp == NULL)
+            return regcmd_error(j, RP_INTERNAL, "out of memory");
+        e = zoneio_export(c->st, z.name, fp, &d);
+        fclose(fp);
+        if (e != 0) {
+            free(text);
+            return fail(j, e, &d);
+        }
+        ok_open(j);
+        jsonw_kstr(j, "zone", z.name);
+        jsonw_key(j, "text");
+        jsonw_strn(j, text, len);
+        jsonw_end(j);
+        free(text);
+        return RP_OK;
+    }
+    return regcmd_error(j, RP_USAGE, "usage: zone add|del|list|show|export ...");
+}
+
+struct family_count {
+    int family;
+    bool found;
+};
+
+static int family_cb(const struct ipam_block *b, void *arg)
+{
+    struct family_count *f = arg;
+    if (b->prefix.family == f->family)
+        f->found = true;
+    return 0;
+}
+
+/* --v4/--v6: auto (default), none, or an address */
+static enum regproto_code addr_spec(struct regcmd_ctx *c, const char *v, int family,
+                                    struct names_addr_spec *s, struct jsonw *j)
+{
+    struct lana_diag d;
+    if (v == NULL) { /* default: auto when there is a pool of that family */
+        struct family_count f = {family, false};
+        ipam_children(c->ip, NULL, family_cb, &f, &d);
+        s->how = f.found ? NAMES_ADDR_AUTO : NAMES_ADDR_NONE;
+        return RP_OK;
+    }
+    if (strcmp(v, "auto") == 0) {
+        s->how = NAMES_ADDR_AUTO;
+        return RP_OK;
+    }
+    if (strcmp(v, "none") == 0) {
+        s->how = NAMES_ADDR_NONE;
+        return RP_OK;
+    }
+    if (cidr_parse_addr(v, &s->addr, &d) != 0)
+        return regcmd_error(j, RP_INVALID, "--v%d: %s", family, d.msg);
+    if (s->addr.family != family)
+        return regcmd_error(j, RP_INVALID, "--v%d %s: not an IPv%d address", family, v, family);
+    s->how = NAMES_ADDR_GIVEN;
+    return RP_OK;
+}
+
+static enum regproto_code ok_host(const struct names_host *h, struct jsonw *j)
+{
+    ok_open(j);
+    jsonw_key(j, "host");
+    host_obj(j, h);
+    jsonw_end(j);
+    return RP_OK;
+}
+
+static enum regproto_code cmd_host(struct regcmd_ctx *c, int argc, char **argv, struct jsonw *j)
+{
+    struct args a;
+    struct lana_diag d;
+    struct names_host h;
+    enum regproto_code rc;
+    int e;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "add") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " v4 v6 block ", j)) != RP_OK)
+            return rc;
+        NEED(1, "host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]");
+        struct names_addr_spec v4 = {0}, v6 = {0};
+        struct cidr block;
+        if ((rc = addr_spec(c, a.v4, 4, &v4, j)) != RP_OK ||
+            (rc = addr_spec(c, a.v6, 6, &v6, j)) != RP_OK)
+            return rc;
+        if (a.nblocks > 1)
+            return regcmd_error(j, RP_USAGE, "one --block per host");
+        if (a.nblocks == 1 && (rc = prefix_arg(a.blocks[0], &block, j)) != RP_OK)
+            return rc;
+        if (a.nblocks == 1 && a.v4 == NULL && a.v6 == NULL) /* a block decides the family */
+            (block.family == 4 ? &v6 : &v4)->how = NAMES_ADDR_NONE;
+        e = names_host_add(c->nm, a.pos[0], &v4, &v6, a.nblocks ? &block : NULL, c->actor, &h, &d);
+        return e ? fail(j, e, &d) : ok_host(&h, j);
+    }
+    if (strcmp(sub, "del") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(1, "host del NAME");
+        if ((e = names_host_get(c->nm, a.pos[0], &h, &d)) != 0 ||
+            (e = names_host_del(c->nm, a.pos[0], c->actor, &d)) != 0)
+            return fail(j, e, &d);
+        ok_open(j);
+        jsonw_key(j, "deleted");
+        host_obj(j, &h);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "show") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(1, "host show NAME");
+        e = names_host_get(c->nm, a.pos[0], &h, &d);
+        return e ? fail(j, e, &d) : ok_host(&h, j);
+    }
+    if (strcmp(sub, "rename") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(2, "host rename OLD NEW");
+        e = names_host_rename(c->nm, a.pos[0], a.pos[1], c->actor, &h, &d);
+        return e ? fail(j, e, &d) : ok_host(&h, j);
+    }
+    if (strcmp(sub, "list") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        if (a.npos > 1)
+            return regcmd_error(j, RP_USAGE, "usage: host list [ZONE]");
+        ok_open(j);
+        jsonw_key(j, "hosts");
+        jsonw_arr(j);
+        if ((e = names_host_each(c->nm, a.npos ? a.pos[0] : NULL, host_cb, j, &d)) != 0)
+            return fail(j, e, &d);
+        jsonw_end(j);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    return regcmd_error(j, RP_USAGE, "usage: host add|del|show|list|rename ...");
+}
+
+/* Record data from words: TXT takes each word as one string; others read the words as text. */
+static enum regproto_code record_data(const char *type, const struct args *a, int from, char *out,
+                                      size_t size, struct jsonw *j)
+{
+    size_t len = 0;
+    bool txt = strcasecmp(type, "TXT") == 0;
+    out[0] = '\0';
+    for (int i = from; i < a->npos; i++) {
+        const char *w = a->pos[i];
+        if (len + 2 * strlen(w) + 4 >= size)
+            return regcmd_error(j, RP_TOO_LONG, "record data too long");
+        if (len)
+            out[len++] = ' ';
+        if (txt)
+            out[len++] = '"';
+        for (; *w; w++) {
+            if (txt && (*w == '"' || *w == '\\'))
+                out[len++] = '\\';
+            out[len++] = *w;
+        }
+        if (txt)
+            out[len++] = '"';
+        out[len] = '\0';
+    }
+    return RP_OK;
+}
+
+static enum regproto_code cmd_record(struct regcmd_ctx *c, int argc, char **argv, struct jsonw *j)
+{
+    struct args a;
+    struct lana_diag d;
+    enum regproto_code rc;
+    const char *sub = argc > 1 ? argv[1] : "";
+    bool add = strcmp(sub, "add") == 0;
+    if (!add && strcmp(sub, "del") != 0)
+        return regcmd_error(j, RP_USAGE, "usage: record add|del NAME TYPE DATA...");
+    if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+        return rc;
+    if (a.npos < (add ? 3 : 2))
+        return regcmd_error(j, RP_USAGE, "usage: record %s NAME TYPE %s", sub,
+                            add ? "DATA..." : "[DATA...]");
+    char data[2048];
+    if ((rc = record_data(a.pos[1], &a, 2, data, sizeof data, j)) != RP_OK)
+        return rc;
+    int64_t deleted = 0;
+    int e = add ? names_record_add(c->nm, a.pos[0], a.pos[1], data, c->actor, &d)
+                : names_record_del(c->nm, a.pos[0], a.pos[1], data[0] ? data : NULL, c->actor,
+                                   &deleted, &d);
+    if (e != 0)
+        return fail(j, e, &d);
+    ok_open(j);
+    jsonw_key(j, "record");
+    jsonw_obj(j);
+    jsonw_kstr(j, "name", a.pos[0]);
+    jsonw_kstr(j, "type", a.pos[1]);
+    jsonw_kstr(j, "data", data);
+    jsonw_end(j);
+    if (!add)
+        jsonw_kint(j, "deleted", deleted);
+    jsonw_end(j);
+    return RP_OK;
+}
+
+static void service_obj(struct jsonw *j, const struct names_service *s)
+{
+    jsonw_obj(j);
+    jsonw_kstr(j, "name", s->name);
+    jsonw_kstr(j, "proto", s->proto);
+    jsonw_kint(j, "port", s->port);
+    jsonw_kstr(j, "description", s->descr);
+    jsonw_kint(j, "bound", s->bound);
+    jsonw_end(j);
+}
+
+static int service_cb(const struct names_service *s, void *arg)
+{
+    service_obj(arg, s);
+    return 0;
+}
+
+static enum regproto_code cmd_service(struct regcmd_ctx *c, int argc, char **argv,
+                                      struct jsonw *j)
+{
+    struct args a;
+    struct lana_diag d;
+    enum regproto_code rc;
+    int e;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "add") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " port desc ", j)) != RP_OK)
+            return rc;
+        NEED(2, "service add NAME tcp|udp [--port N|auto] [--desc TEXT]");
+        uint64_t port = 0;
+        if (a.port != NULL && strcmp(a.port, "auto") != 0 &&
+            num_parse_u64(a.port, 1, 65535, &port, &d) != 0)
+            return regcmd_error(j, RP_INVALID, "--port %s: %s", a.port, d.msg);
+        struct names_service s;
+        if ((e = names_service_add(c->nm, a.pos[0], a.pos[1], (unsigned)port, a.desc, c->actor,
+                                   &s, &d)) != 0)
+            return fail(j, e, &d);
+        ok_open(j);
+        jsonw_key(j, "service");
+        service_obj(j, &s);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "del") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(2, "service del NAME tcp|udp");
+        if ((e = names_service_del(c->nm, a.pos[0], a.pos[1], c->actor, &d)) != 0)
+            return fail(j, e, &d);
+        ok_open(j);
+        jsonw_kstr(j, "deleted", a.pos[0]);
+        jsonw_kstr(j, "proto", a.pos[1]);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    if (strcmp(sub, "list") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
+            return rc;
+        NEED(0, "service list");
+        ok_open(j);
+        jsonw_key(j, "services");
+        jsonw_arr(j);
+        if ((e = names_service_each(c->nm, service_cb, j, &d)) != 0)
+            return fail(j, e, &d);
+        jsonw_end(j);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    bool bind = strcmp(sub, "bind") == 0;
+    if (bind || strcmp(sub, "unbind") == 0) {
+        if ((rc = parse_args(argc, argv, 2, &a, bind ? " proto port " : " proto ", j)) != RP_OK)
+            return rc;
+        NEED(2, bind ? "service bind HOST SERVICE [--proto tcp|udp] [--port N]"
+                     : "service unbind HOST SERVICE [--proto tcp|udp]");
+        uint64_t port = 0;
+        if (a.port != NULL && num_parse_u64(a.port, 1, 65535, &port, &d) != 0)
+            return regcmd_error(j, RP_INVALID, "--port %s: %s", a.port, d.msg);
+        int n = 0;
+        e = bind ? names_service_bind(c->nm, a.pos[0], a.pos[1], a.proto, (unsigned)port,
+                                      c->actor, &n, &d)
+                 : names_service_unbind(c->nm, a.pos[0], a.pos[1], a.proto, c->actor, &n, &d);
+        if (e != 0)
+            return fail(j, e, &d);
+        ok_open(j);
+        jsonw_kstr(j, bind ? "bound" : "unbound", a.pos[1]);
+        jsonw_kstr(j, "host", a.pos[0]);
+        jsonw_kint(j, "records", n);
+        jsonw_end(j);
+        return RP_OK;
+    }
+    return regcmd_error(j, RP_USAGE, "usage: service add|del|list|bind|unbind ...");
+}
+
 bool regcmd_is_write(int argc, char **argv)
 {
     if (argc < 2)
@@ -524,6 +966,14 @@ bool regcmd_is_write(int argc, char **argv)
         return strcmp(argv[1], "alloc") == 0 || strcmp(argv[1], "assign") == 0 ||
                strcmp(argv[1], "reserve") == 0 || strcmp(argv[1], "release") == 0 ||
                strcmp(argv[1], "update") == 0;
+    if (strcmp(argv[0], "zone") == 0 || strcmp(argv[0], "record") == 0)
+        return strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0;
+    if (strcmp(argv[0], "host") == 0)
+        return strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0 ||
+               strcmp(argv[1], "rename") == 0;
+    if (strcmp(argv[0], "service") == 0)
+        return strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0 ||
+               strcmp(argv[1], "bind") == 0 || strcmp(argv[1], "unbind") == 0;
     return false;
 }
 
@@ -545,6 +995,14 @@ enum regproto_code regcmd_run(struct regcmd_ctx *c, int argc, char **argv, struc
         rc = cmd_whois(c, argc, argv, j);
     else if (strcmp(cmd, "log") == 0)
         rc = cmd_log(c, argc, argv, j);
+    else if (c->nm != NULL && strcmp(cmd, "zone") == 0)
+        rc = cmd_zone(c, argc, argv, j);
+    else if (c->nm != NULL && strcmp(cmd, "host") == 0)
+        rc = cmd_host(c, argc, argv, j);
+    else if (c->nm != NULL && strcmp(cmd, "record") == 0)
+        rc = cmd_record(c, argc, argv, j);
+    else if (c->nm != NULL && strcmp(cmd, "service") == 0)
+        rc = cmd_service(c, argc, argv, j);
     else if (strcmp(cmd, "ping") == 0) {
         jsonw_reset(j);
         jsonw_raw(j, "{\"ok\":true,\"pong\":true}", 24);
@@ -555,7 +1013,8 @@ enum regproto_code regcmd_run(struct regcmd_ctx *c, int argc, char **argv, struc
         jsonw_kbool(j, "ok", true);
         jsonw_kstr(j, "commands",
                    "pool add|del|list, block alloc|assign|reserve|release|update|show|list|tree, "
-                   "whois, log, batch, ping, quit");
+                   "whois, zone add|del|list|show|export, host add|del|show|list|rename, "
+                   "record add|del, service add|del|list|bind|unbind, log, batch, ping, quit");
         jsonw_end(j);
         rc = RP_OK;
     } else {

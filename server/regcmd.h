@@ -13,6 +13,14 @@
  *   block update PREFIX [--holder H] [--desc T]
  *   block show PREFIX | block list [PARENT] | block tree [PREFIX] [--depth N]
  *   whois ADDRESS|PREFIX | log [--since UNIX_MS] [--limit N] | ping | help
+ *   zone add NAME [--block PREFIX]... | zone del NAME [--recursive] | zone list | zone show NAME
+ *   zone export NAME
+ *   host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX] | host del NAME
+ *   host show NAME | host list [ZONE] | host rename OLD NEW
+ *   record add NAME TYPE DATA... | record del NAME TYPE [DATA...]
+ *   service add NAME tcp|udp [--port N|auto] [--desc T] | service del NAME tcp|udp
+ *   service list | service bind HOST SERVICE [--proto P] [--port N]
+ *   service unbind HOST SERVICE [--proto P]
  */
 #pragma once
 
@@ -21,6 +29,7 @@
 #include "common/jsonw.h"
 #include "common/regproto.h"
 #include "db/ipam.h"
+#include "db/names.h"
 #include "db/store.h"
 
 struct regcmd_ctx {
@@ -28,6 +37,7 @@ struct regcmd_ctx {
     struct ipam *ip;
     const char *actor; /* who is asking, for the audit log ("" when anonymous) */
     bool may_write;    /* authenticated with a role that may change the registry */
+    struct names *nm;  /* zones, hosts, records, services (NULL: those commands fail) */
 };
 
 /** Whether the request changes the registry (and so needs may_write and a transaction). */

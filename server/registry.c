@@ -24,8 +24,12 @@
 #include "common/regproto.h"
 #include "db/account.h"
 #include "db/ipam.h"
+#include "db/names.h"
 #include "db/store.h"
 #include "server/regcmd.h"
+#include "server/worker.h"
+
+#include <stdatomic.h>
 
 #define BATCH_MAX_LINES 1000000
 #define BATCH_MAX_BYTES (64u << 20)
@@ -69,6 +73,7 @@ struct registry {
     unsigned nls;
     struct store *st;
     struct ipam *ip;
+    struct names *nm;
     struct jsonw reply;
     struct regconn *conns;
     unsigned nconns;
@@ -114,6 +119,20 @@ static int read_token_file(const char *path, uint8_t token[AUTH_TOKEN_LEN], stru
     buf[n] = '\0';
     if (auth_unhex(buf, token, AUTH_TOKEN_LEN) != 0)
         return diag_set(d, LANA_EPARSE, "%s does not hold a token (64 hex digits)", path);
+    return 0;
+}
+
+static int reverse_cb(const struct ipam_block *b, void *arg)
+{
+    char rev[CIDR_REVLEN];
+    struct lana_diag d;
+    if (cidr_reverse_name(&b->prefix, rev, sizeof rev) < 0)
+        return 0;
+    int rc = names_zone_ensure(arg, rev, "lanad", &d);
+    if (rc == 1)
+        log_notice("reverse zone %s created for the pool", rev);
+    else if (rc < 0)
+        log_warn("reverse zone %s: %s", rev, d.msg);
     return 0;
 }
 
@@ -184,6 +203,13 @@ int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
         } else {
             log_notice("root pool %s created", cfg->pool.v[i]);
         }
+    }
+    /* every pool has its reverse zone (also for databases made before hosts existed) */
+    if (rc == 0) {
+        struct names *nm = NULL;
+        if ((rc = names_open(st, ip, &nm, d)) == 0)
+            rc = ipam_children(ip, NULL, reverse_cb, nm, d);
+        names_close(nm);
     }
 out:
     ipam_close(ip);
@@ -445,7 +471,7 @@ static bool ensure_tx(struct registry *r, struct regconn *c)
 
 static struct regcmd_ctx ctx_of(struct registry *r, struct regconn *c)
 {
-    return (struct regcmd_ctx){r->st, r->ip, c->actor, c->may_write};
+    return (struct regcmd_ctx){r->st, r->ip, c->actor, c->may_write, r->nm};
 }
 
 static enum regproto_code run_line(struct registry *r, struct regconn *c, char *line)
@@ -631,7 +657,9 @@ static void end_turn(struct registry *r)
 {
     if (store_in_transaction(r->st)) {
         struct lana_diag d;
-        if (store_commit(r->st, &d) != 0) {
+        int crc = store_commit(r->st, &d);
+        atomic_fetch_add_explicit(&worker_commit_gen, 1, memory_order_release);
+        if (crc != 0) {
             /* nobody may hear "ok" for a change that is not on disk: the connections that
              * changed something this turn are told and closed */
             log_err("registry: commit failed: %s", d.msg);
@@ -711,6 +739,8 @@ int registry_start(const struct srvconf *cfg, const int *fds, unsigned nfds, str
     int rc = store_open(cfg->db, &r->st, NULL, d);
     if (rc == 0)
         rc = ipam_open(r->st, &r->ip, d);
+    if (rc == 0)
+        rc = names_open(r->st, r->ip, &r->nm, d);
     r->epfd = epoll_create1(EPOLL_CLOEXEC);
     r->stop = (struct rsrc){RK_STOP, eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
     r->ls = calloc(nfds ? nfds : 1, sizeof *r->ls);
@@ -754,6 +784,7 @@ void registry_stop(struct registry *r)
         close(r->stop.fd);
     if (r->epfd >= 0)
         close(r->epfd);
+    names_close(r->nm);
     ipam_close(r->ip);
     store_close(r->st);
     jsonw_free(&r->reply);

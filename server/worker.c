@@ -3,6 +3,8 @@
  */
 #include "server/worker.h"
 
+#include <stdatomic.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,14 +69,19 @@ int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const 
     return 0;
 }
 
+_Atomic uint64_t worker_commit_gen;
+
 void worker_sync(struct worker *w)
 {
     struct lana_diag d;
-    /* Asking SQLite costs a lock round trip; at most once per millisecond is plenty, as a
-     * commit needs longer than that and the check runs before the batch is answered. */
+    /* A commit of the registry thread (in this process) is announced through
+     * worker_commit_gen, seen at once. For other processes (lanad zone import) SQLite is
+     * asked: that costs a lock round trip, so at most once per millisecond. */
     uint64_t now = worker_now_us();
-    if (now - w->last_sync_us < 1000)
+    uint64_t gen = atomic_load_explicit(&worker_commit_gen, memory_order_acquire);
+    if (gen == w->seen_gen && now - w->last_sync_us < 1000)
         return;
+    w->seen_gen = gen;
     w->last_sync_us = now;
     int rc = zonedb_reader_sync(w->zr, &d);
     if (rc > 0)

@@ -51,6 +51,7 @@ struct worker {
     unsigned nconns, max_conns;
     struct worker_stats stats;
     uint64_t last_sync_us;   /* when the database was last checked for commits */
+    uint64_t seen_gen;       /* worker_commit_gen when it was last checked */
 };
 
 /**
@@ -90,4 +91,8 @@ void dnstcp_sweep(struct worker *w, uint64_t now_ms);
 void dnstcp_close_all(struct worker *w);
 
 uint64_t worker_now_ms(void);
+
+/** Bumped by the registry thread after each commit: the workers look at their database
+ * before the next query they answer. */
+extern _Atomic uint64_t worker_commit_gen;
 uint64_t worker_now_us(void);

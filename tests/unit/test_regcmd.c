@@ -19,6 +19,7 @@ struct fix {
     struct testdb t;
     struct store *st;
     struct ipam *ip;
+    struct names *nm;
     struct jsonw j;
     struct regcmd_ctx c;
 };
@@ -27,10 +28,10 @@ static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof *f);
     if (f == NULL || testdb_make(&f->t) != 0 || store_open(f->t.path, &f->st, NULL, NULL) != 0 ||
-        ipam_open(f->st, &f->ip, NULL) != 0)
+        ipam_open(f->st, &f->ip, NULL) != 0 || names_open(f->st, f->ip, &f->nm, NULL) != 0)
         return -1;
     jsonw_init(&f->j);
-    f->c = (struct regcmd_ctx){f->st, f->ip, "test", true};
+    f->c = (struct regcmd_ctx){f->st, f->ip, "test", true, f->nm};
     *state = f;
     return 0;
 }
@@ -39,6 +40,7 @@ static int teardown(void **state)
 {
     struct fix *f = *state;
     jsonw_free(&f->j);
+    names_close(f->nm);
     ipam_close(f->ip);
     store_close(f->st);
     testdb_cleanup(&f->t);
