@@ -20,3 +20,7 @@ int cli_block(int argc, char **argv);
 int cli_whois(int argc, char **argv);
 int cli_log(int argc, char **argv);
 int cli_batch(int argc, char **argv);
+int cli_zone(int argc, char **argv);
+int cli_host(int argc, char **argv);
+int cli_record(int argc, char **argv);
+int cli_service(int argc, char **argv);

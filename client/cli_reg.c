@@ -46,6 +46,31 @@ static const char help_batch[] =
     "optional), in one transaction: all of them or, on the first error, none.\n"
     "--keep-going runs past errors and keeps what succeeded. One result line per command.\n";
 
+static const char help_zone[] =
+    "usage: lana zone add NAME [--block PREFIX]...   a zone; its hosts take addresses from\n"
+    "                                                 these blocks by default\n"
+    "       lana zone del NAME [--recursive]          refused while it holds names\n"
+    "       lana zone list | lana zone show NAME\n"
+    "       lana zone export NAME                     the zone as a master file\n";
+static const char help_host[] =
+    "usage: lana host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]\n"
+    "           assigns addresses (the next free one of --block, else of the zone's default\n"
+    "           block, else of the first pool of the family; or the one given) and publishes\n"
+    "           A/AAAA and PTR records at once\n"
+    "       lana host del NAME            withdraws every record, releases the addresses\n"
+    "       lana host show NAME | lana host list [ZONE] | lana host rename OLD NEW\n";
+static const char help_record[] =
+    "usage: lana record add NAME TYPE DATA...     TYPE: CNAME, MX, TXT, NS (delegation), SRV\n"
+    "       lana record del NAME TYPE [DATA...]   all records of that type without DATA\n"
+    "For TXT each DATA word is one string: lana record add t.lab TXT \"two words\" second\n";
+static const char help_service[] =
+    "usage: lana service add NAME tcp|udp [--port N|auto] [--desc TEXT]\n"
+    "           a service name and port (auto: the lowest free port in 1024-49151)\n"
+    "       lana service del NAME tcp|udp | lana service list\n"
+    "       lana service bind HOST SERVICE [--proto tcp|udp] [--port N]\n"
+    "           publishes _SERVICE._PROTO.HOST SRV 0 0 PORT HOST\n"
+    "       lana service unbind HOST SERVICE [--proto tcp|udp]\n";
+
 static bool wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -153,6 +178,25 @@ static void print_log_entry(json_t *e)
            str(e, "object"));
 }
 
+static void print_zone(json_t *r)
+{
+    size_t i;
+    json_t *v;
+    json_t *z = json_object_get(r, "zone");
+    printf("%-30s serial %lld, %lld records, %lld hosts%s\n", str(z, "name"),
+           (long long)json_integer_value(json_object_get(z, "serial")),
+           (long long)json_integer_value(json_object_get(z, "records")),
+           (long long)json_integer_value(json_object_get(z, "hosts")),
+           json_is_true(json_object_get(z, "reverse")) ? " (reverse)" : "");
+    json_t *bl = json_object_get(r, "blocks");
+    if (json_array_size(bl) > 0) {
+        printf("default blocks:");
+        json_array_foreach(bl, i, v)
+            printf(" %s", json_string_value(v));
+        printf("\n");
+    }
+}
+
 /*
  * Prints one reply for the request words argv (human or JSON) and returns the exit status.
  * In batch mode a failure is prefixed with its line number.
@@ -195,11 +239,15 @@ static int print_reply(const char *line, int argc, char **argv, long batch_line)
         block_line(json_object_get(r, "block"));
     } else if (json_object_get(r, "pool")) {
         block_line(json_object_get(r, "pool"));
-    } else if (json_object_get(r, "deleted")) {
+    } else if (json_object_get(r, "deleted") && strcmp(cmd, "pool") == 0) {
         printf("deleted pool %s\n", str(json_object_get(r, "deleted"), "prefix"));
     } else if (json_object_get(r, "released")) {
         long long n = json_integer_value(json_object_get(r, "blocks"));
         printf("released %s (%lld block%s)\n", str(r, "released"), n, n == 1 ? "" : "s");
+    } else if (json_object_get(r, "zone") && json_is_object(json_object_get(r, "zone"))) {
+        print_zone(r);
+    } else if (json_object_get(r, "deleted") && strcmp(cmd, "zone") == 0) {
+        printf("deleted zone %s\n", str(r, "deleted"));
     } else if (json_object_get(r, "pools") || json_object_get(r, "blocks")) {
         json_t *a = json_object_get(r, json_object_get(r, "pools") ? "pools" : "blocks");
         if (json_array_size(a) == 0)
@@ -220,6 +268,55 @@ static int print_reply(const char *line, int argc, char **argv, long batch_line)
                    str(v, "status"), *str(v, "holder") ? str(v, "holder") : "-",
                    str(v, "description"));
         }
+    } else if (json_object_get(r, "host")) {
+        json_t *h = json_object_get(r, "host");
+        printf("%-28s %-16s %s\n", str(h, "name"), *str(h, "v4") ? str(h, "v4") : "-",
+               *str(h, "v6") ? str(h, "v6") : "-");
+    } else if (json_is_array(json_object_get(r, "hosts"))) {
+        json_t *a = json_object_get(r, "hosts");
+        if (json_array_size(a) == 0)
+            printf("(none)\n");
+        else
+            printf("%-28s %-16s %s\n", "HOST", "IPV4", "IPV6");
+        json_array_foreach(a, i, v)
+            printf("%-28s %-16s %s\n", str(v, "name"), *str(v, "v4") ? str(v, "v4") : "-",
+                   *str(v, "v6") ? str(v, "v6") : "-");
+    } else if (json_object_get(r, "text")) {
+        fputs(str(r, "text"), stdout);
+    } else if (json_object_get(r, "zones")) {
+        printf("%-34s %12s %8s %6s\n", "ZONE", "SERIAL", "RECORDS", "HOSTS");
+        json_array_foreach(json_object_get(r, "zones"), i, v)
+            printf("%-34s %12lld %8lld %6lld\n", str(v, "name"),
+                   (long long)json_integer_value(json_object_get(v, "serial")),
+                   (long long)json_integer_value(json_object_get(v, "records")),
+                   (long long)json_integer_value(json_object_get(v, "hosts")));
+    } else if (json_object_get(r, "record")) {
+        json_t *x = json_object_get(r, "record");
+        if (json_object_get(r, "deleted"))
+            printf("deleted %lld record%s\n", (long long)json_integer_value(json_object_get(r, "deleted")),
+                   json_integer_value(json_object_get(r, "deleted")) == 1 ? "" : "s");
+        else
+            printf("%s %s %s\n", str(x, "name"), str(x, "type"), str(x, "data"));
+    } else if (json_object_get(r, "service")) {
+        json_t *x = json_object_get(r, "service");
+        printf("%s/%s port %lld\n", str(x, "name"), str(x, "proto"),
+               (long long)json_integer_value(json_object_get(x, "port")));
+    } else if (json_object_get(r, "services")) {
+        printf("%-16s %-5s %6s %6s  %s\n", "SERVICE", "PROTO", "PORT", "BOUND", "DESCRIPTION");
+        json_array_foreach(json_object_get(r, "services"), i, v)
+            printf("%-16s %-5s %6lld %6lld  %s\n", str(v, "name"), str(v, "proto"),
+                   (long long)json_integer_value(json_object_get(v, "port")),
+                   (long long)json_integer_value(json_object_get(v, "bound")), str(v, "description"));
+    } else if (json_object_get(r, "bound") || json_object_get(r, "unbound")) {
+        bool b = json_object_get(r, "bound") != NULL;
+        printf("%s %s %s (%lld SRV record%s)\n", str(r, b ? "bound" : "unbound"),
+               b ? "bound to" : "unbound from", str(r, "host"),
+               (long long)json_integer_value(json_object_get(r, "records")),
+               json_integer_value(json_object_get(r, "records")) == 1 ? "" : "s");
+    } else if (json_object_get(r, "deleted") && json_is_object(json_object_get(r, "deleted"))) {
+        printf("deleted host %s\n", str(json_object_get(r, "deleted"), "name"));
+    } else if (json_object_get(r, "deleted") && strcmp(cmd, "service") == 0) {
+        printf("deleted service %s/%s\n", str(r, "deleted"), str(r, "proto"));
     } else if (json_object_get(r, "log")) {
         json_array_foreach(json_object_get(r, "log"), i, v)
             print_log_entry(v);
@@ -280,6 +377,18 @@ int cli_block(int argc, char **argv)
         return argc < 2 ? (fputs(help_block, stderr), LANA_EXIT_USAGE) : show_help(help_block);
     return request(argc, argv);
 }
+
+static int simple(int argc, char **argv, const char *help)
+{
+    if (wants_help(argc, argv) || argc < 2)
+        return argc < 2 ? (fputs(help, stderr), LANA_EXIT_USAGE) : show_help(help);
+    return request(argc, argv);
+}
+
+int cli_zone(int argc, char **argv) { return simple(argc, argv, help_zone); }
+int cli_host(int argc, char **argv) { return simple(argc, argv, help_host); }
+int cli_record(int argc, char **argv) { return simple(argc, argv, help_record); }
+int cli_service(int argc, char **argv) { return simple(argc, argv, help_service); }
 
 int cli_whois(int argc, char **argv)
 {

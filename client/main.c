@@ -14,6 +14,10 @@ static const struct cli_command commands[] = {
                        "reverse zone (offline)", false},
     {"pool", cli_pool, "add|del|list          root pools of address space", true},
     {"block", cli_block, "alloc|assign|reserve|release|update|show|list|tree   blocks", true},
+    {"zone", cli_zone, "add|del|list|show|export  zones (forward and reverse)", true},
+    {"host", cli_host, "add|del|show|list|rename   hosts: addresses + A/AAAA/PTR at once", true},
+    {"record", cli_record, "add|del NAME TYPE DATA   CNAME, MX, TXT, NS, SRV records", true},
+    {"service", cli_service, "add|del|list|bind|unbind   the service/port registry, SRV", true},
     {"whois", cli_whois, "ADDRESS|PREFIX        who holds it: the chain of blocks", true},
     {"log", cli_log, "[--since T]           the audit log of every change", true},
     {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
@@ -23,7 +27,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: lana [--help] [--version] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
     fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
                  "does not resolve, 69 cannot connect, 70 server error, 73 conflict or no free\n"

@@ -3,10 +3,14 @@
  * AAAA records with ares_getaddrinfo against one server (ADDR PORT), over TCP when --tcp is
  * given (ARES_FLAG_USEVC), and prints one address per line. Exit 0 when it found addresses,
  * 2 with c-ares's status text otherwise.
- * usage: cares_resolve ADDR PORT NAME [--tcp]
+ * With --ptr the NAME is an address, looked up with ares_gethostbyaddr (PTR); with --srv the
+ * NAME's SRV records are asked with ares_query and read with ares_parse_srv_reply, printed as
+ * "PRIORITY WEIGHT PORT TARGET".
+ * usage: cares_resolve ADDR PORT NAME [--tcp] [--ptr|--srv]
  */
 #include <ares.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -37,13 +41,49 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
     ares_freeaddrinfo(res);
 }
 
+static void on_host(void *arg, int status, int timeouts, struct hostent *h)
+{
+    (void)arg;
+    (void)timeouts;
+    done = 1;
+    status_out = status;
+    if (status != ARES_SUCCESS) {
+        fprintf(stderr, "cares_resolve: %s\n", ares_strerror(status));
+        return;
+    }
+    printf("%s\n", h->h_name);
+}
+
+static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)arg;
+    (void)timeouts;
+    done = 1;
+    struct ares_srv_reply *srv = NULL;
+    if (status == ARES_SUCCESS)
+        status = ares_parse_srv_reply(abuf, alen, &srv);
+    status_out = status;
+    if (status != ARES_SUCCESS) {
+        fprintf(stderr, "cares_resolve: %s\n", ares_strerror(status));
+        return;
+    }
+    for (struct ares_srv_reply *p = srv; p; p = p->next)
+        printf("%u %u %u %s\n", p->priority, p->weight, p->port, p->host);
+    ares_free_data(srv);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr, "usage: cares_resolve ADDR PORT NAME [--tcp]\n");
         return 64;
     }
-    int tcp = argc > 4 && strcmp(argv[4], "--tcp") == 0;
+    bool tcp = false, ptr = false, srv = false;
+    for (int i = 4; i < argc; i++) {
+        tcp |= strcmp(argv[i], "--tcp") == 0;
+        ptr |= strcmp(argv[i], "--ptr") == 0;
+        srv |= strcmp(argv[i], "--srv") == 0;
+    }
     ares_channel ch;
     struct ares_options o;
     memset(&o, 0, sizeof o);
@@ -67,7 +107,19 @@ int main(int argc, char **argv)
     memset(&h, 0, sizeof h);
     h.ai_family = AF_UNSPEC;
     h.ai_flags = ARES_AI_NOSORT;
-    ares_getaddrinfo(ch, argv[3], NULL, &h, on_result, NULL);
+    if (ptr) {
+        unsigned char a[16];
+        int fam = strchr(argv[3], ':') ? AF_INET6 : AF_INET;
+        if (inet_pton(fam, argv[3], a) != 1) {
+            fprintf(stderr, "cares_resolve: %s: not an address\n", argv[3]);
+            return 64;
+        }
+        ares_gethostbyaddr(ch, a, fam == AF_INET ? 4 : 16, fam, on_host, NULL);
+    } else if (srv) {
+        ares_query(ch, argv[3], 1 /* C_IN */, 33 /* T_SRV */, on_srv, NULL);
+    } else {
+        ares_getaddrinfo(ch, argv[3], NULL, &h, on_result, NULL);
+    }
     while (!done) {
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
