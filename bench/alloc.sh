@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
-# Address registry benchmarks: the engine's cost per allocation as the registry grows, a
-# 100k-allocation `lana batch` end to end, and single allocations over the registry protocol
-# from concurrent clients (checked for duplicates). lanad runs on 127.0.0.1 with a temporary
+# Registry benchmarks: the engine's cost per allocation as the registry grows, a
+# 100k-allocation `lana batch` end to end, single allocations over the registry protocol
+# from concurrent clients (checked for duplicates), and 10k host registrations in a batch. lanad runs on 127.0.0.1 with a temporary
 # database; everything is bounded and stops by itself.
 #
 # usage: bench/alloc.sh [-s "SIZES"] [-b BATCH] [-c CLIENTS] [-n REQUESTS]
 #   -s "SIZES"   registry sizes for the engine cost ("1000 10000 100000 1000000")
 #   -b BATCH     allocations in the batch (100000)
 #   -c CLIENTS   concurrent protocol clients (8)      -n REQUESTS  per client (2000)
+#   -H HOSTS     hosts registered in one batch (10000)
 #   --build DIR  where lanad, lana and lana_bench_alloc are (build)
 set -u
-SIZES="1000 10000 100000 1000000" BATCH=100000 CLIENTS=8 REQS=2000
+SIZES="1000 10000 100000 1000000" BATCH=100000 CLIENTS=8 REQS=2000 HOSTS=10000
 here=$(cd "$(dirname "$0")" && pwd)
 B=$here/../build
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || case $1 in -h|--help) ;; *) echo "$1 needs a value" >&2; exit 64;; esac
   case $1 in
     -h|--help) sed -n '/^# usage/,/^# *--build/p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
-    -s) SIZES=$2;; -b) BATCH=$2;; -c) CLIENTS=$2;; -n) REQS=$2;; --build) B=$2;;
+    -s) SIZES=$2;; -b) BATCH=$2;; -c) CLIENTS=$2;; -n) REQS=$2;; -H) HOSTS=$2;; --build) B=$2;;
     *) echo "unknown option $1 (try -h)" >&2; exit 64;;
   esac
   shift 2
@@ -40,6 +41,7 @@ awk -v a="$first" -v b="$last" -v s="$SIZES" 'BEGIN {n = split(s, v, " ");
   printf "# median cost ratio %s/%s blocks: %.2f (target <= 1.5)\n", v[n], v[1], b / a}'
 
 "$B/lanad" --db "$W/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 \
+  --pool 10.0.0.0/8 --pool 198.18.0.0/15 --pool 2001:db8::/32 \
   --ready-file "$W/ready" --log-level info 2>"$W/lanad.log" &
 PID=$!
 for _ in $(seq 100); do [ -s "$W/ready" ] && break; sleep 0.05; done
@@ -60,3 +62,11 @@ echo "# 3. single allocations over the protocol from $CLIENTS concurrent clients
 parent=$("$B/lana" block alloc 10.0.0.0/8 /12 --holder load --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')
 python3 "$here/regload.py" 127.0.0.1 "$RPORT" "$W/admin.token" "$parent" 32 "$CLIENTS" "$REQS" 120
 echo "# (target >= 5000 per second in total, zero duplicates)"
+
+echo "# 4. names: $HOSTS hosts registered with one lana batch (address + A + PTR each)"
+"$B/lana" zone add bench.lab --block 198.18.0.0/15 >/dev/null
+for i in $(seq "$HOSTS"); do echo "host add h$i.bench.lab --v6 none"; done >"$W/hosts.lana"
+t0=$(now_ms)
+timeout 600 "$B/lana" --timeout 600000 batch "$W/hosts.lana" >"$W/hosts.out" || { tail -3 "$W/hosts.out"; exit 1; }
+ms=$(( $(now_ms) - t0 ))
+echo "hosts=$HOSTS ms=$ms per_second=$(( HOSTS * 1000 / (ms ? ms : 1) )) (target: 10000 in < 5000 ms)"

@@ -12,13 +12,15 @@
 #   -c CLIENTS      dnsperf clients (8)        -q OUTSTANDING  queries in flight (200)
 #   -p PORT         first port: lanad PORT, nsd +1, knot +2 (15400)
 #   --lanad PATH    the lanad binary (build/lanad)
+#   --churn RATE    also measure lanad while RATE registry changes per second (host add/del)
+#                   are applied, and print the drop (0 = off; 100 is the issue's target)
 #   --server-cpu C, --client-cpu C   CPUs of the servers (0) and of dnsperf (1)
 # Output: "SERVER MODE qps=N ..." lines (scripts parse field 3), '#' lines for the rest, and
 # lanad's ratio to each reference server. Needs dnsperf, nsd, knotd, kdig, taskset
 # (tools/install-deps.sh --bench).
 set -u
 N=100000 LEN=10 RUNS=1 SERVERS="nsd knot" MODES="udp tcp" CLIENTS=8 OUTST=200 BASEPORT=15400
-SCPU=0 CCPU=1
+SCPU=0 CCPU=1 CHURN=0
 here=$(cd "$(dirname "$0")" && pwd)
 LANAD=$here/../build/lanad
 usage() { sed -n '/^# usage/,/^# (tools/p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -27,12 +29,12 @@ while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage 0;;
     -n) N=$2;; -l) LEN=$2;; -r) RUNS=$2;; -s) SERVERS=$2;; -m) MODES=$2;; -c) CLIENTS=$2;; -q) OUTST=$2;;
-    -p) BASEPORT=$2;; --lanad) LANAD=$2;; --server-cpu) SCPU=$2;; --client-cpu) CCPU=$2;;
+    -p) BASEPORT=$2;; --lanad) LANAD=$2;; --server-cpu) SCPU=$2;; --client-cpu) CCPU=$2;; --churn) CHURN=$2;;
     *) echo "unknown option $1 (try -h)" >&2; exit 64;;
   esac
   shift 2
 done
-for v in N LEN RUNS CLIENTS OUTST BASEPORT SCPU CCPU; do
+for v in N LEN RUNS CLIENTS OUTST BASEPORT SCPU CCPU CHURN; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a number, got '${!v}'" >&2; exit 64; }
 done
 [ "$N" -ge 100 ] || { echo "-n: at least 100 hosts" >&2; exit 64; }
@@ -128,10 +130,16 @@ run() { # name port cmd...: start, wait, measure memory and each mode, stop
   local m args
   for m in $MODES; do
     args=(); [ "$m" = tcp ] && args=(-m tcp)
+    local cpid=""
+    if [ "$name" = lanad+churn ]; then
+      taskset -c "$CCPU" python3 "$here/churn.py" 127.0.0.1 "$((BASEPORT + 9))" "$W/churn/admin.token" \
+        "$CHURN" "$LEN" & cpid=$!
+    fi
     local c0 c1 t0 t1; c0=$(ticks "$PG") t0=$(now_ms)
     timeout -k 5 $((LEN + 30)) taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$Q" -l "$LEN" \
       -c "$CLIENTS" -q "$OUTST" "${args[@]}" >"$W/perf.out" 2>&1
     c1=$(ticks "$PG") t1=$(now_ms)
+    [ -n "$cpid" ] && wait "$cpid"
     local qps lost cpu
     cpu=$(awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v ms=$((t1 - t0)) 'BEGIN {printf "%.0f", 100 * c / hz / (ms / 1000)}')
     qps=$(awk '/Queries per second:/{printf "%.0f", $4}' "$W/perf.out")
@@ -150,6 +158,12 @@ run() { # name port cmd...: start, wait, measure memory and each mode, stop
 for round in $(seq "$RUNS"); do
   [ "$RUNS" -gt 1 ] && echo "# ---- round $round of $RUNS"
   run lanad "$BASEPORT" "$LANAD" --db "$W/lana.db" --listen-dns "127.0.0.1:$BASEPORT" --listen-registry 127.0.0.1:0 --workers 1
+  if [ "$CHURN" -gt 0 ]; then
+    rm -rf "$W/churn"; mkdir -p "$W/churn"
+    "$LANAD" --db "$W/churn/lana.db" zone import "$ZONE" >/dev/null
+    run lanad+churn "$BASEPORT" "$LANAD" --db "$W/churn/lana.db" --listen-dns "127.0.0.1:$BASEPORT" \
+      --listen-registry "127.0.0.1:$((BASEPORT + 9))" --pool 198.18.0.0/15 --pool 2001:db8::/32 --workers 1
+  fi
   for s in $SERVERS; do
     d=$W/$s; mkdir -p "$d"
     case $s in
@@ -177,6 +191,13 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) print
 
 echo "# ---- summary${RUNS:+ (medians over $RUNS round(s))}"
 echo "# lanad: import ${IMPORT_MS} ms (target < 3000), start-up ${START_MS:-?} ms (target < 1000)"
+if [ "$CHURN" -gt 0 ]; then
+  for m in $MODES; do
+    l=$(echo "${QPS[lanad.$m]:-}" | median) c=$(echo "${QPS[lanad+churn.$m]:-}" | median)
+    [ -n "$l" ] && [ -n "$c" ] && awk -v l="$l" -v c="$c" -v m="$m" -v r="$CHURN" \
+      'BEGIN {printf "# lanad %s with %s registry changes/s: %d vs %d qps without (%+.1f%%, target >= -10%%)\n", m, r, c, l, 100 * (c - l) / l}'
+  done
+fi
 for s in $SERVERS; do
   for m in $MODES; do
     l=$(echo "${QPS[lanad.$m]:-}" | median) r=$(echo "${QPS[$s.$m]:-}" | median)

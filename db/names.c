@@ -227,8 +227,11 @@ static int rr_at(struct names *n, int64_t zone, const uint8_t *owner, int64_t *c
     return 0;
 }
 
-static const char sql_soa_get[] = "SELECT rdata, key FROM rr WHERE zone_id = ?1 AND type = 6";
-static const char sql_soa_set[] = "UPDATE rr SET rdata = ?2 WHERE zone_id = ?1 AND type = 6";
+/* by the apex key, so that the primary key finds the SOA in one seek */
+static const char sql_soa_get[] = "SELECT rdata FROM rr WHERE zone_id = ?1 AND type = 6"
+                                  " AND key = (SELECT apex FROM zone WHERE id = ?1)";
+static const char sql_soa_set[] = "UPDATE rr SET rdata = ?2 WHERE zone_id = ?1 AND type = 6"
+                                  " AND key = (SELECT apex FROM zone WHERE id = ?1)";
 static const char sql_zone_touch[] = "UPDATE zone SET updated = ?2 WHERE id = ?1";
 
 /* The SOA serial goes up by one (RFC 1982 arithmetic) on every change to a zone. */
