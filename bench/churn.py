@@ -37,7 +37,7 @@ def main():
         now = time.monotonic()
         if due > now:
             time.sleep(due - now)
-        name = f"ch{i // 2}.lab"
+        name = f"ch{os.getpid()}-{i // 2}.lab"
         s.sendall((f"host add {name} --v6 none\n" if i % 2 == 0 else f"host del {name}\n").encode())
         if not json.loads(f.readline()).get("ok"):
             errors += 1

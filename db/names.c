@@ -154,6 +154,35 @@ static int zone_of(struct names *n, const uint8_t *name, int64_t *id, uint8_t ap
     return 0;
 }
 
+static const char sql_change[] = "INSERT INTO dnschange (name) VALUES (?1)";
+
+/* Tells the DNS workers what to drop from their caches: an owner name, or (NULL) anything. */
+static int note_change(struct names *n, const uint8_t *owner, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(n->st, sql_change, &s, d);
+    if (rc != 0)
+        return rc;
+    if (owner != NULL)
+        sqlite3_bind_blob(s, 1, owner, (int)dname_len(owner), SQLITE_TRANSIENT);
+    return step_done(n, s, "dnschange", d);
+}
+
+/* Changes whose effect reaches past the owner's own answers: aliases, delegations, wildcards */
+static bool wide_change(const uint8_t *owner, uint16_t type)
+{
+    return type == DNS_T_CNAME || type == DNS_T_NS || type == 39 /* DNAME */ ||
+           (owner[0] == 1 && owner[1] == '*');
+}
+
+static const char sql_prune[] =
+    "DELETE FROM dnschange WHERE seq <= (SELECT max(seq) FROM dnschange) - 100000";
+
+int names_prune_changes(struct names *n, struct lana_diag *d)
+{
+    return exec1(n, sql_prune, d);
+}
+
 static const char sql_rr_ins[] =
     "INSERT OR IGNORE INTO rr (zone_id, key, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -174,7 +203,9 @@ static int rr_put(struct names *n, int64_t zone, const uint8_t *owner, uint16_t 
     sqlite3_bind_int64(s, 5, ttl);
     if ((rc = step_done(n, s, "insert record", d)) != 0)
         return rc;
-    return sqlite3_changes(n->st->db) > 0;
+    if (sqlite3_changes(n->st->db) == 0)
+        return 0;
+    return (rc = note_change(n, wide_change(owner, type) ? NULL : owner, d)) ? rc : 1;
 }
 
 static const char sql_rr_del[] = "DELETE FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3";
@@ -198,7 +229,10 @@ static int rr_drop(struct names *n, int64_t zone, const uint8_t *owner, uint16_t
         sqlite3_bind_blob(s, 4, rdlen ? rd : (const uint8_t *)"", (int)rdlen, SQLITE_TRANSIENT);
     if ((rc = step_done(n, s, "delete record", d)) != 0)
         return rc;
-    return sqlite3_changes(n->st->db);
+    int k = sqlite3_changes(n->st->db);
+    if (k > 0 && (rc = note_change(n, wide_change(owner, type) ? NULL : owner, d)) != 0)
+        return rc;
+    return k;
 }
 
 static const char sql_rr_types[] =
@@ -293,6 +327,8 @@ static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct
     if ((rc = step_done(n, s, "create zone", d)) != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(n->st->db);
+    if ((rc = note_change(n, NULL, d)) != 0) /* a new zone: REFUSED turns into answers */
+        return rc;
     /* SOA: our name server ns1.lab., hostmaster.<zone>, serial YYYYMMDD00 */
     uint8_t rd[2 * DNAME_MAXLEN + 20], ns[DNAME_MAXLEN], hm[DNAME_MAXLEN];
     char buf[DNAME_TEXT_MAX + 16];
@@ -530,6 +566,8 @@ int names_zone_del(struct names *n, const char *name, bool recursive, const char
         sqlite3_bind_int64(s, 1, z.id);
         rc = step_done(n, s, "delete zone", d);
     }
+    if (rc == 0)
+        rc = note_change(n, NULL, d);
     if (rc == 0)
         rc = audit_json(n, actor, "zone.del", z.name, NULL, d);
     return sp_end(n, rc, d);
@@ -1029,6 +1067,8 @@ static int host_unpublish(struct names *n, const struct names_host *h, int64_t z
     sqlite3_stmt *s;
     if (rc == 0 && (rc = srv_range(n, sql_srv_below_del, zone, hw, &s, d)) == 0)
         rc = step_done(n, s, "unbind services", d);
+    if (rc == 0 && sqlite3_changes(n->st->db) > 0)
+        rc = note_change(n, NULL, d); /* names below the host: simplest to drop everything */
     return rc;
 }
 

@@ -121,5 +121,8 @@ int names_service_bind(struct names *n, const char *host, const char *service, c
 int names_service_unbind(struct names *n, const char *host, const char *service,
                          const char *proto, const char *actor, int *unbound, struct lana_diag *d);
 
+/** Forgets old entries of the change log the DNS workers read (keeps the last 100000). */
+int names_prune_changes(struct names *n, struct lana_diag *d);
+
 /** Validates a host name (letters, digits, hyphens; label and name lengths). */
 int names_check_hostname(const char *name, struct lana_diag *d);

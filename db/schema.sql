@@ -1,4 +1,4 @@
--- lana database schema, version 3 (PRAGMA user_version = 3).
+-- lana database schema, version 4 (PRAGMA user_version = 4).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -118,4 +118,16 @@ CREATE TABLE service (
     created INTEGER NOT NULL,
     PRIMARY KEY (name, proto),
     UNIQUE (proto, port)
+);
+
+-- ---- version 4: the DNS-visible changes -----------------------------------------------------
+
+-- Every transaction that changes what DNS answers writes here the owner names it touched
+-- (wire form, lowercase), or one NULL row when anything may have changed (a zone imported,
+-- added or deleted, a CNAME or a delegation). A DNS worker that sees a commit drops only the
+-- cached answers for those names (and their ancestors) instead of its whole cache. Old rows
+-- are pruned by the writer; a worker that fell behind the oldest row empties its cache.
+CREATE TABLE dnschange (
+    seq  INTEGER PRIMARY KEY,
+    name BLOB
 );

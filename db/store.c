@@ -53,6 +53,8 @@ static const char *const migrations[] = {
     "CREATE TABLE service (name TEXT NOT NULL, proto TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),"
     " port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535), descr TEXT NOT NULL DEFAULT '',"
     " created INTEGER NOT NULL, PRIMARY KEY (name, proto), UNIQUE (proto, port));",
+    /* 3 -> 4: what changed, for the DNS workers' caches */
+    "CREATE TABLE dnschange (seq INTEGER PRIMARY KEY, name BLOB);",
 };
 
 int store__err(sqlite3 *db, struct lana_diag *d, const char *what)

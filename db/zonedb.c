@@ -12,7 +12,8 @@
 
 struct zonedb_reader {
     sqlite3 *db;
-    sqlite3_stmt *st_version, *st_node, *st_zones, *st_soa, *st_cuts, *st_wilds;
+    sqlite3_stmt *st_version, *st_node, *st_zones, *st_soa, *st_cuts, *st_wilds, *st_changes,
+        *st_change_min;
     int64_t data_version;
     uint64_t generation;
     struct zonedb_zone *zones;
@@ -162,6 +163,36 @@ out:
     return rc;
 }
 
+int zonedb_changes(struct zonedb_reader *r, int64_t after, zonedb_change_cb *cb, void *arg,
+                   int64_t *last, struct lana_diag *d)
+{
+    int64_t lo = 0, hi = 0;
+    sqlite3_reset(r->st_change_min);
+    if (sqlite3_step(r->st_change_min) == SQLITE_ROW) {
+        lo = sqlite3_column_int64(r->st_change_min, 0);
+        hi = sqlite3_column_int64(r->st_change_min, 1);
+    }
+    sqlite3_reset(r->st_change_min);
+    *last = hi > after ? hi : after;
+    if (after < 0 || (lo > after + 1 && hi > after))
+        return 1; /* rows this reader has not seen were pruned, or it starts afresh */
+    sqlite3_reset(r->st_changes);
+    sqlite3_bind_int64(r->st_changes, 1, after);
+    int step;
+    while ((step = sqlite3_step(r->st_changes)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(r->st_changes, 0);
+        const uint8_t *name = sqlite3_column_blob(r->st_changes, 1);
+        int len = sqlite3_column_bytes(r->st_changes, 1);
+        if (name != NULL && (len < 1 || len > DNAME_MAXLEN || (size_t)len != dname_len(name)))
+            name = NULL; /* unreadable: take it as "anything" */
+        cb(name, arg);
+        if (seq > *last)
+            *last = seq;
+    }
+    sqlite3_reset(r->st_changes);
+    return step == SQLITE_DONE ? 0 : store__err(r->db, d, "dnschange");
+}
+
 int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
 {
     int64_t v = -1;
@@ -210,6 +241,8 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
         {&r->st_cuts, "SELECT zone_id, key FROM rr WHERE type = 2 ORDER BY zone_id, key"},
         {&r->st_wilds, "SELECT zone_id, key FROM rr WHERE substr(key, -2) = x'2a00'"
                        " ORDER BY zone_id, key"},
+        {&r->st_changes, "SELECT seq, name FROM dnschange WHERE seq > ?1 ORDER BY seq"},
+        {&r->st_change_min, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM dnschange"},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
         if (sqlite3_prepare_v3(r->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st,
@@ -237,6 +270,8 @@ void zonedb_reader_close(struct zonedb_reader *r)
     sqlite3_finalize(r->st_soa);
     sqlite3_finalize(r->st_cuts);
     sqlite3_finalize(r->st_wilds);
+    sqlite3_finalize(r->st_changes);
+    sqlite3_finalize(r->st_change_min);
     sqlite3_close_v2(r->db);
     free_zones(r->zones, r->nzones);
     free(r->rr);

@@ -62,6 +62,16 @@ void zonedb_reader_close(struct zonedb_reader *r);
  */
 int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d);
 
+typedef void zonedb_change_cb(const uint8_t *name, void *arg);
+/**
+ * The DNS-visible changes committed after sequence number `after` (table dnschange): cb gets
+ * each changed owner name, or NULL when anything may have changed. *last becomes the newest
+ * sequence number. Returns 0; 1 when the changes since `after` are not all known any more
+ * (pruned, or after < 0) and everything must be taken as changed; <0 on error.
+ */
+int zonedb_changes(struct zonedb_reader *r, int64_t after, zonedb_change_cb *cb, void *arg,
+                   int64_t *last, struct lana_diag *d);
+
 /** Generation number, increased by each reload; lets callers tag cached data. */
 uint64_t zonedb_reader_generation(const struct zonedb_reader *r);
 

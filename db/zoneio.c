@@ -169,6 +169,12 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
         goto out;
     sqlite3_finalize(c.ins);
     c.ins = NULL;
+    /* anything may have changed: the DNS workers empty their caches (table dnschange) */
+    if (sqlite3_exec(st->db, "INSERT INTO dnschange (name) VALUES (NULL)", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        rc = store__err(st->db, d, "dnschange");
+        goto out;
+    }
     if ((rc = store_commit(st, d)) != 0)
         goto out;
     if (stats != NULL) {

@@ -89,11 +89,13 @@ size_t anscache_count(const struct anscache *c)
     return c->count;
 }
 
+/* Entries are hashed by their name alone, so that all the answers for one name share a
+ * bucket and anscache_drop_name() finds them there. */
 bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answer *a)
 {
     uint8_t k[DNAME_MAXLEN + 4];
     size_t klen = make_key(q, k);
-    uint64_t h = hash_key(k, klen);
+    uint64_t h = hash_key(k, klen - 4);
     for (struct entry *e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->next) {
         if (e->hash == h && e->klen == klen && memcmp(e->data, k, klen) == 0) {
             a->buf = e->data + klen;
@@ -140,7 +142,7 @@ void anscache_put(struct anscache *c, const struct dnsmsg_query *q, const struct
     struct entry *e = malloc(sizeof *e + klen + a->len);
     if (e == NULL)
         return;
-    e->hash = hash_key(k, klen);
+    e->hash = hash_key(k, klen - 4);
     e->klen = (uint16_t)klen;
     e->len = (uint16_t)a->len;
     e->add_start = (uint16_t)a->add_start;
@@ -152,4 +154,22 @@ void anscache_put(struct anscache *c, const struct dnsmsg_query *q, const struct
     e->next = c->buckets[b];
     c->buckets[b] = e;
     c->count++;
+}
+
+size_t anscache_drop_name(struct anscache *c, const uint8_t *name, size_t len)
+{
+    uint64_t h = hash_key(name, len);
+    size_t dropped = 0;
+    for (struct entry **pe = &c->buckets[h & (c->nbuckets - 1)]; *pe != NULL;) {
+        struct entry *e = *pe;
+        if (e->hash == h && e->klen == len + 4 && memcmp(e->data, name, len) == 0) {
+            *pe = e->next;
+            free(e);
+            c->count--;
+            dropped++;
+        } else {
+            pe = &e->next;
+        }
+    }
+    return dropped;
 }

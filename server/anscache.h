@@ -1,8 +1,8 @@
 /*
  * anscache — a per-worker cache of canonical responses (see answer.h), keyed by the lowercased
- * question name, type and class. Not thread-safe: each worker owns one. The worker flushes it
- * whenever the store reports a committed change, so a cached response is never older than the
- * last check of the database's data_version. Bounded by a number of entries; when full, it is
+ * question name, type and class. Not thread-safe: each worker owns one (two, in fact: see
+ * worker.c). After a commit the worker drops the answers for the names that changed, or
+ * everything, so a cached response is never older than the last check of the database. Bounded by a number of entries; when full, it is
  * emptied (a cheap policy that keeps the hot path free of bookkeeping).
  */
 #pragma once
@@ -22,4 +22,6 @@ bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answe
 /** Stores a copy of a canonical response; silently skipped when memory is short. */
 void anscache_put(struct anscache *c, const struct dnsmsg_query *q, const struct answer *a);
 void anscache_flush(struct anscache *c);
+/** Drops every cached answer for this name (wire form, lowercase, len bytes); returns how many. */
+size_t anscache_drop_name(struct anscache *c, const uint8_t *name, size_t len);
 size_t anscache_count(const struct anscache *c);

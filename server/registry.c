@@ -77,6 +77,7 @@ struct registry {
     struct jsonw reply;
     struct regconn *conns;
     unsigned nconns;
+    uint64_t turns; /* turns that changed something */
 };
 
 static uint64_t now_ms(void)
@@ -657,6 +658,8 @@ static void end_turn(struct registry *r)
 {
     if (store_in_transaction(r->st)) {
         struct lana_diag d;
+        if (++r->turns % 1024 == 0 && names_prune_changes(r->nm, &d) != 0)
+            log_warn("registry: pruning the change log: %s", d.msg);
         int crc = store_commit(r->st, &d);
         atomic_fetch_add_explicit(&worker_commit_gen, 1, memory_order_release);
         if (crc != 0) {

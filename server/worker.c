@@ -3,6 +3,8 @@
  */
 #include "server/worker.h"
 
+#include "common/dname.h"
+
 #include <stdatomic.h>
 
 #include <errno.h>
@@ -49,11 +51,18 @@ int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const 
     if ((rc = zonedb_reader_open(db_path, &w->zr, d)) != 0)
         return rc;
     w->cache = anscache_new(cfg->answer_cache);
+    w->fcache = anscache_new(cfg->answer_cache);
+    struct lana_diag cd;
+    int64_t last = 0;
+    /* start from the newest change: what came before is in the database already */
+    if (zonedb_changes(w->zr, -1, NULL, NULL, &last, &cd) < 0)
+        last = -1;
+    w->change_seq = last;
     w->ansbuf = malloc(DNSMSG_MAX);
     w->udp = dnsudp_new();
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (w->cache == NULL || w->ansbuf == NULL || w->udp == NULL)
+    if (w->cache == NULL || w->fcache == NULL || w->ansbuf == NULL || w->udp == NULL)
         return diag_set(d, LANA_ENOMEM, "out of memory");
     if (w->epfd < 0 || w->stop.fd < 0)
         return diag_set(d, -errno, "epoll/eventfd: %s", strerror(errno));
@@ -71,6 +80,52 @@ int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const 
 
 _Atomic uint64_t worker_commit_gen;
 
+struct change_ctx {
+    struct worker *w;
+    bool all, any;
+};
+
+static void on_change(const uint8_t *name, void *arg)
+{
+    struct change_ctx *cx = arg;
+    cx->any = true;
+    if (name == NULL) {
+        cx->all = true;
+        return;
+    }
+    if (cx->all)
+        return;
+    for (const uint8_t *p = name;; p = dname_parent(p)) {
+        anscache_drop_name(cx->w->cache, p, dname_len(p));
+        if (p[0] == 0)
+            break;
+    }
+}
+
+/*
+ * Whether a canonical answer depends only on the records of its own name and type: NOERROR,
+ * authoritative, answers all owned by the question name (a pointer to it) and of its type,
+ * nothing in the authority or additional sections.
+ */
+static bool plain_answer(const struct dnsmsg_query *q, const struct answer *a)
+{
+    const uint8_t *m = a->buf;
+    size_t len = a->len;
+    if (len < 12 || (m[3] & 0x0f) != 0 || !(m[2] & 0x04))
+        return false;
+    unsigned an = (unsigned)m[6] << 8 | m[7], ns = (unsigned)m[8] << 8 | m[9];
+    if (an == 0 || ns != 0 || a->add_count != 0 || a->glue_needed)
+        return false;
+    size_t p = 12 + q->qname_len + 4;
+    for (unsigned i = 0; i < an; i++) {
+        if (p + 12 > len || m[p] != 0xc0 || m[p + 1] != 0x0c ||
+            ((unsigned)m[p + 2] << 8 | m[p + 3]) != q->qtype)
+            return false;
+        p += 12 + ((size_t)m[p + 10] << 8 | m[p + 11]);
+    }
+    return p <= len;
+}
+
 void worker_sync(struct worker *w)
 {
     struct lana_diag d;
@@ -84,10 +139,28 @@ void worker_sync(struct worker *w)
     w->seen_gen = gen;
     w->last_sync_us = now;
     int rc = zonedb_reader_sync(w->zr, &d);
-    if (rc > 0)
-        anscache_flush(w->cache);
-    else if (rc < 0)
+    if (rc < 0) {
         log_warn("worker %u: %s", w->id, d.msg);
+        return;
+    }
+    if (rc == 0)
+        return;
+    /* Something was committed. Answers that depend on more than their own name's records
+     * (negative answers carry the SOA serial; CNAME chains, referrals, additional records)
+     * are in the fragile cache and all go; plain answers go only for the names that changed
+     * and their ancestors (which may have become or stopped being empty non-terminals). */
+    struct change_ctx cx = {w, false, false};
+    int64_t last = w->change_seq;
+    rc = zonedb_changes(w->zr, w->change_seq, on_change, &cx, &last, &d);
+    if (rc != 0 || cx.all) {
+        anscache_flush(w->cache);
+        anscache_flush(w->fcache);
+    } else if (cx.any) {
+        anscache_flush(w->fcache);
+    }
+    if (rc < 0)
+        log_warn("worker %u: %s", w->id, d.msg);
+    w->change_seq = last;
 }
 
 size_t worker_respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, uint8_t *out)
@@ -107,13 +180,13 @@ size_t worker_respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp
     if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
     size_t limit = tcp ? DNSMSG_MAX : answer_udp_limit(&q);
-    if (!anscache_get(w->cache, &q, &a)) {
+    if (!anscache_get(w->cache, &q, &a) && !anscache_get(w->fcache, &q, &a)) {
         a.buf = w->ansbuf;
         if (answer_build(w->zr, &q, &a) != 0) {
             log_warn("worker %u: database read failed; answering SERVFAIL", w->id);
             return answer_error(&q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
         }
-        anscache_put(w->cache, &q, &a);
+        anscache_put(plain_answer(&q, &a) ? w->cache : w->fcache, &q, &a);
     }
     return answer_finish(&a, &q, pkt, out, limit);
 }
@@ -172,6 +245,7 @@ void worker_stop(struct worker *w)
         close(w->stop.fd);
     zonedb_reader_close(w->zr);
     anscache_free(w->cache);
+    anscache_free(w->fcache);
     dnsudp_free(w->udp);
     free(w->ansbuf);
     free(w->ls);

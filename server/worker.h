@@ -44,7 +44,9 @@ struct worker {
     unsigned nls;
     const struct srvconf *cfg;
     struct zonedb_reader *zr;
-    struct anscache *cache;
+    struct anscache *cache;  /* answers that depend on their own name's records only */
+    struct anscache *fcache; /* the others (negative, CNAME chains, referrals, additional) */
+    int64_t change_seq;      /* the newest dnschange row this worker has acted on */
     uint8_t *ansbuf;         /* DNSMSG_MAX bytes for answer_build() */
     struct dnsudp *udp;      /* batch buffers */
     struct tcpconn *conn_head, *conn_tail; /* TCP connections, least recently active first */
