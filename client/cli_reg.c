@@ -51,7 +51,9 @@ static const char help_zone[] =
     "                                                 these blocks by default\n"
     "       lana zone del NAME [--recursive]          refused while it holds names\n"
     "       lana zone list | lana zone show NAME\n"
-    "       lana zone export NAME                     the zone as a master file\n";
+    "       lana zone export NAME                     the zone as a master file\n"
+    "       lana zone import FILE|- [--origin NAME]   a master file, all or nothing (a zone\n"
+    "                                                 that exists is replaced)\n";
 static const char help_host[] =
     "usage: lana host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]\n"
     "           assigns addresses (the next free one of --block, else of the zone's default\n"
@@ -281,6 +283,9 @@ static int print_reply(const char *line, int argc, char **argv, long batch_line)
         json_array_foreach(a, i, v)
             printf("%-28s %-16s %s\n", str(v, "name"), *str(v, "v4") ? str(v, "v4") : "-",
                    *str(v, "v6") ? str(v, "v6") : "-");
+    } else if (json_object_get(r, "imported")) {
+        printf("imported %lld records into zone %s\n",
+               (long long)json_integer_value(json_object_get(r, "records")), str(r, "imported"));
     } else if (json_object_get(r, "text")) {
         fputs(str(r, "text"), stdout);
     } else if (json_object_get(r, "zones")) {
@@ -385,7 +390,87 @@ static int simple(int argc, char **argv, const char *help)
     return request(argc, argv);
 }
 
-int cli_zone(int argc, char **argv) { return simple(argc, argv, help_zone); }
+/* lana zone import FILE|- [--origin NAME]: the file's lines go to the daemon, ended by a
+ * line with a single dot (lines that start with a dot get one more, as in SMTP). */
+static int zone_import(int argc, char **argv)
+{
+    const char *path = NULL, *origin = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc)
+            origin = argv[++i];
+        else if (path == NULL)
+            path = argv[i];
+        else {
+            fputs(help_zone, stderr);
+            return LANA_EXIT_USAGE;
+        }
+    }
+    if (path == NULL) {
+        fputs(help_zone, stderr);
+        return LANA_EXIT_USAGE;
+    }
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (in == NULL) {
+        fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
+        return errno == ENOENT ? LANA_EXIT_NOT_FOUND : LANA_EXIT_USAGE;
+    }
+    struct regclient c;
+    struct lana_diag d = {{0}};
+    int rc = clienv_connect(&c, false);
+    if (rc != 0) {
+        if (in != stdin)
+            fclose(in);
+        return rc;
+    }
+    char head[REGPROTO_LINE_MAX];
+    char *words[4] = {"zone", "import", "--origin", (char *)origin};
+    if ((rc = build_line(origin ? 4 : 2, words, head, sizeof head)) == 0)
+        rc = regclient_send(&c, head, &d);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    long no = 0;
+    while (rc == 0 && (got = getline(&buf, &cap, in)) >= 0) {
+        no++;
+        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+            buf[--got] = '\0';
+        if ((size_t)got + 2 >= REGPROTO_LINE_MAX) {
+            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path, no,
+                    REGPROTO_LINE_MAX - 2);
+            rc = LANA_EXIT_INVALID;
+            break;
+        }
+        if (buf[0] == '.') {
+            char line[REGPROTO_LINE_MAX];
+            snprintf(line, sizeof line, ".%s", buf);
+            rc = regclient_send(&c, line, &d);
+        } else {
+            rc = regclient_send(&c, buf, &d);
+        }
+    }
+    free(buf);
+    if (in != stdin)
+        fclose(in);
+    if (rc == 0)
+        rc = regclient_send(&c, ".", &d);
+    char *reply;
+    if (rc == 0 && (rc = regclient_recv(&c, &reply, &d)) == 0) {
+        char *args[2] = {"zone", "import"};
+        rc = print_reply(reply, 2, args, 0);
+    } else if (rc != LANA_EXIT_INVALID && d.msg[0]) {
+        fprintf(stderr, "lana: %s\n", d.msg);
+    }
+    regclient_send(&c, "quit", &d);
+    regclient_close(&c);
+    return rc;
+}
+
+int cli_zone(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "import") == 0 && !wants_help(argc, argv))
+        return zone_import(argc, argv);
+    return simple(argc, argv, help_zone);
+}
 int cli_host(int argc, char **argv) { return simple(argc, argv, help_host); }
 int cli_record(int argc, char **argv) { return simple(argc, argv, help_record); }
 int cli_service(int argc, char **argv) { return simple(argc, argv, help_service); }

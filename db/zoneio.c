@@ -148,12 +148,15 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
 {
     struct import_ctx c = {.st = st, .fname = fname, .d = d};
     uint8_t org[DNAME_MAXLEN];
-    int rc;
+    int rc = 0;
     if (origin != NULL && dname_from_text(origin[strlen(origin) - 1] == '.' ? origin : origin,
                                           (const uint8_t *)"", org, d) < 0)
         return LANA_EPARSE;
-    if ((rc = store_begin(st, d)) != 0)
-        return rc;
+    /* inside the caller's transaction (the registry's), as one savepoint; else its own */
+    bool nested = store_in_transaction(st);
+    if (nested ? sqlite3_exec(st->db, "SAVEPOINT zoneio", NULL, NULL, NULL) != SQLITE_OK
+               : (rc = store_begin(st, d)) != 0)
+        return nested ? store__err(st->db, d, "savepoint") : rc;
     if ((rc = store__prepare(st,
                              "INSERT OR IGNORE INTO rr(zone_id, key, type, rdata, ttl)"
                              " VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -175,7 +178,9 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
         rc = store__err(st->db, d, "dnschange");
         goto out;
     }
-    if ((rc = store_commit(st, d)) != 0)
+    if (nested ? (sqlite3_exec(st->db, "RELEASE zoneio", NULL, NULL, NULL) != SQLITE_OK &&
+                  (rc = store__err(st->db, d, "release")) != 0)
+               : (rc = store_commit(st, d)) != 0)
         goto out;
     if (stats != NULL) {
         stats->records = c.records;
@@ -183,8 +188,12 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     }
 out:
     sqlite3_finalize(c.ins);
-    if (rc != 0)
+    if (rc != 0 && nested) {
+        sqlite3_exec(st->db, "ROLLBACK TO zoneio", NULL, NULL, NULL);
+        sqlite3_exec(st->db, "RELEASE zoneio", NULL, NULL, NULL);
+    } else if (rc != 0) {
         store_rollback(st);
+    }
     return rc;
 }
 

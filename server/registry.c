@@ -25,6 +25,7 @@
 #include "db/account.h"
 #include "db/ipam.h"
 #include "db/names.h"
+#include "db/zoneio.h"
 #include "db/store.h"
 #include "server/regcmd.h"
 #include "server/worker.h"
@@ -35,7 +36,7 @@
 #define BATCH_MAX_BYTES (64u << 20)
 #define OUT_PAUSE (1u << 20) /* stop reading a connection with this much unsent */
 
-enum rstate { RS_HELLO, RS_ACK, RS_READY, RS_BATCH };
+enum rstate { RS_HELLO, RS_ACK, RS_READY, RS_BATCH, RS_IMPORT };
 
 enum rkind { RK_STOP, RK_LISTEN, RK_CONN };
 
@@ -61,6 +62,8 @@ struct regconn {
     char **batch;
     size_t nbatch, capbatch, batchbytes;
     bool keep_going;
+    char origin[256]; /* zone import --origin */
+    bool import_refused; /* the lines up to the final dot are read and dropped */
     struct regconn *prev, *next;
 };
 
@@ -545,6 +548,66 @@ static void run_batch(struct registry *r, struct regconn *c)
     c->state = RS_READY;
 }
 
+/* Runs a zone file received between "zone import" and "." as one unit of the turn. */
+static void run_import(struct registry *r, struct regconn *c)
+{
+    struct lana_diag d;
+    if (c->import_refused) { /* already answered */
+        batch_clear(c);
+        c->state = RS_READY;
+        return;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < c->nbatch; i++)
+        total += strlen(c->batch[i]) + 1;
+    char *text = malloc(total + 1);
+    size_t pos = 0;
+    for (size_t i = 0; text != NULL && i < c->nbatch; i++) {
+        size_t n = strlen(c->batch[i]);
+        memcpy(text + pos, c->batch[i], n);
+        text[pos + n] = '\n';
+        pos += n + 1;
+    }
+    batch_clear(c);
+    c->state = RS_READY;
+    if (text == NULL) {
+        refuse(r, c, RP_INTERNAL, "out of memory");
+        return;
+    }
+    int rc = 0;
+    struct zoneio_stats st;
+    FILE *fp = fmemopen(text, pos ? pos : 1, "r");
+    if (fp == NULL || !ensure_tx(r, c) || store_batch_begin(r->st, &d) != 0) {
+        if (fp)
+            fclose(fp);
+        free(text);
+        regcmd_error(&r->reply, RP_INTERNAL, "cannot start the import");
+        reply(c, r->reply.s);
+        return;
+    }
+    rc = zoneio_import(r->st, fp, "zone file", c->origin[0] ? c->origin : NULL, &st, &d);
+    fclose(fp);
+    free(text);
+    struct names_zone z;
+    if (rc == 0 && names_zone_get(r->nm, st.zone, &z, NULL) == 0 && z.hosts > 0)
+        rc = diag_set(&d, LANA_ECONFLICT,
+                      "zone %s has %lld registered host%s: an import would orphan them; delete "
+                      "them first (lana zone del %s --recursive)",
+                      st.zone, (long long)z.hosts, z.hosts == 1 ? "" : "s", st.zone);
+    store_batch_end(r->st, rc == 0, &d);
+    if (rc != 0) {
+        regcmd_error(&r->reply, regproto_code_of(rc), "%s", d.msg);
+    } else {
+        jsonw_reset(&r->reply);
+        jsonw_obj(&r->reply);
+        jsonw_kbool(&r->reply, "ok", true);
+        jsonw_kstr(&r->reply, "imported", st.zone);
+        jsonw_kint(&r->reply, "records", (int64_t)st.records);
+        jsonw_end(&r->reply);
+    }
+    reply(c, r->reply.s);
+}
+
 static void batch_line(struct registry *r, struct regconn *c, char *line)
 {
     size_t n = strlen(line);
@@ -555,7 +618,14 @@ static void batch_line(struct registry *r, struct regconn *c, char *line)
     char *p = line;
     while (*p == ' ' || *p == '\t')
         p++;
-    if (strcmp(p, "end") == 0) {
+    if (c->state == RS_IMPORT) {
+        if (strcmp(line, ".") == 0) {
+            run_import(r, c);
+            return;
+        }
+        if (line[0] == '.') /* a line that starts with a dot was sent with one more */
+            memmove(line, line + 1, n--);
+    } else if (strcmp(p, "end") == 0) {
         run_batch(r, c);
         return;
     }
@@ -588,7 +658,7 @@ static void line_in(struct registry *r, struct regconn *c, char *line)
         handshake(r, c, line);
         return;
     }
-    if (c->state == RS_BATCH) {
+    if (c->state == RS_BATCH || c->state == RS_IMPORT) {
         batch_line(r, c, line);
         return;
     }
@@ -600,6 +670,19 @@ static void line_in(struct registry *r, struct regconn *c, char *line)
     if (argc >= 1 && strcmp(argv[0], "quit") == 0) {
         reply(c, "{\"ok\":true,\"bye\":true}");
         c->closing = true;
+        return;
+    }
+    if (argc >= 2 && strcmp(argv[0], "zone") == 0 && strcmp(argv[1], "import") == 0) {
+        bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--origin") == 0);
+        if (!ok || !c->may_write) {
+            regcmd_error(&r->reply, ok ? RP_PERMISSION : RP_USAGE,
+                         ok ? "zone import changes the registry: authenticate with a token first"
+                            : "usage: zone import [--origin NAME], the file's lines, then .");
+            reply(c, r->reply.s);
+        }
+        snprintf(c->origin, sizeof c->origin, "%s", argc == 4 ? argv[3] : "");
+        c->state = RS_IMPORT;
+        c->import_refused = !ok || !c->may_write;
         return;
     }
     if (argc >= 1 && strcmp(argv[0], "batch") == 0) {

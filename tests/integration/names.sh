@@ -135,6 +135,19 @@ expect "concurrent: no duplicate IPv4" "$(echo "$addrs" | awk '{print $1}' | sor
 expect "concurrent: no duplicate IPv6" "$(echo "$addrs" | awk '{print $2}' | sort | uniq -d | wc -l)" "0"
 expect "concurrent: all resolvable" "$(for c in 1 6; do short "c$c-15.lab" A; done | wc -l)" "2"
 
+# --- zone import through the daemon
+expect "zone import through lanad" "$(L zone import "$TEST_DATA/test.zone")" "imported 68 records into zone test."
+expect "imported zone answers" "$(short web.test A)" "198.18.0.80"
+printf '$ORIGIN test.\n$TTL 60\n@ SOA a b 1 2 3 4 5\n@ NS a\nbad A 1.2.3.4.5\n' >"$WORK/bad.zone"
+expect "bad zone file: exit 65 with file:line" "$(L zone import "$WORK/bad.zone" 2>&1; echo $?)" \
+  "lana: zone file:5: 1.2.3.4.5: not an IPv4 address
+65"
+expect "bad zone file changed nothing" "$(short web.test A)" "198.18.0.80"
+expect "zone import needs a token: exit 77" "$(LANA_TOKEN= rc_of L zone import "$TEST_DATA/test.zone")" "77"
+printf '$ORIGIN lab.\n@ 60 SOA a b 1 2 3 4 5\n@ 60 NS a\n' >"$WORK/lab.zone"
+expect "import over a zone with hosts: exit 73" "$(rc_of L zone import "$WORK/lab.zone")" "73"
+expect "the daemon still serves after all that" "$(short ns1.lab A)" "127.0.0.1"
+
 # --- batch of hosts, audit log, export
 for i in $(seq 200); do echo "host add b$i.lab --v6 none"; done >"$WORK/hosts.lana"
 expect "200 hosts in one batch" "$(L batch "$WORK/hosts.lana" | tail -1)" "200 commands: 200 ok, 0 failed; committed"
