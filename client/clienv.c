@@ -61,7 +61,8 @@ int clienv_init(int *argc, char **argv)
     bool json = false;
     /* command options whose value must not be taken for a global option */
     static const char *const valued[] = {"--holder", "--desc", "--depth", "--since", "--limit",
-                                         "--v4", "--v6", "--block", "--port", "--dns", "-t", "-x"};
+                                         "--v4", "--v6", "--block", "--port", "--dns", "-t", "-x",
+                                         "--proto", "--origin", "--bind", "--count"};
     int out = 1;
     for (int i = 1; i < *argc; i++) {
         const char *a = argv[i];

@@ -4,12 +4,20 @@
 #include "client/resolve.h"
 
 #include <ares.h>
+#include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "common/dname.h"
+#include "common/dnsmsg.h"
+#include "common/rbuf.h"
+#include "common/rdata.h"
+#include "common/wbuf.h"
 
 static double now_ms(void)
 {
@@ -97,6 +105,8 @@ static enum resolve_status status_of(int st, const char *host, struct lana_diag 
         diag_set(d, LANA_EIO, "%s: no answer from the DNS server in time", host);
         return RESOLVE_TIMEOUT;
     case ARES_ECONNREFUSED:
+    case ARES_EREFUSED:
+    case ARES_ESERVFAIL:
         diag_set(d, LANA_EIO,
                  "%s: the DNS server refused or failed (REFUSED/SERVFAIL, or nothing listens)",
                  host);
@@ -107,50 +117,49 @@ static enum resolve_status status_of(int st, const char *host, struct lana_diag 
     }
 }
 
-enum resolve_status resolve_host(const char *host, uint16_t port, const struct resolve_opts *o,
-                                 struct resolve_result *out, struct lana_diag *d)
+static bool lib_init(struct lana_diag *d)
 {
-    memset(out, 0, sizeof *out);
-    double t0 = now_ms();
-    if (numeric(host, port, out)) {
-        out->ms = now_ms() - t0;
-        return RESOLVE_OK;
-    }
     static bool inited;
     if (!inited) {
         if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
             diag_set(d, LANA_EIO, "c-ares cannot start");
-            return RESOLVE_ERROR;
+            return false;
         }
         inited = true;
     }
+    return true;
+}
+
+static int channel(const struct resolve_opts *o, bool raw, ares_channel *ch, struct lana_diag *d)
+{
     struct ares_options ao;
     memset(&ao, 0, sizeof ao);
     int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
-    ao.flags = o->tcp ? ARES_FLAG_USEVC : 0;
+    /* raw (single queries): NOCHECKRESP, so that a REFUSED or SERVFAIL comes back as such
+     * instead of c-ares trying the next server and reporting "could not contact";
+     * ares_getaddrinfo in 1.18 does not cope with it, and keeps c-ares' own checks */
+    ao.flags = (o->tcp ? ARES_FLAG_USEVC : 0) | (raw ? ARES_FLAG_NOCHECKRESP : 0);
     ao.timeout = o->timeout_ms > 0 ? o->timeout_ms : 1000;
     ao.tries = o->tries > 0 ? o->tries : 2;
-    ares_channel ch;
-    int st = ares_init_options(&ch, &ao, mask);
+    if (!lib_init(d))
+        return -1;
+    int st = ares_init_options(ch, &ao, mask);
     if (st != ARES_SUCCESS) {
         diag_set(d, LANA_EIO, "c-ares: %s", ares_strerror(st));
-        return RESOLVE_ERROR;
+        return -1;
     }
-    if (o->servers != NULL && (st = ares_set_servers_ports_csv(ch, o->servers)) != ARES_SUCCESS) {
-        ares_destroy(ch);
+    if (o->servers != NULL && (st = ares_set_servers_ports_csv(*ch, o->servers)) != ARES_SUCCESS) {
+        ares_destroy(*ch);
         diag_set(d, LANA_EPARSE, "DNS servers '%s': %s", o->servers, ares_strerror(st));
-        return RESOLVE_ERROR;
+        return -1;
     }
-    struct ares_addrinfo_hints h;
-    memset(&h, 0, sizeof h);
-    h.ai_family = o->family ? o->family : AF_UNSPEC;
-    h.ai_socktype = SOCK_STREAM;
-    h.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_NOSORT;
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    struct lookup l = {false, 0, out, port};
-    ares_getaddrinfo(ch, host, service, &h, on_addrinfo, &l);
-    while (!l.done) {
+    return 0;
+}
+
+/* Runs the channel until *done. */
+static void run(ares_channel ch, const bool *done)
+{
+    while (!*done) {
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
         unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
@@ -175,14 +184,217 @@ enum resolve_status resolve_host(const char *host, uint16_t port, const struct r
                 ares_process_fd(ch, pfd[i].fd, ARES_SOCKET_BAD);
                 any = true;
             }
-            if (!l.done && (pfd[i].revents & POLLOUT)) {
+            if (!*done && (pfd[i].revents & POLLOUT)) {
                 ares_process_fd(ch, ARES_SOCKET_BAD, pfd[i].fd);
                 any = true;
             }
         }
-        if (!any && !l.done)
+        if (!any && !*done)
             ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
     }
+}
+
+struct qctx {
+    bool done;
+    int status;
+    unsigned char *abuf;
+    int alen;
+};
+
+static void on_query(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)timeouts;
+    struct qctx *q = arg;
+    q->done = true;
+    q->status = status;
+    if (abuf != NULL && alen > 0 && (q->abuf = malloc((size_t)alen)) != NULL) {
+        memcpy(q->abuf, abuf, (size_t)alen);
+        q->alen = alen;
+    }
+}
+
+/* The answer section's owners, types, TTLs and (lana's) text of the data. */
+static int walk(const unsigned char *m, int len, struct resolve_answer *out, int *rcode)
+{
+    struct rbuf rb;
+    if (len < 12)
+        return -1;
+    rbuf_init(&rb, m, (size_t)len);
+    *rcode = m[3] & 15;
+    unsigned qd = (unsigned)m[4] << 8 | m[5], an = (unsigned)m[6] << 8 | m[7];
+    rb.pos = 12;
+    uint8_t name[DNAME_MAXLEN];
+    for (unsigned i = 0; i < qd; i++) {
+        if (dname_decode(&rb, name) < 0 || !rbuf_need(&rb, 4))
+            return -1;
+        rb.pos += 4;
+    }
+    for (unsigned i = 0; i < an && out->n < 64; i++) {
+        struct resolve_rr *r = &out->rr[out->n];
+        if (dname_decode(&rb, name) < 0 || !rbuf_need(&rb, 10))
+            return -1;
+        const uint8_t *p = m + rb.pos;
+        r->type = (uint16_t)(p[0] << 8 | p[1]);
+        r->ttl = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+        size_t rdlen = (size_t)p[8] << 8 | p[9];
+        rb.pos += 10;
+        if (!rbuf_need(&rb, rdlen))
+            return -1;
+        dname_to_text(name, r->owner, sizeof r->owner);
+        if (r->type == DNS_T_CNAME || r->type == DNS_T_NS || r->type == DNS_T_PTR) {
+            struct rbuf nb = rb; /* the name may be compressed: decode it in the message */
+            uint8_t target[DNAME_MAXLEN];
+            if (dname_decode(&nb, target) > 0)
+                dname_to_text(target, r->data, sizeof r->data);
+        } else if (r->type == DNS_T_MX && rdlen > 2) {
+            struct rbuf nb = rb;
+            uint8_t target[DNAME_MAXLEN];
+            char t[DNAME_TEXT_MAX] = "?";
+            nb.pos += 2;
+            if (dname_decode(&nb, target) > 0)
+                dname_to_text(target, t, sizeof t);
+            snprintf(r->data, sizeof r->data, "%u %s", (unsigned)(p[10] << 8 | p[11]), t);
+        } else if (r->type == DNS_T_SOA) {
+            struct rbuf nb = rb;
+            uint8_t mn[DNAME_MAXLEN], rn[DNAME_MAXLEN];
+            char mt[DNAME_TEXT_MAX] = "?", rt[DNAME_TEXT_MAX] = "?";
+            if (dname_decode(&nb, mn) > 0 && dname_decode(&nb, rn) > 0 && rbuf_need(&nb, 20)) {
+                const uint8_t *v = m + nb.pos;
+                uint32_t x[5];
+                for (int k = 0; k < 5; k++)
+                    x[k] = (uint32_t)v[4 * k] << 24 | (uint32_t)v[4 * k + 1] << 16 |
+                           (uint32_t)v[4 * k + 2] << 8 | v[4 * k + 3];
+                dname_to_text(mn, mt, sizeof mt);
+                dname_to_text(rn, rt, sizeof rt);
+                snprintf(r->data, sizeof r->data, "%s %s %u %u %u %u %u", mt, rt, x[0], x[1],
+                         x[2], x[3], x[4]);
+            }
+        } else {
+            struct wbuf wb;
+            wbuf_init(&wb, r->data, sizeof r->data - 1);
+            rdata_format(r->type, m + rb.pos, rdlen, &wb);
+            r->data[wb.overflow ? 0 : wb.pos] = '\0';
+        }
+        rb.pos += rdlen;
+        out->n++;
+    }
+    return 0;
+}
+
+/* Replaces lana's text of the records of `type` by what c-ares' parsers read, in order. */
+static void cares_texts(uint16_t type, const unsigned char *abuf, int alen,
+                        struct resolve_answer *out)
+{
+    static char texts[64][1024];
+    int nt = 0;
+    if (type == DNS_T_A || type == DNS_T_AAAA) {
+        struct ares_addrttl a4[64];
+        struct ares_addr6ttl a6[64];
+        int n = 64;
+        if (type == DNS_T_A ? ares_parse_a_reply(abuf, alen, NULL, a4, &n) != ARES_SUCCESS
+                            : ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n) != ARES_SUCCESS)
+            return;
+        for (int i = 0; i < n && nt < 64; i++)
+            inet_ntop(type == DNS_T_A ? AF_INET : AF_INET6,
+                      type == DNS_T_A ? (const void *)&a4[i].ipaddr : (const void *)&a6[i].ip6addr,
+                      texts[nt++], sizeof texts[0]);
+    } else if (type == DNS_T_SRV) {
+        struct ares_srv_reply *srv = NULL;
+        if (ares_parse_srv_reply(abuf, alen, &srv) != ARES_SUCCESS)
+            return;
+        for (struct ares_srv_reply *p = srv; p && nt < 64; p = p->next)
+            snprintf(texts[nt++], sizeof texts[0], "%u %u %u %s.", p->priority, p->weight,
+                     p->port, p->host);
+        ares_free_data(srv);
+    } else if (type == DNS_T_TXT) {
+        struct ares_txt_ext *txt = NULL;
+        if (ares_parse_txt_reply_ext(abuf, alen, &txt) != ARES_SUCCESS)
+            return;
+        for (struct ares_txt_ext *p = txt; p; p = p->next) {
+            if (p->record_start || nt == 0) {
+                if (nt == 64)
+                    break;
+                texts[nt++][0] = '\0';
+            }
+            size_t l = strlen(texts[nt - 1]);
+            snprintf(texts[nt - 1] + l, sizeof texts[0] - l, "%s\"%.*s\"", l ? " " : "",
+                     (int)p->length, (const char *)p->txt);
+        }
+        ares_free_data(txt);
+    } else if (type == DNS_T_PTR) {
+        struct hostent *h = NULL;
+        if (ares_parse_ptr_reply(abuf, alen, NULL, 0, AF_INET, &h) != ARES_SUCCESS || !h)
+            return;
+        snprintf(texts[nt++], sizeof texts[0], "%s.", h->h_name);
+        for (char **al = h->h_aliases; al && *al && nt < 64; al++)
+            snprintf(texts[nt++], sizeof texts[0], "%s.", *al);
+        ares_free_hostent(h);
+    } else {
+        return;
+    }
+    for (int i = 0, k = 0; i < out->n && k < nt; i++)
+        if (out->rr[i].type == type)
+            snprintf(out->rr[i].data, sizeof out->rr[i].data, "%s", texts[k++]);
+}
+
+enum resolve_status resolve_query(const char *name, uint16_t type, const struct resolve_opts *o,
+                                  struct resolve_answer *out, struct lana_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->server, sizeof out->server, "%s", o->servers ? o->servers : "system");
+    double t0 = now_ms();
+    ares_channel ch;
+    if (channel(o, true, &ch, d) != 0)
+        return RESOLVE_ERROR;
+    struct qctx q = {0};
+    ares_query(ch, name, 1 /* IN */, type, on_query, &q);
+    run(ch, &q.done);
+    ares_destroy(ch);
+    out->ms = now_ms() - t0;
+    int rcode = -1;
+    enum resolve_status rs = RESOLVE_OK;
+    if (q.abuf != NULL && walk(q.abuf, q.alen, out, &rcode) == 0) {
+        cares_texts(type, q.abuf, q.alen, out);
+        if (rcode == 3)
+            rs = status_of(ARES_ENOTFOUND, name, d);
+        else if (rcode == 2 || rcode == 4 || rcode == 5)
+            rs = status_of(ARES_ECONNREFUSED, name, d);
+        else if (out->n == 0) {
+            rs = RESOLVE_NODATA;
+            char tb[16];
+            diag_set(d, LANA_ENOTFOUND, "%s: the name exists but has no %s record", name,
+                     dnsmsg_type_name(type, tb, sizeof tb));
+        }
+    } else {
+        rs = status_of(q.status == ARES_SUCCESS ? ARES_EBADRESP : q.status, name, d);
+    }
+    free(q.abuf);
+    return rs;
+}
+
+enum resolve_status resolve_host(const char *host, uint16_t port, const struct resolve_opts *o,
+                                 struct resolve_result *out, struct lana_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = now_ms();
+    if (numeric(host, port, out)) {
+        out->ms = now_ms() - t0;
+        return RESOLVE_OK;
+    }
+    ares_channel ch;
+    if (channel(o, false, &ch, d) != 0)
+        return RESOLVE_ERROR;
+    struct ares_addrinfo_hints h;
+    memset(&h, 0, sizeof h);
+    h.ai_family = o->family ? o->family : AF_UNSPEC;
+    h.ai_socktype = SOCK_STREAM;
+    h.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_NOSORT;
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct lookup l = {false, 0, out, port};
+    /* port 0 (lana resolve): no service at all, which c-ares 1.18 would refuse as "0" */
+    ares_getaddrinfo(ch, host, port ? service : NULL, &h, on_addrinfo, &l);
+    run(ch, &l.done);
     ares_destroy(ch);
     out->ms = now_ms() - t0;
     if (l.status == ARES_SUCCESS && out->n == 0)

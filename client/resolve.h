@@ -40,6 +40,28 @@ struct resolve_result {
     double ms;           /* time taken */
 };
 
+/** One answer record, as text. */
+struct resolve_rr {
+    char owner[256];
+    uint16_t type;
+    uint32_t ttl;
+    char data[1024];
+};
+
+struct resolve_answer {
+    struct resolve_rr rr[64];
+    int n;
+    char server[64]; /* the server asked ("system" when from resolv.conf) */
+    double ms;
+};
+
+/**
+ * Asks one query (ares_query) and returns its answer section: A, AAAA, PTR, SRV and TXT data
+ * read with c-ares' own parsers, other types (CNAMEs of a chain, ANY) with lana's codec.
+ */
+enum resolve_status resolve_query(const char *name, uint16_t type, const struct resolve_opts *o,
+                                  struct resolve_answer *out, struct lana_diag *d);
+
 /**
  * Resolves host to addresses with port set (host order in, filled into each sockaddr).
  * A numeric address is returned at once without any query. The addresses come back with the
