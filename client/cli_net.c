@@ -110,7 +110,7 @@ static int parse_net(int argc, char **argv, struct netopts *o, const char **pos,
             char one[80];
             struct in6_addr a6;
             if (inet_pton(AF_INET6, v, &a6) == 1) /* a bare IPv6 address */
-                snprintf(one, sizeof one, "[%s]", v);
+                snprintf(one, sizeof one, "[%s]:53", v);
             else
                 snprintf(one, sizeof one, "%s", v);
             int n = snprintf(o->servers + sl, sizeof o->servers - sl, "%s%s", sl ? "," : "", one);

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Lab-network test: three network namespaces on one bridge — reg (lanad, DNS on port 53),
+# h1 (lana serve) and cli (lana connect) — with 198.18.0.0/24 and 2001:db8::/64 addresses.
+# h1 is registered through lana; from cli, lana resolves it through c-ares against reg's DNS
+# (UDP and TCP) and connects over IPv6 and IPv4; the endpoints printed on both sides are
+# checked against the namespaces' addresses. Needs root (network namespaces): skipped
+# otherwise. Everything it creates is removed at the end; it kills only what it started.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${LANAD:?}" "${LANA:?}"
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+  echo "skipped: needs root and iproute2 for network namespaces"; exit 77
+fi
+S=$$
+REG=lana-reg-$S H1=lana-h1-$S CLI=lana-cli-$S
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/lana-lab.XXXXXX")
+PIDS=()
+FAILS=0 PASSES=0
+ok() { PASSES=$((PASSES + 1)); echo "ok - $1"; }
+not_ok() { FAILS=$((FAILS + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /'; }
+expect() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want: $3
+got:  $2"; fi; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  for n in "$REG" "$H1" "$CLI"; do ip netns del "$n" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+if ! ip netns add "$REG" 2>/dev/null; then
+  echo "skipped: cannot create network namespaces here"; exit 77
+fi
+ip netns add "$H1" && ip netns add "$CLI" || { echo "cannot create namespaces"; exit 1; }
+# (background jobs call ip netns exec directly, so that $! is the process itself: ip execs it)
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# --- the network: a bridge in reg, one veth pair to each of h1 and cli
+nsx "$REG" ip link add br0 type bridge
+nsx "$REG" ip link set br0 up
+i=2
+for ns in "$H1" "$CLI"; do
+  nsx "$REG" ip link add "p$i" type veth peer name eth0 netns "$ns"
+  nsx "$REG" ip link set "p$i" master br0 up
+  nsx "$ns" ip link set lo up
+  nsx "$ns" ip addr add "198.18.0.$i/24" dev eth0
+  nsx "$ns" ip addr add "2001:db8::$i/64" dev eth0 nodad
+  nsx "$ns" ip link set eth0 up
+  i=$((i + 1))
+done
+nsx "$REG" ip link set lo up
+nsx "$REG" ip addr add 198.18.0.1/24 dev br0
+nsx "$REG" ip addr add 2001:db8::1/64 dev br0 nodad
+sleep 0.3
+
+# --- lanad in reg: DNS on port 53 of its bridge addresses, registry on its loopback
+ip netns exec "$REG" "$LANAD" --db "$WORK/lana.db" --listen-dns 198.18.0.1:53 --listen-dns '[2001:db8::1]:53' \
+  --listen-registry 127.0.0.1:5301 --pool 10.0.0.0/8 --ready-file "$WORK/ready" 2>"$WORK/lanad.log" &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$WORK/ready" ] && break; sleep 0.05; done
+[ -s "$WORK/ready" ] || { echo "lanad did not start"; cat "$WORK/lanad.log"; exit 1; }
+export LANA_TOKEN LANA_SERVER=127.0.0.1:5301 XDG_CONFIG_HOME=$WORK HOME=$WORK
+LANA_TOKEN=$(cat "$WORK/admin.token")
+unset LANA_CONFIG
+R() { nsx "$REG" "$LANA" "$@"; }
+expect "pool add (IPv4 lab prefix)" "$(R pool add 198.18.0.0/15 --desc lab)" "198.18.0.0/15            pool       "
+expect "pool add (IPv6 lab prefix)" "$(R pool add 2001:db8::/32 --desc lab)" "2001:db8::/32            pool       "
+expect "host add h1.lab" "$(R host add h1.lab --v4 198.18.0.2 --v6 2001:db8::2)" \
+  "h1.lab.                      198.18.0.2       2001:db8::2"
+R service add lab-echo tcp --port 8080 >/dev/null
+R service bind h1.lab lab-echo >/dev/null
+
+# --- h1 serves; cli connects
+ip netns exec "$H1" timeout 60 "$LANA" serve 8080 --count 4 >"$WORK/serve.out" 2>&1 &
+PIDS+=($!)
+sleep 0.3
+C() { nsx "$CLI" "$LANA" "$@"; }
+out=$(C resolve h1.lab --dns 198.18.0.1)
+expect "resolve through c-ares against reg's DNS" "$(echo "$out" | awk '$3 == "A" || $3 == "AAAA" {print $3, $4}' | sort | tr '\n' ' ')" \
+  "A 198.18.0.2 AAAA 2001:db8::2 "
+expect "resolve over TCP" "$(C resolve h1.lab -t A --dns 198.18.0.1 --tcp | awk '$3 == "A" {print $4}')" "198.18.0.2"
+expect "resolve PTR" "$(C resolve -x 198.18.0.2 --dns 2001:db8::1 | awk '$3 == "PTR" {print $4}')" "h1.lab."
+out=$(C connect h1.lab 8080 --dns 198.18.0.1 --json)
+expect "connect: IPv6 first, and it wins" "$(echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["attempts"][0]["remote"], r["remote"])')" \
+  "[2001:db8::2]:8080 [2001:db8::2]:8080"
+v6local=$(echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["local"])')
+case $v6local in "[2001:db8::3]:"*) ok "connect: local endpoint is cli's address with an ephemeral port";;
+  *) not_ok "connect: local endpoint is cli's address with an ephemeral port" "$v6local";; esac
+out=$(C connect h1.lab 8080 --dns 198.18.0.1 --tcp -4 --json)
+expect "connect -4 over DNS-over-TCP" "$(echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["remote"], r["local"].split(":")[0], r["tcp_info"]["state"])')" \
+  "198.18.0.2:8080 198.18.0.3 ESTABLISHED"
+v4port=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["local_port"])')
+out=$(C connect h1.lab lab-echo --dns 198.18.0.1)
+case $out in *"_lab-echo._tcp.h1.lab SRV 0 0 8080 h1.lab."*) ok "connect SERVICE through its SRV record";;
+  *) not_ok "connect SERVICE through its SRV record" "$out";; esac
+expect "connect to a closed port: exit 71" "$(C connect h1.lab 9 --dns 198.18.0.1 -4 >/dev/null 2>&1; echo $?)" "71"
+expect "connect to an unknown name: exit 68" "$(C connect nope.lab 80 --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "68"
+sleep 0.5
+expect "serve saw both connections' endpoints" \
+  "$(grep -c 'listening socket .* | new socket' "$WORK/serve.out")" "3"
+grep -q "local \[2001:db8::2\]:8080 <-> remote \[2001:db8::3\]:" "$WORK/serve.out" \
+  && ok "serve: IPv6 endpoints, side by side" || not_ok "serve: IPv6 endpoints, side by side" "$(cat "$WORK/serve.out")"
+grep -q "local 198.18.0.2:8080 <-> remote 198.18.0.3:$v4port" "$WORK/serve.out" \
+  && ok "serve: the client's ephemeral port matches what connect printed" \
+  || not_ok "serve: the client's ephemeral port matches what connect printed" "$(cat "$WORK/serve.out")"
+echo "$PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
