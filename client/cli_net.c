@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include "client/clienv.h"
 #include "client/happy.h"
 #include "client/resolve.h"
+#include "client/trace.h"
 #include "common/auth.h"
 #include "common/cidr.h"
 #include "common/dnsmsg.h"
@@ -62,14 +64,16 @@ static const char help_resolve[] =
 
 static const char help_connect[] =
     "usage: lana connect TARGET [PORT|SERVICE] [--dns ADDR[:PORT]]... [--tcp] [-4|-6]\n"
-    "                    [--timeout MS] [--hello] [--json]\n"
+    "                    [--timeout MS] [--hello] [--trace] [--json]\n"
     "Resolves TARGET through c-ares (a SERVICE through its SRV record _SERVICE._tcp.TARGET),\n"
     "then connects Happy-Eyeballs style (RFC 8305: IPv6 first, the next address 250 ms later,\n"
     "the first to complete wins). Prints every attempt, the winning connection's local and\n"
     "remote endpoints, the handshake time and the kernel's TCP_INFO. --hello runs lanad's\n"
-    "registry handshake (HELLO/WELCOME/ACK) and prints X, X+1, Y, Y+1.\n"
+    "registry handshake (HELLO/WELCOME/ACK) and prints X, X+1, Y, Y+1. --trace (root or\n"
+    "CAP_NET_RAW) connects to the first address only and shows the captured SYN, SYN/ACK and\n"
+    "ACK with their sequence and acknowledgement numbers.\n"
     "Exit: 0, 64 usage, 67/68/69/75 as lana resolve, 71 connection refused,\n"
-    "72 unreachable, 79 connect timeout.\n";
+    "72 unreachable, 77 --trace not allowed, 79 connect timeout.\n";
 
 static const char help_serve[] =
     "usage: lana serve PORT [--bind ADDR] [--count N]\n"
@@ -79,7 +83,7 @@ static const char help_serve[] =
 
 struct netopts {
     char servers[512];
-    bool tcp, hello;
+    bool tcp, hello, trace;
     int family;
     int timeout_ms;
 };
@@ -102,6 +106,8 @@ static int parse_net(int argc, char **argv, struct netopts *o, const char **pos,
             o->tcp = true;
         } else if (strcmp(a, "--hello") == 0) {
             o->hello = true;
+        } else if (strcmp(a, "--trace") == 0) {
+            o->trace = true;
         } else if (strcmp(a, "-4") == 0 || strcmp(a, "-6") == 0) {
             o->family = a[1] == '4' ? AF_INET : AF_INET6;
         } else if (strcmp(a, "--dns") == 0 && more) {
@@ -356,6 +362,111 @@ static int hello(int fd, struct jsonw *j)
     return ack == x + 1 && ready ? 0 : LANA_EXIT_PROTOCOL;
 }
 
+/* A single connect() from a port bound first, with the capture started in between. */
+static int traced_connect(const struct sockaddr_storage *to, socklen_t tolen, int timeout_ms,
+                          struct happy_result *h, struct trace **tr, struct lana_diag *d)
+{
+    memset(h, 0, sizeof *h);
+    h->fd = h->winner = -1;
+    h->natt = 1;
+    h->att[0].addr = *to;
+    h->att[0].len = tolen;
+    int fd = socket(to->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage me;
+    memset(&me, 0, sizeof me);
+    me.ss_family = to->ss_family;
+    socklen_t ml = to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&me, ml) != 0 ||
+        getsockname(fd, (struct sockaddr *)&me, &ml) != 0) {
+        h->att[0].err = errno;
+        if (fd >= 0)
+            close(fd);
+        return diag_set(d, LANA_EIO, "socket: %s", strerror(errno));
+    }
+    int rc = trace_start(net_addr_port((struct sockaddr *)&me), net_addr_port((const struct sockaddr *)to), tr, d);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    int err = 0;
+    if (connect(fd, (const struct sockaddr *)to, tolen) != 0) {
+        if (errno != EINPROGRESS) {
+            err = errno;
+        } else {
+            struct pollfd p = {fd, POLLOUT, 0};
+            if (poll(&p, 1, timeout_ms) <= 0) {
+                err = ETIMEDOUT;
+            } else {
+                socklen_t el = sizeof err;
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+            }
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    h->att[0].end_ms = ms;
+    if (err != 0) {
+        h->att[0].err = err;
+        close(fd);
+        char a[NET_ADDRSTRLEN];
+        net_addr_format((const struct sockaddr *)to, a, sizeof a);
+        return diag_set(d, LANA_EIO, "cannot connect to %s: %s", a, strerror(err));
+    }
+    fcntl(fd, F_SETFL, fl);
+    h->fd = fd;
+    h->winner = 0;
+    h->att[0].won = true;
+    h->handshake_ms = ms;
+    return 0;
+}
+
+static void show_trace(struct trace *tr, struct jsonw *j)
+{
+    struct trace_segment seg[8];
+    int n = trace_collect(tr, 500, seg, 8);
+    uint32_t x = 0, y = 0;
+    if (clienv.json) {
+        jsonw_key(j, "trace");
+        jsonw_arr(j);
+    } else {
+        printf("captured (libpcap):\n");
+    }
+    for (int i = 0; i < n; i++) {
+        const struct trace_segment *s = &seg[i];
+        char note[64] = "";
+        if (strcmp(s->flags, "SYN") == 0 && s->from_client) {
+            x = s->seq;
+            snprintf(note, sizeof note, "seq = X");
+        } else if (strcmp(s->flags, "SYN,ACK") == 0 && !s->from_client) {
+            y = s->seq;
+            snprintf(note, sizeof note, "seq = Y, ack = X+1%s", s->ack == x + 1 ? "" : " (no!)");
+        } else if (strcmp(s->flags, "ACK") == 0 && s->from_client && y != 0) {
+            snprintf(note, sizeof note, "seq = X+1, ack = Y+1%s",
+                     s->seq == x + 1 && s->ack == y + 1 ? "" : " (no!)");
+        }
+        if (clienv.json) {
+            jsonw_obj(j);
+            jsonw_kstr(j, "from", s->from_client ? "client" : "server");
+            jsonw_kstr(j, "flags", s->flags);
+            jsonw_kint(j, "seq", s->seq);
+            jsonw_kint(j, "ack", s->ack);
+            jsonw_end(j);
+        } else {
+            printf("  %7.3f ms  %s  %-8s seq=%-10u ack=%-10u %s\n", s->ms,
+                   s->from_client ? "client -> server" : "server -> client", s->flags, s->seq,
+                   s->ack, note);
+        }
+    }
+    if (clienv.json)
+        jsonw_end(j);
+    else if (n == 0)
+        printf("  (nothing captured)\n");
+}
+
 int cli_connect(int argc, char **argv)
 {
     struct netopts o;
@@ -450,7 +561,20 @@ int cli_connect(int argc, char **argv)
     else
         printf("\n");
     struct happy_result h;
-    int hrc = happy_connect(r.addr, r.len, r.n, o.timeout_ms, HAPPY_DELAY_MS, &h, &d);
+    struct trace *tr = NULL;
+    int hrc;
+    if (o.trace) {
+        /* one address (the first, after -4/-6), from a port bound before connect() so that the
+         * capture can be set on the connection's two ports before its SYN leaves */
+        hrc = traced_connect(&r.addr[0], r.len[0], o.timeout_ms, &h, &tr, &d);
+        if (hrc == LANA_EPERM) {
+            fprintf(stderr, "lana: --trace: %s\n", d.msg);
+            jsonw_free(&j);
+            return LANA_EXIT_PERM;
+        }
+    } else {
+        hrc = happy_connect(r.addr, r.len, r.n, o.timeout_ms, HAPPY_DELAY_MS, &h, &d);
+    }
     if (clienv.json) {
         jsonw_key(&j, "attempts");
         jsonw_arr(&j);
@@ -492,6 +616,7 @@ int cli_connect(int argc, char **argv)
         }
         fprintf(stderr, "lana: %s\n", d.msg);
         jsonw_free(&j);
+        trace_stop(tr);
         return e == ECONNREFUSED ? NET_EXIT_REFUSED
                : e == ETIMEDOUT  ? NET_EXIT_CONNTIME
                : (e == ENETUNREACH || e == EHOSTUNREACH || e == EADDRNOTAVAIL) ? NET_EXIT_UNREACH
@@ -537,6 +662,10 @@ int cli_connect(int argc, char **argv)
                ti.tcpi_snd_mss, ti.tcpi_rcv_mss, ti.tcpi_snd_cwnd);
     }
     rc = 0;
+    if (tr != NULL) {
+        show_trace(tr, &j);
+        trace_stop(tr);
+    }
     if (o.hello)
         rc = hello(h.fd, &j);
     close(h.fd);

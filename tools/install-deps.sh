@@ -3,7 +3,7 @@
 # something is missing). Run as root. With --bench, also the reference servers and dnsperf
 # used by bench/.
 set -eu
-pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
+pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
       python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps"
 for a in "$@"; do
   case $a in

@@ -3,7 +3,8 @@
 # h1 (lana serve) and cli (lana connect) — with 198.18.0.0/24 and 2001:db8::/64 addresses.
 # h1 is registered through lana; from cli, lana resolves it through c-ares against reg's DNS
 # (UDP and TCP) and connects over IPv6 and IPv4; the endpoints printed on both sides are
-# checked against the namespaces' addresses. Needs root (network namespaces): skipped
+# checked against the namespaces' addresses, and --trace's SYN, SYN/ACK, ACK against X+1 and
+# Y+1. Needs root (network namespaces): skipped
 # otherwise. Everything it creates is removed at the end; it kills only what it started.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,11 +93,20 @@ v4port=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["
 out=$(C connect h1.lab lab-echo --dns 198.18.0.1)
 case $out in *"_lab-echo._tcp.h1.lab SRV 0 0 8080 h1.lab."*) ok "connect SERVICE through its SRV record";;
   *) not_ok "connect SERVICE through its SRV record" "$out";; esac
+out=$(C connect h1.lab 8080 --dns 198.18.0.1 -4 --trace --json)
+expect "--trace: SYN, SYN/ACK, ACK with X, Y, X+1 and Y+1" "$(echo "$out" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["trace"]
+syn, synack, ack = t[0], t[1], t[2]
+x, y = syn["seq"], synack["seq"]
+print(syn["flags"], syn["from"], synack["flags"], synack["from"], synack["ack"] == (x + 1) % 2**32,
+      ack["flags"], ack["from"], ack["seq"] == (x + 1) % 2**32, ack["ack"] == (y + 1) % 2**32)')" \
+  "SYN client SYN,ACK server True ACK client True True"
 expect "connect to a closed port: exit 71" "$(C connect h1.lab 9 --dns 198.18.0.1 -4 >/dev/null 2>&1; echo $?)" "71"
 expect "connect to an unknown name: exit 68" "$(C connect nope.lab 80 --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "68"
 sleep 0.5
 expect "serve saw both connections' endpoints" \
-  "$(grep -c 'listening socket .* | new socket' "$WORK/serve.out")" "3"
+  "$(grep -c 'listening socket .* | new socket' "$WORK/serve.out")" "4"
 grep -q "local \[2001:db8::2\]:8080 <-> remote \[2001:db8::3\]:" "$WORK/serve.out" \
   && ok "serve: IPv6 endpoints, side by side" || not_ok "serve: IPv6 endpoints, side by side" "$(cat "$WORK/serve.out")"
 grep -q "local 198.18.0.2:8080 <-> remote 198.18.0.3:$v4port" "$WORK/serve.out" \

@@ -1,0 +1,29 @@
+/*
+ * trace — the TCP segments of one connection as captured with libpcap (the only module of
+ * lana that uses it): started before connect() on the connection's two ports, it reads the
+ * SYN, SYN/ACK and ACK with their flags and sequence and acknowledgement numbers. Needs root
+ * or CAP_NET_RAW.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct trace_segment {
+    char flags[16];      /* "SYN", "SYN,ACK", "ACK", ... */
+    uint32_t seq, ack;
+    bool from_client;    /* sent by the local port */
+    double ms;           /* since the trace started */
+};
+
+struct trace;
+
+/** Starts capturing TCP between local_port and remote_port on every interface. LANA_EPERM
+ * (with how to get the right) when capturing is not allowed. */
+int trace_start(uint16_t local_port, uint16_t remote_port, struct trace **out,
+                struct lana_diag *d);
+/** Reads what was captured, waiting up to wait_ms for the first three segments. */
+int trace_collect(struct trace *t, int wait_ms, struct trace_segment *out, int max);
+void trace_stop(struct trace *t);
