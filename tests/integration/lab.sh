@@ -103,6 +103,11 @@ print(syn["flags"], syn["from"], synack["flags"], synack["from"], synack["ack"] 
       ack["flags"], ack["from"], ack["seq"] == (x + 1) % 2**32, ack["ack"] == (y + 1) % 2**32)')" \
   "SYN client SYN,ACK server True ACK client True True"
 expect "connect to a closed port: exit 71" "$(C connect h1.lab 9 --dns 198.18.0.1 -4 >/dev/null 2>&1; echo $?)" "71"
+expect "no DNS answer in time: exit 75" "$(C resolve h1.lab --dns 198.18.0.9 >/dev/null 2>&1; echo $?)" "75"
+expect "no route: exit 72" "$(C connect 2001:db8:1::1 80 >/dev/null 2>&1; echo $?)" "72"
+# a fresh address (the one above is already known unreachable by the neighbour table)
+expect "connect timeout: exit 79" "$(C --timeout 300 connect 198.18.0.10 80 >/dev/null 2>&1; echo $?)" "79"
+expect "no such record: exit 67" "$(C resolve h1.lab -t MX --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "67"
 expect "connect to an unknown name: exit 68" "$(C connect nope.lab 80 --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "68"
 sleep 0.5
 expect "serve saw both connections' endpoints" \
