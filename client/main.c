@@ -10,10 +10,9 @@
 #include "client/clienv.h"
 
 static const struct cli_command commands[] = {
-    {"calc", cli_calc, "PREFIX|ADDRESS        network, first/last address, mask, exact size, "
-                       "reverse zone (offline)", false},
+    {"calc", cli_calc, "PREFIX|ADDRESS[/LEN]  like ipcalc, exact over 128 bits (offline)", false},
     {"pool", cli_pool, "add|del|list          root pools of address space", true},
-    {"block", cli_block, "alloc|assign|reserve|release|update|show|list|tree   blocks", true},
+    {"block", cli_block, "alloc|assign|reserve|release|...  blocks: allocate, assign, show, tree", true},
     {"zone", cli_zone, "add|del|list|show|export  zones (forward and reverse)", true},
     {"host", cli_host, "add|del|show|list|rename   hosts: addresses + A/AAAA/PTR at once", true},
     {"record", cli_record, "add|del NAME TYPE DATA   CNAME, MX, TXT, NS, SRV records", true},
@@ -30,7 +29,15 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: lana [--help] [--version] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].help);
+    {
+        /* the help text is "ARGS  description": the arguments padded into one column */
+        const char *h = commands[i].help, *gap = strstr(h, "  ");
+        int alen = gap ? (int)(gap - h) : 0;
+        const char *desc = gap ? gap : h;
+        while (*desc == ' ')
+            desc++;
+        fprintf(out, "  %-7s %-34.*s %s\n", commands[i].name, alen, h, desc);
+    }
     fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
     fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
                  "does not resolve, 69 cannot connect, 70 server error, 73 conflict or no free\n"
