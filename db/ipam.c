@@ -210,9 +210,9 @@ static int pool_of(struct ipam *ip, const struct cidr *p, struct ipam_block *b, 
     return rc;
 }
 
-/* The child of parent whose range contains p (1), or none (0). */
-static int child_containing(struct ipam *ip, int64_t parent, const struct cidr *p,
-                            struct ipam_block *b, bool *split, struct lana_diag *d)
+/* The child of parent that starts at or before p's first address (1), or none (0). */
+static int child_at(struct ipam *ip, int64_t parent, const struct cidr *p, struct ipam_block *b,
+                    bool *split, struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(ip->st, sql_child_at, &s, d);
@@ -222,25 +222,26 @@ static int child_containing(struct ipam *ip, int64_t parent, const struct cidr *
     bind_key(s, 2, cidr_addr_u128(p));
     rc = step_block(ip, s, b, split, d);
     sqlite3_reset(s);
-    if (rc == 1 && !cidr_contains(&b->prefix, p))
-        return 0;
     return rc;
 }
 
-/* Some child of parent that overlaps p (1), or none (0). */
+/* The child of parent whose range contains p (1), or none (0). */
+static int child_containing(struct ipam *ip, int64_t parent, const struct cidr *p,
+                            struct ipam_block *b, bool *split, struct lana_diag *d)
+{
+    int rc = child_at(ip, parent, p, b, split, d);
+    return rc == 1 && !cidr_contains(&b->prefix, p) ? 0 : rc;
+}
+
+/* Some child of parent that overlaps p (1), or none (0): the one starting at or before p, or
+ * the first one starting inside p. */
 static int child_overlapping(struct ipam *ip, int64_t parent, const struct cidr *p,
                              struct ipam_block *b, struct lana_diag *d)
 {
+    int rc = child_at(ip, parent, p, b, NULL, d);
+    if (rc < 0 || (rc == 1 && cidr_overlaps(&b->prefix, p)))
+        return rc;
     sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql_child_at, &s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, parent);
-    bind_key(s, 2, cidr_addr_u128(p));
-    rc = step_block(ip, s, b, NULL, d);
-    sqlite3_reset(s);
-    if (rc != 0 && (rc < 0 || cidr_overlaps(&b->prefix, p)))
-        return rc;
     if ((rc = store__stmt(ip->st, sql_child_in, &s, d)) != 0)
         return rc;
     struct cidr last;
@@ -438,9 +439,15 @@ static int give_back(struct ipam *ip, const struct ipam_block *parent, int famil
 
 void ipam_block_json(struct jsonw *j, const struct ipam_block *b)
 {
+    jsonw_obj(j);
+    ipam_block_json_members(j, b);
+    jsonw_end(j);
+}
+
+void ipam_block_json_members(struct jsonw *j, const struct ipam_block *b)
+{
     char t[CIDR_STRLEN];
     fmt(&b->prefix, t);
-    jsonw_obj(j);
     jsonw_kstr(j, "prefix", t);
     jsonw_kint(j, "family", b->prefix.family);
     jsonw_kstr(j, "status", ipam_status_name(b->status));
@@ -448,7 +455,6 @@ void ipam_block_json(struct jsonw *j, const struct ipam_block *b)
     jsonw_kstr(j, "description", b->descr);
     jsonw_kint(j, "created", b->created);
     jsonw_kint(j, "updated", b->updated);
-    jsonw_end(j);
 }
 
 static int audit(struct ipam *ip, const char *actor, const char *action, const struct cidr *p,

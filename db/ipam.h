@@ -127,3 +127,5 @@ int ipam_free_list(struct ipam *ip, const struct ipam_block *b, struct cidr *out
 /** The block as a JSON object (for replies and the audit log). */
 struct jsonw;
 void ipam_block_json(struct jsonw *j, const struct ipam_block *b);
+/** The same members, written into an object the caller opened (and adds to). */
+void ipam_block_json_members(struct jsonw *j, const struct ipam_block *b);

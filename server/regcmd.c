@@ -152,15 +152,7 @@ static void u128_json(struct jsonw *j, const char *key, u128 v)
 static int block_fields(struct regcmd_ctx *c, const struct ipam_block *b, bool fresh,
                         struct jsonw *j, struct lana_diag *d)
 {
-    char t[CIDR_STRLEN];
-    cidr_format(&b->prefix, t, sizeof t);
-    jsonw_kstr(j, "prefix", t);
-    jsonw_kint(j, "family", b->prefix.family);
-    jsonw_kstr(j, "status", ipam_status_name(b->status));
-    jsonw_kstr(j, "holder", b->holder);
-    jsonw_kstr(j, "description", b->descr);
-    jsonw_kint(j, "created", b->created);
-    jsonw_kint(j, "updated", b->updated);
+    ipam_block_json_members(j, b);
     struct ipam_usage u = {0, 0};
     int rc = fresh ? 0 : ipam_usage(c->ip, b, &u, d); /* a block just made holds nothing */
     if (rc != 0)
