@@ -15,10 +15,21 @@
 #include "db/audit.h"
 #include "db/store_int.h"
 
+/* One record as given: owner (wire and text), type, zone, rdata. */
+struct record {
+    uint8_t owner[DNAME_MAXLEN];
+    char text[DNAME_TEXT_MAX];
+    uint16_t type;
+    int64_t zone;
+    int rdlen; /* 0 without data */
+    uint8_t rd[RDATA_MAX];
+};
+
 struct names {
     struct store *st;
     struct ipam *ip;
     struct jsonw j;
+    struct record rec; /* the record being added or deleted */
 };
 
 int names_open(struct store *st, struct ipam *ip, struct names **out, struct lana_diag *d)
@@ -86,6 +97,16 @@ static void text_of(const uint8_t *wire, char out[DNAME_TEXT_MAX])
 {
     if (dname_to_text(wire, out, DNAME_TEXT_MAX) < 0)
         snprintf(out, DNAME_TEXT_MAX, "?");
+}
+
+/* A name as its wire form (lowercase) and canonical text ("web1.lab."). */
+static int canonical(const char *name, uint8_t wire[DNAME_MAXLEN], char text[DNAME_TEXT_MAX],
+                     struct lana_diag *d)
+{
+    int rc = wire_of(name, wire, d);
+    if (rc == 0)
+        text_of(wire, text);
+    return rc;
 }
 
 int names_check_hostname(const char *name, struct lana_diag *d)
@@ -452,10 +473,9 @@ int names_zone_get(struct names *n, const char *name, struct names_zone *out, st
 {
     uint8_t w[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX];
-    int rc = wire_of(name, w, d);
+    int rc = canonical(name, w, text, d);
     if (rc != 0)
         return rc;
-    text_of(w, text);
     sqlite3_stmt *s;
     if ((rc = store__stmt(n->st, sql_zone_get, &s, d)) != 0)
         return rc;
@@ -611,32 +631,28 @@ static int tokens_of(char *data, struct rdata_token *tok, size_t max, struct lan
 }
 
 static int record_parse(struct names *n, const char *owner, const char *type, const char *data,
-                        uint8_t ow[DNAME_MAXLEN], uint16_t *t, int64_t *zone, uint8_t *rd,
-                        int *rdlen, struct lana_diag *d)
+                        struct record *r, struct lana_diag *d)
 {
-    int rc = wire_of(owner, ow, d);
+    int rc = canonical(owner, r->owner, r->text, d);
     if (rc != 0)
         return rc;
     char up[16];
     snprintf(up, sizeof up, "%s", type);
     for (char *c = up; *c; c++)
         *c = (char)toupper((unsigned char)*c);
-    *t = dnsmsg_type_parse(up);
-    if (*t != DNS_T_CNAME && *t != DNS_T_MX && *t != DNS_T_TXT && *t != DNS_T_NS &&
-        *t != DNS_T_SRV)
+    r->type = dnsmsg_type_parse(up);
+    if (r->type != DNS_T_CNAME && r->type != DNS_T_MX && r->type != DNS_T_TXT &&
+        r->type != DNS_T_NS && r->type != DNS_T_SRV)
         return diag_set(d, LANA_EPARSE,
                         "%s: records of this type are not managed here (CNAME, MX, TXT, NS, SRV; "
                         "addresses come with lana host)",
                         type);
     uint8_t apex[DNAME_MAXLEN];
-    if ((rc = zone_of(n, ow, zone, apex, d)) < 0)
+    if ((rc = zone_of(n, r->owner, &r->zone, apex, d)) < 0)
         return rc;
-    if (rc == 0) {
-        char o[DNAME_TEXT_MAX];
-        text_of(ow, o);
-        return diag_set(d, LANA_ENOTFOUND, "%s is outside every zone", o);
-    }
-    *rdlen = 0;
+    if (rc == 0)
+        return diag_set(d, LANA_ENOTFOUND, "%s is outside every zone", r->text);
+    r->rdlen = 0;
     if (data == NULL)
         return 0;
     char copy[2048];
@@ -646,49 +662,53 @@ static int record_parse(struct names *n, const char *owner, const char *type, co
     if (nt < 0)
         return nt;
     struct lana_diag e;
-    int len = rdata_parse(*t, tok, (size_t)nt, apex, rd, RDATA_MAX, &e);
+    int len = rdata_parse(r->type, tok, (size_t)nt, apex, r->rd, RDATA_MAX, &e);
     if (len < 0)
         return diag_set(d, LANA_EPARSE, "%s %s: %s", type, data, e.msg);
-    *rdlen = len;
+    r->rdlen = len;
     return 0;
+}
+
+static int audit_record(struct names *n, const char *actor, const char *action,
+                        const struct record *r, const char *type, const char *data,
+                        int64_t deleted, struct lana_diag *d)
+{
+    jsonw_reset(&n->j);
+    jsonw_obj(&n->j);
+    jsonw_kstr(&n->j, "type", type);
+    jsonw_kstr(&n->j, "data", data ? data : "");
+    if (deleted >= 0)
+        jsonw_kint(&n->j, "deleted", deleted);
+    jsonw_end(&n->j);
+    return audit_json(n, actor, action, r->text, n->j.s, d);
 }
 
 int names_record_add(struct names *n, const char *owner, const char *type, const char *data,
                      const char *actor, struct lana_diag *d)
 {
-    uint8_t ow[DNAME_MAXLEN];
-    static uint8_t rd[RDATA_MAX];
-    uint16_t t;
-    int64_t zone;
-    int rdlen;
-    int rc = record_parse(n, owner, type, data, ow, &t, &zone, rd, &rdlen, d);
+    struct record *r = &n->rec;
+    int rc = record_parse(n, owner, type, data, r, d);
     if (rc != 0)
         return rc;
-    char o[DNAME_TEXT_MAX];
-    text_of(ow, o);
     int64_t count;
     bool cname;
-    if ((rc = rr_at(n, zone, ow, &count, &cname, d)) != 0)
+    if ((rc = rr_at(n, r->zone, r->owner, &count, &cname, d)) != 0)
         return rc;
-    if (t == DNS_T_CNAME && count > 0)
-        return diag_set(d, LANA_ECONFLICT, "%s already has data: a CNAME cannot stand beside it", o);
-    if (t != DNS_T_CNAME && cname)
-        return diag_set(d, LANA_ECONFLICT, "%s is a CNAME: nothing else can stand beside it", o);
+    if (r->type == DNS_T_CNAME && count > 0)
+        return diag_set(d, LANA_ECONFLICT, "%s already has data: a CNAME cannot stand beside it",
+                        r->text);
+    if (r->type != DNS_T_CNAME && cname)
+        return diag_set(d, LANA_ECONFLICT, "%s is a CNAME: nothing else can stand beside it",
+                        r->text);
     if ((rc = exec1(n, sql_sp, d)) != 0)
         return rc;
-    rc = rr_put(n, zone, ow, t, rd, (size_t)rdlen, NAMES_TTL, d);
+    rc = rr_put(n, r->zone, r->owner, r->type, r->rd, (size_t)r->rdlen, NAMES_TTL, d);
     if (rc == 0)
-        rc = diag_set(d, LANA_ECONFLICT, "%s %s %s exists already", o, type, data);
+        rc = diag_set(d, LANA_ECONFLICT, "%s %s %s exists already", r->text, type, data);
     if (rc == 1)
-        rc = bump(n, zone, d);
-    if (rc == 0) {
-        jsonw_reset(&n->j);
-        jsonw_obj(&n->j);
-        jsonw_kstr(&n->j, "type", type);
-        jsonw_kstr(&n->j, "data", data);
-        jsonw_end(&n->j);
-        rc = audit_json(n, actor, "record.add", o, n->j.s, d);
-    }
+        rc = bump(n, r->zone, d);
+    if (rc == 0)
+        rc = audit_record(n, actor, "record.add", r, type, data, -1, d);
     return sp_end(n, rc, d);
 }
 
@@ -699,46 +719,34 @@ static const char sql_ns_count[] =
 int names_record_del(struct names *n, const char *owner, const char *type, const char *data,
                      const char *actor, int64_t *deleted, struct lana_diag *d)
 {
-    uint8_t ow[DNAME_MAXLEN];
-    static uint8_t rd[RDATA_MAX];
-    uint16_t t;
-    int64_t zone;
-    int rdlen;
-    int rc = record_parse(n, owner, type, data, ow, &t, &zone, rd, &rdlen, d);
+    struct record *r = &n->rec;
+    int rc = record_parse(n, owner, type, data, r, d);
     if (rc != 0)
         return rc;
-    char o[DNAME_TEXT_MAX];
-    text_of(ow, o);
     if ((rc = exec1(n, sql_sp, d)) != 0)
         return rc;
-    int k = rr_drop(n, zone, ow, t, data ? rd : NULL, (size_t)rdlen, d);
+    int k = rr_drop(n, r->zone, r->owner, r->type, data ? r->rd : NULL, (size_t)r->rdlen, d);
     rc = k < 0 ? k : 0;
     if (rc == 0 && k == 0)
-        rc = diag_set(d, LANA_ENOTFOUND, "%s has no such %s record", o, type);
-    if (rc == 0 && t == DNS_T_NS) { /* the apex keeps at least one NS */
+        rc = diag_set(d, LANA_ENOTFOUND, "%s has no such %s record", r->text, type);
+    if (rc == 0 && r->type == DNS_T_NS) { /* the apex keeps at least one NS */
         sqlite3_stmt *s;
         if ((rc = store__stmt(n->st, sql_ns_count, &s, d)) == 0) {
-            sqlite3_bind_int64(s, 1, zone);
+            sqlite3_bind_int64(s, 1, r->zone);
             if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == 0) {
                 uint8_t apex[DNAME_MAXLEN];
                 int64_t zid;
-                if (zone_of(n, ow, &zid, apex, d) == 1 && dname_equal(apex, ow))
-                    rc = diag_set(d, LANA_ECONFLICT, "%s would be left without NS records", o);
+                if (zone_of(n, r->owner, &zid, apex, d) == 1 && dname_equal(apex, r->owner))
+                    rc = diag_set(d, LANA_ECONFLICT, "%s would be left without NS records",
+                                  r->text);
             }
             sqlite3_reset(s);
         }
     }
     if (rc == 0)
-        rc = bump(n, zone, d);
-    if (rc == 0) {
-        jsonw_reset(&n->j);
-        jsonw_obj(&n->j);
-        jsonw_kstr(&n->j, "type", type);
-        jsonw_kstr(&n->j, "data", data ? data : "");
-        jsonw_kint(&n->j, "deleted", k);
-        jsonw_end(&n->j);
-        rc = audit_json(n, actor, "record.del", o, n->j.s, d);
-    }
+        rc = bump(n, r->zone, d);
+    if (rc == 0)
+        rc = audit_record(n, actor, "record.del", r, type, data, k, d);
     if ((rc = sp_end(n, rc, d)) == 0 && deleted != NULL)
         *deleted = k;
     return rc;
@@ -784,16 +792,22 @@ static int host_find(struct names *n, const char *text, struct names_host *h, in
     return rc;
 }
 
-int names_host_get(struct names *n, const char *name, struct names_host *out, struct lana_diag *d)
+/* The registered host called name (its wire form in w, when w is set); LANA_ENOTFOUND if none. */
+static int host_lookup(struct names *n, const char *name, struct names_host *h, int64_t *zone,
+                       uint8_t *w, struct lana_diag *d)
 {
-    uint8_t w[DNAME_MAXLEN];
+    uint8_t wire[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX];
-    int rc = wire_of(name, w, d);
+    int rc = canonical(name, w ? w : wire, text, d);
     if (rc != 0)
         return rc;
-    text_of(w, text);
-    rc = host_find(n, text, out, NULL, d);
+    rc = host_find(n, text, h, zone, d);
     return rc < 0 ? rc : rc == 0 ? diag_set(d, LANA_ENOTFOUND, "no host %s", text) : 0;
+}
+
+int names_host_get(struct names *n, const char *name, struct names_host *out, struct lana_diag *d)
+{
+    return host_lookup(n, name, out, NULL, NULL, d);
 }
 
 static int pool_names(struct names *n, int family, char *out, size_t size);
@@ -1076,14 +1090,10 @@ int names_host_del(struct names *n, const char *name, const char *actor, struct 
 {
     struct names_host h;
     int64_t zone;
-    uint8_t w[DNAME_MAXLEN];
-    char text[DNAME_TEXT_MAX];
-    int rc = wire_of(name, w, d);
+    int rc = host_lookup(n, name, &h, &zone, NULL, d);
     if (rc != 0)
         return rc;
-    text_of(w, text);
-    if ((rc = host_find(n, text, &h, &zone, d)) <= 0)
-        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no host %s", text);
+    const char *text = h.name;
     if ((rc = exec1(n, sql_sp, d)) != 0)
         return rc;
     rc = host_unpublish(n, &h, zone, actor, d);
@@ -1107,14 +1117,11 @@ int names_host_rename(struct names *n, const char *from, const char *to, const c
     struct names_host h;
     int64_t zone;
     uint8_t fw[DNAME_MAXLEN], tw[DNAME_MAXLEN];
-    char ft[DNAME_TEXT_MAX];
     int rc;
-    if ((rc = wire_of(from, fw, d)) != 0 || (rc = names_check_hostname(to, d)) != 0 ||
-        (rc = wire_of(to, tw, d)) != 0)
+    if ((rc = names_check_hostname(to, d)) != 0 || (rc = wire_of(to, tw, d)) != 0 ||
+        (rc = host_lookup(n, from, &h, &zone, fw, d)) != 0)
         return rc;
-    text_of(fw, ft);
-    if ((rc = host_find(n, ft, &h, &zone, d)) <= 0)
-        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no host %s", ft);
+    const char *ft = h.name;
     /* remember the services bound, to bind them again under the new name */
     struct {
         uint8_t label[2][64];
@@ -1256,6 +1263,19 @@ static void lower_copy(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
+/* A checked service name and transport in the registry's lower-case form (pr may be NULL). */
+static int service_key(const char *name, const char *proto, char nm[16], char pr[4],
+                       struct lana_diag *d)
+{
+    int rc = check_service(name, proto, d);
+    if (rc != 0)
+        return rc;
+    lower_copy(nm, 16, name);
+    if (pr != NULL)
+        lower_copy(pr, 4, proto);
+    return 0;
+}
+
 static int service_find(struct names *n, const char *name, const char *proto,
                         struct names_service *out, struct lana_diag *d)
 {
@@ -1282,11 +1302,9 @@ int names_service_add(struct names *n, const char *name, const char *proto, unsi
                       struct lana_diag *d)
 {
     char nm[16], pr[4];
-    int rc = check_service(name, proto, d);
+    int rc = service_key(name, proto, nm, pr, d);
     if (rc != 0)
         return rc;
-    lower_copy(nm, sizeof nm, name);
-    lower_copy(pr, sizeof pr, proto);
     struct names_service sv;
     if ((rc = service_find(n, nm, pr, &sv, d)) != 0)
         return rc < 0 ? rc : diag_set(d, LANA_ECONFLICT, "%s/%s is registered already (port %u)",
@@ -1371,11 +1389,9 @@ int names_service_del(struct names *n, const char *name, const char *proto, cons
                       struct lana_diag *d)
 {
     char nm[16], pr[4];
-    int rc = check_service(name, proto, d);
+    int rc = service_key(name, proto, nm, pr, d);
     if (rc != 0)
         return rc;
-    lower_copy(nm, sizeof nm, name);
-    lower_copy(pr, sizeof pr, proto);
     struct names_service sv;
     if ((rc = service_find(n, nm, pr, &sv, d)) <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no service %s/%s", nm, pr);
@@ -1457,12 +1473,9 @@ static int bind_one(struct names *n, const char *host, const char *svc, const ch
     struct names_host h;
     int64_t zone;
     uint8_t hw[DNAME_MAXLEN], owner[DNAME_MAXLEN];
-    char text[DNAME_TEXT_MAX];
-    if ((rc = wire_of(host, hw, d)) != 0)
+    if ((rc = host_lookup(n, host, &h, &zone, hw, d)) != 0)
         return rc;
-    text_of(hw, text);
-    if ((rc = host_find(n, text, &h, &zone, d)) <= 0)
-        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no host %s (lana host add)", text);
+    const char *text = h.name;
     if (srv_owner(svc, proto, hw, owner) != 0)
         return diag_set(d, LANA_ERANGE, "the SRV name would be longer than 255 octets");
     uint8_t rd[6 + DNAME_MAXLEN];
@@ -1499,10 +1512,9 @@ static int bind_all(struct names *n, const char *host, const char *service, cons
                     unsigned port, bool bind, const char *actor, int *count, struct lana_diag *d)
 {
     char nm[16];
-    int rc = check_service(service, proto, d);
+    int rc = service_key(service, proto, nm, NULL, d);
     if (rc != 0)
         return rc;
-    lower_copy(nm, sizeof nm, service);
     *count = 0;
     if ((rc = exec1(n, sql_sp, d)) != 0)
         return rc;
