@@ -5,13 +5,12 @@ second for SECONDS (bounded). Prints how many changes were made and how late it 
 
 usage: churn.py HOST PORT TOKEN_FILE RATE SECONDS"""
 
-import hashlib
-import hmac
 import json
 import os
-import socket
 import sys
 import time
+
+from lanaproto import login
 
 
 def main():
@@ -20,15 +19,7 @@ def main():
     host, port, token_file, rate, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
         float(sys.argv[4]), float(sys.argv[5])
     token = bytes.fromhex(open(token_file).read().strip())
-    s = socket.create_connection((host, port), timeout=10)
-    f = s.makefile("rb")
-    x = int.from_bytes(os.urandom(4), "big")
-    s.sendall(f"HELLO lana/1 seq={x}\n".encode())
-    y = int(f.readline().split()[3].split(b"=")[1])
-    key = hashlib.sha256(token).digest()
-    sig = hmac.new(key, f"{x}:{y}".encode(), hashlib.sha256).digest()
-    s.sendall(f"ACK ack={(y + 1) % 2**32} user=admin proof={bytes(a ^ b for a, b in zip(token, sig)).hex()}\n".encode())
-    assert f.readline().startswith(b"READY")
+    s, f = login(host, port, token)
     t0 = time.monotonic()
     done = errors = 0
     i = 0

@@ -6,29 +6,19 @@ reply, the next). Prints the total rate and checks that no prefix was handed out
 usage: regload.py HOST PORT TOKEN_FILE PARENT LEN [CLIENTS] [REQUESTS_PER_CLIENT] [SECONDS]
 Bounded: every client stops after REQUESTS or SECONDS (default 8 clients x 2000, 60 s)."""
 
-import hashlib
-import hmac
 import json
 import multiprocessing
-import os
-import socket
 import sys
 import time
+
+from lanaproto import login
 
 
 def client(args):
     host, port, token, parent, plen, n, deadline = args
-    s = socket.create_connection((host, port), timeout=10)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    f = s.makefile("rb")
-    x = int.from_bytes(os.urandom(4), "big")
-    s.sendall(f"HELLO lana/1 seq={x}\n".encode())
-    y = int(f.readline().split()[3].split(b"=")[1])
-    key = hashlib.sha256(token).digest()
-    sig = hmac.new(key, f"{x}:{y}".encode(), hashlib.sha256).digest()
-    proof = bytes(a ^ b for a, b in zip(token, sig)).hex()
-    s.sendall(f"ACK ack={(y + 1) % 2**32} user=admin proof={proof}\n".encode())
-    if not f.readline().startswith(b"READY"):
+    try:
+        s, f = login(host, port, token)
+    except ConnectionError:
         return [], 1
     got, errors = [], 0
     req = f"block alloc {parent} /{plen}\n".encode()

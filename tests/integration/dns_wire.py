@@ -11,21 +11,10 @@ import sys
 import tempfile
 import time
 
-LANAD = os.environ["LANAD"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from lanatest import LANAD, Daemon, check, finish  # noqa: E402
+
 TEST_DATA = os.environ["TEST_DATA"]
-passes = fails = 0
-
-
-def check(name, cond, detail=""):
-    global passes, fails
-    if cond:
-        passes += 1
-        print("ok -", name)
-    else:
-        fails += 1
-        print("not ok -", name)
-        if detail:
-            print("#  ", detail)
 
 
 def encode_name(name):
@@ -45,40 +34,6 @@ def header(resp):
     qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", resp[:12])
     return {"id": qid, "qr": flags >> 15, "opcode": (flags >> 11) & 15, "aa": (flags >> 10) & 1,
             "tc": (flags >> 9) & 1, "rcode": flags & 15, "qd": qd, "an": an, "ns": ns, "ar": ar}
-
-
-class Daemon:
-    def __init__(self, work, *args):
-        self.ready = os.path.join(work, "ready")
-        if os.path.exists(self.ready):
-            os.unlink(self.ready)
-        self.log = open(os.path.join(work, "lanad.log"), "ab")
-        self.proc = subprocess.Popen(
-            [LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns", "127.0.0.1:0",
-             "--listen-registry", "127.0.0.1:0",
-             "--ready-file", self.ready, *args], stderr=self.log)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.ready):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                sys.exit("lanad did not start")
-            time.sleep(0.02)
-        for line in open(self.ready):
-            f = line.split()
-            if f[0] == "dns":
-                self.port = int(f[1].rsplit(":", 1)[1])
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def udp(port, packet, timeout=1.0):
@@ -128,7 +83,7 @@ def works(port):
 
 
 def malformed_packets(d):
-    port = d.port
+    port = d.dns_port
     q = query("web.test")
     cases = {
         # name: (packet, expected rcode or None for "dropped")
@@ -180,7 +135,7 @@ def malformed_packets(d):
 
 
 def tcp_rules(d):
-    port = d.port
+    port = d.dns_port
     # 1. many queries in one write, all answered in order of arrival (ids checked)
     s = tcp_connect(port)
     names = ["web.test", "nope.test", "www.test", "txt.test"] * 25
@@ -239,7 +194,7 @@ def tcp_rules(d):
 def idle_and_cap(work):
     d = Daemon(work, "--workers", "1", "--tcp-idle-timeout", "1", "--tcp-max-connections", "4")
     try:
-        port = d.port
+        port = d.dns_port
         # idle timeout: a silent connection is closed after about one second
         s = tcp_connect(port, timeout=5)
         t0 = time.monotonic()
@@ -297,8 +252,7 @@ def main():
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, "exit %s" % d.proc.returncode)
         idle_and_cap(work)
-    print("%d passed, %d failed" % (passes, fails))
-    return 0 if fails == 0 else 1
+    return finish()
 
 
 if __name__ == "__main__":

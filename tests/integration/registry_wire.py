@@ -3,56 +3,16 @@
 and its seq/ack checks, the token proof (and that a captured proof cannot be replayed), bad
 lines, over-long lines, pipelined requests, idle timeout and the connection cap. Needs LANAD."""
 
-import hashlib
-import hmac
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-LANAD = os.environ["LANAD"]
-passes = fails = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from lanatest import Daemon, check, finish, proof  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passes, fails
-    if cond:
-        passes += 1
-        print("ok -", name)
-    else:
-        fails += 1
-        print("not ok -", name)
-        if detail:
-            print("#  ", detail)
-
-
-class Daemon:
-    def __init__(self, work, *args):
-        self.ready = os.path.join(work, "ready")
-        if os.path.exists(self.ready):
-            os.unlink(self.ready)
-        self.log = os.path.join(work, "lanad.log")
-        self.proc = subprocess.Popen(
-            [LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns", "127.0.0.1:0",
-             "--listen-registry", "127.0.0.1:0", "--ready-file", self.ready, *args],
-            stderr=open(self.log, "ab"))
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.ready):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                sys.exit("lanad did not start")
-            time.sleep(0.02)
-        for line in open(self.ready):
-            f = line.split()
-            if f[0] == "registry":
-                self.port = int(f[1].rsplit(":", 1)[1])
-        self.token = bytes.fromhex(open(os.path.join(work, "admin.token")).read().strip())
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 class Conn:
@@ -78,12 +38,6 @@ class Conn:
         self.s.close()
 
 
-def proof(token, x, y):
-    key = hashlib.sha256(token).digest()
-    sig = hmac.new(key, f"{x}:{y}".encode(), hashlib.sha256).digest()
-    return bytes(a ^ b for a, b in zip(token, sig)).hex()
-
-
 def hello(port, x=1000):
     c = Conn(port)
     c.send(f"HELLO lana/1 seq={x}")
@@ -105,7 +59,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="lana-reg.") as work:
         d = Daemon(work, "--registry-idle-timeout", "1", "--registry-max-connections", "4")
         try:
-            port = d.port
+            port = d.registry_port
             # the handshake: WELCOME acknowledges X+1 and brings a fresh random Y
             c, w = hello(port, 4294967295)
             check("WELCOME lana/1 ack=X+1 seq=Y", w[0] == "WELCOME" and w[1] == "lana/1"
@@ -203,8 +157,7 @@ def main():
         finally:
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, f"exit {d.proc.returncode}")
-    print(f"{passes} passed, {fails} failed")
-    return 0 if fails == 0 else 1
+    return finish()
 
 
 if __name__ == "__main__":
