@@ -204,6 +204,20 @@ int names_prune_changes(struct names *n, struct lana_diag *d)
     return exec1(n, sql_prune, d);
 }
 
+/* A statement whose ?1 and ?2 are a zone and an owner name's key. */
+static int stmt_zone_key(struct names *n, const char *sql, int64_t zone, const uint8_t *owner,
+                         sqlite3_stmt **s, struct lana_diag *d)
+{
+    uint8_t key[DNAME_KEY_MAX];
+    size_t kl = dname_key(owner, key);
+    int rc = store__stmt(n->st, sql, s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(*s, 1, zone);
+    sqlite3_bind_blob(*s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    return 0;
+}
+
 static const char sql_rr_ins[] =
     "INSERT OR IGNORE INTO rr (zone_id, key, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -212,13 +226,9 @@ static int rr_put(struct names *n, int64_t zone, const uint8_t *owner, uint16_t 
                   const uint8_t *rd, size_t rdlen, uint32_t ttl, struct lana_diag *d)
 {
     sqlite3_stmt *s;
-    uint8_t key[DNAME_KEY_MAX];
-    size_t kl = dname_key(owner, key);
-    int rc = store__stmt(n->st, sql_rr_ins, &s, d);
+    int rc = stmt_zone_key(n, sql_rr_ins, zone, owner, &s, d);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, zone);
-    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 3, type);
     sqlite3_bind_blob(s, 4, rdlen ? rd : (const uint8_t *)"", (int)rdlen, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, ttl);
@@ -238,13 +248,9 @@ static int rr_drop(struct names *n, int64_t zone, const uint8_t *owner, uint16_t
                    const uint8_t *rd, size_t rdlen, struct lana_diag *d)
 {
     sqlite3_stmt *s;
-    uint8_t key[DNAME_KEY_MAX];
-    size_t kl = dname_key(owner, key);
-    int rc = store__stmt(n->st, rd ? sql_rr_del_rd : sql_rr_del, &s, d);
+    int rc = stmt_zone_key(n, rd ? sql_rr_del_rd : sql_rr_del, zone, owner, &s, d);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, zone);
-    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 3, type);
     if (rd)
         sqlite3_bind_blob(s, 4, rdlen ? rd : (const uint8_t *)"", (int)rdlen, SQLITE_TRANSIENT);
@@ -264,13 +270,9 @@ static int rr_at(struct names *n, int64_t zone, const uint8_t *owner, int64_t *c
                  struct lana_diag *d)
 {
     sqlite3_stmt *s;
-    uint8_t key[DNAME_KEY_MAX];
-    size_t kl = dname_key(owner, key);
-    int rc = store__stmt(n->st, sql_rr_types, &s, d);
+    int rc = stmt_zone_key(n, sql_rr_types, zone, owner, &s, d);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, zone);
-    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
     *count = 0;
     *cname = false;
     while (sqlite3_step(s) == SQLITE_ROW) {
