@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/dnsmsg.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -61,7 +62,7 @@ static void list_append(struct worker *w, struct tcpconn *c)
 
 static void touch(struct worker *w, struct tcpconn *c)
 {
-    c->last_ms = worker_now_ms();
+    c->last_ms = mono_ms();
     if (w->conn_tail != c) {
         list_remove(w, c);
         list_append(w, c);
@@ -125,7 +126,7 @@ void dnstcp_accept(struct worker *w, int lfd)
             close(fd);
             continue;
         }
-        c->last_ms = worker_now_ms();
+        c->last_ms = mono_ms();
         list_append(w, c);
         w->nconns++;
         w->stats.tcp_accepted++;

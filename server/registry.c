@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/auth.h"
+#include "common/clock.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -85,9 +86,7 @@ struct registry {
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return mono_ms();
 }
 
 /* ---- bootstrap -------------------------------------------------------------------------- */

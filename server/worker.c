@@ -3,6 +3,7 @@
  */
 #include "server/worker.h"
 
+#include "common/clock.h"
 #include "common/dname.h"
 
 #include <stdatomic.h>
@@ -12,26 +13,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "server/anscache.h"
 #include "server/answer.h"
-
-uint64_t worker_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t worker_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const char *db_path,
                 struct listener *ls, unsigned nls, struct lana_diag *d)
@@ -132,7 +118,7 @@ void worker_sync(struct worker *w)
     /* A commit of the registry thread (in this process) is announced through
      * worker_commit_gen, seen at once. For other processes (lanad zone import) SQLite is
      * asked: that costs a lock round trip, so at most once per millisecond. */
-    uint64_t now = worker_now_us();
+    uint64_t now = mono_us();
     uint64_t gen = atomic_load_explicit(&worker_commit_gen, memory_order_acquire);
     if (gen == w->seen_gen && now - w->last_sync_us < 1000)
         return;
@@ -195,7 +181,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct epoll_event evs[64];
-    uint64_t next_sweep = worker_now_ms() + 1000;
+    uint64_t next_sweep = mono_ms() + 1000;
     for (;;) {
         int n = epoll_wait(w->epfd, evs, 64, 1000);
         if (n < 0 && errno != EINTR) {
@@ -211,7 +197,7 @@ static void *worker_main(void *arg)
             case EV_TCP_CONN: dnstcp_on_event(w, src, evs[i].events); break;
             }
         }
-        uint64_t now = worker_now_ms();
+        uint64_t now = mono_ms();
         if (now >= next_sweep) {
             dnstcp_sweep(w, now);
             next_sweep = now + 1000;

@@ -92,9 +92,6 @@ void dnstcp_on_event(struct worker *w, struct evsrc *ev, uint32_t events);
 void dnstcp_sweep(struct worker *w, uint64_t now_ms);
 void dnstcp_close_all(struct worker *w);
 
-uint64_t worker_now_ms(void);
-
 /** Bumped by the registry thread after each commit: the workers look at their database
  * before the next query they answer. */
 extern _Atomic uint64_t worker_commit_gen;
-uint64_t worker_now_us(void);
