@@ -63,7 +63,10 @@ extern const struct cmd cmd_table[];
 extern const size_t cmd_ntable;
 
 /** Whether the row changes the registry (needs cmd_permitted and a transaction). */
-static inline bool cmd_is_write(const struct cmd *row) { return (row->flags & CMD_WRITE) != 0; }
+static inline bool cmd_is_write(const struct cmd *row)
+{
+    return (row->flags & CMD_WRITE) != 0;
+}
 
 /** Whether the asker may run the row: reads are open to everyone, writes need may_write. */
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c);

@@ -20,8 +20,8 @@ static void u128_json(struct jsonw *j, const char *key, u128 v)
 }
 
 /* The block's members followed by its size and use; the caller closes the object. */
-static int block_fields(struct cmd_ctx *c, const struct ipam_block *b, bool fresh,
-                        struct jsonw *j, struct lana_diag *d)
+static int block_fields(struct cmd_ctx *c, const struct ipam_block *b, bool fresh, struct jsonw *j,
+                        struct lana_diag *d)
 {
     ipam_block_json_members(j, b);
     struct ipam_usage u = {0, 0};

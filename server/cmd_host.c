@@ -90,8 +90,8 @@ enum regproto_code cmd__host_add(struct cmd_ctx *c, const struct cmd_args *a, st
         return rc;
     if (a->nblocks == 1 && a->v4 == NULL && a->v6 == NULL) /* a block decides the family */
         (block.family == 4 ? &v6 : &v4)->how = NAMES_ADDR_NONE;
-    int e = names_host_add(c->nm, a->pos[0], &v4, &v6, a->nblocks ? &block : NULL, c->actor, &h,
-                           &d);
+    int e =
+        names_host_add(c->nm, a->pos[0], &v4, &v6, a->nblocks ? &block : NULL, c->actor, &h, &d);
     return e ? cmd__fail(j, e, &d) : ok_host("host", &h, j);
 }
 

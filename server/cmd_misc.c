@@ -90,7 +90,6 @@ enum regproto_code cmd__ping(struct cmd_ctx *c, const struct cmd_args *a, struct
     return RP_OK;
 }
 
-
 /* {"ok":true,"commands":"pool add|del|list, ...","table":[{command,usage,write}...]} */
 enum regproto_code cmd__help(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
@@ -102,8 +101,8 @@ enum regproto_code cmd__help(struct cmd_ctx *c, const struct cmd_args *a, struct
         const struct cmd *r = &cmd_table[i];
         bool same = i > 0 && strcmp(cmd_table[i - 1].verb, r->verb) == 0;
         int n = same ? snprintf(list + len, sizeof list - len, "|%s", r->sub)
-                     : snprintf(list + len, sizeof list - len, "%s%s%s%s", len ? ", " : "",
-                                r->verb, r->sub ? " " : "", r->sub ? r->sub : "");
+                     : snprintf(list + len, sizeof list - len, "%s%s%s%s", len ? ", " : "", r->verb,
+                                r->sub ? " " : "", r->sub ? r->sub : "");
         if (n < 0 || (size_t)n >= sizeof list - len)
             return cmd_error(j, RP_INTERNAL, "help text longer than %zu bytes", sizeof list);
         len += (size_t)n;

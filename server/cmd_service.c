@@ -107,8 +107,7 @@ enum regproto_code cmd__service_bind(struct cmd_ctx *c, const struct cmd_args *a
     return e ? cmd__fail(j, e, &d) : bound_reply("bound", a, n, j);
 }
 
-enum regproto_code cmd__service_unbind(struct cmd_ctx *c, const struct cmd_args *a,
-                                       struct jsonw *j)
+enum regproto_code cmd__service_unbind(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
     int n = 0;

@@ -13,8 +13,8 @@ static const struct cmd_opt *opt_find(const struct cmd_opt *opts, const char *na
     return NULL;
 }
 
-int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from,
-                  struct cmd_args *a, struct lana_diag *d)
+int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, struct cmd_args *a,
+                  struct lana_diag *d)
 {
     memset(a, 0, sizeof *a);
     for (int i = from; i < argc; i++) {

@@ -21,11 +21,11 @@
 struct cmd_args {
     const char *pos[REGPROTO_ARGS_MAX]; /* positional words, in order */
     int npos;
-    const char *holder, *desc;          /* block */
-    bool recursive, assign, keep_going; /* flags */
-    const char *since, *limit, *depth;  /* log, block tree */
-    const char *v4, *v6, *port, *proto; /* host, service */
-    const char *origin;                 /* zone import */
+    const char *holder, *desc;            /* block */
+    bool recursive, assign, keep_going;   /* flags */
+    const char *since, *limit, *depth;    /* log, block tree */
+    const char *v4, *v6, *port, *proto;   /* host, service */
+    const char *origin;                   /* zone import */
     const char *blocks[CMDARGS_LIST_MAX]; /* --block, repeatable */
     int nblocks;
 };
@@ -43,9 +43,12 @@ struct cmd_opt {
     size_t off; /* offsetof(struct cmd_args, member) of the member it sets */
 };
 
+/* Option rows: CMDARGS_OPT_FLAG(recursive) is {"recursive", CMDARGS_FLAG, offset}. */
+/* clang-format off */
 #define CMDARGS_OPT_FLAG(m) {#m, CMDARGS_FLAG, offsetof(struct cmd_args, m)}
 #define CMDARGS_OPT_VALUE(m) {#m, CMDARGS_VALUE, offsetof(struct cmd_args, m)}
 #define CMDARGS_OPT(name, kind, m) {name, kind, offsetof(struct cmd_args, m)}
+/* clang-format on */
 
 /**
  * Parses argv[from..argc) into *a (cleared first) with the option rows opts (NULL: none).
@@ -53,5 +56,5 @@ struct cmd_opt {
  * a value at the end of the line, more than CMDARGS_LIST_MAX values of a list option, or more
  * than REGPROTO_ARGS_MAX positional words. a keeps pointers into argv.
  */
-int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from,
-                  struct cmd_args *a, struct lana_diag *d);
+int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, struct cmd_args *a,
+                  struct lana_diag *d);

@@ -82,8 +82,11 @@ static char *dump(const struct fix *f)
     assert_non_null(out);
     assert_int_equal(sqlite3_open_v2(f->t.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *tables, *rows;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                            " ORDER BY name", -1, &tables, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                        " ORDER BY name",
+                                        -1, &tables, NULL),
+                     SQLITE_OK);
     while (sqlite3_step(tables) == SQLITE_ROW) {
         char sql[300];
         const char *t = (const char *)sqlite3_column_text(tables, 0);
