@@ -24,6 +24,8 @@
 #include "server/worker.h"
 #include "server/zonecmd.h"
 
+struct commitgen lanad_commits;
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -180,8 +182,8 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         fatalx(EX_SOFTWARE, "%s", bd.msg);
 
     unsigned nw = (unsigned)cfg->workers;
-    struct worker *workers = calloc(nw, sizeof *workers);
-    struct listener **ls = calloc(nw, sizeof *ls);
+    struct worker **workers = calloc(nw, sizeof *workers);
+    struct worker_listen **ls = calloc(nw, sizeof *ls);
     if (workers == NULL || ls == NULL)
         fatalx(EX_OSERR, "out of memory");
     for (unsigned i = 0; i < nw; i++)
@@ -217,11 +219,9 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
                        : rc == -EACCES ? " - ports below 1024 need root or "
                                          "CAP_NET_BIND_SERVICE"
                                        : "");
-            struct listener *l = &ls[i][2 * neps];
-            l[0].ev = (struct evsrc){EV_UDP, fds[0]};
-            l[1].ev = (struct evsrc){EV_TCP_LISTEN, fds[1]};
-            l[0].addr = l[1].addr = ep->addr;
-            l[0].addrlen = l[1].addrlen = ep->len;
+            struct worker_listen *l = &ls[i][2 * neps];
+            l[0] = (struct worker_listen){fds[0], false};
+            l[1] = (struct worker_listen){fds[1], true};
         }
         neps++;
     next_endpoint:;
@@ -266,9 +266,10 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
 
     for (unsigned i = 0; i < nw; i++) {
         struct lana_diag d;
-        if (worker_init(&workers[i], i, cfg, cfg->db, ls[i], 2 * neps, &d) != 0)
+        if (worker_new(i, cfg, &lanad_commits, ls[i], 2 * neps, &workers[i], &d) != 0)
             fatalx(EX_SOFTWARE, "worker %u: %s", i, d.msg);
-        if (worker_start(&workers[i]) != 0)
+        free(ls[i]);
+        if (worker_start(workers[i]) != 0)
             fatalx(EX_OSERR, "cannot start worker %u", i);
     }
     struct registry *reg = NULL;
@@ -319,9 +320,12 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
     registry_stop(reg);
     uint64_t udp = 0, tcp = 0;
     for (unsigned i = 0; i < nw; i++) {
-        worker_stop(&workers[i]);
-        udp += workers[i].stats.udp_queries;
-        tcp += workers[i].stats.tcp_queries;
+        struct worker_stats ws;
+        worker_stop(workers[i]);
+        worker_stats(workers[i], &ws);
+        udp += ws.udp_queries;
+        tcp += ws.tcp_queries;
+        worker_free(workers[i]);
     }
     log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
                (unsigned long long)tcp);
