@@ -4,6 +4,7 @@
 #include "server/worker.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ struct worker {
     unsigned id;
     pthread_t thread;
     bool started;
+    int loop_rc;             /* what ev_run() returned */
     const struct srvconf *cfg;
     struct commitgen *gen;
     struct ev_loop *loop;
@@ -215,9 +217,12 @@ out:
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    int rc = ev_run(w->loop);
-    if (rc != 0)
-        log_err("worker %u: event loop: %s", w->id, lana_strerror(rc));
+    w->loop_rc = ev_run(w->loop);
+    if (w->loop_rc != 0) {
+        log_err("worker %u: event loop: %s; stopping the daemon", w->id,
+                lana_strerror(w->loop_rc));
+        kill(getpid(), SIGTERM);
+    }
     return NULL;
 }
 
@@ -230,13 +235,14 @@ int worker_start(struct worker *w)
     return 0;
 }
 
-void worker_stop(struct worker *w)
+int worker_stop(struct worker *w)
 {
     if (w == NULL || !w->started)
-        return;
+        return 0;
     ev_stop(w->loop);
     pthread_join(w->thread, NULL);
     w->started = false;
+    return w->loop_rc;
 }
 
 void worker_stats(const struct worker *w, struct worker_stats *out)

@@ -37,8 +37,13 @@ int worker_new(unsigned id, const struct srvconf *cfg, struct commitgen *gen,
                struct lana_diag *d);
 /** Starts the thread. @return 0 or -errno. */
 int worker_start(struct worker *w);
-/** Asks the thread to stop and joins it (no-op if it was not started). Thread-safe. */
-void worker_stop(struct worker *w);
+/**
+ * Asks the thread to stop and joins it (no-op if it was not started).
+ * @return 0, or the -errno with which the worker's loop failed. A failing loop also sends
+ * SIGTERM to the process, so the daemon stops rather than leave a share of the clients
+ * without answers.
+ */
+int worker_stop(struct worker *w);
 /** The worker's counters; exact once the thread is stopped. */
 void worker_stats(const struct worker *w, struct worker_stats *out);
 /** Closes every socket and frees everything; the thread must be stopped. NULL is a no-op. */
