@@ -29,7 +29,8 @@
 #include "db/store.h"
 #include "server/cmdargs.h"
 
-/* What a request runs with: the registry thread's writing connection and who is asking. */
+/* What a request runs with: the registry thread's writing connection and who is asking.
+ * Every pointer is non-NULL; st, ip and nm stay the caller's. */
 struct cmd_ctx {
     struct store *st;
     struct ipam *ip;
