@@ -175,7 +175,6 @@ def main():
             r = json.loads(c.recv())
             check("anonymous may not write", not r["ok"] and r["error"]["code"] == "permission")
             c.close()
-            table_walk(port, d.token, os.path.join(work, "lana.db"))
 
             # with the token's proof
             c, ready, y = login(port, d.token, x=77)
@@ -240,6 +239,14 @@ def main():
         finally:
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, f"exit {d.proc.returncode}")
+        # the command table, on a daemon of its own (a failure here must not spill over)
+        walk = os.path.join(work, "walk")
+        os.mkdir(walk)
+        d = Daemon(walk)
+        try:
+            table_walk(d.registry_port, d.token, os.path.join(walk, "lana.db"))
+        finally:
+            d.stop()
     return finish()
 
 
