@@ -45,7 +45,7 @@ const struct cmd cmd_table[] = {
     {"zone", "list", 0, 0, 0, 0, "zone list", NULL, cmd__zone_list},
     {"zone", "show", 0, 0, 1, 1, "zone show NAME", NULL, cmd__zone_show},
     {"zone", "export", 0, 0, 1, 1, "zone export NAME", NULL, cmd__zone_export},
-    {"zone", "import", CMD_WRITE | CMD_FRAME, CMD_FRAME_IMPORT, 0, 0,
+    {"zone", "import", CMD_WRITE, CMD_FRAME_IMPORT, 0, 0,
      "zone import [--origin NAME], the file's lines, then .", OPTS(CMDARGS_OPT_VALUE(origin)),
      NULL},
     {"host", "add", CMD_WRITE, 0, 1, 1,
@@ -68,12 +68,12 @@ const struct cmd cmd_table[] = {
      OPTS(CMDARGS_OPT_VALUE(proto)), cmd__service_unbind},
     {"log", NULL, 0, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
      OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
-    {"batch", NULL, CMD_FRAME, CMD_FRAME_BATCH, 0, 0, "batch [--keep-going], the lines, then end",
+    {"batch", NULL, 0, CMD_FRAME_BATCH, 0, 0, "batch [--keep-going], the lines, then end",
      OPTS(CMDARGS_OPT("keep-going", CMDARGS_FLAG, keep_going)), NULL},
-    {"end", NULL, CMD_FRAME, CMD_FRAME_END, 0, 0, "end (closes a batch)", NULL, NULL},
+    {"end", NULL, 0, CMD_FRAME_END, 0, 0, "end (closes a batch)", NULL, NULL},
     {"ping", NULL, 0, 0, 0, 0, "ping", NULL, cmd__ping},
     {"help", NULL, 0, 0, 0, 0, "help", NULL, cmd__help},
-    {"quit", NULL, CMD_FRAME, CMD_FRAME_QUIT, 0, 0, "quit", NULL, NULL},
+    {"quit", NULL, 0, CMD_FRAME_QUIT, 0, 0, "quit", NULL, NULL},
 };
 const size_t cmd_ntable = sizeof cmd_table / sizeof cmd_table[0];
 
@@ -193,7 +193,7 @@ enum regproto_code cmd_run(struct cmd_ctx *c, int argc, char **argv, struct json
     enum regproto_code rc = cmd_prepare(c, argc, argv, &row, &a, j);
     if (rc != RP_OK)
         return rc;
-    if (row->run == NULL)
+    if (cmd_is_frame(row))
         return cmd_error(j, RP_USAGE, "%s is part of the connection's framing, not a request here",
                          row->verb);
     return cmd_exec(c, row, &a, j);

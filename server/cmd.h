@@ -12,7 +12,7 @@
  * Invariant (fail closed): a request runs only through the row that matches its first words
  * exactly; a verb, subcommand or option that is not in the table is refused with "usage",
  * and a CMD_WRITE row is refused with "permission" before any argument is looked at unless
- * cmd_permitted() says yes. Rows flagged CMD_FRAME (batch, end, zone import, quit) are
+ * cmd_permitted() says yes. Rows with a frame (batch, end, zone import, quit) are
  * connection framing: cmd_prepare() checks them like any row, but only regconn acts on them.
  *
  * Issue 11 (per-account permissions) hangs on cmd_permitted(): a row will name the authority
@@ -41,9 +41,9 @@ struct cmd_ctx {
 
 enum cmd_flags {
     CMD_WRITE = 1u << 0, /* changes the registry: permission, then the turn's transaction */
-    CMD_FRAME = 1u << 1, /* connection framing, acted on by regconn (see enum cmd_frame) */
 };
 
+/* What regconn does with a framing row; CMD_FRAME_NONE: a plain request, run by cmd_exec. */
 enum cmd_frame { CMD_FRAME_NONE, CMD_FRAME_BATCH, CMD_FRAME_END, CMD_FRAME_IMPORT, CMD_FRAME_QUIT };
 
 struct cmd;
@@ -53,11 +53,11 @@ struct cmd {
     const char *verb;
     const char *sub;            /* NULL: the verb takes no subcommand */
     unsigned flags;             /* enum cmd_flags */
-    enum cmd_frame frame;       /* CMD_FRAME rows only */
+    enum cmd_frame frame;       /* batch, end, zone import, quit; else CMD_FRAME_NONE */
     int min_pos, max_pos;       /* positional words after verb [sub] (max -1: no limit) */
     const char *usage;          /* the whole request, e.g. "pool del PREFIX" */
     const struct cmd_opt *opts; /* the options it takes (NULL-name terminated; NULL: none) */
-    cmd_fn *run;                /* NULL for CMD_FRAME rows */
+    cmd_fn *run;                /* NULL exactly for framing rows */
 };
 
 extern const struct cmd cmd_table[];
@@ -67,6 +67,12 @@ extern const size_t cmd_ntable;
 static inline bool cmd_is_write(const struct cmd *row)
 {
     return (row->flags & CMD_WRITE) != 0;
+}
+
+/** Whether the row is connection framing, which only regconn acts on. */
+static inline bool cmd_is_frame(const struct cmd *row)
+{
+    return row->frame != CMD_FRAME_NONE;
 }
 
 /** Whether the asker may run the row: reads are open to everyone, writes need may_write. */
@@ -90,7 +96,7 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
 
 /**
  * Runs a request that cmd_prepare accepted (row and a from it): the row's handler writes its
- * reply (one JSON object, no newline) into j. row must not be a CMD_FRAME row. The caller has
+ * reply (one JSON object, no newline) into j. row must not be a framing row. The caller has
  * opened the transaction when cmd_is_write(row). Returns the reply's code (RP_OK on success);
  * RP_INTERNAL when the reply ran out of memory.
  */
@@ -99,7 +105,7 @@ enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const stru
 
 /**
  * Runs one request: cmd_prepare, then the row's handler, whose reply (one JSON object, no
- * newline) is written into j. A CMD_FRAME row is refused (RP_USAGE): only a connection can
+ * newline) is written into j. A framing row is refused (RP_USAGE): only a connection can
  * act on it. The caller has opened the transaction when cmd_is_write(row). Returns the reply's
  * code (RP_OK on success); RP_INTERNAL when the reply ran out of memory.
  */

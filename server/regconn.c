@@ -264,12 +264,15 @@ static void frame(struct regconn *c, const struct cmd *row, const struct cmd_arg
 {
     struct jsonw *j = &c->env->reply;
     if (row->frame == CMD_FRAME_IMPORT) { /* the file's lines follow in any case */
-        if (code != RP_OK)
-            reply(c);
-        int n = snprintf(c->origin, sizeof c->origin, "%s", a->origin ? a->origin : "");
         c->state = RC_IMPORT;
-        c->import_refused = code != RP_OK;
-        if (code == RP_OK && (n < 0 || (size_t)n >= sizeof c->origin)) {
+        c->import_refused = code != RP_OK; /* then a is not filled in */
+        c->origin[0] = '\0';
+        if (code != RP_OK) {
+            reply(c);
+            return;
+        }
+        int n = snprintf(c->origin, sizeof c->origin, "%s", a->origin ? a->origin : "");
+        if (n < 0 || (size_t)n >= sizeof c->origin) {
             cmd_error(j, RP_INVALID, "--origin: longer than %zu bytes", sizeof c->origin - 1);
             reply(c);
             c->import_refused = true;
@@ -309,11 +312,11 @@ static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bo
     const struct cmd *row;
     struct cmd_args a;
     enum regproto_code code = cmd_prepare(&x, argc, argv, &row, &a, j);
-    if (row != NULL && row->frame != CMD_FRAME_NONE && !in_batch) {
+    if (row != NULL && cmd_is_frame(row) && !in_batch) {
         frame(c, row, &a, code);
         return code;
     }
-    if (code == RP_OK && row->frame != CMD_FRAME_NONE)
+    if (code == RP_OK && cmd_is_frame(row))
         code = cmd_error(j, RP_USAGE, "%s%s%s is not allowed inside a batch", row->verb,
                          row->sub ? " " : "", row->sub ? row->sub : "");
     else if (code == RP_OK && cmd_is_write(row) && !ensure_tx(c))

@@ -301,6 +301,8 @@ static void test_every_row_tells_the_truth(void **state)
             fail_msg("row %s %s has no example in this test", row->verb, row->sub ? row->sub : "");
         print_message("%-8s %-7s %s\n", row->verb, row->sub ? row->sub : "",
                       cmd_is_write(row) ? "write" : "read");
+        assert_true((row->run == NULL) == cmd_is_frame(row)); /* a handler, or framing */
+        assert_true(row->min_pos >= 0 && (row->max_pos < 0 || row->max_pos >= row->min_pos));
         struct fix *f = based();
         char bogus[300];
         snprintf(bogus, sizeof bogus, "%s --no-such-option", line);
@@ -313,12 +315,12 @@ static void test_every_row_tells_the_truth(void **state)
         } else {
             /* a read runs for anyone and never changes anything, even for an admin */
             bool changed = changes(f, false, line, &code);
-            if (changed || (code != RP_OK && !(row->flags & CMD_FRAME)))
+            if (changed || (code != RP_OK && !cmd_is_frame(row)))
                 fail_msg("anonymous %s: changed=%d %s", line, changed, f->j.s);
             if (changes(f, true, line, &code))
                 fail_msg("%s is a read row but changed the database: %s", line, f->j.s);
         }
-        if (row->flags & CMD_FRAME) {
+        if (cmd_is_frame(row)) {
             /* framing is a connection's business: as a request it does nothing */
             if (changes(f, true, line, &code) || code != RP_USAGE)
                 fail_msg("%s outside a connection: %s", line, f->j.s);
