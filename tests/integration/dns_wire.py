@@ -4,6 +4,7 @@ rules of RFC 7766 (framing, pipelining, idle timeout, connection cap, slow clien
 real daemon on loopback. Needs LANAD and TEST_DATA in the environment."""
 
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -191,6 +192,49 @@ def tcp_rules(d):
     hog.close()
 
 
+def cap_eviction_in_one_pass(work):
+    """At the connection cap, the accept of B evicts A while A's query waits in the same
+    batch of events: A's event must not reach the closed (freed) connection. SIGSTOP makes
+    both events pending before the worker wakes, so they arrive in one epoll_wait, the
+    listener's first. Built with ASan, the daemon of d88c2ae dies here (heap-use-after-free
+    in worker_main)."""
+    d = Daemon(work, "--workers", "1", "--tcp-max-connections", "1")
+    try:
+        port = d.dns_port
+        a = tcp_connect(port, timeout=3)
+        a.sendall(frame(query("web.test", qid=1)))
+        r = tcp_read(a)
+        check("tcp cap 1: the first connection is served", r is not None and header(r)["id"] == 1)
+        # Let the worker wait again first: an item epoll has just reported stays at the head
+        # of its ready list until the next wait, and A must come after the listener.
+        time.sleep(0.3)
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            b = tcp_connect(port, timeout=3)  # completed by the kernel, waiting to be accepted
+            a.sendall(frame(query("web.test", qid=2)))
+            time.sleep(0.2)
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        b.sendall(frame(query("web.test", qid=3)))
+        r = tcp_read(b)
+        check("tcp cap 1: the new connection is served after evicting one with a pending event",
+              r is not None and header(r)["id"] == 3)
+        a.settimeout(2)
+        try:
+            gone = a.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            gone = True
+        check("tcp cap 1: the evicted connection is closed", gone)
+        a.close()
+        b.close()
+        time.sleep(0.1)
+        log = open(d.log, errors="replace").read()
+        check("tcp cap 1: daemon alive, no memory error", d.alive() and works(port) and
+              "AddressSanitizer" not in log, log[-2000:])
+    finally:
+        d.stop()
+
+
 def idle_and_cap(work):
     d = Daemon(work, "--workers", "1", "--tcp-idle-timeout", "1", "--tcp-max-connections", "4")
     try:
@@ -252,6 +296,7 @@ def main():
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, "exit %s" % d.proc.returncode)
         idle_and_cap(work)
+        cap_eviction_in_one_pass(work)
     return finish()
 
 
