@@ -37,6 +37,7 @@ struct ev_timer {
     uint64_t when_ms;
     ev_timer_cb *cb;
     void *arg;
+    uint64_t step; /* the timer step that last ran it */
 };
 
 struct ev_pending {
@@ -56,6 +57,7 @@ struct ev_loop {
     struct ev_timer *timers;
     size_t ntimers, timer_cap;
     int64_t next_id;
+    uint64_t timer_step; /* counts run_timers() calls */
     ev_hook_cb *before_sleep;
     void *before_sleep_arg;
     struct epoll_event evs[EV_BATCH];
@@ -207,7 +209,7 @@ int64_t ev_timer_add(struct ev_loop *loop, uint64_t ms, ev_timer_cb *cb, void *a
     if (rc != 0)
         return rc;
     int64_t id = loop->next_id++;
-    loop->timers[loop->ntimers++] = (struct ev_timer){id, mono_ms() + ms, cb, arg};
+    loop->timers[loop->ntimers++] = (struct ev_timer){id, mono_ms() + ms, cb, arg, 0};
     return id;
 }
 
@@ -250,18 +252,27 @@ static int wait_ms(const struct ev_loop *loop)
     return near <= now ? 0 : near - now > 60000 ? 60000 : (int)(near - now);
 }
 
-/* Runs the due timers; those added meanwhile wait for the next pass. */
+/* Runs the due timers, earliest deadline first, each at most once per step; those added
+ * meanwhile wait for the next pass. O(due * timers): meant for a handful of timers. */
 static void run_timers(struct ev_loop *loop)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = mono_ms(), step = ++loop->timer_step;
     size_t n = loop->ntimers;
-    for (size_t i = 0; i < n; i++) {
-        struct ev_timer *t = &loop->timers[i];
-        if (t->id == 0 || t->when_ms > now)
-            continue;
+    for (;;) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            const struct ev_timer *t = &loop->timers[i];
+            if (t->id != 0 && t->when_ms <= now && t->step != step &&
+                (best == n || t->when_ms < loop->timers[best].when_ms))
+                best = i;
+        }
+        if (best == n)
+            break;
+        struct ev_timer *t = &loop->timers[best];
         int64_t id = t->id;
+        t->step = step;
         int64_t again = t->cb(loop, t->arg);
-        t = &loop->timers[i]; /* the callback may have added timers (and moved the array) */
+        t = &loop->timers[best]; /* the callback may have added timers (and moved the array) */
         if (t->id != id) /* deleted by its own callback */
             continue;
         if (again < 0)
@@ -316,6 +327,10 @@ int ev_run(struct ev_loop *loop)
         loop->in_pass = false;
         run_pending(loop);
     }
-    atomic_store(&loop->stop, false); /* consumed: a later ev_run runs again */
+    /* consumed, wake-up included: a later ev_run runs again, and its first pass waits */
+    atomic_store(&loop->stop, false);
+    uint64_t v;
+    ssize_t n = read(loop->wakefd, &v, sizeof v);
+    (void)n;
     return 0;
 }

@@ -225,6 +225,27 @@ static bool ensure_in(struct tcpconn *c)
     return true;
 }
 
+/* Whether the input holds a complete message (or a length prefix too short to be one). */
+static bool has_message(const struct tcpconn *c)
+{
+    if (c->inlen < 2)
+        return false;
+    size_t mlen = (size_t)c->in[0] << 8 | c->in[1];
+    return mlen < DNSMSG_HDRLEN || c->inlen >= 2 + mlen;
+}
+
+/* Answers and sends; again while sending emptied the output and complete queries wait, since
+ * queries held back by the output cap must not wait for input that may never come.
+ * Returns false when the connection was closed. */
+static bool serve(struct dnstcp *t, struct tcpconn *c)
+{
+    do {
+        if (!process_input(t, c) || !flush_out(t, c))
+            return false;
+    } while (c->outlen == 0 && has_message(c));
+    return true;
+}
+
 static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
 {
     (void)loop;
@@ -235,7 +256,7 @@ static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
         return;
     }
     if (events & EV_WRITE) {
-        if (!flush_out(t, c) || !process_input(t, c) || !flush_out(t, c))
+        if (!flush_out(t, c) || !serve(t, c))
             return;
         touch(t, c);
     }
@@ -244,6 +265,11 @@ static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
             conn_close(t, c);
             return;
         }
+        /* A buffer still full holds complete messages held back by the output cap (then
+         * reading is paused): nothing to read into, and a recv of 0 bytes would look like
+         * the end of the stream. */
+        if (c->inlen == c->incap)
+            goto out;
         ssize_t n = recv(fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             conn_close(t, c); /* the client closed, or the connection failed */
@@ -252,10 +278,11 @@ static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
         if (n > 0) {
             c->inlen += (size_t)n;
             touch(t, c);
-            if (!process_input(t, c) || !flush_out(t, c))
+            if (!serve(t, c))
                 return;
         }
     }
+out:
     update_mask(t, c);
 }
 
