@@ -3,16 +3,8 @@
  */
 #include "db/audit.h"
 
-#include <time.h>
-
+#include "common/clock.h"
 #include "db/store_int.h"
-
-int64_t audit_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char sql_add[] =
     "INSERT INTO audit (ts, actor, action, object, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -24,7 +16,7 @@ int audit_add(struct store *st, const char *actor, const char *action, const cha
     int rc = store__stmt(st, sql_add, &s, d);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, audit_now_ms());
+    sqlite3_bind_int64(s, 1, real_ms());
     sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);

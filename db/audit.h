@@ -17,9 +17,6 @@ struct audit_entry {
     const char *before, *after; /* JSON text or NULL */
 };
 
-/** Milliseconds since the epoch, the clock of the audit log. */
-int64_t audit_now_ms(void);
-
 int audit_add(struct store *st, const char *actor, const char *action, const char *object,
               const char *before, const char *after, struct lana_diag *d);
 

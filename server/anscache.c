@@ -4,6 +4,8 @@
  */
 #include "server/anscache.h"
 
+#include "common/rbuf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,4 +174,30 @@ size_t anscache_drop_name(struct anscache *c, const uint8_t *name, size_t len)
         }
     }
     return dropped;
+}
+
+bool anscache_is_plain(const struct dnsmsg_query *q, const struct answer *a)
+{
+    if (a->add_count != 0 || a->glue_needed)
+        return false;
+    struct rbuf rb;
+    rbuf_init(&rb, a->buf, a->len);
+    rbuf_skip(&rb, 2); /* id */
+    uint16_t flags = rbuf_u16(&rb);
+    rbuf_skip(&rb, 2); /* QDCOUNT */
+    uint16_t an = rbuf_u16(&rb), ns = rbuf_u16(&rb);
+    rbuf_skip(&rb, 2); /* ARCOUNT: 0, add_count says */
+    if (rb.err || (flags & 0x000f) != DNS_R_NOERROR || !(flags & DNS_F_AA) || an == 0 ||
+        ns != 0)
+        return false;
+    rbuf_skip(&rb, q->qname_len + 4); /* the question */
+    for (unsigned i = 0; i < an; i++) {
+        uint16_t owner = rbuf_u16(&rb); /* 0xc00c: a pointer to the question name */
+        uint16_t type = rbuf_u16(&rb);
+        rbuf_skip(&rb, 2 + 4); /* class, TTL */
+        rbuf_skip(&rb, rbuf_u16(&rb));
+        if (rb.err || owner != (0xc000 | DNSMSG_HDRLEN) || type != q->qtype)
+            return false;
+    }
+    return true;
 }

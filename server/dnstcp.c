@@ -1,149 +1,140 @@
 /*
- * dnstcp — DNS over TCP (RFC 7766): each message has a 2-byte length prefix; a connection
- * carries many queries, pipelined ones included, answered in order. Every connection has a
- * bounded input buffer (one message, at most 2+65535 bytes) and a bounded output buffer:
- * when a client does not read its answers, reading from it pauses until they drain, so it
- * cannot make the daemon buffer without end. Connections idle longer than tcp-idle-timeout are
- * closed, and at the connection cap the least recently active one makes room for a new one
- * (RFC 7766 §6.2.3). All sockets are non-blocking: a slow client only waits for itself.
+ * dnstcp — see dnstcp.h. Every connection has a bounded input buffer (one message, at most
+ * 2+65535 bytes) and a growing output buffer: when a client does not read its answers and the
+ * unsent bytes pass tcp-max-buffer, reading from it stops until they drain, so it cannot make
+ * the daemon buffer without end. Connections sit on an activity list, least recently active
+ * first, which the idle sweep and the cap take from. All sockets are non-blocking: a slow
+ * client only waits for itself.
  */
+#include "server/dnstcp.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/conf.h"
 #include "common/dnsmsg.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
-#include "server/worker.h"
 
 #define TCP_IN_INITIAL 1024
+#define TCP_ACCEPT_BATCH 64 /* connections accepted per wake-up */
+#define TCP_SOCKS_MAX CONF_LIST_MAX /* one listener per DNS endpoint */
 
 struct tcpconn {
-    struct evsrc ev;
+    struct dnstcp *t;
+    int fd;                      /* -1 once closed (the memory lives until the pass ends) */
     struct tcpconn *prev, *next; /* activity list: head = least recently active */
     uint64_t last_ms;
     uint8_t *in;
     size_t inlen, incap;
     uint8_t *out;
     size_t outlen, outoff, outcap;
-    uint32_t events; /* what epoll watches now */
+    unsigned mask; /* what the loop watches now */
     char peer[NET_ADDRSTRLEN];
 };
 
-static void list_remove(struct worker *w, struct tcpconn *c)
+struct dnstcp {
+    struct ev_loop *loop;
+    const struct srvconf *cfg;
+    dnstcp_respond_cb *respond;
+    void *ctx;
+    int64_t sweep_id;
+    int lfds[TCP_SOCKS_MAX];
+    unsigned nlfds;
+    struct tcpconn *head, *tail;
+    unsigned nconns, max_conns;
+    uint8_t *resp; /* DNSMSG_MAX bytes: the answer being framed */
+    struct dnstcp_stats stats;
+};
+
+static void list_remove(struct dnstcp *t, struct tcpconn *c)
 {
     if (c->prev)
         c->prev->next = c->next;
     else
-        w->conn_head = c->next;
+        t->head = c->next;
     if (c->next)
         c->next->prev = c->prev;
     else
-        w->conn_tail = c->prev;
+        t->tail = c->prev;
     c->prev = c->next = NULL;
 }
 
-static void list_append(struct worker *w, struct tcpconn *c)
+static void list_append(struct dnstcp *t, struct tcpconn *c)
 {
-    c->prev = w->conn_tail;
+    c->prev = t->tail;
     c->next = NULL;
-    if (w->conn_tail)
-        w->conn_tail->next = c;
+    if (t->tail)
+        t->tail->next = c;
     else
-        w->conn_head = c;
-    w->conn_tail = c;
+        t->head = c;
+    t->tail = c;
 }
 
-static void touch(struct worker *w, struct tcpconn *c)
+static void touch(struct dnstcp *t, struct tcpconn *c)
 {
-    c->last_ms = worker_now_ms();
-    if (w->conn_tail != c) {
-        list_remove(w, c);
-        list_append(w, c);
+    c->last_ms = mono_ms();
+    if (t->tail != c) {
+        list_remove(t, c);
+        list_append(t, c);
     }
 }
 
-static void conn_close(struct worker *w, struct tcpconn *c)
+static void conn_free(void *arg)
 {
-    list_remove(w, c);
-    close(c->ev.fd); /* also removes it from epoll */
+    struct tcpconn *c = arg;
     free(c->in);
     free(c->out);
     free(c);
-    w->nconns--;
 }
 
-static void set_events(struct worker *w, struct tcpconn *c, uint32_t events)
+/* Closes at once; the loop frees the memory after the current pass (at once outside one). */
+static void conn_close(struct dnstcp *t, struct tcpconn *c)
 {
-    if (events == c->events)
+    list_remove(t, c);
+    int fd = c->fd;
+    c->fd = -1;
+    t->nconns--;
+    ev_fd_del(t->loop, fd, conn_free);
+    close(fd);
+}
+
+/* Read only while the output is under the cap; write interest only while output waits. */
+static void update_mask(struct dnstcp *t, struct tcpconn *c)
+{
+    bool pending = c->outlen > c->outoff;
+    bool full = c->outlen - c->outoff > t->cfg->tcp_max_buffer;
+    unsigned mask = (full ? 0 : EV_READ) | (pending ? EV_WRITE : 0);
+    if (mask == c->mask)
         return;
-    struct epoll_event ev = {.events = events, .data.ptr = &c->ev};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->ev.fd, &ev) == 0)
-        c->events = events;
-}
-
-void dnstcp_accept(struct worker *w, int lfd)
-{
-    for (int i = 0; i < 64; i++) {
-        struct sockaddr_storage peer;
-        socklen_t plen = sizeof peer;
-        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
-                log_warn("worker %u: accept: %s", w->id, strerror(errno));
-            return;
-        }
-        if (w->nconns >= w->max_conns && w->conn_head != NULL) {
-            log_info("%s: connection cap reached, closing the least active one",
-                     w->conn_head->peer);
-            conn_close(w, w->conn_head);
-            w->stats.tcp_closed_cap++;
-        }
-        struct tcpconn *c = calloc(1, sizeof *c);
-        if (c == NULL || (c->in = malloc(TCP_IN_INITIAL)) == NULL) {
-            free(c);
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        c->ev.kind = EV_TCP_CONN;
-        c->ev.fd = fd;
-        c->incap = TCP_IN_INITIAL;
-        c->events = EPOLLIN;
-        net_addr_format((struct sockaddr *)&peer, c->peer, sizeof c->peer);
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->ev};
-        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            free(c->in);
-            free(c);
-            close(fd);
-            continue;
-        }
-        c->last_ms = worker_now_ms();
-        list_append(w, c);
-        w->nconns++;
-        w->stats.tcp_accepted++;
+    if (full && (c->mask & EV_READ)) {
+        t->stats.paused++;
+        log_info("%s: paused reading: output over cap (%zu bytes unsent)", c->peer,
+                 c->outlen - c->outoff);
     }
+    if (ev_fd_mod(t->loop, c->fd, mask) == 0)
+        c->mask = mask;
 }
 
 /* Sends what is pending; false when the connection failed and was closed. */
-static bool flush_out(struct worker *w, struct tcpconn *c)
+static bool flush_out(struct dnstcp *t, struct tcpconn *c)
 {
     while (c->outoff < c->outlen) {
-        ssize_t n = send(c->ev.fd, c->out + c->outoff, c->outlen - c->outoff,
+        ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
+                break; /* the client's window is full: wait for EV_WRITE */
             if (errno == EINTR)
                 continue;
-            conn_close(w, c);
+            conn_close(t, c);
             return false;
         }
         c->outoff += (size_t)n;
@@ -182,30 +173,26 @@ static bool append_out(struct tcpconn *c, const uint8_t *msg, size_t len)
 
 /* Answers every complete message in the input buffer, while output stays under the cap.
  * Returns false when the connection was closed. */
-static bool process_input(struct worker *w, struct tcpconn *c)
+static bool process_input(struct dnstcp *t, struct tcpconn *c)
 {
-    static __thread uint8_t resp[DNSMSG_MAX];
     size_t off = 0;
-    bool synced = false;
+    bool sync = true;
     while (c->inlen - off >= 2) {
         size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
         if (mlen < DNSMSG_HDRLEN) {
             log_info("%s: TCP message of %zu bytes, closing", c->peer, mlen);
-            conn_close(w, c);
+            conn_close(t, c);
             return false;
         }
         if (c->inlen - off < 2 + mlen)
             break;
-        if (c->outlen - c->outoff > w->cfg->tcp_max_buffer)
+        if (c->outlen - c->outoff > t->cfg->tcp_max_buffer)
             break; /* the client is not reading: keep the rest for later */
-        if (!synced) {
-            worker_sync(w);
-            synced = true;
-        }
-        size_t rlen = worker_respond(w, c->in + off + 2, mlen, true, resp);
-        w->stats.tcp_queries++;
-        if (rlen > 0 && !append_out(c, resp, rlen)) {
-            conn_close(w, c);
+        size_t rlen = t->respond(t->ctx, c->in + off + 2, mlen, sync, t->resp);
+        sync = false;
+        t->stats.queries++;
+        if (rlen > 0 && !append_out(c, t->resp, rlen)) {
+            conn_close(t, c);
             return false;
         }
         off += 2 + mlen;
@@ -238,54 +225,192 @@ static bool ensure_in(struct tcpconn *c)
     return true;
 }
 
-void dnstcp_on_event(struct worker *w, struct evsrc *ev, uint32_t events)
+/* Whether the input holds a complete message (or a length prefix too short to be one). */
+static bool has_message(const struct tcpconn *c)
 {
-    struct tcpconn *c = (struct tcpconn *)(void *)ev;
-    if (events & EPOLLERR) {
-        conn_close(w, c);
+    if (c->inlen < 2)
+        return false;
+    size_t mlen = (size_t)c->in[0] << 8 | c->in[1];
+    return mlen < DNSMSG_HDRLEN || c->inlen >= 2 + mlen;
+}
+
+/* Answers and sends; again while sending emptied the output and complete queries wait, since
+ * queries held back by the output cap must not wait for input that may never come.
+ * Returns false when the connection was closed. */
+static bool serve(struct dnstcp *t, struct tcpconn *c)
+{
+    do {
+        if (!process_input(t, c) || !flush_out(t, c))
+            return false;
+    } while (c->outlen == 0 && has_message(c));
+    return true;
+}
+
+static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
+{
+    (void)loop;
+    struct tcpconn *c = arg;
+    struct dnstcp *t = c->t;
+    if (events & EV_ERROR) {
+        conn_close(t, c);
         return;
     }
-    if (events & EPOLLOUT) {
-        if (!flush_out(w, c) || !process_input(w, c) || !flush_out(w, c))
+    if (events & EV_WRITE) {
+        if (!flush_out(t, c) || !serve(t, c))
             return;
-        touch(w, c);
+        touch(t, c);
     }
-    if (events & (EPOLLIN | EPOLLHUP)) {
+    if (events & EV_READ) {
         if (!ensure_in(c)) {
-            conn_close(w, c);
+            conn_close(t, c);
             return;
         }
-        ssize_t n = recv(c->ev.fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+        /* A buffer still full holds complete messages held back by the output cap (then
+         * reading is paused): nothing to read into, and a recv of 0 bytes would look like
+         * the end of the stream. */
+        if (c->inlen == c->incap)
+            goto out;
+        ssize_t n = recv(fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            conn_close(w, c); /* the client closed, or the connection failed */
+            conn_close(t, c); /* the client closed, or the connection failed */
             return;
         }
         if (n > 0) {
             c->inlen += (size_t)n;
-            touch(w, c);
-            if (!process_input(w, c) || !flush_out(w, c))
+            touch(t, c);
+            if (!serve(t, c))
                 return;
         }
     }
-    /* Read only while the output is under the cap; write interest only while output waits. */
-    bool pending = c->outlen > c->outoff;
-    bool full = c->outlen - c->outoff > w->cfg->tcp_max_buffer;
-    set_events(w, c, (full ? 0 : EPOLLIN) | (pending ? EPOLLOUT : 0));
+out:
+    update_mask(t, c);
 }
 
-void dnstcp_sweep(struct worker *w, uint64_t now_ms)
+/* Takes a new connection; at the cap the least recently active one makes room. */
+static void conn_open(struct dnstcp *t, int fd, const struct sockaddr_storage *peer)
 {
-    uint64_t idle = w->cfg->tcp_idle_timeout * 1000;
-    while (w->conn_head != NULL && now_ms - w->conn_head->last_ms >= idle) {
-        log_debug("%s: idle for %llu s, closing", w->conn_head->peer,
-                  (unsigned long long)w->cfg->tcp_idle_timeout);
-        conn_close(w, w->conn_head);
-        w->stats.tcp_closed_idle++;
+    if (t->nconns >= t->max_conns && t->head != NULL) {
+        log_info("%s: connection cap reached, closing the least active one", t->head->peer);
+        /* its event may be later in this pass: the loop drops it, and frees after the pass */
+        conn_close(t, t->head);
+        t->stats.closed_cap++;
+    }
+    struct tcpconn *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->in = malloc(TCP_IN_INITIAL)) == NULL) {
+        free(c);
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->t = t;
+    c->fd = fd;
+    c->incap = TCP_IN_INITIAL;
+    c->mask = EV_READ;
+    net_addr_format((const struct sockaddr *)peer, c->peer, sizeof c->peer);
+    if (ev_fd_add(t->loop, fd, EV_READ, on_conn, c) != 0) {
+        conn_free(c);
+        close(fd);
+        return;
+    }
+    c->last_ms = mono_ms();
+    list_append(t, c);
+    t->nconns++;
+    t->stats.accepted++;
+}
+
+static void on_listener(struct ev_loop *loop, int lfd, void *arg, unsigned events)
+{
+    (void)loop;
+    (void)events;
+    struct dnstcp *t = arg;
+    for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        conn_open(t, fd, &peer);
     }
 }
 
-void dnstcp_close_all(struct worker *w)
+/* Closes connections idle longer than tcp-idle-timeout; runs once a second. */
+static int64_t on_sweep(struct ev_loop *loop, void *arg)
 {
-    while (w->conn_head != NULL)
-        conn_close(w, w->conn_head);
+    (void)loop;
+    struct dnstcp *t = arg;
+    uint64_t now = mono_ms(), idle = t->cfg->tcp_idle_timeout * 1000;
+    while (t->head != NULL && now - t->head->last_ms >= idle) {
+        log_debug("%s: idle for %llu s, closing", t->head->peer,
+                  (unsigned long long)t->cfg->tcp_idle_timeout);
+        conn_close(t, t->head);
+        t->stats.closed_idle++;
+    }
+    return 1000;
+}
+
+int dnstcp_new(struct ev_loop *loop, const struct srvconf *cfg, dnstcp_respond_cb *respond,
+               void *ctx, struct dnstcp **out)
+{
+    struct dnstcp *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return LANA_ENOMEM;
+    t->loop = loop;
+    t->cfg = cfg;
+    t->respond = respond;
+    t->ctx = ctx;
+    t->max_conns = (unsigned)(cfg->tcp_max_connections / (cfg->workers ? cfg->workers : 1));
+    if (t->max_conns == 0)
+        t->max_conns = 1;
+    t->resp = malloc(DNSMSG_MAX);
+    t->sweep_id = ev_timer_add(loop, 1000, on_sweep, t);
+    if (t->resp == NULL || t->sweep_id < 0) {
+        t->sweep_id = 0;
+        dnstcp_free(t);
+        return LANA_ENOMEM;
+    }
+    *out = t;
+    return 0;
+}
+
+int dnstcp_listen(struct dnstcp *t, int fd)
+{
+    int rc = t->nlfds < TCP_SOCKS_MAX ? ev_fd_add(t->loop, fd, EV_READ, on_listener, t)
+                                      : LANA_ENOMEM;
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    t->lfds[t->nlfds++] = fd;
+    return 0;
+}
+
+const struct dnstcp_stats *dnstcp_stats(const struct dnstcp *t)
+{
+    return &t->stats;
+}
+
+unsigned dnstcp_count(const struct dnstcp *t)
+{
+    return t->nconns;
+}
+
+void dnstcp_free(struct dnstcp *t)
+{
+    if (t == NULL)
+        return;
+    while (t->head != NULL)
+        conn_close(t, t->head);
+    for (unsigned i = 0; i < t->nlfds; i++) {
+        ev_fd_del(t->loop, t->lfds[i], NULL);
+        close(t->lfds[i]);
+    }
+    if (t->sweep_id > 0)
+        ev_timer_del(t->loop, t->sweep_id);
+    free(t->resp);
+    free(t);
 }

@@ -24,6 +24,8 @@
 #include "server/worker.h"
 #include "server/zonecmd.h"
 
+struct commitgen lanad_commits;
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -151,6 +153,7 @@ static void notify_systemd(const char *msg)
     close(fd);
 }
 
+/* Creates the database's directory (one level) when missing. @return 0 or -errno. */
 static int ensure_db_dir(const char *path)
 {
     char dir[4096];
@@ -166,173 +169,310 @@ static int ensure_db_dir(const char *path)
     return 0;
 }
 
-static int run_daemon(struct srvconf *cfg, const char *ready_file)
+/* The daemon between start-up and shutdown. Every fd is -1 or owned by this struct until it
+ * is handed to a worker or the registry. */
+struct lanad {
+    struct srvconf *cfg;
+    const char *ready_file;
+    struct endpoint dns[CONF_LIST_MAX];
+    unsigned ndns;
+    struct worker_listen (*socks)[2 * CONF_LIST_MAX]; /* per worker: UDP, TCP of each */
+    struct endpoint reg[CONF_LIST_MAX];
+    int regfds[CONF_LIST_MAX];
+    unsigned nreg;
+    struct worker **workers;
+    unsigned nw, made; /* workers wanted; created (they own their sockets) */
+    struct registry *registry;
+    bool ready;        /* the ready file was written */
+    sigset_t sigs;
+};
+
+static int open_db(const struct srvconf *cfg)
 {
-    struct endpoint eps[CONF_LIST_MAX];
-    unsigned neps = 0;
-    int status = EX_OK;
-    if (ensure_db_dir(cfg->db) != 0)
-        fatalx(EX_CANTCREAT, "cannot create the directory of %s: %s", cfg->db, strerror(errno));
-    if (zonecmd_create_default(cfg->db) != 0)
-        fatalx(EX_SOFTWARE, "cannot open or initialise the database %s", cfg->db);
-    struct lana_diag bd;
-    if (registry_bootstrap(cfg, &bd) != 0)
-        fatalx(EX_SOFTWARE, "%s", bd.msg);
-
-    unsigned nw = (unsigned)cfg->workers;
-    struct worker *workers = calloc(nw, sizeof *workers);
-    struct listener **ls = calloc(nw, sizeof *ls);
-    if (workers == NULL || ls == NULL)
-        fatalx(EX_OSERR, "out of memory");
-    for (unsigned i = 0; i < nw; i++)
-        if ((ls[i] = calloc(2 * cfg->listen_dns.n, sizeof **ls)) == NULL)
-            fatalx(EX_OSERR, "out of memory");
-
-    for (unsigned e = 0; e < cfg->listen_dns.n; e++) {
-        struct endpoint *ep = &eps[neps];
-        struct lana_diag d;
-        if (net_parse_endpoint(cfg->listen_dns.v[e], -1, &ep->addr, &ep->len, &d) != 0)
-            fatalx(EX_CONFIG, "listen-dns: %s", d.msg);
-        for (unsigned i = 0; i < nw; i++) {
-            int fds[2];
-            const char *what = "";
-            int rc = i == 0 ? bind_pair(ep, fds, &what) : 0;
-            if (i > 0) {
-                what = "udp";
-                fds[0] = open_socket(&ep->addr, ep->len, SOCK_DGRAM, true);
-                what = fds[0] < 0 ? "udp" : "tcp";
-                fds[1] = fds[0] < 0 ? -1 : open_socket(&ep->addr, ep->len, SOCK_STREAM, true);
-                rc = fds[0] < 0 ? fds[0] : fds[1] < 0 ? fds[1] : 0;
-            }
-            if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT) {
-                log_warn("cannot listen on %s: %s; skipping it", cfg->listen_dns.v[e],
-                         strerror(-rc));
-                goto next_endpoint;
-            }
-            if (rc != 0)
-                fatalx(EX_OSERR, "cannot listen on %s (%s): %s%s", cfg->listen_dns.v[e], what,
-                       strerror(-rc),
-                       rc == -EADDRINUSE ? " - another server already uses this port; choose "
-                                           "another with --listen-dns ADDR:PORT"
-                       : rc == -EACCES ? " - ports below 1024 need root or "
-                                         "CAP_NET_BIND_SERVICE"
-                                       : "");
-            struct listener *l = &ls[i][2 * neps];
-            l[0].ev = (struct evsrc){EV_UDP, fds[0]};
-            l[1].ev = (struct evsrc){EV_TCP_LISTEN, fds[1]};
-            l[0].addr = l[1].addr = ep->addr;
-            l[0].addrlen = l[1].addrlen = ep->len;
-        }
-        neps++;
-    next_endpoint:;
+    struct lana_diag d;
+    int rc = ensure_db_dir(cfg->db);
+    if (rc != 0) {
+        log_err("cannot create the directory of %s: %s", cfg->db, strerror(-rc));
+        return EX_CANTCREAT;
     }
-    if (neps == 0)
-        fatalx(EX_OSERR, "no DNS endpoint could be opened");
+    if (zonecmd_create_default(cfg->db) != 0) {
+        log_err("cannot open or initialise the database %s", cfg->db);
+        return EX_SOFTWARE;
+    }
+    if (registry_bootstrap(cfg, &d) != 0) {
+        log_err("%s", d.msg);
+        return EX_SOFTWARE;
+    }
+    return EX_OK;
+}
 
-    /* registry endpoints: TCP, one socket each, served by the registry thread */
-    struct endpoint reps[CONF_LIST_MAX];
-    int rfds[CONF_LIST_MAX];
-    unsigned nreps = 0;
-    for (unsigned e = 0; e < cfg->listen_registry.n; e++) {
-        struct endpoint *ep = &reps[nreps];
-        struct lana_diag d;
-        if (net_parse_endpoint(cfg->listen_registry.v[e], REGPROTO_PORT, &ep->addr, &ep->len, &d) != 0)
-            fatalx(EX_CONFIG, "listen-registry: %s", d.msg);
-        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
-        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
-            log_warn("cannot listen on %s: %s; skipping it", cfg->listen_registry.v[e], strerror(-fd));
+/* Opens the UDP and TCP socket of every worker for dns[ndns]. @return 0, -EADDRNOTAVAIL or
+ * -EAFNOSUPPORT (the endpoint is skipped), or -errno with *what the failing protocol. */
+static int open_dns_endpoint(struct lanad *d, const char **what)
+{
+    struct endpoint *ep = &d->dns[d->ndns];
+    for (unsigned i = 0; i < d->nw; i++) {
+        struct worker_listen *l = &d->socks[i][2 * d->ndns];
+        int fds[2] = {-1, -1}, rc = 0;
+        if (i == 0) {
+            rc = bind_pair(ep, fds, what);
+        } else {
+            *what = "udp";
+            fds[0] = open_socket(&ep->addr, ep->len, SOCK_DGRAM, true);
+            *what = fds[0] < 0 ? "udp" : "tcp";
+            fds[1] = fds[0] < 0 ? -1 : open_socket(&ep->addr, ep->len, SOCK_STREAM, true);
+            rc = fds[0] < 0 ? fds[0] : fds[1] < 0 ? fds[1] : 0;
+        }
+        if (rc != 0) {
+            if (fds[0] >= 0)
+                close(fds[0]);
+            for (unsigned j = 0; j < i; j++) { /* this endpoint's sockets of earlier workers */
+                close(d->socks[j][2 * d->ndns].fd);
+                close(d->socks[j][2 * d->ndns + 1].fd);
+                d->socks[j][2 * d->ndns].fd = d->socks[j][2 * d->ndns + 1].fd = -1;
+            }
+            return rc;
+        }
+        l[0] = (struct worker_listen){fds[0], false};
+        l[1] = (struct worker_listen){fds[1], true};
+    }
+    return 0;
+}
+
+static int listen_dns(struct lanad *d)
+{
+    const struct conf_list *eps = &d->cfg->listen_dns;
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &d->dns[d->ndns];
+        struct lana_diag diag;
+        const char *what = "";
+        if (net_parse_endpoint(eps->v[e], -1, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("listen-dns: %s", diag.msg);
+            return EX_CONFIG;
+        }
+        int rc = open_dns_endpoint(d, &what);
+        if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-rc));
             continue;
         }
-        if (fd < 0)
-            fatalx(EX_OSERR, "cannot listen on %s (registry): %s%s", cfg->listen_registry.v[e],
-                   strerror(-fd),
-                   fd == -EADDRINUSE ? " - another server already uses this port; choose another "
-                                       "with --listen-registry ADDR:PORT"
-                                     : "");
+        if (rc != 0) {
+            log_err("cannot listen on %s (%s): %s%s", eps->v[e], what, strerror(-rc),
+                    rc == -EADDRINUSE ? " - another server already uses this port; choose "
+                                        "another with --listen-dns ADDR:PORT"
+                    : rc == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                                    : "");
+            return EX_OSERR;
+        }
+        d->ndns++;
+    }
+    if (d->ndns == 0) {
+        log_err("no DNS endpoint could be opened");
+        return EX_OSERR;
+    }
+    return EX_OK;
+}
+
+/* Registry endpoints: TCP, one socket each, served by the registry thread. */
+static int listen_registry(struct lanad *d)
+{
+    const struct conf_list *eps = &d->cfg->listen_registry;
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &d->reg[d->nreg];
+        struct lana_diag diag;
+        if (net_parse_endpoint(eps->v[e], REGPROTO_PORT, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("listen-registry: %s", diag.msg);
+            return EX_CONFIG;
+        }
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
+            continue;
+        }
+        if (fd < 0) {
+            log_err("cannot listen on %s (registry): %s%s", eps->v[e], strerror(-fd),
+                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
+                                        "another with --listen-registry ADDR:PORT"
+                                      : "");
+            return EX_OSERR;
+        }
         socklen_t l = sizeof ep->addr;
         getsockname(fd, (struct sockaddr *)&ep->addr, &l);
         net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
-        rfds[nreps++] = fd;
+        d->regfds[d->nreg++] = fd;
     }
+    return EX_OK;
+}
 
-    /* Signals are taken by sigwait() in this thread only; workers inherit the mask. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+/* Starts the workers and the registry thread; signals are blocked first, so that only
+ * wait_signal() takes them (the threads inherit the mask). */
+static int start(struct lanad *d)
+{
+    sigemptyset(&d->sigs);
+    sigaddset(&d->sigs, SIGTERM);
+    sigaddset(&d->sigs, SIGINT);
+    sigaddset(&d->sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &d->sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    for (unsigned i = 0; i < nw; i++) {
-        struct lana_diag d;
-        if (worker_init(&workers[i], i, cfg, cfg->db, ls[i], 2 * neps, &d) != 0)
-            fatalx(EX_SOFTWARE, "worker %u: %s", i, d.msg);
-        if (worker_start(&workers[i]) != 0)
-            fatalx(EX_OSERR, "cannot start worker %u", i);
+    for (; d->made < d->nw; d->made++) {
+        struct lana_diag diag;
+        unsigned i = d->made;
+        if (worker_new(i, d->cfg, &lanad_commits, d->socks[i], 2 * d->ndns, &d->workers[i],
+                       &diag) != 0) {
+            d->made++; /* its sockets are closed */
+            log_err("worker %u: %s", i, diag.msg);
+            return EX_SOFTWARE;
+        }
+        int rc = worker_start(d->workers[i]);
+        if (rc != 0) {
+            d->made++;
+            log_err("cannot start worker %u: %s", i, strerror(-rc));
+            return EX_OSERR;
+        }
     }
-    struct registry *reg = NULL;
-    if (nreps > 0) {
-        struct lana_diag d;
-        if (registry_start(cfg, rfds, nreps, &reg, &d) != 0)
-            fatalx(EX_SOFTWARE, "registry: %s", d.msg);
+    if (d->nreg > 0) {
+        struct lana_diag diag;
+        unsigned n = d->nreg;
+        d->nreg = 0; /* the registry takes the sockets over */
+        if (registry_start(d->cfg, d->regfds, n, &d->registry, &diag) != 0) {
+            log_err("registry: %s", diag.msg);
+            return EX_SOFTWARE;
+        }
+        d->nreg = n;
+    }
+    return EX_OK;
+}
+
+static int write_ready_file(const struct lanad *d)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", d->ready_file);
+    FILE *fp = (n > 0 && (size_t)n < sizeof tmp) ? fopen(tmp, "w") : NULL;
+    if (fp == NULL) {
+        log_err("cannot write %s: %s", d->ready_file, strerror(errno));
+        return EX_CANTCREAT;
+    }
+    for (unsigned e = 0; e < d->ndns; e++)
+        fprintf(fp, "dns %s\n", d->dns[e].text);
+    for (unsigned e = 0; e < d->nreg; e++)
+        fprintf(fp, "registry %s\n", d->reg[e].text);
+    fprintf(fp, "pid %d\n", (int)getpid());
+    if (fclose(fp) != 0 || rename(tmp, d->ready_file) != 0) {
+        log_err("cannot write %s: %s", d->ready_file, strerror(errno));
+        unlink(tmp);
+        return EX_CANTCREAT;
+    }
+    return EX_OK;
+}
+
+static int announce(struct lanad *d)
+{
+    if (d->ready_file != NULL) {
+        int status = write_ready_file(d);
+        if (status != EX_OK)
+            return status;
+        d->ready = true;
     }
     char list[CONF_LIST_MAX * (NET_ADDRSTRLEN + 1)] = "";
     size_t pos = 0;
-    for (unsigned e = 0; e < neps; e++) {
-        int n = snprintf(list + pos, sizeof list - pos, "%s%s", e ? " " : "", eps[e].text);
+    for (unsigned e = 0; e < d->ndns; e++) {
+        int n = snprintf(list + pos, sizeof list - pos, "%s%s", e ? " " : "", d->dns[e].text);
         if (n > 0 && (size_t)n < sizeof list - pos)
             pos += (size_t)n;
     }
-    if (ready_file != NULL) {
-        char tmp[4096];
-        int n = snprintf(tmp, sizeof tmp, "%s.tmp", ready_file);
-        FILE *fp = (n > 0 && (size_t)n < sizeof tmp) ? fopen(tmp, "w") : NULL;
-        if (fp == NULL)
-            fatalx(EX_CANTCREAT, "cannot write %s: %s", ready_file, strerror(errno));
-        for (unsigned e = 0; e < neps; e++)
-            fprintf(fp, "dns %s\n", eps[e].text);
-        for (unsigned e = 0; e < nreps; e++)
-            fprintf(fp, "registry %s\n", reps[e].text);
-        fprintf(fp, "pid %d\n", (int)getpid());
-        if (fclose(fp) != 0 || rename(tmp, ready_file) != 0)
-            fatalx(EX_CANTCREAT, "cannot write %s: %s", ready_file, strerror(errno));
-    }
-    log_notice("ready: DNS on %s (udp+tcp), %u worker%s, database %s", list, nw,
-               nw == 1 ? "" : "s", cfg->db);
-    for (unsigned e = 0; e < nreps; e++)
-        log_notice("ready: registry on %s (tcp)", reps[e].text);
+    log_notice("ready: DNS on %s (udp+tcp), %u worker%s, database %s", list, d->nw,
+               d->nw == 1 ? "" : "s", d->cfg->db);
+    for (unsigned e = 0; e < d->nreg; e++)
+        log_notice("ready: registry on %s (tcp)", d->reg[e].text);
     notify_systemd("READY=1");
+    return EX_OK;
+}
 
+/* Waits for SIGTERM or SIGINT (also sent by a worker whose loop failed); SIGHUP is noted. */
+static void wait_signal(struct lanad *d)
+{
     for (;;) {
         int sig;
-        if (sigwait(&set, &sig) != 0)
+        if (sigwait(&d->sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
             log_notice("SIGHUP: configuration reload is not supported yet; restart to apply");
             continue;
         }
         log_notice("%s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        break;
+        return;
     }
-    notify_systemd("STOPPING=1");
-    registry_stop(reg);
+}
+
+/* Stops and frees whatever start-up got to and closes the sockets nobody took over.
+ * @return status, or EX_SOFTWARE when a worker's loop had failed. */
+static int shutdown_daemon(struct lanad *d, int status)
+{
+    if (d->ready)
+        notify_systemd("STOPPING=1");
+    registry_stop(d->registry);
     uint64_t udp = 0, tcp = 0;
-    for (unsigned i = 0; i < nw; i++) {
-        worker_stop(&workers[i]);
-        udp += workers[i].stats.udp_queries;
-        tcp += workers[i].stats.tcp_queries;
+    for (unsigned i = 0; i < d->made; i++) {
+        struct worker_stats ws;
+        if (d->workers[i] == NULL)
+            continue;
+        if (worker_stop(d->workers[i]) != 0 && status == EX_OK)
+            status = EX_SOFTWARE;
+        worker_stats(d->workers[i], &ws);
+        udp += ws.udp_queries;
+        tcp += ws.tcp_queries;
+        worker_free(d->workers[i]);
     }
-    log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
-               (unsigned long long)tcp);
-    free(workers);
-    free(ls);
-    if (ready_file != NULL)
-        unlink(ready_file);
+    for (unsigned i = d->made; d->socks != NULL && i < d->nw; i++)
+        for (unsigned k = 0; k < 2 * d->ndns; k++)
+            if (d->socks[i][k].fd >= 0)
+                close(d->socks[i][k].fd);
+    if (d->registry == NULL)
+        for (unsigned e = 0; e < d->nreg; e++)
+            close(d->regfds[e]);
+    if (d->ready) {
+        log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
+                   (unsigned long long)tcp);
+        unlink(d->ready_file);
+    }
+    free(d->workers);
+    free(d->socks);
     return status;
 }
 
-int main(int argc, char **argv)
+static int run_daemon(struct srvconf *cfg, const char *ready_file)
+{
+    struct lanad d = {.cfg = cfg, .ready_file = ready_file, .nw = (unsigned)cfg->workers};
+    int status = open_db(cfg);
+    if (status != EX_OK)
+        return status;
+    d.workers = calloc(d.nw, sizeof *d.workers);
+    d.socks = calloc(d.nw, sizeof *d.socks);
+    if (d.workers == NULL || d.socks == NULL) {
+        log_err("out of memory");
+        return shutdown_daemon(&d, EX_OSERR);
+    }
+    for (unsigned i = 0; i < d.nw; i++)
+        for (unsigned k = 0; k < 2 * CONF_LIST_MAX; k++)
+            d.socks[i][k].fd = -1;
+    if ((status = listen_dns(&d)) == EX_OK && (status = listen_registry(&d)) == EX_OK &&
+        (status = start(&d)) == EX_OK && (status = announce(&d)) == EX_OK)
+        wait_signal(&d);
+    return shutdown_daemon(&d, status);
+}
+
+/* What the command line asked for. Flags are kept as (key, value) pairs and applied after
+ * the config file. */
+struct args {
+    const char *config, *ready_file;
+    bool check;
+    struct {
+        const char *key, *val;
+    } flags[64];
+    unsigned nflags;
+};
+
+/* @return -1 to go on, or the exit status (--help, --version, usage errors). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     /* every configuration key is also a long option --KEY VALUE (codes 1000 + its index) */
     struct option opts[64] = {
@@ -345,23 +485,13 @@ int main(int argc, char **argv)
     size_t nopts = 5;
     for (size_t i = 0; i < srvconf_nkeys && nopts + 1 < sizeof opts / sizeof opts[0]; i++)
         opts[nopts++] = (struct option){srvconf_keys[i].name, required_argument, NULL, 1000 + (int)i};
-    struct srvconf cfg;
-    const char *config = NULL, *ready_file = NULL;
-    bool check = false;
-    /* Flags are kept as (key, value) pairs and applied after the config file. */
-    struct {
-        const char *key, *val;
-    } flags[64];
-    unsigned nflags = 0;
     int c, idx;
-
-    log_init("lanad", LOG_LVL_NOTICE);
     while ((c = getopt_long(argc, argv, "+:c:d:l:w:L:r:nhV", opts, &idx)) != -1) {
         const char *key = NULL;
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'r': ready_file = optarg; break;
-        case 'n': check = true; break;
+        case 'c': a->config = optarg; break;
+        case 'r': a->ready_file = optarg; break;
+        case 'n': a->check = true; break;
         case 'h': usage(stdout); return EX_OK;
         case 'V': printf("lanad %s\n", LANA_VERSION); return EX_OK;
         case 'd': key = "db"; break;
@@ -381,20 +511,24 @@ int main(int argc, char **argv)
                     argv[optind - 1]);
             return EX_USAGE;
         }
-        if (key != NULL) {
-            if (nflags == sizeof flags / sizeof flags[0]) {
-                fprintf(stderr, "lanad: too many options\n");
-                return EX_USAGE;
-            }
-            flags[nflags].key = key;
-            flags[nflags++].val = optarg;
+        if (key == NULL)
+            continue;
+        if (a->nflags == sizeof a->flags / sizeof a->flags[0]) {
+            fprintf(stderr, "lanad: too many options\n");
+            return EX_USAGE;
         }
+        a->flags[a->nflags].key = key;
+        a->flags[a->nflags++].val = optarg;
     }
-    if (srvconf_defaults(&cfg) != 0)
-        fatalx(EX_SOFTWARE, "cannot set the defaults");
-    if (config != NULL || access(SRVCONF_DEFAULT_PATH, F_OK) == 0) {
-        const char *path = config ? config : SRVCONF_DEFAULT_PATH;
-        int n = conf_load(srvconf_keys, srvconf_nkeys, &cfg, path, conf_err, NULL);
+    return -1;
+}
+
+/* Defaults, then the config file, then the flags. @return EX_OK, EX_CONFIG or EX_USAGE. */
+static int load_config(struct srvconf *cfg, const struct args *a)
+{
+    if (a->config != NULL || access(SRVCONF_DEFAULT_PATH, F_OK) == 0) {
+        const char *path = a->config ? a->config : SRVCONF_DEFAULT_PATH;
+        int n = conf_load(srvconf_keys, srvconf_nkeys, cfg, path, conf_err, NULL);
         if (n < 0) {
             fprintf(stderr, "lanad: %s: %s\n", path, strerror(-n));
             return EX_CONFIG;
@@ -406,36 +540,53 @@ int main(int argc, char **argv)
     }
     /* the first flag of a repeatable key replaces the list from the file or the defaults */
     bool seen[64] = {false};
-    for (unsigned i = 0; i < nflags; i++) {
+    for (unsigned i = 0; i < a->nflags; i++) {
         struct lana_diag d;
         int replace = 0;
         for (size_t k = 0; k < srvconf_nkeys && k < 64; k++)
-            if (strcmp(srvconf_keys[k].name, flags[i].key) == 0 && !seen[k]) {
+            if (strcmp(srvconf_keys[k].name, a->flags[i].key) == 0 && !seen[k]) {
                 replace = 1;
                 seen[k] = true;
             }
-        if (conf_set(srvconf_keys, srvconf_nkeys, &cfg, flags[i].key, flags[i].val, replace,
-                     &d) != 0) {
-            fprintf(stderr, "lanad: --%s: %s\n", flags[i].key, d.msg);
+        if (conf_set(srvconf_keys, srvconf_nkeys, cfg, a->flags[i].key, a->flags[i].val,
+                     replace, &d) != 0) {
+            fprintf(stderr, "lanad: --%s: %s\n", a->flags[i].key, d.msg);
             return EX_USAGE;
         }
     }
     enum log_level lvl = LOG_LVL_NOTICE;
-    log_level_parse(cfg.log_level, &lvl);
+    log_level_parse(cfg->log_level, &lvl);
     log_init("lanad", lvl);
+    return EX_OK;
+}
 
-    int status;
-    if (check) {
+int main(int argc, char **argv)
+{
+    struct args a = {0};
+    struct srvconf cfg;
+    log_init("lanad", LOG_LVL_NOTICE);
+    int status = parse_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    int rc = srvconf_defaults(&cfg);
+    if (rc != 0) {
+        fprintf(stderr, "lanad: cannot set the defaults: %s\n", lana_strerror(rc));
+        status = EX_SOFTWARE;
+        goto out;
+    }
+    if ((status = load_config(&cfg, &a)) != EX_OK)
+        goto out;
+    if (a.check) {
         srvconf_print(&cfg, stdout);
-        status = EX_OK;
-    } else if (optind < argc && strcmp(argv[optind], "zone") == 0) {
+    } else if (optind >= argc) {
+        status = run_daemon(&cfg, a.ready_file);
+    } else if (strcmp(argv[optind], "zone") == 0) {
         status = zonecmd_main(cfg.db, argc - optind, argv + optind);
-    } else if (optind < argc) {
+    } else {
         fprintf(stderr, "lanad: unknown command '%s'\nTry 'lanad --help'\n", argv[optind]);
         status = EX_USAGE;
-    } else {
-        status = run_daemon(&cfg, ready_file);
     }
+out:
     srvconf_fini(&cfg);
     return status;
 }

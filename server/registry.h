@@ -1,7 +1,10 @@
 /*
- * registry — lanad's registry protocol service: one thread with its own epoll loop over the
- * registry listeners and connections, and the daemon's only writing database connection, so
- * every change is serialized through it (two clients can never receive the same block).
+ * registry — lanad's registry protocol service, as main.c starts and stops it; implemented by
+ * server/regsrv.c (listeners, loop, turn and commit, bootstrap) and server/regconn.c (one
+ * connection: handshake, framing, output), with requests run through the command table
+ * (server/cmd.h). One thread with its own event loop (common/ev) over the registry listeners
+ * and connections, and the daemon's only writing database connection, so every change is
+ * serialized through it (two clients can never receive the same block).
  *
  * Each loop turn runs the complete request lines of every ready connection; the changes of
  * one turn share one transaction (each command inside its own savepoint, so a failing command
@@ -10,8 +13,8 @@
  * fsync. A batch (lines between "batch" and "end") runs as one unit inside the turn.
  *
  * Connections start with the HELLO/WELCOME/ACK handshake (common/regproto.h); without a
- * valid proof they may only read. Lines are bounded (REGPROTO_LINE_MAX), idle connections
- * are closed, and beyond the cap new connections get a "busy" reply.
+ * valid proof they may only run the table's read rows. Lines are bounded (REGPROTO_LINE_MAX),
+ * idle connections are closed, and beyond the cap new connections get a "busy" reply.
  */
 #pragma once
 

@@ -3,82 +3,41 @@
  */
 #include "server/worker.h"
 
-#include "common/dname.h"
-
-#include <stdatomic.h>
-
-#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/dname.h"
+#include "common/dnsmsg.h"
+#include "common/ev.h"
 #include "common/log.h"
+#include "db/zonedb.h"
 #include "server/anscache.h"
 #include "server/answer.h"
+#include "server/dnstcp.h"
+#include "server/dnsudp.h"
 
-uint64_t worker_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t worker_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int worker_init(struct worker *w, unsigned id, const struct srvconf *cfg, const char *db_path,
-                struct listener *ls, unsigned nls, struct lana_diag *d)
-{
-    int rc;
-    memset(w, 0, sizeof *w);
-    w->id = id;
-    w->cfg = cfg;
-    w->ls = ls;
-    w->nls = nls;
-    w->epfd = -1;
-    w->stop.fd = -1;
-    w->stop.kind = EV_STOP;
-    w->max_conns = (unsigned)(cfg->tcp_max_connections / cfg->workers);
-    if (w->max_conns == 0)
-        w->max_conns = 1;
-    if ((rc = zonedb_reader_open(db_path, &w->zr, d)) != 0)
-        return rc;
-    w->cache = anscache_new(cfg->answer_cache);
-    w->fcache = anscache_new(cfg->answer_cache);
-    struct lana_diag cd;
-    int64_t last = 0;
-    /* start from the newest change: what came before is in the database already */
-    if (zonedb_changes(w->zr, -1, NULL, NULL, &last, &cd) < 0)
-        last = -1;
-    w->change_seq = last;
-    w->ansbuf = malloc(DNSMSG_MAX);
-    w->udp = dnsudp_new();
-    w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (w->cache == NULL || w->fcache == NULL || w->ansbuf == NULL || w->udp == NULL)
-        return diag_set(d, LANA_ENOMEM, "out of memory");
-    if (w->epfd < 0 || w->stop.fd < 0)
-        return diag_set(d, -errno, "epoll/eventfd: %s", strerror(errno));
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->stop};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->stop.fd, &ev) != 0)
-        return diag_set(d, -errno, "epoll_ctl: %s", strerror(errno));
-    for (unsigned i = 0; i < nls; i++) {
-        ev.events = EPOLLIN;
-        ev.data.ptr = &ls[i].ev;
-        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ls[i].ev.fd, &ev) != 0)
-            return diag_set(d, -errno, "epoll_ctl: %s", strerror(errno));
-    }
-    return 0;
-}
-
-_Atomic uint64_t worker_commit_gen;
+struct worker {
+    unsigned id;
+    pthread_t thread;
+    bool started;
+    int loop_rc;             /* what ev_run() returned */
+    const struct srvconf *cfg;
+    struct commitgen *gen;
+    struct ev_loop *loop;
+    struct dnsudp *udp;
+    struct dnstcp *tcp;
+    struct zonedb_reader *zr;
+    struct anscache *cache;  /* answers that depend on their own name's records only */
+    struct anscache *fcache; /* the others (negative, CNAME chains, referrals, additional) */
+    int64_t change_seq;      /* the newest dnschange row this worker has acted on */
+    uint8_t *ansbuf;         /* DNSMSG_MAX bytes for answer_build() */
+    uint64_t last_sync_us;   /* when the database was last checked for commits */
+    uint64_t seen_gen;       /* the commit generation when it was last checked */
+};
 
 struct change_ctx {
     struct worker *w;
@@ -103,37 +62,17 @@ static void on_change(const uint8_t *name, void *arg)
 }
 
 /*
- * Whether a canonical answer depends only on the records of its own name and type: NOERROR,
- * authoritative, answers all owned by the question name (a pointer to it) and of its type,
- * nothing in the authority or additional sections.
+ * Checks the database for committed changes and flushes the caches when there are some.
+ * A commit of the registry thread (in this process) is announced through the commit
+ * generation, seen at once. For other processes (lanad zone import) SQLite is asked: that
+ * costs a lock round trip, so at most once per millisecond: a commit by another process is
+ * seen by the queries read at least 1 ms after it.
  */
-static bool plain_answer(const struct dnsmsg_query *q, const struct answer *a)
-{
-    const uint8_t *m = a->buf;
-    size_t len = a->len;
-    if (len < 12 || (m[3] & 0x0f) != 0 || !(m[2] & 0x04))
-        return false;
-    unsigned an = (unsigned)m[6] << 8 | m[7], ns = (unsigned)m[8] << 8 | m[9];
-    if (an == 0 || ns != 0 || a->add_count != 0 || a->glue_needed)
-        return false;
-    size_t p = 12 + q->qname_len + 4;
-    for (unsigned i = 0; i < an; i++) {
-        if (p + 12 > len || m[p] != 0xc0 || m[p + 1] != 0x0c ||
-            ((unsigned)m[p + 2] << 8 | m[p + 3]) != q->qtype)
-            return false;
-        p += 12 + ((size_t)m[p + 10] << 8 | m[p + 11]);
-    }
-    return p <= len;
-}
-
-void worker_sync(struct worker *w)
+static void worker_sync(struct worker *w)
 {
     struct lana_diag d;
-    /* A commit of the registry thread (in this process) is announced through
-     * worker_commit_gen, seen at once. For other processes (lanad zone import) SQLite is
-     * asked: that costs a lock round trip, so at most once per millisecond. */
-    uint64_t now = worker_now_us();
-    uint64_t gen = atomic_load_explicit(&worker_commit_gen, memory_order_acquire);
+    uint64_t now = mono_us();
+    uint64_t gen = w->gen != NULL ? commitgen_get(w->gen) : 0;
     if (gen == w->seen_gen && now - w->last_sync_us < 1000)
         return;
     w->seen_gen = gen;
@@ -163,7 +102,9 @@ void worker_sync(struct worker *w)
     w->change_seq = last;
 }
 
-size_t worker_respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, uint8_t *out)
+/* Answers one query message; limit is the transport's: 0 for UDP (the query's EDNS size or
+ * 512 applies). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
+static size_t respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, uint8_t *out)
 {
     struct dnsmsg_query q;
     struct answer a;
@@ -186,67 +127,149 @@ size_t worker_respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp
             log_warn("worker %u: database read failed; answering SERVFAIL", w->id);
             return answer_error(&q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
         }
-        anscache_put(plain_answer(&q, &a) ? w->cache : w->fcache, &q, &a);
+        anscache_put(anscache_is_plain(&q, &a) ? w->cache : w->fcache, &q, &a);
     }
     return answer_finish(&a, &q, pkt, out, limit);
+}
+
+static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync, uint8_t *out)
+{
+    if (sync)
+        worker_sync(ctx);
+    return respond(ctx, pkt, len, false, out);
+}
+
+static size_t respond_tcp(void *ctx, const uint8_t *pkt, size_t len, bool sync, uint8_t *out)
+{
+    if (sync)
+        worker_sync(ctx);
+    return respond(ctx, pkt, len, true, out);
+}
+
+static int open_transports(struct worker *w, const struct worker_listen *ls, unsigned nls,
+                           struct lana_diag *d)
+{
+    int rc = dnsudp_new(w->loop, respond_udp, w, &w->udp);
+    if (rc == 0)
+        rc = dnstcp_new(w->loop, w->cfg, respond_tcp, w, &w->tcp);
+    if (rc != 0) {
+        for (unsigned i = 0; i < nls; i++)
+            close(ls[i].fd);
+        return diag_set(d, rc, "out of memory");
+    }
+    unsigned i = 0;
+    for (; i < nls && rc == 0; i++)
+        rc = ls[i].tcp ? dnstcp_listen(w->tcp, ls[i].fd) : dnsudp_listen(w->udp, ls[i].fd);
+    for (; i < nls; i++) /* after a failure, the rest is closed as promised */
+        close(ls[i].fd);
+    if (rc != 0)
+        return diag_set(d, rc, "cannot watch a socket: %s", lana_strerror(rc));
+    return 0;
+}
+
+int worker_new(unsigned id, const struct srvconf *cfg, struct commitgen *gen,
+               const struct worker_listen *ls, unsigned nls, struct worker **out,
+               struct lana_diag *d)
+{
+    int rc;
+    struct worker *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+        for (unsigned i = 0; i < nls; i++)
+            close(ls[i].fd);
+        goto out;
+    }
+    w->id = id;
+    w->cfg = cfg;
+    w->gen = gen;
+    if ((rc = ev_loop_new(&w->loop)) != 0) {
+        diag_set(d, rc, "event loop: %s", lana_strerror(rc));
+        for (unsigned i = 0; i < nls; i++)
+            close(ls[i].fd);
+        goto out;
+    }
+    if ((rc = open_transports(w, ls, nls, d)) != 0 ||
+        (rc = zonedb_reader_open(cfg->db, &w->zr, d)) != 0)
+        goto out;
+    w->cache = anscache_new(cfg->answer_cache);
+    w->fcache = anscache_new(cfg->answer_cache);
+    w->ansbuf = malloc(DNSMSG_MAX);
+    if (w->cache == NULL || w->fcache == NULL || w->ansbuf == NULL) {
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+        goto out;
+    }
+    struct lana_diag cd;
+    int64_t last = 0;
+    /* start from the newest change: what came before is in the database already */
+    if (zonedb_changes(w->zr, -1, NULL, NULL, &last, &cd) < 0)
+        last = -1;
+    w->change_seq = last;
+    w->seen_gen = gen != NULL ? commitgen_get(gen) : 0;
+out:
+    if (rc != 0) {
+        worker_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct epoll_event evs[64];
-    uint64_t next_sweep = worker_now_ms() + 1000;
-    for (;;) {
-        int n = epoll_wait(w->epfd, evs, 64, 1000);
-        if (n < 0 && errno != EINTR) {
-            log_err("worker %u: epoll_wait: %s", w->id, strerror(errno));
-            break;
-        }
-        for (int i = 0; i < n; i++) {
-            struct evsrc *src = evs[i].data.ptr;
-            switch (src->kind) {
-            case EV_STOP: goto out;
-            case EV_UDP: dnsudp_on_readable(w, src->fd); break;
-            case EV_TCP_LISTEN: dnstcp_accept(w, src->fd); break;
-            case EV_TCP_CONN: dnstcp_on_event(w, src, evs[i].events); break;
-            }
-        }
-        uint64_t now = worker_now_ms();
-        if (now >= next_sweep) {
-            dnstcp_sweep(w, now);
-            next_sweep = now + 1000;
-        }
+    w->loop_rc = ev_run(w->loop);
+    if (w->loop_rc != 0) {
+        log_err("worker %u: event loop: %s; stopping the daemon", w->id,
+                lana_strerror(w->loop_rc));
+        kill(getpid(), SIGTERM);
     }
-out:
     return NULL;
 }
 
 int worker_start(struct worker *w)
 {
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
-    return rc == 0 ? 0 : -rc;
+    if (rc != 0)
+        return -rc;
+    w->started = true;
+    return 0;
 }
 
-void worker_stop(struct worker *w)
+int worker_stop(struct worker *w)
 {
-    uint64_t one = 1;
-    if (w->stop.fd >= 0 && w->thread) {
-        ssize_t n = write(w->stop.fd, &one, sizeof one);
-        (void)n;
-        pthread_join(w->thread, NULL);
-    }
-    dnstcp_close_all(w);
-    for (unsigned i = 0; i < w->nls; i++)
-        if (w->ls[i].ev.fd >= 0)
-            close(w->ls[i].ev.fd);
-    if (w->epfd >= 0)
-        close(w->epfd);
-    if (w->stop.fd >= 0)
-        close(w->stop.fd);
+    if (w == NULL || !w->started)
+        return 0;
+    ev_stop(w->loop);
+    pthread_join(w->thread, NULL);
+    w->started = false;
+    return w->loop_rc;
+}
+
+void worker_stats(const struct worker *w, struct worker_stats *out)
+{
+    const struct dnsudp_stats *u = dnsudp_stats(w->udp);
+    const struct dnstcp_stats *t = dnstcp_stats(w->tcp);
+    *out = (struct worker_stats){
+        .udp_queries = u->queries,
+        .tcp_queries = t->queries,
+        .tcp_accepted = t->accepted,
+        .tcp_closed_idle = t->closed_idle,
+        .tcp_closed_cap = t->closed_cap,
+        .tcp_paused = t->paused,
+    };
+}
+
+void worker_free(struct worker *w)
+{
+    if (w == NULL)
+        return;
+    worker_stop(w);
+    dnstcp_free(w->tcp);
+    dnsudp_free(w->udp);
+    ev_loop_free(w->loop);
     zonedb_reader_close(w->zr);
     anscache_free(w->cache);
     anscache_free(w->fcache);
-    dnsudp_free(w->udp);
     free(w->ansbuf);
-    free(w->ls);
+    free(w);
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Wire-level integration test of lanad's registry protocol: the HELLO/WELCOME/ACK handshake
 and its seq/ack checks, the token proof (and that a captured proof cannot be replayed), bad
-lines, over-long lines, pipelined requests, idle timeout and the connection cap. Needs LANAD."""
+lines, over-long lines, pipelined requests, the command table (every write row refused
+without a token, nothing outside the table accepted), idle timeout and the connection cap.
+Needs LANAD."""
 
 import json
 import os
 import socket
+import sqlite3
 import sys
 import tempfile
 import time
@@ -53,6 +56,85 @@ def login(port, token=None, x=1000):
     else:
         c.send(f"ACK ack={y + 1} user=admin proof={proof(token, x, y)}")
     return c, c.recv(), y
+
+
+def dump(db):
+    """Every row of every table of the daemon's database (committed state)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    finally:
+        con.close()
+
+
+# Requests that no row of the table names (options before the subcommand, other case, a
+# longer or shorter word, trailing words, option names that only contain an allowed one).
+NOT_IN_TABLE = [
+    "block --holder x alloc 10.0.0.0/8 /24",
+    "host --v4 auto add sneaky.lab.",
+    "Block alloc 10.0.0.0/8 /24",
+    "block ALLOC 10.0.0.0/8 /24",
+    "block allocate 10.0.0.0/8 /24",
+    "block all 10.0.0.0/8 /24",
+    "zone import-zone",
+    "ping now",
+    "help me",
+    'block alloc 10.0.0.0/8 /24 "--holder x" y',
+    'block alloc 10.0.0.0/8 /24 "--desc assign" y',
+    "quit now",
+]
+
+
+def table_walk(port, token, db):
+    """Walks the table that help reports: without a token every write row is refused with
+    "permission" and the database does not change; read rows are not refused; requests that
+    no row names are refused for anyone and change nothing."""
+    c, _, _ = login(port)
+    c.send("help")
+    r = json.loads(c.recv())
+    rows = r.get("table") or []
+    check("help lists the command table", len(rows) > 30 and all("write" in x for x in rows),
+          str(r)[:300])
+    writes = [x for x in rows if x["write"]]
+    check("the table has write rows for every changing verb",
+          {x["verb"] for x in writes} >= {"pool", "block", "zone", "host", "record", "service"},
+          str(writes)[:300])
+    before = dump(db)
+    refused, leaked = [], []
+    for x in rows:
+        words = x["verb"] + (" " + x["sub"] if x["sub"] else "")
+        # the usage line with its placeholders is enough: permission comes before arguments
+        c.send(x["usage"].split(",")[0])
+        reply = json.loads(c.recv())
+        if x["verb"] == "zone" and x["sub"] == "import":
+            c.send(".")  # the refused import's lines are read and dropped up to the dot
+        code = reply.get("error", {}).get("code")
+        if x["write"] and code != "permission":
+            leaked.append((words, reply))
+        if not x["write"] and code == "permission":
+            refused.append((words, reply))
+        if x["verb"] == "quit":
+            c.close()
+            c, _, _ = login(port)
+    check("no token: every write row is refused with permission", not leaked, str(leaked)[:400])
+    check("no token: no read row is refused for permission", not refused, str(refused)[:400])
+    check("no token: the database did not change", dump(db) == before)
+    c.close()
+    for who in ("anonymous", "admin"):
+        c, _, _ = login(port, token if who == "admin" else None)
+        accepted = []
+        for line in NOT_IN_TABLE:
+            c.send(line)
+            reply = c.recv()
+            if reply is None or json.loads(reply)["ok"]:
+                accepted.append((line, reply))
+            if reply is None:  # closed: go on with a fresh connection
+                c, _, _ = login(port, token if who == "admin" else None)
+        check(f"{who}: requests no row names are refused", not accepted, str(accepted)[:400])
+        check(f"{who}: and the database did not change", dump(db) == before)
+        c.close()
 
 
 def main():
@@ -157,6 +239,14 @@ def main():
         finally:
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, f"exit {d.proc.returncode}")
+        # the command table, on a daemon of its own (a failure here must not spill over)
+        walk = os.path.join(work, "walk")
+        os.mkdir(walk)
+        d = Daemon(walk)
+        try:
+            table_walk(d.registry_port, d.token, os.path.join(walk, "lana.db"))
+        finally:
+            d.stop()
     return finish()
 
 

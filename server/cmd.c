@@ -1,0 +1,200 @@
+/*
+ * cmd — see cmd.h. The table, and everything derived from it: lookup, permission, argument
+ * checks, usage errors and help. The handlers live in cmd_<verb>.c (cmd_misc.c for the small
+ * ones).
+ */
+#include "server/cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/cmd_int.h"
+
+#define OPTS(...) ((const struct cmd_opt[]){__VA_ARGS__, {NULL, CMDARGS_FLAG, 0}})
+#define HOLDER_DESC CMDARGS_OPT_VALUE(holder), CMDARGS_OPT("desc", CMDARGS_VALUE, desc)
+#define BLOCKS CMDARGS_OPT("block", CMDARGS_LIST, blocks)
+
+/* Order matters only for help and for the "usage: VERB a|b|c" of an unknown subcommand. */
+const struct cmd cmd_table[] = {
+    {"pool", "add", CMD_WRITE, 0, 1, 1, "pool add PREFIX [--desc TEXT]",
+     OPTS(CMDARGS_OPT_VALUE(desc)), cmd__pool_add},
+    {"pool", "del", CMD_WRITE, 0, 1, 1, "pool del PREFIX", NULL, cmd__pool_del},
+    {"pool", "list", 0, 0, 0, 0, "pool list", NULL, cmd__pool_list},
+    {"block", "alloc", CMD_WRITE, 0, 1, 2,
+     "block alloc PARENT /N|PREFIX [--holder H] [--desc TEXT] [--assign]",
+     OPTS(HOLDER_DESC, CMDARGS_OPT_FLAG(assign)), cmd__block_alloc},
+    {"block", "assign", CMD_WRITE, 0, 1, 2,
+     "block assign PREFIX|PARENT /N [--holder H] [--desc TEXT]", OPTS(HOLDER_DESC),
+     cmd__block_assign},
+    {"block", "reserve", CMD_WRITE, 0, 1, 1, "block reserve PREFIX [--holder H] [--desc TEXT]",
+     OPTS(HOLDER_DESC), cmd__block_reserve},
+    {"block", "release", CMD_WRITE, 0, 1, 1, "block release PREFIX [--recursive]",
+     OPTS(CMDARGS_OPT_FLAG(recursive)), cmd__block_release},
+    {"block", "update", CMD_WRITE, 0, 1, 1, "block update PREFIX [--holder H] [--desc TEXT]",
+     OPTS(HOLDER_DESC), cmd__block_update},
+    {"block", "show", 0, 0, 1, 1, "block show PREFIX", NULL, cmd__block_show},
+    {"block", "list", 0, 0, 0, 1, "block list [PREFIX]", NULL, cmd__block_list},
+    {"block", "tree", 0, 0, 0, 1, "block tree [PREFIX] [--depth N]", OPTS(CMDARGS_OPT_VALUE(depth)),
+     cmd__block_tree},
+    {"whois", NULL, 0, 0, 1, 1, "whois ADDRESS|PREFIX", NULL, cmd__whois},
+    {"zone", "add", CMD_WRITE, 0, 1, 1, "zone add NAME [--block PREFIX]...", OPTS(BLOCKS),
+     cmd__zone_add},
+    {"zone", "del", CMD_WRITE, 0, 1, 1, "zone del NAME [--recursive]",
+     OPTS(CMDARGS_OPT_FLAG(recursive)), cmd__zone_del},
+    {"zone", "list", 0, 0, 0, 0, "zone list", NULL, cmd__zone_list},
+    {"zone", "show", 0, 0, 1, 1, "zone show NAME", NULL, cmd__zone_show},
+    {"zone", "export", 0, 0, 1, 1, "zone export NAME", NULL, cmd__zone_export},
+    {"zone", "import", CMD_WRITE, CMD_FRAME_IMPORT, 0, 0,
+     "zone import [--origin NAME], the file's lines, then .", OPTS(CMDARGS_OPT_VALUE(origin)),
+     NULL},
+    {"host", "add", CMD_WRITE, 0, 1, 1,
+     "host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]",
+     OPTS(CMDARGS_OPT_VALUE(v4), CMDARGS_OPT_VALUE(v6), BLOCKS), cmd__host_add},
+    {"host", "del", CMD_WRITE, 0, 1, 1, "host del NAME", NULL, cmd__host_del},
+    {"host", "show", 0, 0, 1, 1, "host show NAME", NULL, cmd__host_show},
+    {"host", "list", 0, 0, 0, 1, "host list [ZONE]", NULL, cmd__host_list},
+    {"host", "rename", CMD_WRITE, 0, 2, 2, "host rename OLD NEW", NULL, cmd__host_rename},
+    {"record", "add", CMD_WRITE, 0, 3, -1, "record add NAME TYPE DATA...", NULL, cmd__record_add},
+    {"record", "del", CMD_WRITE, 0, 2, -1, "record del NAME TYPE [DATA...]", NULL, cmd__record_del},
+    {"service", "add", CMD_WRITE, 0, 2, 2, "service add NAME tcp|udp [--port N|auto] [--desc TEXT]",
+     OPTS(CMDARGS_OPT_VALUE(port), CMDARGS_OPT_VALUE(desc)), cmd__service_add},
+    {"service", "del", CMD_WRITE, 0, 2, 2, "service del NAME tcp|udp", NULL, cmd__service_del},
+    {"service", "list", 0, 0, 0, 0, "service list", NULL, cmd__service_list},
+    {"service", "bind", CMD_WRITE, 0, 2, 2,
+     "service bind HOST SERVICE [--proto tcp|udp] [--port N]",
+     OPTS(CMDARGS_OPT_VALUE(proto), CMDARGS_OPT_VALUE(port)), cmd__service_bind},
+    {"service", "unbind", CMD_WRITE, 0, 2, 2, "service unbind HOST SERVICE [--proto tcp|udp]",
+     OPTS(CMDARGS_OPT_VALUE(proto)), cmd__service_unbind},
+    {"log", NULL, 0, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
+     OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
+    {"batch", NULL, 0, CMD_FRAME_BATCH, 0, 0, "batch [--keep-going], the lines, then end",
+     OPTS(CMDARGS_OPT("keep-going", CMDARGS_FLAG, keep_going)), NULL},
+    {"end", NULL, 0, CMD_FRAME_END, 0, 0, "end (closes a batch)", NULL, NULL},
+    {"ping", NULL, 0, 0, 0, 0, "ping", NULL, cmd__ping},
+    {"help", NULL, 0, 0, 0, 0, "help", NULL, cmd__help},
+    {"quit", NULL, 0, CMD_FRAME_QUIT, 0, 0, "quit", NULL, NULL},
+};
+const size_t cmd_ntable = sizeof cmd_table / sizeof cmd_table[0];
+
+enum regproto_code cmd_error(struct jsonw *j, enum regproto_code code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        snprintf(msg, sizeof msg, "(unprintable message)");
+    else if ((size_t)n >= sizeof msg)
+        memcpy(msg + sizeof msg - 4, "...", 4); /* cut, and say so */
+    jsonw_reset(j);
+    jsonw_obj(j);
+    jsonw_kbool(j, "ok", false);
+    jsonw_key(j, "error");
+    jsonw_obj(j);
+    jsonw_kstr(j, "code", regproto_code_name(code));
+    jsonw_kstr(j, "message", msg);
+    jsonw_end(j);
+    jsonw_end(j);
+    return code;
+}
+
+void cmd__ok_open(struct jsonw *j)
+{
+    jsonw_reset(j);
+    jsonw_obj(j);
+    jsonw_kbool(j, "ok", true);
+}
+
+enum regproto_code cmd__fail(struct jsonw *j, int rc, const struct lana_diag *d)
+{
+    return cmd_error(j, regproto_code_of(rc), "%s", d->msg);
+}
+
+enum regproto_code cmd__prefix(const char *s, struct cidr *c, struct jsonw *j)
+{
+    struct lana_diag d;
+    if (cidr_parse(s, c, &d) != 0)
+        return cmd_error(j, RP_INVALID, "%s", d.msg);
+    return RP_OK;
+}
+
+bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c)
+{
+    return !cmd_is_write(row) || c->may_write;
+}
+
+const struct cmd *cmd_find(int argc, char **argv)
+{
+    for (size_t i = 0; argc > 0 && i < cmd_ntable; i++) {
+        const struct cmd *r = &cmd_table[i];
+        if (strcmp(r->verb, argv[0]) != 0)
+            continue;
+        if (r->sub == NULL || (argc > 1 && strcmp(r->sub, argv[1]) == 0))
+            return r;
+    }
+    return NULL;
+}
+
+/* "usage: VERB a|b|c ..." from the rows of a known verb, or "unknown command". */
+static enum regproto_code no_row(const char *verb, struct jsonw *j)
+{
+    char subs[256];
+    size_t len = 0;
+    for (size_t i = 0; i < cmd_ntable; i++) {
+        const struct cmd *r = &cmd_table[i];
+        if (r->sub == NULL || strcmp(r->verb, verb) != 0)
+            continue;
+        int n = snprintf(subs + len, sizeof subs - len, "%s%s", len ? "|" : "", r->sub);
+        if (n < 0 || (size_t)n >= sizeof subs - len)
+            break; /* the table's subcommands fit; a cut list is still a usage reply */
+        len += (size_t)n;
+    }
+    if (len == 0)
+        return cmd_error(j, RP_USAGE, "%.64s: unknown command (try help)", verb);
+    return cmd_error(j, RP_USAGE, "usage: %s %s ...", verb, subs);
+}
+
+enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
+                               const struct cmd **row, struct cmd_args *a, struct jsonw *j)
+{
+    const struct cmd *r = argc > 0 ? cmd_find(argc, argv) : NULL;
+    *row = r;
+    if (argc <= 0)
+        return cmd_error(j, RP_USAGE, "empty request");
+    if (r == NULL)
+        return no_row(argv[0], j);
+    if (!cmd_permitted(r, c))
+        return cmd_error(j, RP_PERMISSION,
+                         "%s%s%s changes the registry: authenticate with a token first", r->verb,
+                         r->sub ? " " : "", r->sub ? r->sub : "");
+    struct lana_diag d;
+    if (cmdargs_parse(r->opts, argc, argv, r->sub ? 2 : 1, a, &d) != 0)
+        return cmd_error(j, RP_USAGE, "%s", d.msg);
+    if (a->npos < r->min_pos || (r->max_pos >= 0 && a->npos > r->max_pos))
+        return cmd_error(j, RP_USAGE, "usage: %s", r->usage);
+    return RP_OK;
+}
+
+enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const struct cmd_args *a,
+                            struct jsonw *j)
+{
+    enum regproto_code rc = row->run(c, a, j);
+    if (!jsonw_ok(j))
+        return cmd_error(j, RP_INTERNAL, "out of memory");
+    return rc;
+}
+
+enum regproto_code cmd_run(struct cmd_ctx *c, int argc, char **argv, struct jsonw *j)
+{
+    const struct cmd *row;
+    struct cmd_args a;
+    enum regproto_code rc = cmd_prepare(c, argc, argv, &row, &a, j);
+    if (rc != RP_OK)
+        return rc;
+    if (cmd_is_frame(row))
+        return cmd_error(j, RP_USAGE, "%s is part of the connection's framing, not a request here",
+                         row->verb);
+    return cmd_exec(c, row, &a, j);
+}

@@ -1,0 +1,116 @@
+/*
+ * cmd — the registry protocol's one command table: a request (a line split into words) in,
+ * one JSON reply out. Transport, handshake, framing and the turn's transaction belong to
+ * server/regconn.c and server/regsrv.c; handlers only read and change the registry through
+ * db/, so the unit tests drive them directly.
+ *
+ * Each row is {verb, sub, flags, positional counts, usage, option rows, handler}. Everything
+ * about a request is derived from its row and from nothing else: dispatch, the argument check
+ * and its usage error, `help` and its text, whether it writes (and so needs an account that
+ * may write and runs inside the turn's transaction), and the permission check.
+ *
+ * Invariant (fail closed): a request runs only through the row that matches its first words
+ * exactly; a verb, subcommand or option that is not in the table is refused with "usage",
+ * and a CMD_WRITE row is refused with "permission" before any argument is looked at unless
+ * cmd_permitted() says yes. Rows with a frame (batch, end, zone import, quit) are
+ * connection framing: cmd_prepare() checks them like any row, but only regconn acts on them.
+ *
+ * Issue 11 (per-account permissions) hangs on cmd_permitted(): a row will name the authority
+ * it needs, and that function alone will compare it with the account's.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "common/jsonw.h"
+#include "common/regproto.h"
+#include "db/ipam.h"
+#include "db/names.h"
+#include "db/store.h"
+#include "server/cmdargs.h"
+
+/* What a request runs with: the registry thread's writing connection and who is asking.
+ * Every pointer is non-NULL; st, ip and nm stay the caller's. */
+struct cmd_ctx {
+    struct store *st;
+    struct ipam *ip;
+    const char *actor; /* who is asking, for the audit log ("" when anonymous) */
+    bool may_write;    /* authenticated with a role that may change the registry */
+    struct names *nm;  /* zones, hosts, records, services */
+};
+
+enum cmd_flags {
+    CMD_WRITE = 1u << 0, /* changes the registry: permission, then the turn's transaction */
+};
+
+/* What regconn does with a framing row; CMD_FRAME_NONE: a plain request, run by cmd_exec. */
+enum cmd_frame { CMD_FRAME_NONE, CMD_FRAME_BATCH, CMD_FRAME_END, CMD_FRAME_IMPORT, CMD_FRAME_QUIT };
+
+struct cmd;
+typedef enum regproto_code cmd_fn(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j);
+
+struct cmd {
+    const char *verb;
+    const char *sub;            /* NULL: the verb takes no subcommand */
+    unsigned flags;             /* enum cmd_flags */
+    enum cmd_frame frame;       /* batch, end, zone import, quit; else CMD_FRAME_NONE */
+    int min_pos, max_pos;       /* positional words after verb [sub] (max -1: no limit) */
+    const char *usage;          /* the whole request, e.g. "pool del PREFIX" */
+    const struct cmd_opt *opts; /* the options it takes (NULL-name terminated; NULL: none) */
+    cmd_fn *run;                /* NULL exactly for framing rows */
+};
+
+extern const struct cmd cmd_table[];
+extern const size_t cmd_ntable;
+
+/** Whether the row changes the registry (needs cmd_permitted and a transaction). */
+static inline bool cmd_is_write(const struct cmd *row)
+{
+    return (row->flags & CMD_WRITE) != 0;
+}
+
+/** Whether the row is connection framing, which only regconn acts on. */
+static inline bool cmd_is_frame(const struct cmd *row)
+{
+    return row->frame != CMD_FRAME_NONE;
+}
+
+/** Whether the asker may run the row: reads are open to everyone, writes need may_write. */
+bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c);
+
+/**
+ * The row that argv (argc > 0) names: verb and sub matched exactly (case matters), or NULL
+ * when the table has none. Pure; thread-safe.
+ */
+const struct cmd *cmd_find(int argc, char **argv);
+
+/**
+ * Checks a request against the table without running it. Sets *row to the matched row (NULL
+ * when there is none), then checks, in this order: permission (RP_PERMISSION), options
+ * (RP_USAGE), the number of positional words (RP_USAGE with the row's usage). On RP_OK a holds
+ * the parsed arguments (pointing into argv); on any refusal the error reply is in j (reset
+ * first) and its code is returned. Never changes the registry.
+ */
+enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
+                               const struct cmd **row, struct cmd_args *a, struct jsonw *j);
+
+/**
+ * Runs a request that cmd_prepare accepted (row and a from it): the row's handler writes its
+ * reply (one JSON object, no newline) into j. row must not be a framing row. The caller has
+ * opened the transaction when cmd_is_write(row). Returns the reply's code (RP_OK on success);
+ * RP_INTERNAL when the reply ran out of memory.
+ */
+enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const struct cmd_args *a,
+                            struct jsonw *j);
+
+/**
+ * Runs one request: cmd_prepare, then the row's handler, whose reply (one JSON object, no
+ * newline) is written into j. A framing row is refused (RP_USAGE): only a connection can
+ * act on it. The caller has opened the transaction when cmd_is_write(row). Returns the reply's
+ * code (RP_OK on success); RP_INTERNAL when the reply ran out of memory.
+ */
+enum regproto_code cmd_run(struct cmd_ctx *c, int argc, char **argv, struct jsonw *j);
+
+/** Writes an error reply into j (reset first) and returns code. */
+enum regproto_code cmd_error(struct jsonw *j, enum regproto_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));

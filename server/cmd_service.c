@@ -1,0 +1,116 @@
+/*
+ * cmd_service — the service rows of the command table: the port registry (add, del, list)
+ * and binding a service to a host (bind, unbind), which publishes or removes its SRV record.
+ */
+#include <string.h>
+
+#include "common/num.h"
+#include "server/cmd_int.h"
+
+static void service_obj(struct jsonw *j, const struct names_service *s)
+{
+    jsonw_obj(j);
+    jsonw_kstr(j, "name", s->name);
+    jsonw_kstr(j, "proto", s->proto);
+    jsonw_kint(j, "port", s->port);
+    jsonw_kstr(j, "description", s->descr);
+    jsonw_kint(j, "bound", s->bound);
+    jsonw_end(j);
+}
+
+static int service_cb(const struct names_service *s, void *arg)
+{
+    service_obj(arg, s);
+    return 0;
+}
+
+/* --port N (1..65535) into *port; "auto" (where allowed) and absence leave 0. */
+static enum regproto_code port_arg(const char *v, bool may_auto, unsigned *port, struct jsonw *j)
+{
+    struct lana_diag d;
+    uint64_t n = 0;
+    *port = 0;
+    if (v == NULL || (may_auto && strcmp(v, "auto") == 0))
+        return RP_OK;
+    if (num_parse_u64(v, 1, 65535, &n, &d) != 0)
+        return cmd_error(j, RP_INVALID, "--port %s: %s", v, d.msg);
+    *port = (unsigned)n;
+    return RP_OK;
+}
+
+enum regproto_code cmd__service_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
+{
+    struct lana_diag d;
+    struct names_service s;
+    unsigned port;
+    enum regproto_code rc = port_arg(a->port, true, &port, j);
+    if (rc != RP_OK)
+        return rc;
+    int e = names_service_add(c->nm, a->pos[0], a->pos[1], port, a->desc, c->actor, &s, &d);
+    if (e != 0)
+        return cmd__fail(j, e, &d);
+    cmd__ok_open(j);
+    jsonw_key(j, "service");
+    service_obj(j, &s);
+    jsonw_end(j);
+    return RP_OK;
+}
+
+enum regproto_code cmd__service_del(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
+{
+    struct lana_diag d;
+    int e = names_service_del(c->nm, a->pos[0], a->pos[1], c->actor, &d);
+    if (e != 0)
+        return cmd__fail(j, e, &d);
+    cmd__ok_open(j);
+    jsonw_kstr(j, "deleted", a->pos[0]);
+    jsonw_kstr(j, "proto", a->pos[1]);
+    jsonw_end(j);
+    return RP_OK;
+}
+
+enum regproto_code cmd__service_list(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
+{
+    struct lana_diag d;
+    (void)a;
+    cmd__ok_open(j);
+    jsonw_key(j, "services");
+    jsonw_arr(j);
+    int e = names_service_each(c->nm, service_cb, j, &d);
+    if (e != 0)
+        return cmd__fail(j, e, &d);
+    jsonw_end(j);
+    jsonw_end(j);
+    return RP_OK;
+}
+
+static enum regproto_code bound_reply(const char *key, const struct cmd_args *a, int n,
+                                      struct jsonw *j)
+{
+    cmd__ok_open(j);
+    jsonw_kstr(j, key, a->pos[1]);
+    jsonw_kstr(j, "host", a->pos[0]);
+    jsonw_kint(j, "records", n);
+    jsonw_end(j);
+    return RP_OK;
+}
+
+enum regproto_code cmd__service_bind(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
+{
+    struct lana_diag d;
+    unsigned port;
+    int n = 0;
+    enum regproto_code rc = port_arg(a->port, false, &port, j);
+    if (rc != RP_OK)
+        return rc;
+    int e = names_service_bind(c->nm, a->pos[0], a->pos[1], a->proto, port, c->actor, &n, &d);
+    return e ? cmd__fail(j, e, &d) : bound_reply("bound", a, n, j);
+}
+
+enum regproto_code cmd__service_unbind(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
+{
+    struct lana_diag d;
+    int n = 0;
+    int e = names_service_unbind(c->nm, a->pos[0], a->pos[1], a->proto, c->actor, &n, &d);
+    return e ? cmd__fail(j, e, &d) : bound_reply("unbound", a, n, j);
+}

@@ -1,0 +1,60 @@
+/*
+ * cmdargs — the words of one registry request after its verb and subcommand, bound through a
+ * row of option descriptions {name, kind, field offset} into one struct cmd_args.
+ *
+ * It does not know any command: the rows come from the command table (server/cmd.c), so an
+ * option is accepted exactly where its command's row lists it and nowhere else. A word that
+ * starts with "--" (and is longer than that) is an option; every other word is positional.
+ * Invariant: every pointer in a struct cmd_args points into the argv it was parsed from.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/regproto.h"
+
+#define CMDARGS_LIST_MAX 8 /* values of a repeatable option (--block) */
+
+/* What one request may carry; a command's option rows say which members it may set. */
+struct cmd_args {
+    const char *pos[REGPROTO_ARGS_MAX]; /* positional words, in order */
+    int npos;
+    const char *holder, *desc;            /* block */
+    bool recursive, assign, keep_going;   /* flags */
+    const char *since, *limit, *depth;    /* log, block tree */
+    const char *v4, *v6, *port, *proto;   /* host, service */
+    const char *origin;                   /* zone import */
+    const char *blocks[CMDARGS_LIST_MAX]; /* --block, repeatable */
+    int nblocks;
+};
+
+enum cmdargs_kind {
+    CMDARGS_FLAG,  /* --name: sets a bool */
+    CMDARGS_VALUE, /* --name VALUE: sets a const char * (the last one wins) */
+    CMDARGS_LIST,  /* --name VALUE, repeatable: the member is blocks[], counted by nblocks */
+};
+
+/* One option a command accepts; a row of them ends with a NULL name. */
+struct cmd_opt {
+    const char *name; /* without the leading "--" */
+    enum cmdargs_kind kind;
+    size_t off; /* offsetof(struct cmd_args, member) of the member it sets */
+};
+
+/* Option rows: CMDARGS_OPT_FLAG(recursive) is {"recursive", CMDARGS_FLAG, offset}. */
+/* clang-format off */
+#define CMDARGS_OPT_FLAG(m) {#m, CMDARGS_FLAG, offsetof(struct cmd_args, m)}
+#define CMDARGS_OPT_VALUE(m) {#m, CMDARGS_VALUE, offsetof(struct cmd_args, m)}
+#define CMDARGS_OPT(name, kind, m) {name, kind, offsetof(struct cmd_args, m)}
+/* clang-format on */
+
+/**
+ * Parses argv[from..argc) into *a (cleared first) with the option rows opts (NULL: none).
+ * Returns 0, or LANA_EPARSE with a message in d: an option not in opts, an option that needs
+ * a value at the end of the line, more than CMDARGS_LIST_MAX values of a list option, or more
+ * than REGPROTO_ARGS_MAX positional words. a keeps pointers into argv.
+ */
+int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, struct cmd_args *a,
+                  struct lana_diag *d);

@@ -1,0 +1,384 @@
+/*
+ * regsrv — the registry thread (server/registry.h is its interface): the listeners, the loop,
+ * the turn and its commit, the idle sweep, and the first-start bootstrap. What happens on one
+ * connection is server/regconn.c; what a request does is the command table, server/cmd.c.
+ *
+ * A turn is one pass of the loop: every ready connection runs its complete lines, the
+ * changes share one transaction, and end_turn() commits it before any reply of the turn is
+ * sent, so many clients' commits cost one fsync and nobody hears "ok" for a lost change.
+ */
+#include "server/registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/auth.h"
+#include "common/clock.h"
+#include "common/ev.h"
+#include "common/log.h"
+#include "db/account.h"
+#include "db/ipam.h"
+#include "db/names.h"
+#include "db/store.h"
+#include "server/regconn.h"
+#include "server/worker.h"
+
+#define SWEEP_MS 1000 /* how often idle connections are looked for */
+
+struct registry {
+    const struct srvconf *cfg;
+    pthread_t thread;
+    bool running;
+    struct ev_loop *loop;
+    int *ls; /* the listening sockets */
+    unsigned nls;
+    struct regconn_env env;
+    struct regconn *conns; /* every open connection, newest first */
+    unsigned nconns;
+    uint64_t turns; /* turns that changed something */
+};
+
+/* ---- bootstrap -------------------------------------------------------------------------- */
+
+static int write_token_file(const char *path, const uint8_t token[AUTH_TOKEN_LEN],
+                            struct lana_diag *d)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return diag_set(d, LANA_EIO, "cannot create %s: %s", path, strerror(errno));
+    char hex[AUTH_HEX_LEN + 1];
+    auth_hex(token, AUTH_TOKEN_LEN, hex);
+    hex[AUTH_HEX_LEN - 1] = '\n';
+    ssize_t n = write(fd, hex, AUTH_HEX_LEN);
+    bool ok = n == AUTH_HEX_LEN && fsync(fd) == 0;
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        return diag_set(d, LANA_EIO, "cannot write %s", path);
+    }
+    return 0;
+}
+
+/* A token file left from an earlier database is reused rather than replaced. */
+static int read_token_file(const char *path, uint8_t token[AUTH_TOKEN_LEN], struct lana_diag *d)
+{
+    char buf[256];
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return diag_set(d, LANA_EIO, "cannot read %s: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    if (auth_unhex(buf, token, AUTH_TOKEN_LEN) != 0)
+        return diag_set(d, LANA_EPARSE, "%s does not hold a token (64 hex digits)", path);
+    return 0;
+}
+
+static int reverse_cb(const struct ipam_block *b, void *arg)
+{
+    char rev[CIDR_REVLEN];
+    struct lana_diag d;
+    if (cidr_reverse_name(&b->prefix, rev, sizeof rev) < 0)
+        return 0;
+    int rc = names_zone_ensure(arg, rev, "lanad", &d);
+    if (rc == 1)
+        log_notice("reverse zone %s created for the pool", rev);
+    else if (rc < 0)
+        log_warn("reverse zone %s: %s", rev, d.msg);
+    return 0;
+}
+
+static int count_cb(const struct ipam_block *b, void *arg)
+{
+    (void)b;
+    (*(int *)arg)++;
+    return 0;
+}
+
+int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
+{
+    struct store *st;
+    struct ipam *ip = NULL;
+    int rc = store_open(cfg->db, &st, NULL, d);
+    if (rc != 0)
+        return rc;
+    char *path = srvconf_token_path(cfg);
+    struct account admin;
+    if (path == NULL) {
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = account_get(st, "admin", &admin, d)) < 0)
+        goto out;
+    if (rc == 0) {
+        uint8_t token[AUTH_TOKEN_LEN];
+        struct stat sb;
+        bool reuse = stat(path, &sb) == 0;
+        if (reuse)
+            rc = read_token_file(path, token, d);
+        else if ((rc = auth_random(token, sizeof token)) == 0)
+            rc = write_token_file(path, token, d);
+        if (rc != 0)
+            goto out;
+        memset(&admin, 0, sizeof admin);
+        snprintf(admin.name, sizeof admin.name, "admin");
+        snprintf(admin.role, sizeof admin.role, "admin");
+        auth_stored_key(token, admin.stored_key);
+        memset(token, 0, sizeof token);
+        if ((rc = store_begin(st, d)) != 0 || (rc = account_add(st, &admin, "lanad", d)) != 0 ||
+            (rc = store_commit(st, d)) != 0) {
+            store_rollback(st);
+            if (!reuse)
+                unlink(path);
+            goto out;
+        }
+        log_notice("admin token %s %s (mode 0600): give it to lana with --token-file or "
+                   "LANA_TOKEN",
+                   reuse ? "read from" : "written to", path);
+    }
+    /* root pools, when the registry has none */
+    if ((rc = ipam_open(st, &ip, d)) != 0)
+        goto out;
+    int npools = 0;
+    if ((rc = ipam_children(ip, NULL, count_cb, &npools, d)) != 0)
+        goto out;
+    for (unsigned i = 0; npools == 0 && i < cfg->pool.n && rc == 0; i++) {
+        struct cidr p;
+        struct lana_diag pd;
+        if (cidr_parse(cfg->pool.v[i], &p, &pd) != 0)
+            continue; /* checked when the configuration was read */
+        rc = ipam_pool_add(ip, &p, "root pool from the configuration", "lanad", NULL, &pd);
+        if (rc == LANA_ECONFLICT) {
+            log_warn("pool %s: %s", cfg->pool.v[i], pd.msg);
+            rc = 0;
+        } else if (rc != 0) {
+            diag_set(d, rc, "pool %s: %s", cfg->pool.v[i], pd.msg);
+        } else {
+            log_notice("root pool %s created", cfg->pool.v[i]);
+        }
+    }
+    /* every pool has its reverse zone (also for databases made before hosts existed) */
+    if (rc == 0) {
+        struct names *nm = NULL;
+        if ((rc = names_open(st, ip, &nm, d)) == 0)
+            rc = ipam_children(ip, NULL, reverse_cb, nm, d);
+        names_close(nm);
+    }
+out:
+    ipam_close(ip);
+    free(path);
+    store_close(st);
+    return rc;
+}
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+static void conn_free_cb(void *arg)
+{
+    regconn_free(arg);
+}
+
+/* Unlinks c and stops watching it; the loop frees it (and closes its fd) after the pass. */
+static void conn_close(struct registry *r, struct regconn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        r->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    r->nconns--;
+    ev_fd_del(r->loop, c->fd, conn_free_cb);
+}
+
+static void conn_watch(struct registry *r, struct regconn *c)
+{
+    unsigned want = regconn_want(c);
+    ev_fd_mod(r->loop, c->fd,
+              (want & REGCONN_WANT_READ ? EV_READ : 0) |
+                  (want & REGCONN_WANT_WRITE ? EV_WRITE : 0));
+}
+
+/* Sends what can be sent; closes a finished connection. */
+static void conn_flush(struct registry *r, struct regconn *c)
+{
+    if (regconn_flush(c))
+        conn_close(r, c);
+    else
+        conn_watch(r, c);
+}
+
+/* Reads and runs requests; their replies wait for the end of the turn (write readiness
+ * needs nothing here: end_turn flushes every connection with output). */
+static void conn_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
+{
+    struct regconn *c = arg;
+    (void)loop;
+    (void)fd;
+    if (events & EV_READ)
+        regconn_read(c, mono_ms());
+    else if (events & EV_ERROR)
+        c->closing = true;
+}
+
+static void accept_cb(struct ev_loop *loop, int lfd, void *arg, unsigned events)
+{
+    struct registry *r = arg;
+    (void)events;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or a connection that went away before we took it */
+        struct regconn *c = regconn_new(&r->env, fd, (struct sockaddr *)&ss, mono_ms());
+        if (c == NULL) {
+            close(fd);
+            continue;
+        }
+        if (ev_fd_add(loop, fd, EV_READ, conn_cb, c) != 0) {
+            regconn_free(c);
+            continue;
+        }
+        c->next = r->conns;
+        if (r->conns)
+            r->conns->prev = c;
+        r->conns = c;
+        r->nconns++;
+        if (r->nconns > r->cfg->registry_max_connections) {
+            log_warn("registry: %s: refused, %u connections already", c->peer, r->nconns - 1);
+            regconn_refuse(c, RP_BUSY, "too many connections; try again later", false);
+            conn_flush(r, c);
+        }
+    }
+}
+
+/* ---- the turn ----------------------------------------------------------------------------- */
+
+/* Before the loop waits: commit the turn's changes, then send every reply. */
+static void end_turn(struct ev_loop *loop, void *arg)
+{
+    struct registry *r = arg;
+    (void)loop;
+    struct store *st = r->env.st;
+    if (store_in_transaction(st)) {
+        struct lana_diag d;
+        if (++r->turns % 1024 == 0 && names_prune_changes(r->env.nm, &d) != 0)
+            log_warn("registry: pruning the change log: %s", d.msg);
+        int crc = store_commit(st, &d);
+        atomic_fetch_add_explicit(&worker_commit_gen, 1, memory_order_release);
+        if (crc != 0) {
+            /* nobody may hear "ok" for a change that is not on disk: the connections that
+             * changed something this turn are told and closed */
+            log_err("registry: commit failed: %s", d.msg);
+            for (struct regconn *c = r->conns; c; c = c->next)
+                if (c->wrote)
+                    regconn_refuse(c, RP_INTERNAL,
+                                   "the change could not be committed; nothing was changed", true);
+        }
+    }
+    struct regconn *next;
+    for (struct regconn *c = r->conns; c; c = next) {
+        next = c->next;
+        c->wrote = false;
+        if (c->outlen > c->outoff || c->closing)
+            conn_flush(r, c);
+    }
+}
+
+static int64_t sweep_cb(struct ev_loop *loop, void *arg)
+{
+    struct registry *r = arg;
+    (void)loop;
+    uint64_t now = mono_ms(), idle = r->cfg->registry_idle_timeout * 1000;
+    struct regconn *next;
+    for (struct regconn *c = r->conns; c; c = next) {
+        next = c->next;
+        if (now - c->last_ms >= idle && !c->closing) {
+            log_info("registry: %s: idle, closing", c->peer);
+            regconn_refuse(c, RP_BUSY, "idle for too long; closing", false);
+            conn_flush(r, c);
+        }
+    }
+    return SWEEP_MS;
+}
+
+static void *registry_main(void *arg)
+{
+    struct registry *r = arg;
+    int rc = ev_run(r->loop);
+    if (rc != 0)
+        log_err("registry: the loop failed: %s", lana_strerror(rc));
+    end_turn(r->loop, r); /* the last turn completes and commits */
+    while (r->conns)
+        conn_close(r, r->conns);
+    return NULL;
+}
+
+int registry_start(const struct srvconf *cfg, const int *fds, unsigned nfds, struct registry **out,
+                   struct lana_diag *d)
+{
+    struct registry *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    r->cfg = cfg;
+    jsonw_init(&r->env.reply);
+    int rc = store_open(cfg->db, &r->env.st, NULL, d);
+    if (rc == 0)
+        rc = ipam_open(r->env.st, &r->env.ip, d);
+    if (rc == 0)
+        rc = names_open(r->env.st, r->env.ip, &r->env.nm, d);
+    if (rc == 0 && (rc = ev_loop_new(&r->loop)) != 0)
+        diag_set(d, rc, "cannot set up the registry loop: %s", lana_strerror(rc));
+    if (rc == 0 && (r->ls = calloc(nfds ? nfds : 1, sizeof *r->ls)) == NULL)
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    for (unsigned i = 0; rc == 0 && i < nfds; i++) {
+        r->ls[r->nls++] = fds[i];
+        if ((rc = ev_fd_add(r->loop, fds[i], EV_READ, accept_cb, r)) != 0)
+            diag_set(d, rc, "cannot watch a registry listener: %s", lana_strerror(rc));
+    }
+    if (rc == 0 && ev_timer_add(r->loop, SWEEP_MS, sweep_cb, r) < 0)
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    if (rc == 0) {
+        ev_set_before_sleep(r->loop, end_turn, r);
+        if (pthread_create(&r->thread, NULL, registry_main, r) != 0)
+            rc = diag_set(d, LANA_EIO, "cannot start the registry thread");
+        else
+            r->running = true;
+    }
+    if (rc != 0) {
+        registry_stop(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void registry_stop(struct registry *r)
+{
+    if (r == NULL)
+        return;
+    if (r->running) {
+        ev_stop(r->loop);
+        pthread_join(r->thread, NULL);
+    }
+    for (unsigned i = 0; i < r->nls; i++) {
+        ev_fd_del(r->loop, r->ls[i], NULL);
+        close(r->ls[i]);
+    }
+    free(r->ls);
+    ev_loop_free(r->loop);
+    names_close(r->env.nm);
+    ipam_close(r->env.ip);
+    store_close(r->env.st);
+    jsonw_free(&r->env.reply);
+    free(r);
+}
