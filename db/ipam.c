@@ -281,25 +281,11 @@ static int deepest(struct ipam *ip, const struct cidr *p, struct ipam_block *b, 
 
 /* ---- savepoints -------------------------------------------------------------------------- */
 
-static const char sql_sp[] = "SAVEPOINT ipam";
-static const char sql_sp_release[] = "RELEASE ipam";
-static const char sql_sp_undo[] = "ROLLBACK TO ipam";
-
-static int exec_cached(struct ipam *ip, const char *sql, struct lana_diag *d)
-{
-    sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql, &s, d);
-    if (rc != 0)
-        return rc;
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store__err(ip->st->db, d, sql);
-    sqlite3_reset(s);
-    return rc;
-}
-
+/* Each mutating call is one store savepoint (store_sp_begin/end), unless the caller undoes the
+ * whole enclosing unit on any failure anyway (ipam_set_atomic). */
 static int sp_begin(struct ipam *ip, struct lana_diag *d)
 {
-    return ip->no_savepoints ? 0 : exec_cached(ip, sql_sp, d);
+    return ip->no_savepoints ? 0 : store_sp_begin(ip->st, d);
 }
 
 void ipam_set_atomic(struct ipam *ip, bool atomic)
@@ -307,18 +293,10 @@ void ipam_set_atomic(struct ipam *ip, bool atomic)
     ip->no_savepoints = !atomic;
 }
 
-/* Ends the savepoint: kept when rc is 0, undone otherwise. Returns rc (or a commit error). */
+/* Ends the savepoint: kept when rc is 0, undone otherwise. Returns rc (or a release error). */
 static int sp_end(struct ipam *ip, int rc, struct lana_diag *d)
 {
-    if (ip->no_savepoints)
-        return rc;
-    if (rc != 0) {
-        struct lana_diag ignore;
-        exec_cached(ip, sql_sp_undo, &ignore);
-        exec_cached(ip, sql_sp_release, &ignore);
-        return rc;
-    }
-    return exec_cached(ip, sql_sp_release, d);
+    return ip->no_savepoints ? rc : store_sp_end(ip->st, rc, d);
 }
 
 /* ---- free space ---------------------------------------------------------------------------- */

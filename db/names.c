@@ -61,9 +61,6 @@ static int step_done(struct names *n, sqlite3_stmt *s, const char *what, struct 
     return rc;
 }
 
-static const char sql_sp[] = "SAVEPOINT names", sql_sp_rel[] = "RELEASE names",
-                  sql_sp_undo[] = "ROLLBACK TO names";
-
 static int exec1(struct names *n, const char *sql, struct lana_diag *d)
 {
     sqlite3_stmt *s;
@@ -73,13 +70,7 @@ static int exec1(struct names *n, const char *sql, struct lana_diag *d)
 
 static int sp_end(struct names *n, int rc, struct lana_diag *d)
 {
-    if (rc != 0) {
-        struct lana_diag ignore;
-        exec1(n, sql_sp_undo, &ignore);
-        exec1(n, sql_sp_rel, &ignore);
-        return rc;
-    }
-    return exec1(n, sql_sp_rel, d);
+    return store_sp_end(n->st, rc, d);
 }
 
 /* Text to lower-case wire form; relative names are taken as absolute. */
@@ -406,7 +397,7 @@ int names_zone_add(struct names *n, const char *name, const struct cidr *blocks,
     for (unsigned i = 0; i < nblocks; i++)
         if ((rc = ipam_get(n->ip, &blocks[i], &bl[i], d)) != 0)
             return rc;
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     int64_t id = 0;
     rc = zone_create(n, apex, &id, d);
@@ -436,7 +427,7 @@ int names_zone_ensure(struct names *n, const char *name, const char *actor, stru
     struct names_zone z;
     if (names_zone_get(n, name, &z, NULL) == 0)
         return 0;
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     int64_t id;
     rc = zone_create(n, apex, &id, d);
@@ -560,7 +551,7 @@ int names_zone_del(struct names *n, const char *name, bool recursive, const char
                         "zone %s holds %lld host%s and other names: delete them first, or use "
                         "--recursive",
                         z.name, (long long)z.hosts, z.hosts == 1 ? "" : "s");
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     /* hosts first, so that their addresses and PTR records go too */
     if ((rc = store__prepare(n->st, sql_hosts_of_zone, &s, d)) == 0) {
@@ -702,7 +693,7 @@ int names_record_add(struct names *n, const char *owner, const char *type, const
     if (r->type != DNS_T_CNAME && cname)
         return diag_set(d, LANA_ECONFLICT, "%s is a CNAME: nothing else can stand beside it",
                         r->text);
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     rc = rr_put(n, r->zone, r->owner, r->type, r->rd, (size_t)r->rdlen, NAMES_TTL, d);
     if (rc == 0)
@@ -725,7 +716,7 @@ int names_record_del(struct names *n, const char *owner, const char *type, const
     int rc = record_parse(n, owner, type, data, r, d);
     if (rc != 0)
         return rc;
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     int k = rr_drop(n, r->zone, r->owner, r->type, data ? r->rd : NULL, (size_t)r->rdlen, d);
     rc = k < 0 ? k : 0;
@@ -1000,7 +991,7 @@ int names_host_add(struct names *n, const char *name, const struct names_addr_sp
                         cname ? "a CNAME" : "see lana record");
     if (v4->how == NAMES_ADDR_NONE && v6->how == NAMES_ADDR_NONE)
         return diag_set(d, LANA_EPARSE, "a host needs an IPv4 or an IPv6 address");
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     memset(&h, 0, sizeof h);
     snprintf(h.name, sizeof h.name, "%s", text);
@@ -1096,7 +1087,7 @@ int names_host_del(struct names *n, const char *name, const char *actor, struct 
     if (rc != 0)
         return rc;
     const char *text = h.name;
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     rc = host_unpublish(n, &h, zone, actor, d);
     sqlite3_stmt *s;
@@ -1149,7 +1140,7 @@ int names_host_rename(struct names *n, const char *from, const char *to, const c
         ns++;
     }
     sqlite3_reset(s);
-    if ((rc = exec1(n, sql_sp, d)) != 0) {
+    if ((rc = store_sp_begin(n->st, d)) != 0) {
         free(srv);
         return rc;
     }
@@ -1338,7 +1329,7 @@ int names_service_add(struct names *n, const char *name, const char *proto, unsi
         if (other[0])
             return diag_set(d, LANA_ECONFLICT, "%s port %u is assigned to %s", pr, port, other);
     }
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     if ((rc = store__stmt(n->st, sql_svc_ins, &s, d)) == 0) {
         sqlite3_bind_text(s, 1, nm, -1, SQLITE_TRANSIENT);
@@ -1401,7 +1392,7 @@ int names_service_del(struct names *n, const char *name, const char *proto, cons
     if (users > 0)
         return diag_set(d, LANA_ECONFLICT, "%s/%s is bound to %lld host%s: unbind first", nm, pr,
                         (long long)users, users == 1 ? "" : "s");
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     sqlite3_stmt *s;
     if ((rc = store__stmt(n->st, sql_svc_del, &s, d)) == 0) {
@@ -1518,7 +1509,7 @@ static int bind_all(struct names *n, const char *host, const char *service, cons
     if (rc != 0)
         return rc;
     *count = 0;
-    if ((rc = exec1(n, sql_sp, d)) != 0)
+    if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     if (proto != NULL) {
         rc = bind_one(n, host, nm, proto, port, bind, actor, count, d);

@@ -143,6 +143,15 @@ out:
     return rc;
 }
 
+static const char sql_note_all[] = "INSERT INTO dnschange (name) VALUES (NULL)";
+
+static int note_all(struct store *st, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_note_all, &s, d);
+    return rc ? rc : store__done(st, s, "dnschange", d);
+}
+
 int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *origin,
                   struct zoneio_stats *stats, struct lana_diag *d)
 {
@@ -153,10 +162,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
                                           (const uint8_t *)"", org, d) < 0)
         return LANA_EPARSE;
     /* inside the caller's transaction (the registry's), as one savepoint; else its own */
-    bool nested = store_in_transaction(st);
-    if (nested ? sqlite3_exec(st->db, "SAVEPOINT zoneio", NULL, NULL, NULL) != SQLITE_OK
-               : (rc = store_begin(st, d)) != 0)
-        return nested ? store__err(st->db, d, "savepoint") : rc;
+    bool nested = store_in_transaction(st), open = false;
+    if ((rc = nested ? store_sp_begin(st, d) : store_begin(st, d)) != 0)
+        return rc;
+    open = true;
     if ((rc = store__prepare(st,
                              "INSERT OR IGNORE INTO rr(zone_id, key, type, rdata, ttl)"
                              " VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -173,14 +182,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     sqlite3_finalize(c.ins);
     c.ins = NULL;
     /* anything may have changed: the DNS workers empty their caches (table dnschange) */
-    if (sqlite3_exec(st->db, "INSERT INTO dnschange (name) VALUES (NULL)", NULL, NULL, NULL) !=
-        SQLITE_OK) {
-        rc = store__err(st->db, d, "dnschange");
+    if ((rc = note_all(st, d)) != 0)
         goto out;
-    }
-    if (nested ? (sqlite3_exec(st->db, "RELEASE zoneio", NULL, NULL, NULL) != SQLITE_OK &&
-                  (rc = store__err(st->db, d, "release")) != 0)
-               : (rc = store_commit(st, d)) != 0)
+    open = false; /* closed here either way: store_sp_end and store_commit undo on failure */
+    if ((rc = nested ? store_sp_end(st, 0, d) : store_commit(st, d)) != 0)
         goto out;
     if (stats != NULL) {
         stats->records = c.records;
@@ -188,12 +193,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     }
 out:
     sqlite3_finalize(c.ins);
-    if (rc != 0 && nested) {
-        sqlite3_exec(st->db, "ROLLBACK TO zoneio", NULL, NULL, NULL);
-        sqlite3_exec(st->db, "RELEASE zoneio", NULL, NULL, NULL);
-    } else if (rc != 0) {
+    if (rc != 0 && open && nested)
+        store_sp_end(st, rc, d);
+    else if (rc != 0 && open)
         store_rollback(st);
-    }
     return rc;
 }
 
