@@ -16,6 +16,7 @@
 #include "common/rdata.h"
 #include "common/zfile.h"
 #include "db/store_int.h"
+#include "db/zone.h"
 
 struct import_ctx {
     struct store *st;
@@ -143,15 +144,6 @@ out:
     return rc;
 }
 
-static const char sql_note_all[] = "INSERT INTO dnschange (name) VALUES (NULL)";
-
-static int note_all(struct store *st, struct lana_diag *d)
-{
-    sqlite3_stmt *s;
-    int rc = store__stmt(st, sql_note_all, &s, d);
-    return rc ? rc : store__done(st, s, "dnschange", d);
-}
-
 int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *origin,
                   struct zoneio_stats *stats, struct lana_diag *d)
 {
@@ -182,7 +174,7 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     sqlite3_finalize(c.ins);
     c.ins = NULL;
     /* anything may have changed: the DNS workers empty their caches (table dnschange) */
-    if ((rc = note_all(st, d)) != 0)
+    if ((rc = zone_touch(st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
         goto out;
     open = false; /* closed here either way: store_sp_end and store_commit undo on failure */
     if ((rc = nested ? store_sp_end(st, 0, d) : store_commit(st, d)) != 0)

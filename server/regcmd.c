@@ -280,7 +280,7 @@ static enum regproto_code cmd_pool(struct regcmd_ctx *c, int argc, char **argv, 
         int e = ipam_pool_add(c->ip, &p, a.desc, c->actor, &b, &d);
         char rev[CIDR_REVLEN];
         if (e == 0 && c->nm != NULL && cidr_reverse_name(&p, rev, sizeof rev) >= 0 &&
-            (e = names_zone_ensure(c->nm, rev, c->actor, &d)) > 0)
+            (e = zone_ensure(c->nm, rev, c->actor, &d)) > 0)
             e = 0; /* the pool's reverse zone, so that its hosts get PTR records */
         return e ? fail(j, e, &d) : ok_block(c, "pool", &b, true, j);
     }
@@ -349,7 +349,8 @@ static enum regproto_code cmd_block(struct regcmd_ctx *c, int argc, char **argv,
         if ((e = ipam_get(c->ip, &p, &b, &d)) != 0)
             return fail(j, e, &d);
         int64_t n = 0;
-        if ((e = ipam_release(c->ip, &p, a.recursive, c->actor, &n, &d)) != 0)
+        if ((e = c->nm != NULL ? host_release_block(c->nm, &p, a.recursive, c->actor, &n, NULL, &d)
+                               : ipam_release(c->ip, &p, a.recursive, c->actor, &n, &d)) != 0)
             return fail(j, e, &d);
         char t[CIDR_STRLEN];
         cidr_format(&p, t, sizeof t);
@@ -531,7 +532,7 @@ static enum regproto_code cmd_log(struct regcmd_ctx *c, int argc, char **argv, s
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-static void zone_json(struct jsonw *j, const struct names_zone *z)
+static void zone_json(struct jsonw *j, const struct zone_info *z)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", z->name);
@@ -542,13 +543,13 @@ static void zone_json(struct jsonw *j, const struct names_zone *z)
     jsonw_end(j);
 }
 
-static int zone_cb(const struct names_zone *z, void *arg)
+static int zone_cb(const struct zone_info *z, void *arg)
 {
     zone_json(arg, z);
     return 0;
 }
 
-static void host_obj(struct jsonw *j, const struct names_host *h)
+static void host_obj(struct jsonw *j, const struct host_info *h)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", h->name);
@@ -559,7 +560,7 @@ static void host_obj(struct jsonw *j, const struct names_host *h)
     jsonw_end(j);
 }
 
-static int host_cb(const struct names_host *h, void *arg)
+static int host_cb(const struct host_info *h, void *arg)
 {
     host_obj(arg, h);
     return 0;
@@ -576,7 +577,7 @@ static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, 
 {
     struct args a;
     struct lana_diag d;
-    struct names_zone z;
+    struct zone_info z;
     enum regproto_code rc;
     int e;
     const char *sub = argc > 1 ? argv[1] : "";
@@ -588,7 +589,7 @@ static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, 
         for (int i = 0; i < a.nblocks; i++)
             if ((rc = prefix_arg(a.blocks[i], &bl[i], j)) != RP_OK)
                 return rc;
-        if ((e = names_zone_add(c->nm, a.pos[0], bl, (unsigned)a.nblocks, c->actor, &z, &d)) != 0)
+        if ((e = zone_add(c->nm, a.pos[0], bl, (unsigned)a.nblocks, c->actor, &z, &d)) != 0)
             return fail(j, e, &d);
         ok_open(j);
         jsonw_key(j, "zone");
@@ -600,8 +601,8 @@ static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = parse_args(argc, argv, 2, &a, " recursive ", j)) != RP_OK)
             return rc;
         NEED(1, "zone del NAME [--recursive]");
-        if ((e = names_zone_get(c->nm, a.pos[0], &z, &d)) != 0 ||
-            (e = names_zone_del(c->nm, a.pos[0], a.recursive, c->actor, &d)) != 0)
+        if ((e = zone_get(c->nm, a.pos[0], &z, &d)) != 0 ||
+            (e = zone_del(c->nm, a.pos[0], a.recursive, c->actor, &d)) != 0)
             return fail(j, e, &d);
         ok_open(j);
         jsonw_kstr(j, "deleted", z.name);
@@ -616,7 +617,7 @@ static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, 
         ok_open(j);
         jsonw_key(j, "zones");
         jsonw_arr(j);
-        if ((e = names_zone_each(c->nm, zone_cb, j, &d)) != 0)
+        if ((e = zone_each(c->nm, zone_cb, j, &d)) != 0)
             return fail(j, e, &d);
         jsonw_end(j);
         jsonw_end(j);
@@ -626,11 +627,11 @@ static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
             return rc;
         NEED(1, "zone show NAME");
-        if ((e = names_zone_get(c->nm, a.pos[0], &z, &d)) != 0)
+        if ((e = zone_get(c->nm, a.pos[0], &z, &d)) != 0)
             return fail(j, e, &d);
         struct cidr bl[8];
         unsigned nb = 0;
-        names_zone_blocks(c->nm, z.id, bl, 8, &nb, &d);
+        zone_blocks(c->nm, z.id, bl, 8, &nb, &d);
         ok_open(j);
         jsonw_key(j, "zone");
         zone_json(j, &z);
@@ -649,7 +650,7 @@ static enum regproto_code cmd_zone(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
             return rc;
         NEED(1, "zone export NAME");
-        if ((e = names_zone_get(c->nm, a.pos[0], &z, &d)) != 0)
+        if ((e = zone_get(c->nm, a.pos[0], &z, &d)) != 0)
             return fail(j, e, &d);
         char *text = NULL;
         size_t len = 0;
@@ -688,32 +689,32 @@ static int family_cb(const struct ipam_block *b, void *arg)
 
 /* --v4/--v6: auto (default), none, or an address */
 static enum regproto_code addr_spec(struct regcmd_ctx *c, const char *v, int family,
-                                    struct names_addr_spec *s, struct jsonw *j)
+                                    struct host_addr_spec *s, struct jsonw *j)
 {
     struct lana_diag d;
     if (v == NULL) { /* default: auto when there is a pool of that family */
         struct family_count f = {family, false};
         ipam_children(c->ip, NULL, family_cb, &f, &d);
-        s->how = f.found ? NAMES_ADDR_AUTO : NAMES_ADDR_NONE;
+        s->how = f.found ? HOST_ADDR_AUTO : HOST_ADDR_NONE;
         return RP_OK;
     }
     if (strcmp(v, "auto") == 0) {
-        s->how = NAMES_ADDR_AUTO;
+        s->how = HOST_ADDR_AUTO;
         return RP_OK;
     }
     if (strcmp(v, "none") == 0) {
-        s->how = NAMES_ADDR_NONE;
+        s->how = HOST_ADDR_NONE;
         return RP_OK;
     }
     if (cidr_parse_addr(v, &s->addr, &d) != 0)
         return regcmd_error(j, RP_INVALID, "--v%d: %s", family, d.msg);
     if (s->addr.family != family)
         return regcmd_error(j, RP_INVALID, "--v%d %s: not an IPv%d address", family, v, family);
-    s->how = NAMES_ADDR_GIVEN;
+    s->how = HOST_ADDR_GIVEN;
     return RP_OK;
 }
 
-static enum regproto_code ok_host(const struct names_host *h, struct jsonw *j)
+static enum regproto_code ok_host(const struct host_info *h, struct jsonw *j)
 {
     ok_open(j);
     jsonw_key(j, "host");
@@ -726,7 +727,7 @@ static enum regproto_code cmd_host(struct regcmd_ctx *c, int argc, char **argv, 
 {
     struct args a;
     struct lana_diag d;
-    struct names_host h;
+    struct host_info h;
     enum regproto_code rc;
     int e;
     const char *sub = argc > 1 ? argv[1] : "";
@@ -734,7 +735,7 @@ static enum regproto_code cmd_host(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = parse_args(argc, argv, 2, &a, " v4 v6 block ", j)) != RP_OK)
             return rc;
         NEED(1, "host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]");
-        struct names_addr_spec v4 = {0}, v6 = {0};
+        struct host_addr_spec v4 = {0}, v6 = {0};
         struct cidr block;
         if ((rc = addr_spec(c, a.v4, 4, &v4, j)) != RP_OK ||
             (rc = addr_spec(c, a.v6, 6, &v6, j)) != RP_OK)
@@ -744,16 +745,16 @@ static enum regproto_code cmd_host(struct regcmd_ctx *c, int argc, char **argv, 
         if (a.nblocks == 1 && (rc = prefix_arg(a.blocks[0], &block, j)) != RP_OK)
             return rc;
         if (a.nblocks == 1 && a.v4 == NULL && a.v6 == NULL) /* a block decides the family */
-            (block.family == 4 ? &v6 : &v4)->how = NAMES_ADDR_NONE;
-        e = names_host_add(c->nm, a.pos[0], &v4, &v6, a.nblocks ? &block : NULL, c->actor, &h, &d);
+            (block.family == 4 ? &v6 : &v4)->how = HOST_ADDR_NONE;
+        e = host_add(c->nm, a.pos[0], &v4, &v6, a.nblocks ? &block : NULL, c->actor, &h, &d);
         return e ? fail(j, e, &d) : ok_host(&h, j);
     }
     if (strcmp(sub, "del") == 0) {
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
             return rc;
         NEED(1, "host del NAME");
-        if ((e = names_host_get(c->nm, a.pos[0], &h, &d)) != 0 ||
-            (e = names_host_del(c->nm, a.pos[0], c->actor, &d)) != 0)
+        if ((e = host_get(c->nm, a.pos[0], &h, &d)) != 0 ||
+            (e = host_del(c->nm, a.pos[0], c->actor, &d)) != 0)
             return fail(j, e, &d);
         ok_open(j);
         jsonw_key(j, "deleted");
@@ -765,14 +766,14 @@ static enum regproto_code cmd_host(struct regcmd_ctx *c, int argc, char **argv, 
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
             return rc;
         NEED(1, "host show NAME");
-        e = names_host_get(c->nm, a.pos[0], &h, &d);
+        e = host_get(c->nm, a.pos[0], &h, &d);
         return e ? fail(j, e, &d) : ok_host(&h, j);
     }
     if (strcmp(sub, "rename") == 0) {
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
             return rc;
         NEED(2, "host rename OLD NEW");
-        e = names_host_rename(c->nm, a.pos[0], a.pos[1], c->actor, &h, &d);
+        e = host_rename(c->nm, a.pos[0], a.pos[1], c->actor, &h, &d);
         return e ? fail(j, e, &d) : ok_host(&h, j);
     }
     if (strcmp(sub, "list") == 0) {
@@ -783,7 +784,7 @@ static enum regproto_code cmd_host(struct regcmd_ctx *c, int argc, char **argv, 
         ok_open(j);
         jsonw_key(j, "hosts");
         jsonw_arr(j);
-        if ((e = names_host_each(c->nm, a.npos ? a.pos[0] : NULL, host_cb, j, &d)) != 0)
+        if ((e = host_each(c->nm, a.npos ? a.pos[0] : NULL, host_cb, j, &d)) != 0)
             return fail(j, e, &d);
         jsonw_end(j);
         jsonw_end(j);
@@ -837,8 +838,8 @@ static enum regproto_code cmd_record(struct regcmd_ctx *c, int argc, char **argv
     if ((rc = record_data(a.pos[1], &a, 2, data, sizeof data, j)) != RP_OK)
         return rc;
     int64_t deleted = 0;
-    int e = add ? names_record_add(c->nm, a.pos[0], a.pos[1], data, c->actor, &d)
-                : names_record_del(c->nm, a.pos[0], a.pos[1], data[0] ? data : NULL, c->actor,
+    int e = add ? rrset_add(c->nm, a.pos[0], a.pos[1], data, c->actor, &d)
+                : rrset_del(c->nm, a.pos[0], a.pos[1], data[0] ? data : NULL, c->actor,
                                    &deleted, &d);
     if (e != 0)
         return fail(j, e, &d);
@@ -855,7 +856,7 @@ static enum regproto_code cmd_record(struct regcmd_ctx *c, int argc, char **argv
     return RP_OK;
 }
 
-static void service_obj(struct jsonw *j, const struct names_service *s)
+static void service_obj(struct jsonw *j, const struct service_info *s)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", s->name);
@@ -866,7 +867,7 @@ static void service_obj(struct jsonw *j, const struct names_service *s)
     jsonw_end(j);
 }
 
-static int service_cb(const struct names_service *s, void *arg)
+static int service_cb(const struct service_info *s, void *arg)
 {
     service_obj(arg, s);
     return 0;
@@ -888,8 +889,8 @@ static enum regproto_code cmd_service(struct regcmd_ctx *c, int argc, char **arg
         if (a.port != NULL && strcmp(a.port, "auto") != 0 &&
             num_parse_u64(a.port, 1, 65535, &port, &d) != 0)
             return regcmd_error(j, RP_INVALID, "--port %s: %s", a.port, d.msg);
-        struct names_service s;
-        if ((e = names_service_add(c->nm, a.pos[0], a.pos[1], (unsigned)port, a.desc, c->actor,
+        struct service_info s;
+        if ((e = service_add(c->nm, a.pos[0], a.pos[1], (unsigned)port, a.desc, c->actor,
                                    &s, &d)) != 0)
             return fail(j, e, &d);
         ok_open(j);
@@ -902,7 +903,7 @@ static enum regproto_code cmd_service(struct regcmd_ctx *c, int argc, char **arg
         if ((rc = parse_args(argc, argv, 2, &a, " ", j)) != RP_OK)
             return rc;
         NEED(2, "service del NAME tcp|udp");
-        if ((e = names_service_del(c->nm, a.pos[0], a.pos[1], c->actor, &d)) != 0)
+        if ((e = service_del(c->nm, a.pos[0], a.pos[1], c->actor, &d)) != 0)
             return fail(j, e, &d);
         ok_open(j);
         jsonw_kstr(j, "deleted", a.pos[0]);
@@ -917,7 +918,7 @@ static enum regproto_code cmd_service(struct regcmd_ctx *c, int argc, char **arg
         ok_open(j);
         jsonw_key(j, "services");
         jsonw_arr(j);
-        if ((e = names_service_each(c->nm, service_cb, j, &d)) != 0)
+        if ((e = service_each(c->nm, service_cb, j, &d)) != 0)
             return fail(j, e, &d);
         jsonw_end(j);
         jsonw_end(j);
@@ -933,9 +934,9 @@ static enum regproto_code cmd_service(struct regcmd_ctx *c, int argc, char **arg
         if (a.port != NULL && num_parse_u64(a.port, 1, 65535, &port, &d) != 0)
             return regcmd_error(j, RP_INVALID, "--port %s: %s", a.port, d.msg);
         int n = 0;
-        e = bind ? names_service_bind(c->nm, a.pos[0], a.pos[1], a.proto, (unsigned)port,
+        e = bind ? service_bind(c->nm, a.pos[0], a.pos[1], a.proto, (unsigned)port,
                                       c->actor, &n, &d)
-                 : names_service_unbind(c->nm, a.pos[0], a.pos[1], a.proto, c->actor, &n, &d);
+                 : service_unbind(c->nm, a.pos[0], a.pos[1], a.proto, c->actor, &n, &d);
         if (e != 0)
             return fail(j, e, &d);
         ok_open(j);

@@ -29,7 +29,11 @@
 #include "common/jsonw.h"
 #include "common/regproto.h"
 #include "db/ipam.h"
+#include "db/host.h"
 #include "db/names.h"
+#include "db/rrset.h"
+#include "db/service.h"
+#include "db/zone.h"
 #include "db/store.h"
 
 struct regcmd_ctx {

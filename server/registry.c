@@ -25,6 +25,7 @@
 #include "db/account.h"
 #include "db/ipam.h"
 #include "db/names.h"
+#include "db/zone.h"
 #include "db/zoneio.h"
 #include "db/store.h"
 #include "server/regcmd.h"
@@ -132,7 +133,7 @@ static int reverse_cb(const struct ipam_block *b, void *arg)
     struct lana_diag d;
     if (cidr_reverse_name(&b->prefix, rev, sizeof rev) < 0)
         return 0;
-    int rc = names_zone_ensure(arg, rev, "lanad", &d);
+    int rc = zone_ensure(arg, rev, "lanad", &d);
     if (rc == 1)
         log_notice("reverse zone %s created for the pool", rev);
     else if (rc < 0)
@@ -588,8 +589,8 @@ static void run_import(struct registry *r, struct regconn *c)
     rc = zoneio_import(r->st, fp, "zone file", c->origin[0] ? c->origin : NULL, &st, &d);
     fclose(fp);
     free(text);
-    struct names_zone z;
-    if (rc == 0 && names_zone_get(r->nm, st.zone, &z, NULL) == 0 && z.hosts > 0)
+    struct zone_info z;
+    if (rc == 0 && zone_get(r->nm, st.zone, &z, NULL) == 0 && z.hosts > 0)
         rc = diag_set(&d, LANA_ECONFLICT,
                       "zone %s has %lld registered host%s: an import would orphan them; delete "
                       "them first (lana zone del %s --recursive)",
@@ -741,7 +742,7 @@ static void end_turn(struct registry *r)
 {
     if (store_in_transaction(r->st)) {
         struct lana_diag d;
-        if (++r->turns % 1024 == 0 && names_prune_changes(r->nm, &d) != 0)
+        if (++r->turns % 1024 == 0 && zone_prune_changes(r->nm, &d) != 0)
             log_warn("registry: pruning the change log: %s", d.msg);
         int crc = store_commit(r->st, &d);
         atomic_fetch_add_explicit(&worker_commit_gen, 1, memory_order_release);

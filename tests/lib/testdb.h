@@ -17,3 +17,12 @@ int testdb_import(struct testdb *t, const char *zone_text);
 void testdb_cleanup(struct testdb *t);
 /** Path of a file under tests/data (the source tree's). */
 const char *testdb_data(const char *name);
+
+struct store;
+/**
+ * The whole content of the database as text, through st's own connection (so that an open
+ * transaction's changes show): every table by name, every row ordered by all its columns,
+ * values typed (NULL, integers, 'text', x'blob'). Two dumps are equal exactly when the
+ * contents are. Returns a string to free(), or NULL on failure.
+ */
+char *testdb_dump(struct store *st);

@@ -13,7 +13,11 @@
 #include "db/account.h"
 #include "db/audit.h"
 #include "db/ipam.h"
+#include "db/host.h"
 #include "db/names.h"
+#include "db/rrset.h"
+#include "db/service.h"
+#include "db/zone.h"
 #include "db/store.h"
 #include "tests/lib/testdb.h"
 
@@ -38,21 +42,21 @@ static int block_cb(const struct ipam_block *b, void *arg)
     return 0;
 }
 
-static int zone_cb(const struct names_zone *z, void *arg)
+static int zone_cb(const struct zone_info *z, void *arg)
 {
     (void)z;
     ++*(int *)arg;
     return 0;
 }
 
-static int host_cb(const struct names_host *h, void *arg)
+static int host_cb(const struct host_info *h, void *arg)
 {
     (void)h;
     ++*(int *)arg;
     return 0;
 }
 
-static int svc_cb(const struct names_service *s, void *arg)
+static int svc_cb(const struct service_info *s, void *arg)
 {
     (void)s;
     ++*(int *)arg;
@@ -82,16 +86,16 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     int failed = 0, n = 0;
     struct ipam_block b;
     struct ipam_usage u;
-    struct names_zone z;
-    struct names_host h;
-    struct names_service sv;
+    struct zone_info z;
+    struct host_info h;
+    struct service_info sv;
     struct cidr p8 = P("10.0.0.0/8"), p6 = P("fd00::/8"), lan = P("10.9.0.0/24"),
                 res = P("10.8.0.0/16"), c[4];
     unsigned nc;
     bool more;
     int64_t k;
     int bound;
-    static const struct names_addr_spec AUTO = {NAMES_ADDR_AUTO, {0}};
+    static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}};
     /* pools and blocks */
     failed += ipam_pool_add(ip, &p8, "v4", "t", &b, &d) != 0;
     failed += ipam_pool_add(ip, &p6, "v6", "t", &b, &d) != 0;
@@ -106,31 +110,31 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     failed += ipam_free_list(ip, &b, c, 4, &nc, &more, &d) != 0;
     failed += ipam_release(ip, &res, false, "t", &k, &d) != 0;
     /* zones, hosts, records, services */
-    failed += names_zone_add(nm, "a.", NULL, 0, "t", &z, &d) != 0;
-    failed += names_zone_ensure(nm, "10.in-addr.arpa.", "t", &d) < 0;
-    failed += names_host_add(nm, "web.a.", &AUTO, &AUTO, &lan, "t", &h, &d) != 0;
-    failed += names_host_get(nm, "web.a.", &h, &d) != 0;
-    failed += names_record_add(nm, "a.", "MX", "10 web.a.", "t", &d) != 0;
-    failed += names_record_add(nm, "a.", "TXT", "\"hello\"", "t", &d) != 0;
-    failed += names_record_add(nm, "www.a.", "CNAME", "web.a.", "t", &d) != 0;
-    failed += names_record_del(nm, "a.", "TXT", NULL, "t", &k, &d) != 0;
-    failed += names_service_add(nm, "http", "tcp", 80, "web", "t", &sv, &d) != 0;
-    failed += names_service_add(nm, "lab", "udp", 0, "", "t", &sv, &d) != 0;
-    failed += names_service_bind(nm, "web.a.", "http", "tcp", 0, "t", &bound, &d) != 0;
-    failed += names_host_rename(nm, "web.a.", "www2.a.", "t", &h, &d) != 0;
-    failed += names_service_unbind(nm, "www2.a.", "http", NULL, "t", &bound, &d) != 0;
-    failed += names_service_del(nm, "lab", "udp", "t", &d) != 0;
-    failed += names_host_del(nm, "www2.a.", "t", &d) != 0;
-    failed += names_record_add(nm, "sub.a.", "NS", "ns1.a.", "t", &d) != 0;
-    failed += names_record_del(nm, "sub.a.", "NS", "ns1.a.", "t", &k, &d) != 0;
-    failed += names_zone_add(nm, "b.", NULL, 0, "t", NULL, &d) != 0;
-    failed += names_zone_del(nm, "b.", false, "t", &d) != 0;
+    failed += zone_add(nm, "a.", NULL, 0, "t", &z, &d) != 0;
+    failed += zone_ensure(nm, "10.in-addr.arpa.", "t", &d) < 0;
+    failed += host_add(nm, "web.a.", &AUTO, &AUTO, &lan, "t", &h, &d) != 0;
+    failed += host_get(nm, "web.a.", &h, &d) != 0;
+    failed += rrset_add(nm, "a.", "MX", "10 web.a.", "t", &d) != 0;
+    failed += rrset_add(nm, "a.", "TXT", "\"hello\"", "t", &d) != 0;
+    failed += rrset_add(nm, "www.a.", "CNAME", "web.a.", "t", &d) != 0;
+    failed += rrset_del(nm, "a.", "TXT", NULL, "t", &k, &d) != 0;
+    failed += service_add(nm, "http", "tcp", 80, "web", "t", &sv, &d) != 0;
+    failed += service_add(nm, "lab", "udp", 0, "", "t", &sv, &d) != 0;
+    failed += service_bind(nm, "web.a.", "http", "tcp", 0, "t", &bound, &d) != 0;
+    failed += host_rename(nm, "web.a.", "www2.a.", "t", &h, &d) != 0;
+    failed += service_unbind(nm, "www2.a.", "http", NULL, "t", &bound, &d) != 0;
+    failed += service_del(nm, "lab", "udp", "t", &d) != 0;
+    failed += host_del(nm, "www2.a.", "t", &d) != 0;
+    failed += rrset_add(nm, "sub.a.", "NS", "ns1.a.", "t", &d) != 0;
+    failed += rrset_del(nm, "sub.a.", "NS", "ns1.a.", "t", &k, &d) != 0;
+    failed += zone_add(nm, "b.", NULL, 0, "t", NULL, &d) != 0;
+    failed += zone_del(nm, "b.", false, "t", &d) != 0;
     failed += ipam_release(ip, &rir, true, "t", &k, &d) != 0;
-    failed += names_zone_each(nm, zone_cb, &n, &d) != 0;
-    failed += names_host_each(nm, NULL, host_cb, &n, &d) != 0;
-    failed += names_service_each(nm, svc_cb, &n, &d) != 0;
-    failed += names_zone_blocks(nm, z.id, c, 4, &nc, &d) != 0;
-    failed += names_prune_changes(nm, &d) != 0;
+    failed += zone_each(nm, zone_cb, &n, &d) != 0;
+    failed += host_each(nm, NULL, host_cb, &n, &d) != 0;
+    failed += service_each(nm, svc_cb, &n, &d) != 0;
+    failed += zone_blocks(nm, z.id, c, 4, &nc, &d) != 0;
+    failed += zone_prune_changes(nm, &d) != 0;
     /* accounts, the audit log, a batch */
     struct account acct = {.name = "bob", .role = "registrar"};
     failed += account_add(st, &acct, "t", &d) != 0;
@@ -141,8 +145,8 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     failed += store_batch_end(st, true, &d) != 0;
 
     /* the command of the defect: a zone with a default block */
-    int rc = names_zone_add(nm, "lab3.", &p8, 1, "t", &z, &d);
-    int exists = names_zone_get(nm, "lab3.", &z, NULL) == 0;
+    int rc = zone_add(nm, "lab3.", &p8, 1, "t", &z, &d);
+    int exists = zone_get(nm, "lab3.", &z, NULL) == 0;
     assert_int_equal(store_commit(st, &d), 0);
     if (rc != 0)
         assert_false(exists); /* an error, and yet the zone was there */
