@@ -727,10 +727,10 @@ int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, 
     if ((rc = ipam_get(ip, prefix, &b, d)) != 0)
         return rc;
     a = b;
-    if (holder != NULL)
-        snprintf(a.holder, sizeof a.holder, "%s", holder);
+    if (holder != NULL) /* check_text: shorter than IPAM_TEXT_MAX */
+        copy_text(a.holder, (const unsigned char *)holder);
     if (descr != NULL)
-        snprintf(a.descr, sizeof a.descr, "%s", descr);
+        copy_text(a.descr, (const unsigned char *)descr);
     a.updated = (int64_t)time(NULL);
     sqlite3_stmt *s;
     if ((rc = sp_begin(ip, d)) != 0)

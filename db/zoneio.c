@@ -9,6 +9,7 @@
  */
 #include "db/zoneio.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -224,7 +225,12 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
     int rc = zone_lookup(st, name, &id, apex, d);
     if (rc != 0)
         return rc;
-    static uint8_t rdtext[4 * 65536 + 64];
+    /* the text of one rdata: up to 4 characters per byte ("\\ddd") of 64 KiB; on the heap,
+     * so that exports can run in several threads at once */
+    size_t rdcap = 4 * 65536 + 64;
+    uint8_t *rdtext = malloc(rdcap);
+    if (rdtext == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
     dname_to_text(apex, text, sizeof text);
     fprintf(out, "$ORIGIN %s\n", text);
     /* SOA first (type 6 at the apex sorts by key first), then canonical order. */
@@ -232,7 +238,7 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
                              "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1"
                              " ORDER BY type != 6, key, type, rdata",
                              &s, d)) != 0)
-        return rc;
+        goto out;
     sqlite3_bind_int64(s, 1, id);
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -242,7 +248,7 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
         dname_to_text(owner, text, sizeof text);
         uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
         struct wbuf wb;
-        wbuf_init(&wb, rdtext, sizeof rdtext);
+        wbuf_init(&wb, rdtext, rdcap);
         rdata_format(type, sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), &wb);
         wbuf_cstr(&wb);
         fprintf(out, "%s\t%lld\tIN\t%s\t%s\n", text, (long long)sqlite3_column_int64(s, 2),
@@ -250,9 +256,11 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
     }
     if (step != SQLITE_DONE)
         rc = store__err(st->db, d, "export");
-    sqlite3_finalize(s);
     if (rc == 0 && (fflush(out) != 0 || ferror(out)))
         rc = diag_set(d, LANA_EIO, "write error");
+out:
+    sqlite3_finalize(s);
+    free(rdtext);
     return rc;
 }
 
@@ -265,10 +273,10 @@ int zoneio_list(struct store *st, zoneio_zone_cb *cb, void *arg, struct lana_dia
                             &s, d);
     if (rc != 0)
         return rc;
-    while (sqlite3_step(s) == SQLITE_ROW)
+    while ((rc = store__row(st, s, "zones", d)) == 1)
         cb((const char *)sqlite3_column_text(s, 0), (uint64_t)sqlite3_column_int64(s, 1), arg);
     sqlite3_finalize(s);
-    return 0;
+    return rc;
 }
 
 int zoneio_zone_count(struct store *st)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "db/ipam.h"
+#include "db/account.h"
 #include "db/host.h"
 #include "db/names.h"
 #include "db/rrset.h"
@@ -210,6 +211,18 @@ static int op_service_unbind(struct fix *f, struct lana_diag *d)
     return service_unbind(f->nm, "db.lab.", "http", "tcp", "t", &n, d);
 }
 
+static int op_block_release_hosts(struct fix *f, struct lana_diag *d)
+{
+    struct cidr p = P("10.3.0.0/30");
+    return host_release_block(f->nm, &p, true, "t", NULL, NULL, d);
+}
+
+static int op_account_add(struct fix *f, struct lana_diag *d)
+{
+    struct account a = {.name = "carol", .role = "registrar"};
+    return account_add(f->st, &a, "t", d);
+}
+
 static const struct {
     const char *name;
     op_fn *fn;
@@ -223,7 +236,8 @@ static const struct {
     {"host rename", op_host_rename},   {"record add", op_record_add},
     {"record del", op_record_del},     {"service add", op_service_add},
     {"service del", op_service_del},   {"service bind", op_service_bind},
-    {"service unbind", op_service_unbind},
+    {"service unbind", op_service_unbind}, {"block release (hosts)", op_block_release_hosts},
+    {"account add", op_account_add},
 };
 
 /* Runs op with a failure at step k (0: none) inside a turn; 0 when all was as it must be. */
