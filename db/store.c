@@ -305,27 +305,34 @@ int store_sp_begin(struct store *st, struct lana_diag *d)
 }
 
 /* Undoes the innermost unit. On failure the turn is aborted (or, for a unit that opened the
- * transaction, the transaction rolled back at once). 0 or LANA_EDB. */
+ * transaction, the transaction rolled back at once). Once a turn is aborted no savepoint is
+ * touched again: the names on SQLite's stack no longer match ours, and only the whole
+ * rollback is safe. 0 or LANA_EDB. */
 static int sp_undo(struct store *st, struct lana_diag *d)
 {
     bool own = st->sp_own == st->sp_depth;
     st->sp_depth--;
     if (own)
         st->sp_own = 0;
-    int rc = tx_run(st, STORE_TX_UNDO, d);
+    int rc = st->aborted ? diag_set(d, LANA_EDB, "the turn was aborted")
+                         : tx_run(st, STORE_TX_UNDO, d);
     if (rc == 0)
         rc = tx_run(st, STORE_TX_RELEASE, d);
     if (rc == 0)
         return 0;
-    if (own) /* nothing outside this unit is at stake: take the whole transaction back */
+    if (own) { /* nothing outside this unit is at stake: take the whole transaction back */
         rollback_all(st);
-    else
+        st->aborted = false;
+    } else {
         st->aborted = true;
+    }
     return rc;
 }
 
 int store_sp_end(struct store *st, int rc, struct lana_diag *d)
 {
+    if (rc == 0 && st->aborted) /* an inner failure was swallowed: still all or nothing */
+        rc = diag_set(d, LANA_EDB, "the turn was aborted");
     if (rc == 0) {
         bool own = st->sp_own == st->sp_depth;
         if ((rc = tx_run(st, STORE_TX_RELEASE, d)) == 0) {

@@ -119,7 +119,12 @@ static int check_zone(struct import_ctx *c)
         return rc;
     sqlite3_bind_int64(s, 1, c->zone_id);
     sqlite3_bind_blob(s, 2, c->apex_key, (int)c->apex_keylen, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) == 0) {
+    int has_ns = sqlite3_step(s);
+    if (has_ns != SQLITE_ROW) {
+        rc = store__err(c->st->db, c->d, "zone check");
+        goto out;
+    }
+    if (sqlite3_column_int(s, 0) == 0) {
         rc = diag_set(c->d, LANA_EPARSE, "%s: the zone has no NS record at its apex", c->fname);
         goto out;
     }
@@ -131,7 +136,10 @@ static int check_zone(struct import_ctx *c)
                              &s, c->d)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, c->zone_id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = store__err(c->st->db, c->d, "zone check");
+    if (step == SQLITE_ROW) {
         uint8_t name[DNAME_MAXLEN];
         char text[DNAME_TEXT_MAX] = "?";
         if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
@@ -206,10 +214,11 @@ static int zone_lookup(struct store *st, const char *name, int64_t *id, uint8_t 
     if ((rc = store__prepare(st, "SELECT id FROM zone WHERE apex = ?1", &s, d)) != 0)
         return rc;
     sqlite3_bind_blob(s, 1, key, (int)klen, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    if ((rc = store__row(st, s, "zone", d)) == 1) {
         *id = sqlite3_column_int64(s, 0);
         memcpy(apex, wire, dname_len(wire));
-    } else {
+        rc = 0;
+    } else if (rc == 0) {
         rc = diag_set(d, LANA_ENOTFOUND, "%s: no such zone", name);
     }
     sqlite3_finalize(s);

@@ -19,6 +19,7 @@
 #include "db/rrset.h"
 #include "db/service.h"
 #include "db/zone.h"
+#include "db/zoneio.h"
 #include "db/store.h"
 #include "tests/lib/sqlfault.h"
 #include "tests/lib/testdb.h"
@@ -223,6 +224,21 @@ static int op_account_add(struct fix *f, struct lana_diag *d)
     return account_add(f->st, &a, "t", d);
 }
 
+static int op_zone_import(struct fix *f, struct lana_diag *d)
+{
+    static const char text[] = "$ORIGIN imp.\n"
+                               "@ 3600 IN SOA ns1.imp. hostmaster.imp. 1 3600 900 604800 300\n"
+                               "@ 3600 IN NS ns1.imp.\n"
+                               "ns1 300 IN A 10.7.0.1\n"
+                               "www 300 IN CNAME ns1\n";
+    FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
+    if (fp == NULL)
+        return LANA_ENOMEM;
+    int rc = zoneio_import(f->st, fp, "imp", NULL, NULL, d);
+    fclose(fp);
+    return rc;
+}
+
 static const struct {
     const char *name;
     op_fn *fn;
@@ -237,7 +253,7 @@ static const struct {
     {"record del", op_record_del},     {"service add", op_service_add},
     {"service del", op_service_del},   {"service bind", op_service_bind},
     {"service unbind", op_service_unbind}, {"block release (hosts)", op_block_release_hosts},
-    {"account add", op_account_add},
+    {"account add", op_account_add},   {"zone import", op_zone_import},
 };
 
 /* Runs op with a failure at step k (0: none) inside a turn; 0 when all was as it must be. */
@@ -353,12 +369,39 @@ static void test_failed_undo_aborts_the_turn(void **state)
     assert_int_equal(store_commit(f->st, &d), 0);
 }
 
+/* Outside a turn, a unit whose undo fails opened the transaction itself: it is rolled back at
+ * once, and nothing is left open or marked. */
+static void test_failed_undo_without_a_turn_rolls_back_at_once(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    char *before = testdb_dump(f->st);
+    assert_non_null(before);
+    assert_int_equal(store_begin(f->st, &d), 0);
+    sqlfault_reset();
+    assert_int_equal(op_host_add(f, &d), 0);
+    unsigned long n = sqlfault_steps();
+    store_rollback(f->st);
+    sqlfault_arm_rc(n / 2, SQLITE_FULL, 0); /* inside the address's unit, and all after */
+    assert_true(op_host_add(f, &d) < 0);
+    sqlfault_disarm();
+    assert_false(store_in_transaction(f->st));
+    assert_false(store_turn_aborted(f->st));
+    char *after = testdb_dump(f->st);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    assert_int_equal(op_record_add(f, &d), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_write_fails_whole_at_every_step, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_undo_aborts_the_turn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_undo_without_a_turn_rolls_back_at_once,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
