@@ -639,6 +639,8 @@ int host_release_block(struct names *n, const struct cidr *prefix, bool recursiv
     int rc = ipam_get(n->ip, prefix, &b, d);
     if (rc != 0)
         return rc;
+    if (b.status == IPAM_POOL) /* refused, with the advice to use pool del */
+        return ipam_release(n->ip, prefix, recursive, actor, released, d);
     char (*names)[DNAME_TEXT_MAX] = NULL;
     size_t nh = 0;
     if ((rc = hosts_in(n, prefix, &names, &nh, d)) != 0)
