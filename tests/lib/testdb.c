@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/ipam.h"
+#include "db/names.h"
 #include "db/store.h"
 #include "db/store_int.h"
+#include "db/zone.h"
 #include "db/zoneio.h"
 
 int testdb_make(struct testdb *t)
@@ -142,6 +145,62 @@ out:
     if (rc != 0) {
         free(buf);
         return NULL;
+    }
+    return buf;
+}
+
+int testdb_names_open(struct testdb_names **out)
+{
+    struct testdb_names *f = calloc(1, sizeof *f);
+    struct lana_diag d;
+    struct cidr p4, p6;
+    *out = NULL;
+    if (f == NULL || testdb_make(&f->t) != 0)
+        goto fail;
+    if (store_open(f->t.path, &f->st, NULL, &d) != 0 || ipam_open(f->st, &f->ip, &d) != 0 ||
+        names_open(f->st, f->ip, &f->nm, &d) != 0 || cidr_parse("198.18.0.0/15", &p4, &d) != 0 ||
+        cidr_parse("2001:db8::/32", &p6, &d) != 0 ||
+        ipam_pool_add(f->ip, &p4, NULL, "t", NULL, &d) != 0 ||
+        ipam_pool_add(f->ip, &p6, NULL, "t", NULL, &d) != 0 ||
+        zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d) != 1 ||
+        zone_ensure(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa.", "t", &d) != 1) {
+        fprintf(stderr, "names fixture: %s\n", d.msg);
+        goto fail;
+    }
+    *out = f;
+    return 0;
+fail:
+    testdb_names_close(f);
+    return -1;
+}
+
+void testdb_names_close(struct testdb_names *f)
+{
+    if (f == NULL)
+        return;
+    names_close(f->nm);
+    ipam_close(f->ip);
+    store_close(f->st);
+    if (f->t.dir[0])
+        testdb_cleanup(&f->t);
+    free(f);
+}
+
+const char *testdb_export(struct store *st, const char *zone)
+{
+    static char *buf;
+    size_t len;
+    struct lana_diag d;
+    free(buf);
+    buf = NULL;
+    FILE *fp = open_memstream(&buf, &len);
+    if (fp == NULL)
+        return NULL;
+    int rc = zoneio_export(st, zone, fp, &d);
+    fclose(fp);
+    if (rc != 0) {
+        free(buf);
+        buf = NULL;
     }
     return buf;
 }

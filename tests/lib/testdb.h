@@ -26,3 +26,20 @@ struct store;
  * contents are. Returns a string to free(), or NULL on failure.
  */
 char *testdb_dump(struct store *st);
+
+struct ipam;
+struct names;
+/* A registry for the tests of the DNS side: pools 198.18.0.0/15 and 2001:db8::/32 with
+ * their reverse zones 198.in-addr.arpa. and 8.b.d.0.1.0.0.2.ip6.arpa. */
+struct testdb_names {
+    struct testdb t;
+    struct store *st;
+    struct ipam *ip;
+    struct names *nm;
+};
+/** Makes the registry above in a temp dir; 0 with *out, or -1. */
+int testdb_names_open(struct testdb_names **out);
+/** Closes and removes it; NULL is a no-op. */
+void testdb_names_close(struct testdb_names *f);
+/** The zone exported as master-file text, valid until the next call (NULL on failure). */
+const char *testdb_export(struct store *st, const char *zone);

@@ -64,6 +64,21 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup_names(void **state)
+{
+    struct testdb_names *f;
+    if (testdb_names_open(&f) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown_names(void **state)
+{
+    testdb_names_close(*state);
+    return 0;
+}
+
 static int teardown(void **state)
 {
     struct fix *f = *state;
@@ -151,9 +166,75 @@ static void test_release_of_a_block_without_hosts(void **state)
     assert_int_equal(host_release_block(f->nm, &lan, true, "t", &k, &hosts, &d), LANA_ENOTFOUND);
 }
 
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+
+static void test_host_add_publishes_and_del_withdraws(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct zone_info z;
+    struct host_info h;
+    assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", &z, &d), 0);
+    uint32_t serial = z.serial;
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", &z, &d), LANA_ECONFLICT);
+    assert_int_equal(host_add(f->nm, "Web1.lab", &AUTO, &AUTO, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.name, "web1.lab.");
+    assert_string_equal(h.v4, "198.18.0.0");
+    assert_string_equal(h.v6, "2001:db8::");
+    const char *text = testdb_export(f->st, "lab.");
+    assert_non_null(strstr(text, "web1.lab.\t300\tIN\tA\t198.18.0.0"));
+    assert_non_null(strstr(text, "web1.lab.\t300\tIN\tAAAA\t2001:db8::"));
+    text = testdb_export(f->st, "198.in-addr.arpa.");
+    assert_non_null(strstr(text, "0.0.18.198.in-addr.arpa.\t300\tIN\tPTR\tweb1.lab."));
+    assert_int_equal(zone_get(f->nm, "lab", &z, &d), 0);
+    assert_int_equal(z.serial, serial + 1);
+    assert_int_equal(z.hosts, 1);
+    /* the addresses are registry blocks held by the host */
+    struct ipam_block b;
+    struct cidr a = P("198.18.0.0/32");
+    assert_int_equal(ipam_get(f->ip, &a, &b, &d), 0);
+    assert_string_equal(b.holder, "web1.lab.");
+    /* a given address; taken or outside every pool */
+    struct host_addr_spec given = {HOST_ADDR_GIVEN, P("198.18.7.7/32")};
+    assert_int_equal(host_add(f->nm, "db.lab", &given, &NONE, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.7.7");
+    assert_int_equal(host_add(f->nm, "db2.lab", &given, &NONE, NULL, "t", &h, &d),
+                     LANA_ECONFLICT);
+    struct host_addr_spec outside = {HOST_ADDR_GIVEN, P("10.1.1.1/32")};
+    assert_int_equal(host_add(f->nm, "x.lab", &outside, &NONE, NULL, "t", &h, &d),
+                     LANA_ENOTFOUND);
+    assert_string_equal(d.msg, "10.1.1.1 is outside every pool (pools: 198.18.0.0/15)");
+    /* names */
+    assert_int_equal(host_add(f->nm, "web1.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_ECONFLICT);
+    assert_int_equal(host_add(f->nm, "bad_name.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    assert_int_equal(host_add(f->nm, "-a.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    assert_int_equal(host_add(f->nm, "web.nowhere", &AUTO, &NONE, NULL, "t", &h, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_add(f->nm, "lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    char longlabel[80];
+    memset(longlabel, 'a', 64);
+    strcpy(longlabel + 64, ".lab");
+    assert_int_equal(host_add(f->nm, longlabel, &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    /* a block of the host's choice, or the zone's default */
+    struct cidr lan = P("198.18.4.0/24");
+    assert_int_equal(ipam_take(f->ip, &lan, IPAM_ASSIGNED, "lan", NULL, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc1.lab", &AUTO, &NONE, &lan, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.4.0");
+    assert_int_equal(zone_add(f->nm, "office.lab", &lan, 1, "t", &z, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc2.office.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.4.1");
+    /* delete: records, PTR and address go */
+    assert_int_equal(host_del(f->nm, "web1.lab", "t", &d), 0);
+    assert_null(strstr(testdb_export(f->st, "lab."), "web1"));
+    assert_null(strstr(testdb_export(f->st, "198.in-addr.arpa."), "web1"));
+    assert_int_equal(ipam_get(f->ip, &a, &b, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_del(f->nm, "web1.lab", "t", &d), LANA_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_host_add_publishes_and_del_withdraws, setup_names,
+                                        teardown_names),
         cmocka_unit_test_setup_teardown(
             test_release_of_a_block_with_hosts_refuses_or_takes_them_along, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_of_a_block_without_hosts, setup, teardown),
