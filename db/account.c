@@ -22,8 +22,10 @@ int account_get(struct store *st, const char *name, struct account *out, struct 
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW && sqlite3_column_bytes(s, 2) == AUTH_KEY_LEN) {
-        int nl = snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(s, 0));
-        int rl = snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(s, 1));
+        const char *nm = (const char *)sqlite3_column_text(s, 0),
+                   *role = (const char *)sqlite3_column_text(s, 1);
+        int nl = snprintf(out->name, sizeof out->name, "%s", nm ? nm : "");
+        int rl = snprintf(out->role, sizeof out->role, "%s", role ? role : "");
         if (nl < 0 || (size_t)nl >= sizeof out->name || rl < 0 || (size_t)rl >= sizeof out->role)
             rc = diag_set(d, LANA_EDB, "account %s: name or role too long", name);
         else

@@ -690,7 +690,8 @@ int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, con
     if (b.status == IPAM_POOL)
         return diag_set(d, LANA_ECONFLICT, "%s is a pool: remove it with 'pool del'", t);
     int64_t n = 0;
-    if ((rc = ipam__count_query(ip, recursive ? sql_count_sub : ipam__sql_count_children, b.id, &n, d)) != 0)
+    const char *count_sql = recursive ? sql_count_sub : ipam__sql_count_children;
+    if ((rc = ipam__count_query(ip, count_sql, b.id, &n, d)) != 0)
         return rc;
     if (n > 0 && !recursive)
         return diag_set(d, LANA_ECONFLICT, "%s holds %lld block%s: release them first, or use --recursive",
