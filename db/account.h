@@ -18,7 +18,13 @@ struct account {
     uint8_t stored_key[AUTH_KEY_LEN];
 };
 
-/** 1 with *out set, 0 when there is no such account, <0 on error. */
+/**
+ * The account called name: 1 with *out set, 0 when there is none, LANA_EDB (also for a row
+ * whose name or role does not fit struct account).
+ */
 int account_get(struct store *st, const char *name, struct account *out, struct lana_diag *d);
-/** Adds an account; LANA_ECONFLICT if the name exists. Audited. */
+/**
+ * Adds an account, audited, as one savepoint (all or nothing) inside the caller's
+ * transaction. LANA_ECONFLICT if the name exists; LANA_ENOMEM; LANA_EDB.
+ */
 int account_add(struct store *st, const struct account *a, const char *actor, struct lana_diag *d);

@@ -17,11 +17,18 @@ struct audit_entry {
     const char *before, *after; /* JSON text or NULL */
 };
 
+/**
+ * Appends one entry (before and after: JSON text or NULL; the strings are copied) in the
+ * caller's transaction. 0 or LANA_EDB.
+ */
 int audit_add(struct store *st, const char *actor, const char *action, const char *object,
               const char *before, const char *after, struct lana_diag *d);
 
 typedef int audit_each_cb(const struct audit_entry *e, void *arg); /* nonzero stops */
 
-/** Entries with ts >= since_ms, oldest first, at most limit (0 = all). */
+/**
+ * Entries with ts >= since_ms, oldest first, at most limit (0 = all). The entry's strings are
+ * valid during the callback only. 0, the callback's nonzero value, or LANA_EDB.
+ */
 int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb *cb, void *arg,
                struct lana_diag *d);

@@ -6,6 +6,9 @@
  * freespace row covering itself, which is then split: taking /N out of a free /F leaves one
  * free buddy at each length F+1..N. Releasing a block gives it back and merges it with its
  * buddy as long as the buddy is free, so the rows stay the maximal aligned free prefixes.
+ *
+ * This file holds the changes; the reads (usage, children, chain, free lists, JSON) are in
+ * ipamread.c, and what both share in ipam_int.h.
  */
 #include "db/ipam.h"
 
@@ -16,15 +19,7 @@
 
 #include "common/jsonw.h"
 #include "db/audit.h"
-#include "db/store_int.h"
-
-typedef unsigned __int128 u128;
-
-struct ipam {
-    struct store *st;
-    struct jsonw before, after;
-    bool no_savepoints; /* the caller undoes everything on any failure (ipam_set_atomic) */
-};
+#include "db/ipam_int.h"
 
 static const char *const status_names[] = {"pool", "allocated", "assigned", "reserved"};
 
@@ -64,60 +59,8 @@ void ipam_close(struct ipam *ip)
     free(ip);
 }
 
-/* ---- addresses as 16-byte keys -------------------------------------------------------- */
-
-static void key_of(u128 v, uint8_t k[16])
-{
-    for (int i = 15; i >= 0; i--) {
-        k[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static u128 key_value(const void *blob, int len)
-{
-    const uint8_t *k = blob;
-    u128 v = 0;
-    for (int i = 0; i < len && i < 16; i++)
-        v = v << 8 | k[i];
-    return v;
-}
-
-static unsigned width(int family)
-{
-    return family == 4 ? CIDR_V4_BITS : CIDR_V6_BITS;
-}
-
-/* addresses in a /plen, for 1 <= plen (never 2^128) */
-static u128 span(int family, unsigned plen)
-{
-    return (u128)1 << (width(family) - plen);
-}
-
-static void make_cidr(int family, u128 start, unsigned plen, struct cidr *c)
-{
-    memset(c, 0, sizeof *c);
-    c->family = (uint8_t)family;
-    c->plen = (uint8_t)plen;
-    cidr_addr_set_u128(c, start);
-}
-
-static void bind_key(sqlite3_stmt *s, int col, u128 v)
-{
-    uint8_t k[16];
-    key_of(v, k);
-    sqlite3_bind_blob(s, col, k, 16, SQLITE_TRANSIENT);
-}
-
-static void fmt(const struct cidr *c, char buf[CIDR_STRLEN])
-{
-    if (cidr_format(c, buf, CIDR_STRLEN) < 0)
-        snprintf(buf, CIDR_STRLEN, "?");
-}
-
 /* ---- rows ------------------------------------------------------------------------------- */
 
-#define BLOCK_COLS "id, family, start, plen, parent_id, status, holder, descr, created, updated, split"
 
 static void copy_text(char *dst, const unsigned char *src)
 {
@@ -131,8 +74,8 @@ static void read_block(sqlite3_stmt *s, struct ipam_block *b, bool *split)
 {
     b->id = sqlite3_column_int64(s, 0);
     int family = sqlite3_column_int(s, 1);
-    u128 start = key_value(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
-    make_cidr(family, start, (unsigned)sqlite3_column_int(s, 3), &b->prefix);
+    u128 start = ipam__key_value(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
+    ipam__make_cidr(family, start, (unsigned)sqlite3_column_int(s, 3), &b->prefix);
     b->parent_id = sqlite3_column_int64(s, 4);
     if (!ipam_status_parse((const char *)sqlite3_column_text(s, 5), &b->status))
         b->status = IPAM_RESERVED;
@@ -145,7 +88,7 @@ static void read_block(sqlite3_stmt *s, struct ipam_block *b, bool *split)
 }
 
 /* Steps a prepared block query: 1 with *b set, 0 for no row, <0 on error. */
-static int step_block(struct ipam *ip, sqlite3_stmt *s, struct ipam_block *b, bool *split,
+int ipam__step_block(struct ipam *ip, sqlite3_stmt *s, struct ipam_block *b, bool *split,
                       struct lana_diag *d)
 {
     int rc = sqlite3_step(s);
@@ -161,7 +104,7 @@ static int step_block(struct ipam *ip, sqlite3_stmt *s, struct ipam_block *b, bo
 static const char sql_get[] = "SELECT " BLOCK_COLS " FROM block WHERE family = ?1 AND start = ?2"
                               " AND plen = ?3";
 
-static int find_exact(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
+int ipam__find_exact(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
                       struct lana_diag *d)
 {
     sqlite3_stmt *s;
@@ -169,41 +112,39 @@ static int find_exact(struct ipam *ip, const struct cidr *p, struct ipam_block *
     if (rc != 0)
         return rc;
     sqlite3_bind_int(s, 1, p->family);
-    bind_key(s, 2, cidr_addr_u128(p));
+    ipam__bind_key(s, 2, cidr_addr_u128(p));
     sqlite3_bind_int(s, 3, p->plen);
-    return step_block(ip, s, b, split, d);
+    return ipam__step_block(ip, s, b, split, d);
 }
 
 int ipam_get(struct ipam *ip, const struct cidr *prefix, struct ipam_block *out,
              struct lana_diag *d)
 {
-    int rc = find_exact(ip, prefix, out, NULL, d);
+    int rc = ipam__find_exact(ip, prefix, out, NULL, d);
     if (rc == 0) {
         char t[CIDR_STRLEN];
-        fmt(prefix, t);
+        ipam__fmt(prefix, t);
         return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
     }
     return rc < 0 ? rc : 0;
 }
 
-static const char sql_pools[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id IS NULL"
+const char ipam__sql_pools[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id IS NULL"
                                 " ORDER BY family, start";
-static const char sql_children[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
-                                   " ORDER BY start";
 static const char sql_child_at[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
                                    " AND start <= ?2 ORDER BY start DESC LIMIT 1";
 static const char sql_child_in[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
                                    " AND start >= ?2 AND start <= ?3 ORDER BY start LIMIT 1";
 
 /* The root pool that contains p (1), or none (0). */
-static int pool_of(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
+int ipam__pool_of(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
                    struct lana_diag *d)
 {
     sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql_pools, &s, d);
+    int rc = store__stmt(ip->st, ipam__sql_pools, &s, d);
     if (rc != 0)
         return rc;
-    while ((rc = step_block(ip, s, b, split, d)) == 1)
+    while ((rc = ipam__step_block(ip, s, b, split, d)) == 1)
         if (cidr_contains(&b->prefix, p))
             break;
     sqlite3_reset(s);
@@ -219,14 +160,14 @@ static int child_at(struct ipam *ip, int64_t parent, const struct cidr *p, struc
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, parent);
-    bind_key(s, 2, cidr_addr_u128(p));
-    rc = step_block(ip, s, b, split, d);
+    ipam__bind_key(s, 2, cidr_addr_u128(p));
+    rc = ipam__step_block(ip, s, b, split, d);
     sqlite3_reset(s);
     return rc;
 }
 
 /* The child of parent whose range contains p (1), or none (0). */
-static int child_containing(struct ipam *ip, int64_t parent, const struct cidr *p,
+int ipam__child_containing(struct ipam *ip, int64_t parent, const struct cidr *p,
                             struct ipam_block *b, bool *split, struct lana_diag *d)
 {
     int rc = child_at(ip, parent, p, b, split, d);
@@ -247,9 +188,9 @@ static int child_overlapping(struct ipam *ip, int64_t parent, const struct cidr 
     struct cidr last;
     cidr_last(p, &last);
     sqlite3_bind_int64(s, 1, parent);
-    bind_key(s, 2, cidr_addr_u128(p));
-    bind_key(s, 3, cidr_addr_u128(&last));
-    rc = step_block(ip, s, b, NULL, d);
+    ipam__bind_key(s, 2, cidr_addr_u128(p));
+    ipam__bind_key(s, 3, cidr_addr_u128(&last));
+    rc = ipam__step_block(ip, s, b, NULL, d);
     sqlite3_reset(s);
     return rc;
 }
@@ -261,7 +202,7 @@ static int child_overlapping(struct ipam *ip, int64_t parent, const struct cidr 
 static int deepest(struct ipam *ip, const struct cidr *p, struct ipam_block *b, bool *split,
                    struct lana_diag *d)
 {
-    int rc = pool_of(ip, p, b, split, d);
+    int rc = ipam__pool_of(ip, p, b, split, d);
     if (rc != 1)
         return rc;
     for (;;) {
@@ -269,7 +210,7 @@ static int deepest(struct ipam *ip, const struct cidr *p, struct ipam_block *b, 
         bool csplit;
         if (!*split)
             return 1; /* no children */
-        rc = child_containing(ip, b->id, p, &c, &csplit, d);
+        rc = ipam__child_containing(ip, b->id, p, &c, &csplit, d);
         if (rc < 0)
             return rc;
         if (rc == 0 || (c.prefix.plen == p->plen))
@@ -281,25 +222,11 @@ static int deepest(struct ipam *ip, const struct cidr *p, struct ipam_block *b, 
 
 /* ---- savepoints -------------------------------------------------------------------------- */
 
-static const char sql_sp[] = "SAVEPOINT ipam";
-static const char sql_sp_release[] = "RELEASE ipam";
-static const char sql_sp_undo[] = "ROLLBACK TO ipam";
-
-static int exec_cached(struct ipam *ip, const char *sql, struct lana_diag *d)
-{
-    sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql, &s, d);
-    if (rc != 0)
-        return rc;
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store__err(ip->st->db, d, sql);
-    sqlite3_reset(s);
-    return rc;
-}
-
+/* Each mutating call is one store savepoint (store_sp_begin/end), unless the caller undoes the
+ * whole enclosing unit on any failure anyway (ipam_set_atomic). */
 static int sp_begin(struct ipam *ip, struct lana_diag *d)
 {
-    return ip->no_savepoints ? 0 : exec_cached(ip, sql_sp, d);
+    return ip->no_savepoints ? 0 : store_sp_begin(ip->st, d);
 }
 
 void ipam_set_atomic(struct ipam *ip, bool atomic)
@@ -307,18 +234,10 @@ void ipam_set_atomic(struct ipam *ip, bool atomic)
     ip->no_savepoints = !atomic;
 }
 
-/* Ends the savepoint: kept when rc is 0, undone otherwise. Returns rc (or a commit error). */
+/* Ends the savepoint: kept when rc is 0, undone otherwise. Returns rc (or a release error). */
 static int sp_end(struct ipam *ip, int rc, struct lana_diag *d)
 {
-    if (ip->no_savepoints)
-        return rc;
-    if (rc != 0) {
-        struct lana_diag ignore;
-        exec_cached(ip, sql_sp_undo, &ignore);
-        exec_cached(ip, sql_sp_release, &ignore);
-        return rc;
-    }
-    return exec_cached(ip, sql_sp_release, d);
+    return ip->no_savepoints ? rc : store_sp_end(ip->st, rc, d);
 }
 
 /* ---- free space ---------------------------------------------------------------------------- */
@@ -341,7 +260,7 @@ static int free_put(struct ipam *ip, int64_t parent, unsigned plen, u128 start, 
         return rc;
     sqlite3_bind_int64(s, 1, parent);
     sqlite3_bind_int(s, 2, (int)plen);
-    bind_key(s, 3, start);
+    ipam__bind_key(s, 3, start);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store__err(ip->st->db, d, "free space");
     sqlite3_reset(s);
@@ -358,7 +277,7 @@ static int free_take(struct ipam *ip, int64_t parent, unsigned plen, u128 start,
         return rc;
     sqlite3_bind_int64(s, 1, parent);
     sqlite3_bind_int(s, 2, (int)plen);
-    bind_key(s, 3, start);
+    ipam__bind_key(s, 3, start);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store__err(ip->st->db, d, "free space");
     else
@@ -386,13 +305,13 @@ static int ensure_split(struct ipam *ip, const struct ipam_block *b, bool split,
 }
 
 /* Reads one (plen, start) row of a freespace query: 1, 0 for none, <0 error. */
-static int step_free(struct ipam *ip, sqlite3_stmt *s, unsigned *plen, u128 *start,
+int ipam__step_free(struct ipam *ip, sqlite3_stmt *s, unsigned *plen, u128 *start,
                      struct lana_diag *d)
 {
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *plen = (unsigned)sqlite3_column_int(s, 0);
-        *start = key_value(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1));
+        *start = ipam__key_value(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1));
         return 1;
     }
     return rc == SQLITE_DONE ? 0 : store__err(ip->st->db, d, "free space");
@@ -410,7 +329,7 @@ static int carve(struct ipam *ip, int64_t parent, int family, unsigned fplen, u1
     if (rc < 0)
         return rc;
     for (unsigned k = fplen + 1; k <= wplen; k++) {
-        u128 half = span(family, k);
+        u128 half = ipam__span(family, k);
         u128 mine = want & ~(half - 1);  /* the /k holding want */
         if ((rc = free_put(ip, parent, k, mine ^ half, d)) != 0)
             return rc;
@@ -423,7 +342,7 @@ static int give_back(struct ipam *ip, const struct ipam_block *parent, int famil
                      u128 start, struct lana_diag *d)
 {
     while (plen > parent->prefix.plen) {
-        u128 half = span(family, plen);
+        u128 half = ipam__span(family, plen);
         int rc = free_take(ip, parent->id, plen, start ^ half, d);
         if (rc < 0)
             return rc;
@@ -437,32 +356,12 @@ static int give_back(struct ipam *ip, const struct ipam_block *parent, int famil
 
 /* ---- changes ------------------------------------------------------------------------------ */
 
-void ipam_block_json(struct jsonw *j, const struct ipam_block *b)
-{
-    jsonw_obj(j);
-    ipam_block_json_members(j, b);
-    jsonw_end(j);
-}
-
-void ipam_block_json_members(struct jsonw *j, const struct ipam_block *b)
-{
-    char t[CIDR_STRLEN];
-    fmt(&b->prefix, t);
-    jsonw_kstr(j, "prefix", t);
-    jsonw_kint(j, "family", b->prefix.family);
-    jsonw_kstr(j, "status", ipam_status_name(b->status));
-    jsonw_kstr(j, "holder", b->holder);
-    jsonw_kstr(j, "description", b->descr);
-    jsonw_kint(j, "created", b->created);
-    jsonw_kint(j, "updated", b->updated);
-}
-
 static int audit(struct ipam *ip, const char *actor, const char *action, const struct cidr *p,
                  const struct ipam_block *before, const struct ipam_block *after,
                  struct lana_diag *d)
 {
     char t[CIDR_STRLEN];
-    fmt(p, t);
+    ipam__fmt(p, t);
     jsonw_reset(&ip->before);
     jsonw_reset(&ip->after);
     if (before != NULL)
@@ -487,7 +386,7 @@ static int insert_block(struct ipam *ip, struct ipam_block *b, struct lana_diag 
         return rc;
     b->created = b->updated = (int64_t)time(NULL);
     sqlite3_bind_int(s, 1, b->prefix.family);
-    bind_key(s, 2, cidr_addr_u128(&b->prefix));
+    ipam__bind_key(s, 2, cidr_addr_u128(&b->prefix));
     sqlite3_bind_int(s, 3, b->prefix.plen);
     if (b->parent_id != 0)
         sqlite3_bind_int64(s, 4, b->parent_id);
@@ -535,21 +434,21 @@ int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
     if (rc != 0)
         return rc;
     char t[CIDR_STRLEN], u[CIDR_STRLEN];
-    fmt(prefix, t);
+    ipam__fmt(prefix, t);
     if (!cidr_is_aligned(prefix))
         return diag_set(d, LANA_EPARSE, "%s: host bits set", t);
     sqlite3_stmt *s;
-    if ((rc = store__stmt(ip->st, sql_pools, &s, d)) != 0)
+    if ((rc = store__stmt(ip->st, ipam__sql_pools, &s, d)) != 0)
         return rc;
     struct ipam_block b;
-    while ((rc = step_block(ip, s, &b, NULL, d)) == 1)
+    while ((rc = ipam__step_block(ip, s, &b, NULL, d)) == 1)
         if (cidr_overlaps(&b.prefix, prefix))
             break;
     sqlite3_reset(s);
     if (rc < 0)
         return rc;
     if (rc == 1) {
-        fmt(&b.prefix, u);
+        ipam__fmt(&b.prefix, u);
         return diag_set(d, LANA_ECONFLICT, "%s overlaps the pool %s", t, u);
     }
     fill(&b, prefix, 0, IPAM_POOL, "", descr);
@@ -564,12 +463,12 @@ int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
 }
 
 static const char sql_delete[] = "DELETE FROM block WHERE id = ?1";
-static const char sql_count_children[] = "SELECT count(*) FROM block WHERE parent_id = ?1";
+const char ipam__sql_count_children[] = "SELECT count(*) FROM block WHERE parent_id = ?1";
 static const char sql_count_sub[] =
     "WITH RECURSIVE sub(id) AS (SELECT id FROM block WHERE parent_id = ?1"
     " UNION ALL SELECT b.id FROM block b JOIN sub ON b.parent_id = sub.id) SELECT count(*) FROM sub";
 
-static int count_query(struct ipam *ip, const char *sql, int64_t id, int64_t *n, struct lana_diag *d)
+int ipam__count_query(struct ipam *ip, const char *sql, int64_t id, int64_t *n, struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(ip->st, sql, &s, d);
@@ -602,14 +501,14 @@ int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
 {
     struct ipam_block b;
     char t[CIDR_STRLEN];
-    fmt(prefix, t);
-    int rc = find_exact(ip, prefix, &b, NULL, d);
+    ipam__fmt(prefix, t);
+    int rc = ipam__find_exact(ip, prefix, &b, NULL, d);
     if (rc < 0)
         return rc;
     if (rc == 0 || b.status != IPAM_POOL)
         return diag_set(d, LANA_ENOTFOUND, "%s: no such pool", t);
     int64_t n = 0;
-    if ((rc = count_query(ip, sql_count_children, b.id, &n, d)) != 0)
+    if ((rc = ipam__count_query(ip, ipam__sql_count_children, b.id, &n, d)) != 0)
         return rc;
     if (n > 0)
         return diag_set(d, LANA_ECONFLICT, "%s: %lld block%s allocated from it; release them first",
@@ -626,7 +525,7 @@ static int parent_usable(const struct ipam_block *p, struct lana_diag *d)
 {
     if (p->status == IPAM_RESERVED) {
         char t[CIDR_STRLEN];
-        fmt(&p->prefix, t);
+        ipam__fmt(&p->prefix, t);
         return diag_set(d, LANA_ECONFLICT, "%s is reserved: nothing can be taken from it", t);
     }
     return 0;
@@ -644,8 +543,8 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
     struct ipam_block p;
     bool split;
     char t[CIDR_STRLEN];
-    fmt(parent, t);
-    if ((rc = find_exact(ip, parent, &p, &split, d)) < 0)
+    ipam__fmt(parent, t);
+    if ((rc = ipam__find_exact(ip, parent, &p, &split, d)) < 0)
         return rc;
     if (rc == 0)
         return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
@@ -665,14 +564,14 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
     sqlite3_bind_int(s, 2, (int)plen);
     unsigned fplen = 0;
     u128 fstart = 0;
-    rc = step_free(ip, s, &fplen, &fstart, d);
+    rc = ipam__step_free(ip, s, &fplen, &fstart, d);
     sqlite3_reset(s);
     if (rc == 0)
         rc = diag_set(d, LANA_EEXHAUSTED, "%s has no free /%u left", t, plen);
     if (rc < 0)
         return sp_end(ip, rc, d);
     struct cidr c;
-    make_cidr(parent->family, fstart, plen, &c);
+    ipam__make_cidr(parent->family, fstart, plen, &c);
     struct ipam_block b;
     fill(&b, &c, p.id, status, holder, descr);
     rc = carve(ip, p.id, parent->family, fplen, fstart, plen, fstart, d);
@@ -690,13 +589,13 @@ static int describe_conflict(struct ipam *ip, const struct ipam_block *p, const 
 {
     struct ipam_block c;
     char t[CIDR_STRLEN], u[CIDR_STRLEN];
-    fmt(x, t);
+    ipam__fmt(x, t);
     int rc = child_overlapping(ip, p->id, x, &c, d);
     if (rc < 0)
         return rc;
     if (rc == 0)
         return diag_set(d, LANA_ECONFLICT, "%s is not free", t);
-    fmt(&c.prefix, u);
+    ipam__fmt(&c.prefix, u);
     return diag_set(d, LANA_ECONFLICT, "%s overlaps %s (%s%s%s)", t, u, ipam_status_name(c.status),
                     c.holder[0] ? ", held by " : "", c.holder);
 }
@@ -709,14 +608,14 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
     if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
         return rc;
     char t[CIDR_STRLEN];
-    fmt(prefix, t);
+    ipam__fmt(prefix, t);
     if (status == IPAM_POOL)
         return diag_set(d, LANA_EPARSE, "a pool is added with 'pool add'");
     if (!cidr_is_aligned(prefix))
         return diag_set(d, LANA_EPARSE, "%s: host bits set", t);
     struct ipam_block p, x;
     bool split;
-    if ((rc = find_exact(ip, prefix, &x, NULL, d)) < 0)
+    if ((rc = ipam__find_exact(ip, prefix, &x, NULL, d)) < 0)
         return rc;
     if (rc == 1)
         return diag_set(d, LANA_ECONFLICT, "%s is already registered (%s%s%s)", t,
@@ -740,11 +639,11 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
     unsigned fplen = 0;
     u128 fstart = 0;
     for (unsigned k = p.prefix.plen; k <= prefix->plen && rc == 0; k++) {
-        u128 start = k == 0 ? 0 : want & ~(span(prefix->family, k) - 1);
+        u128 start = k == 0 ? 0 : want & ~(ipam__span(prefix->family, k) - 1);
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, p.id);
         sqlite3_bind_int(s, 2, (int)k);
-        bind_key(s, 3, start);
+        ipam__bind_key(s, 3, start);
         int step = sqlite3_step(s);
         if (step == SQLITE_ROW) {
             fplen = k;
@@ -782,8 +681,8 @@ int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, con
 {
     struct ipam_block b, p;
     char t[CIDR_STRLEN];
-    fmt(prefix, t);
-    int rc = find_exact(ip, prefix, &b, NULL, d);
+    ipam__fmt(prefix, t);
+    int rc = ipam__find_exact(ip, prefix, &b, NULL, d);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -791,7 +690,8 @@ int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, con
     if (b.status == IPAM_POOL)
         return diag_set(d, LANA_ECONFLICT, "%s is a pool: remove it with 'pool del'", t);
     int64_t n = 0;
-    if ((rc = count_query(ip, recursive ? sql_count_sub : sql_count_children, b.id, &n, d)) != 0)
+    const char *count_sql = recursive ? sql_count_sub : ipam__sql_count_children;
+    if ((rc = ipam__count_query(ip, count_sql, b.id, &n, d)) != 0)
         return rc;
     if (n > 0 && !recursive)
         return diag_set(d, LANA_ECONFLICT, "%s holds %lld block%s: release them first, or use --recursive",
@@ -800,7 +700,7 @@ int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, con
     if ((rc = store__stmt(ip->st, sql_by_id, &s, d)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, b.parent_id);
-    rc = step_block(ip, s, &p, NULL, d);
+    rc = ipam__step_block(ip, s, &p, NULL, d);
     sqlite3_reset(s);
     if (rc <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_EDB, "%s: parent block missing", t);
@@ -828,10 +728,10 @@ int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, 
     if ((rc = ipam_get(ip, prefix, &b, d)) != 0)
         return rc;
     a = b;
-    if (holder != NULL)
-        snprintf(a.holder, sizeof a.holder, "%s", holder);
+    if (holder != NULL) /* check_text: shorter than IPAM_TEXT_MAX */
+        copy_text(a.holder, (const unsigned char *)holder);
     if (descr != NULL)
-        snprintf(a.descr, sizeof a.descr, "%s", descr);
+        copy_text(a.descr, (const unsigned char *)descr);
     a.updated = (int64_t)time(NULL);
     sqlite3_stmt *s;
     if ((rc = sp_begin(ip, d)) != 0)
@@ -850,127 +750,4 @@ int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, 
     if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
         *out = a;
     return rc;
-}
-
-/* ---- reading ------------------------------------------------------------------------------ */
-
-static const char sql_free_sum[] = "SELECT plen, count(*) FROM freespace WHERE parent_id = ?1"
-                                   " GROUP BY plen";
-
-int ipam_usage(struct ipam *ip, const struct ipam_block *b, struct ipam_usage *out,
-               struct lana_diag *d)
-{
-    memset(out, 0, sizeof *out);
-    int rc = count_query(ip, sql_count_children, b->id, &out->children, d);
-    if (rc != 0 || out->children == 0)
-        return rc;
-    sqlite3_stmt *s;
-    if ((rc = store__stmt(ip->st, sql_free_sum, &s, d)) != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, b->id);
-    u128 free_n = 0;
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        unsigned plen = (unsigned)sqlite3_column_int(s, 0);
-        u128 cnt = (u128)sqlite3_column_int64(s, 1);
-        free_n += cnt * span(b->prefix.family, plen);
-    }
-    if (step != SQLITE_DONE)
-        rc = store__err(ip->st->db, d, "usage");
-    sqlite3_reset(s);
-    /* size - free, computed as (size - 1) - free + 1 so that ::/0 (2^128) does not overflow
-     * unless it is entirely used, where the count saturates at 2^128 - 1 */
-    u128 size_m1 = cidr_size_minus1(&b->prefix);
-    out->used = size_m1 - free_n;
-    if (out->used != ~(u128)0)
-        out->used++;
-    return rc;
-}
-
-static int each(struct ipam *ip, sqlite3_stmt *s, ipam_each_cb *cb, void *arg, struct lana_diag *d)
-{
-    struct ipam_block b;
-    int rc;
-    while ((rc = step_block(ip, s, &b, NULL, d)) == 1)
-        if ((rc = cb(&b, arg)) != 0)
-            break;
-    sqlite3_reset(s);
-    return rc < 0 ? rc : 0;
-}
-
-int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb *cb, void *arg,
-                  struct lana_diag *d)
-{
-    /* not the cached statements: a callback may walk the tree below (recursion) */
-    sqlite3_stmt *s;
-    int rc = store__prepare(ip->st, parent ? sql_children : sql_pools, &s, d);
-    if (rc != 0)
-        return rc;
-    if (parent != NULL)
-        sqlite3_bind_int64(s, 1, parent->id);
-    rc = each(ip, s, cb, arg, d);
-    sqlite3_finalize(s);
-    return rc;
-}
-
-int ipam_chain(struct ipam *ip, const struct cidr *prefix, ipam_each_cb *cb, void *arg,
-               struct lana_diag *d)
-{
-    struct ipam_block b;
-    bool split;
-    int rc = pool_of(ip, prefix, &b, &split, d);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        char t[CIDR_STRLEN];
-        fmt(prefix, t);
-        return diag_set(d, LANA_ENOTFOUND, "%s lies outside every pool", t);
-    }
-    for (;;) {
-        if ((rc = cb(&b, arg)) != 0)
-            return rc;
-        if (!split || b.prefix.plen == prefix->plen)
-            return 0;
-        rc = child_containing(ip, b.id, prefix, &b, &split, d);
-        if (rc <= 0)
-            return rc;
-    }
-}
-
-static const char sql_free_list[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
-                                    " ORDER BY start LIMIT ?2";
-
-int ipam_free_list(struct ipam *ip, const struct ipam_block *b, struct cidr *out, unsigned max,
-                   unsigned *n, bool *more, struct lana_diag *d)
-{
-    *n = 0;
-    *more = false;
-    struct ipam_block again;
-    bool split;
-    int rc = find_exact(ip, &b->prefix, &again, &split, d);
-    if (rc <= 0)
-        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no such block");
-    if (!split) {
-        if (max > 0) {
-            out[0] = b->prefix;
-            *n = 1;
-        }
-        return 0;
-    }
-    sqlite3_stmt *s;
-    if ((rc = store__stmt(ip->st, sql_free_list, &s, d)) != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, b->id);
-    sqlite3_bind_int64(s, 2, (int64_t)max + 1);
-    unsigned plen;
-    u128 start;
-    while ((rc = step_free(ip, s, &plen, &start, d)) == 1) {
-        if (*n == max) {
-            *more = true;
-            break;
-        }
-        make_cidr(b->prefix.family, start, plen, &out[(*n)++]);
-    }
-    sqlite3_reset(s);
-    return rc < 0 ? rc : 0;
 }

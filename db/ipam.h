@@ -40,6 +40,10 @@ struct ipam_usage {
 
 struct ipam;
 
+/**
+ * The address registry over st (which must outlive it; not owned). One per store and thread.
+ * @return 0 with *out set, or LANA_ENOMEM.
+ */
 int ipam_open(struct store *st, struct ipam **out, struct lana_diag *d);
 
 /**
@@ -48,19 +52,22 @@ int ipam_open(struct store *st, struct ipam **out, struct lana_diag *d);
  * savepoint per call. Atomic (the default) again with true.
  */
 void ipam_set_atomic(struct ipam *ip, bool atomic);
+/** Frees the registry handle; NULL is a no-op. */
 void ipam_close(struct ipam *ip);
 
+/** "pool", "allocated", "assigned", "reserved" (static text; "?" for no such status). */
 const char *ipam_status_name(enum ipam_status s);
-/** Parses "pool", "allocated", "assigned" or "reserved". */
+/** Parses "pool", "allocated", "assigned" or "reserved": true with *out set, else false. */
 bool ipam_status_parse(const char *s, enum ipam_status *out);
 
 /**
- * Adds a root pool. LANA_ECONFLICT when it overlaps a pool, or an existing block.
- * actor names who did it, for the audit log.
+ * Adds a root pool. actor names who did it, for the audit log. *out (may be NULL) gets it.
+ * LANA_ECONFLICT when it overlaps a pool or an existing block; LANA_ERANGE / LANA_EPARSE
+ * (description too long, or with a control character); LANA_EDB.
  */
 int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
                   const char *actor, struct ipam_block *out, struct lana_diag *d);
-/** Removes a pool that holds no blocks (LANA_ECONFLICT otherwise; LANA_ENOTFOUND). */
+/** Removes a pool that holds no blocks: LANA_ECONFLICT otherwise; LANA_ENOTFOUND; LANA_EDB. */
 int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
                   struct lana_diag *d);
 
@@ -68,7 +75,9 @@ int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
  * Allocates the next free /plen inside the block parent (which must exist): best fit, i.e.
  * taken from the smallest free aligned prefix that holds it, lowest address first.
  * LANA_EEXHAUSTED when nothing that large is free; LANA_ERANGE when plen is not longer than
- * the parent's or beyond the family's width.
+ * the parent's or beyond the family's width; LANA_ENOTFOUND (no such parent); LANA_ECONFLICT
+ * (the parent is reserved); LANA_EPARSE (status pool, or bad holder/description text);
+ * LANA_EDB. *out (may be NULL) gets the new block.
  */
 int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum ipam_status status,
                const char *holder, const char *descr, const char *actor, struct ipam_block *out,
@@ -76,8 +85,9 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
 
 /**
  * Registers the given prefix under the most specific block that contains it.
- * LANA_ECONFLICT (naming what is in the way) when it exists or overlaps a block there;
- * LANA_ENOTFOUND when no pool contains it.
+ * LANA_ECONFLICT (naming what is in the way) when it exists or overlaps a block there, or
+ * the enclosing block is reserved; LANA_ENOTFOUND when no pool contains it; LANA_EPARSE
+ * (host bits set, status pool, bad text); LANA_ERANGE; LANA_EDB. *out (may be NULL) gets it.
  */
 int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status status,
               const char *holder, const char *descr, const char *actor, struct ipam_block *out,
@@ -86,45 +96,55 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
 /**
  * Releases a block, which returns to its parent's free space. A block with children only
  * when recursive (they all go). Pools are removed with ipam_pool_del instead.
- * *released (may be NULL) counts the blocks removed.
+ * *released (may be NULL) counts the blocks removed. This knows nothing of hosts: the
+ * registry's command uses host_release_block (db/host.h), which refuses or deletes the hosts
+ * whose addresses lie in the block. LANA_ENOTFOUND; LANA_ECONFLICT (a pool; children without
+ * recursive); LANA_EDB.
  */
 int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, const char *actor,
                  int64_t *released, struct lana_diag *d);
 
-/** Changes a block's holder and/or description (NULL leaves one as it is). */
+/**
+ * Changes a block's holder and/or description (NULL leaves one as it is); *out (may be NULL)
+ * gets the block after. LANA_ENOTFOUND, LANA_ERANGE / LANA_EPARSE (bad text), LANA_EDB.
+ */
 int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, const char *descr,
                 const char *actor, struct ipam_block *out, struct lana_diag *d);
 
-/** The block with exactly this prefix; LANA_ENOTFOUND if none. */
+/** The block with exactly this prefix: 0 with *out; LANA_ENOTFOUND if none; LANA_EDB. */
 int ipam_get(struct ipam *ip, const struct cidr *prefix, struct ipam_block *out,
              struct lana_diag *d);
 
-/** Addresses used by the block's children and their number. */
+/** Addresses used by the block's children and their number: 0 with *out, or LANA_EDB. */
 int ipam_usage(struct ipam *ip, const struct ipam_block *b, struct ipam_usage *out,
                struct lana_diag *d);
 
 typedef int ipam_each_cb(const struct ipam_block *b, void *arg); /* nonzero stops */
 
-/** The children of parent in address order; parent NULL lists the root pools. */
+/**
+ * The children of parent in address order; parent NULL lists the root pools. The callback
+ * may read the registry (walk below). 0 (also when cb stopped with a positive value), cb's
+ * negative code, or LANA_EDB.
+ */
 int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb *cb, void *arg,
                   struct lana_diag *d);
 
 /**
  * The chain of blocks that contain prefix (an address is a /32 or /128), root pool first,
  * down to the most specific one (prefix itself when it is a block). LANA_ENOTFOUND when no
- * pool contains it.
+ * pool contains it; LANA_EDB; the callback's nonzero value stops the walk and is returned.
  */
 int ipam_chain(struct ipam *ip, const struct cidr *prefix, ipam_each_cb *cb, void *arg,
                struct lana_diag *d);
 
 /**
  * The free prefixes inside a block (maximal aligned ones), in address order, at most max of
- * them; *more tells whether some were left out.
+ * them; *more tells whether some were left out. 0, LANA_ENOTFOUND (no such block), LANA_EDB.
  */
 int ipam_free_list(struct ipam *ip, const struct ipam_block *b, struct cidr *out, unsigned max,
                    unsigned *n, bool *more, struct lana_diag *d);
 
-/** The block as a JSON object (for replies and the audit log). */
+/** The block as a JSON object (for replies and the audit log); j's own error is sticky. */
 struct jsonw;
 void ipam_block_json(struct jsonw *j, const struct ipam_block *b);
 /** The same members, written into an object the caller opened (and adds to). */

@@ -125,7 +125,9 @@ static int migrate(struct store *st, struct lana_diag *d)
                         st->path, v, target);
     for (; v < target; v++) {
         char bump[64];
-        snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v + 1);
+        int n = snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v + 1);
+        if (n < 0 || (size_t)n >= sizeof bump)
+            return diag_set(d, LANA_EDB, "schema version %d", v + 1);
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
             return store__err(st->db, d, "begin migration");
         if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
@@ -139,6 +141,12 @@ static int migrate(struct store *st, struct lana_diag *d)
     }
     return 0;
 }
+
+static const char *const tx_sql[STORE_TX_N] = {
+    [STORE_TX_BEGIN] = "BEGIN IMMEDIATE",      [STORE_TX_COMMIT] = "COMMIT",
+    [STORE_TX_ROLLBACK] = "ROLLBACK",          [STORE_TX_SP] = "SAVEPOINT sp",
+    [STORE_TX_RELEASE] = "RELEASE sp",         [STORE_TX_UNDO] = "ROLLBACK TO sp",
+};
 
 int store_open(const char *path, struct store **out, bool *created, struct lana_diag *d)
 {
@@ -159,6 +167,9 @@ int store_open(const char *path, struct store **out, bool *created, struct lana_
     }
     if ((rc = store__configure(st->db, true, d)) != 0 || (rc = migrate(st, d)) != 0)
         goto out;
+    for (int i = 0; i < STORE_TX_N; i++)
+        if ((rc = store__prepare(st, tx_sql[i], &st->tx[i], d)) != 0)
+            goto out;
     if (created != NULL)
         *created = is_new;
     *out = st;
@@ -177,18 +188,40 @@ int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct la
             *out = st->cache[i].stmt;
             return 0;
         }
+    if (st->ncache == st->cache_cap) {
+        unsigned cap = st->cache_cap ? st->cache_cap * 2 : 64;
+        void *p = realloc(st->cache, cap * sizeof *st->cache);
+        if (p == NULL) {
+            *out = NULL;
+            return diag_set(d, LANA_ENOMEM, "out of memory");
+        }
+        st->cache = p;
+        st->cache_cap = cap;
+    }
     int rc = store__prepare(st, sql, out, d);
     if (rc != 0)
         return rc;
-    if (st->ncache < STORE_STMT_CACHE) {
-        st->cache[st->ncache].sql = sql;
-        st->cache[st->ncache].stmt = *out;
-        st->ncache++;
-        return 0;
-    }
-    sqlite3_finalize(*out);
-    *out = NULL;
-    return diag_set(d, LANA_EDB, "statement cache full");
+    st->cache[st->ncache].sql = sql;
+    st->cache[st->ncache].stmt = *out;
+    st->ncache++;
+    return 0;
+}
+
+int store__done(struct store *st, sqlite3_stmt *s, const char *what, struct lana_diag *d)
+{
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store__err(st->db, d, what);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store__row(struct store *st, sqlite3_stmt *s, const char *what, struct lana_diag *d)
+{
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        return 1;
+    int rc = step == SQLITE_DONE ? 0 : store__err(st->db, d, what);
+    sqlite3_reset(s);
+    return rc;
 }
 
 void store_close(struct store *st)
@@ -197,62 +230,141 @@ void store_close(struct store *st)
         return;
     for (unsigned i = 0; i < st->ncache; i++)
         sqlite3_finalize(st->cache[i].stmt);
+    free(st->cache);
+    for (int i = 0; i < STORE_TX_N; i++)
+        sqlite3_finalize(st->tx[i]);
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
 }
 
+static int tx_run(struct store *st, enum store_tx which, struct lana_diag *d)
+{
+    return store__done(st, st->tx[which], tx_sql[which], d);
+}
+
 int store_begin(struct store *st, struct lana_diag *d)
 {
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return store__err(st->db, d, "begin");
-    return 0;
+    int rc = tx_run(st, STORE_TX_BEGIN, d);
+    if (rc == 0) {
+        st->aborted = false;
+        st->sp_depth = st->sp_own = 0;
+    }
+    return rc;
+}
+
+/* Rolls the whole transaction back, by the prepared statement or, should that fail, by a
+ * fresh one: the last resort must not depend on a statement that just failed. */
+static void rollback_all(struct store *st)
+{
+    struct lana_diag ignore;
+    if (!sqlite3_get_autocommit(st->db) && tx_run(st, STORE_TX_ROLLBACK, &ignore) != 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->sp_depth = st->sp_own = 0;
 }
 
 int store_commit(struct store *st, struct lana_diag *d)
 {
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = store__err(st->db, d, "commit");
-        store_rollback(st);
-        return rc;
+    if (st->aborted) {
+        rollback_all(st);
+        st->aborted = false;
+        return diag_set(d, LANA_EDB,
+                        "the turn was aborted (a change could not be undone): nothing of it "
+                        "was kept");
     }
-    return 0;
+    int rc = tx_run(st, STORE_TX_COMMIT, d);
+    if (rc != 0)
+        rollback_all(st);
+    st->sp_depth = st->sp_own = 0;
+    return rc;
 }
 
 void store_rollback(struct store *st)
 {
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    rollback_all(st);
+    st->aborted = false;
 }
 
-static const char sql_sp_batch[] = "SAVEPOINT batch";
-static const char sql_sp_batch_release[] = "RELEASE batch";
-static const char sql_sp_batch_undo[] = "ROLLBACK TO batch";
-
-static int exec_stmt(struct store *st, const char *sql, struct lana_diag *d)
+bool store_turn_aborted(const struct store *st)
 {
-    sqlite3_stmt *s;
-    int rc = store__stmt(st, sql, &s, d);
+    return st->aborted;
+}
+
+int store_sp_begin(struct store *st, struct lana_diag *d)
+{
+    if (st->aborted)
+        return diag_set(d, LANA_EDB, "the turn was aborted: a change before could not be undone");
+    bool outer = sqlite3_get_autocommit(st->db) != 0;
+    int rc = tx_run(st, STORE_TX_SP, d);
     if (rc != 0)
         return rc;
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store__err(st->db, d, sql);
-    sqlite3_reset(s);
+    st->sp_depth++;
+    if (outer)
+        st->sp_own = st->sp_depth;
+    return 0;
+}
+
+/* Undoes the innermost unit. On failure the turn is aborted (or, for a unit that opened the
+ * transaction, the transaction rolled back at once). Once a turn is aborted no savepoint is
+ * touched again: the names on SQLite's stack no longer match ours, and only the whole
+ * rollback is safe. 0 or LANA_EDB. */
+static int sp_undo(struct store *st, struct lana_diag *d)
+{
+    bool own = st->sp_own == st->sp_depth;
+    st->sp_depth--;
+    if (own)
+        st->sp_own = 0;
+    int rc = st->aborted ? diag_set(d, LANA_EDB, "the turn was aborted")
+                         : tx_run(st, STORE_TX_UNDO, d);
+    if (rc == 0)
+        rc = tx_run(st, STORE_TX_RELEASE, d);
+    if (rc == 0)
+        return 0;
+    if (own) { /* nothing outside this unit is at stake: take the whole transaction back */
+        rollback_all(st);
+        st->aborted = false;
+    } else {
+        st->aborted = true;
+    }
+    return rc;
+}
+
+int store_sp_end(struct store *st, int rc, struct lana_diag *d)
+{
+    if (rc == 0 && st->aborted) /* an inner failure was swallowed: still all or nothing */
+        rc = diag_set(d, LANA_EDB, "the turn was aborted");
+    if (rc == 0) {
+        bool own = st->sp_own == st->sp_depth;
+        if ((rc = tx_run(st, STORE_TX_RELEASE, d)) == 0) {
+            st->sp_depth--;
+            if (own)
+                st->sp_own = 0;
+            return 0;
+        }
+        /* RELEASE failed (when it is the outermost, it commits): the unit is still open */
+        struct lana_diag ignore;
+        sp_undo(st, &ignore);
+        return rc;
+    }
+    struct lana_diag e;
+    if (sp_undo(st, &e) != 0 && d != NULL) {
+        char msg[LANA_DIAG_LEN];
+        int n = snprintf(msg, sizeof msg, "%s", d->msg);
+        if (n < 0 || (size_t)n >= sizeof msg)
+            msg[sizeof msg - 1] = '\0';
+        diag_set(d, rc, "%s (and the undo failed: %s)", msg, e.msg);
+    }
     return rc;
 }
 
 int store_batch_begin(struct store *st, struct lana_diag *d)
 {
-    return exec_stmt(st, sql_sp_batch, d);
+    return store_sp_begin(st, d);
 }
 
 int store_batch_end(struct store *st, bool keep, struct lana_diag *d)
 {
-    if (!keep) {
-        struct lana_diag ignore;
-        exec_stmt(st, sql_sp_batch_undo, &ignore);
-    }
-    return exec_stmt(st, sql_sp_batch_release, d);
+    return keep ? store_sp_end(st, 0, d) : sp_undo(st, d);
 }
 
 bool store_in_transaction(struct store *st)

@@ -18,26 +18,66 @@
 struct store;
 
 /**
- * Opens (creating when missing) the database at path and brings its schema up to date.
- * *created tells whether the file was new (may be NULL).
- * @return 0 with *out set, or LANA_EDB / -errno with a message in d.
+ * Opens (creating when missing) the database at path and brings its schema up to date, and
+ * prepares the statements of the transaction machinery (so that an undo never needs a new
+ * one). *created tells whether the file was new (may be NULL). Blocks on file I/O.
+ * @return 0 with *out set; LANA_ENOMEM; LANA_EDB with a message in d (cannot open, newer
+ *         schema, migration failed). *out is NULL on failure.
  */
 int store_open(const char *path, struct store **out, bool *created, struct lana_diag *d);
+/** Closes the connection (an open transaction is rolled back). NULL is a no-op. */
 void store_close(struct store *st);
 
-/** BEGIN IMMEDIATE / COMMIT / ROLLBACK. Rollback is safe to call when no transaction is open. */
+/**
+ * BEGIN IMMEDIATE: opens the write transaction of a turn. Clears a previous abort mark.
+ * @return 0, or LANA_EDB (busy, or a transaction is already open) with the message in d.
+ */
 int store_begin(struct store *st, struct lana_diag *d);
+/**
+ * COMMIT. When the turn was aborted (store_turn_aborted), nothing is committed: the whole
+ * transaction is rolled back and LANA_EDB is returned with "the turn was aborted" in d, so
+ * the database is exactly as it was at store_begin. A failed COMMIT is rolled back too.
+ * @return 0, or LANA_EDB with the message in d; either way no transaction is open after.
+ */
 int store_commit(struct store *st, struct lana_diag *d);
+/** ROLLBACK of the whole transaction; safe when none is open. Clears the abort mark. */
 void store_rollback(struct store *st);
 
 /**
- * A nested unit inside the current transaction (SAVEPOINT batch): store_batch_end keeps its
- * changes or undoes them all, leaving the outer transaction going either way.
+ * Savepoints: the one way db/ makes a change all-or-nothing. store_sp_begin opens a nested
+ * unit (SAVEPOINT; inside the caller's transaction, or its own when none is open);
+ * store_sp_end(st, rc, d) closes it: with rc == 0 it keeps the changes (RELEASE), with
+ * rc != 0 it undoes them (ROLLBACK TO + RELEASE). Units nest freely.
+ *
+ * If the undo itself fails, the change cannot be taken back piece by piece: the store marks
+ * the turn aborted (store_turn_aborted), every later store_sp_begin fails with LANA_EDB, and
+ * store_commit rolls the whole transaction back. A unit that opened the transaction itself
+ * rolls it back at once instead.
+ *
+ * store_sp_begin: 0; LANA_EDB when the turn is aborted or SAVEPOINT fails (message in d).
+ * store_sp_end: rc when rc != 0 (d keeps the caller's message; an undo failure is appended);
+ * else 0, or LANA_EDB when RELEASE failed (the unit is then undone as above).
+ */
+int store_sp_begin(struct store *st, struct lana_diag *d);
+int store_sp_end(struct store *st, int rc, struct lana_diag *d);
+
+/**
+ * Whether an undo failed in the open transaction: the turn's changes cannot be trusted, and
+ * the caller must answer every command of the turn with an error; store_commit will roll it
+ * all back. Cleared by store_begin, store_commit and store_rollback.
+ */
+bool store_turn_aborted(const struct store *st);
+
+/**
+ * A batch: a unit (a savepoint, as store_sp_begin) that store_batch_end keeps (keep true) or
+ * undoes whole (keep false), leaving the outer transaction going either way.
+ * store_batch_begin: as store_sp_begin. store_batch_end: 0, or LANA_EDB when the release or
+ * the undo failed (an undo failure aborts the turn, see above).
  */
 int store_batch_begin(struct store *st, struct lana_diag *d);
 int store_batch_end(struct store *st, bool keep, struct lana_diag *d);
 /** Whether a transaction is open on this connection. */
 bool store_in_transaction(struct store *st);
 
-/** The schema version found in the file (PRAGMA user_version). */
+/** The schema version found in the file (PRAGMA user_version), or -1 when unreadable. */
 int store_schema_version(struct store *st);

@@ -168,17 +168,19 @@ int zonedb_changes(struct zonedb_reader *r, int64_t after, zonedb_change_cb *cb,
 {
     int64_t lo = 0, hi = 0;
     sqlite3_reset(r->st_change_min);
-    if (sqlite3_step(r->st_change_min) == SQLITE_ROW) {
+    int step = sqlite3_step(r->st_change_min);
+    if (step == SQLITE_ROW) {
         lo = sqlite3_column_int64(r->st_change_min, 0);
         hi = sqlite3_column_int64(r->st_change_min, 1);
     }
     sqlite3_reset(r->st_change_min);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store__err(r->db, d, "dnschange");
     *last = hi > after ? hi : after;
     if (after < 0 || (lo > after + 1 && hi > after))
         return 1; /* rows this reader has not seen were pruned, or it starts afresh */
     sqlite3_reset(r->st_changes);
     sqlite3_bind_int64(r->st_changes, 1, after);
-    int step;
     while ((step = sqlite3_step(r->st_changes)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(r->st_changes, 0);
         const uint8_t *name = sqlite3_column_blob(r->st_changes, 1);

@@ -52,8 +52,12 @@ struct zonedb_node {
 
 struct zonedb_reader;
 
-/** Opens a read-only reader on an existing database; the zone table is loaded at once. */
+/**
+ * Opens a read-only reader on an existing database; the zone table is loaded at once.
+ * @return 0 with *out set; LANA_ENOMEM; LANA_EDB (cannot open or read) with the message in d.
+ */
 int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana_diag *d);
+/** Closes the reader and frees its zone table; NULL is a no-op. */
 void zonedb_reader_close(struct zonedb_reader *r);
 
 /**
@@ -72,14 +76,17 @@ typedef void zonedb_change_cb(const uint8_t *name, void *arg);
 int zonedb_changes(struct zonedb_reader *r, int64_t after, zonedb_change_cb *cb, void *arg,
                    int64_t *last, struct lana_diag *d);
 
-/** Generation number, increased by each reload; lets callers tag cached data. */
+/** Generation number, increased by each reload; lets callers tag cached data (never fails). */
 uint64_t zonedb_reader_generation(const struct zonedb_reader *r);
 
-/** The zone with the longest apex containing the name whose key is given, or NULL. */
+/**
+ * The zone with the longest apex containing the name whose key is given, or NULL. The pointer
+ * stays valid until the next zonedb_reader_sync that reloads.
+ */
 const struct zonedb_zone *zonedb_find_zone(const struct zonedb_reader *r, const uint8_t *key,
                                            size_t keylen);
 
-/** Number of zones loaded. */
+/** Number of zones loaded (never fails). */
 unsigned zonedb_zone_count(const struct zonedb_reader *r);
 
 /**

@@ -9,6 +9,7 @@
  */
 #include "db/zoneio.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +17,7 @@
 #include "common/rdata.h"
 #include "common/zfile.h"
 #include "db/store_int.h"
+#include "db/zone.h"
 
 struct import_ctx {
     struct store *st;
@@ -117,7 +119,12 @@ static int check_zone(struct import_ctx *c)
         return rc;
     sqlite3_bind_int64(s, 1, c->zone_id);
     sqlite3_bind_blob(s, 2, c->apex_key, (int)c->apex_keylen, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) == 0) {
+    int has_ns = sqlite3_step(s);
+    if (has_ns != SQLITE_ROW) {
+        rc = store__err(c->st->db, c->d, "zone check");
+        goto out;
+    }
+    if (sqlite3_column_int(s, 0) == 0) {
         rc = diag_set(c->d, LANA_EPARSE, "%s: the zone has no NS record at its apex", c->fname);
         goto out;
     }
@@ -129,7 +136,10 @@ static int check_zone(struct import_ctx *c)
                              &s, c->d)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, c->zone_id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = store__err(c->st->db, c->d, "zone check");
+    if (step == SQLITE_ROW) {
         uint8_t name[DNAME_MAXLEN];
         char text[DNAME_TEXT_MAX] = "?";
         if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
@@ -153,10 +163,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
                                           (const uint8_t *)"", org, d) < 0)
         return LANA_EPARSE;
     /* inside the caller's transaction (the registry's), as one savepoint; else its own */
-    bool nested = store_in_transaction(st);
-    if (nested ? sqlite3_exec(st->db, "SAVEPOINT zoneio", NULL, NULL, NULL) != SQLITE_OK
-               : (rc = store_begin(st, d)) != 0)
-        return nested ? store__err(st->db, d, "savepoint") : rc;
+    bool nested = store_in_transaction(st), open = false;
+    if ((rc = nested ? store_sp_begin(st, d) : store_begin(st, d)) != 0)
+        return rc;
+    open = true;
     if ((rc = store__prepare(st,
                              "INSERT OR IGNORE INTO rr(zone_id, key, type, rdata, ttl)"
                              " VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -173,14 +183,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     sqlite3_finalize(c.ins);
     c.ins = NULL;
     /* anything may have changed: the DNS workers empty their caches (table dnschange) */
-    if (sqlite3_exec(st->db, "INSERT INTO dnschange (name) VALUES (NULL)", NULL, NULL, NULL) !=
-        SQLITE_OK) {
-        rc = store__err(st->db, d, "dnschange");
+    if ((rc = zone_touch(st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
         goto out;
-    }
-    if (nested ? (sqlite3_exec(st->db, "RELEASE zoneio", NULL, NULL, NULL) != SQLITE_OK &&
-                  (rc = store__err(st->db, d, "release")) != 0)
-               : (rc = store_commit(st, d)) != 0)
+    open = false; /* closed here either way: store_sp_end and store_commit undo on failure */
+    if ((rc = nested ? store_sp_end(st, 0, d) : store_commit(st, d)) != 0)
         goto out;
     if (stats != NULL) {
         stats->records = c.records;
@@ -188,12 +194,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     }
 out:
     sqlite3_finalize(c.ins);
-    if (rc != 0 && nested) {
-        sqlite3_exec(st->db, "ROLLBACK TO zoneio", NULL, NULL, NULL);
-        sqlite3_exec(st->db, "RELEASE zoneio", NULL, NULL, NULL);
-    } else if (rc != 0) {
+    if (rc != 0 && open && nested)
+        store_sp_end(st, rc, d);
+    else if (rc != 0 && open)
         store_rollback(st);
-    }
     return rc;
 }
 
@@ -210,10 +214,11 @@ static int zone_lookup(struct store *st, const char *name, int64_t *id, uint8_t 
     if ((rc = store__prepare(st, "SELECT id FROM zone WHERE apex = ?1", &s, d)) != 0)
         return rc;
     sqlite3_bind_blob(s, 1, key, (int)klen, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    if ((rc = store__row(st, s, "zone", d)) == 1) {
         *id = sqlite3_column_int64(s, 0);
         memcpy(apex, wire, dname_len(wire));
-    } else {
+        rc = 0;
+    } else if (rc == 0) {
         rc = diag_set(d, LANA_ENOTFOUND, "%s: no such zone", name);
     }
     sqlite3_finalize(s);
@@ -229,7 +234,12 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
     int rc = zone_lookup(st, name, &id, apex, d);
     if (rc != 0)
         return rc;
-    static uint8_t rdtext[4 * 65536 + 64];
+    /* the text of one rdata: up to 4 characters per byte ("\\ddd") of 64 KiB; on the heap,
+     * so that exports can run in several threads at once */
+    size_t rdcap = 4 * 65536 + 64;
+    uint8_t *rdtext = malloc(rdcap);
+    if (rdtext == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
     dname_to_text(apex, text, sizeof text);
     fprintf(out, "$ORIGIN %s\n", text);
     /* SOA first (type 6 at the apex sorts by key first), then canonical order. */
@@ -237,7 +247,7 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
                              "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1"
                              " ORDER BY type != 6, key, type, rdata",
                              &s, d)) != 0)
-        return rc;
+        goto out;
     sqlite3_bind_int64(s, 1, id);
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -247,7 +257,7 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
         dname_to_text(owner, text, sizeof text);
         uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
         struct wbuf wb;
-        wbuf_init(&wb, rdtext, sizeof rdtext);
+        wbuf_init(&wb, rdtext, rdcap);
         rdata_format(type, sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), &wb);
         wbuf_cstr(&wb);
         fprintf(out, "%s\t%lld\tIN\t%s\t%s\n", text, (long long)sqlite3_column_int64(s, 2),
@@ -255,9 +265,11 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
     }
     if (step != SQLITE_DONE)
         rc = store__err(st->db, d, "export");
-    sqlite3_finalize(s);
     if (rc == 0 && (fflush(out) != 0 || ferror(out)))
         rc = diag_set(d, LANA_EIO, "write error");
+out:
+    sqlite3_finalize(s);
+    free(rdtext);
     return rc;
 }
 
@@ -270,10 +282,10 @@ int zoneio_list(struct store *st, zoneio_zone_cb *cb, void *arg, struct lana_dia
                             &s, d);
     if (rc != 0)
         return rc;
-    while (sqlite3_step(s) == SQLITE_ROW)
+    while ((rc = store__row(st, s, "zones", d)) == 1)
         cb((const char *)sqlite3_column_text(s, 0), (uint64_t)sqlite3_column_int64(s, 1), arg);
     sqlite3_finalize(s);
-    return 0;
+    return rc;
 }
 
 int zoneio_zone_count(struct store *st)

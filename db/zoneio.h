@@ -24,17 +24,24 @@ struct zoneio_stats {
  * owner of the file's SOA record, which must be present once, at the top of the zone. Every
  * record must lie inside the zone; CNAME may not share a name with other data; the apex needs
  * NS records. Classes other than IN are refused.
- * @return 0 with stats filled, or a negative code with the message in d.
+ * Inside an open transaction it is one savepoint of it; otherwise its own transaction.
+ * The change log gets one "anything changed" row (zone_touch).
+ * @return 0 with stats filled (may be NULL); LANA_EPARSE (syntax, a record outside the zone,
+ * no SOA first, no apex NS, class not IN, with file:line in d); LANA_ECONFLICT (a CNAME beside
+ * other data); LANA_EDB.
  */
 int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *origin,
                   struct zoneio_stats *stats, struct lana_diag *d);
 
-/** Writes the zone named name (text) to out. LANA_ENOTFOUND when no such zone exists. */
+/**
+ * Writes the zone named name (text) to out. Reentrant. 0; LANA_EPARSE (bad name);
+ * LANA_ENOTFOUND when no such zone exists; LANA_ENOMEM; LANA_EIO (write error); LANA_EDB.
+ */
 int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_diag *d);
 
-/** Lists the zones: one "name records" line each, through the callback. */
+/** Lists the zones, by apex, with their number of records, through the callback. 0 or LANA_EDB. */
 typedef void zoneio_zone_cb(const char *name, uint64_t records, void *arg);
 int zoneio_list(struct store *st, zoneio_zone_cb *cb, void *arg, struct lana_diag *d);
 
-/** Number of zones in the store, or a negative code. */
+/** Number of zones in the store, or LANA_EDB. */
 int zoneio_zone_count(struct store *st);

@@ -24,9 +24,13 @@
 
 #include "common/jsonw.h"
 #include "common/regproto.h"
+#include "db/host.h"
 #include "db/ipam.h"
 #include "db/names.h"
+#include "db/rrset.h"
+#include "db/service.h"
 #include "db/store.h"
+#include "db/zone.h"
 #include "server/cmdargs.h"
 
 /* What a request runs with: the registry thread's writing connection and who is asking.

@@ -191,14 +191,18 @@ enum regproto_code cmd__block_release(struct cmd_ctx *c, const struct cmd_args *
         return rc;
     if ((e = ipam_get(c->ip, &p, &b, &d)) != 0)
         return cmd__fail(j, e, &d);
-    int64_t n = 0;
-    if ((e = ipam_release(c->ip, &p, a->recursive, c->actor, &n, &d)) != 0)
+    /* host_release_block refuses a block that holds host addresses (naming the hosts), or
+     * with --recursive deletes those hosts with it, so no address keeps a stale name */
+    int64_t n = 0, hosts = 0;
+    if ((e = c->nm != NULL ? host_release_block(c->nm, &p, a->recursive, c->actor, &n, &hosts, &d)
+                           : ipam_release(c->ip, &p, a->recursive, c->actor, &n, &d)) != 0)
         return cmd__fail(j, e, &d);
     char t[CIDR_STRLEN];
     cidr_format(&p, t, sizeof t);
     cmd__ok_open(j);
     jsonw_kstr(j, "released", t);
     jsonw_kint(j, "blocks", n);
+    jsonw_kint(j, "hosts", hosts);
     jsonw_end(j);
     return RP_OK;
 }

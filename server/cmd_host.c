@@ -7,7 +7,7 @@
 
 #include "server/cmd_int.h"
 
-static void host_obj(struct jsonw *j, const struct names_host *h)
+static void host_obj(struct jsonw *j, const struct host_info *h)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", h->name);
@@ -18,13 +18,13 @@ static void host_obj(struct jsonw *j, const struct names_host *h)
     jsonw_end(j);
 }
 
-static int host_cb(const struct names_host *h, void *arg)
+static int host_cb(const struct host_info *h, void *arg)
 {
     host_obj(arg, h);
     return 0;
 }
 
-static enum regproto_code ok_host(const char *key, const struct names_host *h, struct jsonw *j)
+static enum regproto_code ok_host(const char *key, const struct host_info *h, struct jsonw *j)
 {
     cmd__ok_open(j);
     jsonw_key(j, key);
@@ -47,7 +47,7 @@ static int family_cb(const struct ipam_block *b, void *arg)
 
 /* --v4/--v6: auto (the default when a pool of that family exists), none, or an address. */
 static enum regproto_code addr_spec(struct cmd_ctx *c, const char *v, int family,
-                                    struct names_addr_spec *s, struct jsonw *j)
+                                    struct host_addr_spec *s, struct jsonw *j)
 {
     struct lana_diag d;
     if (v == NULL) {
@@ -55,30 +55,30 @@ static enum regproto_code addr_spec(struct cmd_ctx *c, const char *v, int family
         int rc = ipam_children(c->ip, NULL, family_cb, &f, &d);
         if (rc < 0)
             return cmd__fail(j, rc, &d);
-        s->how = f.found ? NAMES_ADDR_AUTO : NAMES_ADDR_NONE;
+        s->how = f.found ? HOST_ADDR_AUTO : HOST_ADDR_NONE;
         return RP_OK;
     }
     if (strcmp(v, "auto") == 0) {
-        s->how = NAMES_ADDR_AUTO;
+        s->how = HOST_ADDR_AUTO;
         return RP_OK;
     }
     if (strcmp(v, "none") == 0) {
-        s->how = NAMES_ADDR_NONE;
+        s->how = HOST_ADDR_NONE;
         return RP_OK;
     }
     if (cidr_parse_addr(v, &s->addr, &d) != 0)
         return cmd_error(j, RP_INVALID, "--v%d: %s", family, d.msg);
     if (s->addr.family != family)
         return cmd_error(j, RP_INVALID, "--v%d %s: not an IPv%d address", family, v, family);
-    s->how = NAMES_ADDR_GIVEN;
+    s->how = HOST_ADDR_GIVEN;
     return RP_OK;
 }
 
 enum regproto_code cmd__host_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_host h;
-    struct names_addr_spec v4 = {0}, v6 = {0};
+    struct host_info h;
+    struct host_addr_spec v4 = {0}, v6 = {0};
     struct cidr block;
     enum regproto_code rc;
     if ((rc = addr_spec(c, a->v4, 4, &v4, j)) != RP_OK ||
@@ -89,19 +89,19 @@ enum regproto_code cmd__host_add(struct cmd_ctx *c, const struct cmd_args *a, st
     if (a->nblocks == 1 && (rc = cmd__prefix(a->blocks[0], &block, j)) != RP_OK)
         return rc;
     if (a->nblocks == 1 && a->v4 == NULL && a->v6 == NULL) /* a block decides the family */
-        (block.family == 4 ? &v6 : &v4)->how = NAMES_ADDR_NONE;
+        (block.family == 4 ? &v6 : &v4)->how = HOST_ADDR_NONE;
     int e =
-        names_host_add(c->nm, a->pos[0], &v4, &v6, a->nblocks ? &block : NULL, c->actor, &h, &d);
+        host_add(c->nm, a->pos[0], &v4, &v6, a->nblocks ? &block : NULL, c->actor, &h, &d);
     return e ? cmd__fail(j, e, &d) : ok_host("host", &h, j);
 }
 
 enum regproto_code cmd__host_del(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_host h;
+    struct host_info h;
     int e;
-    if ((e = names_host_get(c->nm, a->pos[0], &h, &d)) != 0 ||
-        (e = names_host_del(c->nm, a->pos[0], c->actor, &d)) != 0)
+    if ((e = host_get(c->nm, a->pos[0], &h, &d)) != 0 ||
+        (e = host_del(c->nm, a->pos[0], c->actor, &d)) != 0)
         return cmd__fail(j, e, &d);
     return ok_host("deleted", &h, j);
 }
@@ -109,16 +109,16 @@ enum regproto_code cmd__host_del(struct cmd_ctx *c, const struct cmd_args *a, st
 enum regproto_code cmd__host_show(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_host h;
-    int e = names_host_get(c->nm, a->pos[0], &h, &d);
+    struct host_info h;
+    int e = host_get(c->nm, a->pos[0], &h, &d);
     return e ? cmd__fail(j, e, &d) : ok_host("host", &h, j);
 }
 
 enum regproto_code cmd__host_rename(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_host h;
-    int e = names_host_rename(c->nm, a->pos[0], a->pos[1], c->actor, &h, &d);
+    struct host_info h;
+    int e = host_rename(c->nm, a->pos[0], a->pos[1], c->actor, &h, &d);
     return e ? cmd__fail(j, e, &d) : ok_host("host", &h, j);
 }
 
@@ -128,7 +128,7 @@ enum regproto_code cmd__host_list(struct cmd_ctx *c, const struct cmd_args *a, s
     cmd__ok_open(j);
     jsonw_key(j, "hosts");
     jsonw_arr(j);
-    int e = names_host_each(c->nm, a->npos ? a->pos[0] : NULL, host_cb, j, &d);
+    int e = host_each(c->nm, a->npos ? a->pos[0] : NULL, host_cb, j, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);

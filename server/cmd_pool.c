@@ -15,7 +15,7 @@ enum regproto_code cmd__pool_add(struct cmd_ctx *c, const struct cmd_args *a, st
     int e = ipam_pool_add(c->ip, &p, a->desc, c->actor, &b, &d);
     char rev[CIDR_REVLEN];
     if (e == 0 && cidr_reverse_name(&p, rev, sizeof rev) >= 0 &&
-        (e = names_zone_ensure(c->nm, rev, c->actor, &d)) > 0)
+        (e = zone_ensure(c->nm, rev, c->actor, &d)) > 0)
         e = 0; /* 1: the reverse zone was made now */
     return e ? cmd__fail(j, e, &d) : cmd__ok_block(c, "pool", &b, true, j);
 }

@@ -60,7 +60,7 @@ enum regproto_code cmd__record_add(struct cmd_ctx *c, const struct cmd_args *a, 
     enum regproto_code rc = record_data(a->pos[1], a, 2, data, sizeof data, j);
     if (rc != RP_OK)
         return rc;
-    int e = names_record_add(c->nm, a->pos[0], a->pos[1], data, c->actor, &d);
+    int e = rrset_add(c->nm, a->pos[0], a->pos[1], data, c->actor, &d);
     return e ? cmd__fail(j, e, &d) : record_reply(a, data, true, 0, j);
 }
 
@@ -73,7 +73,7 @@ enum regproto_code cmd__record_del(struct cmd_ctx *c, const struct cmd_args *a, 
     enum regproto_code rc = record_data(a->pos[1], a, 2, data, sizeof data, j);
     if (rc != RP_OK)
         return rc;
-    int e = names_record_del(c->nm, a->pos[0], a->pos[1], data[0] ? data : NULL, c->actor, &deleted,
+    int e = rrset_del(c->nm, a->pos[0], a->pos[1], data[0] ? data : NULL, c->actor, &deleted,
                              &d);
     return e ? cmd__fail(j, e, &d) : record_reply(a, data, false, deleted, j);
 }

@@ -7,7 +7,7 @@
 #include "common/num.h"
 #include "server/cmd_int.h"
 
-static void service_obj(struct jsonw *j, const struct names_service *s)
+static void service_obj(struct jsonw *j, const struct service_info *s)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", s->name);
@@ -18,7 +18,7 @@ static void service_obj(struct jsonw *j, const struct names_service *s)
     jsonw_end(j);
 }
 
-static int service_cb(const struct names_service *s, void *arg)
+static int service_cb(const struct service_info *s, void *arg)
 {
     service_obj(arg, s);
     return 0;
@@ -41,12 +41,12 @@ static enum regproto_code port_arg(const char *v, bool may_auto, unsigned *port,
 enum regproto_code cmd__service_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_service s;
+    struct service_info s;
     unsigned port;
     enum regproto_code rc = port_arg(a->port, true, &port, j);
     if (rc != RP_OK)
         return rc;
-    int e = names_service_add(c->nm, a->pos[0], a->pos[1], port, a->desc, c->actor, &s, &d);
+    int e = service_add(c->nm, a->pos[0], a->pos[1], port, a->desc, c->actor, &s, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
@@ -59,7 +59,7 @@ enum regproto_code cmd__service_add(struct cmd_ctx *c, const struct cmd_args *a,
 enum regproto_code cmd__service_del(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    int e = names_service_del(c->nm, a->pos[0], a->pos[1], c->actor, &d);
+    int e = service_del(c->nm, a->pos[0], a->pos[1], c->actor, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
@@ -76,7 +76,7 @@ enum regproto_code cmd__service_list(struct cmd_ctx *c, const struct cmd_args *a
     cmd__ok_open(j);
     jsonw_key(j, "services");
     jsonw_arr(j);
-    int e = names_service_each(c->nm, service_cb, j, &d);
+    int e = service_each(c->nm, service_cb, j, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);
@@ -103,7 +103,7 @@ enum regproto_code cmd__service_bind(struct cmd_ctx *c, const struct cmd_args *a
     enum regproto_code rc = port_arg(a->port, false, &port, j);
     if (rc != RP_OK)
         return rc;
-    int e = names_service_bind(c->nm, a->pos[0], a->pos[1], a->proto, port, c->actor, &n, &d);
+    int e = service_bind(c->nm, a->pos[0], a->pos[1], a->proto, port, c->actor, &n, &d);
     return e ? cmd__fail(j, e, &d) : bound_reply("bound", a, n, j);
 }
 
@@ -111,6 +111,6 @@ enum regproto_code cmd__service_unbind(struct cmd_ctx *c, const struct cmd_args 
 {
     struct lana_diag d;
     int n = 0;
-    int e = names_service_unbind(c->nm, a->pos[0], a->pos[1], a->proto, c->actor, &n, &d);
+    int e = service_unbind(c->nm, a->pos[0], a->pos[1], a->proto, c->actor, &n, &d);
     return e ? cmd__fail(j, e, &d) : bound_reply("unbound", a, n, j);
 }

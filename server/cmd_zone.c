@@ -11,7 +11,7 @@
 
 #define ZONE_BLOCKS_MAX 8 /* blocks shown by zone show */
 
-static void zone_json(struct jsonw *j, const struct names_zone *z)
+static void zone_json(struct jsonw *j, const struct zone_info *z)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", z->name);
@@ -22,7 +22,7 @@ static void zone_json(struct jsonw *j, const struct names_zone *z)
     jsonw_end(j);
 }
 
-static int zone_cb(const struct names_zone *z, void *arg)
+static int zone_cb(const struct zone_info *z, void *arg)
 {
     zone_json(arg, z);
     return 0;
@@ -31,13 +31,13 @@ static int zone_cb(const struct names_zone *z, void *arg)
 enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_zone z;
+    struct zone_info z;
     struct cidr bl[CMDARGS_LIST_MAX];
     enum regproto_code rc;
     for (int i = 0; i < a->nblocks; i++)
         if ((rc = cmd__prefix(a->blocks[i], &bl[i], j)) != RP_OK)
             return rc;
-    int e = names_zone_add(c->nm, a->pos[0], bl, (unsigned)a->nblocks, c->actor, &z, &d);
+    int e = zone_add(c->nm, a->pos[0], bl, (unsigned)a->nblocks, c->actor, &z, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
@@ -50,10 +50,10 @@ enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, st
 enum regproto_code cmd__zone_del(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_zone z;
+    struct zone_info z;
     int e;
-    if ((e = names_zone_get(c->nm, a->pos[0], &z, &d)) != 0 ||
-        (e = names_zone_del(c->nm, a->pos[0], a->recursive, c->actor, &d)) != 0)
+    if ((e = zone_get(c->nm, a->pos[0], &z, &d)) != 0 ||
+        (e = zone_del(c->nm, a->pos[0], a->recursive, c->actor, &d)) != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_kstr(j, "deleted", z.name);
@@ -69,7 +69,7 @@ enum regproto_code cmd__zone_list(struct cmd_ctx *c, const struct cmd_args *a, s
     cmd__ok_open(j);
     jsonw_key(j, "zones");
     jsonw_arr(j);
-    int e = names_zone_each(c->nm, zone_cb, j, &d);
+    int e = zone_each(c->nm, zone_cb, j, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);
@@ -80,12 +80,12 @@ enum regproto_code cmd__zone_list(struct cmd_ctx *c, const struct cmd_args *a, s
 enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_zone z;
+    struct zone_info z;
     struct cidr bl[ZONE_BLOCKS_MAX];
     unsigned nb = 0;
     int e;
-    if ((e = names_zone_get(c->nm, a->pos[0], &z, &d)) != 0 ||
-        (e = names_zone_blocks(c->nm, z.id, bl, ZONE_BLOCKS_MAX, &nb, &d)) != 0)
+    if ((e = zone_get(c->nm, a->pos[0], &z, &d)) != 0 ||
+        (e = zone_blocks(c->nm, z.id, bl, ZONE_BLOCKS_MAX, &nb, &d)) != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
@@ -105,11 +105,11 @@ enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, s
 enum regproto_code cmd__zone_export(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
-    struct names_zone z;
+    struct zone_info z;
     char *text = NULL;
     size_t len = 0;
     enum regproto_code rc;
-    int e = names_zone_get(c->nm, a->pos[0], &z, &d);
+    int e = zone_get(c->nm, a->pos[0], &z, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     FILE *fp = open_memstream(&text, &len);

@@ -24,7 +24,6 @@
 #include "server/worker.h"
 #include "server/zonecmd.h"
 
-struct commitgen lanad_commits;
 
 static void usage(FILE *out)
 {
@@ -173,6 +172,7 @@ static int ensure_db_dir(const char *path)
  * is handed to a worker or the registry. */
 struct lanad {
     struct srvconf *cfg;
+    struct commitgen commits; /* the registry bumps it on commit; the workers watch it */
     const char *ready_file;
     struct endpoint dns[CONF_LIST_MAX];
     unsigned ndns;
@@ -316,7 +316,7 @@ static int start(struct lanad *d)
     for (; d->made < d->nw; d->made++) {
         struct lana_diag diag;
         unsigned i = d->made;
-        if (worker_new(i, d->cfg, &lanad_commits, d->socks[i], 2 * d->ndns, &d->workers[i],
+        if (worker_new(i, d->cfg, &d->commits, d->socks[i], 2 * d->ndns, &d->workers[i],
                        &diag) != 0) {
             d->made++; /* its sockets are closed */
             log_err("worker %u: %s", i, diag.msg);
@@ -333,7 +333,7 @@ static int start(struct lanad *d)
         struct lana_diag diag;
         unsigned n = d->nreg;
         d->nreg = 0; /* the registry takes the sockets over */
-        if (registry_start(d->cfg, d->regfds, n, &d->registry, &diag) != 0) {
+        if (registry_start(d->cfg, &d->commits, d->regfds, n, &d->registry, &diag) != 0) {
             log_err("registry: %s", diag.msg);
             return EX_SOFTWARE;
         }

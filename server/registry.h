@@ -19,6 +19,7 @@
 #pragma once
 
 #include "common/err.h"
+#include "server/commitgen.h"
 #include "server/srvconf.h"
 
 struct registry;
@@ -29,9 +30,12 @@ struct registry;
  */
 int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d);
 
-/** Starts the registry thread on the given listening sockets (it takes them over). */
-int registry_start(const struct srvconf *cfg, const int *fds, unsigned nfds, struct registry **out,
-                   struct lana_diag *d);
+/**
+ * Starts the registry thread on the given listening sockets (it takes them over). Every commit
+ * bumps gen (retained until registry_stop), which tells the DNS workers to look for changes.
+ */
+int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
+                   unsigned nfds, struct registry **out, struct lana_diag *d);
 
 /** Stops the thread (the current turn completes and commits), closes everything. */
 void registry_stop(struct registry *r);

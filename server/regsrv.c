@@ -28,13 +28,14 @@
 #include "db/ipam.h"
 #include "db/names.h"
 #include "db/store.h"
+#include "db/zone.h"
 #include "server/regconn.h"
-#include "server/worker.h"
 
 #define SWEEP_MS 1000 /* how often idle connections are looked for */
 
 struct registry {
     const struct srvconf *cfg;
+    struct commitgen *gen; /* bumped after every commit: the DNS workers look for changes */
     pthread_t thread;
     bool running;
     struct ev_loop *loop;
@@ -88,7 +89,7 @@ static int reverse_cb(const struct ipam_block *b, void *arg)
     struct lana_diag d;
     if (cidr_reverse_name(&b->prefix, rev, sizeof rev) < 0)
         return 0;
-    int rc = names_zone_ensure(arg, rev, "lanad", &d);
+    int rc = zone_ensure(arg, rev, "lanad", &d);
     if (rc == 1)
         log_notice("reverse zone %s created for the pool", rev);
     else if (rc < 0)
@@ -271,10 +272,11 @@ static void end_turn(struct ev_loop *loop, void *arg)
     struct store *st = r->env.st;
     if (store_in_transaction(st)) {
         struct lana_diag d;
-        if (++r->turns % 1024 == 0 && names_prune_changes(r->env.nm, &d) != 0)
+        if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &d) != 0)
             log_warn("registry: pruning the change log: %s", d.msg);
         int crc = store_commit(st, &d);
-        atomic_fetch_add_explicit(&worker_commit_gen, 1, memory_order_release);
+        if (r->gen != NULL)
+            commitgen_bump(r->gen);
         if (crc != 0) {
             /* nobody may hear "ok" for a change that is not on disk: the connections that
              * changed something this turn are told and closed */
@@ -323,13 +325,14 @@ static void *registry_main(void *arg)
     return NULL;
 }
 
-int registry_start(const struct srvconf *cfg, const int *fds, unsigned nfds, struct registry **out,
-                   struct lana_diag *d)
+int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
+                   unsigned nfds, struct registry **out, struct lana_diag *d)
 {
     struct registry *r = calloc(1, sizeof *r);
     if (r == NULL)
         return diag_set(d, LANA_ENOMEM, "out of memory");
     r->cfg = cfg;
+    r->gen = gen;
     jsonw_init(&r->env.reply);
     int rc = store_open(cfg->db, &r->env.st, NULL, d);
     if (rc == 0)

@@ -49,7 +49,3 @@ void worker_stats(const struct worker *w, struct worker_stats *out);
 /** Closes every socket and frees everything; the thread must be stopped. NULL is a no-op. */
 void worker_free(struct worker *w);
 
-/* TODO(#9): until the registry is handed the daemon's struct commitgen *, its commits reach
- * the workers through this one instance (defined in main.c). */
-extern struct commitgen lanad_commits;
-#define worker_commit_gen (lanad_commits.n)

@@ -17,3 +17,29 @@ int testdb_import(struct testdb *t, const char *zone_text);
 void testdb_cleanup(struct testdb *t);
 /** Path of a file under tests/data (the source tree's). */
 const char *testdb_data(const char *name);
+
+struct store;
+/**
+ * The whole content of the database as text, through st's own connection (so that an open
+ * transaction's changes show): every table by name, every row ordered by all its columns,
+ * values typed (NULL, integers, 'text', x'blob'). Two dumps are equal exactly when the
+ * contents are. Returns a string to free(), or NULL on failure.
+ */
+char *testdb_dump(struct store *st);
+
+struct ipam;
+struct names;
+/* A registry for the tests of the DNS side: pools 198.18.0.0/15 and 2001:db8::/32 with
+ * their reverse zones 198.in-addr.arpa. and 8.b.d.0.1.0.0.2.ip6.arpa. */
+struct testdb_names {
+    struct testdb t;
+    struct store *st;
+    struct ipam *ip;
+    struct names *nm;
+};
+/** Makes the registry above in a temp dir; 0 with *out, or -1. */
+int testdb_names_open(struct testdb_names **out);
+/** Closes and removes it; NULL is a no-op. */
+void testdb_names_close(struct testdb_names *f);
+/** The zone exported as master-file text, valid until the next call (NULL on failure). */
+const char *testdb_export(struct store *st, const char *zone);

@@ -1,0 +1,151 @@
+/*
+ * ipamread — the read side of ipam (see ipam.h): usage, children, the chain of containing
+ * blocks, free-space lists and the JSON form of a block. Nothing here changes the registry.
+ */
+#include "db/ipam.h"
+
+#include "db/ipam_int.h"
+
+static const char sql_children[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
+                                   " ORDER BY start";
+
+void ipam_block_json(struct jsonw *j, const struct ipam_block *b)
+{
+    jsonw_obj(j);
+    ipam_block_json_members(j, b);
+    jsonw_end(j);
+}
+
+void ipam_block_json_members(struct jsonw *j, const struct ipam_block *b)
+{
+    char t[CIDR_STRLEN];
+    ipam__fmt(&b->prefix, t);
+    jsonw_kstr(j, "prefix", t);
+    jsonw_kint(j, "family", b->prefix.family);
+    jsonw_kstr(j, "status", ipam_status_name(b->status));
+    jsonw_kstr(j, "holder", b->holder);
+    jsonw_kstr(j, "description", b->descr);
+    jsonw_kint(j, "created", b->created);
+    jsonw_kint(j, "updated", b->updated);
+}
+
+static const char sql_free_sum[] = "SELECT plen, count(*) FROM freespace WHERE parent_id = ?1"
+                                   " GROUP BY plen";
+
+int ipam_usage(struct ipam *ip, const struct ipam_block *b, struct ipam_usage *out,
+               struct lana_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    int rc = ipam__count_query(ip, ipam__sql_count_children, b->id, &out->children, d);
+    if (rc != 0 || out->children == 0)
+        return rc;
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_free_sum, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, b->id);
+    u128 free_n = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        unsigned plen = (unsigned)sqlite3_column_int(s, 0);
+        u128 cnt = (u128)sqlite3_column_int64(s, 1);
+        free_n += cnt * ipam__span(b->prefix.family, plen);
+    }
+    if (step != SQLITE_DONE)
+        rc = store__err(ip->st->db, d, "usage");
+    sqlite3_reset(s);
+    /* size - free, computed as (size - 1) - free + 1 so that ::/0 (2^128) does not overflow
+     * unless it is entirely used, where the count saturates at 2^128 - 1 */
+    u128 size_m1 = cidr_size_minus1(&b->prefix);
+    out->used = size_m1 - free_n;
+    if (out->used != ~(u128)0)
+        out->used++;
+    return rc;
+}
+
+static int each(struct ipam *ip, sqlite3_stmt *s, ipam_each_cb *cb, void *arg, struct lana_diag *d)
+{
+    struct ipam_block b;
+    int rc;
+    while ((rc = ipam__step_block(ip, s, &b, NULL, d)) == 1)
+        if ((rc = cb(&b, arg)) != 0)
+            break;
+    sqlite3_reset(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb *cb, void *arg,
+                  struct lana_diag *d)
+{
+    /* not the cached statements: a callback may walk the tree below (recursion) */
+    sqlite3_stmt *s;
+    int rc = store__prepare(ip->st, parent ? sql_children : ipam__sql_pools, &s, d);
+    if (rc != 0)
+        return rc;
+    if (parent != NULL)
+        sqlite3_bind_int64(s, 1, parent->id);
+    rc = each(ip, s, cb, arg, d);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int ipam_chain(struct ipam *ip, const struct cidr *prefix, ipam_each_cb *cb, void *arg,
+               struct lana_diag *d)
+{
+    struct ipam_block b;
+    bool split;
+    int rc = ipam__pool_of(ip, prefix, &b, &split, d);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        char t[CIDR_STRLEN];
+        ipam__fmt(prefix, t);
+        return diag_set(d, LANA_ENOTFOUND, "%s lies outside every pool", t);
+    }
+    for (;;) {
+        if ((rc = cb(&b, arg)) != 0)
+            return rc;
+        if (!split || b.prefix.plen == prefix->plen)
+            return 0;
+        rc = ipam__child_containing(ip, b.id, prefix, &b, &split, d);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+static const char sql_free_list[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
+                                    " ORDER BY start LIMIT ?2";
+
+int ipam_free_list(struct ipam *ip, const struct ipam_block *b, struct cidr *out, unsigned max,
+                   unsigned *n, bool *more, struct lana_diag *d)
+{
+    *n = 0;
+    *more = false;
+    struct ipam_block again;
+    bool split;
+    int rc = ipam__find_exact(ip, &b->prefix, &again, &split, d);
+    if (rc <= 0)
+        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no such block");
+    if (!split) {
+        if (max > 0) {
+            out[0] = b->prefix;
+            *n = 1;
+        }
+        return 0;
+    }
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(ip->st, sql_free_list, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, b->id);
+    sqlite3_bind_int64(s, 2, (int64_t)max + 1);
+    unsigned plen;
+    u128 start;
+    while ((rc = ipam__step_free(ip, s, &plen, &start, d)) == 1) {
+        if (*n == max) {
+            *more = true;
+            break;
+        }
+        ipam__make_cidr(b->prefix.family, start, plen, &out[(*n)++]);
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? rc : 0;
+}

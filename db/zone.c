@@ -1,0 +1,431 @@
+/*
+ * zone — see zone.h.
+ *
+ * SOA rdata is MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM: the serial is the first of
+ * the five 32-bit fields that end the rdata, 20 bytes from its end (RFC 1035 §3.3.13); it is
+ * read and written only here.
+ */
+#include "db/zone.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/dnsmsg.h"
+#include "db/host.h"
+#include "db/names_int.h"
+
+static const char sql_zone_by_apex[] = "SELECT id, name FROM zone WHERE apex = ?1";
+
+int zone_find(struct names *n, const uint8_t *name, int64_t *id, uint8_t apex[DNAME_MAXLEN],
+              struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(n->st, sql_zone_by_apex, &s, d);
+    if (rc != 0)
+        return rc;
+    for (const uint8_t *p = name;; p = dname_parent(p)) {
+        uint8_t key[DNAME_KEY_MAX];
+        size_t kl = dname_key(p, key);
+        sqlite3_reset(s);
+        sqlite3_bind_blob(s, 1, key, (int)kl, SQLITE_TRANSIENT);
+        if ((rc = store__row(n->st, s, "zone", d)) != 0) {
+            if (rc == 1) {
+                *id = sqlite3_column_int64(s, 0);
+                memcpy(apex, p, dname_len(p));
+                sqlite3_reset(s);
+            }
+            return rc;
+        }
+        if (p[0] == 0)
+            return 0;
+    }
+}
+
+/* ---- serial and change log ---------------------------------------------------------------- */
+
+int zone_soa_serial(const uint8_t *rd, size_t len, uint32_t *serial)
+{
+    if (rd == NULL || len < 22)
+        return LANA_EPARSE;
+    const uint8_t *p = rd + len - 20;
+    *serial = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static const char sql_change[] = "INSERT INTO dnschange (name) VALUES (?1)";
+/* by the apex key, so that the primary key finds the SOA in one seek */
+static const char sql_soa_get[] = "SELECT rdata FROM rr WHERE zone_id = ?1 AND type = 6"
+                                  " AND key = (SELECT apex FROM zone WHERE id = ?1)";
+static const char sql_soa_set[] = "UPDATE rr SET rdata = ?2 WHERE zone_id = ?1 AND type = 6"
+                                  " AND key = (SELECT apex FROM zone WHERE id = ?1)";
+static const char sql_zone_updated[] = "UPDATE zone SET updated = ?2 WHERE id = ?1";
+
+static int bump(struct store *st, int64_t zone, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_soa_get, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    uint8_t rd[2 * DNAME_MAXLEN + 20];
+    int len = 0;
+    uint32_t serial = 0;
+    if ((rc = store__row(st, s, "serial", d)) < 0)
+        return rc;
+    if (rc == 1) {
+        len = sqlite3_column_bytes(s, 0);
+        if ((size_t)len <= sizeof rd &&
+            zone_soa_serial(sqlite3_column_blob(s, 0), (size_t)len, &serial) == 0)
+            memcpy(rd, sqlite3_column_blob(s, 0), (size_t)len);
+        else
+            len = 0;
+        sqlite3_reset(s);
+    }
+    if (len == 0)
+        return diag_set(d, LANA_EDB, "zone %lld has no SOA", (long long)zone);
+    put32(rd + len - 20, serial + 1);
+    if ((rc = store__stmt(st, sql_soa_set, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_blob(s, 2, rd, len, SQLITE_TRANSIENT);
+    if ((rc = store__done(st, s, "serial", d)) != 0)
+        return rc;
+    if ((rc = store__stmt(st, sql_zone_updated, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+    return store__done(st, s, "zone", d);
+}
+
+int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned what,
+               struct lana_diag *d)
+{
+    int rc = 0;
+    if (what & ZONE_TOUCH_NAME) {
+        sqlite3_stmt *s;
+        if ((rc = store__stmt(st, sql_change, &s, d)) != 0)
+            return rc;
+        if (owner != NULL)
+            sqlite3_bind_blob(s, 1, owner, (int)dname_len(owner), SQLITE_TRANSIENT);
+        if ((rc = store__done(st, s, "dnschange", d)) != 0)
+            return rc;
+    }
+    if (what & ZONE_TOUCH_SERIAL)
+        rc = bump(st, zone, d);
+    return rc;
+}
+
+static const char sql_prune[] =
+    "DELETE FROM dnschange WHERE seq <= (SELECT max(seq) FROM dnschange) - 100000";
+
+int zone_prune_changes(struct names *n, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(n->st, sql_prune, &s, d);
+    return rc ? rc : store__done(n->st, s, "prune", d);
+}
+
+/* ---- create ----------------------------------------------------------------------------- */
+
+static const char sql_zone_ins[] =
+    "INSERT INTO zone (name, apex, created, updated) VALUES (?1, ?2, ?3, ?3)";
+
+/* The SOA rdata of a new zone: our name server ns1.lab., hostmaster.<zone>, serial
+ * YYYYMMDD00. Returns its length; ns gets the name server's wire form. */
+static int soa_of(const char *zone, uint8_t rd[2 * DNAME_MAXLEN + 20], uint8_t ns[DNAME_MAXLEN],
+                  struct lana_diag *d)
+{
+    uint8_t hm[DNAME_MAXLEN];
+    char buf[DNAME_TEXT_MAX + 16];
+    int rc = names__wire("ns1.lab.", ns, d);
+    if (rc != 0)
+        return rc;
+    int k = snprintf(buf, sizeof buf, "hostmaster.%s", strcmp(zone, ".") ? zone : "");
+    if (k < 0 || (size_t)k >= sizeof buf || names__wire(buf, hm, NULL) != 0)
+        if ((rc = names__wire("hostmaster.lab.", hm, d)) != 0)
+            return rc;
+    size_t nl = dname_len(ns), hl = dname_len(hm);
+    memcpy(rd, ns, nl);
+    memcpy(rd + nl, hm, hl);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    uint32_t v[5] = {(uint32_t)((tm.tm_year + 1900) * 1000000 + (tm.tm_mon + 1) * 10000 +
+                                tm.tm_mday * 100),
+                     3600, 900, 604800, NAMES_TTL};
+    for (int i = 0; i < 5; i++)
+        put32(rd + nl + hl + 4 * i, v[i]);
+    return (int)(nl + hl + 20);
+}
+
+static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct lana_diag *d)
+{
+    char text[DNAME_TEXT_MAX];
+    uint8_t key[DNAME_KEY_MAX], rd[2 * DNAME_MAXLEN + 20], ns[DNAME_MAXLEN];
+    size_t kl = dname_key(apex, key);
+    names__text(apex, text);
+    sqlite3_stmt *s;
+    int rc = store__stmt(n->st, sql_zone_ins, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+    if ((rc = store__done(n->st, s, "create zone", d)) != 0)
+        return rc;
+    *id = sqlite3_last_insert_rowid(n->st->db);
+    /* a new zone: REFUSED turns into answers */
+    if ((rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
+        return rc;
+    int len = soa_of(text, rd, ns, d);
+    if (len < 0)
+        return len;
+    if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
+        (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0)
+        return rc;
+    return 0;
+}
+
+static const char sql_zone_block_ins[] =
+    "INSERT OR IGNORE INTO zone_block (zone_id, block_id) VALUES (?1, ?2)";
+
+int zone_add(struct names *n, const char *name, const struct cidr *blocks, unsigned nblocks,
+             const char *actor, struct zone_info *out, struct lana_diag *d)
+{
+    uint8_t apex[DNAME_MAXLEN];
+    char text[DNAME_TEXT_MAX];
+    int rc;
+    if ((rc = host_check_name(name, d)) != 0 || (rc = names__canonical(name, apex, text, d)) != 0)
+        return rc;
+    struct zone_info z;
+    if ((rc = zone_get(n, text, &z, d)) != LANA_ENOTFOUND)
+        return rc < 0 ? rc : diag_set(d, LANA_ECONFLICT, "zone %s exists", z.name);
+    struct ipam_block bl[ZONE_BLOCKS_MAX];
+    if (nblocks > ZONE_BLOCKS_MAX)
+        return diag_set(d, LANA_ERANGE, "at most %d default blocks", ZONE_BLOCKS_MAX);
+    for (unsigned i = 0; i < nblocks; i++)
+        if ((rc = ipam_get(n->ip, &blocks[i], &bl[i], d)) != 0)
+            return rc;
+    if ((rc = store_sp_begin(n->st, d)) != 0)
+        return rc;
+    int64_t id = 0;
+    rc = zone_create(n, apex, &id, d);
+    for (unsigned i = 0; rc == 0 && i < nblocks; i++) {
+        sqlite3_stmt *s;
+        if ((rc = store__stmt(n->st, sql_zone_block_ins, &s, d)) == 0) {
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_int64(s, 2, bl[i].id);
+            rc = store__done(n->st, s, "zone block", d);
+        }
+    }
+    if (rc == 0)
+        rc = names__audit(n, actor, "zone.add", text, NULL, NULL, d);
+    if (rc == 0 && out != NULL)
+        rc = zone_get(n, text, &z, d);
+    if ((rc = store_sp_end(n->st, rc, d)) == 0 && out != NULL)
+        *out = z;
+    return rc;
+}
+
+int zone_ensure(struct names *n, const char *name, const char *actor, struct lana_diag *d)
+{
+    uint8_t apex[DNAME_MAXLEN];
+    char text[DNAME_TEXT_MAX];
+    int rc = names__canonical(name, apex, text, d);
+    if (rc != 0)
+        return rc;
+    struct zone_info z;
+    if ((rc = zone_get(n, text, &z, d)) != LANA_ENOTFOUND)
+        return rc;
+    if ((rc = store_sp_begin(n->st, d)) != 0)
+        return rc;
+    int64_t id;
+    rc = zone_create(n, apex, &id, d);
+    if (rc == 0)
+        rc = names__audit(n, actor, "zone.add", name, NULL, NULL, d);
+    rc = store_sp_end(n->st, rc, d);
+    return rc ? rc : 1;
+}
+
+/* ---- read --------------------------------------------------------------------------------- */
+
+#define ZONE_COLS                                                                              \
+    "SELECT z.id, z.name, (SELECT rdata FROM rr WHERE zone_id = z.id AND type = 6),"           \
+    " (SELECT count(*) FROM rr WHERE zone_id = z.id),"                                         \
+    " (SELECT count(*) FROM host WHERE zone_id = z.id) FROM zone z "
+static const char sql_zone_get[] = ZONE_COLS "WHERE z.name = ?1";
+static const char sql_zone_all[] = ZONE_COLS "ORDER BY z.name";
+
+static void read_zone(sqlite3_stmt *s, struct zone_info *z)
+{
+    memset(z, 0, sizeof *z);
+    z->id = sqlite3_column_int64(s, 0);
+    names__copy(z->name, sizeof z->name, (const char *)sqlite3_column_text(s, 1));
+    if (zone_soa_serial(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+                        &z->serial) != 0)
+        z->serial = 0;
+    z->records = sqlite3_column_int64(s, 3);
+    z->hosts = sqlite3_column_int64(s, 4);
+    z->reverse = names__is_reverse(z->name);
+}
+
+int zone_get(struct names *n, const char *name, struct zone_info *out, struct lana_diag *d)
+{
+    uint8_t w[DNAME_MAXLEN];
+    char text[DNAME_TEXT_MAX];
+    int rc = names__canonical(name, w, text, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(n->st, sql_zone_get, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+    if ((rc = store__row(n->st, s, "zone", d)) == 0)
+        return diag_set(d, LANA_ENOTFOUND, "no zone %s", text);
+    if (rc < 0)
+        return rc;
+    read_zone(s, out);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int zone_each(struct names *n, zone_each_cb *cb, void *arg, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__prepare(n->st, sql_zone_all, &s, d);
+    if (rc != 0)
+        return rc;
+    while ((rc = store__row(n->st, s, "zones", d)) == 1) {
+        struct zone_info z;
+        read_zone(s, &z);
+        if ((rc = cb(&z, arg)) != 0)
+            break;
+    }
+    sqlite3_finalize(s);
+    return rc < 0 ? rc : 0;
+}
+
+static const char sql_zone_blocks[] =
+    "SELECT b.family, b.start, b.plen FROM zone_block zb JOIN block b ON b.id = zb.block_id"
+    " WHERE zb.zone_id = ?1 ORDER BY b.family, b.start";
+
+int zone_blocks(struct names *n, int64_t zone_id, struct cidr *out, unsigned max,
+                unsigned *count, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(n->st, sql_zone_blocks, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone_id);
+    *count = 0;
+    while (*count < max && (rc = store__row(n->st, s, "zone blocks", d)) == 1) {
+        struct cidr *c = &out[(*count)++];
+        memset(c, 0, sizeof *c);
+        c->family = (uint8_t)sqlite3_column_int(s, 0);
+        c->plen = (uint8_t)sqlite3_column_int(s, 2);
+        const uint8_t *k = sqlite3_column_blob(s, 1);
+        unsigned __int128 v = 0;
+        for (int i = 0; i < 16 && k; i++)
+            v = v << 8 | k[i];
+        cidr_addr_set_u128(c, v);
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- delete ------------------------------------------------------------------------------- */
+
+static const char sql_zone_other[] =
+    "SELECT EXISTS(SELECT 1 FROM rr WHERE zone_id = ?1 AND key <> ?2)";
+static const char sql_hosts_of_zone[] = "SELECT name FROM host WHERE zone_id = ?1";
+static const char sql_zone_delete[] = "DELETE FROM zone WHERE id = ?1";
+
+/* Whether the zone has names besides its apex: 1, 0, or LANA_EDB. */
+static int zone_has_names(struct names *n, const struct zone_info *z, struct lana_diag *d)
+{
+    uint8_t apex[DNAME_MAXLEN], key[DNAME_KEY_MAX];
+    int rc = names__wire(z->name, apex, d);
+    if (rc != 0)
+        return rc;
+    size_t kl = dname_key(apex, key);
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(n->st, sql_zone_other, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, z->id);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    if ((rc = store__row(n->st, s, "zone", d)) == 1) {
+        rc = sqlite3_column_int(s, 0) != 0;
+        sqlite3_reset(s);
+    }
+    return rc;
+}
+
+/* Deletes every host of the zone (their addresses and PTR records go too). */
+static int del_hosts(struct names *n, int64_t zone, const char *actor, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__prepare(n->st, sql_hosts_of_zone, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    char (*hosts)[DNAME_TEXT_MAX] = NULL;
+    size_t nh = 0, cap = 0;
+    while ((rc = store__row(n->st, s, "hosts", d)) == 1) {
+        if (nh == cap) {
+            cap = cap ? cap * 2 : 64;
+            void *p = realloc(hosts, cap * sizeof *hosts);
+            if (p == NULL) {
+                rc = diag_set(d, LANA_ENOMEM, "out of memory");
+                break;
+            }
+            hosts = p;
+        }
+        names__copy(hosts[nh++], DNAME_TEXT_MAX, (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    for (size_t i = 0; rc == 0 && i < nh; i++)
+        rc = host_del(n, hosts[i], actor, d);
+    free(hosts);
+    return rc;
+}
+
+int zone_del(struct names *n, const char *name, bool recursive, const char *actor,
+             struct lana_diag *d)
+{
+    struct zone_info z;
+    int rc = zone_get(n, name, &z, d);
+    if (rc != 0)
+        return rc;
+    int other = zone_has_names(n, &z, d);
+    if (other < 0)
+        return other;
+    if ((other || z.hosts > 0) && !recursive)
+        return diag_set(d, LANA_ECONFLICT,
+                        "zone %s holds %lld host%s and other names: delete them first, or use "
+                        "--recursive",
+                        z.name, (long long)z.hosts, z.hosts == 1 ? "" : "s");
+    if ((rc = store_sp_begin(n->st, d)) != 0)
+        return rc;
+    /* hosts first, so that their addresses and PTR records go too */
+    rc = del_hosts(n, z.id, actor, d);
+    sqlite3_stmt *s;
+    if (rc == 0 && (rc = store__stmt(n->st, sql_zone_delete, &s, d)) == 0) {
+        sqlite3_bind_int64(s, 1, z.id);
+        rc = store__done(n->st, s, "delete zone", d);
+    }
+    if (rc == 0)
+        rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d);
+    if (rc == 0)
+        rc = names__audit(n, actor, "zone.del", z.name, NULL, NULL, d);
+    return store_sp_end(n->st, rc, d);
+}

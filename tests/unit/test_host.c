@@ -1,0 +1,243 @@
+/* Unit tests of db/host: releasing a block that holds host addresses (refused, naming the
+ * hosts; or, with --recursive, the hosts and all their records go in the same unit). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/host.h"
+#include "db/ipam.h"
+#include "db/names.h"
+#include "db/service.h"
+#include "db/store.h"
+#include "db/zone.h"
+#include "db/zoneio.h"
+#include "tests/lib/testdb.h"
+
+#ifndef RELEASE_BLOCK /* what `lana block release` runs */
+#define RELEASE_BLOCK(f, p, rec, k, d) host_release_block((f)->nm, (p), (rec), "t", (k), NULL, (d))
+#endif
+
+struct fix {
+    struct testdb t;
+    struct store *st;
+    struct ipam *ip;
+    struct names *nm;
+};
+
+static struct cidr P(const char *s)
+{
+    struct cidr c;
+    assert_int_equal(cidr_parse(s, &c, NULL), 0);
+    return c;
+}
+
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof *f);
+    struct lana_diag d;
+    if (f == NULL || testdb_make(&f->t) != 0 || store_open(f->t.path, &f->st, NULL, &d) != 0 ||
+        ipam_open(f->st, &f->ip, &d) != 0 || names_open(f->st, f->ip, &f->nm, &d) != 0)
+        return -1;
+    struct cidr pool = P("10.0.0.0/8"), blk = P("10.0.200.0/30");
+    struct host_addr_spec a = {HOST_ADDR_GIVEN, P("10.0.200.1/32")},
+                          b = {HOST_ADDR_GIVEN, P("10.0.200.2/32")},
+                          c = {HOST_ADDR_GIVEN, P("10.0.1.1/32")}, none = {HOST_ADDR_NONE, {0}};
+    int bound;
+    if (ipam_pool_add(f->ip, &pool, NULL, "t", NULL, &d) != 0 ||
+        ipam_take(f->ip, &blk, IPAM_ASSIGNED, "servers", NULL, "t", NULL, &d) != 0 ||
+        zone_ensure(f->nm, "10.in-addr.arpa.", "t", &d) != 1 ||
+        zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d) != 0 ||
+        host_add(f->nm, "a.lab.", &a, &none, NULL, "t", NULL, &d) != 0 ||
+        host_add(f->nm, "b.lab.", &b, &none, NULL, "t", NULL, &d) != 0 ||
+        host_add(f->nm, "c.lab.", &c, &none, NULL, "t", NULL, &d) != 0 ||
+        service_add(f->nm, "http", "tcp", 80, NULL, "t", NULL, &d) != 0 ||
+        service_bind(f->nm, "a.lab.", "http", "tcp", 0, "t", &bound, &d) != 0) {
+        fprintf(stderr, "setup: %s\n", d.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int setup_names(void **state)
+{
+    struct testdb_names *f;
+    if (testdb_names_open(&f) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown_names(void **state)
+{
+    testdb_names_close(*state);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+    names_close(f->nm);
+    ipam_close(f->ip);
+    store_close(f->st);
+    testdb_cleanup(&f->t);
+    free(f);
+    return 0;
+}
+
+static char *export(struct fix *f, const char *zone)
+{
+    static char *buf;
+    size_t len;
+    free(buf);
+    buf = NULL;
+    FILE *fp = open_memstream(&buf, &len);
+    struct lana_diag d;
+    assert_int_equal(zoneio_export(f->st, zone, fp, &d), 0);
+    fclose(fp);
+    return buf;
+}
+
+/* Defect: `block release 10.0.200.0/30 --recursive` answered "released" and left the hosts
+ * registered and in DNS; the address could then be given out again, with two PTR names. */
+static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    struct cidr blk = P("10.0.200.0/30"), one = P("10.0.200.1/32");
+    struct host_info h;
+    int64_t k = 0;
+    char *before = testdb_dump(f->st);
+    assert_non_null(before);
+    /* without --recursive: refused, naming the hosts, nothing changed */
+    assert_int_equal(RELEASE_BLOCK(f, &blk, false, &k, &d), LANA_ECONFLICT);
+    assert_non_null(strstr(d.msg, "a.lab."));
+    assert_non_null(strstr(d.msg, "b.lab."));
+    char *after = testdb_dump(f->st);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    /* a host's own address block: refused too */
+    assert_int_equal(RELEASE_BLOCK(f, &one, false, &k, &d), LANA_ECONFLICT);
+    assert_non_null(strstr(d.msg, "a.lab."));
+    /* --recursive: the hosts, their A, PTR and SRV records and the blocks all go */
+    assert_int_equal(RELEASE_BLOCK(f, &blk, true, &k, &d), 0);
+    assert_int_equal(k, 3);
+    assert_int_equal(host_get(f->nm, "a.lab.", &h, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_get(f->nm, "b.lab.", &h, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_get(f->nm, "c.lab.", &h, &d), 0);
+    char *lab = export(f, "lab.");
+    assert_null(strstr(lab, "a.lab.\t"));
+    assert_null(strstr(lab, "_http._tcp.a.lab."));
+    assert_null(strstr(lab, "b.lab.\t"));
+    assert_non_null(strstr(lab, "c.lab.\t300\tIN\tA\t10.0.1.1"));
+    char *rev = export(f, "10.in-addr.arpa.");
+    assert_null(strstr(rev, "200.0.10.in-addr.arpa."));
+    assert_non_null(strstr(rev, "1.1.0.10.in-addr.arpa.\t300\tIN\tPTR\tc.lab."));
+    struct ipam_block b;
+    assert_int_equal(ipam_get(f->ip, &blk, &b, &d), LANA_ENOTFOUND);
+    assert_int_equal(ipam_get(f->ip, &one, &b, &d), LANA_ENOTFOUND);
+    /* the address is free again, for one host and one PTR */
+    struct host_addr_spec again = {HOST_ADDR_GIVEN, P("10.0.200.1/32")}, none = {HOST_ADDR_NONE, {0}};
+    assert_int_equal(host_add(f->nm, "d.lab.", &again, &none, NULL, "t", &h, &d), 0);
+    rev = export(f, "10.in-addr.arpa.");
+    assert_non_null(strstr(rev, "1.200.0.10.in-addr.arpa.\t300\tIN\tPTR\td.lab."));
+    assert_null(strstr(rev, "a.lab."));
+}
+
+/* A block without hosts is released as ipam_release does it. */
+static void test_release_of_a_block_without_hosts(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    struct cidr lan = P("10.0.3.0/24"), sub = P("10.0.3.0/28");
+    int64_t k = 0, hosts = -1;
+    assert_int_equal(ipam_take(f->ip, &lan, IPAM_ALLOCATED, "x", NULL, "t", NULL, &d), 0);
+    assert_int_equal(ipam_take(f->ip, &sub, IPAM_ASSIGNED, "y", NULL, "t", NULL, &d), 0);
+    assert_int_equal(host_release_block(f->nm, &lan, false, "t", &k, &hosts, &d), LANA_ECONFLICT);
+    assert_int_equal(host_release_block(f->nm, &lan, true, "t", &k, &hosts, &d), 0);
+    assert_int_equal(k, 2);
+    assert_int_equal(hosts, 0);
+    assert_int_equal(host_release_block(f->nm, &lan, true, "t", &k, &hosts, &d), LANA_ENOTFOUND);
+}
+
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+
+static void test_host_add_publishes_and_del_withdraws(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct zone_info z;
+    struct host_info h;
+    assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", &z, &d), 0);
+    uint32_t serial = z.serial;
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", &z, &d), LANA_ECONFLICT);
+    assert_int_equal(host_add(f->nm, "Web1.lab", &AUTO, &AUTO, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.name, "web1.lab.");
+    assert_string_equal(h.v4, "198.18.0.0");
+    assert_string_equal(h.v6, "2001:db8::");
+    const char *text = testdb_export(f->st, "lab.");
+    assert_non_null(strstr(text, "web1.lab.\t300\tIN\tA\t198.18.0.0"));
+    assert_non_null(strstr(text, "web1.lab.\t300\tIN\tAAAA\t2001:db8::"));
+    text = testdb_export(f->st, "198.in-addr.arpa.");
+    assert_non_null(strstr(text, "0.0.18.198.in-addr.arpa.\t300\tIN\tPTR\tweb1.lab."));
+    assert_int_equal(zone_get(f->nm, "lab", &z, &d), 0);
+    assert_int_equal(z.serial, serial + 1);
+    assert_int_equal(z.hosts, 1);
+    /* the addresses are registry blocks held by the host */
+    struct ipam_block b;
+    struct cidr a = P("198.18.0.0/32");
+    assert_int_equal(ipam_get(f->ip, &a, &b, &d), 0);
+    assert_string_equal(b.holder, "web1.lab.");
+    /* a given address; taken or outside every pool */
+    struct host_addr_spec given = {HOST_ADDR_GIVEN, P("198.18.7.7/32")};
+    assert_int_equal(host_add(f->nm, "db.lab", &given, &NONE, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.7.7");
+    assert_int_equal(host_add(f->nm, "db2.lab", &given, &NONE, NULL, "t", &h, &d),
+                     LANA_ECONFLICT);
+    struct host_addr_spec outside = {HOST_ADDR_GIVEN, P("10.1.1.1/32")};
+    assert_int_equal(host_add(f->nm, "x.lab", &outside, &NONE, NULL, "t", &h, &d),
+                     LANA_ENOTFOUND);
+    assert_string_equal(d.msg, "10.1.1.1 is outside every pool (pools: 198.18.0.0/15)");
+    /* names */
+    assert_int_equal(host_add(f->nm, "web1.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_ECONFLICT);
+    assert_int_equal(host_add(f->nm, "bad_name.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    assert_int_equal(host_add(f->nm, "-a.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    assert_int_equal(host_add(f->nm, "web.nowhere", &AUTO, &NONE, NULL, "t", &h, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_add(f->nm, "lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    char longlabel[80];
+    memset(longlabel, 'a', 64);
+    strcpy(longlabel + 64, ".lab");
+    assert_int_equal(host_add(f->nm, longlabel, &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);
+    /* a block of the host's choice, or the zone's default */
+    struct cidr lan = P("198.18.4.0/24");
+    assert_int_equal(ipam_take(f->ip, &lan, IPAM_ASSIGNED, "lan", NULL, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc1.lab", &AUTO, &NONE, &lan, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.4.0");
+    assert_int_equal(zone_add(f->nm, "office.lab", &lan, 1, "t", &z, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc2.office.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.4.1");
+    /* delete: records, PTR and address go */
+    assert_int_equal(host_del(f->nm, "web1.lab", "t", &d), 0);
+    assert_null(strstr(testdb_export(f->st, "lab."), "web1"));
+    assert_null(strstr(testdb_export(f->st, "198.in-addr.arpa."), "web1"));
+    assert_int_equal(ipam_get(f->ip, &a, &b, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_del(f->nm, "web1.lab", "t", &d), LANA_ENOTFOUND);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_host_add_publishes_and_del_withdraws, setup_names,
+                                        teardown_names),
+        cmocka_unit_test_setup_teardown(
+            test_release_of_a_block_with_hosts_refuses_or_takes_them_along, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_of_a_block_without_hosts, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,78 @@
+/* Unit tests of db/rrset: records given as text, with their conflicts (CNAME alone at its
+ * name, duplicates, the apex keeps an NS), as the exported zone shows them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/host.h"
+#include "db/ipam.h"
+#include "db/names.h"
+#include "db/rrset.h"
+#include "db/service.h"
+#include "db/store.h"
+#include "db/zone.h"
+#include "tests/lib/testdb.h"
+
+static int setup(void **state)
+{
+    struct testdb_names *f;
+    if (testdb_names_open(&f) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    testdb_names_close(*state);
+    return 0;
+}
+
+static const char *export(struct testdb_names *f, const char *zone)
+{
+    const char *text = testdb_export(f->st, zone);
+    assert_non_null(text);
+    return text;
+}
+
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+
+static void test_records_add_del_and_their_conflicts(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct host_info h;
+    assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "web.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
+    assert_int_equal(rrset_add(f->nm, "www.lab", "CNAME", "web.lab.", "t", &d), 0);
+    assert_int_equal(rrset_add(f->nm, "www.lab", "TXT", "\"x\"", "t", &d), LANA_ECONFLICT);
+    assert_int_equal(rrset_add(f->nm, "web.lab", "CNAME", "x.lab.", "t", &d), LANA_ECONFLICT);
+    assert_int_equal(rrset_add(f->nm, "lab", "MX", "10 web.lab.", "t", &d), 0);
+    assert_int_equal(rrset_add(f->nm, "lab", "MX", "10 web.lab.", "t", &d), LANA_ECONFLICT);
+    assert_int_equal(rrset_add(f->nm, "lab", "MX", "ten web.lab.", "t", &d), LANA_EPARSE);
+    assert_int_equal(rrset_add(f->nm, "x.example.", "TXT", "\"a\"", "t", &d), LANA_ENOTFOUND);
+    assert_int_equal(rrset_add(f->nm, "web.lab", "A", "1.2.3.4", "t", &d), LANA_EPARSE);
+    assert_int_equal(rrset_add(f->nm, "sub.lab", "NS", "ns.elsewhere.", "t", &d), 0);
+    assert_int_equal(rrset_add(f->nm, "t.lab", "TXT", "\"two words\" \"q\\\"uote\"", "t", &d), 0);
+    const char *text = export(f, "lab.");
+    assert_non_null(strstr(text, "www.lab.\t300\tIN\tCNAME\tweb.lab."));
+    assert_non_null(strstr(text, "t.lab.\t300\tIN\tTXT\t\"two words\" \"q\\\"uote\""));
+    int64_t n = 0;
+    assert_int_equal(rrset_del(f->nm, "lab", "MX", NULL, "t", &n, &d), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rrset_del(f->nm, "lab", "MX", NULL, "t", &n, &d), LANA_ENOTFOUND);
+    assert_int_equal(rrset_del(f->nm, "lab", "NS", NULL, "t", &n, &d), LANA_ECONFLICT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_records_add_del_and_their_conflicts, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

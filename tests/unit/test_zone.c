@@ -1,0 +1,124 @@
+/* Unit tests of db/zone: zones added, read and deleted; the serial goes up by one with every
+ * change (zone_touch); a zone with hosts goes only with --recursive, hosts and all. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/host.h"
+#include "db/ipam.h"
+#include "db/names.h"
+#include "db/rrset.h"
+#include "db/service.h"
+#include "db/store.h"
+#include "db/zone.h"
+#include "tests/lib/testdb.h"
+
+static struct cidr P(const char *s)
+{
+    struct cidr c;
+    assert_int_equal(cidr_parse(s, &c, NULL), 0);
+    return c;
+}
+
+static int setup(void **state)
+{
+    struct testdb_names *f;
+    if (testdb_names_open(&f) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    testdb_names_close(*state);
+    return 0;
+}
+
+static const char *export(struct testdb_names *f, const char *zone)
+{
+    const char *text = testdb_export(f->st, zone);
+    assert_non_null(text);
+    return text;
+}
+
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+
+static void test_zone_add_conflict_and_serial(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct zone_info z;
+    struct host_info h;
+    assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", &z, &d), 0);
+    assert_string_equal(z.name, "lab.");
+    assert_false(z.reverse);
+    uint32_t serial = z.serial;
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", &z, &d), LANA_ECONFLICT);
+    assert_int_equal(zone_add(f->nm, "bad_zone", NULL, 0, "t", &z, &d), LANA_EPARSE);
+    struct cidr nowhere = P("10.0.0.0/8");
+    assert_int_equal(zone_add(f->nm, "x.", &nowhere, 1, "t", &z, &d), LANA_ENOTFOUND);
+    assert_int_equal(zone_get(f->nm, "x.", &z, &d), LANA_ENOTFOUND);
+    assert_int_equal(host_add(f->nm, "web.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
+    assert_int_equal(zone_get(f->nm, "LAB", &z, &d), 0);
+    assert_int_equal(z.serial, serial + 1);
+    assert_int_equal(z.hosts, 1);
+    assert_int_equal(zone_touch(f->st, z.id, NULL, ZONE_TOUCH_SERIAL, &d), 0);
+    assert_int_equal(zone_get(f->nm, "lab", &z, &d), 0);
+    assert_int_equal(z.serial, serial + 2);
+    assert_int_equal(zone_get(f->nm, "198.in-addr.arpa.", &z, &d), 0);
+    assert_true(z.reverse);
+    /* ensure: created once */
+    assert_int_equal(zone_ensure(f->nm, "199.in-addr.arpa.", "t", &d), 1);
+    assert_int_equal(zone_ensure(f->nm, "199.in-addr.arpa.", "t", &d), 0);
+}
+
+static void test_zone_soa_serial_is_read_from_the_end_of_the_rdata(void **state)
+{
+    (void)state;
+    uint8_t rd[2 + 20] = {0}; /* two root names, then serial and four more 32-bit fields */
+    rd[2] = 0x78, rd[3] = 0x56, rd[4] = 0x34, rd[5] = 0x12;
+    uint32_t serial = 0;
+    assert_int_equal(zone_soa_serial(rd, sizeof rd, &serial), 0);
+    assert_int_equal(serial, 0x78563412);
+    assert_int_equal(zone_soa_serial(rd, 21, &serial), LANA_EPARSE);
+}
+
+static void test_zone_del_refuses_names_unless_recursive(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct host_info h;
+    struct ipam_block b;
+    struct cidr lan = P("198.18.4.0/24");
+    assert_int_equal(ipam_take(f->ip, &lan, IPAM_ASSIGNED, "lan", NULL, "t", NULL, &d), 0);
+    assert_int_equal(zone_add(f->nm, "office.lab", &lan, 1, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc2.office.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.4.0");
+    assert_non_null(strstr(export(f, "198.in-addr.arpa."), "PTR\tpc2.office.lab."));
+    /* zone del refuses while it holds hosts */
+    assert_int_equal(zone_del(f->nm, "office.lab", false, "t", &d), LANA_ECONFLICT);
+    assert_int_equal(zone_del(f->nm, "office.lab", true, "t", &d), 0);
+    struct cidr pc2 = P("198.18.4.0/32");
+    assert_int_equal(ipam_get(f->ip, &pc2, &b, &d), LANA_ENOTFOUND);
+    assert_null(strstr(export(f, "198.in-addr.arpa."), "pc2"));
+    struct zone_info z;
+    assert_int_equal(zone_get(f->nm, "office.lab", &z, &d), LANA_ENOTFOUND);
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_zone_add_conflict_and_serial, setup, teardown),
+        cmocka_unit_test(test_zone_soa_serial_is_read_from_the_end_of_the_rdata),
+        cmocka_unit_test_setup_teardown(test_zone_del_refuses_names_unless_recursive, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
