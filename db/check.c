@@ -16,6 +16,8 @@
 #include "db/check.h"
 
 #include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +53,18 @@ void check__emit(struct ctx *c, enum check_code code, const char *object)
     struct check_finding f = {code, object, c->m.msg};
     if (c->cb != NULL && c->cb(&f, c->arg) != 0)
         c->stop = true;
+}
+
+void check__fmt(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        buf[0] = '\0';
+    else if ((size_t)n >= size && size >= 4)
+        memcpy(buf + size - 4, "...", 4);
 }
 
 int check__db_err(struct ctx *c, const char *what)
@@ -116,7 +130,7 @@ static bool col_prefix(sqlite3_stmt *s, int fam_col, int start_col, int plen_col
 static void text(const struct cidr *p, char buf[CIDR_STRLEN])
 {
     if (cidr_format(p, buf, CIDR_STRLEN) != 0)
-        snprintf(buf, CIDR_STRLEN, "?");
+        check__fmt(buf, CIDR_STRLEN, "?");
 }
 
 /* "10.0.1.0/24" when first..last is one aligned prefix, else "first-last". */
@@ -132,16 +146,16 @@ static void range_text(int family, u128 first, u128 last, char *buf, size_t size
         cidr_addr_set_u128(&a, first);
         char t[CIDR_STRLEN];
         text(&a, t);
-        snprintf(buf, size, "%s", t); /* size >= CIDR_STRLEN */
+        check__fmt(buf, size, "%s", t);
         return;
     }
     char x[CIDR_STRLEN], y[CIDR_STRLEN];
     cidr_addr_set_u128(&a, first);
     cidr_addr_set_u128(&b, last);
     if (cidr_format_addr(&a, x, sizeof x) != 0 || cidr_format_addr(&b, y, sizeof y) != 0)
-        snprintf(buf, size, "?");
-    else if (snprintf(buf, size, "%s-%s", x, y) >= (int)size)
-        snprintf(buf, size, "%s...", x);
+        check__fmt(buf, size, "?");
+    else
+        check__fmt(buf, size, "%s-%s", x, y);
 }
 
 /* ---- SQLite's own checks -------------------------------------------------------------- */
@@ -190,7 +204,7 @@ static int check_sqlite(struct ctx *c)
         const char *table = (const char *)sqlite3_column_text(s, 0);
         char row[40] = "a row";
         if (sqlite3_column_type(s, 1) != SQLITE_NULL) /* WITHOUT ROWID tables have none */
-            snprintf(row, sizeof row, "row %lld", (long long)sqlite3_column_int64(s, 1));
+            check__fmt(row, sizeof row, "row %lld", (long long)sqlite3_column_int64(s, 1));
         FIND(c, CHECK_FOREIGN_KEY, table ? table : "?", "%s refers to a missing row of %s", row,
              (const char *)sqlite3_column_text(s, 2));
         bad = 1;
@@ -215,7 +229,7 @@ static int check_block_rows(struct ctx *c)
         c->st.blocks++;
         struct cidr b, p;
         char t[CIDR_STRLEN], u[CIDR_STRLEN], id[32];
-        snprintf(id, sizeof id, "block #%lld", (long long)sqlite3_column_int64(s, 0));
+        check__fmt(id, sizeof id, "block #%lld", (long long)sqlite3_column_int64(s, 0));
         if (!col_prefix(s, 1, 2, 3, 0, &b)) {
             FIND(c, CHECK_BLOCK_MISALIGNED, id, "family %d, length %d: no prefix of the family",
                  sqlite3_column_int(s, 1), sqlite3_column_int(s, 3));
@@ -340,7 +354,7 @@ static int next_piece(struct ctx *c, struct walk *w, sqlite3_stmt *s, bool free,
         }
         char t[CIDR_STRLEN + 8];
         if (!col_prefix(s, -1, 1, 0, w->parent.family, &p))
-            snprintf(t, sizeof t, "/%d", sqlite3_column_int(s, 0));
+            check__fmt(t, sizeof t, "/%d", sqlite3_column_int(s, 0));
         else
             text(&p, t);
         FIND(c, CHECK_FREE_MISALIGNED, w->ptext, "free %s is no aligned prefix inside it", t);

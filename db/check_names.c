@@ -4,7 +4,7 @@
  * registry. Names are compared in wire form, lowercased, through their canonical keys
  * (common/dname), the way the store keeps them; addresses through common/cidr.
  */
-#include <stdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "common/cidr.h"
@@ -18,7 +18,7 @@ static const uint8_t root[1] = {0};
 static void name_text(const uint8_t *wire, char out[DNAME_TEXT_MAX])
 {
     if (dname_to_text(wire, out, DNAME_TEXT_MAX) < 0)
-        snprintf(out, DNAME_TEXT_MAX, "?");
+        check__fmt(out, DNAME_TEXT_MAX, "?");
 }
 
 /* A text name as lowercase wire form; false when it does not parse. */
@@ -68,7 +68,7 @@ static int zone_of(struct ctx *c, const uint8_t *name, int64_t *id, char *zone, 
         if (step == SQLITE_ROW) {
             *id = sqlite3_column_int64(s, 0);
             if (zone != NULL)
-                snprintf(zone, DNAME_TEXT_MAX, "%s", (const char *)sqlite3_column_text(s, 1));
+                check__fmt(zone, DNAME_TEXT_MAX, "%s", (const char *)sqlite3_column_text(s, 1));
             if (at_apex != NULL)
                 *at_apex = p == name;
             sqlite3_reset(s);
