@@ -28,21 +28,40 @@
 
 typedef unsigned __int128 u128;
 
+/* indexed by the code, so that a name cannot drift from its enum value */
 static const char *const code_names[CHECK_NCODES] = {
-    "sqlite-integrity", "foreign-key",       "schema-version",
-    "block-misaligned", "block-root",        "block-outside-parent",
-    "block-overlap",    "block-unsplit",     "free-unsplit",
-    "free-misaligned",  "free-overlap",      "free-missing",
-    "free-not-maximal", "zone-apex",         "zone-soa",
-    "zone-ns",          "record-outside-zone", "record-malformed",
-    "cname-conflict",   "host-zone",         "host-address",
-    "host-address-unregistered", "host-address-shared", "host-a",
-    "host-ptr",         "ptr-orphan",        "record-orphan",
+    [CHECK_SQLITE_INTEGRITY] = "sqlite-integrity",
+    [CHECK_FOREIGN_KEY] = "foreign-key",
+    [CHECK_SCHEMA_VERSION] = "schema-version",
+    [CHECK_BLOCK_MISALIGNED] = "block-misaligned",
+    [CHECK_BLOCK_ROOT] = "block-root",
+    [CHECK_BLOCK_OUTSIDE] = "block-outside-parent",
+    [CHECK_BLOCK_OVERLAP] = "block-overlap",
+    [CHECK_BLOCK_UNSPLIT] = "block-unsplit",
+    [CHECK_FREE_UNSPLIT] = "free-unsplit",
+    [CHECK_FREE_MISALIGNED] = "free-misaligned",
+    [CHECK_FREE_OVERLAP] = "free-overlap",
+    [CHECK_FREE_MISSING] = "free-missing",
+    [CHECK_FREE_NOT_MAXIMAL] = "free-not-maximal",
+    [CHECK_ZONE_APEX] = "zone-apex",
+    [CHECK_ZONE_SOA] = "zone-soa",
+    [CHECK_ZONE_NS] = "zone-ns",
+    [CHECK_RECORD_OUTSIDE] = "record-outside-zone",
+    [CHECK_RECORD_MALFORMED] = "record-malformed",
+    [CHECK_CNAME_CONFLICT] = "cname-conflict",
+    [CHECK_HOST_ZONE] = "host-zone",
+    [CHECK_HOST_ADDRESS] = "host-address",
+    [CHECK_HOST_UNREGISTERED] = "host-address-unregistered",
+    [CHECK_HOST_SHARED] = "host-address-shared",
+    [CHECK_HOST_A] = "host-a",
+    [CHECK_HOST_PTR] = "host-ptr",
+    [CHECK_PTR_ORPHAN] = "ptr-orphan",
+    [CHECK_RECORD_ORPHAN] = "record-orphan",
 };
 
 const char *check_code_name(enum check_code code)
 {
-    return (unsigned)code < CHECK_NCODES ? code_names[code] : "?";
+    return (unsigned)code < CHECK_NCODES && code_names[code] ? code_names[code] : "?";
 }
 
 void check__emit(struct ctx *c, enum check_code code, const char *object)
@@ -219,12 +238,14 @@ static int check_sqlite(struct ctx *c)
 static int check_block_rows(struct ctx *c)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT b.id, b.family, b.start, b.plen, b.parent_id, b.status,"
-                     " p.id, p.family, p.start, p.plen"
-                     " FROM block b LEFT JOIN block p ON p.id = b.parent_id", &s);
+    int rc = check__prep(c,
+                         "SELECT b.id, b.family, b.start, b.plen, b.parent_id, b.status,"
+                         " p.id, p.family, p.start, p.plen"
+                         " FROM block b LEFT JOIN block p ON p.id = b.parent_id",
+                         &s);
     if (rc != 0)
         return rc;
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
         c->st.blocks++;
         struct cidr b, p;
@@ -272,7 +293,7 @@ struct walk {
     char ptext[CIDR_STRLEN];
     u128 pfirst, plast;
     bool split, any, have_child;
-    u128 reach, child_reach;      /* the furthest last address of any piece, of any child */
+    u128 reach, child_reach; /* the furthest last address of any piece, of any child */
     struct piece reach_by, child_by, prev;
 };
 
@@ -315,8 +336,8 @@ static void walk_piece(struct ctx *c, struct walk *w, const struct piece *x)
         u128 half = cidr_size_minus1(&x->p) + 1; /* plen >= 1: at most 2^127 */
         if ((w->prev.first & half) == 0 && (w->prev.first | half) == x->first) {
             text(&w->prev.p, u);
-            FIND(c, CHECK_FREE_NOT_MAXIMAL, w->ptext, "free %s and %s are buddies, not merged",
-                 u, t);
+            FIND(c, CHECK_FREE_NOT_MAXIMAL, w->ptext, "free %s and %s are buddies, not merged", u,
+                 t);
         }
     }
     if (!w->any || x->last > w->reach) {
@@ -335,7 +356,7 @@ static void walk_piece(struct ctx *c, struct walk *w, const struct piece *x)
 /* Reads the next usable piece of one cursor into *x: 1, 0 at the end, <0 on error. */
 static int next_piece(struct ctx *c, struct walk *w, sqlite3_stmt *s, bool free, struct piece *x)
 {
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         struct cidr p;
         if (!free) {
@@ -391,12 +412,18 @@ static int check_tiling(struct ctx *c)
 {
     sqlite3_stmt *s = NULL, *kids = NULL, *frees = NULL;
     int rc, step = SQLITE_DONE;
-    if ((rc = check__prep(c, "SELECT family, start, plen FROM block WHERE parent_id = ?1"
-                      " ORDER BY start, plen", &kids)) != 0 ||
-        (rc = check__prep(c, "SELECT plen, start FROM freespace WHERE parent_id = ?1"
-                      " ORDER BY start, plen", &frees)) != 0 ||
-        (rc = check__prep(c, "SELECT id, family, start, plen, split FROM block p WHERE split <> 0"
-                      " OR EXISTS (SELECT 1 FROM block k WHERE k.parent_id = p.id)", &s)) != 0)
+    if ((rc = check__prep(c,
+                          "SELECT family, start, plen FROM block WHERE parent_id = ?1"
+                          " ORDER BY start, plen",
+                          &kids)) != 0 ||
+        (rc = check__prep(c,
+                          "SELECT plen, start FROM freespace WHERE parent_id = ?1"
+                          " ORDER BY start, plen",
+                          &frees)) != 0 ||
+        (rc = check__prep(c,
+                          "SELECT id, family, start, plen, split FROM block p WHERE split <> 0"
+                          " OR EXISTS (SELECT 1 FROM block k WHERE k.parent_id = p.id)",
+                          &s)) != 0)
         goto out;
     while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
         struct walk w = {.split = sqlite3_column_int(s, 4) != 0};
@@ -429,13 +456,15 @@ out:
 static int check_pools(struct ctx *c)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT family, start, plen FROM block WHERE parent_id IS NULL"
-                     " ORDER BY family, start, plen", &s);
+    int rc = check__prep(c,
+                         "SELECT family, start, plen FROM block WHERE parent_id IS NULL"
+                         " ORDER BY family, start, plen",
+                         &s);
     if (rc != 0)
         return rc;
     struct piece reach = {0};
     bool any = false;
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
         struct cidr p;
         struct piece x;
@@ -458,11 +487,13 @@ static int check_pools(struct ctx *c)
 static int check_free_unsplit(struct ctx *c)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT b.family, b.start, b.plen, count(*) FROM freespace f"
-                     " JOIN block b ON b.id = f.parent_id WHERE b.split = 0 GROUP BY b.id", &s);
+    int rc = check__prep(c,
+                         "SELECT b.family, b.start, b.plen, count(*) FROM freespace f"
+                         " JOIN block b ON b.id = f.parent_id WHERE b.split = 0 GROUP BY b.id",
+                         &s);
     if (rc != 0)
         return rc;
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
         struct cidr p;
         char t[CIDR_STRLEN];
@@ -474,7 +505,6 @@ static int check_free_unsplit(struct ctx *c)
     }
     return check__ended(c, s, step);
 }
-
 
 /* ---- the driver ------------------------------------------------------------------------- */
 

@@ -18,7 +18,7 @@ struct ctx {
     check_cb *cb;
     void *arg;
     struct check_stats st;
-    bool stop;          /* the callback asked to stop */
+    bool stop; /* the callback asked to stop */
     struct lana_diag *d;
     struct lana_diag m; /* the message of the finding being reported */
     /* point queries of the name passes, prepared once (finalized by check_run) */
@@ -29,7 +29,7 @@ struct ctx {
 void check__emit(struct ctx *c, enum check_code code, const char *object);
 
 /* A finding with a printf-style message, as one statement. */
-#define FIND(c, code, object, ...)                                                              \
+#define FIND(c, code, object, ...)                                                                 \
     (diag_set(&(c)->m, 0, __VA_ARGS__), check__emit((c), (code), (object)))
 
 /** LANA_EDB (LANA_EIO for an I/O error) with "what: sqlite message" in c->d. */

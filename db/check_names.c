@@ -124,10 +124,14 @@ static int prepare(struct ctx *c)
     if ((rc = check__prep(c, "SELECT id, name FROM zone WHERE apex = ?1", &c->zone_by_apex)) ||
         (rc = check__prep(c, "SELECT rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3",
                           &c->rrset)) ||
-        (rc = check__prep(c, "SELECT 1 FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3"
-                             " AND rdata = ?4", &c->rr_has)) ||
-        (rc = check__prep(c, "SELECT status, holder FROM block WHERE family = ?1 AND start = ?2"
-                             " AND plen = ?3", &c->block_exact)) ||
+        (rc = check__prep(c,
+                          "SELECT 1 FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3"
+                          " AND rdata = ?4",
+                          &c->rr_has)) ||
+        (rc = check__prep(c,
+                          "SELECT status, holder FROM block WHERE family = ?1 AND start = ?2"
+                          " AND plen = ?3",
+                          &c->block_exact)) ||
         (rc = check__prep(c, "SELECT v4, v6 FROM host WHERE name = ?1", &c->host_by_name)))
         return rc;
     return 0;
@@ -139,8 +143,8 @@ static int prepare(struct ctx *c)
 static int zone_soa_ns(struct ctx *c, int64_t id, const char *name, const void *apex, int alen)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT key = ?2, rdata, key FROM rr WHERE zone_id = ?1 AND type = 6",
-                         &s);
+    int rc =
+        check__prep(c, "SELECT key = ?2, rdata, key FROM rr WHERE zone_id = ?1 AND type = 6", &s);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, id);
@@ -159,8 +163,8 @@ static int zone_soa_ns(struct ctx *c, int64_t id, const char *name, const void *
     if ((rc = check__ended(c, s, step)) != 0)
         return rc;
     if (at_apex != 1)
-        FIND(c, CHECK_ZONE_SOA, name, at_apex ? "%d SOA records at the apex" : "no SOA record at the apex",
-             at_apex);
+        FIND(c, CHECK_ZONE_SOA, name,
+             at_apex ? "%d SOA records at the apex" : "no SOA record at the apex", at_apex);
     sqlite3_stmt *r = c->rrset;
     sqlite3_reset(r);
     sqlite3_bind_int64(r, 1, id);
@@ -179,7 +183,7 @@ static int check_zones(struct ctx *c)
     int rc = check__prep(c, "SELECT id, name, apex FROM zone ORDER BY name", &s);
     if (rc != 0)
         return rc;
-    int step;
+    int step = SQLITE_DONE;
     while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
         c->st.zones++;
         const char *name = (const char *)sqlite3_column_text(s, 1);
@@ -206,11 +210,13 @@ static int check_zones(struct ctx *c)
 static int check_records(struct ctx *c)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT r.key, r.type, r.rdata, z.apex, z.name FROM rr r"
-                            " JOIN zone z ON z.id = r.zone_id", &s);
+    int rc = check__prep(c,
+                         "SELECT r.key, r.type, r.rdata, z.apex, z.name FROM rr r"
+                         " JOIN zone z ON z.id = r.zone_id",
+                         &s);
     if (rc != 0)
         return rc;
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
         c->st.records++;
         const uint8_t *key = sqlite3_column_blob(s, 0), *apex = sqlite3_column_blob(s, 3);
@@ -238,16 +244,18 @@ static int check_records(struct ctx *c)
 static int check_cnames(struct ctx *c)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT a.key FROM rr a WHERE a.type = 5 AND (SELECT count(*) FROM rr b"
-                            " WHERE b.zone_id = a.zone_id AND b.key = a.key) > 1", &s);
+    int rc = check__prep(c,
+                         "SELECT a.key FROM rr a WHERE a.type = 5 AND (SELECT count(*) FROM rr b"
+                         " WHERE b.zone_id = a.zone_id AND b.key = a.key) > 1",
+                         &s);
     if (rc != 0)
         return rc;
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
         uint8_t owner[DNAME_MAXLEN];
         char t[DNAME_TEXT_MAX] = "?";
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                           owner) > 0)
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) >
+            0)
             name_text(owner, t);
         FIND(c, CHECK_CNAME_CONFLICT, t, "a CNAME beside other data (or a second CNAME)");
     }
@@ -263,7 +271,7 @@ static int host_rrset(struct ctx *c, const char *name, int64_t zone, const uint8
     sqlite3_stmt *s = c->rrset;
     const char *tn = type == DNS_T_A ? "A" : "AAAA";
     bool found = false;
-    int step;
+    int step = SQLITE_DONE;
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, zone);
     bind_key(s, 2, w);
@@ -382,13 +390,15 @@ static int check_hosts(struct ctx *c)
 static int check_shared(struct ctx *c)
 {
     sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT v4, group_concat(name, ', ') FROM host WHERE v4 IS NOT NULL"
-                            " GROUP BY v4 HAVING count(*) > 1 UNION ALL"
-                            " SELECT v6, group_concat(name, ', ') FROM host WHERE v6 IS NOT NULL"
-                            " GROUP BY v6 HAVING count(*) > 1", &s);
+    int rc = check__prep(c,
+                         "SELECT v4, group_concat(name, ', ') FROM host WHERE v4 IS NOT NULL"
+                         " GROUP BY v4 HAVING count(*) > 1 UNION ALL"
+                         " SELECT v6, group_concat(name, ', ') FROM host WHERE v6 IS NOT NULL"
+                         " GROUP BY v6 HAVING count(*) > 1",
+                         &s);
     if (rc != 0)
         return rc;
-    int step;
+    int step = SQLITE_DONE;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop)
         FIND(c, CHECK_HOST_SHARED, (const char *)sqlite3_column_text(s, 0),
              "is the address of the hosts %s", (const char *)sqlite3_column_text(s, 1));
@@ -430,8 +440,7 @@ static int maps_back(struct ctx *c, int64_t tz, const uint8_t *target, const uin
         while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
             struct cidr a;
             uint8_t rev[DNAME_MAXLEN];
-            rc = rdata_addr(types[i], sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0),
-                            &a) &&
+            rc = rdata_addr(types[i], sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0), &a) &&
                  reverse_wire(&a, rev) && dname_equal(rev, owner);
         }
         sqlite3_reset(s);
@@ -453,8 +462,9 @@ static int check_ptrs(struct ctx *c)
         uint8_t owner[DNAME_MAXLEN], target[DNAME_MAXLEN];
         struct rbuf rb;
         rbuf_init(&rb, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                           owner) <= 0 || dname_decode(&rb, target) < 0)
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <=
+                0 ||
+            dname_decode(&rb, target) < 0)
             continue; /* record-malformed */
         dname_lower(target);
         int64_t tz;
@@ -485,8 +495,8 @@ static int check_addr_records(struct ctx *c)
         char o[DNAME_TEXT_MAX], t[CIDR_STRLEN];
         struct cidr a;
         uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                           owner) <= 0 ||
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <=
+                0 ||
             !rdata_addr(type, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), &a))
             continue;
         name_text(owner, o);
@@ -513,8 +523,10 @@ static int check_addr_records(struct ctx *c)
         sqlite3_reset(h);
         if (hs == SQLITE_DONE) {
             cidr_format_addr(&a, t, sizeof t);
-            FIND(c, CHECK_RECORD_ORPHAN, o, "%s %s: the address is assigned to this name, but no "
-                 "host has it", type == DNS_T_A ? "A" : "AAAA", t);
+            FIND(c, CHECK_RECORD_ORPHAN, o,
+                 "%s %s: the address is assigned to this name, but no "
+                 "host has it",
+                 type == DNS_T_A ? "A" : "AAAA", t);
         } else if (hs != SQLITE_ROW) {
             rc = check__db_err(c, "host lookup");
         }
@@ -525,8 +537,8 @@ static int check_addr_records(struct ctx *c)
 int check__names(struct ctx *c)
 {
     int (*const passes[])(struct ctx *) = {
-        prepare,      check_zones,  check_records, check_cnames,
-        check_hosts,  check_shared, check_ptrs,    check_addr_records,
+        prepare,     check_zones,  check_records, check_cnames,
+        check_hosts, check_shared, check_ptrs,    check_addr_records,
     };
     int rc = 0;
     for (size_t i = 0; rc == 0 && !c->stop && i < sizeof passes / sizeof passes[0]; i++)

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Crash test: lanad is killed with SIGKILL at a random moment while a long `lana batch` and 8
-allocating clients are running (odd rounds), or while the clients alone run on after the
-batch (even rounds), ROUNDS times. After each kill `lanad check` must find the
+allocating clients are running (odd rounds), or while the clients alone run (even rounds),
+ROUNDS times. After each kill `lanad check` must find the
 crashed database clean, lanad must start again on it, `lanad check` must find it clean again,
 and everything a client got an ok reply for must be there: every block and host whose "ok"
 arrived, and a batch whole (all its blocks) or not at all - whole for sure when its summary
 said committed.
 
-Environment: LANAD, LANA (binaries); CRASH_ROUNDS (10), CRASH_BATCH_LINES (20000; the full run
+Environment: LANAD, LANA (binaries); CRASH_ROUNDS (10), CRASH_BATCH_LINES (10000; the full run
 is 100000), CRASH_SEED (random), CRASH_BUDGET seconds for the whole run (240). Only processes
 this script starts are killed, by their PID; lanad listens on 127.0.0.1 only."""
 
@@ -28,7 +28,7 @@ from lanatest import LANAD, Daemon, check, finish, proof  # noqa: E402
 
 LANA = os.environ.get("LANA", "lana")
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "10"))
-BATCH = int(os.environ.get("CRASH_BATCH_LINES", "20000"))
+BATCH = int(os.environ.get("CRASH_BATCH_LINES", "10000"))
 SEED = int(os.environ.get("CRASH_SEED", str(random.randrange(1 << 30))))
 BUDGET = float(os.environ.get("CRASH_BUDGET", "240"))
 CLIENTS = 8
@@ -155,14 +155,17 @@ def contents(db):
     return blocks, hosts, counts
 
 
-def start_load(d, work, r, rnd):
-    """The 8 clients and the batch of round r, started together: (clients, stop, lana)."""
+def start_load(d, work, r, rnd, batch):
+    """The 8 clients of round r and, when batch is set, its batch, started together:
+    (clients, stop, lana process or None)."""
     stop = threading.Event()
     clients = [Client(i, random.Random(rnd.random()), d.registry_port, d.token, f"r{r}", stop)
                for i in range(CLIENTS)]
     for c in clients:
         c.start()
-    lana = run_batch(d, batch_file(work, r, BATCH), os.path.join(work, f"out{r}"))
+    lana = None
+    if batch:
+        lana = run_batch(d, batch_file(work, r, BATCH), os.path.join(work, f"out{r}"))
     return clients, stop, lana
 
 
@@ -170,7 +173,8 @@ def end_load(clients, stop, lana, want_blocks, want_hosts):
     """Waits for the batch and the clients (bounded), adds their acknowledgements; returns
     whether everything ended."""
     try:
-        lana.wait(timeout=60)
+        if lana is not None:
+            lana.wait(timeout=60)
     except subprocess.TimeoutExpired:
         lana.kill()  # our own lana process, by its PID
         lana.wait()
@@ -191,9 +195,11 @@ def verify(r, db, want_blocks, want_hosts, batches):
     check(f"round {r}: all {len(want_hosts)} acknowledged hosts are there", not missing,
           f"missing: {sorted(missing)[:10]}")
     bad = [f"{h}: {counts.get(h, 0)} of {n}{' (committed)' if sure else ''}"
-           for h, (n, sure) in batches.items() if counts.get(h, 0) not in ((n,) if sure else (0, n))]
-    check(f"round {r}: every batch is all or nothing (this one: {counts.get(f'batch{r}', 0)}"
-          f" of {BATCH} blocks)", not bad, "; ".join(bad))
+           for h, (n, sure) in batches.items()
+           if counts.get(h, 0) not in ((n,) if sure else (0, n))]
+    whole = sum(1 for h, (n, _) in batches.items() if counts.get(h, 0) == n)
+    check(f"round {r}: every batch is all or nothing ({whole} of {len(batches)} whole, the "
+          "others absent)", not bad, "; ".join(bad))
     for h, (n, sure) in batches.items():
         if counts.get(h, 0) == n:
             batches[h] = (n, True)  # there now: must stay
@@ -209,7 +215,7 @@ def main():
         d = Daemon(work, *ARGS)
         # round 0 is not killed: it times a whole batch under the clients' load
         t0 = time.monotonic()
-        clients, stop, lana = start_load(d, work, 0, rnd)
+        clients, stop, lana = start_load(d, work, 0, rnd, True)
         lana.wait(timeout=120)
         t_batch = time.monotonic() - t0
         end_load(clients, stop, lana, want_blocks, want_hosts)
@@ -221,36 +227,34 @@ def main():
             if time.monotonic() - t_start > BUDGET:
                 check(f"the rounds fit in {BUDGET:.0f} s", False, f"stopped before round {r}")
                 break
-            clients, stop, lana = start_load(d, work, r, rnd)
-            t0 = time.monotonic()
-            if r % 2 == 0:  # after the batch: among the clients only
-                try:
-                    lana.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    pass
-                time.sleep(rnd.uniform(0.0, 0.5))
-            else:  # at a random moment of the batch (sending, running, committing)
-                time.sleep(rnd.uniform(0.02, t_batch))
-            delay = time.monotonic() - t0
+            with_batch = r % 2 == 1
+            clients, stop, lana = start_load(d, work, r, rnd, with_batch)
+            # odd rounds: at a random moment of the batch (sent, run, committed, or just
+            # after); even rounds: among the clients alone
+            delay = rnd.uniform(0.02, 1.1 * t_batch) if with_batch else rnd.uniform(0.2, 1.5)
+            time.sleep(delay)
             d.proc.kill()  # SIGKILL, to the lanad this script started
             d.proc.wait()
             check(f"round {r}: the batch and every client ended after the kill",
                   end_load(clients, stop, lana, want_blocks, want_hosts))
-            committed = batch_committed(os.path.join(work, f"out{r}"))
-            after += committed is not None
-            batches[f"batch{r}"] = (BATCH, committed is True)
+            state = "no batch"
+            if with_batch:
+                committed = batch_committed(os.path.join(work, f"out{r}"))
+                after += committed is not None
+                batches[f"batch{r}"] = (BATCH, committed is True)
+                state = "batch committed" if committed else "batch unfinished"
             rc, text = lanad_check(db)
             check(f"round {r}: lanad check is clean on the crashed database (killed after "
-                  f"{delay * 1000:.0f} ms, batch {'committed' if committed else 'unfinished'})",
-                  rc == 0 and text.startswith("ok:"), text[:2000])
+                  f"{delay * 1000:.0f} ms, {state})", rc == 0 and text.startswith("ok:"),
+                  text[:2000])
             d = Daemon(work, *ARGS)
             rc, text = lanad_check(db)
             check(f"round {r}: lanad check is clean after the restart", rc == 0, text[:2000])
             verify(r, db, want_blocks, want_hosts, batches)
         d.stop()
-        print(f"# {time.monotonic() - t_start:.1f} s; {ROUNDS - after} kills during a batch, "
-              f"{after} after it; {len(want_blocks)} blocks and {len(want_hosts)} hosts "
-              "acknowledged")
+        print(f"# {time.monotonic() - t_start:.1f} s; {(ROUNDS + 1) // 2 - after} kills during a "
+              f"batch, {after} after its commit, {ROUNDS // 2} among the clients alone; "
+              f"{len(want_blocks)} blocks and {len(want_hosts)} hosts acknowledged")
     return finish()
 
 

@@ -176,8 +176,9 @@ static int collect(const struct check_finding *f, void *arg)
     if (s->n < 64)
         s->code[s->n++] = f->code;
     size_t l = strlen(s->text);
-    snprintf(s->text + l, sizeof s->text - l, "  %s %s: %s\n", check_code_name(f->code),
-             f->object, f->message);
+    if (l + 1 < sizeof s->text)
+        snprintf(s->text + l, sizeof s->text - l, "  %s %s: %s\n", check_code_name(f->code),
+                 f->object, f->message); /* the report of a failure; cut if very long */
     return 0;
 }
 
@@ -205,6 +206,19 @@ static void test_missing_file_is_not_found(void **state)
     struct lana_diag d;
     assert_int_equal(check_run("/nonexistent/lana.db", NULL, NULL, NULL, &d), LANA_ENOTFOUND);
     assert_string_equal(d.msg, "/nonexistent/lana.db: no such database");
+}
+
+/* Scripts match the codes' names: each has one, and no two are alike. */
+static void test_every_code_has_its_own_name(void **state)
+{
+    (void)state;
+    for (int i = 0; i < CHECK_NCODES; i++) {
+        assert_string_not_equal(check_code_name((enum check_code)i), "?");
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(check_code_name((enum check_code)i),
+                                    check_code_name((enum check_code)j));
+    }
+    assert_string_equal(check_code_name(CHECK_NCODES), "?");
 }
 
 /* ---- damage, one kind per row ---------------------------------------------------------------- */
@@ -416,8 +430,8 @@ static void test_each_damage_gives_its_finding(void **state)
         }
         if (!ok)
             fail_msg("%s: want %s%s%s, got:\n%s", dm->what, check_code_name(dm->want[0]),
-                     dm->nwant > 1 ? " and " : "", dm->nwant > 1 ? check_code_name(dm->want[1]) : "",
-                     s.text);
+                     dm->nwant > 1 ? " and " : "",
+                     dm->nwant > 1 ? check_code_name(dm->want[1]) : "", s.text);
         print_message("%-45s %s\n", dm->what, check_code_name(s.code[0]));
     }
 }
@@ -473,6 +487,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_database_passes),
         cmocka_unit_test(test_missing_file_is_not_found),
+        cmocka_unit_test(test_every_code_has_its_own_name),
         cmocka_unit_test(test_each_damage_gives_its_finding),
         cmocka_unit_test(test_not_a_database),
         cmocka_unit_test(test_callback_stops),
