@@ -389,7 +389,7 @@ static int walk_block(struct ctx *c, struct walk *w, sqlite3_stmt *kids, sqlite3
     struct piece k, f;
     int hk = next_piece(c, w, kids, false, &k);
     int hf = w->split && hk >= 0 ? next_piece(c, w, frees, true, &f) : 0;
-    while (hk > 0 || hf > 0) {
+    while ((hk > 0 || hf > 0) && hk >= 0 && hf >= 0) {
         if (c->stop)
             return 0;
         bool kid = hk > 0 && (hf <= 0 || k.first <= f.first); /* children first on a tie */
