@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/regproto.h"
+#include "server/checkcmd.h"
 #include "server/registry.h"
 #include "server/srvconf.h"
 #include "server/worker.h"
@@ -32,6 +33,7 @@ static void usage(FILE *out)
             "       lanad [options] zone import FILE|- [--origin NAME]\n"
             "       lanad [options] zone export NAME\n"
             "       lanad [options] zone list\n"
+            "       lanad [options] check [--json]    verify the database offline\n"
             "\n"
             "options:\n"
             "  -c, --config PATH        config file (default " SRVCONF_DEFAULT_PATH
@@ -582,6 +584,8 @@ int main(int argc, char **argv)
         status = run_daemon(&cfg, a.ready_file);
     } else if (strcmp(argv[optind], "zone") == 0) {
         status = zonecmd_main(cfg.db, argc - optind, argv + optind);
+    } else if (strcmp(argv[optind], "check") == 0) {
+        status = checkcmd_main(cfg.db, argc - optind, argv + optind);
     } else {
         fprintf(stderr, "lanad: unknown command '%s'\nTry 'lanad --help'\n", argv[optind]);
         status = EX_USAGE;

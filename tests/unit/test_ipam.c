@@ -16,6 +16,7 @@
 #include "common/cidr.h"
 #include "common/jsonw.h"
 #include "db/audit.h"
+#include "db/check.h"
 #include "db/ipam.h"
 #include "db/store.h"
 #include "tests/lib/testdb.h"
@@ -543,6 +544,7 @@ static void test_random_against_model(void **state)
     }
     assert_int_equal(store_commit(f->st, &d), 0);
     check_all(f);
+    assert_int_equal(check_run(f->t.path, NULL, NULL, NULL, &d), 0); /* lanad check agrees */
     print_message("allocated %d, exhausted %d, taken %d, refused %d, released %d, "
                   "release refused %d\n", counts[0], counts[1], counts[2], counts[3], counts[4],
                   counts[5]);

@@ -1,0 +1,547 @@
+/*
+ * check_names — the passes of check (check.h) over zones, records and hosts: what db/names
+ * and db/zoneio keep true of the tables zone, rr and host and of their ties to the address
+ * registry. Names are compared in wire form, lowercased, through their canonical keys
+ * (common/dname), the way the store keeps them; addresses through common/cidr.
+ */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "common/cidr.h"
+#include "common/dname.h"
+#include "common/dnsmsg.h"
+#include "common/rdata.h"
+#include "db/check_int.h"
+
+static const uint8_t root[1] = {0};
+
+static void name_text(const uint8_t *wire, char out[DNAME_TEXT_MAX])
+{
+    if (dname_to_text(wire, out, DNAME_TEXT_MAX) < 0)
+        check__fmt(out, DNAME_TEXT_MAX, "?");
+}
+
+/* A text name as lowercase wire form; false when it does not parse. */
+static bool name_wire(const char *s, uint8_t out[DNAME_MAXLEN])
+{
+    struct lana_diag e;
+    if (s == NULL || dname_from_text(s, root, out, &e) < 0)
+        return false;
+    dname_lower(out);
+    return true;
+}
+
+static void bind_key(sqlite3_stmt *s, int col, const uint8_t *wire)
+{
+    uint8_t key[DNAME_KEY_MAX];
+    size_t kl = dname_key(wire, key);
+    sqlite3_bind_blob(s, col, key, (int)kl, SQLITE_TRANSIENT);
+}
+
+static void bind_addr(sqlite3_stmt *s, int col, const struct cidr *p)
+{
+    uint8_t k[16];
+    unsigned __int128 v = cidr_addr_u128(p);
+    for (int i = 15; i >= 0; i--, v >>= 8)
+        k[i] = (uint8_t)v;
+    sqlite3_bind_blob(s, col, k, 16, SQLITE_TRANSIENT);
+}
+
+static bool is_reverse(const char *zone)
+{
+    size_t l = strlen(zone);
+    return (l >= 13 && strcmp(zone + l - 13, "in-addr.arpa.") == 0) ||
+           (l >= 9 && strcmp(zone + l - 9, "ip6.arpa.") == 0);
+}
+
+/*
+ * The zone of the longest apex at or above name, as db/names finds it: 1 with *id, the
+ * zone's name in zone (DNAME_TEXT_MAX, may be NULL) and *at_apex; 0 for none; <0 error.
+ */
+static int zone_of(struct ctx *c, const uint8_t *name, int64_t *id, char *zone, bool *at_apex)
+{
+    sqlite3_stmt *s = c->zone_by_apex;
+    for (const uint8_t *p = name; p != NULL; p = dname_parent(p)) {
+        sqlite3_reset(s);
+        bind_key(s, 1, p);
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            *id = sqlite3_column_int64(s, 0);
+            if (zone != NULL)
+                check__fmt(zone, DNAME_TEXT_MAX, "%s", (const char *)sqlite3_column_text(s, 1));
+            if (at_apex != NULL)
+                *at_apex = p == name;
+            sqlite3_reset(s);
+            return 1;
+        }
+        if (step != SQLITE_DONE)
+            return check__db_err(c, "zone lookup");
+        if (p[0] == 0)
+            break;
+    }
+    sqlite3_reset(s);
+    return 0;
+}
+
+/* Whether (zone, owner, type, rdata) is a record: 1, 0, or <0. */
+static int rr_exists(struct ctx *c, int64_t zone, const uint8_t *owner, uint16_t type,
+                     const void *rd, size_t rdlen)
+{
+    sqlite3_stmt *s = c->rr_has;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, zone);
+    bind_key(s, 2, owner);
+    sqlite3_bind_int(s, 3, type);
+    sqlite3_bind_blob(s, 4, rdlen ? rd : "", (int)rdlen, SQLITE_TRANSIENT);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : check__db_err(c, "record lookup");
+}
+
+/* The PTR owner of an address, lowercase wire. */
+static bool reverse_wire(const struct cidr *a, uint8_t out[DNAME_MAXLEN])
+{
+    char rev[CIDR_REVLEN];
+    return cidr_reverse_name(a, rev, sizeof rev) == 0 && name_wire(rev, out);
+}
+
+/* An address from A or AAAA rdata. */
+static bool rdata_addr(uint16_t type, const void *rd, int len, struct cidr *out)
+{
+    int n = type == DNS_T_A ? 4 : 16;
+    if (rd == NULL || len != n)
+        return false;
+    memset(out, 0, sizeof *out);
+    out->family = type == DNS_T_A ? 4 : 6;
+    out->plen = (uint8_t)(n * 8);
+    memcpy(out->addr, rd, (size_t)n);
+    return true;
+}
+
+static int prepare(struct ctx *c)
+{
+    int rc;
+    if ((rc = check__prep(c, "SELECT id, name FROM zone WHERE apex = ?1", &c->zone_by_apex)) ||
+        (rc = check__prep(c, "SELECT rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3",
+                          &c->rrset)) ||
+        (rc = check__prep(c,
+                          "SELECT 1 FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3"
+                          " AND rdata = ?4",
+                          &c->rr_has)) ||
+        (rc = check__prep(c,
+                          "SELECT status, holder FROM block WHERE family = ?1 AND start = ?2"
+                          " AND plen = ?3",
+                          &c->block_exact)) ||
+        (rc = check__prep(c, "SELECT v4, v6 FROM host WHERE name = ?1", &c->host_by_name)))
+        return rc;
+    return 0;
+}
+
+/* ---- zones and records -------------------------------------------------------------------- */
+
+/* SOA: exactly one, at the apex, well formed; NS at the apex. */
+static int zone_soa_ns(struct ctx *c, int64_t id, const char *name, const void *apex, int alen)
+{
+    sqlite3_stmt *s;
+    int rc =
+        check__prep(c, "SELECT key = ?2, rdata, key FROM rr WHERE zone_id = ?1 AND type = 6", &s);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, apex, alen, SQLITE_TRANSIENT);
+    int step, at_apex = 0;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (!sqlite3_column_int(s, 0)) {
+            FIND(c, CHECK_ZONE_SOA, name, "an SOA record below the apex");
+            continue;
+        }
+        at_apex++;
+        if (!rdata_is_valid(DNS_T_SOA, sqlite3_column_blob(s, 1),
+                            (size_t)sqlite3_column_bytes(s, 1)))
+            FIND(c, CHECK_ZONE_SOA, name, "the SOA record is malformed");
+    }
+    if ((rc = check__ended(c, s, step)) != 0)
+        return rc;
+    if (at_apex != 1)
+        FIND(c, CHECK_ZONE_SOA, name,
+             at_apex ? "%d SOA records at the apex" : "no SOA record at the apex", at_apex);
+    sqlite3_stmt *r = c->rrset;
+    sqlite3_reset(r);
+    sqlite3_bind_int64(r, 1, id);
+    sqlite3_bind_blob(r, 2, apex, alen, SQLITE_TRANSIENT);
+    sqlite3_bind_int(r, 3, DNS_T_NS);
+    step = sqlite3_step(r);
+    sqlite3_reset(r);
+    if (step == SQLITE_DONE)
+        FIND(c, CHECK_ZONE_NS, name, "no NS record at the apex");
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : check__db_err(c, "NS");
+}
+
+static int check_zones(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c, "SELECT id, name, apex FROM zone ORDER BY name", &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        c->st.zones++;
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+        const void *apex = sqlite3_column_blob(s, 2);
+        int alen = sqlite3_column_bytes(s, 2);
+        uint8_t w[DNAME_MAXLEN], key[DNAME_KEY_MAX];
+        char t[DNAME_TEXT_MAX];
+        if (!name_wire(name, w)) {
+            FIND(c, CHECK_ZONE_APEX, name ? name : "?", "the zone's name does not parse");
+            continue;
+        }
+        name_text(w, t);
+        size_t kl = dname_key(w, key);
+        if (strcmp(t, name) != 0)
+            FIND(c, CHECK_ZONE_APEX, name, "the name is not in canonical form (%s)", t);
+        else if ((size_t)alen != kl || (kl > 0 && memcmp(apex, key, kl) != 0))
+            FIND(c, CHECK_ZONE_APEX, name, "the apex key is not the name's");
+        rc = zone_soa_ns(c, sqlite3_column_int64(s, 0), name, apex, alen);
+    }
+    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+}
+
+/* Every record: an owner key a name produces, at or below its apex, rdata of its type. */
+static int check_records(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c,
+                         "SELECT r.key, r.type, r.rdata, z.apex, z.name FROM rr r"
+                         " JOIN zone z ON z.id = r.zone_id",
+                         &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
+        c->st.records++;
+        const uint8_t *key = sqlite3_column_blob(s, 0), *apex = sqlite3_column_blob(s, 3);
+        int kl = sqlite3_column_bytes(s, 0), al = sqlite3_column_bytes(s, 3);
+        uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
+        const char *zone = (const char *)sqlite3_column_text(s, 4);
+        uint8_t owner[DNAME_MAXLEN];
+        char t[DNAME_TEXT_MAX], tn[16];
+        if (dname_from_key(key ? key : (const uint8_t *)"", (size_t)kl, owner) < 0) {
+            FIND(c, CHECK_RECORD_MALFORMED, zone, "a record whose key no name produces");
+            continue;
+        }
+        name_text(owner, t);
+        if (kl < al || (al > 0 && memcmp(key, apex, (size_t)al) != 0))
+            FIND(c, CHECK_RECORD_OUTSIDE, t, "lies outside its zone %s", zone);
+        if (type != DNS_T_SOA && /* zone-soa tells about the SOA */
+            !rdata_is_valid(type, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2)))
+            FIND(c, CHECK_RECORD_MALFORMED, t, "%s rdata is malformed",
+                 dnsmsg_type_name(type, tn, sizeof tn));
+    }
+    return check__ended(c, s, step);
+}
+
+/* RFC 1034 §3.6.2: a CNAME stands alone (db/names and db/zoneio refuse anything beside it). */
+static int check_cnames(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c,
+                         "SELECT a.key FROM rr a WHERE a.type = 5 AND (SELECT count(*) FROM rr b"
+                         " WHERE b.zone_id = a.zone_id AND b.key = a.key) > 1",
+                         &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
+        uint8_t owner[DNAME_MAXLEN];
+        char t[DNAME_TEXT_MAX] = "?";
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) >
+            0)
+            name_text(owner, t);
+        FIND(c, CHECK_CNAME_CONFLICT, t, "a CNAME beside other data (or a second CNAME)");
+    }
+    return check__ended(c, s, step);
+}
+
+/* ---- hosts ---------------------------------------------------------------------------------- */
+
+/* The A or AAAA RRset at the host's name is exactly its address of that family (or empty). */
+static int host_rrset(struct ctx *c, const char *name, int64_t zone, const uint8_t *w,
+                      uint16_t type, const struct cidr *addr)
+{
+    sqlite3_stmt *s = c->rrset;
+    const char *tn = type == DNS_T_A ? "A" : "AAAA";
+    bool found = false;
+    int step = SQLITE_DONE;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, zone);
+    bind_key(s, 2, w);
+    sqlite3_bind_int(s, 3, type);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cidr a;
+        char t[CIDR_STRLEN] = "?";
+        bool ok = rdata_addr(type, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0), &a);
+        if (ok && addr != NULL && memcmp(a.addr, addr->addr, 16) == 0) {
+            found = true;
+            continue;
+        }
+        if (ok)
+            cidr_format_addr(&a, t, sizeof t);
+        FIND(c, CHECK_HOST_A, name, "%s record %s is not the host's address", tn, t);
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE)
+        return check__db_err(c, "host records");
+    if (addr != NULL && !found) {
+        char t[CIDR_STRLEN] = "?";
+        cidr_format_addr(addr, t, sizeof t);
+        FIND(c, CHECK_HOST_A, name, "no %s record for its address %s", tn, t);
+    }
+    return 0;
+}
+
+/* One address of a host: canonical, registered, and with its PTR where a reverse zone is. */
+static int host_addr(struct ctx *c, const char *name, const uint8_t *w, const char *v, int family,
+                     struct cidr *out, bool *have)
+{
+    char t[CIDR_STRLEN];
+    struct cidr a;
+    *have = false;
+    if (v == NULL)
+        return 0;
+    if (cidr_parse_addr(v, &a, NULL) != 0 || a.family != family) {
+        FIND(c, CHECK_HOST_ADDRESS, name, "%s is no IPv%d address", v, family);
+        return 0;
+    }
+    *out = a;
+    *have = true;
+    if (cidr_format_addr(&a, t, sizeof t) != 0 || strcmp(t, v) != 0)
+        FIND(c, CHECK_HOST_ADDRESS, name, "%s is not in canonical form (%s)", v, t);
+    sqlite3_stmt *s = c->block_exact;
+    sqlite3_reset(s);
+    sqlite3_bind_int(s, 1, family);
+    bind_addr(s, 2, &a);
+    sqlite3_bind_int(s, 3, a.plen);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (step == SQLITE_DONE)
+        FIND(c, CHECK_HOST_UNREGISTERED, name, "its address %s is no block of the registry", t);
+    else if (step != SQLITE_ROW)
+        return check__db_err(c, "address lookup");
+    uint8_t rev[DNAME_MAXLEN];
+    int64_t rz;
+    char zone[DNAME_TEXT_MAX];
+    int rc = reverse_wire(&a, rev) ? zone_of(c, rev, &rz, zone, NULL) : 0;
+    if (rc <= 0)
+        return rc;
+    if ((rc = rr_exists(c, rz, rev, DNS_T_PTR, w, dname_len(w))) == 0)
+        FIND(c, CHECK_HOST_PTR, name, "the reverse zone %s has no PTR for %s", zone, t);
+    return rc < 0 ? rc : 0;
+}
+
+static int check_one_host(struct ctx *c, sqlite3_stmt *s)
+{
+    const char *name = (const char *)sqlite3_column_text(s, 0);
+    int64_t zone = sqlite3_column_int64(s, 1), found;
+    const char *v4 = (const char *)sqlite3_column_text(s, 2);
+    const char *v6 = (const char *)sqlite3_column_text(s, 3);
+    uint8_t w[DNAME_MAXLEN];
+    char t[DNAME_TEXT_MAX], zt[DNAME_TEXT_MAX];
+    bool apex, h4, h6;
+    if (!name_wire(name, w)) {
+        FIND(c, CHECK_HOST_ZONE, name ? name : "?", "the host's name does not parse");
+        return 0;
+    }
+    name_text(w, t);
+    if (strcmp(t, name) != 0)
+        FIND(c, CHECK_HOST_ZONE, name, "the name is not in canonical form (%s)", t);
+    int rc = zone_of(c, w, &found, zt, &apex);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || found != zone)
+        FIND(c, CHECK_HOST_ZONE, name, "registered in zone #%lld, but %s%s", (long long)zone,
+             rc ? "it lies in " : "no zone holds it", rc ? zt : "");
+    else if (apex)
+        FIND(c, CHECK_HOST_ZONE, name, "is the apex of its zone");
+    if (v4 == NULL && v6 == NULL)
+        FIND(c, CHECK_HOST_ADDRESS, name, "has no address");
+    struct cidr a4, a6;
+    if ((rc = host_addr(c, name, w, v4, 4, &a4, &h4)) != 0 ||
+        (rc = host_addr(c, name, w, v6, 6, &a6, &h6)) != 0 ||
+        (rc = host_rrset(c, name, zone, w, DNS_T_A, h4 ? &a4 : NULL)) != 0)
+        return rc;
+    return host_rrset(c, name, zone, w, DNS_T_AAAA, h6 ? &a6 : NULL);
+}
+
+static int check_hosts(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c, "SELECT name, zone_id, v4, v6 FROM host ORDER BY name", &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        c->st.hosts++;
+        rc = check_one_host(c, s);
+    }
+    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+}
+
+/* No address belongs to two hosts (the registry hands each out once). */
+static int check_shared(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c,
+                         "SELECT v4, group_concat(name, ', ') FROM host WHERE v4 IS NOT NULL"
+                         " GROUP BY v4 HAVING count(*) > 1 UNION ALL"
+                         " SELECT v6, group_concat(name, ', ') FROM host WHERE v6 IS NOT NULL"
+                         " GROUP BY v6 HAVING count(*) > 1",
+                         &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop)
+        FIND(c, CHECK_HOST_SHARED, (const char *)sqlite3_column_text(s, 0),
+             "is the address of the hosts %s", (const char *)sqlite3_column_text(s, 1));
+    return check__ended(c, s, step);
+}
+
+/* ---- records no host owns ------------------------------------------------------------------- */
+
+/* Whether target (in zone tz) has an address whose PTR owner is owner: 1, 0 or <0. */
+static int maps_back(struct ctx *c, int64_t tz, const uint8_t *target, const uint8_t *owner)
+{
+    char t[DNAME_TEXT_MAX];
+    name_text(target, t);
+    sqlite3_stmt *h = c->host_by_name;
+    sqlite3_reset(h);
+    sqlite3_bind_text(h, 1, t, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(h), rc = 0;
+    if (step == SQLITE_ROW) { /* a host: one of its addresses (its records are checked apart) */
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            struct cidr a;
+            uint8_t rev[DNAME_MAXLEN];
+            const char *v = (const char *)sqlite3_column_text(h, i);
+            rc = v && cidr_parse_addr(v, &a, NULL) == 0 && reverse_wire(&a, rev) &&
+                 dname_equal(rev, owner);
+        }
+        sqlite3_reset(h);
+        return rc;
+    }
+    sqlite3_reset(h);
+    if (step != SQLITE_DONE)
+        return check__db_err(c, "host lookup");
+    static const uint16_t types[2] = {DNS_T_A, DNS_T_AAAA};
+    sqlite3_stmt *s = c->rrset; /* any other name: one of its A or AAAA records */
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, tz);
+        bind_key(s, 2, target);
+        sqlite3_bind_int(s, 3, types[i]);
+        while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+            struct cidr a;
+            uint8_t rev[DNAME_MAXLEN];
+            rc = rdata_addr(types[i], sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0), &a) &&
+                 reverse_wire(&a, rev) && dname_equal(rev, owner);
+        }
+        sqlite3_reset(s);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return check__db_err(c, "address records");
+    }
+    return rc;
+}
+
+/* A PTR that names a name of our forward zones must map back: that name has the address. */
+static int check_ptrs(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c, "SELECT key, rdata FROM rr WHERE type = 12", &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        uint8_t owner[DNAME_MAXLEN], target[DNAME_MAXLEN];
+        struct rbuf rb;
+        rbuf_init(&rb, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <=
+                0 ||
+            dname_decode(&rb, target) < 0)
+            continue; /* record-malformed */
+        dname_lower(target);
+        int64_t tz;
+        char zone[DNAME_TEXT_MAX], o[DNAME_TEXT_MAX], t[DNAME_TEXT_MAX];
+        if ((rc = zone_of(c, target, &tz, zone, NULL)) <= 0 || is_reverse(zone))
+            continue; /* a name that is not ours: nothing to compare with */
+        if ((rc = maps_back(c, tz, target, owner)) == 0) {
+            name_text(owner, o);
+            name_text(target, t);
+            FIND(c, CHECK_PTR_ORPHAN, o, "PTR %s, which does not have this address", t);
+        }
+        rc = rc < 0 ? rc : 0;
+    }
+    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+}
+
+/* An A/AAAA whose address is an assigned block held by its owner name (as host add makes
+ * them) belongs to a host of that name: without one it was left behind. */
+static int check_addr_records(struct ctx *c)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c, "SELECT key, type, rdata FROM rr WHERE type IN (1, 28)", &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        uint8_t owner[DNAME_MAXLEN];
+        char o[DNAME_TEXT_MAX], t[CIDR_STRLEN];
+        struct cidr a;
+        uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <=
+                0 ||
+            !rdata_addr(type, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), &a))
+            continue;
+        name_text(owner, o);
+        sqlite3_stmt *b = c->block_exact;
+        sqlite3_reset(b);
+        sqlite3_bind_int(b, 1, a.family);
+        bind_addr(b, 2, &a);
+        sqlite3_bind_int(b, 3, a.plen);
+        int bs = sqlite3_step(b);
+        const char *status = bs == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 0) : NULL;
+        const char *holder = bs == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 1) : NULL;
+        bool held = status && holder && strcmp(status, "assigned") == 0 && strcmp(holder, o) == 0;
+        sqlite3_reset(b);
+        if (bs != SQLITE_ROW && bs != SQLITE_DONE) {
+            rc = check__db_err(c, "address lookup");
+            break;
+        }
+        if (!held)
+            continue;
+        sqlite3_stmt *h = c->host_by_name;
+        sqlite3_reset(h);
+        sqlite3_bind_text(h, 1, o, -1, SQLITE_TRANSIENT);
+        int hs = sqlite3_step(h);
+        sqlite3_reset(h);
+        if (hs == SQLITE_DONE) {
+            cidr_format_addr(&a, t, sizeof t);
+            FIND(c, CHECK_RECORD_ORPHAN, o,
+                 "%s %s: the address is assigned to this name, but no "
+                 "host has it",
+                 type == DNS_T_A ? "A" : "AAAA", t);
+        } else if (hs != SQLITE_ROW) {
+            rc = check__db_err(c, "host lookup");
+        }
+    }
+    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+}
+
+int check__names(struct ctx *c)
+{
+    int (*const passes[])(struct ctx *) = {
+        prepare,     check_zones,  check_records, check_cnames,
+        check_hosts, check_shared, check_ptrs,    check_addr_records,
+    };
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && !c->stop && i < sizeof passes / sizeof passes[0]; i++)
+        rc = passes[i](c);
+    return rc;
+}
