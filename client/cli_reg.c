@@ -216,7 +216,7 @@ static int print_reply(const char *line, int argc, char **argv, long batch_line)
         puts(line);
     if (!json_is_true(json_object_get(r, "ok"))) {
         json_t *e = json_object_get(r, "error");
-        int rc = regclient_exit_of(str(e, "code"));
+        int rc = out_exit_of_reply(str(e, "code"));
         if (!clienv.json) {
             if (batch_line > 0)
                 fprintf(stderr, "lana: line %ld: %s\n", batch_line, str(e, "message"));
@@ -360,10 +360,13 @@ static int request(int argc, char **argv)
         return rc;
     struct lana_diag d;
     char *reply;
-    if ((rc = regclient_send(&c, line, &d)) == 0 && (rc = regclient_recv(&c, &reply, &d)) == 0)
+    int err;
+    if ((err = regclient_send(&c, line, &d)) == 0 && (err = regclient_recv(&c, &reply, &d)) == 0) {
         rc = print_reply(reply, argc, argv, 0);
-    else
+    } else {
         fprintf(stderr, "lana: %s\n", d.msg);
+        rc = out_exit_of(err);
+    }
     regclient_send(&c, "quit", &d);
     regclient_close(&c);
     return rc;
@@ -390,8 +393,44 @@ static int simple(int argc, char **argv, const char *help)
     return request(argc, argv);
 }
 
+/* Sends the import's head line, the file's lines (a leading dot doubled, as in SMTP) and the
+ * final dot. Returns 0 or an exit status (message printed). */
+static int import_send(struct regclient *c, FILE *in, const char *path, const char *origin)
+{
+    struct lana_diag d;
+    char line[REGPROTO_LINE_MAX];
+    char *words[4] = {"zone", "import", "--origin", (char *)origin};
+    int rc = build_line(origin ? 4 : 2, words, line, sizeof line);
+    int err = rc == 0 ? regclient_send(c, line, &d) : 0;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    long no = 0;
+    while (rc == 0 && err == 0 && (got = getline(&buf, &cap, in)) >= 0) {
+        no++;
+        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+            buf[--got] = '\0';
+        int n = snprintf(line, sizeof line, "%s%s", buf[0] == '.' ? "." : "", buf);
+        if ((size_t)got + 2 >= REGPROTO_LINE_MAX || n < 0 || (size_t)n >= sizeof line) {
+            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path, no,
+                    REGPROTO_LINE_MAX - 2);
+            rc = LANA_EXIT_INVALID;
+            break;
+        }
+        err = regclient_send(c, line, &d);
+    }
+    free(buf);
+    if (rc == 0 && err == 0)
+        err = regclient_send(c, ".", &d);
+    if (err != 0) {
+        fprintf(stderr, "lana: %s\n", d.msg);
+        rc = out_exit_of(err);
+    }
+    return rc;
+}
+
 /* lana zone import FILE|- [--origin NAME]: the file's lines go to the daemon, ended by a
- * line with a single dot (lines that start with a dot get one more, as in SMTP). */
+ * line with a single dot. */
 static int zone_import(int argc, char **argv)
 {
     const char *path = NULL, *origin = NULL;
@@ -400,68 +439,34 @@ static int zone_import(int argc, char **argv)
             origin = argv[++i];
         else if (path == NULL)
             path = argv[i];
-        else {
-            fputs(help_zone, stderr);
-            return LANA_EXIT_USAGE;
-        }
+        else
+            return fputs(help_zone, stderr), LANA_EXIT_USAGE;
     }
-    if (path == NULL) {
-        fputs(help_zone, stderr);
-        return LANA_EXIT_USAGE;
-    }
+    if (path == NULL)
+        return fputs(help_zone, stderr), LANA_EXIT_USAGE;
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (in == NULL) {
         fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
         return errno == ENOENT ? LANA_EXIT_NOT_FOUND : LANA_EXIT_USAGE;
     }
     struct regclient c;
-    struct lana_diag d = {{0}};
     int rc = clienv_connect(&c, false);
-    if (rc != 0) {
-        if (in != stdin)
-            fclose(in);
-        return rc;
-    }
-    char head[REGPROTO_LINE_MAX];
-    char *words[4] = {"zone", "import", "--origin", (char *)origin};
-    if ((rc = build_line(origin ? 4 : 2, words, head, sizeof head)) == 0)
-        rc = regclient_send(&c, head, &d);
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    long no = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, in)) >= 0) {
-        no++;
-        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
-            buf[--got] = '\0';
-        if ((size_t)got + 2 >= REGPROTO_LINE_MAX) {
-            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path, no,
-                    REGPROTO_LINE_MAX - 2);
-            rc = LANA_EXIT_INVALID;
-            break;
+    if (rc == 0) {
+        struct lana_diag d;
+        char *reply;
+        if ((rc = import_send(&c, in, path, origin)) == 0) {
+            int err = regclient_recv(&c, &reply, &d);
+            char *args[2] = {"zone", "import"};
+            if (err == 0)
+                rc = print_reply(reply, 2, args, 0);
+            else
+                rc = (fprintf(stderr, "lana: %s\n", d.msg), out_exit_of(err));
         }
-        if (buf[0] == '.') {
-            char line[REGPROTO_LINE_MAX];
-            snprintf(line, sizeof line, ".%s", buf);
-            rc = regclient_send(&c, line, &d);
-        } else {
-            rc = regclient_send(&c, buf, &d);
-        }
+        regclient_send(&c, "quit", &d);
+        regclient_close(&c);
     }
-    free(buf);
     if (in != stdin)
         fclose(in);
-    if (rc == 0)
-        rc = regclient_send(&c, ".", &d);
-    char *reply;
-    if (rc == 0 && (rc = regclient_recv(&c, &reply, &d)) == 0) {
-        char *args[2] = {"zone", "import"};
-        rc = print_reply(reply, 2, args, 0);
-    } else if (rc != LANA_EXIT_INVALID && d.msg[0]) {
-        fprintf(stderr, "lana: %s\n", d.msg);
-    }
-    regclient_send(&c, "quit", &d);
-    regclient_close(&c);
     return rc;
 }
 
@@ -542,6 +547,127 @@ static bool clean_line(char *s)
     return *s != '\0';
 }
 
+/* The commands of a batch file, with their line numbers. */
+struct batch {
+    char **lines;
+    long *lineno;
+    size_t n, cap;
+};
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->lines[i]);
+    free(b->lines);
+    free(b->lineno);
+}
+
+/* Appends one command; false when out of memory. */
+static bool batch_add(struct batch *b, const char *line, long no)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        char **nl = realloc(b->lines, cap * sizeof *nl);
+        if (nl != NULL)
+            b->lines = nl;
+        long *nn = realloc(b->lineno, cap * sizeof *nn);
+        if (nn != NULL)
+            b->lineno = nn;
+        if (nl == NULL || nn == NULL)
+            return false;
+        b->cap = cap;
+    }
+    if ((b->lines[b->n] = strdup(line)) == NULL)
+        return false;
+    b->lineno[b->n++] = no;
+    return true;
+}
+
+/* Reads every command first: a bad line stops us before anything is sent. Returns 0 or an
+ * exit status (message printed). */
+static int batch_read(FILE *in, const char *path, struct batch *b)
+{
+    char *buf = NULL;
+    size_t bcap = 0;
+    long no = 0;
+    int rc = 0;
+    ssize_t got;
+    while (rc == 0 && (got = getline(&buf, &bcap, in)) >= 0) {
+        no++;
+        if ((size_t)got >= REGPROTO_LINE_MAX) {
+            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path ? path : "-", no,
+                    REGPROTO_LINE_MAX - 1);
+            rc = LANA_EXIT_INVALID;
+        } else if (clean_line(buf) && !batch_add(b, buf, no)) {
+            fprintf(stderr, "lana: out of memory\n");
+            rc = LANA_EXIT_SERVER;
+        }
+    }
+    free(buf);
+    if (rc == 0 && b->n == 0) {
+        fprintf(stderr, "lana: %s: no commands\n", path ? path : "standard input");
+        rc = LANA_EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* Prints the batch's summary line; its exit status (first_err: the first command's failure). */
+static int batch_summary(json_t *s, const char *reply, int first_err)
+{
+    json_t *b = json_object_get(s, "batch");
+    long long cmds = json_integer_value(json_object_get(b, "commands"));
+    if (clienv.json)
+        puts(reply);
+    else
+        printf("%lld command%s: %lld ok, %lld failed; %s\n", cmds, cmds == 1 ? "" : "s",
+               (long long)json_integer_value(json_object_get(b, "succeeded")),
+               (long long)json_integer_value(json_object_get(b, "failed")),
+               json_is_true(json_object_get(b, "committed"))
+                   ? "committed"
+                   : "nothing was changed (all or nothing; --keep-going runs past errors)");
+    if (!json_is_true(json_object_get(s, "ok")))
+        return first_err ? first_err : LANA_EXIT_SERVER;
+    return 0;
+}
+
+/* Sends the batch, then prints one reply per command that ran and the summary (an
+ * all-or-nothing batch stops at its first failure). Returns the exit status. */
+static int batch_run(struct regclient *c, const struct batch *b, bool keep_going)
+{
+    struct lana_diag d;
+    int err = regclient_send(c, keep_going ? "batch --keep-going" : "batch", &d);
+    for (size_t i = 0; err == 0 && i < b->n; i++)
+        err = regclient_send(c, b->lines[i], &d);
+    if (err == 0)
+        err = regclient_send(c, "end", &d);
+    int first_err = 0, rc = 0;
+    for (size_t i = 0; err == 0; i++) {
+        char *reply;
+        if ((err = regclient_recv(c, &reply, &d)) != 0)
+            break;
+        json_t *s = json_loads(reply, 0, NULL);
+        if (json_is_object(json_object_get(s, "batch"))) {
+            rc = batch_summary(s, reply, first_err);
+            json_decref(s);
+            break;
+        }
+        json_decref(s);
+        char copy[REGPROTO_LINE_MAX];
+        char *words[REGPROTO_ARGS_MAX];
+        int wc = 0;
+        if (i < b->n && snprintf(copy, sizeof copy, "%s", b->lines[i]) < (int)sizeof copy)
+            wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
+        int e = print_reply(reply, wc < 0 ? 0 : wc, words, i < b->n ? b->lineno[i] : 0);
+        if (e != 0 && first_err == 0)
+            first_err = e;
+    }
+    if (err != 0) {
+        fprintf(stderr, "lana: %s\n", d.msg);
+        rc = out_exit_of(err);
+    }
+    return rc;
+}
+
 int cli_batch(int argc, char **argv)
 {
     if (wants_help(argc, argv))
@@ -553,113 +679,25 @@ int cli_batch(int argc, char **argv)
             keep_going = true;
         else if (path == NULL)
             path = argv[i];
-        else {
-            fputs(help_batch, stderr);
-            return LANA_EXIT_USAGE;
-        }
+        else
+            return fputs(help_batch, stderr), LANA_EXIT_USAGE;
     }
     FILE *in = path == NULL || strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (in == NULL) {
         fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
         return errno == ENOENT ? LANA_EXIT_NOT_FOUND : LANA_EXIT_USAGE;
     }
-    /* read every command first: a bad line stops us before anything is sent */
-    char **lines = NULL;
-    long *lineno = NULL;
-    size_t n = 0, cap = 0;
-    char *buf = NULL;
-    size_t bcap = 0;
-    long no = 0;
-    int rc = 0;
-    ssize_t got;
-    while ((got = getline(&buf, &bcap, in)) >= 0) {
-        no++;
-        if ((size_t)got >= REGPROTO_LINE_MAX) {
-            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path ? path : "-", no,
-                    REGPROTO_LINE_MAX - 1);
-            rc = LANA_EXIT_INVALID;
-            break;
-        }
-        if (!clean_line(buf))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **nl = realloc(lines, cap * sizeof *nl);
-            long *nn = realloc(lineno, cap * sizeof *nn);
-            if (nl == NULL || nn == NULL) {
-                fprintf(stderr, "lana: out of memory\n");
-                free(nl ? nl : lines);
-                free(nn ? nn : lineno);
-                return LANA_EXIT_SERVER;
-            }
-            lines = nl;
-            lineno = nn;
-        }
-        lines[n] = strdup(buf);
-        lineno[n++] = no;
-    }
-    free(buf);
+    struct batch b = {0};
+    int rc = batch_read(in, path, &b);
     if (in != stdin)
         fclose(in);
-    if (rc == 0 && n == 0) {
-        fprintf(stderr, "lana: %s: no commands\n", path ? path : "standard input");
-        rc = LANA_EXIT_USAGE;
-    }
     struct regclient c;
-    struct lana_diag d = {{0}};
     if (rc == 0 && (rc = clienv_connect(&c, false)) == 0) {
-        rc = regclient_send(&c, keep_going ? "batch --keep-going" : "batch", &d);
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            rc = regclient_send(&c, lines[i], &d);
-        if (rc == 0)
-            rc = regclient_send(&c, "end", &d);
-        int first_err = 0;
-        /* one reply per command that ran, then the summary (an all-or-nothing batch stops at
-         * its first failure) */
-        for (size_t i = 0; rc == 0; i++) {
-            char *reply;
-            if ((rc = regclient_recv(&c, &reply, &d)) != 0)
-                break;
-            if (strstr(reply, "\"batch\":{") != NULL) { /* the summary */
-                json_t *s = json_loads(reply, 0, NULL);
-                json_t *b = json_object_get(s, "batch");
-                if (clienv.json)
-                    puts(reply);
-                else
-                    printf("%lld command%s: %lld ok, %lld failed; %s\n",
-                           (long long)json_integer_value(json_object_get(b, "commands")),
-                           json_integer_value(json_object_get(b, "commands")) == 1 ? "" : "s",
-                           (long long)json_integer_value(json_object_get(b, "succeeded")),
-                           (long long)json_integer_value(json_object_get(b, "failed")),
-                           json_is_true(json_object_get(b, "committed"))
-                               ? "committed"
-                               : "nothing was changed (all or nothing; --keep-going runs past errors)");
-                if (s == NULL)
-                    rc = LANA_EXIT_PROTOCOL;
-                else if (!json_is_true(json_object_get(s, "ok")))
-                    rc = first_err ? first_err : LANA_EXIT_SERVER;
-                json_decref(s);
-                break;
-            }
-            char copy[REGPROTO_LINE_MAX];
-            char *words[REGPROTO_ARGS_MAX];
-            int wc = 0;
-            if (i < n) {
-                snprintf(copy, sizeof copy, "%s", lines[i]);
-                wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
-            }
-            int e = print_reply(reply, wc < 0 ? 0 : wc, words, i < n ? lineno[i] : 0);
-            if (e != 0 && first_err == 0)
-                first_err = e;
-        }
-        if (rc != 0 && rc != first_err && d.msg[0])
-            fprintf(stderr, "lana: %s\n", d.msg);
+        struct lana_diag d;
+        rc = batch_run(&c, &b, keep_going);
         regclient_send(&c, "quit", &d);
         regclient_close(&c);
     }
-    for (size_t i = 0; i < n; i++)
-        free(lines[i]);
-    free(lines);
-    free(lineno);
+    batch_free(&b);
     return rc;
 }
