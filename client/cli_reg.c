@@ -267,7 +267,9 @@ int cli_log(int argc, char **argv)
                     argv[i + 1]);
             return LANA_EXIT_USAGE;
         }
-        snprintf(ms, sizeof ms, "%lld", (long long)timegm(&tm) * 1000);
+        int n = snprintf(ms, sizeof ms, "%lld", (long long)timegm(&tm) * 1000);
+        if (n < 0 || (size_t)n >= sizeof ms) /* 20 digits at most: cannot happen */
+            return LANA_EXIT_USAGE;
         argv[i + 1] = ms;
     }
     return request(argc, argv);
@@ -388,8 +390,11 @@ static int batch_run(struct regclient *c, const struct batch *b, bool keep_going
         char copy[REGPROTO_LINE_MAX];
         char *words[REGPROTO_ARGS_MAX];
         int wc = 0;
-        if (i < b->n && snprintf(copy, sizeof copy, "%s", b->lines[i]) < (int)sizeof copy)
-            wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
+        if (i < b->n) { /* the command's words choose the printer; batch_read kept them short */
+            int k = snprintf(copy, sizeof copy, "%s", b->lines[i]);
+            if (k >= 0 && (size_t)k < sizeof copy)
+                wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
+        }
         int e = out_reg_reply(reply, wc < 0 ? 0 : wc, words, i < b->n ? b->lineno[i] : 0,
                               clienv.json);
         if (e != 0 && first_err == 0)
