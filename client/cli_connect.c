@@ -49,37 +49,37 @@ static const char help_connect[] =
 /* How far the steps went; each step's members are set once it is reached. */
 enum connect_step {
     STEP_NONE,
-    STEP_SRV,        /* the SRV record gave host and port */
-    STEP_RESOLVED,   /* host resolved to addrs */
-    STEP_ATTEMPTED,  /* attempts made (h), error set when none connected */
-    STEP_CONNECTED,  /* endpoints and tcp_info read; trace and hello when asked */
+    STEP_SRV,       /* the SRV record gave host and port */
+    STEP_RESOLVED,  /* host resolved to addrs */
+    STEP_ATTEMPTED, /* attempts made (h), error set when none connected */
+    STEP_CONNECTED, /* endpoints and tcp_info read; trace and hello when asked */
 };
 
 struct connect_report {
     enum connect_step step;
     const char *target;
-    const char *service;             /* SERVICE or PORT as given, or NULL */
-    const char *servers;             /* --dns, or NULL for the system's resolvers */
+    const char *service; /* SERVICE or PORT as given, or NULL */
+    const char *servers; /* --dns, or NULL for the system's resolvers */
     bool tcp;
+    char error[LANA_DIAG_LEN]; /* why a step failed: printed after the report */
     /* STEP_SRV */
-    char srv_name[320];              /* _SERVICE._tcp.TARGET */
-    char srv_data[1024];             /* the record's text */
+    char srv_name[320];  /* _SERVICE._tcp.TARGET */
+    char srv_data[1024]; /* the record's text */
     uint32_t srv_ttl;
     /* STEP_RESOLVED */
-    char host[256];                  /* TARGET, or the SRV record's target */
+    char host[256]; /* TARGET, or the SRV record's target */
     uint16_t port;
     struct resolve_result addrs;
     /* STEP_ATTEMPTED */
-    struct happy_result h;
-    char error[LANA_DIAG_LEN];       /* why a step failed: printed after the report */
+    struct happy_result h; /* also the "error" member of the JSON */
     /* STEP_CONNECTED */
     char local[NET_ADDRSTRLEN], remote[NET_ADDRSTRLEN];
     uint16_t local_port;
     struct tcp_info ti;
-    bool traced;                     /* --trace: seg[] holds the capture */
+    bool traced; /* --trace: seg[] holds the capture */
     struct trace_segment seg[CONNECT_SEGMENTS];
     int nseg;
-    bool hello;                      /* --hello got a WELCOME: hs holds the exchange */
+    bool hello; /* --hello got a WELCOME: hs holds the exchange */
     struct regclient_hello hs;
 };
 
@@ -190,8 +190,8 @@ static int traced_connect(const struct sockaddr_storage *to, socklen_t tolen, in
     h->att[0].len = tolen;
     int fd = socket(to->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_storage me = {.ss_family = to->ss_family};
-    socklen_t ml = to->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                            : sizeof(struct sockaddr_in6);
+    socklen_t ml =
+        to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     if (fd < 0 || bind(fd, (struct sockaddr *)&me, ml) != 0 ||
         getsockname(fd, (struct sockaddr *)&me, &ml) != 0) {
         h->att[0].err = errno;
@@ -244,8 +244,7 @@ static int connect_exit(const struct happy_result *h)
  * Happy Eyeballs over every address, or with --trace one traced connect() to the first.
  * *tr is the running capture, if any.
  */
-static int step_connect(struct connect_report *r, const struct cli_net_opts *o,
-                        struct trace **tr)
+static int step_connect(struct connect_report *r, const struct cli_net_opts *o, struct trace **tr)
 {
     struct lana_diag d;
     const struct resolve_result *a = &r->addrs;
@@ -299,16 +298,16 @@ static int step_hello(struct connect_report *r, int timeout_ms)
 
 static const char *tcp_state(unsigned s)
 {
-    static const char *const names[] = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV",
-                                        "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
-                                        "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"};
+    static const char *const names[] = {"?",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+                                        "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+                                        "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
     return s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
 /* An attempt's outcome in words. */
 static const char *outcome(const struct happy_attempt *a)
 {
-    return a->won                 ? "connected"
+    return a->won                ? "connected"
            : a->err == ECANCELED ? "cancelled (another won)"
                                  : strerror(a->err);
 }
@@ -507,8 +506,7 @@ static int connect_run(struct connect_report *r, const struct cli_net_opts *o)
     if (rc == 0 && !by_srv) {
         int n = snprintf(r->host, sizeof r->host, "%s", r->target);
         if (n < 0 || (size_t)n >= sizeof r->host)
-            rc = fail(r, LANA_EXIT_USAGE, "%.40s...: a name has at most 255 characters",
-                      r->target);
+            rc = fail(r, LANA_EXIT_USAGE, "%.40s...: a name has at most 255 characters", r->target);
     }
     if (rc == 0)
         rc = step_resolve(r, &ro);

@@ -40,8 +40,7 @@ static int add_server(struct cli_net_opts *o, const char *v)
     return 0;
 }
 
-int cli_net_parse(int argc, char **argv, unsigned accept, const char *help,
-                  struct cli_net_opts *o)
+int cli_net_parse(int argc, char **argv, unsigned accept, const char *help, struct cli_net_opts *o)
 {
     memset(o, 0, sizeof *o);
     /* --timeout is a common option: clienv_init took it out of argv (1..600000 ms) */

@@ -29,14 +29,14 @@ static const char help_resolve[] =
 
 /* What one resolve found: the addresses of a name, or the answer to one query. */
 struct resolve_report {
-    char name[256];                  /* the name asked */
-    char type[16];                   /* -t in upper case; "" when asking for addresses */
-    const char *servers;             /* --dns, or NULL for the system's resolvers */
+    char name[256];      /* the name asked */
+    char type[16];       /* -t in upper case; "" when asking for addresses */
+    const char *servers; /* --dns, or NULL for the system's resolvers */
     bool tcp;
     enum resolve_status status;
-    struct lana_diag d;              /* why, when status is not RESOLVE_OK */
-    struct resolve_result addrs;     /* without -t */
-    struct resolve_answer *answer;   /* with -t (allocated: about 84 KiB) */
+    struct lana_diag d;            /* why, when status is not RESOLVE_OK */
+    struct resolve_result addrs;   /* without -t */
+    struct resolve_answer *answer; /* with -t (allocated: about 84 KiB) */
 };
 
 /* The name to ask from NAME or -x ADDRESS (whose type is then PTR). */
@@ -107,9 +107,8 @@ static void render_text(const struct resolve_report *r)
             printf("%-30s %6u  %-5s %s\n", r->name, x->ttl[i], family_type(&x->addr[i]),
                    addr_text(&x->addr[i], a, sizeof a));
         if (ok)
-            printf(";; %d address%s from %s over %s in %.1f ms%s%s\n", x->n,
-                   x->n == 1 ? "" : "es", from, over, x->ms,
-                   x->canonical[0] ? "; canonical name " : "", x->canonical);
+            printf(";; %d address%s from %s over %s in %.1f ms%s%s\n", x->n, x->n == 1 ? "" : "es",
+                   from, over, x->ms, x->canonical[0] ? "; canonical name " : "", x->canonical);
         return;
     }
     const struct resolve_answer *an = r->answer;
@@ -158,8 +157,7 @@ static void render_json(const struct resolve_report *r, struct jsonw *j)
 /* ---- the command -------------------------------------------------------------------------- */
 
 /* Asks: addresses without type, else one query of that type. */
-static int report_gather(const struct cli_net_opts *o, const char *type,
-                         struct resolve_report *r)
+static int report_gather(const struct cli_net_opts *o, const char *type, struct resolve_report *r)
 {
     struct resolve_opts ro = cli_net_resolve_opts(o);
     r->servers = ro.servers;

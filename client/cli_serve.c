@@ -28,8 +28,8 @@ static const char help_serve[] =
 
 struct serve_opts {
     uint16_t port;
-    const char *bind_addr;   /* --bind, or NULL for [::] taking IPv4 too */
-    bool counted;            /* --count given: stop after count connections */
+    const char *bind_addr; /* --bind, or NULL for [::] taking IPv4 too */
+    bool counted;          /* --count given: stop after count connections */
     uint64_t count;
 };
 

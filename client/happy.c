@@ -40,8 +40,7 @@ static void race_start(struct race *r, uint64_t now)
     r->out->natt = r->started + 1;
     int fd = socket(a->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     r->fds[r->started] = fd;
-    if (fd < 0 || (connect(fd, (struct sockaddr *)&a->addr, a->len) != 0 &&
-                   errno != EINPROGRESS)) {
+    if (fd < 0 || (connect(fd, (struct sockaddr *)&a->addr, a->len) != 0 && errno != EINPROGRESS)) {
         a->err = r->last_err = errno;
         a->end_ms = ms_since_t0(r);
         if (fd >= 0)
@@ -98,8 +97,12 @@ int happy_connect(const struct sockaddr_storage *addrs, const socklen_t *lens, i
 {
     memset(out, 0, sizeof *out);
     out->fd = out->winner = -1;
-    struct race r = {.addrs = addrs, .lens = lens, .n = n > RESOLVE_MAX_ADDRS ? RESOLVE_MAX_ADDRS : n,
-                     .last_err = ETIMEDOUT, .out = out, .t0 = mono_us(),
+    struct race r = {.addrs = addrs,
+                     .lens = lens,
+                     .n = n > RESOLVE_MAX_ADDRS ? RESOLVE_MAX_ADDRS : n,
+                     .last_err = ETIMEDOUT,
+                     .out = out,
+                     .t0 = mono_us(),
                      .delay = (uint64_t)(delay_ms > 0 ? delay_ms : 0) * 1000};
     r.next_start = r.t0;
     r.deadline = r.t0 + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;

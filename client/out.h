@@ -9,17 +9,17 @@
 /* lana's exit statuses (sysexits.h values), one per class of failure */
 enum {
     LANA_EXIT_OK = 0,
-    LANA_EXIT_USAGE = 64,      /* bad command line, unknown command */
-    LANA_EXIT_INVALID = 65,    /* a malformed prefix, address, name or value */
-    LANA_EXIT_NOT_FOUND = 66,  /* no such block, pool, file */
-    LANA_EXIT_NO_HOST = 68,    /* the server's name does not resolve */
-    LANA_EXIT_CONNECT = 69,    /* cannot connect to the server */
-    LANA_EXIT_SERVER = 70,     /* the server failed */
-    LANA_EXIT_CONFLICT = 73,   /* overlaps, exists, in use, no free space left */
-    LANA_EXIT_TEMP = 75,       /* timeout, server busy: trying again may work */
-    LANA_EXIT_PROTOCOL = 76,   /* a bad reply or a failed handshake */
-    LANA_EXIT_PERM = 77,       /* needs a valid token */
-    LANA_EXIT_CONFIG = 78,     /* bad configuration file or token file */
+    LANA_EXIT_USAGE = 64,     /* bad command line, unknown command */
+    LANA_EXIT_INVALID = 65,   /* a malformed prefix, address, name or value */
+    LANA_EXIT_NOT_FOUND = 66, /* no such block, pool, file */
+    LANA_EXIT_NO_HOST = 68,   /* the server's name does not resolve */
+    LANA_EXIT_CONNECT = 69,   /* cannot connect to the server */
+    LANA_EXIT_SERVER = 70,    /* the server failed */
+    LANA_EXIT_CONFLICT = 73,  /* overlaps, exists, in use, no free space left */
+    LANA_EXIT_TEMP = 75,      /* timeout, server busy: trying again may work */
+    LANA_EXIT_PROTOCOL = 76,  /* a bad reply or a failed handshake */
+    LANA_EXIT_PERM = 77,      /* needs a valid token */
+    LANA_EXIT_CONFIG = 78,    /* bad configuration file or token file */
 };
 
 /**

@@ -61,7 +61,8 @@ static void block_row(json_t *b, int depth)
 
 static void table_header(void)
 {
-    printf("%-30s %-10s %-14s %8s  %s\n", "PREFIX", "STATUS", "HOLDER", "USED", "ADDRESSES USED/SIZE");
+    printf("%-30s %-10s %-14s %8s  %s\n", "PREFIX", "STATUS", "HOLDER", "USED",
+           "ADDRESSES USED/SIZE");
 }
 
 static void print_block_show(json_t *r)
@@ -74,7 +75,8 @@ static void print_block_show(json_t *r)
     printf("%-13s %s addresses\n", "size:", str(b, "size"));
     char pc[16];
     printf("%-13s %s addresses (%s) in %lld block%s\n", "used:", str(b, "used"),
-           pct_text(num(b, "percent"), pc), (long long)json_integer_value(json_object_get(b, "children")),
+           pct_text(num(b, "percent"), pc),
+           (long long)json_integer_value(json_object_get(b, "children")),
            json_integer_value(json_object_get(b, "children")) == 1 ? "" : "s");
     printf("%-13s", "chain:");
     size_t i;
@@ -82,8 +84,7 @@ static void print_block_show(json_t *r)
     json_array_foreach(json_object_get(r, "chain"), i, v)
         printf("%s %s", i ? " >" : "", str(v, "prefix"));
     printf("\n%-13s", "free:");
-    json_array_foreach(json_object_get(r, "free"), i, v)
-        printf(" %s", json_string_value(v));
+    json_array_foreach(json_object_get(r, "free"), i, v) printf(" %s", json_string_value(v));
     if (json_is_true(json_object_get(r, "free_more")))
         printf(" ...");
     printf("\n");
@@ -116,17 +117,21 @@ static void print_zone(json_t *r)
     json_t *bl = json_object_get(r, "blocks");
     if (json_array_size(bl) > 0) {
         printf("default blocks:");
-        json_array_foreach(bl, i, v)
-            printf(" %s", json_string_value(v));
+        json_array_foreach(bl, i, v) printf(" %s", json_string_value(v));
         printf("\n");
     }
 }
 
-
 /* ---- one printer per (verb, subcommand) --------------------------------------------------- */
 
-static void print_block(json_t *r) { block_line(json_object_get(r, "block")); }
-static void print_pool(json_t *r) { block_line(json_object_get(r, "pool")); }
+static void print_block(json_t *r)
+{
+    block_line(json_object_get(r, "block"));
+}
+static void print_pool(json_t *r)
+{
+    block_line(json_object_get(r, "pool"));
+}
 
 static void print_pool_deleted(json_t *r)
 {
@@ -148,12 +153,17 @@ static void print_table(json_t *a)
         printf("(none)\n");
     else
         table_header();
-    json_array_foreach(a, i, v)
-        block_row(v, 0);
+    json_array_foreach(a, i, v) block_row(v, 0);
 }
 
-static void print_pools(json_t *r) { print_table(json_object_get(r, "pools")); }
-static void print_blocks(json_t *r) { print_table(json_object_get(r, "blocks")); }
+static void print_pools(json_t *r)
+{
+    print_table(json_object_get(r, "pools"));
+}
+static void print_blocks(json_t *r)
+{
+    print_table(json_object_get(r, "blocks"));
+}
 
 static void print_tree(json_t *r)
 {
@@ -171,10 +181,10 @@ static void print_chain(json_t *r)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(r, "chain"), i, v) {
+    json_array_foreach(json_object_get(r, "chain"), i, v)
+    {
         printf("%*s%-*s %-10s %-14s %s\n", (int)i * 2, "", 30 - (int)i * 2, str(v, "prefix"),
-               str(v, "status"), *str(v, "holder") ? str(v, "holder") : "-",
-               str(v, "description"));
+               str(v, "status"), *str(v, "holder") ? str(v, "holder") : "-", str(v, "description"));
     }
 }
 
@@ -182,11 +192,13 @@ static void print_log(json_t *r)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(r, "log"), i, v)
-        print_log_entry(v);
+    json_array_foreach(json_object_get(r, "log"), i, v) print_log_entry(v);
 }
 
-static void print_zone_deleted(json_t *r) { printf("deleted zone %s\n", str(r, "deleted")); }
+static void print_zone_deleted(json_t *r)
+{
+    printf("deleted zone %s\n", str(r, "deleted"));
+}
 
 static void print_zones(json_t *r)
 {
@@ -200,7 +212,10 @@ static void print_zones(json_t *r)
                (long long)json_integer_value(json_object_get(v, "hosts")));
 }
 
-static void print_text(json_t *r) { fputs(str(r, "text"), stdout); }
+static void print_text(json_t *r)
+{
+    fputs(str(r, "text"), stdout);
+}
 
 static void print_imported(json_t *r)
 {
@@ -214,7 +229,10 @@ static void host_line(json_t *h)
            *str(h, "v6") ? str(h, "v6") : "-");
 }
 
-static void print_host(json_t *r) { host_line(json_object_get(r, "host")); }
+static void print_host(json_t *r)
+{
+    host_line(json_object_get(r, "host"));
+}
 
 static void print_host_deleted(json_t *r)
 {
@@ -229,8 +247,7 @@ static void print_hosts(json_t *r)
         printf("(none)\n");
     else
         printf("%-28s %-16s %s\n", "HOST", "IPV4", "IPV6");
-    json_array_foreach(a, i, v)
-        host_line(v);
+    json_array_foreach(a, i, v) host_line(v);
 }
 
 static void print_record(json_t *r)
@@ -285,21 +302,36 @@ static const struct {
     const char *verb, *sub;
     out_reg_printer *print;
 } printers[] = {
-    {"pool", "add", print_pool},           {"pool", "del", print_pool_deleted},
-    {"pool", "list", print_pools},         {"block", "alloc", print_block},
-    {"block", "assign", print_block},      {"block", "reserve", print_block},
-    {"block", "update", print_block},      {"block", "release", print_released},
-    {"block", "show", print_block_show},   {"block", "list", print_blocks},
-    {"block", "tree", print_tree},         {"whois", NULL, print_chain},
-    {"log", NULL, print_log},              {"zone", "add", print_zone},
-    {"zone", "show", print_zone},          {"zone", "del", print_zone_deleted},
-    {"zone", "list", print_zones},         {"zone", "export", print_text},
-    {"zone", "import", print_imported},    {"host", "add", print_host},
-    {"host", "show", print_host},          {"host", "rename", print_host},
-    {"host", "del", print_host_deleted},   {"host", "list", print_hosts},
-    {"record", "add", print_record},       {"record", "del", print_record_deleted},
-    {"service", "add", print_service},     {"service", "del", print_service_deleted},
-    {"service", "list", print_services},   {"service", "bind", print_bound},
+    {"pool", "add", print_pool},
+    {"pool", "del", print_pool_deleted},
+    {"pool", "list", print_pools},
+    {"block", "alloc", print_block},
+    {"block", "assign", print_block},
+    {"block", "reserve", print_block},
+    {"block", "update", print_block},
+    {"block", "release", print_released},
+    {"block", "show", print_block_show},
+    {"block", "list", print_blocks},
+    {"block", "tree", print_tree},
+    {"whois", NULL, print_chain},
+    {"log", NULL, print_log},
+    {"zone", "add", print_zone},
+    {"zone", "show", print_zone},
+    {"zone", "del", print_zone_deleted},
+    {"zone", "list", print_zones},
+    {"zone", "export", print_text},
+    {"zone", "import", print_imported},
+    {"host", "add", print_host},
+    {"host", "show", print_host},
+    {"host", "rename", print_host},
+    {"host", "del", print_host_deleted},
+    {"host", "list", print_hosts},
+    {"record", "add", print_record},
+    {"record", "del", print_record_deleted},
+    {"service", "add", print_service},
+    {"service", "del", print_service_deleted},
+    {"service", "list", print_services},
+    {"service", "bind", print_bound},
     {"service", "unbind", print_bound},
 };
 
@@ -366,9 +398,7 @@ bool out_reg_summary(const char *line, int first_err, bool json, int *status)
                json_is_true(json_object_get(b, "committed"))
                    ? "committed"
                    : "nothing was changed (all or nothing; --keep-going runs past errors)");
-    *status = json_is_true(json_object_get(s, "ok")) ? 0
-              : first_err                             ? first_err
-                                                      : LANA_EXIT_SERVER;
+    *status = json_is_true(json_object_get(s, "ok")) ? 0 : first_err ? first_err : LANA_EXIT_SERVER;
     json_decref(s);
     return true;
 }

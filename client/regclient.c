@@ -39,8 +39,7 @@ static int hs_wait(int fd, short ev, uint64_t deadline, struct lana_diag *d)
 }
 
 /* Sends "line\n" before the deadline. */
-static int hs_send(int fd, const char *line, uint64_t deadline, FILE *trace,
-                   struct lana_diag *d)
+static int hs_send(int fd, const char *line, uint64_t deadline, FILE *trace, struct lana_diag *d)
 {
     char buf[REGPROTO_LINE_MAX];
     int n = snprintf(buf, sizeof buf, "%s\n", line);
@@ -83,9 +82,9 @@ static int hs_recv(int fd, char *buf, size_t size, uint64_t deadline, FILE *trac
             return diag_set(d, LANA_EIO, "the server closed the connection in the handshake");
         if (k < 0) {
             int rc = errno == EAGAIN || errno == EWOULDBLOCK ? hs_wait(fd, POLLIN, deadline, d)
-                     : errno == EINTR ? 0
-                                      : diag_set(d, LANA_EIO, "reading the handshake: %s",
-                                                 strerror(errno));
+                     : errno == EINTR
+                         ? 0
+                         : diag_set(d, LANA_EIO, "reading the handshake: %s", strerror(errno));
             if (rc != 0)
                 return rc;
             continue;
@@ -161,8 +160,8 @@ static int hs_ready(const char *line, struct regclient_hello *hs, struct lana_di
     return rc;
 }
 
-int regclient_handshake(int fd, const uint8_t *token, const char *user, int timeout_ms,
-                        FILE *trace, struct regclient_hello *hs, struct lana_diag *d)
+int regclient_handshake(int fd, const uint8_t *token, const char *user, int timeout_ms, FILE *trace,
+                        struct regclient_hello *hs, struct lana_diag *d)
 {
     memset(hs, 0, sizeof *hs);
     uint64_t deadline = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
@@ -272,8 +271,8 @@ int regclient_open(struct regclient *c, const struct regclient_opts *o, struct l
     struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return regclient_handshake(c->fd, o->have_token ? o->token : NULL, o->user, timeout,
-                               o->trace, &c->hs, d);
+    return regclient_handshake(c->fd, o->have_token ? o->token : NULL, o->user, timeout, o->trace,
+                               &c->hs, d);
 }
 
 int regclient_send(struct regclient *c, const char *line, struct lana_diag *d)

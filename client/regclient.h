@@ -17,24 +17,24 @@
 #include "common/err.h"
 
 struct regclient_opts {
-    const char *server;      /* HOST[:PORT], [v6]:PORT */
+    const char *server; /* HOST[:PORT], [v6]:PORT */
     bool have_token;
     uint8_t token[AUTH_TOKEN_LEN];
-    const char *user;        /* account name (default admin) */
-    int timeout_ms;          /* connect, the handshake, and each reply (default 5000) */
-    FILE *trace;             /* when set, the handshake lines are printed there */
+    const char *user; /* account name (default admin) */
+    int timeout_ms;   /* connect, the handshake, and each reply (default 5000) */
+    FILE *trace;      /* when set, the handshake lines are printed there */
 };
 
 /** What one handshake saw, as far as it went (lana connect --hello shows it). */
 struct regclient_hello {
-    uint32_t x;              /* our seq */
-    uint32_t ack;            /* the server's ack: X+1 when the server is right */
-    uint32_t y;              /* the server's seq */
-    bool welcomed;           /* a WELCOME of our version came */
-    bool ready;              /* READY came: the connection takes requests */
-    bool may_write;          /* READY's "write" */
-    char user[64];           /* READY's "user" ("" when anonymous) */
-    char role[16];           /* READY's "role" */
+    uint32_t x;     /* our seq */
+    uint32_t ack;   /* the server's ack: X+1 when the server is right */
+    uint32_t y;     /* the server's seq */
+    bool welcomed;  /* a WELCOME of our version came */
+    bool ready;     /* READY came: the connection takes requests */
+    bool may_write; /* READY's "write" */
+    char user[64];  /* READY's "user" ("" when anonymous) */
+    char role[16];  /* READY's "role" */
 };
 
 struct regclient {
@@ -42,7 +42,7 @@ struct regclient {
     char peer[64], local[64];
     struct regclient_hello hs;
     struct happy_result hr;
-    char *buf;               /* received bytes; those before off were returned already */
+    char *buf; /* received bytes; those before off were returned already */
     size_t off, len, cap;
 };
 
@@ -64,8 +64,8 @@ struct regclient {
  *   LANA_EPARSE  user is too long for the ACK line.
  * Blocks up to timeout_ms. Thread-safe for distinct fds.
  */
-int regclient_handshake(int fd, const uint8_t *token, const char *user, int timeout_ms,
-                        FILE *trace, struct regclient_hello *hs, struct lana_diag *d);
+int regclient_handshake(int fd, const uint8_t *token, const char *user, int timeout_ms, FILE *trace,
+                        struct regclient_hello *hs, struct lana_diag *d);
 
 /**
  * Resolves and connects to o->server and shakes hands (regclient_handshake). c is

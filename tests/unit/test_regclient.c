@@ -26,29 +26,29 @@
 
 /* What the scripted server does after reading HELLO. */
 enum welcome {
-    W_GOOD,        /* WELCOME lana/1 ack=X+1 seq=Y */
-    W_VERSION,     /* WELCOME lana/2 ... */
-    W_GARBAGE,     /* a line of another protocol */
-    W_WRONG_ACK,   /* ack=X+2 */
-    W_ERROR,       /* ERROR {... busy ...} */
-    W_CLOSE,       /* closes the connection */
-    W_SILENT,      /* says nothing */
-    W_PIECES,      /* WELCOME in three writes, 30 ms apart */
-    W_LONG,        /* 5000 bytes without a newline */
+    W_GOOD,      /* WELCOME lana/1 ack=X+1 seq=Y */
+    W_VERSION,   /* WELCOME lana/2 ... */
+    W_GARBAGE,   /* a line of another protocol */
+    W_WRONG_ACK, /* ack=X+2 */
+    W_ERROR,     /* ERROR {... busy ...} */
+    W_CLOSE,     /* closes the connection */
+    W_SILENT,    /* says nothing */
+    W_PIECES,    /* WELCOME in three writes, 30 ms apart */
+    W_LONG,      /* 5000 bytes without a newline */
 };
 
 struct peer {
     int fd;
     enum welcome welcome;
-    const char *ready;           /* the line after ACK (NULL: READY anonymous + "EXTRA") */
-    const uint8_t *token;        /* expected proof's token, or NULL */
+    const char *ready;    /* the line after ACK (NULL: READY anonymous + "EXTRA") */
+    const uint8_t *token; /* expected proof's token, or NULL */
     /* what the server saw */
     char hello[256], ack[512];
     uint32_t x;
     bool proof_ok;
 };
 
-#define PEER_Y 4000000000u       /* near the top, so that Y+1 is checked without a sign */
+#define PEER_Y 4000000000u /* near the top, so that Y+1 is checked without a sign */
 
 /* Reads one line (without its newline) from fd; false at the end. */
 static bool read_line(int fd, char *buf, size_t size)
@@ -197,7 +197,8 @@ static void test_token_handshake_sends_a_proof_the_server_accepts(void **state)
     uint8_t token[AUTH_TOKEN_LEN];
     for (size_t i = 0; i < sizeof token; i++)
         token[i] = (uint8_t)(i * 7 + 1);
-    struct peer p = {.welcome = W_GOOD, .token = token,
+    struct peer p = {.welcome = W_GOOD,
+                     .token = token,
                      .ready = "READY {\"user\":\"ops\",\"role\":\"admin\",\"write\":true}\n"};
     struct regclient_hello hs;
     struct lana_diag d;
@@ -261,7 +262,8 @@ static void test_refusals(void **state)
 
     uint8_t token[AUTH_TOKEN_LEN] = {1};
     struct peer q = {
-        .welcome = W_GOOD, .token = token,
+        .welcome = W_GOOD,
+        .token = token,
         .ready = "ERROR {\"ok\":false,\"error\":{\"code\":\"permission\",\"message\":\"no\"}}\n"};
     assert_int_equal(shake(&q, token, 2000, &hs, &d, NULL), LANA_EPERM);
     assert_string_equal(d.msg, "the server refused the token (wrong token or user)");
@@ -273,8 +275,8 @@ static void test_unreadable_ready_is_a_protocol_error(void **state)
     (void)state;
     static const char *const bad[] = {
         "READY {\"user\":\"\",\"role\":\"anonymous\",\"write\":fals\n", /* not JSON */
-        "READY [1,2]\n",                                               /* not an object */
-        "READY {\"user\":\"\",\"role\":\"anonymous\"}\n",              /* no "write" */
+        "READY [1,2]\n",                                                /* not an object */
+        "READY {\"user\":\"\",\"role\":\"anonymous\"}\n",               /* no "write" */
         "READY {\"user\":\"\",\"role\":\"a-role-name-far-too-long\",\"write\":true}\n",
         "READY\n",
         "ERROR {\"ok\":false,\"error\":{\"code\":\"handshake\",\"message\":\"wrong ack\"}}\n",

@@ -47,9 +47,18 @@ static size_t put_name(uint8_t *p, const char *name)
 /* One answer RR owned by the question's name (a pointer to offset 12). */
 static size_t put_rr(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rdata, size_t rdlen)
 {
-    uint8_t h[12] = {0xc0, 12, (uint8_t)(type >> 8), (uint8_t)type, 0, 1,
-                     (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16), (uint8_t)(ttl >> 8), (uint8_t)ttl,
-                     (uint8_t)(rdlen >> 8), (uint8_t)rdlen};
+    uint8_t h[12] = {0xc0,
+                     12,
+                     (uint8_t)(type >> 8),
+                     (uint8_t)type,
+                     0,
+                     1,
+                     (uint8_t)(ttl >> 24),
+                     (uint8_t)(ttl >> 16),
+                     (uint8_t)(ttl >> 8),
+                     (uint8_t)ttl,
+                     (uint8_t)(rdlen >> 8),
+                     (uint8_t)rdlen};
     memcpy(p, h, sizeof h);
     memcpy(p + sizeof h, rdata, rdlen);
     return sizeof h + rdlen;
@@ -57,8 +66,8 @@ static size_t put_rr(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rda
 
 static size_t put_srv(uint8_t *p, uint16_t prio, uint16_t weight, uint16_t port, const char *target)
 {
-    uint8_t rd[300] = {(uint8_t)(prio >> 8), (uint8_t)prio, (uint8_t)(weight >> 8),
-                       (uint8_t)weight, (uint8_t)(port >> 8), (uint8_t)port};
+    uint8_t rd[300] = {(uint8_t)(prio >> 8), (uint8_t)prio,        (uint8_t)(weight >> 8),
+                       (uint8_t)weight,      (uint8_t)(port >> 8), (uint8_t)port};
     size_t n = 6 + put_name(rd + 6, target);
     return put_rr(p, DNS_T_SRV, 300, rd, n);
 }
