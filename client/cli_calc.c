@@ -9,6 +9,21 @@
 #include "client/cli.h"
 #include "client/clienv.h"
 #include "common/cidr.h"
+#include "common/num.h"
+
+/* ADDRESS/LEN: the address into *host and LEN (0..its family's bits) into *plen. */
+static bool host_in_net(const char *arg, struct cidr *host, uint64_t *plen)
+{
+    char a[CIDR_STRLEN];
+    const char *slash = strchr(arg, '/');
+    size_t n = slash ? (size_t)(slash - arg) : 0;
+    if (slash == NULL || n >= sizeof a)
+        return false;
+    memcpy(a, arg, n);
+    a[n] = '\0';
+    return cidr_parse_addr(a, host, NULL) == 0 &&
+           num_parse_u64(slash + 1, 0, cidr_bits(host), plen, NULL) == 0;
+}
 
 int cli_calc(int argc, char **argv)
 {
@@ -38,14 +53,8 @@ int cli_calc(int argc, char **argv)
     bool has_host = false;
     if (cidr_parse(arg, &c, &d) != 0) {
         /* like ipcalc, an address inside the network is fine: ADDRESS/LEN */
-        char a[CIDR_STRLEN];
-        const char *slash = strchr(arg, '/');
-        size_t n = slash ? (size_t)(slash - arg) : 0;
-        char *end = NULL;
-        long plen = slash ? strtol(slash + 1, &end, 10) : -1;
-        if (slash == NULL || n >= sizeof a || end == slash + 1 || *end != '\0' ||
-            (memcpy(a, arg, n), a[n] = '\0', cidr_parse_addr(a, &host, NULL) != 0) || plen < 0 ||
-            (unsigned long)plen > cidr_bits(&host)) {
+        uint64_t plen;
+        if (!host_in_net(arg, &host, &plen)) {
             fprintf(stderr, "lana calc: %s\n", d.msg);
             return EX_DATAERR;
         }

@@ -1,10 +1,9 @@
 /*
- * cli_reg — lana's registry commands: pool, block, whois, log and batch. Each sends its words
- * to lanad as one request line and prints the JSON reply as text (or as it is, with --json).
- * The only module that reads JSON (jansson).
+ * cli_reg — lana's registry commands: pool, block, zone, host, record, service, whois, log and
+ * batch. Each sends its words to lanad as one request line and prints the JSON reply through
+ * client/out_reg (as text, or as it is with --json).
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "client/cli.h"
 #include "client/clienv.h"
+#include "client/out_reg.h"
 #include "common/regproto.h"
 
 /* ---- help ------------------------------------------------------------------------------- */
@@ -89,249 +89,6 @@ static int show_help(const char *text)
     return LANA_EXIT_OK;
 }
 
-/* ---- printing ------------------------------------------------------------------------- */
-
-static const char *str(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
-static double num(json_t *o, const char *k)
-{
-    return json_number_value(json_object_get(o, k));
-}
-
-static void print_time(const char *label, json_t *o, const char *k)
-{
-    time_t t = (time_t)json_integer_value(json_object_get(o, k));
-    struct tm tm;
-    char buf[64];
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    printf("%-13s %s\n", label, buf);
-}
-
-static void block_line(json_t *b)
-{
-    printf("%-24s %-10s %s\n", str(b, "prefix"), str(b, "status"), str(b, "holder"));
-}
-
-/* "12.50%", and "<0.01%" rather than a misleading 0.00% for a sliver of IPv6 space */
-static const char *pct_text(double p, char buf[16])
-{
-    if (p > 0 && p < 0.01)
-        snprintf(buf, 16, "<0.01%%");
-    else
-        snprintf(buf, 16, "%.2f%%", p);
-    return buf;
-}
-
-static void block_row(json_t *b, int depth)
-{
-    char pfx[96], pc[16];
-    snprintf(pfx, sizeof pfx, "%*s%s", depth * 2, "", str(b, "prefix"));
-    printf("%-30s %-10s %-14s %8s  %s/%s%s%s\n", pfx, str(b, "status"), str(b, "holder"),
-           pct_text(num(b, "percent"), pc), str(b, "used"), str(b, "size"),
-           *str(b, "description") ? "  " : "", str(b, "description"));
-}
-
-static void table_header(void)
-{
-    printf("%-30s %-10s %-14s %8s  %s\n", "PREFIX", "STATUS", "HOLDER", "USED", "ADDRESSES USED/SIZE");
-}
-
-static void print_show(json_t *r)
-{
-    json_t *b = json_object_get(r, "block");
-    printf("%-13s %s\n", "prefix:", str(b, "prefix"));
-    printf("%-13s %s\n", "status:", str(b, "status"));
-    printf("%-13s %s\n", "holder:", str(b, "holder"));
-    printf("%-13s %s\n", "description:", str(b, "description"));
-    printf("%-13s %s addresses\n", "size:", str(b, "size"));
-    char pc[16];
-    printf("%-13s %s addresses (%s) in %lld block%s\n", "used:", str(b, "used"),
-           pct_text(num(b, "percent"), pc), (long long)json_integer_value(json_object_get(b, "children")),
-           json_integer_value(json_object_get(b, "children")) == 1 ? "" : "s");
-    printf("%-13s", "chain:");
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(r, "chain"), i, v)
-        printf("%s %s", i ? " >" : "", str(v, "prefix"));
-    printf("\n%-13s", "free:");
-    json_array_foreach(json_object_get(r, "free"), i, v)
-        printf(" %s", json_string_value(v));
-    if (json_is_true(json_object_get(r, "free_more")))
-        printf(" ...");
-    printf("\n");
-    print_time("created:", b, "created");
-    print_time("updated:", b, "updated");
-}
-
-static void print_log_entry(json_t *e)
-{
-    long long ms = json_integer_value(json_object_get(e, "ts_ms"));
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    char buf[64];
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    printf("%s.%03lld  %-28s %-14s %s\n", buf, ms % 1000, str(e, "actor"), str(e, "action"),
-           str(e, "object"));
-}
-
-static void print_zone(json_t *r)
-{
-    size_t i;
-    json_t *v;
-    json_t *z = json_object_get(r, "zone");
-    printf("%-30s serial %lld, %lld records, %lld hosts%s\n", str(z, "name"),
-           (long long)json_integer_value(json_object_get(z, "serial")),
-           (long long)json_integer_value(json_object_get(z, "records")),
-           (long long)json_integer_value(json_object_get(z, "hosts")),
-           json_is_true(json_object_get(z, "reverse")) ? " (reverse)" : "");
-    json_t *bl = json_object_get(r, "blocks");
-    if (json_array_size(bl) > 0) {
-        printf("default blocks:");
-        json_array_foreach(bl, i, v)
-            printf(" %s", json_string_value(v));
-        printf("\n");
-    }
-}
-
-/*
- * Prints one reply for the request words argv (human or JSON) and returns the exit status.
- * In batch mode a failure is prefixed with its line number.
- */
-static int print_reply(const char *line, int argc, char **argv, long batch_line)
-{
-    json_error_t je;
-    json_t *r = json_loads(line, 0, &je);
-    if (r == NULL || !json_is_object(r)) {
-        fprintf(stderr, "lana: the server sent something that is not JSON: %.200s\n", line);
-        json_decref(r);
-        return LANA_EXIT_PROTOCOL;
-    }
-    if (clienv.json)
-        puts(line);
-    if (!json_is_true(json_object_get(r, "ok"))) {
-        json_t *e = json_object_get(r, "error");
-        int rc = regclient_exit_of(str(e, "code"));
-        if (!clienv.json) {
-            if (batch_line > 0)
-                fprintf(stderr, "lana: line %ld: %s\n", batch_line, str(e, "message"));
-            else
-                fprintf(stderr, "lana: %s\n", str(e, "message"));
-        }
-        json_decref(r);
-        return rc;
-    }
-    if (clienv.json) {
-        json_decref(r);
-        return LANA_EXIT_OK;
-    }
-    const char *cmd = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
-    size_t i;
-    json_t *v;
-    if (batch_line > 0)
-        printf("ok  ");
-    if (json_object_get(r, "block") && strcmp(sub, "show") == 0) {
-        print_show(r);
-    } else if (json_object_get(r, "block")) {
-        block_line(json_object_get(r, "block"));
-    } else if (json_object_get(r, "pool")) {
-        block_line(json_object_get(r, "pool"));
-    } else if (json_object_get(r, "deleted") && strcmp(cmd, "pool") == 0) {
-        printf("deleted pool %s\n", str(json_object_get(r, "deleted"), "prefix"));
-    } else if (json_object_get(r, "released")) {
-        long long n = json_integer_value(json_object_get(r, "blocks"));
-        printf("released %s (%lld block%s)\n", str(r, "released"), n, n == 1 ? "" : "s");
-    } else if (json_object_get(r, "zone") && json_is_object(json_object_get(r, "zone"))) {
-        print_zone(r);
-    } else if (json_object_get(r, "deleted") && strcmp(cmd, "zone") == 0) {
-        printf("deleted zone %s\n", str(r, "deleted"));
-    } else if (json_object_get(r, "pools") || json_object_get(r, "blocks")) {
-        json_t *a = json_object_get(r, json_object_get(r, "pools") ? "pools" : "blocks");
-        if (json_array_size(a) == 0)
-            printf("(none)\n");
-        else
-            table_header();
-        json_array_foreach(a, i, v)
-            block_row(v, 0);
-    } else if (json_object_get(r, "tree")) {
-        table_header();
-        json_array_foreach(json_object_get(r, "tree"), i, v)
-            block_row(v, (int)json_integer_value(json_object_get(v, "depth")));
-        if (json_is_true(json_object_get(r, "truncated")))
-            printf("(cut at 100000 blocks)\n");
-    } else if (json_object_get(r, "chain")) {
-        json_array_foreach(json_object_get(r, "chain"), i, v) {
-            printf("%*s%-*s %-10s %-14s %s\n", (int)i * 2, "", 30 - (int)i * 2, str(v, "prefix"),
-                   str(v, "status"), *str(v, "holder") ? str(v, "holder") : "-",
-                   str(v, "description"));
-        }
-    } else if (json_object_get(r, "host")) {
-        json_t *h = json_object_get(r, "host");
-        printf("%-28s %-16s %s\n", str(h, "name"), *str(h, "v4") ? str(h, "v4") : "-",
-               *str(h, "v6") ? str(h, "v6") : "-");
-    } else if (json_is_array(json_object_get(r, "hosts"))) {
-        json_t *a = json_object_get(r, "hosts");
-        if (json_array_size(a) == 0)
-            printf("(none)\n");
-        else
-            printf("%-28s %-16s %s\n", "HOST", "IPV4", "IPV6");
-        json_array_foreach(a, i, v)
-            printf("%-28s %-16s %s\n", str(v, "name"), *str(v, "v4") ? str(v, "v4") : "-",
-                   *str(v, "v6") ? str(v, "v6") : "-");
-    } else if (json_object_get(r, "imported")) {
-        printf("imported %lld records into zone %s\n",
-               (long long)json_integer_value(json_object_get(r, "records")), str(r, "imported"));
-    } else if (json_object_get(r, "text")) {
-        fputs(str(r, "text"), stdout);
-    } else if (json_object_get(r, "zones")) {
-        printf("%-34s %12s %8s %6s\n", "ZONE", "SERIAL", "RECORDS", "HOSTS");
-        json_array_foreach(json_object_get(r, "zones"), i, v)
-            printf("%-34s %12lld %8lld %6lld\n", str(v, "name"),
-                   (long long)json_integer_value(json_object_get(v, "serial")),
-                   (long long)json_integer_value(json_object_get(v, "records")),
-                   (long long)json_integer_value(json_object_get(v, "hosts")));
-    } else if (json_object_get(r, "record")) {
-        json_t *x = json_object_get(r, "record");
-        if (json_object_get(r, "deleted"))
-            printf("deleted %lld record%s\n", (long long)json_integer_value(json_object_get(r, "deleted")),
-                   json_integer_value(json_object_get(r, "deleted")) == 1 ? "" : "s");
-        else
-            printf("%s %s %s\n", str(x, "name"), str(x, "type"), str(x, "data"));
-    } else if (json_object_get(r, "service")) {
-        json_t *x = json_object_get(r, "service");
-        printf("%s/%s port %lld\n", str(x, "name"), str(x, "proto"),
-               (long long)json_integer_value(json_object_get(x, "port")));
-    } else if (json_object_get(r, "services")) {
-        printf("%-16s %-5s %6s %6s  %s\n", "SERVICE", "PROTO", "PORT", "BOUND", "DESCRIPTION");
-        json_array_foreach(json_object_get(r, "services"), i, v)
-            printf("%-16s %-5s %6lld %6lld  %s\n", str(v, "name"), str(v, "proto"),
-                   (long long)json_integer_value(json_object_get(v, "port")),
-                   (long long)json_integer_value(json_object_get(v, "bound")), str(v, "description"));
-    } else if (json_object_get(r, "bound") || json_object_get(r, "unbound")) {
-        bool b = json_object_get(r, "bound") != NULL;
-        printf("%s %s %s (%lld SRV record%s)\n", str(r, b ? "bound" : "unbound"),
-               b ? "bound to" : "unbound from", str(r, "host"),
-               (long long)json_integer_value(json_object_get(r, "records")),
-               json_integer_value(json_object_get(r, "records")) == 1 ? "" : "s");
-    } else if (json_object_get(r, "deleted") && json_is_object(json_object_get(r, "deleted"))) {
-        printf("deleted host %s\n", str(json_object_get(r, "deleted"), "name"));
-    } else if (json_object_get(r, "deleted") && strcmp(cmd, "service") == 0) {
-        printf("deleted service %s/%s\n", str(r, "deleted"), str(r, "proto"));
-    } else if (json_object_get(r, "log")) {
-        json_array_foreach(json_object_get(r, "log"), i, v)
-            print_log_entry(v);
-    } else {
-        printf("ok (%s)\n", cmd);
-    }
-    json_decref(r);
-    return LANA_EXIT_OK;
-}
-
 /* ---- one request ------------------------------------------------------------------------ */
 
 static int build_line(int argc, char **argv, char *line, size_t size)
@@ -360,10 +117,13 @@ static int request(int argc, char **argv)
         return rc;
     struct lana_diag d;
     char *reply;
-    if ((rc = regclient_send(&c, line, &d)) == 0 && (rc = regclient_recv(&c, &reply, &d)) == 0)
-        rc = print_reply(reply, argc, argv, 0);
-    else
+    int err;
+    if ((err = regclient_send(&c, line, &d)) == 0 && (err = regclient_recv(&c, &reply, &d)) == 0) {
+        rc = out_reg_reply(reply, argc, argv, 0, clienv.json);
+    } else {
         fprintf(stderr, "lana: %s\n", d.msg);
+        rc = out_exit_of(err);
+    }
     regclient_send(&c, "quit", &d);
     regclient_close(&c);
     return rc;
@@ -390,8 +150,44 @@ static int simple(int argc, char **argv, const char *help)
     return request(argc, argv);
 }
 
+/* Sends the import's head line, the file's lines (a leading dot doubled, as in SMTP) and the
+ * final dot. Returns 0 or an exit status (message printed). */
+static int import_send(struct regclient *c, FILE *in, const char *path, const char *origin)
+{
+    struct lana_diag d;
+    char line[REGPROTO_LINE_MAX];
+    char *words[4] = {"zone", "import", "--origin", (char *)origin};
+    int rc = build_line(origin ? 4 : 2, words, line, sizeof line);
+    int err = rc == 0 ? regclient_send(c, line, &d) : 0;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    long no = 0;
+    while (rc == 0 && err == 0 && (got = getline(&buf, &cap, in)) >= 0) {
+        no++;
+        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+            buf[--got] = '\0';
+        int n = snprintf(line, sizeof line, "%s%s", buf[0] == '.' ? "." : "", buf);
+        if ((size_t)got + 2 >= REGPROTO_LINE_MAX || n < 0 || (size_t)n >= sizeof line) {
+            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path, no,
+                    REGPROTO_LINE_MAX - 2);
+            rc = LANA_EXIT_INVALID;
+            break;
+        }
+        err = regclient_send(c, line, &d);
+    }
+    free(buf);
+    if (rc == 0 && err == 0)
+        err = regclient_send(c, ".", &d);
+    if (err != 0) {
+        fprintf(stderr, "lana: %s\n", d.msg);
+        rc = out_exit_of(err);
+    }
+    return rc;
+}
+
 /* lana zone import FILE|- [--origin NAME]: the file's lines go to the daemon, ended by a
- * line with a single dot (lines that start with a dot get one more, as in SMTP). */
+ * line with a single dot. */
 static int zone_import(int argc, char **argv)
 {
     const char *path = NULL, *origin = NULL;
@@ -400,68 +196,34 @@ static int zone_import(int argc, char **argv)
             origin = argv[++i];
         else if (path == NULL)
             path = argv[i];
-        else {
-            fputs(help_zone, stderr);
-            return LANA_EXIT_USAGE;
-        }
+        else
+            return fputs(help_zone, stderr), LANA_EXIT_USAGE;
     }
-    if (path == NULL) {
-        fputs(help_zone, stderr);
-        return LANA_EXIT_USAGE;
-    }
+    if (path == NULL)
+        return fputs(help_zone, stderr), LANA_EXIT_USAGE;
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (in == NULL) {
         fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
         return errno == ENOENT ? LANA_EXIT_NOT_FOUND : LANA_EXIT_USAGE;
     }
     struct regclient c;
-    struct lana_diag d = {{0}};
     int rc = clienv_connect(&c, false);
-    if (rc != 0) {
-        if (in != stdin)
-            fclose(in);
-        return rc;
-    }
-    char head[REGPROTO_LINE_MAX];
-    char *words[4] = {"zone", "import", "--origin", (char *)origin};
-    if ((rc = build_line(origin ? 4 : 2, words, head, sizeof head)) == 0)
-        rc = regclient_send(&c, head, &d);
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    long no = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, in)) >= 0) {
-        no++;
-        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
-            buf[--got] = '\0';
-        if ((size_t)got + 2 >= REGPROTO_LINE_MAX) {
-            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path, no,
-                    REGPROTO_LINE_MAX - 2);
-            rc = LANA_EXIT_INVALID;
-            break;
+    if (rc == 0) {
+        struct lana_diag d;
+        char *reply;
+        if ((rc = import_send(&c, in, path, origin)) == 0) {
+            int err = regclient_recv(&c, &reply, &d);
+            char *args[2] = {"zone", "import"};
+            if (err == 0)
+                rc = out_reg_reply(reply, 2, args, 0, clienv.json);
+            else
+                rc = (fprintf(stderr, "lana: %s\n", d.msg), out_exit_of(err));
         }
-        if (buf[0] == '.') {
-            char line[REGPROTO_LINE_MAX];
-            snprintf(line, sizeof line, ".%s", buf);
-            rc = regclient_send(&c, line, &d);
-        } else {
-            rc = regclient_send(&c, buf, &d);
-        }
+        regclient_send(&c, "quit", &d);
+        regclient_close(&c);
     }
-    free(buf);
     if (in != stdin)
         fclose(in);
-    if (rc == 0)
-        rc = regclient_send(&c, ".", &d);
-    char *reply;
-    if (rc == 0 && (rc = regclient_recv(&c, &reply, &d)) == 0) {
-        char *args[2] = {"zone", "import"};
-        rc = print_reply(reply, 2, args, 0);
-    } else if (rc != LANA_EXIT_INVALID && d.msg[0]) {
-        fprintf(stderr, "lana: %s\n", d.msg);
-    }
-    regclient_send(&c, "quit", &d);
-    regclient_close(&c);
     return rc;
 }
 
@@ -505,7 +267,9 @@ int cli_log(int argc, char **argv)
                     argv[i + 1]);
             return LANA_EXIT_USAGE;
         }
-        snprintf(ms, sizeof ms, "%lld", (long long)timegm(&tm) * 1000);
+        int n = snprintf(ms, sizeof ms, "%lld", (long long)timegm(&tm) * 1000);
+        if (n < 0 || (size_t)n >= sizeof ms) /* 20 digits at most: cannot happen */
+            return LANA_EXIT_USAGE;
         argv[i + 1] = ms;
     }
     return request(argc, argv);
@@ -542,6 +306,107 @@ static bool clean_line(char *s)
     return *s != '\0';
 }
 
+/* The commands of a batch file, with their line numbers. */
+struct batch {
+    char **lines;
+    long *lineno;
+    size_t n, cap;
+};
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->lines[i]);
+    free(b->lines);
+    free(b->lineno);
+}
+
+/* Appends one command; false when out of memory. */
+static bool batch_add(struct batch *b, const char *line, long no)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        char **nl = realloc(b->lines, cap * sizeof *nl);
+        if (nl != NULL)
+            b->lines = nl;
+        long *nn = realloc(b->lineno, cap * sizeof *nn);
+        if (nn != NULL)
+            b->lineno = nn;
+        if (nl == NULL || nn == NULL)
+            return false;
+        b->cap = cap;
+    }
+    if ((b->lines[b->n] = strdup(line)) == NULL)
+        return false;
+    b->lineno[b->n++] = no;
+    return true;
+}
+
+/* Reads every command first: a bad line stops us before anything is sent. Returns 0 or an
+ * exit status (message printed). */
+static int batch_read(FILE *in, const char *path, struct batch *b)
+{
+    char *buf = NULL;
+    size_t bcap = 0;
+    long no = 0;
+    int rc = 0;
+    ssize_t got;
+    while (rc == 0 && (got = getline(&buf, &bcap, in)) >= 0) {
+        no++;
+        if ((size_t)got >= REGPROTO_LINE_MAX) {
+            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path ? path : "-", no,
+                    REGPROTO_LINE_MAX - 1);
+            rc = LANA_EXIT_INVALID;
+        } else if (clean_line(buf) && !batch_add(b, buf, no)) {
+            fprintf(stderr, "lana: out of memory\n");
+            rc = LANA_EXIT_SERVER;
+        }
+    }
+    free(buf);
+    if (rc == 0 && b->n == 0) {
+        fprintf(stderr, "lana: %s: no commands\n", path ? path : "standard input");
+        rc = LANA_EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* Sends the batch, then prints one reply per command that ran and the summary (an
+ * all-or-nothing batch stops at its first failure). Returns the exit status. */
+static int batch_run(struct regclient *c, const struct batch *b, bool keep_going)
+{
+    struct lana_diag d;
+    int err = regclient_send(c, keep_going ? "batch --keep-going" : "batch", &d);
+    for (size_t i = 0; err == 0 && i < b->n; i++)
+        err = regclient_send(c, b->lines[i], &d);
+    if (err == 0)
+        err = regclient_send(c, "end", &d);
+    int first_err = 0, rc = 0;
+    for (size_t i = 0; err == 0; i++) {
+        char *reply;
+        if ((err = regclient_recv(c, &reply, &d)) != 0)
+            break;
+        if (out_reg_summary(reply, first_err, clienv.json, &rc))
+            break;
+        char copy[REGPROTO_LINE_MAX];
+        char *words[REGPROTO_ARGS_MAX];
+        int wc = 0;
+        if (i < b->n) { /* the command's words choose the printer; batch_read kept them short */
+            int k = snprintf(copy, sizeof copy, "%s", b->lines[i]);
+            if (k >= 0 && (size_t)k < sizeof copy)
+                wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
+        }
+        int e = out_reg_reply(reply, wc < 0 ? 0 : wc, words, i < b->n ? b->lineno[i] : 0,
+                              clienv.json);
+        if (e != 0 && first_err == 0)
+            first_err = e;
+    }
+    if (err != 0) {
+        fprintf(stderr, "lana: %s\n", d.msg);
+        rc = out_exit_of(err);
+    }
+    return rc;
+}
+
 int cli_batch(int argc, char **argv)
 {
     if (wants_help(argc, argv))
@@ -553,113 +418,25 @@ int cli_batch(int argc, char **argv)
             keep_going = true;
         else if (path == NULL)
             path = argv[i];
-        else {
-            fputs(help_batch, stderr);
-            return LANA_EXIT_USAGE;
-        }
+        else
+            return fputs(help_batch, stderr), LANA_EXIT_USAGE;
     }
     FILE *in = path == NULL || strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (in == NULL) {
         fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
         return errno == ENOENT ? LANA_EXIT_NOT_FOUND : LANA_EXIT_USAGE;
     }
-    /* read every command first: a bad line stops us before anything is sent */
-    char **lines = NULL;
-    long *lineno = NULL;
-    size_t n = 0, cap = 0;
-    char *buf = NULL;
-    size_t bcap = 0;
-    long no = 0;
-    int rc = 0;
-    ssize_t got;
-    while ((got = getline(&buf, &bcap, in)) >= 0) {
-        no++;
-        if ((size_t)got >= REGPROTO_LINE_MAX) {
-            fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path ? path : "-", no,
-                    REGPROTO_LINE_MAX - 1);
-            rc = LANA_EXIT_INVALID;
-            break;
-        }
-        if (!clean_line(buf))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **nl = realloc(lines, cap * sizeof *nl);
-            long *nn = realloc(lineno, cap * sizeof *nn);
-            if (nl == NULL || nn == NULL) {
-                fprintf(stderr, "lana: out of memory\n");
-                free(nl ? nl : lines);
-                free(nn ? nn : lineno);
-                return LANA_EXIT_SERVER;
-            }
-            lines = nl;
-            lineno = nn;
-        }
-        lines[n] = strdup(buf);
-        lineno[n++] = no;
-    }
-    free(buf);
+    struct batch b = {0};
+    int rc = batch_read(in, path, &b);
     if (in != stdin)
         fclose(in);
-    if (rc == 0 && n == 0) {
-        fprintf(stderr, "lana: %s: no commands\n", path ? path : "standard input");
-        rc = LANA_EXIT_USAGE;
-    }
     struct regclient c;
-    struct lana_diag d = {{0}};
     if (rc == 0 && (rc = clienv_connect(&c, false)) == 0) {
-        rc = regclient_send(&c, keep_going ? "batch --keep-going" : "batch", &d);
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            rc = regclient_send(&c, lines[i], &d);
-        if (rc == 0)
-            rc = regclient_send(&c, "end", &d);
-        int first_err = 0;
-        /* one reply per command that ran, then the summary (an all-or-nothing batch stops at
-         * its first failure) */
-        for (size_t i = 0; rc == 0; i++) {
-            char *reply;
-            if ((rc = regclient_recv(&c, &reply, &d)) != 0)
-                break;
-            if (strstr(reply, "\"batch\":{") != NULL) { /* the summary */
-                json_t *s = json_loads(reply, 0, NULL);
-                json_t *b = json_object_get(s, "batch");
-                if (clienv.json)
-                    puts(reply);
-                else
-                    printf("%lld command%s: %lld ok, %lld failed; %s\n",
-                           (long long)json_integer_value(json_object_get(b, "commands")),
-                           json_integer_value(json_object_get(b, "commands")) == 1 ? "" : "s",
-                           (long long)json_integer_value(json_object_get(b, "succeeded")),
-                           (long long)json_integer_value(json_object_get(b, "failed")),
-                           json_is_true(json_object_get(b, "committed"))
-                               ? "committed"
-                               : "nothing was changed (all or nothing; --keep-going runs past errors)");
-                if (s == NULL)
-                    rc = LANA_EXIT_PROTOCOL;
-                else if (!json_is_true(json_object_get(s, "ok")))
-                    rc = first_err ? first_err : LANA_EXIT_SERVER;
-                json_decref(s);
-                break;
-            }
-            char copy[REGPROTO_LINE_MAX];
-            char *words[REGPROTO_ARGS_MAX];
-            int wc = 0;
-            if (i < n) {
-                snprintf(copy, sizeof copy, "%s", lines[i]);
-                wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
-            }
-            int e = print_reply(reply, wc < 0 ? 0 : wc, words, i < n ? lineno[i] : 0);
-            if (e != 0 && first_err == 0)
-                first_err = e;
-        }
-        if (rc != 0 && rc != first_err && d.msg[0])
-            fprintf(stderr, "lana: %s\n", d.msg);
+        struct lana_diag d;
+        rc = batch_run(&c, &b, keep_going);
         regclient_send(&c, "quit", &d);
         regclient_close(&c);
     }
-    for (size_t i = 0; i < n; i++)
-        free(lines[i]);
-    free(lines);
-    free(lineno);
+    batch_free(&b);
     return rc;
 }

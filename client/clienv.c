@@ -199,5 +199,5 @@ int clienv_connect(struct regclient *c, bool trace)
         fprintf(stderr, "lana: %s\n", d.msg);
         regclient_close(c);
     }
-    return rc;
+    return out_exit_of(rc);
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "client/out.h"
 #include "client/regclient.h"
 
 struct clienv {
@@ -28,7 +29,8 @@ extern struct clienv clienv;
 int clienv_init(int *argc, char **argv);
 
 /** Connects to the registry with the token when there is one. Returns 0 or an exit status
- * (message printed). trace: print the handshake lines to stderr. */
+ * (message printed; regclient's code mapped by out_exit_of). trace: print the handshake lines
+ * to stderr. */
 int clienv_connect(struct regclient *c, bool trace);
 
 /** The usage lines of the global options, for every --help. */

@@ -1,9 +1,13 @@
 /*
- * regclient — see regclient.h.
+ * regclient — see regclient.h. The handshake reads its replies with MSG_PEEK, taking bytes
+ * only up to each newline, so that nothing after READY is read from the socket before the
+ * caller's own reader (regclient_recv, or none at all) takes over.
  */
 #include "client/regclient.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,26 +15,187 @@
 #include <unistd.h>
 
 #include "client/resolve.h"
+#include "common/clock.h"
 #include "common/net.h"
+#include "common/num.h"
 #include "common/regproto.h"
 
-int regclient_exit_of(const char *code)
+/* ---- the handshake ------------------------------------------------------------------------ */
+
+/* Waits until fd is ready for ev or the deadline (mono_ms) passes. */
+static int hs_wait(int fd, short ev, uint64_t deadline, struct lana_diag *d)
 {
-    switch (regproto_code_parse(code)) {
-    case RP_OK: return LANA_EXIT_OK;
-    case RP_USAGE: return LANA_EXIT_USAGE;
-    case RP_INVALID: return LANA_EXIT_INVALID;
-    case RP_NOT_FOUND: return LANA_EXIT_NOT_FOUND;
-    case RP_CONFLICT:
-    case RP_EXHAUSTED: return LANA_EXIT_CONFLICT;
-    case RP_PERMISSION: return LANA_EXIT_PERM;
-    case RP_TOO_LONG: return LANA_EXIT_USAGE;
-    case RP_HANDSHAKE: return LANA_EXIT_PROTOCOL;
-    case RP_BUSY: return LANA_EXIT_TEMP;
-    case RP_INTERNAL: return LANA_EXIT_SERVER;
-    default: return LANA_EXIT_PROTOCOL;
+    for (;;) {
+        uint64_t now = mono_ms();
+        if (now >= deadline)
+            return diag_set(d, -ETIMEDOUT, "no handshake reply from the server in time");
+        struct pollfd p = {fd, ev, 0};
+        int r = poll(&p, 1, (int)(deadline - now));
+        if (r > 0)
+            return 0; /* readable, writable, or an error that recv/send will report */
+        if (r < 0 && errno != EINTR)
+            return diag_set(d, LANA_EIO, "poll: %s", strerror(errno));
     }
 }
+
+/* Sends "line\n" before the deadline. */
+static int hs_send(int fd, const char *line, uint64_t deadline, FILE *trace, struct lana_diag *d)
+{
+    char buf[REGPROTO_LINE_MAX];
+    int n = snprintf(buf, sizeof buf, "%s\n", line);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return diag_set(d, LANA_EPARSE, "a handshake line too long to send");
+    if (trace)
+        fprintf(trace, "> %s\n", line);
+    for (size_t sent = 0; sent < (size_t)n;) {
+        ssize_t k = send(fd, buf + sent, (size_t)n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k >= 0) {
+            sent += (size_t)k;
+            continue;
+        }
+        int rc;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            rc = hs_wait(fd, POLLOUT, deadline, d);
+        else if (errno == EINTR)
+            rc = 0;
+        else
+            rc = diag_set(d, LANA_EIO, "sending the handshake: %s", strerror(errno));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * Receives one line (without its newline) into buf before the deadline. Peeks first and takes
+ * only the bytes up to the newline: what follows stays in the socket for the next reader.
+ */
+static int hs_recv(int fd, char *buf, size_t size, uint64_t deadline, FILE *trace,
+                   struct lana_diag *d)
+{
+    size_t len = 0;
+    for (;;) {
+        if (len + 1 >= size)
+            return diag_set(d, -EPROTO, "a handshake line longer than %zu bytes", size - 1);
+        ssize_t k = recv(fd, buf + len, size - 1 - len, MSG_PEEK | MSG_DONTWAIT);
+        if (k == 0)
+            return diag_set(d, LANA_EIO, "the server closed the connection in the handshake");
+        if (k < 0) {
+            int rc = errno == EAGAIN || errno == EWOULDBLOCK ? hs_wait(fd, POLLIN, deadline, d)
+                     : errno == EINTR
+                         ? 0
+                         : diag_set(d, LANA_EIO, "reading the handshake: %s", strerror(errno));
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        char *nl = memchr(buf + len, '\n', (size_t)k);
+        size_t take = nl ? (size_t)(nl - (buf + len)) + 1 : (size_t)k;
+        ssize_t got = recv(fd, buf + len, take, MSG_DONTWAIT); /* what the peek showed */
+        if (got != (ssize_t)take)
+            return diag_set(d, LANA_EIO, "reading the handshake: %s",
+                            got < 0 ? strerror(errno) : "short read");
+        len += take;
+        if (nl != NULL) {
+            buf[len - 1] = '\0';
+            if (trace)
+                fprintf(trace, "< %s\n", buf);
+            return 0;
+        }
+    }
+}
+
+/* WELCOME lana/1 ack=X+1 seq=Y (line is split in place). */
+static int hs_welcome(char *line, struct regclient_hello *hs, struct lana_diag *d)
+{
+    char *argv[8];
+    int argc = regproto_split(line, argv, 8, NULL);
+    if (argc >= 1 && strcmp(argv[0], "ERROR") == 0)
+        return diag_set(d, -EPROTO, "the server refused the handshake");
+    if (argc != 4 || strcmp(argv[0], "WELCOME") != 0 || strcmp(argv[1], REGPROTO_VERSION) != 0 ||
+        !regproto_kv_u32(argv[2], "ack", &hs->ack) || !regproto_kv_u32(argv[3], "seq", &hs->y))
+        return diag_set(d, -EPROTO, "the server does not speak %s", REGPROTO_VERSION);
+    hs->welcomed = true;
+    if (hs->ack != (uint32_t)(hs->x + 1))
+        return diag_set(d, -EPROTO, "the server acknowledged %u, expected %u", hs->ack,
+                        (uint32_t)(hs->x + 1));
+    return 0;
+}
+
+/* Copies a string member of o into buf; false when it is missing, not a string, or too long. */
+static bool member_text(json_t *o, const char *key, char *buf, size_t size)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (s == NULL)
+        return false;
+    int n = snprintf(buf, size, "%s", s);
+    return n >= 0 && (size_t)n < size;
+}
+
+/* The "code" of an error reply's "error" member, or "". */
+static const char *error_code(json_t *reply)
+{
+    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "code"));
+    return c ? c : "";
+}
+
+/* READY {"user":U,"role":R,"write":W}, or ERROR {"ok":false,"error":{"code":C,...}}. */
+static int hs_ready(const char *line, struct regclient_hello *hs, struct lana_diag *d)
+{
+    bool ready = strncmp(line, "READY ", 6) == 0, error = strncmp(line, "ERROR ", 6) == 0;
+    json_t *j = ready || error ? json_loads(line + 6, 0, NULL) : NULL;
+    int rc;
+    if (ready && json_is_object(j) && json_is_boolean(json_object_get(j, "write")) &&
+        member_text(j, "user", hs->user, sizeof hs->user) &&
+        member_text(j, "role", hs->role, sizeof hs->role)) {
+        hs->may_write = json_is_true(json_object_get(j, "write"));
+        hs->ready = true;
+        rc = 0;
+    } else if (error && strcmp(error_code(j), "permission") == 0) {
+        rc = diag_set(d, LANA_EPERM, "the server refused the token (wrong token or user)");
+    } else {
+        rc = diag_set(d, -EPROTO, "handshake failed: %.200s", line);
+    }
+    json_decref(j);
+    return rc;
+}
+
+int regclient_handshake(int fd, const uint8_t *token, const char *user, int timeout_ms, FILE *trace,
+                        struct regclient_hello *hs, struct lana_diag *d)
+{
+    memset(hs, 0, sizeof *hs);
+    uint64_t deadline = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
+    char line[REGPROTO_LINE_MAX];
+    hs->x = auth_random_u32();
+    int n = snprintf(line, sizeof line, "HELLO %s seq=%u", REGPROTO_VERSION, hs->x);
+    int rc = n < 0 || (size_t)n >= sizeof line ? diag_set(d, LANA_EPARSE, "HELLO too long") : 0;
+    if (rc == 0)
+        rc = hs_send(fd, line, deadline, trace, d);
+    if (rc == 0)
+        rc = hs_recv(fd, line, sizeof line, deadline, trace, d);
+    if (rc == 0)
+        rc = hs_welcome(line, hs, d);
+    if (rc != 0)
+        return rc;
+    if (token == NULL) {
+        n = snprintf(line, sizeof line, "ACK ack=%u", (uint32_t)(hs->y + 1));
+    } else {
+        uint8_t proof[AUTH_TOKEN_LEN];
+        char hex[AUTH_HEX_LEN];
+        auth_proof(token, hs->x, hs->y, proof);
+        auth_hex(proof, sizeof proof, hex);
+        n = snprintf(line, sizeof line, "ACK ack=%u user=%s proof=%s", (uint32_t)(hs->y + 1),
+                     user ? user : "admin", hex);
+    }
+    if (n < 0 || (size_t)n >= sizeof line)
+        return diag_set(d, LANA_EPARSE, "the user name is too long");
+    if ((rc = hs_send(fd, line, deadline, trace, d)) != 0 ||
+        (rc = hs_recv(fd, line, sizeof line, deadline, trace, d)) != 0)
+        return rc;
+    return hs_ready(line, hs, d);
+}
+
+/* ---- the connection ----------------------------------------------------------------------- */
 
 /* HOST[:PORT], [V6]:PORT, or a bare IPv6 address */
 static int split_server(const char *s, char *host, size_t hsize, uint16_t *port,
@@ -58,12 +223,39 @@ static int split_server(const char *s, char *host, size_t hsize, uint16_t *port,
         host[n] = '\0';
     }
     if (colon != NULL) {
-        char *end;
-        long p = strtol(colon + 1, &end, 10);
-        if (*end != '\0' || p < 1 || p > 65535 || colon[1] == '\0')
+        uint64_t p;
+        if (num_parse_u64(colon + 1, 1, 65535, &p, NULL) != 0)
             return diag_set(d, LANA_EPARSE, "%s: the port must be 1..65535", s);
         *port = (uint16_t)p;
     }
+    return 0;
+}
+
+/* Resolves and connects to o->server: c->fd, c->hr, c->peer and c->local set on success. */
+static int reg_connect(struct regclient *c, const struct regclient_opts *o, int timeout,
+                       struct lana_diag *d)
+{
+    char host[256];
+    uint16_t port;
+    int rc = split_server(o->server, host, sizeof host, &port, d);
+    if (rc != 0)
+        return rc;
+    struct resolve_opts ro = {.timeout_ms = 1000, .tries = 2};
+    struct resolve_result rr;
+    enum resolve_status rs = resolve_host(host, port, &ro, &rr, d);
+    if (rs != RESOLVE_OK)
+        return rs == RESOLVE_TIMEOUT ? -ETIMEDOUT : LANA_ENOTFOUND;
+    if (happy_connect(rr.addr, rr.len, rr.n, timeout, HAPPY_DELAY_MS, &c->hr, d) != 0) {
+        char msg[LANA_DIAG_LEN];
+        memcpy(msg, d->msg, sizeof msg);
+        return diag_set(d, LANA_EIO, "registry server %s: %s", o->server, msg);
+    }
+    c->fd = c->hr.fd;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+        net_addr_format((struct sockaddr *)&ss, c->local, sizeof c->local);
+    net_addr_format((struct sockaddr *)&c->hr.att[c->hr.winner].addr, c->peer, sizeof c->peer);
     return 0;
 }
 
@@ -71,87 +263,16 @@ int regclient_open(struct regclient *c, const struct regclient_opts *o, struct l
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
-    char host[256];
-    uint16_t port;
-    if (split_server(o->server, host, sizeof host, &port, d) != 0)
-        return LANA_EXIT_USAGE;
-    struct resolve_opts ro = {.timeout_ms = 1000, .tries = 2};
-    static struct resolve_result rr;
-    enum resolve_status rs = resolve_host(host, port, &ro, &rr, d);
-    if (rs != RESOLVE_OK)
-        return rs == RESOLVE_NXDOMAIN || rs == RESOLVE_NODATA ? LANA_EXIT_NO_HOST
-               : rs == RESOLVE_TIMEOUT                         ? LANA_EXIT_TEMP
-                                                               : LANA_EXIT_NO_HOST;
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-    if (happy_connect(rr.addr, rr.len, rr.n, timeout, HAPPY_DELAY_MS, &c->hr, d) != 0) {
-        char msg[LANA_DIAG_LEN];
-        snprintf(msg, sizeof msg, "%s", d->msg);
-        diag_set(d, LANA_EIO, "registry server %s: %s", o->server, msg);
-        return LANA_EXIT_CONNECT;
-    }
-    c->fd = c->hr.fd;
+    int rc = reg_connect(c, o, timeout, d);
+    if (rc != 0)
+        return rc;
+    /* every later send and receive waits at most the timeout too */
     struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(c->fd, (struct sockaddr *)&ss, &sl);
-    net_addr_format((struct sockaddr *)&ss, c->local, sizeof c->local);
-    net_addr_format((struct sockaddr *)&c->hr.att[c->hr.winner].addr, c->peer, sizeof c->peer);
-
-    /* the three-way handshake */
-    char out[REGPROTO_LINE_MAX], *line;
-    c->x = auth_random_u32();
-    snprintf(out, sizeof out, "HELLO %s seq=%u", REGPROTO_VERSION, c->x);
-    if (o->trace)
-        fprintf(o->trace, "> %s\n", out);
-    int rc;
-    if ((rc = regclient_send(c, out, d)) != 0 || (rc = regclient_recv(c, &line, d)) != 0)
-        return rc;
-    if (o->trace)
-        fprintf(o->trace, "< %s\n", line);
-    char *argv[8];
-    int argc = regproto_split(line, argv, 8, d);
-    uint32_t ack = 0;
-    if (argc >= 1 && strcmp(argv[0], "ERROR") == 0)
-        return diag_set(d, LANA_EIO, "the server refused the handshake"), LANA_EXIT_PROTOCOL;
-    if (argc != 4 || strcmp(argv[0], "WELCOME") != 0 || strcmp(argv[1], REGPROTO_VERSION) != 0 ||
-        !regproto_kv_u32(argv[2], "ack", &ack) || !regproto_kv_u32(argv[3], "seq", &c->y)) {
-        diag_set(d, LANA_EPARSE, "%s does not speak %s", o->server, REGPROTO_VERSION);
-        return LANA_EXIT_PROTOCOL;
-    }
-    if (ack != c->x + 1) {
-        diag_set(d, LANA_EPARSE, "the server acknowledged %u, expected %u", ack, c->x + 1);
-        return LANA_EXIT_PROTOCOL;
-    }
-    int n = snprintf(out, sizeof out, "ACK ack=%u", c->y + 1);
-    if (o->have_token) {
-        uint8_t proof[AUTH_TOKEN_LEN];
-        char hex[AUTH_HEX_LEN];
-        auth_proof(o->token, c->x, c->y, proof);
-        auth_hex(proof, sizeof proof, hex);
-        snprintf(out + n, sizeof out - (size_t)n, " user=%s proof=%s", o->user ? o->user : "admin",
-                 hex);
-    }
-    if (o->trace)
-        fprintf(o->trace, "> %s\n", out);
-    if ((rc = regclient_send(c, out, d)) != 0 || (rc = regclient_recv(c, &line, d)) != 0)
-        return rc;
-    if (o->trace)
-        fprintf(o->trace, "< %s\n", line);
-    if (strncmp(line, "READY ", 6) == 0) {
-        c->may_write = strstr(line, "\"write\":true") != NULL;
-        const char *r = strstr(line, "\"role\":\"");
-        if (r != NULL)
-            snprintf(c->role, sizeof c->role, "%.*s", (int)strcspn(r + 8, "\""), r + 8);
-        return 0;
-    }
-    if (strstr(line, "\"permission\"") != NULL) {
-        diag_set(d, LANA_EPERM, "the server refused the token (wrong token or user)");
-        return LANA_EXIT_PERM;
-    }
-    diag_set(d, LANA_EPARSE, "handshake failed: %.200s", line);
-    return LANA_EXIT_PROTOCOL;
+    return regclient_handshake(c->fd, o->have_token ? o->token : NULL, o->user, timeout, o->trace,
+                               &c->hs, d);
 }
 
 int regclient_send(struct regclient *c, const char *line, struct lana_diag *d)
@@ -166,8 +287,8 @@ int regclient_send(struct regclient *c, const char *line, struct lana_diag *d)
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            diag_set(d, LANA_EIO, "sending to %s: %s", c->peer, strerror(errno));
-            return errno == EAGAIN ? LANA_EXIT_TEMP : LANA_EXIT_CONNECT;
+            int code = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : LANA_EIO;
+            return diag_set(d, code, "sending to %s: %s", c->peer, strerror(errno));
         }
         sent += (size_t)k;
         /* move the iovecs past what went out */
@@ -204,10 +325,8 @@ int regclient_recv(struct regclient *c, char **line, struct lana_diag *d)
         if (c->cap - c->len < 65536) {
             size_t cap = c->cap ? c->cap * 2 : 131072;
             char *b = realloc(c->buf, cap);
-            if (b == NULL) {
-                diag_set(d, LANA_ENOMEM, "out of memory");
-                return LANA_EXIT_SERVER;
-            }
+            if (b == NULL)
+                return diag_set(d, LANA_ENOMEM, "out of memory");
             c->buf = b;
             c->cap = cap;
         }
@@ -218,12 +337,9 @@ int regclient_recv(struct regclient *c, char **line, struct lana_diag *d)
         }
         if (k < 0 && errno == EINTR)
             continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            diag_set(d, LANA_EIO, "no reply from %s in time", c->peer);
-            return LANA_EXIT_TEMP;
-        }
-        diag_set(d, LANA_EIO, "%s closed the connection", c->peer);
-        return LANA_EXIT_CONNECT;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return diag_set(d, -ETIMEDOUT, "no reply from %s in time", c->peer);
+        return diag_set(d, LANA_EIO, "%s closed the connection", c->peer);
     }
 }
 

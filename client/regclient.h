@@ -1,7 +1,10 @@
 /*
  * regclient — lana's side of the registry protocol: resolve the server's name (c-ares),
- * connect (Happy Eyeballs), run the HELLO/WELCOME/ACK handshake with the token's proof when
- * there is a token, then exchange request lines and JSON reply lines.
+ * connect (Happy Eyeballs), run the HELLO/WELCOME/ACK/READY handshake (common/regproto.h) with
+ * the token's proof when there is a token, then exchange request lines and JSON reply lines.
+ * The handshake is written once, here: `lana connect --hello` runs it on its own connection.
+ * Every function returns 0 or a code of common/err.h (LANA_E*, or -errno); the commands turn
+ * codes into exit statuses (client/out.h), never this module.
  */
 #pragma once
 
@@ -13,49 +16,74 @@
 #include "common/auth.h"
 #include "common/err.h"
 
-/* lana's exit statuses (sysexits.h values), one per class of failure */
-enum {
-    LANA_EXIT_OK = 0,
-    LANA_EXIT_USAGE = 64,      /* bad command line, unknown command */
-    LANA_EXIT_INVALID = 65,    /* a malformed prefix, address, name or value */
-    LANA_EXIT_NOT_FOUND = 66,  /* no such block, pool, file */
-    LANA_EXIT_NO_HOST = 68,    /* the server's name does not resolve */
-    LANA_EXIT_CONNECT = 69,    /* cannot connect to the server */
-    LANA_EXIT_SERVER = 70,     /* the server failed */
-    LANA_EXIT_CONFLICT = 73,   /* overlaps, exists, in use, no free space left */
-    LANA_EXIT_TEMP = 75,       /* timeout, server busy: trying again may work */
-    LANA_EXIT_PROTOCOL = 76,   /* a bad reply or a failed handshake */
-    LANA_EXIT_PERM = 77,       /* needs a valid token */
-    LANA_EXIT_CONFIG = 78,     /* bad configuration file or token file */
-};
-
 struct regclient_opts {
-    const char *server;      /* HOST[:PORT], [v6]:PORT */
+    const char *server; /* HOST[:PORT], [v6]:PORT */
     bool have_token;
     uint8_t token[AUTH_TOKEN_LEN];
-    const char *user;        /* account name (default admin) */
-    int timeout_ms;          /* connect and each reply */
-    FILE *trace;             /* when set, the handshake lines are printed there */
+    const char *user; /* account name (default admin) */
+    int timeout_ms;   /* connect, the handshake, and each reply (default 5000) */
+    FILE *trace;      /* when set, the handshake lines are printed there */
+};
+
+/** What one handshake saw, as far as it went (lana connect --hello shows it). */
+struct regclient_hello {
+    uint32_t x;     /* our seq */
+    uint32_t ack;   /* the server's ack: X+1 when the server is right */
+    uint32_t y;     /* the server's seq */
+    bool welcomed;  /* a WELCOME of our version came */
+    bool ready;     /* READY came: the connection takes requests */
+    bool may_write; /* READY's "write" */
+    char user[64];  /* READY's "user" ("" when anonymous) */
+    char role[16];  /* READY's "role" */
 };
 
 struct regclient {
     int fd;
     char peer[64], local[64];
-    uint32_t x, y;           /* the handshake's sequence numbers */
-    bool may_write;
-    char role[16];
+    struct regclient_hello hs;
     struct happy_result hr;
-    char *buf;               /* received bytes; those before off were returned already */
+    char *buf; /* received bytes; those before off were returned already */
     size_t off, len, cap;
 };
 
-/** Connects and shakes hands. Returns 0, or a LANA_EXIT_* status with the reason in d. */
-int regclient_open(struct regclient *c, const struct regclient_opts *o, struct lana_diag *d);
-/** Sends one request line (a newline is added). 0 or LANA_EXIT_CONNECT. */
-int regclient_send(struct regclient *c, const char *line, struct lana_diag *d);
-/** Receives one line (newline removed) into *line, valid until the next call. 0 or an exit status. */
-int regclient_recv(struct regclient *c, char **line, struct lana_diag *d);
-void regclient_close(struct regclient *c);
+/**
+ * Runs the client's half of the handshake on a connected stream socket fd:
+ *   > HELLO lana/1 seq=X     < WELCOME lana/1 ack=X+1 seq=Y
+ *   > ACK ack=Y+1 [user=U proof=P]   < READY {"user":..,"role":..,"write":..}
+ * With token (AUTH_TOKEN_LEN bytes) the ACK carries user (NULL: "admin") and the proof of
+ * common/auth.h; with token NULL the connection stays anonymous. The whole exchange must end
+ * within timeout_ms (> 0); fd's blocking mode does not matter and is left as it was. Reads
+ * nothing past the READY line. When trace is set, every line is printed there ("> ", "< ").
+ * hs (caller-owned) is emptied first and then records the exchange as far as it went, on
+ * failure too. Returns 0 (READY), or with the reason in d:
+ *   -ETIMEDOUT   no complete reply in time;
+ *   -EPROTO      the server refused the handshake (ERROR), does not speak lana/1, acknowledged
+ *                the wrong number, or sent a line that is not the protocol;
+ *   LANA_EPERM   the server refused the token (ERROR with code "permission");
+ *   LANA_EIO     the socket failed or the server closed it;
+ *   LANA_EPARSE  user is too long for the ACK line.
+ * Blocks up to timeout_ms. Thread-safe for distinct fds.
+ */
+int regclient_handshake(int fd, const uint8_t *token, const char *user, int timeout_ms, FILE *trace,
+                        struct regclient_hello *hs, struct lana_diag *d);
 
-/** The exit status for a reply's error code name. */
-int regclient_exit_of(const char *code);
+/**
+ * Resolves and connects to o->server and shakes hands (regclient_handshake). c is
+ * caller-owned; after any return regclient_close(c) may be called, and must be after 0.
+ * Returns 0, or with the reason in d: LANA_EPARSE (o->server is not HOST[:PORT]),
+ * LANA_ENOTFOUND (the name does not resolve), -ETIMEDOUT (no DNS answer or no handshake reply
+ * in time), LANA_EIO (cannot connect), or a code of regclient_handshake.
+ */
+int regclient_open(struct regclient *c, const struct regclient_opts *o, struct lana_diag *d);
+
+/** Sends one request line (a newline is added). 0, -ETIMEDOUT or LANA_EIO. */
+int regclient_send(struct regclient *c, const char *line, struct lana_diag *d);
+
+/**
+ * Receives one line (newline removed) into *line, valid until the next call. 0, -ETIMEDOUT
+ * (nothing within the timeout), LANA_EIO (the server closed the connection) or LANA_ENOMEM.
+ */
+int regclient_recv(struct regclient *c, char **line, struct lana_diag *d);
+
+/** Closes the connection and frees the buffer; safe to call twice. */
+void regclient_close(struct regclient *c);

@@ -8,22 +8,41 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
+#include "common/clock.h"
 #include "common/dname.h"
 #include "common/dnsmsg.h"
 #include "common/rbuf.h"
 #include "common/rdata.h"
 #include "common/wbuf.h"
 
-static double now_ms(void)
+/*
+ * Writes display text into buf; text that does not fit is cut and ends in "...". Returns
+ * whether it fitted.
+ */
+static bool __attribute__((format(printf, 3, 4)))
+text_set(char *buf, size_t size, const char *fmt, ...)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < size)
+        return true;
+    if (n < 0)
+        buf[0] = '\0';
+    else if (size >= 4)
+        memcpy(buf + size - 4, "...", 4);
+    return false;
+}
+
+/* milliseconds, with their fraction, since t0_us (mono_us) */
+static double ms_since(uint64_t t0_us)
+{
+    return (double)(mono_us() - t0_us) / 1000.0;
 }
 
 struct lookup {
@@ -66,7 +85,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
         }
     }
     if (res->cnames != NULL && res->cnames->name != NULL)
-        snprintf(o->canonical, sizeof o->canonical, "%s", res->cnames->name);
+        text_set(o->canonical, sizeof o->canonical, "%s", res->cnames->name);
     ares_freeaddrinfo(res);
 }
 
@@ -229,7 +248,7 @@ static int walk(const unsigned char *m, int len, struct resolve_answer *out, int
             return -1;
         rb.pos += 4;
     }
-    for (unsigned i = 0; i < an && out->n < 64; i++) {
+    for (unsigned i = 0; i < an && out->n < RESOLVE_MAX_RRS; i++) {
         struct resolve_rr *r = &out->rr[out->n];
         if (dname_decode(&rb, name) < 0 || !rbuf_need(&rb, 10))
             return -1;
@@ -253,7 +272,7 @@ static int walk(const unsigned char *m, int len, struct resolve_answer *out, int
             nb.pos += 2;
             if (dname_decode(&nb, target) > 0)
                 dname_to_text(target, t, sizeof t);
-            snprintf(r->data, sizeof r->data, "%u %s", (unsigned)(p[10] << 8 | p[11]), t);
+            text_set(r->data, sizeof r->data, "%u %s", (unsigned)(p[10] << 8 | p[11]), t);
         } else if (r->type == DNS_T_SOA) {
             struct rbuf nb = rb;
             uint8_t mn[DNAME_MAXLEN], rn[DNAME_MAXLEN];
@@ -266,7 +285,7 @@ static int walk(const unsigned char *m, int len, struct resolve_answer *out, int
                            (uint32_t)v[4 * k + 2] << 8 | v[4 * k + 3];
                 dname_to_text(mn, mt, sizeof mt);
                 dname_to_text(rn, rt, sizeof rt);
-                snprintf(r->data, sizeof r->data, "%s %s %u %u %u %u %u", mt, rt, x[0], x[1],
+                text_set(r->data, sizeof r->data, "%s %s %u %u %u %u %u", mt, rt, x[0], x[1],
                          x[2], x[3], x[4]);
             }
         } else {
@@ -281,68 +300,109 @@ static int walk(const unsigned char *m, int len, struct resolve_answer *out, int
     return 0;
 }
 
+/* The index of the first record of `type` at or after i in out, or -1. */
+static int next_of(const struct resolve_answer *out, uint16_t type, int i)
+{
+    for (; i < out->n; i++)
+        if (out->rr[i].type == type)
+            return i;
+    return -1;
+}
+
+/* Writes the text of c-ares' parse of A or AAAA records over lana's, in order. */
+static void cares_addrs(uint16_t type, const unsigned char *abuf, int alen,
+                        struct resolve_answer *out)
+{
+    struct ares_addrttl a4[RESOLVE_MAX_RRS];
+    struct ares_addr6ttl a6[RESOLVE_MAX_RRS];
+    int n = RESOLVE_MAX_RRS;
+    if (type == DNS_T_A ? ares_parse_a_reply(abuf, alen, NULL, a4, &n) != ARES_SUCCESS
+                        : ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n) != ARES_SUCCESS)
+        return;
+    int k = next_of(out, type, 0);
+    for (int i = 0; i < n && k >= 0; i++, k = next_of(out, type, k + 1))
+        inet_ntop(type == DNS_T_A ? AF_INET : AF_INET6,
+                  type == DNS_T_A ? (const void *)&a4[i].ipaddr : (const void *)&a6[i].ip6addr,
+                  out->rr[k].data, sizeof out->rr[k].data);
+}
+
+/* SRV records: c-ares' fields into rr->srv, and their text ("PRIO WEIGHT PORT TARGET."). */
+static void cares_srv(const unsigned char *abuf, int alen, struct resolve_answer *out)
+{
+    struct ares_srv_reply *srv = NULL;
+    if (ares_parse_srv_reply(abuf, alen, &srv) != ARES_SUCCESS)
+        return;
+    int k = next_of(out, DNS_T_SRV, 0);
+    for (struct ares_srv_reply *p = srv; p && k >= 0; p = p->next, k = next_of(out, DNS_T_SRV, k + 1)) {
+        struct resolve_rr *r = &out->rr[k];
+        int n = snprintf(r->srv.target, sizeof r->srv.target, "%s.", p->host);
+        if (n < 0 || (size_t)n >= sizeof r->srv.target)
+            continue; /* cannot be a name (255 bytes at most): keep lana's text, no fields */
+        r->srv.priority = p->priority;
+        r->srv.weight = p->weight;
+        r->srv.port = p->port;
+        r->has_srv = true;
+        text_set(r->data, sizeof r->data, "%u %u %u %s", p->priority, p->weight, p->port,
+                 r->srv.target);
+    }
+    ares_free_data(srv);
+}
+
+/* TXT records: each record's strings quoted, separated by spaces (cut at the data's size). */
+static void cares_txt(const unsigned char *abuf, int alen, struct resolve_answer *out)
+{
+    struct ares_txt_ext *txt = NULL;
+    if (ares_parse_txt_reply_ext(abuf, alen, &txt) != ARES_SUCCESS)
+        return;
+    int k = -1;
+    for (struct ares_txt_ext *p = txt; p; p = p->next) {
+        if (p->record_start || k < 0) {
+            if ((k = next_of(out, DNS_T_TXT, k + 1)) < 0)
+                break;
+            out->rr[k].data[0] = '\0';
+        }
+        char *data = out->rr[k].data;
+        size_t l = strlen(data);
+        text_set(data + l, sizeof out->rr[k].data - l, "%s\"%.*s\"", l ? " " : "",
+                 (int)p->length, (const char *)p->txt);
+    }
+    ares_free_data(txt);
+}
+
+/* PTR records: the name and its aliases, as c-ares' hostent has them. */
+static void cares_ptr(const unsigned char *abuf, int alen, struct resolve_answer *out)
+{
+    struct hostent *h = NULL;
+    if (ares_parse_ptr_reply(abuf, alen, NULL, 0, AF_INET, &h) != ARES_SUCCESS || !h)
+        return;
+    int k = next_of(out, DNS_T_PTR, 0);
+    for (char **al = h->h_aliases, *name = h->h_name; name != NULL && k >= 0;
+         name = al && *al ? *al++ : NULL, k = next_of(out, DNS_T_PTR, k + 1)) {
+        text_set(out->rr[k].data, sizeof out->rr[k].data, "%s.", name);
+    }
+    ares_free_hostent(h);
+}
+
 /* Replaces lana's text of the records of `type` by what c-ares' parsers read, in order. */
 static void cares_texts(uint16_t type, const unsigned char *abuf, int alen,
                         struct resolve_answer *out)
 {
-    static char texts[64][1024];
-    int nt = 0;
-    if (type == DNS_T_A || type == DNS_T_AAAA) {
-        struct ares_addrttl a4[64];
-        struct ares_addr6ttl a6[64];
-        int n = 64;
-        if (type == DNS_T_A ? ares_parse_a_reply(abuf, alen, NULL, a4, &n) != ARES_SUCCESS
-                            : ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n) != ARES_SUCCESS)
-            return;
-        for (int i = 0; i < n && nt < 64; i++)
-            inet_ntop(type == DNS_T_A ? AF_INET : AF_INET6,
-                      type == DNS_T_A ? (const void *)&a4[i].ipaddr : (const void *)&a6[i].ip6addr,
-                      texts[nt++], sizeof texts[0]);
-    } else if (type == DNS_T_SRV) {
-        struct ares_srv_reply *srv = NULL;
-        if (ares_parse_srv_reply(abuf, alen, &srv) != ARES_SUCCESS)
-            return;
-        for (struct ares_srv_reply *p = srv; p && nt < 64; p = p->next)
-            snprintf(texts[nt++], sizeof texts[0], "%u %u %u %s.", p->priority, p->weight,
-                     p->port, p->host);
-        ares_free_data(srv);
-    } else if (type == DNS_T_TXT) {
-        struct ares_txt_ext *txt = NULL;
-        if (ares_parse_txt_reply_ext(abuf, alen, &txt) != ARES_SUCCESS)
-            return;
-        for (struct ares_txt_ext *p = txt; p; p = p->next) {
-            if (p->record_start || nt == 0) {
-                if (nt == 64)
-                    break;
-                texts[nt++][0] = '\0';
-            }
-            size_t l = strlen(texts[nt - 1]);
-            snprintf(texts[nt - 1] + l, sizeof texts[0] - l, "%s\"%.*s\"", l ? " " : "",
-                     (int)p->length, (const char *)p->txt);
-        }
-        ares_free_data(txt);
-    } else if (type == DNS_T_PTR) {
-        struct hostent *h = NULL;
-        if (ares_parse_ptr_reply(abuf, alen, NULL, 0, AF_INET, &h) != ARES_SUCCESS || !h)
-            return;
-        snprintf(texts[nt++], sizeof texts[0], "%s.", h->h_name);
-        for (char **al = h->h_aliases; al && *al && nt < 64; al++)
-            snprintf(texts[nt++], sizeof texts[0], "%s.", *al);
-        ares_free_hostent(h);
-    } else {
-        return;
-    }
-    for (int i = 0, k = 0; i < out->n && k < nt; i++)
-        if (out->rr[i].type == type)
-            snprintf(out->rr[i].data, sizeof out->rr[i].data, "%s", texts[k++]);
+    if (type == DNS_T_A || type == DNS_T_AAAA)
+        cares_addrs(type, abuf, alen, out);
+    else if (type == DNS_T_SRV)
+        cares_srv(abuf, alen, out);
+    else if (type == DNS_T_TXT)
+        cares_txt(abuf, alen, out);
+    else if (type == DNS_T_PTR)
+        cares_ptr(abuf, alen, out);
 }
 
 enum resolve_status resolve_query(const char *name, uint16_t type, const struct resolve_opts *o,
                                   struct resolve_answer *out, struct lana_diag *d)
 {
     memset(out, 0, sizeof *out);
-    snprintf(out->server, sizeof out->server, "%s", o->servers ? o->servers : "system");
-    double t0 = now_ms();
+    text_set(out->server, sizeof out->server, "%s", o->servers ? o->servers : "system");
+    uint64_t t0 = mono_us();
     ares_channel ch;
     if (channel(o, true, &ch, d) != 0)
         return RESOLVE_ERROR;
@@ -350,7 +410,7 @@ enum resolve_status resolve_query(const char *name, uint16_t type, const struct 
     ares_query(ch, name, 1 /* IN */, type, on_query, &q);
     run(ch, &q.done);
     ares_destroy(ch);
-    out->ms = now_ms() - t0;
+    out->ms = ms_since(t0);
     int rcode = -1;
     enum resolve_status rs = RESOLVE_OK;
     if (q.abuf != NULL && walk(q.abuf, q.alen, out, &rcode) == 0) {
@@ -376,9 +436,9 @@ enum resolve_status resolve_host(const char *host, uint16_t port, const struct r
                                  struct resolve_result *out, struct lana_diag *d)
 {
     memset(out, 0, sizeof *out);
-    double t0 = now_ms();
+    uint64_t t0 = mono_us();
     if (numeric(host, port, out)) {
-        out->ms = now_ms() - t0;
+        out->ms = ms_since(t0);
         return RESOLVE_OK;
     }
     ares_channel ch;
@@ -389,14 +449,14 @@ enum resolve_status resolve_host(const char *host, uint16_t port, const struct r
     h.ai_family = o->family ? o->family : AF_UNSPEC;
     h.ai_socktype = SOCK_STREAM;
     h.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_NOSORT;
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
+    char service[8]; /* "65535" fits */
+    text_set(service, sizeof service, "%u", (unsigned)port);
     struct lookup l = {false, 0, out, port};
     /* port 0 (lana resolve): no service at all, which c-ares 1.18 would refuse as "0" */
     ares_getaddrinfo(ch, host, port ? service : NULL, &h, on_addrinfo, &l);
     run(ch, &l.done);
     ares_destroy(ch);
-    out->ms = now_ms() - t0;
+    out->ms = ms_since(t0);
     if (l.status == ARES_SUCCESS && out->n == 0)
         l.status = ARES_ENODATA;
     return status_of(l.status, host, d);

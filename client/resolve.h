@@ -13,6 +13,7 @@
 #include "common/err.h"
 
 #define RESOLVE_MAX_ADDRS 32
+#define RESOLVE_MAX_RRS 64 /* answer records kept by resolve_query */
 
 struct resolve_opts {
     const char *servers; /* "ADDR[:PORT],..." or NULL for resolv.conf */
@@ -40,32 +41,46 @@ struct resolve_result {
     double ms;           /* time taken */
 };
 
-/** One answer record, as text. */
+/** The fields of an SRV record (RFC 2782), as c-ares' parser read them. */
+struct resolve_srv {
+    uint16_t priority, weight, port;
+    char target[256]; /* with its final dot: "h1.lab.", or "." for "no such service" */
+};
+
+/** One answer record, as text; an SRV record also in fields. */
 struct resolve_rr {
     char owner[256];
     uint16_t type;
     uint32_t ttl;
     char data[1024];
+    bool has_srv;          /* srv is set (type SRV, and c-ares could read it) */
+    struct resolve_srv srv;
 };
 
+/** What resolve_query fills in; about 84 KiB, so callers usually allocate it. */
 struct resolve_answer {
-    struct resolve_rr rr[64];
+    struct resolve_rr rr[RESOLVE_MAX_RRS];
     int n;
     char server[64]; /* the server asked ("system" when from resolv.conf) */
     double ms;
 };
 
 /**
- * Asks one query (ares_query) and returns its answer section: A, AAAA, PTR, SRV and TXT data
- * read with c-ares' own parsers, other types (CNAMEs of a chain, ANY) with lana's codec.
+ * Asks one query (ares_query) and returns its answer section in *out (caller-owned; emptied
+ * first, filled as far as the answer went even when the status is not RESOLVE_OK): A, AAAA,
+ * PTR, SRV and TXT data read with c-ares' own parsers, other types (CNAMEs of a chain, ANY)
+ * with lana's codec. Returns RESOLVE_OK, or another status with the reason in d. Blocks for up
+ * to timeout_ms x tries per server. Not thread-safe (c-ares' library initialisation).
  */
 enum resolve_status resolve_query(const char *name, uint16_t type, const struct resolve_opts *o,
                                   struct resolve_answer *out, struct lana_diag *d);
 
 /**
- * Resolves host to addresses with port set (host order in, filled into each sockaddr).
- * A numeric address is returned at once without any query. The addresses come back with the
- * families interleaved, IPv6 first (RFC 8305 section 4).
+ * Resolves host to addresses with port set (host order in, filled into each sockaddr) in *out
+ * (caller-owned, emptied first). A numeric address is returned at once without any query. The
+ * addresses come back with the families interleaved, IPv6 first (RFC 8305 section 4). Returns
+ * RESOLVE_OK (at least one address), or another status with the reason in d. Blocks like
+ * resolve_query; not thread-safe.
  */
 enum resolve_status resolve_host(const char *host, uint16_t port, const struct resolve_opts *o,
                                  struct resolve_result *out, struct lana_diag *d);

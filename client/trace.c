@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+
 struct trace {
     pcap_t *p;
     uint16_t lport;
@@ -50,8 +52,14 @@ int trace_start(uint16_t local_port, uint16_t remote_port, struct trace **out, s
         free(t);
         return perm ? LANA_EPERM : LANA_EIO;
     }
-    char filter[96];
-    snprintf(filter, sizeof filter, "tcp and port %u and port %u", local_port, remote_port);
+    char filter[96]; /* "tcp and port 65535 and port 65535" fits */
+    int fn = snprintf(filter, sizeof filter, "tcp and port %u and port %u", local_port,
+                      remote_port);
+    if (fn < 0 || (size_t)fn >= sizeof filter) {
+        pcap_close(t->p);
+        free(t);
+        return diag_set(d, LANA_EIO, "capture filter too long");
+    }
     struct bpf_program prog;
     if (pcap_compile(t->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
         pcap_setfilter(t->p, &prog) != 0) {
@@ -87,11 +95,7 @@ static const uint8_t *tcp_of(const uint8_t *f, size_t len)
 int trace_collect(struct trace *t, int wait_ms, struct trace_segment *out, int max)
 {
     int n = 0;
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_nsec += (long)wait_ms * 1000000L;
-    end.tv_sec += end.tv_nsec / 1000000000L;
-    end.tv_nsec %= 1000000000L;
+    uint64_t end = mono_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
     for (;;) {
         struct pcap_pkthdr *h;
         const u_char *f;
@@ -110,7 +114,11 @@ int trace_collect(struct trace *t, int wait_ms, struct trace_segment *out, int m
             for (int b = 0; b < 6; b++)
                 if (fl & (1u << b)) {
                     size_t l = strlen(s.flags);
-                    snprintf(s.flags + l, sizeof s.flags - l, "%s%s", l ? "," : "", names[b]);
+                    /* all six names with commas take 24 bytes: cut, never overrun */
+                    int k = snprintf(s.flags + l, sizeof s.flags - l, "%s%s", l ? "," : "",
+                                     names[b]);
+                    if (k < 0 || (size_t)k >= sizeof s.flags - l)
+                        s.flags[l] = '\0';
                 }
             if (!(fl & 0x10))
                 s.ack = 0;
@@ -124,10 +132,7 @@ int trace_collect(struct trace *t, int wait_ms, struct trace_segment *out, int m
         }
         if (r < 0)
             break;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (n >= 3 || now.tv_sec > end.tv_sec ||
-            (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+        if (n >= 3 || mono_ms() >= end)
             break;
         struct timespec nap = {0, 2000000};
         nanosleep(&nap, NULL);

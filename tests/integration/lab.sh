@@ -4,8 +4,8 @@
 # h1 is registered through lana; from cli, lana resolves it through c-ares against reg's DNS
 # (UDP and TCP) and connects over IPv6 and IPv4; the endpoints printed on both sides are
 # checked against the namespaces' addresses, and --trace's SYN, SYN/ACK, ACK against X+1 and
-# Y+1. Needs root (network namespaces): skipped
-# otherwise. Everything it creates is removed at the end; it kills only what it started.
+# Y+1, and --hello's registry handshake (and its deadline against a silent server). Needs root
+# (network namespaces): skipped otherwise. Everything it creates is removed at the end; it kills only what it started.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${LANAD:?}" "${LANA:?}"
@@ -72,7 +72,8 @@ expect "pool add (IPv6 lab prefix)" "$(R pool add 2001:db8::/32 --desc lab)" "20
 expect "host add h1.lab" "$(R host add h1.lab --v4 198.18.0.2 --v6 2001:db8::2)" \
   "h1.lab.                      198.18.0.2       2001:db8::2"
 R service add lab-echo tcp --port 8080 >/dev/null
-R service bind h1.lab lab-echo >/dev/null
+expect "service bind: what was bound, and its SRV records" "$(R service bind h1.lab lab-echo)" \
+  "lab-echo bound to h1.lab (1 SRV record)"
 
 # --- h1 serves; cli connects
 ip netns exec "$H1" timeout 60 "$LANA" serve 8080 --count 4 >"$WORK/serve.out" 2>&1 &
@@ -113,6 +114,34 @@ expect "no route: exit 72" "$(C connect 2001:db8:1::1 80 >/dev/null 2>&1; echo $
 expect "connect timeout: exit 79" "$(C --timeout 300 connect 198.18.0.10 80 >/dev/null 2>&1; echo $?)" "79"
 expect "no such record: exit 67" "$(C resolve h1.lab -t MX --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "67"
 expect "connect to an unknown name: exit 68" "$(C connect nope.lab 80 --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "68"
+# --hello: the registry handshake on the connection (the registry listens on reg's loopback)
+out=$(R connect 127.0.0.1 5301 --hello)
+expect "--hello: HELLO, WELCOME, ACK, READY" "$(echo "$out" | sed -n '/^registry handshake:/,$p' | sed -E 's/= [0-9]+$/= N/')" \
+  "registry handshake:
+  > HELLO seq=X          X   = N
+  < WELCOME ack=X+1      X+1 = N
+  <         seq=Y        Y   = N
+  > ACK ack=Y+1          Y+1 = N
+  < READY"
+expect "--hello: the numbers are X, X+1, Y, Y+1" "$(echo "$out" | awk '/ = [0-9]+$/ {v[n++] = $NF}
+  END {print (v[1] == (v[0] + 1) % 4294967296), (v[3] == (v[2] + 1) % 4294967296)}')" "1 1"
+out=$(R connect 127.0.0.1 5301 --hello --json)
+expect "--hello --json: X+1 and Y+1, ready" "$(echo "$out" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["hello"]
+print(h["x_plus_1"] == (h["x"] + 1) % 2**32, h["y_plus_1"] == (h["y"] + 1) % 2**32, h["ready"])')" \
+  "True True True"
+# a server that accepts and never answers: --hello gives up at --timeout (exit 76)
+ip netns exec "$H1" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 8081)); s.listen(8); time.sleep(30)' &
+PIDS+=($!)
+for _ in $(seq 50); do nsx "$H1" ss -ltnH | grep -q ':8081 ' && break; sleep 0.1; done
+t0=$(date +%s%N)
+rc=$(timeout 10 ip netns exec "$CLI" "$LANA" --timeout 500 connect h1.lab 8081 --dns 198.18.0.1 --hello >/dev/null 2>&1; echo $?)
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "--hello to a silent server: exit 76 within 3 s" "$rc $(( took < 3000 ))" "76 1"
+
 sleep 0.5
 expect "serve saw both connections' endpoints" \
   "$(grep -c 'listening socket .* | new socket' "$WORK/serve.out")" "4"
