@@ -141,7 +141,11 @@ static void print_pool_deleted(json_t *r)
 static void print_released(json_t *r)
 {
     long long n = json_integer_value(json_object_get(r, "blocks"));
-    printf("released %s (%lld block%s)\n", str(r, "released"), n, n == 1 ? "" : "s");
+    long long h = json_integer_value(json_object_get(r, "hosts"));
+    printf("released %s (%lld block%s", str(r, "released"), n, n == 1 ? "" : "s");
+    if (h > 0)
+        printf(", %lld host%s deleted", h, h == 1 ? "" : "s");
+    printf(")\n");
 }
 
 /* pool list, block list: a table, or "(none)" */

@@ -154,6 +154,18 @@ expect "200 hosts in one batch" "$(L batch "$WORK/hosts.lana" | tail -1)" "200 c
 expect "batch hosts resolve" "$(short b200.lab A | grep -c '^198\.18\.')" "1"
 expect "audit log records host changes" "$(L log --json --limit 1000000 | python3 -c 'import json,sys; l=json.load(sys.stdin)["log"]; print(sum(e["action"] == "host.add" for e in l) >= 312, any(e["action"] == "host.del" for e in l), any(e["action"] == "service.bind" for e in l))')" \
   "True True True"
+# --- releasing a block that holds host addresses (no address may keep a stale name)
+L block assign 198.18.200.0/30 --holder rel >/dev/null
+rel_a=$(L host add rel1.lab --block 198.18.200.0/30 --v6 none --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["v4"])')
+expect "release of a block with hosts: exit 73" "$(rc_of L block release 198.18.200.0/30)" "73"
+expect "the refusal names the host" "$(L block release 198.18.200.0/30 2>&1 | grep -c 'rel1.lab')" "1"
+expect "refused release changed nothing" "$(short rel1.lab A)" "$rel_a"
+expect "release --recursive takes the hosts along" "$(L block release 198.18.200.0/30 --recursive)" \
+  "released 198.18.200.0/30 (2 blocks, 1 host deleted)"
+expect "its name is gone" "$(status rel1.lab A)" "NXDOMAIN"
+expect "its PTR is gone" "$(status -x "$rel_a")" "NXDOMAIN"
+expect "lanad check finds the live database consistent" "$("$LANAD" check --db "$DB" >/dev/null 2>&1; echo $?)" "0"
+
 L zone export lab >"$WORK/lab.zone"
 if command -v named-checkzone >/dev/null; then
   named-checkzone -q lab. "$WORK/lab.zone" && ok "exported zone passes named-checkzone" \
