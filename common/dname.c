@@ -130,8 +130,9 @@ int dname_decode(struct rbuf *rb, uint8_t *out)
             if (!jumped)
                 rb->pos = cur + 2;
             jumped = true;
-            /* Strictly decreasing targets: a chain ends after at most len/2 hops. */
-            if (target >= limit)
+            /* Strictly decreasing targets: a chain ends after at most len/2 hops. A target
+             * inside the header would decode the id, flags and counts as labels. */
+            if (target >= limit || target < DNAME_PTR_MIN)
                 goto bad;
             limit = target;
             cur = target;
@@ -252,6 +253,8 @@ int dname_from_key(const uint8_t *key, size_t keylen, uint8_t *out)
                 if (i == keylen || key[i] < 1 || key[i] > 2)
                     return LANA_EPARSE;
                 c = (uint8_t)(key[i++] - 1);
+            } else if (c >= 'A' && c <= 'Z') {
+                return LANA_EPARSE; /* keys are lowercase: no name has this one */
             }
             if (pos == DNAME_MAXLEN)
                 return LANA_EPARSE;
