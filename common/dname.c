@@ -117,6 +117,7 @@ int dname_decode(struct rbuf *rb, uint8_t *out)
     size_t cur = rb->pos;      /* where we read labels from */
     size_t limit = rb->pos;    /* every pointer must point strictly below this */
     bool jumped = false;
+    unsigned hops = 0;
     if (rb->err)
         return LANA_EPARSE;
     for (;;) {
@@ -132,7 +133,7 @@ int dname_decode(struct rbuf *rb, uint8_t *out)
             jumped = true;
             /* Strictly decreasing targets: a chain ends after at most len/2 hops. A target
              * inside the header would decode the id, flags and counts as labels. */
-            if (target >= limit || target < DNAME_PTR_MIN)
+            if (target >= limit || target < DNAME_PTR_MIN || ++hops > DNAME_PTR_HOPS_MAX)
                 goto bad;
             limit = target;
             cur = target;

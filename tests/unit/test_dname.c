@@ -150,6 +150,43 @@ static void test_dname_decode_refuses_pointers_into_the_header(void **state)
     }
 }
 
+static void test_dname_decode_bounds_pointer_chains(void **state)
+{
+    (void)state;
+    /* found by fuzz_dnsmsg's speed: pointers to pointers, each two octets back, cost one step
+     * each; thousands of records naming the end of a 32 KiB chain cost seconds per message */
+    static uint8_t msg[DNAME_PTR_MIN + 2 * 400 + 1];
+    size_t end = DNAME_PTR_MIN;
+    msg[end++] = 0; /* the root at offset 12 */
+    for (size_t i = 0; i < 400; i++) {
+        size_t prev = end - (i == 0 ? 1 : 2);
+        msg[end++] = (uint8_t)(0xc0 | prev >> 8);
+        msg[end++] = (uint8_t)prev;
+    }
+    struct rbuf rb;
+    uint8_t out[DNAME_MAXLEN];
+    rbuf_init(&rb, msg, end);
+    rb.pos = end - 2; /* 400 hops */
+    assert_int_equal(dname_decode(&rb, out), LANA_EPARSE);
+    rbuf_init(&rb, msg, end);
+    rb.pos = DNAME_PTR_MIN + 1 + 2 * (DNAME_PTR_HOPS_MAX - 1); /* the longest allowed chain */
+    assert_int_equal(dname_decode(&rb, out), 1);
+    /* a name of 127 labels, each label followed by a pointer to the one before: 127 hops */
+    uint8_t deep[DNAME_PTR_MIN + 1 + 127 * 4] = {0};
+    size_t prev = DNAME_PTR_MIN, pos = DNAME_PTR_MIN + 1; /* the root at offset 12 */
+    for (int i = 0; i < 127; i++) {
+        deep[pos] = 1;
+        deep[pos + 1] = 'a';
+        deep[pos + 2] = (uint8_t)(0xc0 | prev >> 8);
+        deep[pos + 3] = (uint8_t)prev;
+        prev = pos;
+        pos += 4;
+    }
+    rbuf_init(&rb, deep, sizeof deep);
+    rb.pos = prev;
+    assert_int_equal(dname_decode(&rb, out), 255);
+}
+
 static void test_dname_decode_refuses_names_over_255_octets_built_by_pointers(void **state)
 {
     (void)state;
@@ -257,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_dname_decode_follows_backward_pointers),
         cmocka_unit_test(test_dname_decode_refuses_loops_forward_pointers_and_truncation),
         cmocka_unit_test(test_dname_decode_refuses_pointers_into_the_header),
+        cmocka_unit_test(test_dname_decode_bounds_pointer_chains),
         cmocka_unit_test(test_dname_decode_refuses_names_over_255_octets_built_by_pointers),
         cmocka_unit_test(test_dname_keys_sort_in_canonical_order_and_round_trip),
         cmocka_unit_test(test_dname_from_key_refuses_keys_no_name_produces),
