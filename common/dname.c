@@ -117,6 +117,7 @@ int dname_decode(struct rbuf *rb, uint8_t *out)
     size_t cur = rb->pos;      /* where we read labels from */
     size_t limit = rb->pos;    /* every pointer must point strictly below this */
     bool jumped = false;
+    unsigned hops = 0;
     if (rb->err)
         return LANA_EPARSE;
     for (;;) {
@@ -130,8 +131,9 @@ int dname_decode(struct rbuf *rb, uint8_t *out)
             if (!jumped)
                 rb->pos = cur + 2;
             jumped = true;
-            /* Strictly decreasing targets: a chain ends after at most len/2 hops. */
-            if (target >= limit)
+            /* Strictly decreasing targets: a chain ends after at most len/2 hops. A target
+             * inside the header would decode the id, flags and counts as labels. */
+            if (target >= limit || target < DNAME_PTR_MIN || ++hops > DNAME_PTR_HOPS_MAX)
                 goto bad;
             limit = target;
             cur = target;
@@ -252,6 +254,8 @@ int dname_from_key(const uint8_t *key, size_t keylen, uint8_t *out)
                 if (i == keylen || key[i] < 1 || key[i] > 2)
                     return LANA_EPARSE;
                 c = (uint8_t)(key[i++] - 1);
+            } else if (c >= 'A' && c <= 'Z') {
+                return LANA_EPARSE; /* keys are lowercase: no name has this one */
             }
             if (pos == DNAME_MAXLEN)
                 return LANA_EPARSE;

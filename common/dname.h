@@ -21,6 +21,12 @@
 #define DNAME_TEXT_MAX 1010
 /* canonical key: each octet escapes to at most two bytes, plus a separator per label */
 #define DNAME_KEY_MAX 512
+/* RFC 1035 §4.1.4: a pointer is an offset from the start of the message, whose first 12
+ * octets are the header; no name can start there */
+#define DNAME_PTR_MIN 12
+/* pointers followed in one name: a compressor needs at most one per label (127) and one to
+ * the root; a longer chain can only be a pointer to a pointer, built to burn time */
+#define DNAME_PTR_HOPS_MAX 128
 
 /**
  * Text to wire. Accepts "\." and "\DDD" escapes. A name without a final dot is relative and
@@ -36,8 +42,11 @@ int dname_to_text(const uint8_t *name, char *buf, size_t size);
 
 /**
  * Reads a possibly compressed name from a DNS message at the cursor, which advances past the
- * name's bytes in place. Every pointer must point strictly before the previous jump target, so
- * pointer chains cannot loop; labels > 63, names > 255 and reserved label types are refused.
+ * name's bytes in place. rb->data must be the start of the message: pointers are offsets from
+ * it. Every pointer must point strictly before the previous jump target, so pointer chains
+ * cannot loop, and at or after DNAME_PTR_MIN, so no name is read from header bytes; at most
+ * DNAME_PTR_HOPS_MAX pointers are followed, so a name costs O(255) steps whatever the message;
+ * labels > 63, names > 255 and reserved label types are refused.
  * @return the wire length written to out (DNAME_MAXLEN bytes), or LANA_EPARSE (rb->err set).
  */
 int dname_decode(struct rbuf *rb, uint8_t *out);

@@ -3,6 +3,7 @@
  * cut (referral), else read the node; a missing node may be an empty non-terminal (NODATA,
  * RFC 8020), match a wildcard (RFC 4592) or not exist (NXDOMAIN); a CNAME is followed inside
  * our zones. Negative answers carry the zone's SOA with TTL min(SOA TTL, MINIMUM) (RFC 2308).
+ * DS is the parent's data at a cut (RFC 4035 §3.1.4.1). A response over 64 KiB is SERVFAIL.
  */
 #include "server/answer.h"
 
@@ -21,7 +22,17 @@ struct build {
     struct dnsmsg_builder b;
     struct target targets[TARGETS_MAX];
     unsigned ntargets;
+    bool overflow; /* a record that must be sent did not fit in 64 KiB */
 };
+
+/* Appends one record; one that does not fit (dnsmsg_put_rr rolls it back) is remembered, as
+ * the response would otherwise go out short of a record without saying so. */
+static void put_rr(struct build *bd, enum dnsmsg_section sec, const uint8_t *owner,
+                   uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+    if (!dnsmsg_put_rr(&bd->b, sec, owner, type, DNS_C_IN, ttl, rdata, rdlen))
+        bd->overflow = true;
+}
 
 static void add_target(struct build *bd, const uint8_t *name, bool required)
 {
@@ -48,8 +59,7 @@ static const uint8_t *rdata_target(const struct zonedb_rr *rr)
 static void put_soa(struct build *bd, const struct zonedb_zone *z)
 {
     if (z->soa_len > 0)
-        dnsmsg_put_rr(&bd->b, DNSMSG_NS, z->apex, DNS_T_SOA, DNS_C_IN, z->neg_ttl, z->soa,
-                      z->soa_len);
+        put_rr(bd, DNSMSG_NS, z->apex, DNS_T_SOA, z->neg_ttl, z->soa, z->soa_len);
 }
 
 /* The highest zone cut at or above the name (below the apex), or NULL. */
@@ -98,6 +108,28 @@ static int find_wildcard(struct build *bd, const struct zonedb_zone *z, const ui
     return node->nrr > 0 ? 1 : 0;
 }
 
+/*
+ * RFC 4035 §3.1.4.1: the DS RRset of a cut lives in the parent zone. The zone to answer a DS
+ * query for name (key) from, z being the longest zone holding it: at the apex of z, the
+ * parent zone when we serve it too and it delegates exactly this name; otherwise z (whose
+ * answer at its apex is NODATA, as a server of the child alone gives).
+ */
+static const struct zonedb_zone *ds_zone(const struct zonedb_reader *r,
+                                         const struct zonedb_zone *z, const uint8_t *key,
+                                         size_t klen)
+{
+    if (klen == 0 || klen != z->apex_keylen)
+        return z;
+    size_t plen = klen - 1; /* the key without its last label: separators are the only 0s */
+    while (plen > 0 && key[plen - 1] != 0)
+        plen--;
+    const struct zonedb_zone *p = zonedb_find_zone(r, key, plen);
+    if (p == NULL)
+        return z;
+    const struct zonedb_key *cut = find_cut(p, key, klen);
+    return cut != NULL && cut->len == klen ? p : z;
+}
+
 /* A referral (RFC 1034 §4.3.2 step 3b): the cut's NS in authority, glue in additional. */
 static int referral(struct build *bd, const struct zonedb_zone *z, const struct zonedb_key *cut)
 {
@@ -111,14 +143,17 @@ static int referral(struct build *bd, const struct zonedb_zone *z, const struct 
     for (unsigned i = 0; i < node.nrr; i++) {
         if (node.rr[i].type != DNS_T_NS)
             continue;
-        dnsmsg_put_rr(&bd->b, DNSMSG_NS, owner, DNS_T_NS, DNS_C_IN, node.rr[i].ttl,
-                      node.rr[i].rdata, node.rr[i].rdlen);
+        put_rr(bd, DNSMSG_NS, owner, DNS_T_NS, node.rr[i].ttl, node.rr[i].rdata,
+               node.rr[i].rdlen);
         add_target(bd, node.rr[i].rdata, dname_is_sub(node.rr[i].rdata, owner));
     }
     return 0;
 }
 
-/* Addresses of the collected targets that live in our zones, outside any cut unless glue. */
+/*
+ * Addresses of the collected targets that live in our zones, outside any cut unless glue.
+ * Optional addresses that do not fit are left out; glue that does not fit is an overflow.
+ */
 static int additional(struct build *bd, size_t *add_start, bool *glue_needed)
 {
     *add_start = bd->b.wb.pos;
@@ -139,10 +174,12 @@ static int additional(struct build *bd, size_t *add_start, bool *glue_needed)
             const struct zonedb_rr *rr = &node.rr[j];
             if (rr->type != DNS_T_A && rr->type != DNS_T_AAAA)
                 continue;
-            dnsmsg_put_rr(&bd->b, DNSMSG_AR, name, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
-                          rr->rdlen);
-            if (bd->targets[i].required)
+            bool put = dnsmsg_put_rr(&bd->b, DNSMSG_AR, name, rr->type, DNS_C_IN, rr->ttl,
+                                     rr->rdata, rr->rdlen);
+            if (bd->targets[i].required) {
                 *glue_needed = true;
+                bd->overflow |= !put;
+            }
         }
     }
     return 0;
@@ -159,6 +196,7 @@ int answer_build(struct zonedb_reader *r, const struct dnsmsg_query *q, struct a
 
     bd->r = r;
     bd->ntargets = 0;
+    bd->overflow = false;
     a->glue_needed = false;
     dnsmsg_begin(&bd->b, a->buf, DNSMSG_MAX, 0, flags);
     dnsmsg_put_question(&bd->b, q->qname, q->qtype, q->qclass);
@@ -182,13 +220,19 @@ int answer_build(struct zonedb_reader *r, const struct dnsmsg_query *q, struct a
     uint8_t seen[CHAIN_MAX][DNAME_MAXLEN]; /* names of the chain so far, to stop loops */
     for (unsigned hop = 0;; hop++) {
         memcpy(seen[hop], name, dname_len(name));
+        if (q->qtype == DNS_T_DS)
+            z = ds_zone(r, z, key, klen);
         const struct zonedb_key *cut = find_cut(z, key, klen);
-        if (cut != NULL) {
-            if (hop == 0) {
+        /* A DS query for the cut itself is answered from this (the parent) side, with AA:
+         * the DS RRset, or NODATA with our SOA (RFC 4035 §3.1.4.1) -- never a referral. */
+        if (cut != NULL && !(q->qtype == DNS_T_DS && cut->len == klen)) {
+            /* Below a cut: a referral. After CNAMEs the answer keeps them and AA (the
+             * CNAMEs are our data) and the referral follows for the last target, as NSD
+             * and Knot answer (RFC 1034 §4.3.2 steps 3a, 3b). */
+            if (hop == 0)
                 flags &= (uint16_t)~DNS_F_AA;
-                rc = referral(bd, z, cut);
-            }
-            goto done; /* a CNAME into delegated space ends the chain */
+            rc = referral(bd, z, cut);
+            goto done;
         }
         struct zonedb_node node;
         if ((rc = zonedb_node_get(r, z, key, klen, &node)) != 0)
@@ -216,8 +260,7 @@ int answer_build(struct zonedb_reader *r, const struct dnsmsg_query *q, struct a
             if (rr->type == DNS_T_CNAME)
                 cname = rr;
             if (rr->type == q->qtype || q->qtype == DNS_T_ANY) {
-                dnsmsg_put_rr(&bd->b, DNSMSG_AN, name, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
-                              rr->rdlen);
+                put_rr(bd, DNSMSG_AN, name, rr->type, rr->ttl, rr->rdata, rr->rdlen);
                 const uint8_t *t = rdata_target(rr);
                 if (t != NULL)
                     add_target(bd, t, false);
@@ -230,8 +273,7 @@ int answer_build(struct zonedb_reader *r, const struct dnsmsg_query *q, struct a
             put_soa(bd, z); /* NODATA */
             goto done;
         }
-        dnsmsg_put_rr(&bd->b, DNSMSG_AN, name, DNS_T_CNAME, DNS_C_IN, cname->ttl, cname->rdata,
-                      cname->rdlen);
+        put_rr(bd, DNSMSG_AN, name, DNS_T_CNAME, cname->ttl, cname->rdata, cname->rdlen);
         /* Follow the target while it is ours; a loop or a long chain stops at CHAIN_MAX. */
         uint8_t next[DNAME_MAXLEN];
         memcpy(next, cname->rdata, dname_len(cname->rdata));
@@ -253,12 +295,15 @@ done:
     a->add_count = bd->b.counts[DNSMSG_AR];
     wbuf_set_u16(&bd->b.wb, 2, (uint16_t)(flags | rcode));
     a->len = dnsmsg_finish(&bd->b);
-    if (a->len == 0) { /* 64 KiB overflow: only possible with giant RRsets; send SERVFAIL */
+    if (bd->overflow || a->len == 0) {
+        /* Over 64 KiB even on TCP: only giant RRsets get here. A response cut short would
+         * be taken for the whole RRset, so say SERVFAIL instead (RFC 1035 §4.1.1). */
         dnsmsg_begin(&bd->b, a->buf, DNSMSG_MAX, 0, DNS_F_QR | DNS_R_SERVFAIL);
         dnsmsg_put_question(&bd->b, q->qname, q->qtype, q->qclass);
         a->len = dnsmsg_finish(&bd->b);
         a->add_start = a->len;
         a->add_count = 0;
+        a->glue_needed = false;
     }
     return 0;
 }

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages lana needs to build and test (idempotent: apt-get runs only when
 # something is missing). Run as root. With --bench, also the reference servers and dnsperf
-# used by bench/.
+# used by bench/; with --fuzz, clang for the libFuzzer targets (bench/fuzz.sh).
 set -eu
 pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
       python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps"
 for a in "$@"; do
   case $a in
     --bench) pkgs="$pkgs dnsperf nsd knot sqlite3" ;;
+    --fuzz) pkgs="$pkgs clang" ;;
     -h|--help) sed -n '2,4s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option $a (try --help)" >&2; exit 64 ;;
   esac

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "common/zfile.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 static int check(const struct zfile_rr *rr, void *arg)
 {
@@ -17,8 +16,7 @@ static int check(const struct zfile_rr *rr, void *arg)
     struct wbuf wb;
     wbuf_init(&wb, text, sizeof text);
     rdata_format(rr->type, rr->rdata, rr->rdlen, &wb);
-    if (!wbuf_cstr(&wb))
-        __builtin_trap();
+    FUZZ_ASSERT(wbuf_cstr(&wb));
     return 0;
 }
 

@@ -12,17 +12,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define INPUT_MAX (1 << 20) /* bytes of one input; libFuzzer's default -max_len is far less */
+
 static int run_file(const char *path)
 {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return -1;
-    uint8_t *buf = malloc(1 << 20);
-    size_t n = fread(buf, 1, 1 << 20, fp);
+    uint8_t *buf = malloc(INPUT_MAX);
+    if (buf == NULL) {
+        fclose(fp);
+        return -1;
+    }
+    size_t n = fread(buf, 1, INPUT_MAX, fp);
     fclose(fp);
-    LLVMFuzzerTestOneInput(buf, n);
+    /* an exact-size copy, so that ASan sees a read past the input's end */
+    uint8_t *in = malloc(n ? n : 1);
+    if (in != NULL) {
+        memcpy(in, buf, n);
+        LLVMFuzzerTestOneInput(in, n);
+    }
+    free(in);
     free(buf);
-    return 0;
+    return in != NULL ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -39,9 +51,13 @@ int main(int argc, char **argv)
             char path[4096];
             if (e->d_name[0] == '.')
                 continue;
-            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
-            if (run_file(path) == 0)
-                files++;
+            int n = snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
+            if (n < 0 || (size_t)n >= sizeof path || run_file(path) != 0) {
+                fprintf(stderr, "%s/%s: cannot read\n", argv[i], e->d_name);
+                closedir(d);
+                return 1;
+            }
+            files++;
         }
         closedir(d);
     }

@@ -69,6 +69,45 @@ for mode in udp tcp; do
   expect "$mode: BADVERS for EDNS version 1" "$(status "${T[@]}" +edns=1 +noednsneg web.test)" "BADVERS"
 done
 
+# --- delegations (deleg.zone, child.zone): DS from the parent side, CNAMEs into delegations
+for z in deleg child; do "$LANAD" --db "$DB" zone import "$TEST_DATA/$z.zone" >/dev/null; done
+sleep 0.01
+for mode in udp tcp; do
+  T=(); [ $mode = tcp ] && T=(+tcp)
+  expect "$mode: DS at a delegation: authoritative, no referral" "$(flags "${T[@]}" signed.parent DS)" "qr aa"
+  expect "$mode: DS at a delegation: the DS RRset" \
+    "$(section answer "${T[@]}" signed.parent DS | awk '{print $1, $3, $4, $5, $6}')" "signed.parent. DS 12345 13 2"
+  expect "$mode: DS at a delegation without DS: NODATA with the parent's SOA" \
+    "$(status "${T[@]}" unsigned.parent DS) $(flags "${T[@]}" unsigned.parent DS) $(section authority "${T[@]}" unsigned.parent DS | awk '{print $1, $2, $3}')" \
+    "NOERROR qr aa parent. 300 SOA"
+  expect "$mode: DS at the apex of a child we serve: from the parent" \
+    "$("${D[@]}" "${T[@]}" +short child.parent DS | awk '{print $1, $2, $3}')" "54321 13 2"
+  expect "$mode: DS below a delegation: a referral" "$(flags "${T[@]}" www.signed.parent DS)" "qr"
+  expect "$mode: CNAME into a delegation: the CNAME, authoritative" \
+    "$(flags "${T[@]}" to-signed.parent A) $(section answer "${T[@]}" to-signed.parent A)" \
+    "qr aa to-signed.parent. 3600 CNAME www.signed.parent."
+  expect "$mode: CNAME into a delegation: then the referral" \
+    "$(section authority "${T[@]}" to-signed.parent A)" "signed.parent. 3600 NS ns.signed.parent."
+  expect "$mode: CNAME into a delegation: with its glue" \
+    "$(section additional "${T[@]}" to-signed.parent A)" "ns.signed.parent. 3600 A 198.18.4.53"
+done
+got=$(kdig @127.0.0.1 -p "$PORT" +norec +time=2 +retry=0 signed.parent DS 2>&1)
+expect "kdig: DS at a delegation answered with AA" \
+  "$(echo "$got" | awk '/^;; Flags:/{print $3, $4}' | tr -d ";") $(echo "$got" | awk '/^signed.parent.*DS/{print $4, $5}')" "qr aa DS 12345"
+got=$(kdig @127.0.0.1 -p "$PORT" +norec +tcp +time=2 +retry=0 chain.parent A 2>&1)
+expect "kdig: a CNAME chain into a delegation, then NS and glue" \
+  "$(echo "$got" | awk '/CNAME|NS|[^A]A\t/ && !/^;/ {print $1, $4, $5}' | tr '\t' ' ' | tr '\n' ';')" \
+  "chain.parent. CNAME to-signed.parent.;to-signed.parent. CNAME www.signed.parent.;signed.parent. NS ns.signed.parent.;ns.signed.parent. A 198.18.4.53;"
+
+# --- an RRset over 64 KiB cannot be sent whole, even over TCP: SERVFAIL, never cut short
+{ printf '$ORIGIN huge.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 198.18.6.1\nsmall TXT ok\n'
+  for i in $(seq 100 359); do printf 'big TXT "%s%0252d"\n' "$i" 0; done; } >"$WORK/huge.zone"
+"$LANAD" --db "$DB" zone import "$WORK/huge.zone" >/dev/null
+sleep 0.01
+expect "RRset over 64 KiB over TCP: SERVFAIL" "$(status +tcp big.huge TXT)" "SERVFAIL"
+expect "RRset over 64 KiB over UDP: SERVFAIL, not TC" "$(status +ignore big.huge TXT)/$(flags +ignore big.huge TXT)" "SERVFAIL/qr"
+expect "the rest of that zone is served" "$("${D[@]}" +tcp +short small.huge TXT)" '"ok"'
+
 # --- truncation: big.test. has 40 A records (666 bytes)
 expect "UDP without EDNS over 512 bytes sets TC" \
   "$(flags +ignore +noedns big.test A)" "qr aa tc"

@@ -339,6 +339,7 @@ def main():
         d = Daemon(work, "--workers", "2")
         try:
             malformed_packets(d)
+            header_pointers(d)
             tcp_rules(d)
             check("daemon still running at the end", d.alive())
         finally:
@@ -349,6 +350,26 @@ def main():
         cap_eviction_in_one_pass(work)
     return finish()
 
+
+def header_pointers(d):
+    """A compression pointer into the 12-octet header is FORMERR (it would decode the id,
+    flags and counts as labels: at offset 4 the qdcount 00 01 reads as the root)."""
+    port = d.dns_port
+    for target in (0, 4, 5, 11):
+        packet = struct.pack("!HHHHHH", 0x4d00 + target, 0, 1, 0, 0, 0) + bytes([0xc0, target]) \
+            + struct.pack("!HH", 1, 1)
+        r = udp(port, packet)
+        check("udp: pointer to header offset %d: FORMERR" % target,
+              r is not None and header(r)["rcode"] == 1 and header(r)["qr"] == 1
+              and header(r)["id"] == 0x4d00 + target, "got %r" % (r and header(r)))
+    s = tcp_connect(port)
+    s.sendall(frame(struct.pack("!HHHHHH", 0x4d99, 0, 1, 0, 0, 0) + b"\xc0\x04"
+                    + struct.pack("!HH", 2, 1)))
+    r = tcp_read(s)
+    check("tcp: pointer into the header: FORMERR", r is not None and header(r)["rcode"] == 1
+          and header(r)["id"] == 0x4d99, "got %r" % (r and header(r)))
+    s.close()
+    check("daemon serves after header pointers", works(port))
 
 if __name__ == "__main__":
     sys.exit(main())

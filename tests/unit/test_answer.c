@@ -23,15 +23,24 @@ struct fixture {
     struct dnsresp resp;
 };
 
-static int setup(void **state)
+/* Imports a zone file of tests/data; returns 0 or -1. */
+static int import_file(struct testdb *t, const char *name)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    FILE *fp = fopen(testdb_data("test.zone"), "r");
     static char text[65536];
+    FILE *fp = fopen(testdb_data(name), "r");
+    if (fp == NULL)
+        return -1;
     size_t n = fread(text, 1, sizeof text - 1, fp);
     fclose(fp);
     text[n] = '\0';
-    if (testdb_make(&f->t) != 0 || testdb_import(&f->t, text) != 0 ||
+    return testdb_import(t, text) == 0 ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (testdb_make(&f->t) != 0 || import_file(&f->t, "test.zone") != 0 ||
+        import_file(&f->t, "deleg.zone") != 0 || import_file(&f->t, "child.zone") != 0 ||
         zonedb_reader_open(f->t.path, &f->r, NULL) != 0)
         return -1;
     *state = f;
@@ -178,6 +187,118 @@ static void test_answer_referrals_carry_ns_and_glue_without_aa(void **state)
     assert_true(dnsresp_find(r, AR, DNS_T_AAAA, "2001:db8::1") >= 0);
 }
 
+static void test_answer_ds_at_a_delegation_comes_from_the_parent_side(void **state)
+{
+    /* RFC 4035 §3.1.4.1: DS at a cut is the parent's authoritative data, never a referral */
+    const struct dnsresp *r = ask(*state, "signed.parent.", DNS_T_DS, 0, false);
+    assert_int_equal(r->rcode, DNS_R_NOERROR);
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 1);
+    assert_int_equal(r->rr[AN][0].type, DNS_T_DS);
+    assert_string_equal(r->rr[AN][0].owner, "signed.parent.");
+    assert_int_equal(r->count[NS], 0);
+    r = ask(*state, "unsigned.parent.", DNS_T_DS, 0, false); /* no DS: NODATA, parent's SOA */
+    assert_int_equal(r->rcode, DNS_R_NOERROR);
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 0);
+    assert_int_equal(r->count[NS], 1);
+    assert_int_equal(r->rr[NS][0].type, DNS_T_SOA);
+    assert_string_equal(r->rr[NS][0].owner, "parent.");
+    assert_int_equal(r->rr[NS][0].ttl, 300);
+    r = ask(*state, "sub.test.", DNS_T_DS, 0, false);
+    assert_true(AA(r));
+    assert_int_equal(dnsresp_find(r, NS, DNS_T_NS, NULL), -1);
+    assert_int_equal(dnsresp_find(r, NS, DNS_T_SOA, NULL), 0);
+    /* the apex of a child we serve too: the parent answers, with its DS */
+    r = ask(*state, "child.parent.", DNS_T_DS, 0, false);
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 1);
+    assert_int_equal(r->rr[AN][0].type, DNS_T_DS);
+    r = ask(*state, "child.parent.", DNS_T_SOA, 0, false); /* other types: the child */
+    assert_int_equal(r->count[AN], 1);
+    assert_string_equal(r->rr[AN][0].data,
+                        "ns1.parent. hostmaster.parent. 2026120101 3600 900 604800 300");
+    r = ask(*state, "test.", DNS_T_DS, 0, false); /* an apex whose parent is not ours */
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 0);
+    assert_string_equal(r->rr[NS][0].owner, "test.");
+    /* below the cut, and other types at it, stay referrals */
+    r = ask(*state, "www.signed.parent.", DNS_T_DS, 0, false);
+    assert_false(AA(r));
+    assert_int_equal(r->count[AN], 0);
+    assert_true(dnsresp_find(r, NS, DNS_T_NS, "ns.signed.parent.") >= 0);
+    r = ask(*state, "signed.parent.", DNS_T_A, 0, false);
+    assert_false(AA(r));
+    assert_true(dnsresp_find(r, NS, DNS_T_NS, "ns.signed.parent.") >= 0);
+}
+
+static void test_answer_cname_into_a_delegation_is_followed_by_the_referral(void **state)
+{
+    /* as NSD and Knot: the CNAME (ours, so AA), then NS in authority and glue */
+    const struct dnsresp *r = ask(*state, "to-signed.parent.", DNS_T_A, 0, false);
+    assert_int_equal(r->rcode, DNS_R_NOERROR);
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 1);
+    assert_int_equal(r->rr[AN][0].type, DNS_T_CNAME);
+    assert_string_equal(r->rr[AN][0].data, "www.signed.parent.");
+    assert_int_equal(r->count[NS], 1);
+    assert_string_equal(r->rr[NS][0].owner, "signed.parent.");
+    assert_string_equal(r->rr[NS][0].data, "ns.signed.parent.");
+    assert_int_equal(r->count[AR], 1);
+    assert_string_equal(r->rr[AR][0].owner, "ns.signed.parent.");
+    assert_string_equal(r->rr[AR][0].data, "198.18.4.53");
+    r = ask(*state, "chain.parent.", DNS_T_AAAA, 0, false);
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 2);
+    assert_string_equal(r->rr[AN][1].data, "www.signed.parent.");
+    assert_true(dnsresp_find(r, NS, DNS_T_NS, "ns.signed.parent.") >= 0);
+    assert_true(dnsresp_find(r, AR, DNS_T_A, "198.18.4.53") >= 0);
+    r = ask(*state, "to-cut.parent.", DNS_T_A, 0, false); /* the cut itself, no glue */
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 1);
+    assert_int_equal(r->count[NS], 1);
+    assert_string_equal(r->rr[NS][0].data, "ns.elsewhere.net.");
+    assert_int_equal(r->count[AR], 0);
+    r = ask(*state, "to-cut.parent.", DNS_T_DS, 0, false); /* DS there: the parent's NODATA */
+    assert_true(AA(r));
+    assert_int_equal(r->count[AN], 1);
+    assert_int_equal(dnsresp_find(r, NS, DNS_T_NS, NULL), -1);
+    assert_int_equal(dnsresp_find(r, NS, DNS_T_SOA, NULL), 0);
+}
+
+static void test_answer_rrset_over_64k_is_servfail(void **state)
+{
+    /* 260 TXT records of 256 octets at one name: 260 * 268 octets > 65535 */
+    struct fixture *f = *state;
+    size_t cap = 300 * 300 + 512, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    int n = snprintf(text, cap, "$ORIGIN huge.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
+                                "ns A 198.18.6.1\nsmall TXT ok\n");
+    assert_true(n > 0 && (size_t)n < cap);
+    len = (size_t)n;
+    for (int i = 0; i < 260; i++) {
+        n = snprintf(text + len, cap - len, "big TXT \"%03d%0252d\"\n", i, 0);
+        assert_true(n > 0 && (size_t)n < cap - len);
+        len += (size_t)n;
+    }
+    assert_int_equal(testdb_import(&f->t, text), 0);
+    free(text);
+    zonedb_reader_close(f->r);
+    assert_int_equal(zonedb_reader_open(f->t.path, &f->r, NULL), 0);
+    const struct dnsresp *r = ask(f, "big.huge.", DNS_T_TXT, 0, true);
+    assert_int_equal(r->rcode, DNS_R_SERVFAIL);
+    assert_false(AA(r));
+    assert_int_equal(r->count[AN] + r->count[NS] + r->count[AR], 0);
+    assert_string_equal(r->qname, "big.huge.");
+    r = ask(f, "big.huge.", DNS_T_ANY, 1232, false);
+    assert_int_equal(r->rcode, DNS_R_SERVFAIL);
+    assert_false(TC(r));
+    r = ask(f, "small.huge.", DNS_T_TXT, 0, true); /* the rest of the zone is answered */
+    assert_int_equal(r->rcode, DNS_R_NOERROR);
+    assert_int_equal(r->count[AN], 1);
+}
+
 static void test_answer_refuses_names_outside_our_zones(void **state)
 {
     const struct dnsresp *r = ask(*state, "example.com.", DNS_T_A, 0, false);
@@ -275,6 +396,9 @@ int main(void)
         T(test_answer_follows_cname_chains_and_stops_loops),
         T(test_answer_wildcards_follow_rfc_4592),
         T(test_answer_referrals_carry_ns_and_glue_without_aa),
+        T(test_answer_ds_at_a_delegation_comes_from_the_parent_side),
+        T(test_answer_cname_into_a_delegation_is_followed_by_the_referral),
+        T(test_answer_rrset_over_64k_is_servfail),
         T(test_answer_refuses_names_outside_our_zones),
         T(test_answer_serves_other_types_and_any),
         T(test_answer_truncates_udp_answers_that_do_not_fit),

@@ -119,6 +119,29 @@ static void test_dnsmsg_classifies_malformed_queries(void **state)
     assert_int_equal(dnsmsg_parse_query(longlabel, sizeof longlabel, &q), DNSMSG_FORMERR);
 }
 
+static void test_dnsmsg_pointer_into_the_header_is_formerr(void **state)
+{
+    (void)state;
+    /* A qname that points into the header: at offset 4 the qdcount 00 01 reads as the root,
+     * at offset 5 as a label "\000" and the root. Both are FORMERR, not a question. */
+    uint8_t q[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                   0xc0, 0x04, 0x00, 0x01, 0x00, 0x01};
+    struct dnsmsg_query dq;
+    for (uint8_t target = 0; target < DNSMSG_HDRLEN; target++) {
+        q[13] = target;
+        assert_int_equal(dnsmsg_parse_query(q, sizeof q, &dq), DNSMSG_FORMERR);
+    }
+    q[13] = DNSMSG_HDRLEN; /* the name itself: a loop, FORMERR too */
+    assert_int_equal(dnsmsg_parse_query(q, sizeof q, &dq), DNSMSG_FORMERR);
+    /* in an additional record the same: its owner pointing at the header */
+    static const uint8_t opt_in_header[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+                                            0x00, 0x00, 0x00, 0x01, 0x01, 'a', 0x00, 0x00,
+                                            0x01, 0x00, 0x01, 0xc0, 0x02, 0x00, 0x29, 0x04,
+                                            0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    assert_int_equal(dnsmsg_parse_query(opt_in_header, sizeof opt_in_header, &dq),
+                     DNSMSG_FORMERR);
+}
+
 static void test_dnsmsg_builder_compresses_names_exactly(void **state)
 {
     (void)state;
@@ -176,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_dnsmsg_parses_a_plain_query_and_lowercases_the_name),
         cmocka_unit_test(test_dnsmsg_reads_edns_size_version_and_do_bit),
         cmocka_unit_test(test_dnsmsg_classifies_malformed_queries),
+        cmocka_unit_test(test_dnsmsg_pointer_into_the_header_is_formerr),
         cmocka_unit_test(test_dnsmsg_builder_compresses_names_exactly),
         cmocka_unit_test(test_dnsmsg_builder_rolls_back_a_record_that_does_not_fit),
         cmocka_unit_test(test_dnsmsg_type_names_round_trip),
