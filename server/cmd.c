@@ -180,9 +180,22 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
 enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const struct cmd_args *a,
                             struct jsonw *j)
 {
+    /* A write row is one unit: a handler may make several db/ calls (pool add also creates
+     * its reverse zone), and each of those keeps its own changes on success, so a failure in
+     * a later call must undo the earlier ones. The savepoint nests inside the turn's
+     * transaction; a failed undo aborts the turn (store_turn_aborted), whose commit then
+     * rolls everything back. */
+    struct lana_diag d;
+    bool unit = cmd_is_write(row) && !c->enclosed;
+    if (unit && store_sp_begin(c->st, &d) != 0)
+        return cmd_error(j, RP_INTERNAL, "%s", d.msg);
     enum regproto_code rc = row->run(c, a, j);
-    if (!jsonw_ok(j))
-        return cmd_error(j, RP_INTERNAL, "out of memory");
+    if (rc == RP_OK && !jsonw_ok(j))
+        rc = cmd_error(j, RP_INTERNAL, "out of memory");
+    if (unit && store_sp_end(c->st, rc == RP_OK ? 0 : LANA_EDB, &d) != 0 && rc == RP_OK)
+        rc = cmd_error(j, RP_INTERNAL, "%s", d.msg);
+    else if (!jsonw_ok(j))
+        rc = cmd_error(j, RP_INTERNAL, "out of memory");
     return rc;
 }
 

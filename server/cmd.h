@@ -41,6 +41,8 @@ struct cmd_ctx {
     const char *actor; /* who is asking, for the audit log ("" when anonymous) */
     bool may_write;    /* authenticated with a role that may change the registry */
     struct names *nm;  /* zones, hosts, records, services */
+    bool enclosed;     /* inside a unit that undoes everything on failure (an all-or-nothing
+                        * batch): a write needs no savepoint of its own */
 };
 
 enum cmd_flags {
@@ -101,8 +103,10 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
 /**
  * Runs a request that cmd_prepare accepted (row and a from it): the row's handler writes its
  * reply (one JSON object, no newline) into j. row must not be a framing row. The caller has
- * opened the transaction when cmd_is_write(row). Returns the reply's code (RP_OK on success);
- * RP_INTERNAL when the reply ran out of memory.
+ * opened the transaction when cmd_is_write(row). A write row runs as one unit (a savepoint,
+ * unless c->enclosed): on an error reply nothing of it is kept. Returns the reply's code
+ * (RP_OK on success); RP_INTERNAL when the reply ran out of memory or the unit could not be
+ * opened or kept.
  */
 enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const struct cmd_args *a,
                             struct jsonw *j);

@@ -255,7 +255,11 @@ static bool ensure_tx(struct regconn *c)
 
 static struct cmd_ctx ctx_of(struct regconn *c)
 {
-    return (struct cmd_ctx){c->env->st, c->env->ip, c->actor, c->may_write, c->env->nm};
+    return (struct cmd_ctx){.st = c->env->st,
+                            .ip = c->env->ip,
+                            .actor = c->actor,
+                            .may_write = c->may_write,
+                            .nm = c->env->nm};
 }
 
 /* batch, end, zone import or quit on a line of its own; code: what cmd_prepare said. */
@@ -309,6 +313,7 @@ static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bo
 {
     struct jsonw *j = &c->env->reply;
     struct cmd_ctx x = ctx_of(c);
+    x.enclosed = in_batch && !c->keep_going;
     const struct cmd *row;
     struct cmd_args a;
     enum regproto_code code = cmd_prepare(&x, argc, argv, &row, &a, j);

@@ -96,7 +96,9 @@ expect "pool add" "$(A pool add 198.18.0.0/15 --desc bench)" "198.18.0.0/15     
 expect "pool del" "$(A pool del 198.18.0.0/15)" "deleted pool 198.18.0.0/15"
 expect "ipv6 exact sizes" "$(A block alloc fd00::/8 /9 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["size"])')" \
   "664613997892457936451903530140172288"
-expect "connection refused: exit 69" "$(rc_of A --server 127.0.0.1:1 pool list)" "69"
+# a port that was just free (one we bound and closed), not a fixed one someone may listen on
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+expect "connection refused: exit 69" "$(rc_of A --server "127.0.0.1:$closed_port" pool list)" "69"
 A block release fd00::/9 >/dev/null
 A block release 10.64.0.0/10 >/dev/null
 A block release 10.16.0.0/12 >/dev/null

@@ -16,6 +16,7 @@
 #include "db/ipam.h"
 #include "db/store.h"
 #include "server/cmd.h"
+#include "tests/lib/sqlfault.h"
 #include "tests/lib/testdb.h"
 
 struct fix {
@@ -45,7 +46,8 @@ static struct fix *fix_new(void)
         ipam_open(f->st, &f->ip, NULL) != 0 || names_open(f->st, f->ip, &f->nm, NULL) != 0)
         return NULL;
     jsonw_init(&f->j);
-    f->c = (struct cmd_ctx){f->st, f->ip, "test", true, f->nm};
+    f->c =
+        (struct cmd_ctx){.st = f->st, .ip = f->ip, .actor = "test", .may_write = true, .nm = f->nm};
     return f;
 }
 
@@ -71,44 +73,12 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The whole database as text through a second connection: every table, every row. The
- * commands run outside a transaction here, so each change is committed when it returns. */
+/* The whole database as text (tests/lib/testdb), through the store's own connection so that
+ * an open transaction's changes show. */
 static char *dump(const struct fix *f)
 {
-    sqlite3 *db;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    assert_non_null(out);
-    assert_int_equal(sqlite3_open_v2(f->t.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *tables, *rows;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                        " ORDER BY name",
-                                        -1, &tables, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(tables) == SQLITE_ROW) {
-        char sql[300];
-        const char *t = (const char *)sqlite3_column_text(tables, 0);
-        snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", t);
-        fprintf(out, "table %s\n", t);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
-        while (sqlite3_step(rows) == SQLITE_ROW) {
-            for (int i = 0; i < sqlite3_column_count(rows); i++) {
-                const unsigned char *v = sqlite3_column_blob(rows, i);
-                int n = sqlite3_column_bytes(rows, i);
-                fprintf(out, "%d:", sqlite3_column_type(rows, i));
-                for (int k = 0; v != NULL && k < n; k++)
-                    fprintf(out, "%02x", v[k]);
-                fputc(' ', out);
-            }
-            fputc('\n', out);
-        }
-        sqlite3_finalize(rows);
-    }
-    sqlite3_finalize(tables);
-    sqlite3_close(db);
-    fclose(out);
+    char *text = testdb_dump(f->st);
+    assert_non_null(text);
     return text;
 }
 
@@ -373,6 +343,69 @@ static void test_not_in_the_table_is_refused(void **state)
     }
 }
 
+/* ---- failure injection over the table ---------------------------------------------------- */
+
+/* Every write row's example, inside a turn's transaction as the registry runs it, with the
+ * k-th SQLite step made to fail (an I/O error, then a full disk) for every k the command
+ * makes: the reply is an error, and the database is exactly as before — inside the turn when
+ * the command could undo itself, or after the commit when the undo failed and the turn was
+ * aborted. Nothing is ever half-done, whatever step fails. */
+static void test_every_write_row_is_whole_or_nothing_under_failed_steps(void **state)
+{
+    (void)state;
+    static const int rcs[] = {SQLITE_IOERR, SQLITE_FULL};
+    struct fix *f = based();
+    struct lana_diag d;
+    unsigned long total = 0;
+    for (size_t i = 0; i < cmd_ntable; i++) {
+        const struct cmd *row = &cmd_table[i];
+        if (!cmd_is_write(row) || cmd_is_frame(row))
+            continue;
+        const char *line = example_of(row);
+        assert_non_null(line);
+        char *base_dump = dump(f);
+        assert_int_equal(store_begin(f->st, &d), 0);
+        sqlfault_reset();
+        if (run(f, line) != RP_OK)
+            fail_msg("%s: %s", line, f->j.s);
+        unsigned long steps = sqlfault_steps();
+        store_rollback(f->st);
+        for (size_t r = 0; r < sizeof rcs / sizeof rcs[0]; r++) {
+            for (unsigned long k = 1; k <= steps; k++) {
+                assert_int_equal(store_begin(f->st, &d), 0);
+                sqlfault_arm_rc(k, rcs[r], 1);
+                enum regproto_code code = run(f, line);
+                sqlfault_disarm();
+                if (sqlfault_fired() != 1)
+                    fail_msg("%s: step %lu of %lu never ran", line, k, steps);
+                if (code == RP_OK)
+                    fail_msg("%s: step %lu failed (rc %d) yet the reply is ok: %s", line, k, rcs[r],
+                             f->j.s);
+                if (store_turn_aborted(f->st)) {
+                    if (store_commit(f->st, &d) == 0)
+                        fail_msg("%s: step %lu: an aborted turn was committed", line, k);
+                } else {
+                    char *inside = dump(f);
+                    if (strcmp(inside, base_dump) != 0)
+                        fail_msg("%s: step %lu failed (rc %d) but the turn kept part of it", line,
+                                 k, rcs[r]);
+                    free(inside);
+                    store_rollback(f->st);
+                }
+                char *after = dump(f);
+                if (strcmp(after, base_dump) != 0)
+                    fail_msg("%s: step %lu: the database changed", line, k);
+                free(after);
+                total++;
+            }
+        }
+        free(base_dump);
+    }
+    print_message("%lu injected failures, none half-done\n", total);
+    assert_true(total > 100);
+    fix_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_is_the_table, setup, teardown),
         cmocka_unit_test(test_every_row_tells_the_truth),
+        cmocka_unit_test(test_every_write_row_is_whole_or_nothing_under_failed_steps),
         cmocka_unit_test(test_not_in_the_table_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
