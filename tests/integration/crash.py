@@ -8,7 +8,7 @@ arrived, and a batch whole (all its blocks) or not at all - whole for sure when 
 said committed.
 
 Environment: LANAD, LANA (binaries); CRASH_ROUNDS (10), CRASH_BATCH_LINES (10000; the full run
-is 100000), CRASH_SEED (random), CRASH_BUDGET seconds for the whole run (240). Only processes
+is 100000), CRASH_SEED (random), CRASH_BUDGET seconds for the whole run (480). Only processes
 this script starts are killed, by their PID; lanad listens on 127.0.0.1 only."""
 
 import ipaddress
@@ -30,7 +30,7 @@ LANA = os.environ.get("LANA", "lana")
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "10"))
 BATCH = int(os.environ.get("CRASH_BATCH_LINES", "10000"))
 SEED = int(os.environ.get("CRASH_SEED", str(random.randrange(1 << 30))))
-BUDGET = float(os.environ.get("CRASH_BUDGET", "240"))
+BUDGET = float(os.environ.get("CRASH_BUDGET", "480"))
 CLIENTS = 8
 ARGS = ("--workers", "1", "--pool", "10.0.0.0/8", "--pool", "fd00::/8", "--pool", "100.64.0.0/10")
 
