@@ -451,8 +451,10 @@ static int ptr_row(struct ctx *c, sqlite3_stmt *s, void *arg)
     int64_t tz;
     char zone[DNAME_TEXT_MAX], o[DNAME_TEXT_MAX], t[DNAME_TEXT_MAX];
     int rc = zone_of(c, target, &tz, zone, NULL);
-    if (rc <= 0 || is_reverse(zone))
-        return rc; /* a name that is not ours: nothing to compare with */
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || is_reverse(zone))
+        return 0; /* a name that is not ours: nothing to compare with */
     if ((rc = maps_back(c, tz, target, owner)) == 0) {
         name_text(owner, o);
         name_text(target, t);
