@@ -106,6 +106,22 @@ int check__ended(struct ctx *c, sqlite3_stmt *s, int step)
     return rc;
 }
 
+int check__rows(struct ctx *c, const char *sql, check_row_fn *row, void *arg)
+{
+    sqlite3_stmt *s;
+    int rc = check__prep(c, sql, &s);
+    if (rc != 0)
+        return rc;
+    int step = SQLITE_DONE;
+    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = row(c, s, arg);
+    if (rc != 0) {
+        sqlite3_finalize(s);
+        return rc;
+    }
+    return check__ended(c, s, step);
+}
+
 /* ---- addresses -------------------------------------------------------------------------- */
 
 static unsigned width(int family)
@@ -235,49 +251,48 @@ static int check_sqlite(struct ctx *c)
 
 /* ---- blocks ----------------------------------------------------------------------------- */
 
+static int block_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    c->st.blocks++;
+    struct cidr b, p;
+    char t[CIDR_STRLEN], u[CIDR_STRLEN], id[32];
+    check__fmt(id, sizeof id, "block #%lld", (long long)sqlite3_column_int64(s, 0));
+    if (!col_prefix(s, 1, 2, 3, 0, &b)) {
+        FIND(c, CHECK_BLOCK_MISALIGNED, id, "family %d, length %d: no prefix of the family",
+             sqlite3_column_int(s, 1), sqlite3_column_int(s, 3));
+        return 0;
+    }
+    text(&b, t);
+    if (!cidr_is_aligned(&b))
+        FIND(c, CHECK_BLOCK_MISALIGNED, t, "host bits are set below /%u", b.plen);
+    const char *status = (const char *)sqlite3_column_text(s, 5);
+    bool pool = status != NULL && strcmp(status, "pool") == 0;
+    if (sqlite3_column_type(s, 4) == SQLITE_NULL) {
+        if (!pool)
+            FIND(c, CHECK_BLOCK_ROOT, t, "has no parent, but is %s, not a pool",
+                 status ? status : "?");
+        return 0;
+    }
+    if (sqlite3_column_type(s, 6) == SQLITE_NULL)
+        return 0; /* its parent is missing: a foreign-key finding already */
+    if (!col_prefix(s, 7, 8, 9, 0, &p))
+        return 0; /* the parent's own row is reported */
+    text(&p, u);
+    if (pool)
+        FIND(c, CHECK_BLOCK_ROOT, t, "is a pool, but lies inside %s", u);
+    if (!cidr_contains(&p, &b) || b.plen <= p.plen)
+        FIND(c, CHECK_BLOCK_OUTSIDE, t, "does not lie strictly inside its parent %s", u);
+    return 0;
+}
+
 static int check_block_rows(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c,
-                         "SELECT b.id, b.family, b.start, b.plen, b.parent_id, b.status,"
-                         " p.id, p.family, p.start, p.plen"
-                         " FROM block b LEFT JOIN block p ON p.id = b.parent_id",
-                         &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
-        c->st.blocks++;
-        struct cidr b, p;
-        char t[CIDR_STRLEN], u[CIDR_STRLEN], id[32];
-        check__fmt(id, sizeof id, "block #%lld", (long long)sqlite3_column_int64(s, 0));
-        if (!col_prefix(s, 1, 2, 3, 0, &b)) {
-            FIND(c, CHECK_BLOCK_MISALIGNED, id, "family %d, length %d: no prefix of the family",
-                 sqlite3_column_int(s, 1), sqlite3_column_int(s, 3));
-            continue;
-        }
-        text(&b, t);
-        if (!cidr_is_aligned(&b))
-            FIND(c, CHECK_BLOCK_MISALIGNED, t, "host bits are set below /%u", b.plen);
-        const char *status = (const char *)sqlite3_column_text(s, 5);
-        bool pool = status != NULL && strcmp(status, "pool") == 0;
-        if (sqlite3_column_type(s, 4) == SQLITE_NULL) {
-            if (!pool)
-                FIND(c, CHECK_BLOCK_ROOT, t, "has no parent, but is %s, not a pool",
-                     status ? status : "?");
-            continue;
-        }
-        if (sqlite3_column_type(s, 6) == SQLITE_NULL)
-            continue; /* its parent is missing: a foreign-key finding already */
-        if (!col_prefix(s, 7, 8, 9, 0, &p))
-            continue; /* the parent's own row is reported */
-        text(&p, u);
-        if (pool)
-            FIND(c, CHECK_BLOCK_ROOT, t, "is a pool, but lies inside %s", u);
-        if (!cidr_contains(&p, &b) || b.plen <= p.plen)
-            FIND(c, CHECK_BLOCK_OUTSIDE, t, "does not lie strictly inside its parent %s", u);
-    }
-    return check__ended(c, s, step);
+    return check__rows(c,
+                       "SELECT b.id, b.family, b.start, b.plen, b.parent_id, b.status,"
+                       " p.id, p.family, p.start, p.plen"
+                       " FROM block b LEFT JOIN block p ON p.id = b.parent_id",
+                       block_row, NULL);
 }
 
 /* One piece of a block's tiling: a child block or a free row. */
@@ -452,58 +467,61 @@ out:
     return rc;
 }
 
+/* The pools seen so far, in (family, start) order: the one reaching furthest. */
+struct pools {
+    struct piece reach;
+    bool any;
+};
+
+static int pool_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    struct pools *w = arg;
+    struct cidr p;
+    struct piece x;
+    if (!col_prefix(s, 0, 1, 2, 0, &p) || !cidr_is_aligned(&p))
+        return 0;
+    piece_set(&x, &p, false);
+    if (w->any && w->reach.p.family == p.family && x.first <= w->reach.last) {
+        char t[CIDR_STRLEN], u[CIDR_STRLEN];
+        text(&p, t);
+        text(&w->reach.p, u);
+        FIND(c, CHECK_BLOCK_OVERLAP, t, "overlaps the pool %s", u);
+    }
+    if (!w->any || w->reach.p.family != p.family || x.last > w->reach.last)
+        w->reach = x;
+    w->any = true;
+    return 0;
+}
+
 /* Root pools: no two of one family overlap. */
 static int check_pools(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c,
-                         "SELECT family, start, plen FROM block WHERE parent_id IS NULL"
-                         " ORDER BY family, start, plen",
-                         &s);
-    if (rc != 0)
-        return rc;
-    struct piece reach = {0};
-    bool any = false;
-    int step = SQLITE_DONE;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
-        struct cidr p;
-        struct piece x;
-        if (!col_prefix(s, 0, 1, 2, 0, &p) || !cidr_is_aligned(&p))
-            continue;
-        piece_set(&x, &p, false);
-        if (any && reach.p.family == p.family && x.first <= reach.last) {
-            char t[CIDR_STRLEN], u[CIDR_STRLEN];
-            text(&p, t);
-            text(&reach.p, u);
-            FIND(c, CHECK_BLOCK_OVERLAP, t, "overlaps the pool %s", u);
-        }
-        if (!any || reach.p.family != p.family || x.last > reach.last)
-            reach = x;
-        any = true;
-    }
-    return check__ended(c, s, step);
+    struct pools w = {.any = false};
+    return check__rows(c,
+                       "SELECT family, start, plen FROM block WHERE parent_id IS NULL"
+                       " ORDER BY family, start, plen",
+                       pool_row, &w);
+}
+
+static int free_unsplit_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    struct cidr p;
+    char t[CIDR_STRLEN];
+    (void)arg;
+    if (!col_prefix(s, 0, 1, 2, 0, &p))
+        return 0;
+    text(&p, t);
+    FIND(c, CHECK_FREE_UNSPLIT, t, "was never split, yet has %lld free row%s",
+         (long long)sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 3) == 1 ? "" : "s");
+    return 0;
 }
 
 static int check_free_unsplit(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c,
-                         "SELECT b.family, b.start, b.plen, count(*) FROM freespace f"
-                         " JOIN block b ON b.id = f.parent_id WHERE b.split = 0 GROUP BY b.id",
-                         &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
-        struct cidr p;
-        char t[CIDR_STRLEN];
-        if (!col_prefix(s, 0, 1, 2, 0, &p))
-            continue;
-        text(&p, t);
-        FIND(c, CHECK_FREE_UNSPLIT, t, "was never split, yet has %lld free row%s",
-             (long long)sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 3) == 1 ? "" : "s");
-    }
-    return check__ended(c, s, step);
+    return check__rows(c,
+                       "SELECT b.family, b.start, b.plen, count(*) FROM freespace f"
+                       " JOIN block b ON b.id = f.parent_id WHERE b.split = 0 GROUP BY b.id",
+                       free_unsplit_row, NULL);
 }
 
 /* ---- the driver ------------------------------------------------------------------------- */

@@ -39,6 +39,14 @@ int check__prep(struct ctx *c, const char *sql, struct sqlite3_stmt **s);
 /** Finalizes s after a row loop whose last step was step (ROW: stopped early): 0 or error. */
 int check__ended(struct ctx *c, struct sqlite3_stmt *s, int step);
 
+/** One row of a pass's query, in s: 0 to go on; anything else ends the pass with that code. */
+typedef int check_row_fn(struct ctx *c, struct sqlite3_stmt *s, void *arg);
+/**
+ * Runs sql and row(c, s, arg) on each of its rows, until the rows end, row returns nonzero or
+ * the callback said stop: 0, row's code, or check__db_err's code (LANA_EDB, LANA_EIO).
+ */
+int check__rows(struct ctx *c, const char *sql, check_row_fn *row, void *arg);
+
 /** printf into buf; a text too long for it ends in "..." (never cut silently). */
 void check__fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

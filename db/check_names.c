@@ -177,89 +177,84 @@ static int zone_soa_ns(struct ctx *c, int64_t id, const char *name, const void *
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : check__db_err(c, "NS");
 }
 
+static int zone_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    c->st.zones++;
+    const char *name = (const char *)sqlite3_column_text(s, 1);
+    const void *apex = sqlite3_column_blob(s, 2);
+    int alen = sqlite3_column_bytes(s, 2);
+    uint8_t w[DNAME_MAXLEN], key[DNAME_KEY_MAX];
+    char t[DNAME_TEXT_MAX];
+    if (!name_wire(name, w)) {
+        FIND(c, CHECK_ZONE_APEX, name ? name : "?", "the zone's name does not parse");
+        return 0;
+    }
+    name_text(w, t);
+    size_t kl = dname_key(w, key);
+    if (strcmp(t, name) != 0)
+        FIND(c, CHECK_ZONE_APEX, name, "the name is not in canonical form (%s)", t);
+    else if ((size_t)alen != kl || (kl > 0 && memcmp(apex, key, kl) != 0))
+        FIND(c, CHECK_ZONE_APEX, name, "the apex key is not the name's");
+    return zone_soa_ns(c, sqlite3_column_int64(s, 0), name, apex, alen);
+}
+
 static int check_zones(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT id, name, apex FROM zone ORDER BY name", &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        c->st.zones++;
-        const char *name = (const char *)sqlite3_column_text(s, 1);
-        const void *apex = sqlite3_column_blob(s, 2);
-        int alen = sqlite3_column_bytes(s, 2);
-        uint8_t w[DNAME_MAXLEN], key[DNAME_KEY_MAX];
-        char t[DNAME_TEXT_MAX];
-        if (!name_wire(name, w)) {
-            FIND(c, CHECK_ZONE_APEX, name ? name : "?", "the zone's name does not parse");
-            continue;
-        }
-        name_text(w, t);
-        size_t kl = dname_key(w, key);
-        if (strcmp(t, name) != 0)
-            FIND(c, CHECK_ZONE_APEX, name, "the name is not in canonical form (%s)", t);
-        else if ((size_t)alen != kl || (kl > 0 && memcmp(apex, key, kl) != 0))
-            FIND(c, CHECK_ZONE_APEX, name, "the apex key is not the name's");
-        rc = zone_soa_ns(c, sqlite3_column_int64(s, 0), name, apex, alen);
-    }
-    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+    return check__rows(c, "SELECT id, name, apex FROM zone ORDER BY name", zone_row, NULL);
 }
 
 /* Every record: an owner key a name produces, at or below its apex, rdata of its type. */
+static int record_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    c->st.records++;
+    const uint8_t *key = sqlite3_column_blob(s, 0), *apex = sqlite3_column_blob(s, 3);
+    int kl = sqlite3_column_bytes(s, 0), al = sqlite3_column_bytes(s, 3);
+    uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
+    const char *zone = (const char *)sqlite3_column_text(s, 4);
+    uint8_t owner[DNAME_MAXLEN];
+    char t[DNAME_TEXT_MAX], tn[16];
+    if (dname_from_key(key ? key : (const uint8_t *)"", (size_t)kl, owner) < 0) {
+        FIND(c, CHECK_RECORD_MALFORMED, zone, "a record whose key no name produces");
+        return 0;
+    }
+    name_text(owner, t);
+    if (kl < al || (al > 0 && memcmp(key, apex, (size_t)al) != 0))
+        FIND(c, CHECK_RECORD_OUTSIDE, t, "lies outside its zone %s", zone);
+    if (type != DNS_T_SOA && /* zone-soa tells about the SOA */
+        !rdata_is_valid(type, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2)))
+        FIND(c, CHECK_RECORD_MALFORMED, t, "%s rdata is malformed",
+             dnsmsg_type_name(type, tn, sizeof tn));
+    return 0;
+}
+
 static int check_records(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c,
-                         "SELECT r.key, r.type, r.rdata, z.apex, z.name FROM rr r"
-                         " JOIN zone z ON z.id = r.zone_id",
-                         &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
-        c->st.records++;
-        const uint8_t *key = sqlite3_column_blob(s, 0), *apex = sqlite3_column_blob(s, 3);
-        int kl = sqlite3_column_bytes(s, 0), al = sqlite3_column_bytes(s, 3);
-        uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
-        const char *zone = (const char *)sqlite3_column_text(s, 4);
-        uint8_t owner[DNAME_MAXLEN];
-        char t[DNAME_TEXT_MAX], tn[16];
-        if (dname_from_key(key ? key : (const uint8_t *)"", (size_t)kl, owner) < 0) {
-            FIND(c, CHECK_RECORD_MALFORMED, zone, "a record whose key no name produces");
-            continue;
-        }
+    return check__rows(c,
+                       "SELECT r.key, r.type, r.rdata, z.apex, z.name FROM rr r"
+                       " JOIN zone z ON z.id = r.zone_id",
+                       record_row, NULL);
+}
+
+static int cname_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    uint8_t owner[DNAME_MAXLEN];
+    char t[DNAME_TEXT_MAX] = "?";
+    if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) > 0)
         name_text(owner, t);
-        if (kl < al || (al > 0 && memcmp(key, apex, (size_t)al) != 0))
-            FIND(c, CHECK_RECORD_OUTSIDE, t, "lies outside its zone %s", zone);
-        if (type != DNS_T_SOA && /* zone-soa tells about the SOA */
-            !rdata_is_valid(type, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2)))
-            FIND(c, CHECK_RECORD_MALFORMED, t, "%s rdata is malformed",
-                 dnsmsg_type_name(type, tn, sizeof tn));
-    }
-    return check__ended(c, s, step);
+    FIND(c, CHECK_CNAME_CONFLICT, t, "a CNAME beside other data (or a second CNAME)");
+    return 0;
 }
 
 /* RFC 1034 §3.6.2: a CNAME stands alone (db/names and db/zoneio refuse anything beside it). */
 static int check_cnames(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c,
-                         "SELECT a.key FROM rr a WHERE a.type = 5 AND (SELECT count(*) FROM rr b"
-                         " WHERE b.zone_id = a.zone_id AND b.key = a.key) > 1",
-                         &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop) {
-        uint8_t owner[DNAME_MAXLEN];
-        char t[DNAME_TEXT_MAX] = "?";
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) >
-            0)
-            name_text(owner, t);
-        FIND(c, CHECK_CNAME_CONFLICT, t, "a CNAME beside other data (or a second CNAME)");
-    }
-    return check__ended(c, s, step);
+    return check__rows(c,
+                       "SELECT a.key FROM rr a WHERE a.type = 5 AND (SELECT count(*) FROM rr b"
+                       " WHERE b.zone_id = a.zone_id AND b.key = a.key) > 1",
+                       cname_row, NULL);
 }
 
 /* ---- hosts ---------------------------------------------------------------------------------- */
@@ -338,8 +333,10 @@ static int host_addr(struct ctx *c, const char *name, const uint8_t *w, const ch
     return rc < 0 ? rc : 0;
 }
 
-static int check_one_host(struct ctx *c, sqlite3_stmt *s)
+static int host_row(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
+    (void)arg;
+    c->st.hosts++;
     const char *name = (const char *)sqlite3_column_text(s, 0);
     int64_t zone = sqlite3_column_int64(s, 1), found;
     const char *v4 = (const char *)sqlite3_column_text(s, 2);
@@ -374,35 +371,26 @@ static int check_one_host(struct ctx *c, sqlite3_stmt *s)
 
 static int check_hosts(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT name, zone_id, v4, v6 FROM host ORDER BY name", &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        c->st.hosts++;
-        rc = check_one_host(c, s);
-    }
-    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+    return check__rows(c, "SELECT name, zone_id, v4, v6 FROM host ORDER BY name", host_row, NULL);
+}
+
+static int shared_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    FIND(c, CHECK_HOST_SHARED, (const char *)sqlite3_column_text(s, 0),
+         "is the address of the hosts %s", (const char *)sqlite3_column_text(s, 1));
+    return 0;
 }
 
 /* No address belongs to two hosts (the registry hands each out once). */
 static int check_shared(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c,
-                         "SELECT v4, group_concat(name, ', ') FROM host WHERE v4 IS NOT NULL"
-                         " GROUP BY v4 HAVING count(*) > 1 UNION ALL"
-                         " SELECT v6, group_concat(name, ', ') FROM host WHERE v6 IS NOT NULL"
-                         " GROUP BY v6 HAVING count(*) > 1",
-                         &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && !c->stop)
-        FIND(c, CHECK_HOST_SHARED, (const char *)sqlite3_column_text(s, 0),
-             "is the address of the hosts %s", (const char *)sqlite3_column_text(s, 1));
-    return check__ended(c, s, step);
+    return check__rows(c,
+                       "SELECT v4, group_concat(name, ', ') FROM host WHERE v4 IS NOT NULL"
+                       " GROUP BY v4 HAVING count(*) > 1 UNION ALL"
+                       " SELECT v6, group_concat(name, ', ') FROM host WHERE v6 IS NOT NULL"
+                       " GROUP BY v6 HAVING count(*) > 1",
+                       shared_row, NULL);
 }
 
 /* ---- records no host owns ------------------------------------------------------------------- */
@@ -450,88 +438,85 @@ static int maps_back(struct ctx *c, int64_t tz, const uint8_t *target, const uin
     return rc;
 }
 
+static int ptr_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    uint8_t owner[DNAME_MAXLEN], target[DNAME_MAXLEN];
+    struct rbuf rb;
+    rbuf_init(&rb, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+    if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <= 0 ||
+        dname_decode(&rb, target) < 0)
+        return 0; /* record-malformed */
+    dname_lower(target);
+    int64_t tz;
+    char zone[DNAME_TEXT_MAX], o[DNAME_TEXT_MAX], t[DNAME_TEXT_MAX];
+    int rc = zone_of(c, target, &tz, zone, NULL);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || is_reverse(zone))
+        return 0; /* a name that is not ours: nothing to compare with */
+    if ((rc = maps_back(c, tz, target, owner)) == 0) {
+        name_text(owner, o);
+        name_text(target, t);
+        FIND(c, CHECK_PTR_ORPHAN, o, "PTR %s, which does not have this address", t);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 /* A PTR that names a name of our forward zones must map back: that name has the address. */
 static int check_ptrs(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT key, rdata FROM rr WHERE type = 12", &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        uint8_t owner[DNAME_MAXLEN], target[DNAME_MAXLEN];
-        struct rbuf rb;
-        rbuf_init(&rb, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <=
-                0 ||
-            dname_decode(&rb, target) < 0)
-            continue; /* record-malformed */
-        dname_lower(target);
-        int64_t tz;
-        char zone[DNAME_TEXT_MAX], o[DNAME_TEXT_MAX], t[DNAME_TEXT_MAX];
-        if ((rc = zone_of(c, target, &tz, zone, NULL)) <= 0 || is_reverse(zone))
-            continue; /* a name that is not ours: nothing to compare with */
-        if ((rc = maps_back(c, tz, target, owner)) == 0) {
-            name_text(owner, o);
-            name_text(target, t);
-            FIND(c, CHECK_PTR_ORPHAN, o, "PTR %s, which does not have this address", t);
-        }
-        rc = rc < 0 ? rc : 0;
+    return check__rows(c, "SELECT key, rdata FROM rr WHERE type = 12", ptr_row, NULL);
+}
+
+static int addr_record_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    uint8_t owner[DNAME_MAXLEN];
+    char o[DNAME_TEXT_MAX], t[CIDR_STRLEN];
+    struct cidr a;
+    uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
+    if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <= 0 ||
+        !rdata_addr(type, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), &a))
+        return 0;
+    name_text(owner, o);
+    sqlite3_stmt *b = c->block_exact;
+    sqlite3_reset(b);
+    sqlite3_bind_int(b, 1, a.family);
+    bind_addr(b, 2, &a);
+    sqlite3_bind_int(b, 3, a.plen);
+    int bs = sqlite3_step(b);
+    const char *status = bs == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 0) : NULL;
+    const char *holder = bs == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 1) : NULL;
+    bool held = status && holder && strcmp(status, "assigned") == 0 && strcmp(holder, o) == 0;
+    sqlite3_reset(b);
+    if (bs != SQLITE_ROW && bs != SQLITE_DONE)
+        return check__db_err(c, "address lookup");
+    if (!held)
+        return 0;
+    sqlite3_stmt *h = c->host_by_name;
+    sqlite3_reset(h);
+    sqlite3_bind_text(h, 1, o, -1, SQLITE_TRANSIENT);
+    int hs = sqlite3_step(h);
+    sqlite3_reset(h);
+    if (hs == SQLITE_DONE) {
+        cidr_format_addr(&a, t, sizeof t);
+        FIND(c, CHECK_RECORD_ORPHAN, o,
+             "%s %s: the address is assigned to this name, but no "
+             "host has it",
+             type == DNS_T_A ? "A" : "AAAA", t);
+    } else if (hs != SQLITE_ROW) {
+        return check__db_err(c, "host lookup");
     }
-    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+    return 0;
 }
 
 /* An A/AAAA whose address is an assigned block held by its owner name (as host add makes
  * them) belongs to a host of that name: without one it was left behind. */
 static int check_addr_records(struct ctx *c)
 {
-    sqlite3_stmt *s;
-    int rc = check__prep(c, "SELECT key, type, rdata FROM rr WHERE type IN (1, 28)", &s);
-    if (rc != 0)
-        return rc;
-    int step = SQLITE_DONE;
-    while (rc == 0 && !c->stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        uint8_t owner[DNAME_MAXLEN];
-        char o[DNAME_TEXT_MAX], t[CIDR_STRLEN];
-        struct cidr a;
-        uint16_t type = (uint16_t)sqlite3_column_int(s, 1);
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <=
-                0 ||
-            !rdata_addr(type, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), &a))
-            continue;
-        name_text(owner, o);
-        sqlite3_stmt *b = c->block_exact;
-        sqlite3_reset(b);
-        sqlite3_bind_int(b, 1, a.family);
-        bind_addr(b, 2, &a);
-        sqlite3_bind_int(b, 3, a.plen);
-        int bs = sqlite3_step(b);
-        const char *status = bs == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 0) : NULL;
-        const char *holder = bs == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 1) : NULL;
-        bool held = status && holder && strcmp(status, "assigned") == 0 && strcmp(holder, o) == 0;
-        sqlite3_reset(b);
-        if (bs != SQLITE_ROW && bs != SQLITE_DONE) {
-            rc = check__db_err(c, "address lookup");
-            break;
-        }
-        if (!held)
-            continue;
-        sqlite3_stmt *h = c->host_by_name;
-        sqlite3_reset(h);
-        sqlite3_bind_text(h, 1, o, -1, SQLITE_TRANSIENT);
-        int hs = sqlite3_step(h);
-        sqlite3_reset(h);
-        if (hs == SQLITE_DONE) {
-            cidr_format_addr(&a, t, sizeof t);
-            FIND(c, CHECK_RECORD_ORPHAN, o,
-                 "%s %s: the address is assigned to this name, but no "
-                 "host has it",
-                 type == DNS_T_A ? "A" : "AAAA", t);
-        } else if (hs != SQLITE_ROW) {
-            rc = check__db_err(c, "host lookup");
-        }
-    }
-    return rc != 0 ? (sqlite3_finalize(s), rc) : check__ended(c, s, step);
+    return check__rows(c, "SELECT key, type, rdata FROM rr WHERE type IN (1, 28)", addr_record_row,
+                       NULL);
 }
 
 int check__names(struct ctx *c)

@@ -120,6 +120,18 @@ enum regproto_code cmd__prefix(const char *s, struct cidr *c, struct jsonw *j)
     return RP_OK;
 }
 
+void cmd__kcidrs(struct jsonw *j, const char *key, const struct cidr *v, unsigned n)
+{
+    jsonw_key(j, key);
+    jsonw_arr(j);
+    for (unsigned i = 0; i < n; i++) {
+        char t[CIDR_STRLEN];
+        cidr_format(&v[i], t, sizeof t);
+        jsonw_str(j, t);
+    }
+    jsonw_end(j);
+}
+
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c)
 {
     return !cmd_is_write(row) || c->may_write;

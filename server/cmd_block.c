@@ -180,6 +180,18 @@ enum regproto_code cmd__block_reserve(struct cmd_ctx *c, const struct cmd_args *
     return take(c, a, IPAM_RESERVED, j); /* the row allows the PREFIX form only */
 }
 
+/* s as a prefix in *p and the block registered at it in *b: RP_OK, or the error reply. */
+static enum regproto_code block_at(struct cmd_ctx *c, const char *s, struct cidr *p,
+                                   struct ipam_block *b, struct jsonw *j)
+{
+    struct lana_diag d;
+    enum regproto_code rc = cmd__prefix(s, p, j);
+    if (rc != RP_OK)
+        return rc;
+    int e = ipam_get(c->ip, p, b, &d);
+    return e ? cmd__fail(j, e, &d) : RP_OK;
+}
+
 enum regproto_code cmd__block_release(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
@@ -187,10 +199,8 @@ enum regproto_code cmd__block_release(struct cmd_ctx *c, const struct cmd_args *
     struct ipam_block b;
     enum regproto_code rc;
     int e;
-    if ((rc = cmd__prefix(a->pos[0], &p, j)) != RP_OK)
+    if ((rc = block_at(c, a->pos[0], &p, &b, j)) != RP_OK)
         return rc;
-    if ((e = ipam_get(c->ip, &p, &b, &d)) != 0)
-        return cmd__fail(j, e, &d);
     /* host_release_block refuses a block that holds host addresses (naming the hosts), or
      * with --recursive deletes those hosts with it, so no address keeps a stale name */
     int64_t n = 0, hosts = 0;
@@ -227,10 +237,8 @@ enum regproto_code cmd__block_show(struct cmd_ctx *c, const struct cmd_args *a, 
     struct ipam_block b;
     enum regproto_code rc;
     int e;
-    if ((rc = cmd__prefix(a->pos[0], &p, j)) != RP_OK)
+    if ((rc = block_at(c, a->pos[0], &p, &b, j)) != RP_OK)
         return rc;
-    if ((e = ipam_get(c->ip, &p, &b, &d)) != 0)
-        return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "block");
     jsonw_obj(j);
@@ -245,14 +253,7 @@ enum regproto_code cmd__block_show(struct cmd_ctx *c, const struct cmd_args *a, 
     bool more = false;
     if ((e = ipam_free_list(c->ip, &b, fl, 32, &nf, &more, &d)) != 0)
         return cmd__fail(j, e, &d);
-    jsonw_key(j, "free");
-    jsonw_arr(j);
-    for (unsigned i = 0; i < nf; i++) {
-        char t[CIDR_STRLEN];
-        cidr_format(&fl[i], t, sizeof t);
-        jsonw_str(j, t);
-    }
-    jsonw_end(j);
+    cmd__kcidrs(j, "free", fl, nf);
     jsonw_kbool(j, "free_more", more);
     jsonw_end(j);
     return RP_OK;
@@ -260,17 +261,13 @@ enum regproto_code cmd__block_show(struct cmd_ctx *c, const struct cmd_args *a, 
 
 enum regproto_code cmd__block_list(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
-    struct lana_diag d;
     struct cidr p;
     struct ipam_block b;
     enum regproto_code rc;
-    int e;
     if (a->npos == 0)
         return cmd__listing(c, "blocks", NULL, false, -1, j);
-    if ((rc = cmd__prefix(a->pos[0], &p, j)) != RP_OK)
+    if ((rc = block_at(c, a->pos[0], &p, &b, j)) != RP_OK)
         return rc;
-    if ((e = ipam_get(c->ip, &p, &b, &d)) != 0)
-        return cmd__fail(j, e, &d);
     return cmd__listing(c, "blocks", &b, false, -1, j);
 }
 
@@ -281,7 +278,7 @@ enum regproto_code cmd__block_tree(struct cmd_ctx *c, const struct cmd_args *a, 
     struct cidr p;
     struct ipam_block b;
     enum regproto_code rc;
-    int e, depth = 128;
+    int depth = 128;
     if (a->depth != NULL) {
         uint64_t v;
         if (num_parse_u64(a->depth, 0, 128, &v, &d) != 0)
@@ -290,9 +287,7 @@ enum regproto_code cmd__block_tree(struct cmd_ctx *c, const struct cmd_args *a, 
     }
     if (a->npos == 0)
         return cmd__listing(c, "tree", NULL, false, depth, j);
-    if ((rc = cmd__prefix(a->pos[0], &p, j)) != RP_OK)
+    if ((rc = block_at(c, a->pos[0], &p, &b, j)) != RP_OK)
         return rc;
-    if ((e = ipam_get(c->ip, &p, &b, &d)) != 0)
-        return cmd__fail(j, e, &d);
     return cmd__listing(c, "tree", &b, true, depth, j);
 }

@@ -16,6 +16,9 @@ enum regproto_code cmd__fail(struct jsonw *j, int rc, const struct lana_diag *d)
 /* s as a prefix (RP_INVALID reply otherwise). */
 enum regproto_code cmd__prefix(const char *s, struct cidr *c, struct jsonw *j);
 
+/* KEY:["10.0.0.0/24",...] of the n prefixes v, as a member of the open object j. */
+void cmd__kcidrs(struct jsonw *j, const char *key, const struct cidr *v, unsigned n);
+
 /* {"ok":true,KEY:{block members, size, use}}; fresh: just made, so it holds nothing. */
 enum regproto_code cmd__ok_block(struct cmd_ctx *c, const char *key, const struct ipam_block *b,
                                  bool fresh, struct jsonw *j);

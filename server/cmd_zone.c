@@ -90,14 +90,7 @@ enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, s
     cmd__ok_open(j);
     jsonw_key(j, "zone");
     zone_json(j, &z);
-    jsonw_key(j, "blocks");
-    jsonw_arr(j);
-    for (unsigned i = 0; i < nb; i++) {
-        char t[CIDR_STRLEN];
-        cidr_format(&bl[i], t, sizeof t);
-        jsonw_str(j, t);
-    }
-    jsonw_end(j);
+    cmd__kcidrs(j, "blocks", bl, nb);
     jsonw_end(j);
     return RP_OK;
 }

@@ -149,21 +149,15 @@ out:
     return buf;
 }
 
-int testdb_names_open(struct testdb_names **out)
+int testdb_names_open_empty(struct testdb_names **out)
 {
     struct testdb_names *f = calloc(1, sizeof *f);
-    struct lana_diag d;
-    struct cidr p4, p6;
+    struct lana_diag d = {{0}};
     *out = NULL;
     if (f == NULL || testdb_make(&f->t) != 0)
         goto fail;
     if (store_open(f->t.path, &f->st, NULL, &d) != 0 || ipam_open(f->st, &f->ip, &d) != 0 ||
-        names_open(f->st, f->ip, &f->nm, &d) != 0 || cidr_parse("198.18.0.0/15", &p4, &d) != 0 ||
-        cidr_parse("2001:db8::/32", &p6, &d) != 0 ||
-        ipam_pool_add(f->ip, &p4, NULL, "t", NULL, &d) != 0 ||
-        ipam_pool_add(f->ip, &p6, NULL, "t", NULL, &d) != 0 ||
-        zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d) != 1 ||
-        zone_ensure(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa.", "t", &d) != 1) {
+        names_open(f->st, f->ip, &f->nm, &d) != 0) {
         fprintf(stderr, "names fixture: %s\n", d.msg);
         goto fail;
     }
@@ -172,6 +166,27 @@ int testdb_names_open(struct testdb_names **out)
 fail:
     testdb_names_close(f);
     return -1;
+}
+
+int testdb_names_open(struct testdb_names **out)
+{
+    struct testdb_names *f;
+    struct lana_diag d;
+    struct cidr p4, p6;
+    *out = NULL;
+    if (testdb_names_open_empty(&f) != 0)
+        return -1;
+    if (cidr_parse("198.18.0.0/15", &p4, &d) != 0 || cidr_parse("2001:db8::/32", &p6, &d) != 0 ||
+        ipam_pool_add(f->ip, &p4, NULL, "t", NULL, &d) != 0 ||
+        ipam_pool_add(f->ip, &p6, NULL, "t", NULL, &d) != 0 ||
+        zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d) != 1 ||
+        zone_ensure(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa.", "t", &d) != 1) {
+        fprintf(stderr, "names fixture: %s\n", d.msg);
+        testdb_names_close(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
 }
 
 void testdb_names_close(struct testdb_names *f)
@@ -186,21 +201,38 @@ void testdb_names_close(struct testdb_names *f)
     free(f);
 }
 
+int testdb_names_setup(void **state)
+{
+    struct testdb_names *f;
+    if (testdb_names_open(&f) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+int testdb_names_teardown(void **state)
+{
+    testdb_names_close(*state);
+    return 0;
+}
+
 const char *testdb_export(struct store *st, const char *zone)
 {
     static char *buf;
     size_t len;
-    struct lana_diag d;
+    struct lana_diag d = {{0}};
     free(buf);
     buf = NULL;
     FILE *fp = open_memstream(&buf, &len);
-    if (fp == NULL)
-        return NULL;
+    if (fp == NULL) {
+        fprintf(stderr, "export %s: out of memory\n", zone);
+        abort();
+    }
     int rc = zoneio_export(st, zone, fp, &d);
     fclose(fp);
     if (rc != 0) {
-        free(buf);
-        buf = NULL;
+        fprintf(stderr, "export %s: %s\n", zone, d.msg);
+        abort();
     }
     return buf;
 }

@@ -37,9 +37,17 @@ struct testdb_names {
     struct ipam *ip;
     struct names *nm;
 };
+/** Store, ipam and names over an empty database in a temp dir; 0 with *out, or -1. */
+int testdb_names_open_empty(struct testdb_names **out);
 /** Makes the registry above in a temp dir; 0 with *out, or -1. */
 int testdb_names_open(struct testdb_names **out);
 /** Closes and removes it; NULL is a no-op. */
 void testdb_names_close(struct testdb_names *f);
-/** The zone exported as master-file text, valid until the next call (NULL on failure). */
+/** cmocka group or test fixtures: testdb_names_open into *state, testdb_names_close of it. */
+int testdb_names_setup(void **state);
+int testdb_names_teardown(void **state);
+/**
+ * The zone exported as master-file text, valid until the next call. A failed export prints
+ * its error and aborts the test program, so that a caller never searches a NULL text.
+ */
 const char *testdb_export(struct store *st, const char *zone);

@@ -328,6 +328,10 @@ static const struct damage damages[] = {
     {"a host's records left behind",
      "DELETE FROM host WHERE name = 'fixed.lab.'",
      {CHECK_RECORD_ORPHAN}, 1},
+    {"records left behind, after a PTR naming a reverse name",
+     "INSERT INTO rr VALUES (" ZONE("10.in-addr.arpa.") ", key('98.0.20.10.in-addr.arpa.'), 12,"
+     " wire('5.0.20.10.in-addr.arpa.'), 300); DELETE FROM host WHERE name = 'fixed.lab.'",
+     {CHECK_RECORD_ORPHAN}, 1},
     {"a zone without its SOA",
      "DELETE FROM rr WHERE type = 6 AND zone_id = " ZONE("lab2."),
      {CHECK_ZONE_SOA}, 1},

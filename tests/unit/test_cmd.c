@@ -20,10 +20,7 @@
 #include "tests/lib/testdb.h"
 
 struct fix {
-    struct testdb t;
-    struct store *st;
-    struct ipam *ip;
-    struct names *nm;
+    struct testdb_names *db;
     struct jsonw j;
     struct cmd_ctx c;
 };
@@ -42,22 +39,22 @@ static enum regproto_code run(struct fix *f, const char *line)
 static struct fix *fix_new(void)
 {
     struct fix *f = calloc(1, sizeof *f);
-    if (f == NULL || testdb_make(&f->t) != 0 || store_open(f->t.path, &f->st, NULL, NULL) != 0 ||
-        ipam_open(f->st, &f->ip, NULL) != 0 || names_open(f->st, f->ip, &f->nm, NULL) != 0)
+    if (f == NULL)
         return NULL;
+    if (testdb_names_open_empty(&f->db) != 0) {
+        free(f);
+        return NULL;
+    }
     jsonw_init(&f->j);
-    f->c =
-        (struct cmd_ctx){.st = f->st, .ip = f->ip, .actor = "test", .may_write = true, .nm = f->nm};
+    f->c = (struct cmd_ctx){
+        .st = f->db->st, .ip = f->db->ip, .actor = "test", .may_write = true, .nm = f->db->nm};
     return f;
 }
 
 static void fix_free(struct fix *f)
 {
     jsonw_free(&f->j);
-    names_close(f->nm);
-    ipam_close(f->ip);
-    store_close(f->st);
-    testdb_cleanup(&f->t);
+    testdb_names_close(f->db);
     free(f);
 }
 
@@ -77,7 +74,7 @@ static int teardown(void **state)
  * an open transaction's changes show. */
 static char *dump(const struct fix *f)
 {
-    char *text = testdb_dump(f->st);
+    char *text = testdb_dump(f->db->st);
     assert_non_null(text);
     return text;
 }
@@ -364,15 +361,15 @@ static void test_every_write_row_is_whole_or_nothing_under_failed_steps(void **s
         const char *line = example_of(row);
         assert_non_null(line);
         char *base_dump = dump(f);
-        assert_int_equal(store_begin(f->st, &d), 0);
+        assert_int_equal(store_begin(f->db->st, &d), 0);
         sqlfault_reset();
         if (run(f, line) != RP_OK)
             fail_msg("%s: %s", line, f->j.s);
         unsigned long steps = sqlfault_steps();
-        store_rollback(f->st);
+        store_rollback(f->db->st);
         for (size_t r = 0; r < sizeof rcs / sizeof rcs[0]; r++) {
             for (unsigned long k = 1; k <= steps; k++) {
-                assert_int_equal(store_begin(f->st, &d), 0);
+                assert_int_equal(store_begin(f->db->st, &d), 0);
                 sqlfault_arm_rc(k, rcs[r], 1);
                 enum regproto_code code = run(f, line);
                 sqlfault_disarm();
@@ -381,8 +378,8 @@ static void test_every_write_row_is_whole_or_nothing_under_failed_steps(void **s
                 if (code == RP_OK)
                     fail_msg("%s: step %lu failed (rc %d) yet the reply is ok: %s", line, k, rcs[r],
                              f->j.s);
-                if (store_turn_aborted(f->st)) {
-                    if (store_commit(f->st, &d) == 0)
+                if (store_turn_aborted(f->db->st)) {
+                    if (store_commit(f->db->st, &d) == 0)
                         fail_msg("%s: step %lu: an aborted turn was committed", line, k);
                 } else {
                     char *inside = dump(f);
@@ -390,7 +387,7 @@ static void test_every_write_row_is_whole_or_nothing_under_failed_steps(void **s
                         fail_msg("%s: step %lu failed (rc %d) but the turn kept part of it", line,
                                  k, rcs[r]);
                     free(inside);
-                    store_rollback(f->st);
+                    store_rollback(f->db->st);
                 }
                 char *after = dump(f);
                 if (strcmp(after, base_dump) != 0)

@@ -24,13 +24,6 @@
 #include "tests/lib/sqlfault.h"
 #include "tests/lib/testdb.h"
 
-struct fix {
-    struct testdb t;
-    struct store *st;
-    struct ipam *ip;
-    struct names *nm;
-};
-
 static struct cidr P(const char *s)
 {
     struct cidr c;
@@ -53,13 +46,10 @@ static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}};
  * services bound and unbound. */
 static int setup(void **state)
 {
-    struct fix *f = calloc(1, sizeof *f);
+    struct testdb_names *f;
     struct lana_diag d = {{0}};
-    if (f == NULL || testdb_make(&f->t) != 0)
+    if (testdb_names_open_empty(&f) != 0)
         return -1;
-    OK(store_open(f->t.path, &f->st, NULL, &d));
-    OK(ipam_open(f->st, &f->ip, &d));
-    OK(names_open(f->st, f->ip, &f->nm, &d));
     struct cidr p4 = P("10.0.0.0/8"), p6 = P("fd00::/8"), spare = P("172.16.0.0/12"),
                 lan = P("10.1.0.0/24"), big = P("10.2.0.0/16"), sub = P("10.2.1.0/24"),
                 hosts = P("10.3.0.0/30");
@@ -94,137 +84,126 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fix *f = *state;
-    names_close(f->nm);
-    ipam_close(f->ip);
-    store_close(f->st);
-    testdb_cleanup(&f->t);
-    free(f);
-    return 0;
-}
+typedef int op_fn(struct testdb_names *f, struct lana_diag *d);
 
-typedef int op_fn(struct fix *f, struct lana_diag *d);
-
-static int op_pool_add(struct fix *f, struct lana_diag *d)
+static int op_pool_add(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("192.168.0.0/16");
     return ipam_pool_add(f->ip, &p, "new", "t", NULL, d);
 }
 
-static int op_pool_del(struct fix *f, struct lana_diag *d)
+static int op_pool_del(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("172.16.0.0/12");
     return ipam_pool_del(f->ip, &p, "t", d);
 }
 
-static int op_block_alloc(struct fix *f, struct lana_diag *d)
+static int op_block_alloc(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("10.0.0.0/8");
     return ipam_alloc(f->ip, &p, 20, IPAM_ALLOCATED, "x", "d", "t", NULL, d);
 }
 
-static int op_block_assign(struct fix *f, struct lana_diag *d)
+static int op_block_assign(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("10.2.7.0/24");
     return ipam_take(f->ip, &p, IPAM_ASSIGNED, "x", NULL, "t", NULL, d);
 }
 
-static int op_block_reserve(struct fix *f, struct lana_diag *d)
+static int op_block_reserve(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("10.9.0.0/16");
     return ipam_take(f->ip, &p, IPAM_RESERVED, "", NULL, "t", NULL, d);
 }
 
-static int op_block_release(struct fix *f, struct lana_diag *d)
+static int op_block_release(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("10.2.0.0/16");
     return ipam_release(f->ip, &p, true, "t", NULL, d);
 }
 
-static int op_block_update(struct fix *f, struct lana_diag *d)
+static int op_block_update(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("10.2.0.0/16");
     return ipam_update(f->ip, &p, "other", "changed", "t", NULL, d);
 }
 
-static int op_zone_add(struct fix *f, struct lana_diag *d)
+static int op_zone_add(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr b = P("10.1.0.0/24");
     return zone_add(f->nm, "new.", &b, 1, "t", NULL, d);
 }
 
-static int op_zone_del(struct fix *f, struct lana_diag *d)
+static int op_zone_del(struct testdb_names *f, struct lana_diag *d)
 {
     return zone_del(f->nm, "lab.", true, "t", d);
 }
 
-static int op_zone_del_empty(struct fix *f, struct lana_diag *d)
+static int op_zone_del_empty(struct testdb_names *f, struct lana_diag *d)
 {
     return zone_del(f->nm, "empty.", false, "t", d);
 }
 
-static int op_host_add(struct fix *f, struct lana_diag *d)
+static int op_host_add(struct testdb_names *f, struct lana_diag *d)
 {
     return host_add(f->nm, "pc.lab.", &AUTO, &AUTO, NULL, "t", NULL, d);
 }
 
-static int op_host_del(struct fix *f, struct lana_diag *d)
+static int op_host_del(struct testdb_names *f, struct lana_diag *d)
 {
     return host_del(f->nm, "web.lab.", "t", d);
 }
 
-static int op_host_rename(struct fix *f, struct lana_diag *d)
+static int op_host_rename(struct testdb_names *f, struct lana_diag *d)
 {
     return host_rename(f->nm, "db.lab.", "db2.lab.", "t", NULL, d);
 }
 
-static int op_record_add(struct fix *f, struct lana_diag *d)
+static int op_record_add(struct testdb_names *f, struct lana_diag *d)
 {
     return rrset_add(f->nm, "lab.", "TXT", "\"hello\"", "t", d);
 }
 
-static int op_record_del(struct fix *f, struct lana_diag *d)
+static int op_record_del(struct testdb_names *f, struct lana_diag *d)
 {
     return rrset_del(f->nm, "lab.", "MX", NULL, "t", NULL, d);
 }
 
-static int op_service_add(struct fix *f, struct lana_diag *d)
+static int op_service_add(struct testdb_names *f, struct lana_diag *d)
 {
     return service_add(f->nm, "ssh", "tcp", 0, "", "t", NULL, d);
 }
 
-static int op_service_del(struct fix *f, struct lana_diag *d)
+static int op_service_del(struct testdb_names *f, struct lana_diag *d)
 {
     return service_del(f->nm, "dns", "udp", "t", d);
 }
 
-static int op_service_bind(struct fix *f, struct lana_diag *d)
+static int op_service_bind(struct testdb_names *f, struct lana_diag *d)
 {
     int n;
     return service_bind(f->nm, "web.lab.", "http", NULL, 0, "t", &n, d);
 }
 
-static int op_service_unbind(struct fix *f, struct lana_diag *d)
+static int op_service_unbind(struct testdb_names *f, struct lana_diag *d)
 {
     int n;
     return service_unbind(f->nm, "db.lab.", "http", "tcp", "t", &n, d);
 }
 
-static int op_block_release_hosts(struct fix *f, struct lana_diag *d)
+static int op_block_release_hosts(struct testdb_names *f, struct lana_diag *d)
 {
     struct cidr p = P("10.3.0.0/30");
     return host_release_block(f->nm, &p, true, "t", NULL, NULL, d);
 }
 
-static int op_account_add(struct fix *f, struct lana_diag *d)
+static int op_account_add(struct testdb_names *f, struct lana_diag *d)
 {
     struct account a = {.name = "carol", .role = "registrar"};
     return account_add(f->st, &a, "t", d);
 }
 
-static int op_zone_import(struct fix *f, struct lana_diag *d)
+static int op_zone_import(struct testdb_names *f, struct lana_diag *d)
 {
     static const char text[] = "$ORIGIN imp.\n"
                                "@ 3600 IN SOA ns1.imp. hostmaster.imp. 1 3600 900 604800 300\n"
@@ -257,7 +236,7 @@ static const struct {
 };
 
 /* Runs op with a failure at step k (0: none) inside a turn; 0 when all was as it must be. */
-static int run_one(struct fix *f, op_fn *fn, unsigned long k, int code, const char *before,
+static int run_one(struct testdb_names *f, op_fn *fn, unsigned long k, int code, const char *before,
                    const char *name, unsigned long *steps)
 {
     struct lana_diag d = {{0}};
@@ -310,7 +289,7 @@ static int run_one(struct fix *f, op_fn *fn, unsigned long k, int code, const ch
 
 static void test_every_write_fails_whole_at_every_step(void **state)
 {
-    struct fix *f = *state;
+    struct testdb_names *f = *state;
     char *before = testdb_dump(f->st);
     assert_non_null(before);
     int bad = 0;
@@ -338,7 +317,7 @@ static void test_every_write_fails_whole_at_every_step(void **state)
  * commands after it are refused. */
 static void test_failed_undo_aborts_the_turn(void **state)
 {
-    struct fix *f = *state;
+    struct testdb_names *f = *state;
     struct lana_diag d;
     char *before = testdb_dump(f->st);
     assert_non_null(before);
@@ -373,7 +352,7 @@ static void test_failed_undo_aborts_the_turn(void **state)
  * once, and nothing is left open or marked. */
 static void test_failed_undo_without_a_turn_rolls_back_at_once(void **state)
 {
-    struct fix *f = *state;
+    struct testdb_names *f = *state;
     struct lana_diag d;
     char *before = testdb_dump(f->st);
     assert_non_null(before);
@@ -398,10 +377,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_write_fails_whole_at_every_step, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_failed_undo_aborts_the_turn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_undo_without_a_turn_rolls_back_at_once,
-                                        setup, teardown),
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_undo_aborts_the_turn, setup,
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_undo_without_a_turn_rolls_back_at_once, setup,
+                                        testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,19 +15,11 @@
 #include "db/service.h"
 #include "db/store.h"
 #include "db/zone.h"
-#include "db/zoneio.h"
 #include "tests/lib/testdb.h"
 
 #ifndef RELEASE_BLOCK /* what `lana block release` runs */
 #define RELEASE_BLOCK(f, p, rec, k, d) host_release_block((f)->nm, (p), (rec), "t", (k), NULL, (d))
 #endif
-
-struct fix {
-    struct testdb t;
-    struct store *st;
-    struct ipam *ip;
-    struct names *nm;
-};
 
 static struct cidr P(const char *s)
 {
@@ -38,10 +30,9 @@ static struct cidr P(const char *s)
 
 static int setup(void **state)
 {
-    struct fix *f = calloc(1, sizeof *f);
+    struct testdb_names *f;
     struct lana_diag d;
-    if (f == NULL || testdb_make(&f->t) != 0 || store_open(f->t.path, &f->st, NULL, &d) != 0 ||
-        ipam_open(f->st, &f->ip, &d) != 0 || names_open(f->st, f->ip, &f->nm, &d) != 0)
+    if (testdb_names_open_empty(&f) != 0)
         return -1;
     struct cidr pool = P("10.0.0.0/8"), blk = P("10.0.200.0/30");
     struct host_addr_spec a = {HOST_ADDR_GIVEN, P("10.0.200.1/32")},
@@ -58,56 +49,18 @@ static int setup(void **state)
         service_add(f->nm, "http", "tcp", 80, NULL, "t", NULL, &d) != 0 ||
         service_bind(f->nm, "a.lab.", "http", "tcp", 0, "t", &bound, &d) != 0) {
         fprintf(stderr, "setup: %s\n", d.msg);
+        testdb_names_close(f);
         return -1;
     }
     *state = f;
     return 0;
 }
 
-static int setup_names(void **state)
-{
-    struct testdb_names *f;
-    if (testdb_names_open(&f) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown_names(void **state)
-{
-    testdb_names_close(*state);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fix *f = *state;
-    names_close(f->nm);
-    ipam_close(f->ip);
-    store_close(f->st);
-    testdb_cleanup(&f->t);
-    free(f);
-    return 0;
-}
-
-static char *export(struct fix *f, const char *zone)
-{
-    static char *buf;
-    size_t len;
-    free(buf);
-    buf = NULL;
-    FILE *fp = open_memstream(&buf, &len);
-    struct lana_diag d;
-    assert_int_equal(zoneio_export(f->st, zone, fp, &d), 0);
-    fclose(fp);
-    return buf;
-}
-
 /* Defect: `block release 10.0.200.0/30 --recursive` answered "released" and left the hosts
  * registered and in DNS; the address could then be given out again, with two PTR names. */
 static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void **state)
 {
-    struct fix *f = *state;
+    struct testdb_names *f = *state;
     struct lana_diag d;
     struct cidr blk = P("10.0.200.0/30"), one = P("10.0.200.1/32");
     struct host_info h;
@@ -131,12 +84,12 @@ static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void 
     assert_int_equal(host_get(f->nm, "a.lab.", &h, &d), LANA_ENOTFOUND);
     assert_int_equal(host_get(f->nm, "b.lab.", &h, &d), LANA_ENOTFOUND);
     assert_int_equal(host_get(f->nm, "c.lab.", &h, &d), 0);
-    char *lab = export(f, "lab.");
+    const char *lab = testdb_export(f->st, "lab.");
     assert_null(strstr(lab, "a.lab.\t"));
     assert_null(strstr(lab, "_http._tcp.a.lab."));
     assert_null(strstr(lab, "b.lab.\t"));
     assert_non_null(strstr(lab, "c.lab.\t300\tIN\tA\t10.0.1.1"));
-    char *rev = export(f, "10.in-addr.arpa.");
+    const char *rev = testdb_export(f->st, "10.in-addr.arpa.");
     assert_null(strstr(rev, "200.0.10.in-addr.arpa."));
     assert_non_null(strstr(rev, "1.1.0.10.in-addr.arpa.\t300\tIN\tPTR\tc.lab."));
     struct ipam_block b;
@@ -145,7 +98,7 @@ static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void 
     /* the address is free again, for one host and one PTR */
     struct host_addr_spec again = {HOST_ADDR_GIVEN, P("10.0.200.1/32")}, none = {HOST_ADDR_NONE, {0}};
     assert_int_equal(host_add(f->nm, "d.lab.", &again, &none, NULL, "t", &h, &d), 0);
-    rev = export(f, "10.in-addr.arpa.");
+    rev = testdb_export(f->st, "10.in-addr.arpa.");
     assert_non_null(strstr(rev, "1.200.0.10.in-addr.arpa.\t300\tIN\tPTR\td.lab."));
     assert_null(strstr(rev, "a.lab."));
 }
@@ -153,7 +106,7 @@ static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void 
 /* A block without hosts is released as ipam_release does it. */
 static void test_release_of_a_block_without_hosts(void **state)
 {
-    struct fix *f = *state;
+    struct testdb_names *f = *state;
     struct lana_diag d;
     struct cidr lan = P("10.0.3.0/24"), sub = P("10.0.3.0/28");
     int64_t k = 0, hosts = -1;
@@ -233,11 +186,13 @@ static void test_host_add_publishes_and_del_withdraws(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_host_add_publishes_and_del_withdraws, setup_names,
-                                        teardown_names),
+        cmocka_unit_test_setup_teardown(test_host_add_publishes_and_del_withdraws,
+                                        testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(
-            test_release_of_a_block_with_hosts_refuses_or_takes_them_along, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_of_a_block_without_hosts, setup, teardown),
+            test_release_of_a_block_with_hosts_refuses_or_takes_them_along, setup,
+            testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_release_of_a_block_without_hosts, setup,
+                                        testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,28 +18,6 @@
 #include "db/zone.h"
 #include "tests/lib/testdb.h"
 
-static int setup(void **state)
-{
-    struct testdb_names *f;
-    if (testdb_names_open(&f) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    testdb_names_close(*state);
-    return 0;
-}
-
-static const char *export(struct testdb_names *f, const char *zone)
-{
-    const char *text = testdb_export(f->st, zone);
-    assert_non_null(text);
-    return text;
-}
-
 static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
 
 static void test_records_add_del_and_their_conflicts(void **state)
@@ -59,7 +37,7 @@ static void test_records_add_del_and_their_conflicts(void **state)
     assert_int_equal(rrset_add(f->nm, "web.lab", "A", "1.2.3.4", "t", &d), LANA_EPARSE);
     assert_int_equal(rrset_add(f->nm, "sub.lab", "NS", "ns.elsewhere.", "t", &d), 0);
     assert_int_equal(rrset_add(f->nm, "t.lab", "TXT", "\"two words\" \"q\\\"uote\"", "t", &d), 0);
-    const char *text = export(f, "lab.");
+    const char *text = testdb_export(f->st, "lab.");
     assert_non_null(strstr(text, "www.lab.\t300\tIN\tCNAME\tweb.lab."));
     assert_non_null(strstr(text, "t.lab.\t300\tIN\tTXT\t\"two words\" \"q\\\"uote\""));
     int64_t n = 0;
@@ -72,7 +50,8 @@ static void test_records_add_del_and_their_conflicts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_records_add_del_and_their_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_add_del_and_their_conflicts,
+                                        testdb_names_setup, testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,28 +18,6 @@
 #include "db/zone.h"
 #include "tests/lib/testdb.h"
 
-static int setup(void **state)
-{
-    struct testdb_names *f;
-    if (testdb_names_open(&f) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    testdb_names_close(*state);
-    return 0;
-}
-
-static const char *export(struct testdb_names *f, const char *zone)
-{
-    const char *text = testdb_export(f->st, zone);
-    assert_non_null(text);
-    return text;
-}
-
 static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
 
 static void test_services_ports_bindings_and_rename(void **state)
@@ -68,7 +46,7 @@ static void test_services_ports_bindings_and_rename(void **state)
     assert_int_equal(service_bind(f->nm, "web.lab", "lana", NULL, 0, "t", &bound, &d), 0);
     assert_int_equal(bound, 2); /* tcp and udp */
     assert_int_equal(service_bind(f->nm, "web.lab", "http", "tcp", 8080, "t", &bound, &d), 0);
-    text = export(f, "lab.");
+    text = testdb_export(f->st, "lab.");
     assert_non_null(strstr(text, "_lana._tcp.web.lab.\t300\tIN\tSRV\t0 0 1024 web.lab."));
     assert_non_null(strstr(text, "_http._tcp.web.lab.\t300\tIN\tSRV\t0 0 8080 web.lab."));
     assert_int_equal(service_bind(f->nm, "nohost.lab", "http", "tcp", 0, "t", &bound, &d), LANA_ENOTFOUND);
@@ -76,7 +54,7 @@ static void test_services_ports_bindings_and_rename(void **state)
     /* rename keeps the addresses and the bindings */
     assert_int_equal(host_rename(f->nm, "web.lab", "web2.lab", "t", &h, &d), 0);
     assert_string_equal(h.v4, "198.18.0.0");
-    text = export(f, "lab.");
+    text = testdb_export(f->st, "lab.");
     assert_null(strstr(text, "web.lab.\t300\tIN\tA"));
     assert_non_null(strstr(text, "_lana._udp.web2.lab.\t300\tIN\tSRV\t0 0 1024 web2.lab."));
     assert_int_equal(service_unbind(f->nm, "web2.lab", "lana", NULL, "t", &bound, &d), 0);
@@ -84,14 +62,15 @@ static void test_services_ports_bindings_and_rename(void **state)
     assert_int_equal(service_del(f->nm, "lana", "tcp", "t", &d), 0);
     /* host del also withdraws its SRV records */
     assert_int_equal(host_del(f->nm, "web2.lab", "t", &d), 0);
-    assert_null(strstr(export(f, "lab."), "_http"));
+    assert_null(strstr(testdb_export(f->st, "lab."), "_http"));
 }
 
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_services_ports_bindings_and_rename, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_services_ports_bindings_and_rename, testdb_names_setup,
+                                        testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

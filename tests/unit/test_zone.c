@@ -25,28 +25,6 @@ static struct cidr P(const char *s)
     return c;
 }
 
-static int setup(void **state)
-{
-    struct testdb_names *f;
-    if (testdb_names_open(&f) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    testdb_names_close(*state);
-    return 0;
-}
-
-static const char *export(struct testdb_names *f, const char *zone)
-{
-    const char *text = testdb_export(f->st, zone);
-    assert_non_null(text);
-    return text;
-}
-
 static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
 
 static void test_zone_add_conflict_and_serial(void **state)
@@ -100,13 +78,13 @@ static void test_zone_del_refuses_names_unless_recursive(void **state)
     assert_int_equal(zone_add(f->nm, "office.lab", &lan, 1, "t", NULL, &d), 0);
     assert_int_equal(host_add(f->nm, "pc2.office.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
     assert_string_equal(h.v4, "198.18.4.0");
-    assert_non_null(strstr(export(f, "198.in-addr.arpa."), "PTR\tpc2.office.lab."));
+    assert_non_null(strstr(testdb_export(f->st, "198.in-addr.arpa."), "PTR\tpc2.office.lab."));
     /* zone del refuses while it holds hosts */
     assert_int_equal(zone_del(f->nm, "office.lab", false, "t", &d), LANA_ECONFLICT);
     assert_int_equal(zone_del(f->nm, "office.lab", true, "t", &d), 0);
     struct cidr pc2 = P("198.18.4.0/32");
     assert_int_equal(ipam_get(f->ip, &pc2, &b, &d), LANA_ENOTFOUND);
-    assert_null(strstr(export(f, "198.in-addr.arpa."), "pc2"));
+    assert_null(strstr(testdb_export(f->st, "198.in-addr.arpa."), "pc2"));
     struct zone_info z;
     assert_int_equal(zone_get(f->nm, "office.lab", &z, &d), LANA_ENOTFOUND);
 }
@@ -115,10 +93,11 @@ static void test_zone_del_refuses_names_unless_recursive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_zone_add_conflict_and_serial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_add_conflict_and_serial, testdb_names_setup,
+                                        testdb_names_teardown),
         cmocka_unit_test(test_zone_soa_serial_is_read_from_the_end_of_the_rdata),
-        cmocka_unit_test_setup_teardown(test_zone_del_refuses_names_unless_recursive, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_zone_del_refuses_names_unless_recursive,
+                                        testdb_names_setup, testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
