@@ -14,6 +14,7 @@
 
 #include "common/dnsmsg.h"
 #include "db/host.h"
+#include "db/ipam_int.h"
 #include "db/names_int.h"
 
 static const char sql_zone_by_apex[] = "SELECT id, name FROM zone WHERE apex = ?1";
@@ -160,9 +161,9 @@ static int soa_of(const char *zone, uint8_t rd[2 * DNAME_MAXLEN + 20], uint8_t n
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    uint32_t v[5] = {(uint32_t)((tm.tm_year + 1900) * 1000000 + (tm.tm_mon + 1) * 10000 +
-                                tm.tm_mday * 100),
-                     3600, 900, 604800, NAMES_TTL};
+    uint32_t v[5] = {
+        (uint32_t)((tm.tm_year + 1900) * 1000000 + (tm.tm_mon + 1) * 10000 + tm.tm_mday * 100),
+        3600, 900, 604800, NAMES_TTL};
     for (int i = 0; i < 5; i++)
         put32(rd + nl + hl + 4 * i, v[i]);
     return (int)(nl + hl + 20);
@@ -259,9 +260,9 @@ int zone_ensure(struct names *n, const char *name, const char *actor, struct lan
 
 /* ---- read --------------------------------------------------------------------------------- */
 
-#define ZONE_COLS                                                                              \
-    "SELECT z.id, z.name, (SELECT rdata FROM rr WHERE zone_id = z.id AND type = 6),"           \
-    " (SELECT count(*) FROM rr WHERE zone_id = z.id),"                                         \
+#define ZONE_COLS                                                                                  \
+    "SELECT z.id, z.name, (SELECT rdata FROM rr WHERE zone_id = z.id AND type = 6),"               \
+    " (SELECT count(*) FROM rr WHERE zone_id = z.id),"                                             \
     " (SELECT count(*) FROM host WHERE zone_id = z.id) FROM zone z "
 static const char sql_zone_get[] = ZONE_COLS "WHERE z.name = ?1";
 static const char sql_zone_all[] = ZONE_COLS "ORDER BY z.name";
@@ -319,8 +320,8 @@ static const char sql_zone_blocks[] =
     "SELECT b.family, b.start, b.plen FROM zone_block zb JOIN block b ON b.id = zb.block_id"
     " WHERE zb.zone_id = ?1 ORDER BY b.family, b.start";
 
-int zone_blocks(struct names *n, int64_t zone_id, struct cidr *out, unsigned max,
-                unsigned *count, struct lana_diag *d)
+int zone_blocks(struct names *n, int64_t zone_id, struct cidr *out, unsigned max, unsigned *count,
+                struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(n->st, sql_zone_blocks, &s, d);
@@ -333,11 +334,9 @@ int zone_blocks(struct names *n, int64_t zone_id, struct cidr *out, unsigned max
         memset(c, 0, sizeof *c);
         c->family = (uint8_t)sqlite3_column_int(s, 0);
         c->plen = (uint8_t)sqlite3_column_int(s, 2);
-        const uint8_t *k = sqlite3_column_blob(s, 1);
-        unsigned __int128 v = 0;
-        for (int i = 0; i < 16 && k; i++)
-            v = v << 8 | k[i];
-        cidr_addr_set_u128(c, v);
+        /* bounded by the blob's length: a damaged row cannot make it read past the end */
+        cidr_addr_set_u128(c,
+                           ipam__key_value(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)));
     }
     sqlite3_reset(s);
     return rc < 0 ? rc : 0;
@@ -378,7 +377,7 @@ static int del_hosts(struct names *n, int64_t zone, const char *actor, struct la
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, zone);
-    char (*hosts)[DNAME_TEXT_MAX] = NULL;
+    char(*hosts)[DNAME_TEXT_MAX] = NULL;
     size_t nh = 0, cap = 0;
     while ((rc = store__row(n->st, s, "hosts", d)) == 1) {
         if (nh == cap) {
