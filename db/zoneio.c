@@ -56,6 +56,25 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
     c->zone_id = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     s = NULL;
+    /* The import replaces the zone's records: registered hosts would keep their addresses
+     * with no A/AAAA left, so a zone with hosts is refused, whoever imports (the daemon or
+     * lanad zone import offline). */
+    if ((rc = store__prepare(c->st, "SELECT count(*) FROM host WHERE zone_id = ?1", &s, c->d)) != 0)
+        goto out;
+    sqlite3_bind_int64(s, 1, c->zone_id);
+    if ((rc = store__row(c->st, s, "zone hosts", c->d)) < 0)
+        goto out;
+    sqlite3_int64 hosts = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+    rc = 0;
+    if (hosts > 0) {
+        rc = diag_set(c->d, LANA_ECONFLICT,
+                      "zone %s has %lld registered host%s: an import would orphan them; delete "
+                      "them first (lana zone del %s --recursive)",
+                      text, (long long)hosts, hosts == 1 ? "" : "s", text);
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
     if ((rc = store__prepare(c->st, "DELETE FROM rr WHERE zone_id = ?1", &s, c->d)) != 0)
         goto out;
     sqlite3_bind_int64(s, 1, c->zone_id);
@@ -71,8 +90,7 @@ static int import_rr(const struct zfile_rr *rr, void *arg)
     struct import_ctx *c = arg;
     uint8_t owner[DNAME_MAXLEN], key[DNAME_KEY_MAX];
     if (rr->klass != DNS_C_IN)
-        return diag_set(c->d, LANA_EPARSE, "%s:%u: only class IN is served", c->fname,
-                        rr->line);
+        return diag_set(c->d, LANA_EPARSE, "%s:%u: only class IN is served", c->fname, rr->line);
     if (c->zone_id == 0) {
         if (rr->type != DNS_T_SOA)
             return diag_set(c->d, LANA_EPARSE, "%s:%u: the first record must be the zone's SOA",
@@ -89,8 +107,8 @@ static int import_rr(const struct zfile_rr *rr, void *arg)
         char o[DNAME_TEXT_MAX], z[DNAME_TEXT_MAX];
         dname_to_text(owner, o, sizeof o);
         dname_to_text(c->apex, z, sizeof z);
-        return diag_set(c->d, LANA_EPARSE, "%s:%u: %s is outside the zone %s", c->fname,
-                        rr->line, o, z);
+        return diag_set(c->d, LANA_EPARSE, "%s:%u: %s is outside the zone %s", c->fname, rr->line,
+                        o, z);
     }
     size_t klen = dname_key(owner, key);
     sqlite3_reset(c->ins);
@@ -101,8 +119,7 @@ static int import_rr(const struct zfile_rr *rr, void *arg)
                       SQLITE_STATIC);
     sqlite3_bind_int64(c->ins, 5, rr->ttl);
     if (sqlite3_step(c->ins) != SQLITE_DONE)
-        return diag_set(c->d, LANA_EDB, "%s:%u: %s", c->fname, rr->line,
-                        sqlite3_errmsg(c->st->db));
+        return diag_set(c->d, LANA_EDB, "%s:%u: %s", c->fname, rr->line, sqlite3_errmsg(c->st->db));
     c->records += (uint64_t)sqlite3_changes(c->st->db);
     return 0;
 }
@@ -142,11 +159,10 @@ static int check_zone(struct import_ctx *c)
     if (step == SQLITE_ROW) {
         uint8_t name[DNAME_MAXLEN];
         char text[DNAME_TEXT_MAX] = "?";
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                           name) > 0)
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), name) > 0)
             dname_to_text(name, text, sizeof text);
-        rc = diag_set(c->d, LANA_ECONFLICT,
-                      "%s: %s has a CNAME and other data (or several CNAMEs)", c->fname, text);
+        rc = diag_set(c->d, LANA_ECONFLICT, "%s: %s has a CNAME and other data (or several CNAMEs)",
+                      c->fname, text);
     }
 out:
     sqlite3_finalize(s);
@@ -251,8 +267,8 @@ int zoneio_export(struct store *st, const char *name, FILE *out, struct lana_dia
     sqlite3_bind_int64(s, 1, id);
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                           owner) < 0)
+        if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <
+            0)
             continue;
         dname_to_text(owner, text, sizeof text);
         uint16_t type = (uint16_t)sqlite3_column_int(s, 1);

@@ -447,12 +447,6 @@ static void run_import(struct regconn *c)
         goto out;
     }
     int rc = zoneio_import(env->st, fp, "zone file", c->origin[0] ? c->origin : NULL, &st, &d);
-    struct zone_info z;
-    if (rc == 0 && zone_get(env->nm, st.zone, &z, NULL) == 0 && z.hosts > 0)
-        rc = diag_set(&d, LANA_ECONFLICT,
-                      "zone %s has %lld registered host%s: an import would orphan them; delete "
-                      "them first (lana zone del %s --recursive)",
-                      st.zone, (long long)z.hosts, z.hosts == 1 ? "" : "s", st.zone);
     struct lana_diag ed;
     if (store_batch_end(env->st, rc == 0, &ed) != 0 && rc == 0)
         rc = diag_set(&d, LANA_EDB, "%s", ed.msg);

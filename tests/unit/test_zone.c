@@ -16,6 +16,7 @@
 #include "db/service.h"
 #include "db/store.h"
 #include "db/zone.h"
+#include "db/zoneio.h"
 #include "tests/lib/testdb.h"
 
 static struct cidr P(const char *s)
@@ -89,6 +90,29 @@ static void test_zone_del_refuses_names_unless_recursive(void **state)
     assert_int_equal(zone_get(f->nm, "office.lab", &z, &d), LANA_ENOTFOUND);
 }
 
+/* A zone import replaces the zone's records: over a zone with hosts it would leave them
+ * without A/AAAA records, so db/zoneio refuses it for every caller (the registry and the
+ * offline lanad zone import alike), and nothing changes. */
+static void test_zone_import_refused_over_a_zone_with_hosts(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    assert_int_equal(zone_ensure(f->nm, "lab.", "t", &d), 1);
+    assert_int_equal(host_add(f->nm, "pc.lab", &AUTO, &NONE, NULL, "t", NULL, &d), 0);
+    char *before = testdb_dump(f->st);
+    assert_non_null(before);
+    static const char text[] = "$ORIGIN lab.\n$TTL 60\n@ SOA ns1 hm 9 2 3 4 5\n@ NS ns1\n"
+                               "ns1 A 198.18.0.53\n";
+    FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
+    assert_non_null(fp);
+    assert_int_equal(zoneio_import(f->st, fp, "lab.zone", NULL, NULL, &d), LANA_ECONFLICT);
+    fclose(fp);
+    assert_non_null(strstr(d.msg, "zone lab. has 1 registered host"));
+    char *after = testdb_dump(f->st);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+}
 
 int main(void)
 {
@@ -96,6 +120,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_add_conflict_and_serial, testdb_names_setup,
                                         testdb_names_teardown),
         cmocka_unit_test(test_zone_soa_serial_is_read_from_the_end_of_the_rdata),
+        cmocka_unit_test_setup_teardown(test_zone_import_refused_over_a_zone_with_hosts,
+                                        testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_zone_del_refuses_names_unless_recursive,
                                         testdb_names_setup, testdb_names_teardown),
     };
