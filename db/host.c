@@ -4,7 +4,8 @@
  * A host's addresses are kept twice on purpose: as text in its row (what it was given) and
  * as assigned blocks held by it in the registry (what keeps others from taking them). Its
  * records are A/AAAA at its name, PTR at the reverse name of each address (in the reverse
- * zone that holds it, if any) and SRV below its name (_service._proto.host, see service.h).
+ * zone that holds it, if any: host_ptr_follow keeps it there as reverse zones come and go)
+ * and SRV below its name (_service._proto.host, see service.h).
  */
 #include "db/host.h"
 
@@ -279,6 +280,95 @@ static int publish(struct names *n, int64_t zone, const uint8_t *hw, const struc
             return rc;
     }
     return 0;
+}
+
+/* ---- PTR records of reverse zones created or deleted later ---------------------------------- */
+
+/* The zones whose records changed, for one serial bump each (a full list is bumped early). */
+struct touched {
+    int64_t id[8];
+    unsigned n;
+};
+
+static int touched_add(struct names *n, struct touched *t, int64_t zone, struct lana_diag *d)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->id[i] == zone)
+            return 0;
+    if (t->n < sizeof t->id / sizeof t->id[0]) {
+        t->id[t->n++] = zone;
+        return 0;
+    }
+    return zone_touch(n->st, zone, NULL, ZONE_TOUCH_SERIAL, d);
+}
+
+/* One host address (text) of host hw: its PTR into the zone holding its owner now, out of the
+ * zone above apex (above, 0 for none), when the owner lies at or below apex. */
+static int ptr_follow(struct names *n, const uint8_t *apex, int64_t above, const uint8_t *hw,
+                      const char *v, struct touched *t, struct lana_diag *d)
+{
+    struct cidr a;
+    uint8_t pw[DNAME_MAXLEN];
+    int64_t now = 0;
+    if (v == NULL || cidr_parse_addr(v, &a, NULL) != 0)
+        return 0;
+    int rc = ptr_of(n, &a, pw, &now, d);
+    if (rc < 0 || !dname_is_sub(pw, apex))
+        return rc < 0 ? rc : 0;
+    if (rc == 0)
+        now = 0;
+    if (above != 0 && above != now) {
+        if ((rc = rrset_drop(n, above, pw, DNS_T_PTR, hw, dname_len(hw), d)) < 0)
+            return rc;
+        if (rc > 0 && (rc = touched_add(n, t, above, d)) != 0)
+            return rc;
+    }
+    if (now == 0)
+        return 0;
+    if ((rc = rrset_put(n, now, pw, DNS_T_PTR, hw, dname_len(hw), NAMES_TTL, d)) < 0)
+        return rc;
+    return rc > 0 ? touched_add(n, t, now, d) : 0;
+}
+
+static const char sql_host_addrs_all[] = "SELECT name, v4, v6 FROM host";
+
+/* Whether a zone at apex can hold PTR names: at or below in-addr.arpa. or ip6.arpa., or above. */
+static bool reverse_related(const uint8_t *apex)
+{
+    static const uint8_t v4[] = "\7in-addr\4arpa", v6[] = "\3ip6\4arpa";
+    return dname_is_sub(apex, v4) || dname_is_sub(apex, v6) || dname_is_sub(v4, apex);
+}
+
+int host_ptr_follow(struct names *n, const uint8_t *apex, struct lana_diag *d)
+{
+    if (!reverse_related(apex))
+        return 0;
+    int64_t above = 0;
+    uint8_t top[DNAME_MAXLEN];
+    int rc = apex[0] == 0 ? 0 : zone_find(n, dname_parent(apex), &above, top, d);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        above = 0;
+    sqlite3_stmt *s; /* its own statement: the loop runs the cached ones */
+    if ((rc = store__prepare(n->st, sql_host_addrs_all, &s, d)) != 0)
+        return rc;
+    struct touched t = {.n = 0};
+    while ((rc = store__row(n->st, s, "hosts", d)) == 1) {
+        uint8_t hw[DNAME_MAXLEN];
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        const char *v4 = (const char *)sqlite3_column_text(s, 1);
+        const char *v6 = (const char *)sqlite3_column_text(s, 2);
+        if (name == NULL || names__wire(name, hw, NULL) != 0)
+            continue; /* a damaged row: lanad check reports it */
+        if ((rc = ptr_follow(n, apex, above, hw, v4, &t, d)) != 0 ||
+            (rc = ptr_follow(n, apex, above, hw, v6, &t, d)) != 0)
+            break;
+    }
+    sqlite3_finalize(s);
+    for (unsigned i = 0; rc == 0 && i < t.n; i++)
+        rc = zone_touch(n->st, t.id[i], NULL, ZONE_TOUCH_SERIAL, d);
+    return rc;
 }
 
 static int host_json(struct names *n, const struct host_info *h, struct lana_diag *d)

@@ -2,7 +2,8 @@
  * host — registered hosts: a name in one of our zones with an IPv4 and/or an IPv6 address
  * taken from the address registry (db/ipam). host_add assigns the addresses (the next free
  * one of a block, or the one given), publishes A/AAAA in the host's zone and PTR in the
- * reverse zone of each address; host_del undoes all of it, SRV records bound below the host
+ * most specific reverse zone of each address (host_ptr_follow moves it when such zones are
+ * created or deleted later); host_del undoes all of it, SRV records bound below the host
  * included. Because hosts sit above the address registry, the release of a block that holds
  * host addresses is done here too (host_release_block), so that no host outlives its address.
  *
@@ -87,6 +88,22 @@ int host_each(struct names *n, const char *zone, host_each_cb *cb, void *arg,
 int host_release_block(struct names *n, const struct cidr *prefix, bool recursive,
                        const char *actor, int64_t *released, int64_t *hosts,
                        struct lana_diag *d);
+
+/**
+ * Where a host's PTR records live, the one rule for zones made or removed after the host:
+ * each PTR is in the zone that holds its owner (the reverse name of the address), the most
+ * specific of our zones above it, as host_add publishes it. Called by zone.c in the savepoint
+ * that created or deleted the zone at apex (wire, lower case), after the zone row went in or
+ * out: every host address whose PTR owner lies at or below apex gets its PTR in the zone
+ * holding that owner now (none when no zone does) and loses it from the zone next above apex
+ * when that is another one. So a new reverse zone takes the PTR records of the addresses it
+ * covers (from the less specific zone that held them, if any) and a deleted one gives them
+ * back to the less specific zone, if one exists. Each zone that changed gets one serial bump
+ * (zone_touch) and its change-log rows (rrset_put/rrset_drop). A zone that cannot hold
+ * reverse names (not at, below or above in-addr.arpa. or ip6.arpa.) is a no-op; otherwise
+ * O(hosts). 0, LANA_EPARSE, LANA_EDB.
+ */
+int host_ptr_follow(struct names *n, const uint8_t *apex, struct lana_diag *d);
 
 /**
  * Checks a host name: letters, digits and hyphens, no hyphen at either end of a label, labels

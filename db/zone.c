@@ -194,7 +194,8 @@ static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct
     if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
         (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0)
         return rc;
-    return 0;
+    /* a reverse zone takes the PTR records of the host addresses it covers */
+    return host_ptr_follow(n, apex, d);
 }
 
 static const char sql_zone_block_ins[] =
@@ -424,6 +425,10 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
     }
     if (rc == 0)
         rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d);
+    /* the host PTR records it held go back to the zone above, if there is one */
+    uint8_t apex[DNAME_MAXLEN];
+    if (rc == 0 && (rc = names__wire(z.name, apex, d)) == 0)
+        rc = host_ptr_follow(n, apex, d);
     if (rc == 0)
         rc = names__audit(n, actor, "zone.del", z.name, NULL, NULL, d);
     return store_sp_end(n->st, rc, d);

@@ -31,24 +31,31 @@ struct zone_info {
 /**
  * Creates zone name with an SOA (ns1.lab., hostmaster.<zone>, serial YYYYMMDD00) and an NS
  * record at its apex; blocks (nblocks of them, at most ZONE_BLOCKS_MAX; may be NULL) become
- * the zone's default blocks for host addresses and must exist. *out (may be NULL) gets the
- * new zone. LANA_EPARSE (bad name), LANA_ERANGE (too many blocks), LANA_ENOTFOUND (a block
- * does not exist), LANA_ECONFLICT (the zone exists), LANA_EDB, LANA_ENOMEM.
+ * the zone's default blocks for host addresses and must exist. A reverse zone takes, in the
+ * same savepoint, the PTR records of the registered host addresses it covers (it is now the
+ * most specific zone for them): host_ptr_follow moves each from the zone that held it, if
+ * any, serials and change log included. *out (may be NULL) gets the new zone. LANA_EPARSE
+ * (bad name), LANA_ERANGE (too many blocks), LANA_ENOTFOUND (a block does not exist),
+ * LANA_ECONFLICT (the zone exists), LANA_EDB, LANA_ENOMEM.
  */
 int zone_add(struct names *n, const char *name, const struct cidr *blocks, unsigned nblocks,
              const char *actor, struct zone_info *out, struct lana_diag *d);
 
 /**
- * Creates zone name unless it exists (reverse zones, made on demand). 1 when created, 0 when
- * it was there; LANA_EPARSE, LANA_EDB, LANA_ENOMEM.
+ * Creates zone name unless it exists (reverse zones, made on demand), taking the host PTR
+ * records it covers as zone_add does. 1 when created, 0 when it was there; LANA_EPARSE,
+ * LANA_EDB, LANA_ENOMEM.
  */
 int zone_ensure(struct names *n, const char *name, const char *actor, struct lana_diag *d);
 
 /**
  * Deletes a zone. One holding hosts or names besides its apex only when recursive: its hosts
  * are deleted first (host_del: their addresses go back to the registry, their PTR records
- * go), then everything else. LANA_EPARSE, LANA_ENOTFOUND, LANA_ECONFLICT (not empty and not
- * recursive), LANA_EDB, LANA_ENOMEM.
+ * go), then everything else. Host PTR records count as names: a reverse zone holding some
+ * goes only when recursive, and then they are not lost but go back, in the same savepoint,
+ * to the less specific zone that now holds their owner (host_ptr_follow), if there is one;
+ * with none, the hosts stay without PTR. LANA_EPARSE, LANA_ENOTFOUND, LANA_ECONFLICT (not
+ * empty and not recursive), LANA_EDB, LANA_ENOMEM.
  */
 int zone_del(struct names *n, const char *name, bool recursive, const char *actor,
              struct lana_diag *d);

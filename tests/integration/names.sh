@@ -166,6 +166,14 @@ expect "its name is gone" "$(status rel1.lab A)" "NXDOMAIN"
 expect "its PTR is gone" "$(status -x "$rel_a")" "NXDOMAIN"
 expect "lanad check finds the live database consistent" "$("$LANAD" check --db "$DB" >/dev/null 2>&1; echo $?)" "0"
 
+# --- a reverse zone created after its hosts takes their PTR records (pc2.lab is 198.18.4.1)
+expect "zone add of a more specific reverse zone" "$(L zone add 4.18.198.in-addr.arpa --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["zone"]["name"])')" \
+  "4.18.198.in-addr.arpa."
+expect "dig -x answers from the new zone" "$(short -x 198.18.4.1) $(L zone export 4.18.198.in-addr.arpa | grep -c 'PTR.pc2\.lab\.') $(status 4.18.198.in-addr.arpa SOA)" \
+  "pc2.lab. 1 NOERROR"
+expect "the zone above no longer has that PTR" "$(L zone export 198.in-addr.arpa | grep -c 'pc2\.lab\.')" "0"
+expect "lanad check: the PTR records followed" "$("$LANAD" check --db "$DB" >/dev/null 2>&1; echo $?)" "0"
+
 L zone export lab >"$WORK/lab.zone"
 if command -v named-checkzone >/dev/null; then
   named-checkzone -q lab. "$WORK/lab.zone" && ok "exported zone passes named-checkzone" \

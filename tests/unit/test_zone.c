@@ -2,6 +2,7 @@
  * change (zone_touch); a zone with hosts goes only with --recursive, hosts and all. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/check.h"
 #include "db/host.h"
 #include "db/ipam.h"
 #include "db/names.h"
@@ -114,6 +116,102 @@ static void test_zone_import_refused_over_a_zone_with_hosts(void **state)
     free(after);
 }
 
+static int print_finding(const struct check_finding *c, void *arg)
+{
+    (void)arg;
+    print_message("finding %s: %s: %s\n", check_code_name(c->code), c->object, c->message);
+    return 0;
+}
+
+/* lanad check finds the database consistent. */
+static void assert_check_clean(struct testdb_names *f)
+{
+    struct lana_diag d;
+    assert_int_equal(check_run(f->t.path, print_finding, NULL, NULL, &d), 0);
+}
+
+#define PTR_PC0 "0.0.18.198.in-addr.arpa.\t300\tIN\tPTR\tpc.lab."
+#define PTR_PC "7.4.18.198.in-addr.arpa.\t300\tIN\tPTR\tpc.lab."
+
+static bool zone_has(struct testdb_names *f, const char *zone, const char *text)
+{
+    return strstr(testdb_export(f->st, zone), text) != NULL;
+}
+
+/* Hosts registered while no reverse zone covers their addresses get their PTR records as soon
+ * as one is created (zone_add or zone_ensure, as lanad does for its pools at start-up). */
+static void test_zone_reverse_created_after_the_host_gets_its_ptr(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct host_info h;
+    assert_int_equal(zone_del(f->nm, "198.in-addr.arpa.", false, "t", &d), 0);
+    assert_int_equal(zone_del(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa.", false, "t", &d), 0);
+    assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc.lab", &AUTO, &AUTO, NULL, "t", &h, &d), 0);
+    assert_string_equal(h.v4, "198.18.0.0");
+    assert_string_equal(h.v6, "2001:db8::");
+    assert_check_clean(f);
+    assert_int_equal(zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d), 1);
+    assert_true(zone_has(f, "198.in-addr.arpa.", PTR_PC0));
+    struct zone_info z;
+    assert_int_equal(zone_add(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa", NULL, 0, "t", &z, &d), 0);
+    assert_true(zone_has(f, "8.b.d.0.1.0.0.2.ip6.arpa.", "PTR\tpc.lab."));
+    assert_check_clean(f);
+}
+
+/* A more specific reverse zone takes the PTR records of the addresses it covers from the zone
+ * above (whose serial goes up); deleted again (only with --recursive: it holds names), it gives
+ * them back. A zone created above an existing, more specific one takes nothing from it. */
+static void test_zone_reverse_more_specific_takes_and_gives_back_ptrs(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct zone_info z, parent;
+    struct host_addr_spec a = {HOST_ADDR_GIVEN, P("198.18.4.7/32")};
+    struct host_addr_spec b = {HOST_ADDR_GIVEN, P("198.18.9.9/32")};
+    assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "pc.lab", &a, &NONE, NULL, "t", NULL, &d), 0);
+    assert_int_equal(host_add(f->nm, "far.lab", &b, &NONE, NULL, "t", NULL, &d), 0);
+    assert_true(zone_has(f, "198.in-addr.arpa.", PTR_PC));
+    assert_int_equal(zone_get(f->nm, "198.in-addr.arpa.", &parent, &d), 0);
+
+    assert_int_equal(zone_add(f->nm, "4.18.198.in-addr.arpa", NULL, 0, "t", &z, &d), 0);
+    assert_true(zone_has(f, "4.18.198.in-addr.arpa.", PTR_PC));
+    assert_false(zone_has(f, "198.in-addr.arpa.", "pc.lab."));
+    assert_true(zone_has(f, "198.in-addr.arpa.", "PTR\tfar.lab."));
+    uint32_t serial = parent.serial;
+    assert_int_equal(zone_get(f->nm, "198.in-addr.arpa.", &parent, &d), 0);
+    assert_int_equal(parent.serial, serial + 1);
+    assert_check_clean(f);
+
+    /* the zone above goes and comes back: the more specific one keeps the PTR */
+    assert_int_equal(zone_del(f->nm, "198.in-addr.arpa.", true, "t", &d), 0);
+    assert_int_equal(zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d), 1);
+    assert_true(zone_has(f, "4.18.198.in-addr.arpa.", PTR_PC));
+    assert_false(zone_has(f, "198.in-addr.arpa.", "pc.lab."));
+    assert_true(zone_has(f, "198.in-addr.arpa.", "PTR\tfar.lab."));
+    assert_check_clean(f);
+
+    /* the specific zone deleted: its host PTR records go back to the zone above */
+    assert_int_equal(zone_del(f->nm, "4.18.198.in-addr.arpa", false, "t", &d), LANA_ECONFLICT);
+    assert_true(zone_has(f, "4.18.198.in-addr.arpa.", PTR_PC));
+    assert_int_equal(zone_get(f->nm, "198.in-addr.arpa.", &parent, &d), 0);
+    serial = parent.serial;
+    assert_int_equal(zone_del(f->nm, "4.18.198.in-addr.arpa", true, "t", &d), 0);
+    assert_int_equal(zone_get(f->nm, "4.18.198.in-addr.arpa", &z, &d), LANA_ENOTFOUND);
+    assert_true(zone_has(f, "198.in-addr.arpa.", PTR_PC));
+    assert_int_equal(zone_get(f->nm, "198.in-addr.arpa.", &parent, &d), 0);
+    assert_int_equal(parent.serial, serial + 1);
+    assert_check_clean(f);
+
+    /* no zone left above: the PTR is simply gone, and the host stays */
+    assert_int_equal(zone_del(f->nm, "198.in-addr.arpa.", true, "t", &d), 0);
+    struct host_info h;
+    assert_int_equal(host_get(f->nm, "pc.lab", &h, &d), 0);
+    assert_check_clean(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +221,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_import_refused_over_a_zone_with_hosts,
                                         testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_zone_del_refuses_names_unless_recursive,
+                                        testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_zone_reverse_created_after_the_host_gets_its_ptr,
+                                        testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_zone_reverse_more_specific_takes_and_gives_back_ptrs,
                                         testdb_names_setup, testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
