@@ -100,7 +100,14 @@ static int load_zones(struct zonedb_reader *r, struct lana_diag *d)
         sqlite3_reset(r->st_soa);
         sqlite3_bind_int64(r->st_soa, 1, z->id);
         sqlite3_bind_blob(r->st_soa, 2, z->apex_key, (int)z->apex_keylen, SQLITE_STATIC);
-        if (sqlite3_step(r->st_soa) == SQLITE_ROW) {
+        int step = sqlite3_step(r->st_soa);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            /* a failed read is not "no SOA": the zone would answer without one */
+            rc = store__err(r->db, d, "load zone SOA");
+            sqlite3_reset(r->st_soa);
+            goto out;
+        }
+        if (step == SQLITE_ROW) {
             int len = sqlite3_column_bytes(r->st_soa, 1);
             const uint8_t *rd = sqlite3_column_blob(r->st_soa, 1);
             if (len >= 22 && len <= (int)sizeof z->soa && rdata_is_valid(DNS_T_SOA, rd, (size_t)len)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/zonedb.h"
+#include "tests/lib/sqlfault.h"
 #include "tests/lib/testdb.h"
 
 static const char zone[] = "$ORIGIN lab.\n$TTL 60\n@ 120 SOA ns1 hm 1 2 3 4 30\n@ NS ns1\n"
@@ -99,6 +100,38 @@ static void test_zonedb_sync_sees_a_commit_by_another_connection(void **state)
     zonedb_reader_close(r);
 }
 
+/* A reload reads several statements; a failure of any one of them (here each step in turn)
+ * fails the whole reload, so that no zone is ever served from half a read (a zone whose SOA
+ * read failed would answer negative responses without an SOA). The next sync retries. */
+static void test_zonedb_sync_fails_whole_when_any_read_fails(void **state)
+{
+    struct testdb *t = *state;
+    struct zonedb_reader *r;
+    uint8_t key[DNAME_KEY_MAX];
+    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
+    assert_int_equal(testdb_import(t, "$ORIGIN two.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"),
+                     0);
+    unsigned long k;
+    for (k = 1; k < 1000; k++) {
+        sqlfault_reset();
+        sqlfault_arm(k);
+        int rc = zonedb_reader_sync(r, NULL);
+        sqlfault_disarm();
+        if (sqlfault_fired() == 0) { /* past the reload's last step: it ran clean */
+            assert_int_equal(rc, 1);
+            break;
+        }
+        if (rc >= 0)
+            fail_msg("step %lu of the reload failed, yet the reload returned %d", k, rc);
+    }
+    assert_true(k > 3 && k < 1000);
+    assert_int_equal(zonedb_zone_count(r), 2);
+    const struct zonedb_zone *z = zonedb_find_zone(r, key, key_of("two.", key));
+    assert_non_null(z);
+    assert_true(z->soa_len > 0);
+    zonedb_reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +141,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonedb_sync_sees_a_commit_by_another_connection,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonedb_sync_fails_whole_when_any_read_fails, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
