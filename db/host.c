@@ -744,11 +744,14 @@ int host_release_block(struct names *n, const struct cidr *prefix, bool recursiv
     if ((rc = store_sp_begin(n->st, d)) == 0) {
         for (size_t i = 0; rc == 0 && i < nh; i++)
             rc = host_del(n, names[i], actor, d);
-        /* the block may have been a host's own address, gone with the host */
-        if (rc == 0 && (rc = ipam_get(n->ip, prefix, &b, d)) == 0)
-            rc = ipam_release(n->ip, prefix, recursive, actor, &k, d);
-        else if (rc == LANA_ENOTFOUND && nh > 0)
-            rc = 0;
+        if (rc == 0) {
+            /* the block may have been a host's own address, gone with the host */
+            rc = ipam_get(n->ip, prefix, &b, d);
+            if (rc == 0)
+                rc = ipam_release(n->ip, prefix, recursive, actor, &k, d);
+            else if (rc == LANA_ENOTFOUND && nh > 0)
+                rc = 0;
+        }
         rc = store_sp_end(n->st, rc, d);
     }
     free(names);

@@ -114,7 +114,11 @@ int ipam__find_exact(struct ipam *ip, const struct cidr *p, struct ipam_block *b
     sqlite3_bind_int(s, 1, p->family);
     ipam__bind_key(s, 2, cidr_addr_u128(p));
     sqlite3_bind_int(s, 3, p->plen);
-    return ipam__step_block(ip, s, b, split, d);
+    rc = ipam__step_block(ip, s, b, split, d);
+    /* the row is copied: a statement left on it would hold a read snapshot open, and the
+     * writer's next BEGIN IMMEDIATE would fail once another connection had committed */
+    sqlite3_reset(s);
+    return rc;
 }
 
 int ipam_get(struct ipam *ip, const struct cidr *prefix, struct ipam_block *out,

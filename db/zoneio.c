@@ -175,8 +175,9 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
     struct import_ctx c = {.st = st, .fname = fname, .d = d};
     uint8_t org[DNAME_MAXLEN];
     int rc = 0;
-    if (origin != NULL && dname_from_text(origin[strlen(origin) - 1] == '.' ? origin : origin,
-                                          (const uint8_t *)"", org, d) < 0)
+    if (origin != NULL && origin[0] == '\0')
+        return diag_set(d, LANA_EPARSE, "%s: the origin is empty", fname);
+    if (origin != NULL && dname_from_text(origin, (const uint8_t *)"", org, d) < 0)
         return LANA_EPARSE;
     /* inside the caller's transaction (the registry's), as one savepoint; else its own */
     bool nested = store_in_transaction(st), open = false;

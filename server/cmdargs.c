@@ -33,7 +33,9 @@ int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, s
             *(bool *)(void *)field = true;
             continue;
         }
-        if (i + 1 >= argc)
+        /* the next word is an option, not this one's value (cmdargs.h): "--desc --assign"
+         * must not swallow --assign */
+        if (i + 1 >= argc || (strncmp(argv[i + 1], "--", 2) == 0 && argv[i + 1][2] != '\0'))
             return diag_set(d, LANA_EPARSE, "%.64s needs a value", w);
         const char *v = argv[++i];
         if (o->kind == CMDARGS_VALUE) {

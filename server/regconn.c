@@ -372,7 +372,12 @@ static void run_batch(struct regconn *c)
     uint64_t t0 = mono_ms();
     struct lana_diag d;
     size_t ok = 0, failed = 0, first_bad = 0;
-    bool unit = ensure_tx(c) && store_batch_begin(env->st, &d) == 0;
+    if (!ensure_tx(c)) { /* answered already ("database busy") */
+        batch_clear(c);
+        c->state = RC_READY;
+        return;
+    }
+    bool unit = store_batch_begin(env->st, &d) == 0;
     /* all or nothing: the batch savepoint undoes everything on a failure, so the engine need
      * not keep a savepoint per command */
     ipam_set_atomic(env->ip, c->keep_going);
@@ -440,8 +445,11 @@ static void run_import(struct regconn *c)
         regconn_refuse(c, RP_INTERNAL, "out of memory", false);
         return;
     }
-    FILE *fp = fmemopen(text, len ? len : 1, "r");
-    if (fp == NULL || !ensure_tx(c) || store_batch_begin(env->st, &d) != 0) {
+    FILE *fp = NULL;
+    if (!ensure_tx(c)) /* answered already ("database busy") */
+        goto out;
+    fp = fmemopen(text, len ? len : 1, "r");
+    if (fp == NULL || store_batch_begin(env->st, &d) != 0) {
         cmd_error(j, RP_INTERNAL, "cannot start the import");
         reply(c);
         goto out;

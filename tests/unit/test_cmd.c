@@ -124,6 +124,9 @@ static void test_usage_errors(void **state)
     assert_int_equal(run(f, "block alloc 10.0.0.0/8 /16 --color red"), RP_USAGE);
     assert_non_null(strstr(f->j.s, "--color: unknown option here"));
     assert_int_equal(run(f, "block alloc 10.0.0.0/8 /16 --holder"), RP_USAGE);
+    /* an option is never taken for the value of the one before it */
+    assert_int_equal(run(f, "block alloc 10.0.0.0/8 /16 --desc --assign"), RP_USAGE);
+    assert_non_null(strstr(f->j.s, "--desc needs a value"));
     assert_int_equal(run(f, "block reserve 10.0.0.0/8 /16"), RP_USAGE);
     assert_int_equal(run(f, "block release 10.0.0.0/16 --assign"), RP_USAGE);
     assert_int_equal(run(f, "block alloc 10.0.0.1/8 /16"), RP_INVALID);

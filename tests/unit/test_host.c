@@ -119,6 +119,24 @@ static void test_release_of_a_block_without_hosts(void **state)
     assert_int_equal(host_release_block(f->nm, &lan, true, "t", &k, &hosts, &d), LANA_ENOTFOUND);
 }
 
+/* A read leaves no statement on a row: the registry's connection must be able to begin its
+ * next write turn after another connection (an offline lanad command) has committed. */
+static void test_a_read_holds_no_snapshot_open(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct ipam_block b;
+    struct cidr lan = P("10.0.3.0/24");
+    assert_int_equal(ipam_take(f->ip, &lan, IPAM_ALLOCATED, "x", NULL, "t", NULL, &d), 0);
+    assert_int_equal(ipam_get(f->ip, &lan, &b, &d), 0);
+    assert_int_equal(testdb_import(&f->t, "$ORIGIN other.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n"
+                                          "@ NS ns\n"),
+                     0);
+    if (store_begin(f->st, &d) != 0)
+        fail_msg("the writer cannot begin after a read: %s", d.msg);
+    store_rollback(f->st);
+}
+
 static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
 
 static void test_host_add_publishes_and_del_withdraws(void **state)
@@ -192,6 +210,8 @@ int main(void)
             test_release_of_a_block_with_hosts_refuses_or_takes_them_along, setup,
             testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_release_of_a_block_without_hosts, setup,
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_a_read_holds_no_snapshot_open, setup,
                                         testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

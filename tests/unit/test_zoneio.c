@@ -44,15 +44,31 @@ static char *export_text(struct testdb *t, const char *zone)
     return buf;
 }
 
-static int import_text(struct testdb *t, const char *text, struct lana_diag *d)
+static int import_origin(struct testdb *t, const char *text, const char *origin,
+                         struct lana_diag *d)
 {
     struct store *st;
     assert_int_equal(store_open(t->path, &st, NULL, NULL), 0);
     FILE *fp = fmemopen((void *)text, strlen(text), "r");
-    int rc = zoneio_import(st, fp, "z", NULL, NULL, d);
+    int rc = zoneio_import(st, fp, "z", origin, NULL, d);
     fclose(fp);
     store_close(st);
     return rc;
+}
+
+static int import_text(struct testdb *t, const char *text, struct lana_diag *d)
+{
+    return import_origin(t, text, NULL, d);
+}
+
+/* --origin "" is refused with its reason (it was read one byte before the string). */
+static void test_zoneio_empty_origin_is_refused(void **state)
+{
+    struct lana_diag d;
+    assert_int_equal(import_origin(*state, "@ SOA ns hm 1 2 3 4 5\n@ NS ns\n", "", &d),
+                     LANA_EPARSE);
+    assert_string_equal(d.msg, "z: the origin is empty");
+    assert_int_equal(import_origin(*state, "@ SOA ns hm 1 2 3 4 5\n@ NS ns\n", "lab", &d), 0);
 }
 
 static void test_store_creates_the_schema_at_its_current_version(void **state)
@@ -160,6 +176,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_zoneio_bad_input_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zoneio_reimport_replaces_the_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zoneio_empty_origin_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
