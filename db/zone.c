@@ -169,6 +169,11 @@ static int soa_of(const char *zone, uint8_t rd[2 * DNAME_MAXLEN + 20], uint8_t n
     return (int)(nl + hl + 20);
 }
 
+/* Hosts registered at or below a name (lowercase, final dot), in whatever zone holds them. */
+static const char sql_hosts_below[] =
+    "SELECT name FROM host WHERE name = ?1 OR substr(name, -length(?1) - 1) = '.' || ?1"
+    " ORDER BY name LIMIT 1";
+
 static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct lana_diag *d)
 {
     char text[DNAME_TEXT_MAX];
@@ -176,7 +181,20 @@ static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct
     size_t kl = dname_key(apex, key);
     names__text(apex, text);
     sqlite3_stmt *s;
-    int rc = store__stmt(n->st, sql_zone_ins, &s, d);
+    /* a zone cut above registered hosts would hide their records in the enclosing zone */
+    int rc = store__stmt(n->st, sql_hosts_below, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+    if ((rc = store__row(n->st, s, "hosts below", d)) == 1) {
+        rc = diag_set(d, LANA_ECONFLICT,
+                      "host %.255s is registered below %s in another zone: delete it first",
+                      (const char *)sqlite3_column_text(s, 0), text);
+        sqlite3_reset(s);
+    }
+    if (rc != 0)
+        return rc;
+    rc = store__stmt(n->st, sql_zone_ins, &s, d);
     if (rc != 0)
         return rc;
     sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);

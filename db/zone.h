@@ -36,7 +36,8 @@ struct zone_info {
  * most specific zone for them): host_ptr_follow moves each from the zone that held it, if
  * any, serials and change log included. *out (may be NULL) gets the new zone. LANA_EPARSE
  * (bad name), LANA_ERANGE (too many blocks), LANA_ENOTFOUND (a block does not exist),
- * LANA_ECONFLICT (the zone exists), LANA_EDB, LANA_ENOMEM.
+ * LANA_ECONFLICT (the zone exists; or a host is registered at or below the new apex in an
+ * enclosing zone, whose records the new zone cut would hide), LANA_EDB, LANA_ENOMEM.
  */
 int zone_add(struct names *n, const char *name, const struct cidr *blocks, unsigned nblocks,
              const char *actor, struct zone_info *out, struct lana_diag *d);

@@ -70,6 +70,24 @@ static void test_zone_soa_serial_is_read_from_the_end_of_the_rdata(void **state)
     assert_int_equal(zone_soa_serial(rd, 21, &serial), LANA_EPARSE);
 }
 
+/* A zone cut above a host of the enclosing zone would hide its A record: refused, naming it. */
+static void test_zone_add_refused_above_hosts_of_another_zone(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    assert_int_equal(zone_ensure(f->nm, "lab.", "t", &d), 1);
+    assert_int_equal(host_add(f->nm, "x.sub.lab", &AUTO, &NONE, NULL, "t", NULL, &d), 0);
+    char *before = testdb_dump(f->st);
+    assert_int_equal(zone_add(f->nm, "sub.lab", NULL, 0, "t", NULL, &d), LANA_ECONFLICT);
+    assert_string_equal(d.msg, "host x.sub.lab. is registered below sub.lab. in another zone: "
+                               "delete it first");
+    char *after = testdb_dump(f->st);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+    assert_int_equal(zone_add(f->nm, "ub.lab", NULL, 0, "t", NULL, &d), 0); /* a suffix only */
+}
+
 static void test_zone_del_refuses_names_unless_recursive(void **state)
 {
     struct testdb_names *f = *state;
@@ -218,6 +236,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_add_conflict_and_serial, testdb_names_setup,
                                         testdb_names_teardown),
         cmocka_unit_test(test_zone_soa_serial_is_read_from_the_end_of_the_rdata),
+        cmocka_unit_test_setup_teardown(test_zone_add_refused_above_hosts_of_another_zone,
+                                        testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_zone_import_refused_over_a_zone_with_hosts,
                                         testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_zone_del_refuses_names_unless_recursive,
