@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/cidr.h"
 #include "common/dnsmsg.h"
 #include "common/rdata.h"
 #include "common/zfile.h"
@@ -30,6 +31,42 @@ struct import_ctx {
     uint64_t records;
     struct lana_diag *d;
 };
+
+/*
+ * Whether a registered host address has its PTR owner at or below the apex being imported:
+ * the import would replace (or, for a new zone, hide) the PTR records the registry keeps for
+ * it. 1 with the host's name in who, 0, or LANA_EDB. O(hosts), and only for zones that can
+ * hold reverse names.
+ */
+static int ptr_host_below(struct import_ctx *c, char *who, size_t size)
+{
+    static const uint8_t v4[] = "\7in-addr\4arpa", v6[] = "\3ip6\4arpa";
+    if (!dname_is_sub(c->apex, v4) && !dname_is_sub(c->apex, v6) && !dname_is_sub(v4, c->apex) &&
+        !dname_is_sub(v6, c->apex))
+        return 0;
+    sqlite3_stmt *s;
+    int rc = store__prepare(c->st, "SELECT name, v4, v6 FROM host ORDER BY name", &s, c->d);
+    while (rc == 0 && (rc = store__row(c->st, s, "hosts", c->d)) == 1) {
+        rc = 0;
+        for (int col = 1; col <= 2 && rc == 0; col++) {
+            const char *a = (const char *)sqlite3_column_text(s, col);
+            struct cidr addr;
+            char rev[CIDR_REVLEN];
+            uint8_t owner[DNAME_MAXLEN];
+            if (a == NULL || cidr_parse(a, &addr, NULL) != 0 ||
+                cidr_reverse_name(&addr, rev, sizeof rev) < 0 ||
+                dname_from_text(rev, NULL, owner, NULL) < 0 || !dname_is_sub(owner, c->apex))
+                continue;
+            const char *name = (const char *)sqlite3_column_text(s, 0);
+            snprintf(who, size, "%s", name ? name : "?");
+            rc = 1;
+        }
+        if (rc == 1)
+            break;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
 
 static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
 {
@@ -73,6 +110,16 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
                       text, (long long)hosts, hosts == 1 ? "" : "s", text);
         goto out;
     }
+    char who[DNAME_TEXT_MAX];
+    if ((rc = ptr_host_below(c, who, sizeof who)) == 1) {
+        rc = diag_set(c->d, LANA_ECONFLICT,
+                      "zone %s holds the PTR record of registered host %s, which the registry "
+                      "keeps: delete the host first",
+                      text, who);
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
     sqlite3_finalize(s);
     s = NULL;
     if ((rc = store__prepare(c->st, "DELETE FROM rr WHERE zone_id = ?1", &s, c->d)) != 0)

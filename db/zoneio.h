@@ -28,7 +28,8 @@ struct zoneio_stats {
  * The change log gets one "anything changed" row (zone_touch).
  * @return 0 with stats filled (may be NULL); LANA_EPARSE (syntax, a record outside the zone,
  * no SOA first, no apex NS, class not IN, with file:line in d); LANA_ECONFLICT (a CNAME beside
- * other data; a zone with registered hosts, whose records the import would take away);
+ * other data; a zone with registered hosts, or a reverse zone at or above the PTR owner of a
+ * registered host address, whose records the import would take away or hide);
  * LANA_EDB.
  */
 int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *origin,

@@ -304,10 +304,17 @@ static int64_t sweep_cb(struct ev_loop *loop, void *arg)
     struct regconn *next;
     for (struct regconn *c = r->conns; c; c = next) {
         next = c->next;
-        if (now - c->last_ms >= idle && !c->closing) {
+        if (now - c->last_ms < idle)
+            continue;
+        if (!c->closing) {
             log_info("registry: %s: idle, closing", c->peer);
             regconn_refuse(c, RP_BUSY, "idle for too long; closing", false);
             conn_flush(r, c);
+        } else if (now - c->last_ms >= 2 * idle) {
+            /* a peer that does not read its last replies keeps them unsent for ever: after a
+             * second idle period the connection goes without them */
+            log_info("registry: %s: not reading, closed", c->peer);
+            conn_close(r, c);
         }
     }
     return SWEEP_MS;
@@ -325,8 +332,8 @@ static void *registry_main(void *arg)
     return NULL;
 }
 
-int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
-                   unsigned nfds, struct registry **out, struct lana_diag *d)
+int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds, unsigned nfds,
+                   struct registry **out, struct lana_diag *d)
 {
     struct registry *r = calloc(1, sizeof *r);
     if (r == NULL)

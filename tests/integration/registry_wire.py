@@ -219,6 +219,23 @@ def main():
                   json.loads(line)["error"]["code"] == "busy" and 0.8 <= dt <= 3.5 and c.closed(),
                   f"{line} after {dt:.2f}s")
 
+            # a client that never reads its replies is closed all the same (not kept for ever
+            # with output it will not take), so it cannot hold a place under the cap
+            hog, _, _ = login(port)
+            hog.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            hog.s.sendall(b"help\n" * 3000)
+            time.sleep(0.2)
+            t0 = time.monotonic()
+            gone = False
+            while time.monotonic() - t0 < 6 and not gone:
+                time.sleep(0.25)
+                gone = not any(f":{hog.s.getsockname()[1]} " in l and "ESTAB" in l
+                               for l in os.popen("ss -tn").read().splitlines())
+            check("a client that does not read is closed after the idle timeout", gone,
+                  f"still connected after {time.monotonic() - t0:.1f}s")
+            hog.close()
+            time.sleep(0.2)
+
             # the connection cap: the fifth gets "busy"
             conns = [login(port)[0] for _ in range(4)]
             extra = Conn(port)

@@ -128,6 +128,18 @@ static void test_zone_import_refused_over_a_zone_with_hosts(void **state)
     assert_int_equal(zoneio_import(f->st, fp, "lab.zone", NULL, NULL, &d), LANA_ECONFLICT);
     fclose(fp);
     assert_non_null(strstr(d.msg, "zone lab. has 1 registered host"));
+    /* nor over the reverse zone that keeps its PTR, nor a new one more specific */
+    static const char rev[] = "$ORIGIN 198.in-addr.arpa.\n$TTL 60\n@ SOA ns1 hm 9 2 3 4 5\n"
+                              "@ NS ns1.lab.\n";
+    static const char sub[] = "$ORIGIN 18.198.in-addr.arpa.\n$TTL 60\n@ SOA ns1 hm 9 2 3 4 5\n"
+                              "@ NS ns1.lab.\n";
+    const char *texts[] = {rev, sub};
+    for (int i = 0; i < 2; i++) {
+        fp = fmemopen((void *)texts[i], strlen(texts[i]), "r");
+        assert_int_equal(zoneio_import(f->st, fp, "rev.zone", NULL, NULL, &d), LANA_ECONFLICT);
+        fclose(fp);
+        assert_non_null(strstr(d.msg, "holds the PTR record of registered host pc.lab."));
+    }
     char *after = testdb_dump(f->st);
     assert_string_equal(after, before);
     free(before);
