@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "common/auth.h"
 #include "common/clock.h"
@@ -34,6 +32,7 @@ struct regconn *regconn_new(struct regconn_env *env, int fd, const struct sockad
         return NULL;
     c->env = env;
     c->fd = fd;
+    regio_init(&c->io, fd);
     c->state = RC_HELLO;
     c->last_ms = now_ms;
     net_addr_format(peer, c->peer, sizeof c->peer);
@@ -53,7 +52,7 @@ void regconn_free(struct regconn *c)
 {
     if (c == NULL)
         return;
-    close(c->fd);
+    regio_close(&c->io);
     batch_clear(c);
     free(c->out);
     free(c);
@@ -115,14 +114,9 @@ void regconn_refuse(struct regconn *c, enum regproto_code code, const char *msg,
 bool regconn_flush(struct regconn *c)
 {
     while (c->outoff < c->outlen) {
-        ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return false;
-            if (errno == EINTR)
-                continue;
-            return true;
-        }
+        ssize_t n = regio_send(&c->io, c->out + c->outoff, c->outlen - c->outoff);
+        if (n < 0)
+            return errno != EAGAIN && errno != EWOULDBLOCK;
         c->outoff += (size_t)n;
     }
     c->outoff = c->outlen = 0;
@@ -137,8 +131,7 @@ bool regconn_flush(struct regconn *c)
 void regconn_send_some(struct regconn *c)
 {
     while (c->outoff < c->outlen) {
-        ssize_t n =
-            send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = regio_send(&c->io, c->out + c->outoff, c->outlen - c->outoff);
         if (n <= 0)
             return;
         c->outoff += (size_t)n;
@@ -537,8 +530,8 @@ void regconn_read(struct regconn *c, uint64_t now_ms)
     for (;;) {
         if (c->closing || c->outlen - c->outoff >= OUT_PAUSE)
             return;
-        ssize_t n = recv(c->fd, c->in + c->inlen, sizeof c->in - c->inlen, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        ssize_t n = regio_recv(&c->io, c->in + c->inlen, sizeof c->in - c->inlen);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             c->closing = true;
             if (c->outoff == c->outlen) /* nothing left to say */
                 c->outlen = c->outoff = 0;

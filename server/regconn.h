@@ -25,6 +25,7 @@
 #include "db/ipam.h"
 #include "db/names.h"
 #include "db/store.h"
+#include "server/regio.h"
 
 #define REGCONN_WANT_READ 1u  /* regconn_want(): read more requests */
 #define REGCONN_WANT_WRITE 2u /* regconn_want(): output is waiting */
@@ -41,7 +42,8 @@ enum regconn_state { RC_HELLO, RC_ACK, RC_READY, RC_BATCH, RC_IMPORT };
 
 struct regconn {
     struct regconn_env *env;
-    int fd;
+    int fd;          /* the socket, for the event loop; io reads and writes it */
+    struct regio io; /* the byte stream: plain TCP (or a secured transport) */
     char peer[NET_ADDRSTRLEN];
     enum regconn_state state;
     bool may_write;   /* authenticated with a role that may change the registry */
