@@ -37,6 +37,7 @@ struct tcpconn {
     uint8_t *out;
     size_t outlen, outoff, outcap;
     unsigned mask; /* what the loop watches now */
+    bool eof;      /* the client shut its sending side: answer what came, then close */
     char peer[NET_ADDRSTRLEN];
 };
 
@@ -111,7 +112,7 @@ static void update_mask(struct dnstcp *t, struct tcpconn *c)
 {
     bool pending = c->outlen > c->outoff;
     bool full = c->outlen - c->outoff > t->cfg->tcp_max_buffer;
-    unsigned mask = (full ? 0 : EV_READ) | (pending ? EV_WRITE : 0);
+    unsigned mask = (full || c->eof ? 0 : EV_READ) | (pending ? EV_WRITE : 0);
     if (mask == c->mask)
         return;
     if (full && (c->mask & EV_READ)) {
@@ -246,6 +247,16 @@ static bool serve(struct dnstcp *t, struct tcpconn *c)
     return true;
 }
 
+/* After the client's end of stream: closes once every answer it asked for has gone out (a
+ * partial message left over is never completed). Returns false when it closed. */
+static bool finish_if_done(struct dnstcp *t, struct tcpconn *c)
+{
+    if (!c->eof || c->outlen > c->outoff || has_message(c))
+        return true;
+    conn_close(t, c);
+    return false;
+}
+
 static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
 {
     (void)loop;
@@ -256,11 +267,11 @@ static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
         return;
     }
     if (events & EV_WRITE) {
-        if (!flush_out(t, c) || !serve(t, c))
+        if (!flush_out(t, c) || !serve(t, c) || !finish_if_done(t, c))
             return;
         touch(t, c);
     }
-    if (events & EV_READ) {
+    if ((events & EV_READ) && !c->eof) {
         if (!ensure_in(c)) {
             conn_close(t, c);
             return;
@@ -271,9 +282,14 @@ static void on_conn(struct ev_loop *loop, int fd, void *arg, unsigned events)
         if (c->inlen == c->incap)
             goto out;
         ssize_t n = recv(fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            conn_close(t, c); /* the client closed, or the connection failed */
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            conn_close(t, c); /* the connection failed */
             return;
+        }
+        if (n == 0) { /* a half-close (RFC 7766 §6.2.4 lets a client send, then shut down) */
+            c->eof = true;
+            if (!serve(t, c) || !finish_if_done(t, c))
+                return;
         }
         if (n > 0) {
             c->inlen += (size_t)n;

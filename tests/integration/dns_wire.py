@@ -241,6 +241,49 @@ def stalled_clients(work):
         d.stop()
 
 
+def half_close(work):
+    """A client may send its queries and shut down its sending side (RFC 7766 §6.2.4): every
+    answer still arrives. It reads only after the shutdown, through a small receive buffer, so
+    lanad reads the end of stream while most answers wait in its own output buffer (637989f
+    then closed the connection and lost them)."""
+    d = Daemon(work, "--workers", "1", "--tcp-max-buffer", "16777216")
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", d.dns_port))
+        nq = 10000  # 6.7 MB of answers: more than the kernel holds on the way (~3 MB)
+        s.sendall(b"".join(frame(query("big.test", qid=i)) for i in range(nq)))
+        s.shutdown(socket.SHUT_WR)
+        time.sleep(0.5)  # lanad reads every query and the end of stream meanwhile
+        buf, ids = b"", []
+        deadline = time.monotonic() + 20
+        while len(ids) < nq and time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+                n = struct.unpack("!H", buf[:2])[0]
+                ids.append(header(buf[2:2 + n])["id"])
+                buf = buf[2 + n:]
+        closed = False
+        try:
+            closed = s.recv(1) == b""
+        except socket.timeout:
+            pass
+        s.close()
+        check("tcp: after a half-close every answer still arrives, in order",
+              ids == list(range(nq)), "%d of %d answers" % (len(ids), nq))
+        check("tcp: then lanad closes the connection", closed)
+        check("daemon alive after the half-close", d.alive() and works(d.dns_port))
+    finally:
+        d.stop()
+
+
 def cap_eviction_in_one_pass(work):
     """At the connection cap, the accept of B evicts A while A's query waits in the same
     batch of events: A's event must not reach the closed (freed) connection. SIGSTOP makes
@@ -346,6 +389,7 @@ def main():
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, "exit %s" % d.proc.returncode)
         stalled_clients(work)
+        half_close(work)
         idle_and_cap(work)
         cap_eviction_in_one_pass(work)
     return finish()
