@@ -17,6 +17,7 @@
 
 #define WAYS 8
 #define MIN_ENTRIES 4096
+#define VICTIM_SCAN 64 /* handshakes looked at for one of an address that holds several */
 
 struct entry {
     uint8_t key[16];
@@ -185,6 +186,21 @@ static void queue_remove(struct regguard *g, struct regguard_conn *gc)
     g->tab[gc->slot].nhs--;
 }
 
+/*
+ * The connection to evict for a newcomer: the oldest in the handshake whose address holds
+ * others in it too (among the oldest VICTIM_SCAN), else the oldest. A flood of new
+ * connections evicts its own first, so one client's handshake survives a high rate of them
+ * unless every attacking connection comes from an address of its own.
+ */
+static struct regguard_conn *pick_victim(const struct regguard *g)
+{
+    struct regguard_conn *v = g->head;
+    for (int i = 0; v != NULL && i < VICTIM_SCAN; v = v->next, i++)
+        if (g->tab[v->slot].nhs > 1)
+            return v;
+    return g->head;
+}
+
 enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *gc,
                                      const struct sockaddr *sa, uint64_t now,
                                      struct regguard_conn **victim)
@@ -208,7 +224,7 @@ enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *g
             *victim = NULL;
             return REGGUARD_FULL;
         }
-        v = g->head;
+        v = pick_victim(g);
     }
     *gc = (struct regguard_conn){.prev = g->tail, .start_ms = now, .slot = slot,
                                  .in_handshake = true, .counted = true};

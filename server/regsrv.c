@@ -52,7 +52,8 @@ struct registry {
     unsigned nconns;
     uint64_t turns; /* turns that changed something */
     bool accept_paused; /* out of descriptors: the listeners wait for accept_resume() */
-    bool accept_short;  /* that was logged; cleared by the next accept */
+    bool accept_short;  /* that was logged; cleared by an accept a second after the last */
+    uint64_t short_ms;  /* the last accept that failed for it */
     unsigned evicted, expired, addr_full; /* since the last sweep, which logs them */
 };
 
@@ -159,10 +160,11 @@ static int64_t accept_resume(struct ev_loop *loop, void *arg)
 /*
  * accept() failed for want of descriptors or memory: the listener stays readable, so it is
  * unwatched for a while instead of being retried at once (that spun the thread), and the
- * condition is logged once until an accept succeeds again.
+ * condition is logged once until accepting works again for a second.
  */
 static void accept_pause(struct registry *r, int err)
 {
+    r->short_ms = mono_ms();
     if (!r->accept_short) {
         log_warn("registry: cannot accept: %s; new connections wait (%u open)", strerror(err),
                  r->nconns);
@@ -188,7 +190,7 @@ static void accept_cb(struct ev_loop *loop, int lfd, void *arg, unsigned events)
                 accept_pause(r, errno);
             return; /* EAGAIN, or a connection that went away before we took it */
         }
-        if (r->accept_short) {
+        if (r->accept_short && mono_ms() - r->short_ms >= 1000) {
             log_notice("registry: accepting connections again");
             r->accept_short = false;
         }

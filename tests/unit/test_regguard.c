@@ -81,6 +81,35 @@ static void test_handshake_share(void **state)
     regguard_free(g);
 }
 
+/* A flood evicts its own: the oldest handshake of an address holding several goes first. */
+static void test_victim_flood(void **state)
+{
+    (void)state;
+    struct regguard_limits l = lim();
+    l.max_conns = 100;
+    l.max_per_addr = 100;
+    struct regguard *g;
+    assert_int_equal(regguard_new(&l, &g), 0);
+    struct regguard_conn c[8], *v;
+    assert_int_equal(admit(g, &c[0], "10.0.0.1", 1, &v), REGGUARD_ADMIT); /* a real client */
+    assert_int_equal(admit(g, &c[1], "10.6.6.6", 2, &v), REGGUARD_ADMIT);
+    assert_int_equal(admit(g, &c[2], "10.6.6.6", 3, &v), REGGUARD_ADMIT);
+    assert_int_equal(admit(g, &c[3], "10.7.7.7", 4, &v), REGGUARD_ADMIT);
+    assert_int_equal(admit(g, &c[4], "10.6.6.6", 5, &v), REGGUARD_ADMIT);
+    assert_ptr_equal(v, &c[1]); /* not c[0], the oldest, alone from its address */
+    regguard_leave(g, v);
+    assert_int_equal(admit(g, &c[5], "10.6.6.6", 6, &v), REGGUARD_ADMIT);
+    assert_ptr_equal(v, &c[2]);
+    regguard_leave(g, v);
+    assert_int_equal(admit(g, &c[6], "10.8.8.8", 7, &v), REGGUARD_ADMIT);
+    assert_ptr_equal(v, &c[4]);
+    regguard_leave(g, v);
+    /* now each address holds one: the oldest goes */
+    assert_int_equal(admit(g, &c[7], "10.9.9.9", 8, &v), REGGUARD_ADMIT);
+    assert_ptr_equal(v, &c[0]);
+    regguard_free(g);
+}
+
 /* At the cap: a handshake is evicted; when every place is READY, refused. */
 static void test_cap(void **state)
 {
@@ -306,7 +335,8 @@ static void test_displacement(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_handshake_share), cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_handshake_share), cmocka_unit_test(test_victim_flood),
+        cmocka_unit_test(test_cap),
         cmocka_unit_test(test_per_address),     cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_auth_limit),      cmocka_unit_test(test_anon_bucket),
         cmocka_unit_test(test_table_bounded),   cmocka_unit_test(test_displacement),
