@@ -265,7 +265,7 @@ static int64_t sweep_cb(struct ev_loop *loop, void *arg)
     }
     if (r->evicted + r->expired + r->addr_full > 0) {
         log_notice("registry: %u connections too slow in the handshake closed to make room, "
-                   "%u past its deadline, %u refused at the per-address cap", r->evicted,
+                   "%u past the handshake deadline, %u refused at the per-address cap", r->evicted,
                    r->expired, r->addr_full);
         r->evicted = r->expired = r->addr_full = 0;
     }
@@ -304,6 +304,23 @@ static void *registry_main(void *arg)
     return NULL;
 }
 
+/* The admission rules and limits of the config (server/regguard.h). */
+static int guard_new(const struct srvconf *cfg, struct regguard **out)
+{
+    struct regguard_limits lim = {
+        .max_conns = (unsigned)cfg->registry_max_connections,
+        .max_handshakes =
+            (unsigned)(cfg->registry_max_connections * cfg->registry_handshake_share / 100),
+        .max_per_addr = (unsigned)cfg->registry_max_per_address,
+        .handshake_ms = cfg->registry_handshake_timeout * 1000,
+        .auth_failures = (unsigned)cfg->registry_auth_failures,
+        .auth_period_ms = 60000,
+        .anon_rate = (unsigned)cfg->registry_anon_read_rate,
+        .anon_reply_max = (size_t)cfg->registry_anon_reply_max,
+    };
+    return regguard_new(&lim, out);
+}
+
 int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds, unsigned nfds,
                    struct registry **out, struct lana_diag *d)
 {
@@ -327,17 +344,7 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
         if ((rc = ev_fd_add(r->loop, fds[i], EV_READ, accept_cb, r)) != 0)
             diag_set(d, rc, "cannot watch a registry listener: %s", lana_strerror(rc));
     }
-    if (rc == 0 && (rc = regguard_new(&(struct regguard_limits){
-                        .max_conns = (unsigned)cfg->registry_max_connections,
-                        .max_handshakes = (unsigned)(cfg->registry_max_connections *
-                                                     cfg->registry_handshake_share / 100),
-                        .max_per_addr = (unsigned)cfg->registry_max_per_address,
-                        .handshake_ms = cfg->registry_handshake_timeout * 1000,
-                        .auth_failures = (unsigned)cfg->registry_auth_failures,
-                        .auth_period_ms = 60000,
-                        .anon_rate = (unsigned)cfg->registry_anon_read_rate,
-                        .anon_reply_max = (size_t)cfg->registry_anon_reply_max},
-                                      &r->env.guard)) != 0)
+    if (rc == 0 && (rc = guard_new(cfg, &r->env.guard)) != 0)
         diag_set(d, rc, "out of memory");
     if (rc == 0 && ev_timer_add(r->loop, SWEEP_MS, sweep_cb, r) < 0)
         rc = diag_set(d, LANA_ENOMEM, "out of memory");

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""A legitimate client's handshake + allocation latency during a slowloris on the registry.
+
+Starts its own lanad (temporary database, loopback ports chosen by the kernel), measures
+SAMPLES fresh connections (HELLO/WELCOME/ACK with the admin token, one "block alloc", close)
+without an attack, then again while another process holds CONNS attacking connections from
+100 loopback source addresses (half trickling an unfinished HELLO, half silent, reopened when
+lanad closes them). Prints p50/p99/max of both runs and what the attack did. The target is
+p99 < 100 ms under attack. Bounded: SAMPLES per run, and the attack stops after SECONDS.
+
+usage: slowloris.py LANAD [SAMPLES] [CONNS] [SECONDS]   (defaults 500, 1000, 60)"""
+
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import lanatest  # noqa: E402
+from slowloris import Attack, alloc_once  # noqa: E402
+
+
+def attack_proc(port, conns, seconds, ready, stop, out):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    a = Attack(port, n=conns, seconds=seconds, max_connects=10**7)
+    a.start()
+    time.sleep(2)  # let it fill every place it can
+    ready.set()
+    stop.wait(seconds)
+    a.stop()
+    out.put((a.open_peak, a.connects, a.closed_by_server))
+
+
+def measure(port, token, samples, deadline):
+    lat, failed = [], 0
+    for _ in range(samples):
+        if time.monotonic() > deadline:
+            break
+        ok, dt, _ = alloc_once(port, token)
+        if ok:
+            lat.append(dt * 1000)
+        else:
+            failed += 1
+        time.sleep(0.005)
+    return lat, failed
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else float("nan")
+
+
+def report(name, lat, failed):
+    print(f"{name}: samples={len(lat)} failed={failed} p50={pct(lat, 50):.1f} ms "
+          f"p99={pct(lat, 99):.1f} ms max={max(lat) if lat else float('nan'):.1f} ms")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    lanatest.LANAD = sys.argv[1]
+    samples = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    conns = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+    seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 60
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    with tempfile.TemporaryDirectory(prefix="lana-bench.") as work:
+        d = lanatest.Daemon(work, "--log-level", "warn")
+        try:
+            lat, failed = measure(d.registry_port, d.token, samples, time.monotonic() + seconds)
+            report("no attack", lat, failed)
+            ready, stop, out = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Queue()
+            p = multiprocessing.Process(target=attack_proc,
+                                        args=(d.registry_port, conns, seconds, ready, stop, out))
+            p.start()
+            ready.wait(10)
+            lat, failed = measure(d.registry_port, d.token, samples, time.monotonic() + seconds - 5)
+            stop.set()
+            peak, connects, closed = out.get(timeout=30)
+            p.join(10)
+            report(f"slowloris of {conns}", lat, failed)
+            print(f"attack: open at peak={peak} connects={connects} closed by lanad={closed}")
+            print("target: p99 < 100 ms under attack:",
+                  "met" if lat and pct(lat, 99) < 100 and failed == 0 else "NOT met")
+        finally:
+            d.stop()
+
+
+if __name__ == "__main__":
+    main()
