@@ -1,8 +1,7 @@
 /*
  * regguard — see regguard.h. The address table is nsets x WAYS entries plus one overflow
  * entry at the end; a lookup probes only its set, so every operation costs at most WAYS
- * probes, except the search for an address's oldest handshake, which walks the queue (only
- * when that address is at its cap and has one).
+ * probes, and the handshake queues are doubly linked lists (see queue_add()).
  *
  * The token bucket counts thousandths of a read: it refills rate per millisecond up to
  * 1000 x rate (one second's worth), and a read takes 1000.
@@ -17,12 +16,14 @@
 
 #define WAYS 8
 #define MIN_ENTRIES 4096
-#define VICTIM_SCAN 64 /* handshakes looked at for one of an address that holds several */
+#define NONE UINT32_MAX
 
 struct entry {
     uint8_t key[16];
     bool used;
     uint32_t nconns, nhs;  /* open connections, and those in the handshake */
+    struct regguard_conn *hs_head, *hs_tail; /* those, oldest first */
+    uint32_t cprev, cnext; /* the crowded list, while nhs >= 2 */
     uint64_t seen_ms;      /* last admitted or asked about */
     uint64_t fail_start;   /* the failure window's start */
     uint32_t fails;        /* failures in that window */
@@ -36,6 +37,7 @@ struct regguard {
     struct entry *tab; /* nsets * WAYS, then the overflow entry */
     uint32_t nsets;    /* a power of two */
     struct regguard_conn *head, *tail; /* the handshake queue, oldest first */
+    uint32_t crowd_head, crowd_tail;   /* entries with several handshakes, in that order */
     unsigned nconns, nhs;
 };
 
@@ -60,6 +62,7 @@ int regguard_new(const struct regguard_limits *lim, struct regguard **out)
         free(g);
         return LANA_ENOMEM;
     }
+    g->crowd_head = g->crowd_tail = NONE;
     if (auth_random(g->seed, sizeof g->seed) != 0) { /* a fixed key only weakens the spread */
         g->seed[0] = 0x9e3779b97f4a7c15u;
         g->seed[1] = (uint64_t)(uintptr_t)g;
@@ -168,10 +171,64 @@ static uint32_t lookup(struct regguard *g, const uint8_t key[16], uint64_t now)
 
 /* ---- connections -------------------------------------------------------------------------- */
 
+/*
+ * The handshake queues: one of every connection in its handshake (g->head), one per address
+ * (e->hs_head), and the crowded list of the addresses that hold two or more of them, in the
+ * order they became crowded. All are doubly linked, so every change costs O(1).
+ */
+static void crowd_add(struct regguard *g, uint32_t slot)
+{
+    struct entry *e = &g->tab[slot];
+    e->cprev = g->crowd_tail;
+    e->cnext = NONE;
+    if (g->crowd_tail != NONE)
+        g->tab[g->crowd_tail].cnext = slot;
+    else
+        g->crowd_head = slot;
+    g->crowd_tail = slot;
+}
+
+static void crowd_remove(struct regguard *g, uint32_t slot)
+{
+    struct entry *e = &g->tab[slot];
+    if (e->cprev != NONE)
+        g->tab[e->cprev].cnext = e->cnext;
+    else
+        g->crowd_head = e->cnext;
+    if (e->cnext != NONE)
+        g->tab[e->cnext].cprev = e->cprev;
+    else
+        g->crowd_tail = e->cprev;
+}
+
+static void queue_add(struct regguard *g, struct regguard_conn *gc)
+{
+    struct entry *e = &g->tab[gc->slot];
+    gc->prev = g->tail;
+    gc->next = NULL;
+    if (g->tail)
+        g->tail->next = gc;
+    else
+        g->head = gc;
+    g->tail = gc;
+    gc->aprev = e->hs_tail;
+    gc->anext = NULL;
+    if (e->hs_tail)
+        e->hs_tail->anext = gc;
+    else
+        e->hs_head = gc;
+    e->hs_tail = gc;
+    gc->in_handshake = true;
+    g->nhs++;
+    if (++e->nhs == 2)
+        crowd_add(g, gc->slot);
+}
+
 static void queue_remove(struct regguard *g, struct regguard_conn *gc)
 {
     if (!gc->in_handshake)
         return;
+    struct entry *e = &g->tab[gc->slot];
     if (gc->prev)
         gc->prev->next = gc->next;
     else
@@ -180,25 +237,30 @@ static void queue_remove(struct regguard *g, struct regguard_conn *gc)
         gc->next->prev = gc->prev;
     else
         g->tail = gc->prev;
-    gc->prev = gc->next = NULL;
+    if (gc->aprev)
+        gc->aprev->anext = gc->anext;
+    else
+        e->hs_head = gc->anext;
+    if (gc->anext)
+        gc->anext->aprev = gc->aprev;
+    else
+        e->hs_tail = gc->aprev;
+    gc->prev = gc->next = gc->aprev = gc->anext = NULL;
     gc->in_handshake = false;
     g->nhs--;
-    g->tab[gc->slot].nhs--;
+    if (e->nhs-- == 2)
+        crowd_remove(g, gc->slot);
 }
 
 /*
- * The connection to evict for a newcomer: the oldest in the handshake whose address holds
- * others in it too (among the oldest VICTIM_SCAN), else the oldest. A flood of new
- * connections evicts its own first, so one client's handshake survives a high rate of them
- * unless every attacking connection comes from an address of its own.
+ * The connection to evict for a newcomer: the oldest handshake of the address that became
+ * crowded (two or more in the handshake) first, else the oldest handshake of all. A flood
+ * of new connections thus evicts its own, and one client's handshake survives any rate of
+ * them unless every attacking connection comes from an address of its own.
  */
 static struct regguard_conn *pick_victim(const struct regguard *g)
 {
-    struct regguard_conn *v = g->head;
-    for (int i = 0; v != NULL && i < VICTIM_SCAN; v = v->next, i++)
-        if (g->tab[v->slot].nhs > 1)
-            return v;
-    return g->head;
+    return g->crowd_head != NONE ? g->tab[g->crowd_head].hs_head : g->head;
 }
 
 enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *gc,
@@ -216,8 +278,7 @@ enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *g
             *victim = NULL;
             return REGGUARD_ADDR_FULL;
         }
-        for (v = g->head; v != NULL && v->slot != slot; v = v->next)
-            ;
+        v = e->hs_head;
     } else if (g->nconns >= g->lim.max_conns || g->nhs >= g->lim.max_handshakes) {
         if (g->head == NULL) {
             *gc = (struct regguard_conn){0};
@@ -226,17 +287,10 @@ enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *g
         }
         v = pick_victim(g);
     }
-    *gc = (struct regguard_conn){.prev = g->tail, .start_ms = now, .slot = slot,
-                                 .in_handshake = true, .counted = true};
-    if (g->tail)
-        g->tail->next = gc;
-    else
-        g->head = gc;
-    g->tail = gc;
+    *gc = (struct regguard_conn){.start_ms = now, .slot = slot, .counted = true};
+    queue_add(g, gc);
     g->nconns++;
-    g->nhs++;
     e->nconns++;
-    e->nhs++;
     *victim = v;
     return REGGUARD_ADMIT;
 }

@@ -14,8 +14,8 @@
  * whole set is pinned, the address shares one overflow entry (limits then bind together).
  *
  * Invariants: every admitted connection is counted in its entry until regguard_leave();
- * the handshake queue holds, oldest first, the admitted connections not yet ready, so the
- * oldest is at its head and the deadline sweep stops at the first one still in time.
+ * the handshake queue holds, oldest first, the admitted connections not yet ready (and each
+ * address's queue its own of them), so the deadline sweep stops at the first one in time.
  */
 #pragma once
 
@@ -42,7 +42,8 @@ struct regguard_limits {
 
 /* A connection's part, embedded in it; the fields are regguard's. */
 struct regguard_conn {
-    struct regguard_conn *prev, *next; /* the handshake queue */
+    struct regguard_conn *prev, *next;   /* the handshake queue */
+    struct regguard_conn *aprev, *anext; /* its address's handshake queue */
     uint64_t start_ms;                 /* accepted */
     uint32_t slot;                     /* its address's entry */
     bool in_handshake;
@@ -64,9 +65,10 @@ int regguard_new(const struct regguard_limits *lim, struct regguard **out);
 void regguard_free(struct regguard *g);
 
 /**
- * Decides about a new connection gc from peer sa at now. At the cap, at the handshake share
- * or at the address's cap it picks the oldest connection still in its handshake (of that
- * address, for the address's cap) as *victim, which the caller must close (and pass to
+ * Decides about a new connection gc from peer sa at now. At the address's cap it picks that
+ * address's oldest connection still in its handshake as *victim; at the cap or the
+ * handshake share, the oldest handshake of the address first crowded with several, else
+ * the oldest handshake of all. The caller must close *victim (and pass it to
  * regguard_leave()) at once; otherwise *victim is NULL. On REGGUARD_ADMIT gc is counted and
  * queued as in its handshake; on a refusal gc is cleared (not counted).
  */
