@@ -38,6 +38,7 @@ struct regguard {
     uint32_t nsets;    /* a power of two */
     struct regguard_conn *head, *tail; /* the handshake queue, oldest first */
     uint32_t crowd_head, crowd_tail;   /* entries with several handshakes, in that order */
+    struct regguard_conn *shead, *stail; /* the silent ones: no complete line yet */
     unsigned nconns, nhs;
 };
 
@@ -218,16 +219,40 @@ static void queue_add(struct regguard *g, struct regguard_conn *gc)
     else
         e->hs_head = gc;
     e->hs_tail = gc;
-    gc->in_handshake = true;
+    gc->sprev = g->stail;
+    gc->snext = NULL;
+    if (g->stail)
+        g->stail->snext = gc;
+    else
+        g->shead = gc;
+    g->stail = gc;
+    gc->in_handshake = gc->silent = true;
     g->nhs++;
     if (++e->nhs == 2)
         crowd_add(g, gc->slot);
+}
+
+static void silent_remove(struct regguard *g, struct regguard_conn *gc)
+{
+    if (!gc->silent)
+        return;
+    if (gc->sprev)
+        gc->sprev->snext = gc->snext;
+    else
+        g->shead = gc->snext;
+    if (gc->snext)
+        gc->snext->sprev = gc->sprev;
+    else
+        g->stail = gc->sprev;
+    gc->sprev = gc->snext = NULL;
+    gc->silent = false;
 }
 
 static void queue_remove(struct regguard *g, struct regguard_conn *gc)
 {
     if (!gc->in_handshake)
         return;
+    silent_remove(g, gc);
     struct entry *e = &g->tab[gc->slot];
     if (gc->prev)
         gc->prev->next = gc->next;
@@ -253,13 +278,16 @@ static void queue_remove(struct regguard *g, struct regguard_conn *gc)
 }
 
 /*
- * The connection to evict for a newcomer: the oldest handshake of the address that became
- * crowded (two or more in the handshake) first, else the oldest handshake of all. A flood
- * of new connections thus evicts its own, and one client's handshake survives any rate of
- * them unless every attacking connection comes from an address of its own.
+ * The connection to evict for a newcomer: the oldest that has not sent a complete line yet
+ * (a slowloris never does; a real client sends HELLO at once), else the oldest handshake of
+ * the address that became crowded (two or more in the handshake) first, else the oldest
+ * handshake of all. A flood thus evicts its own connections, and a client's handshake
+ * survives any rate of them unless they too complete lines from addresses of their own.
  */
 static struct regguard_conn *pick_victim(const struct regguard *g)
 {
+    if (g->shead != NULL)
+        return g->shead;
     return g->crowd_head != NONE ? g->tab[g->crowd_head].hs_head : g->head;
 }
 
@@ -293,6 +321,12 @@ enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *g
     e->nconns++;
     *victim = v;
     return REGGUARD_ADMIT;
+}
+
+void regguard_progress(struct regguard *g, struct regguard_conn *gc)
+{
+    if (gc->counted)
+        silent_remove(g, gc);
 }
 
 void regguard_ready(struct regguard *g, struct regguard_conn *gc)

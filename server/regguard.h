@@ -44,9 +44,11 @@ struct regguard_limits {
 struct regguard_conn {
     struct regguard_conn *prev, *next;   /* the handshake queue */
     struct regguard_conn *aprev, *anext; /* its address's handshake queue */
+    struct regguard_conn *sprev, *snext; /* the queue of those without a complete line */
     uint64_t start_ms;                 /* accepted */
     uint32_t slot;                     /* its address's entry */
     bool in_handshake;
+    bool silent;  /* in the handshake without a complete line yet */
     bool counted; /* admitted and not yet left */
 };
 
@@ -67,14 +69,17 @@ void regguard_free(struct regguard *g);
 /**
  * Decides about a new connection gc from peer sa at now. At the address's cap it picks that
  * address's oldest connection still in its handshake as *victim; at the cap or the
- * handshake share, the oldest handshake of the address first crowded with several, else
- * the oldest handshake of all. The caller must close *victim (and pass it to
+ * handshake share, the oldest that has not sent a complete line, else the oldest handshake
+ * of the address first crowded with several, else the oldest handshake of all. The caller must close *victim (and pass it to
  * regguard_leave()) at once; otherwise *victim is NULL. On REGGUARD_ADMIT gc is counted and
  * queued as in its handshake; on a refusal gc is cleared (not counted).
  */
 enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *gc,
                                      const struct sockaddr *sa, uint64_t now,
                                      struct regguard_conn **victim);
+
+/** gc sent its first complete line: no longer among the first to be evicted. */
+void regguard_progress(struct regguard *g, struct regguard_conn *gc);
 
 /** gc finished its handshake: it leaves the queue (no-op when it already had). */
 void regguard_ready(struct regguard *g, struct regguard_conn *gc);

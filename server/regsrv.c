@@ -36,7 +36,8 @@
 #include "server/regguard.h"
 
 #define SWEEP_MS 1000       /* how often idle connections are looked for */
-#define ACCEPT_BATCH 256    /* connections accepted per wake-up */
+#define ACCEPT_BATCH 32     /* connections accepted per wake-up: a flood accepted after a client
+                             * evicts no more than this before the next pass reads its HELLO */
 #define ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
 
 struct registry {
@@ -106,6 +107,8 @@ static void conn_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
         regconn_read(c, mono_ms());
     else if (events & EV_ERROR)
         c->closing = true;
+    if (c->guard.silent && c->state != RC_HELLO)
+        regguard_progress(c->env->guard, &c->guard);
     if (c->guard.in_handshake && c->state != RC_HELLO && c->state != RC_ACK)
         regguard_ready(c->env->guard, &c->guard);
 }

@@ -25,7 +25,7 @@ import lanatest  # noqa: E402
 from lanatest import Daemon, check, finish, proof  # noqa: E402
 
 ATTACK_CONNS = 1000
-ATTACK_ADDRS = 100  # 127.0.1.1 .. 127.0.1.100, ten connections each
+ATTACK_ADDRS = 100  # 127.1.0.1 .. 127.1.0.100, ten connections each
 
 
 def raise_fd_limit(want):
@@ -121,7 +121,8 @@ class Attack(threading.Thread):
     def _open(self, i):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
-        s.bind((f"127.0.1.{1 + i % self.addrs}", 0))
+        j = i % self.addrs
+        s.bind((f"127.1.{j // 250}.{1 + j % 250}", 0))
         err = s.connect_ex(("127.0.0.1", self.port))
         if err not in (0, errno.EINPROGRESS):
             s.close()

@@ -81,7 +81,8 @@ static void test_handshake_share(void **state)
     regguard_free(g);
 }
 
-/* A flood evicts its own: the oldest handshake of an address holding several goes first. */
+/* Among connections that all sent a line: the oldest handshake of an address holding
+ * several goes first, so a flood evicts its own. */
 static void test_victim_flood(void **state)
 {
     (void)state;
@@ -91,22 +92,59 @@ static void test_victim_flood(void **state)
     struct regguard *g;
     assert_int_equal(regguard_new(&l, &g), 0);
     struct regguard_conn c[8], *v;
-    assert_int_equal(admit(g, &c[0], "10.0.0.1", 1, &v), REGGUARD_ADMIT); /* a real client */
+    assert_int_equal(admit(g, &c[0], "10.0.0.1", 1, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[0]); /* a real client */
     assert_int_equal(admit(g, &c[1], "10.6.6.6", 2, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[1]);
     assert_int_equal(admit(g, &c[2], "10.6.6.6", 3, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[2]);
     assert_int_equal(admit(g, &c[3], "10.7.7.7", 4, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[3]);
     assert_int_equal(admit(g, &c[4], "10.6.6.6", 5, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[4]);
     assert_ptr_equal(v, &c[1]); /* not c[0], the oldest, alone from its address */
     regguard_leave(g, v);
     assert_int_equal(admit(g, &c[5], "10.6.6.6", 6, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[5]);
     assert_ptr_equal(v, &c[2]);
     regguard_leave(g, v);
     assert_int_equal(admit(g, &c[6], "10.8.8.8", 7, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[6]);
     assert_ptr_equal(v, &c[4]);
     regguard_leave(g, v);
     /* now each address holds one: the oldest goes */
     assert_int_equal(admit(g, &c[7], "10.9.9.9", 8, &v), REGGUARD_ADMIT);
+    regguard_progress(g, &c[7]);
     assert_ptr_equal(v, &c[0]);
+    regguard_free(g);
+}
+
+/* Connections without a complete line go first, however old the others are. */
+static void test_victim_silent(void **state)
+{
+    (void)state;
+    struct regguard_limits l = lim(); /* 4 in the handshake */
+    l.max_conns = 100;
+    struct regguard *g;
+    assert_int_equal(regguard_new(&l, &g), 0);
+    struct regguard_conn c[8], *v;
+    assert_int_equal(admit(g, &c[0], "10.0.0.1", 1, &v), REGGUARD_ADMIT); /* a real client */
+    regguard_progress(g, &c[0]);                                         /* sent HELLO */
+    assert_int_equal(admit(g, &c[1], "10.6.0.1", 2, &v), REGGUARD_ADMIT);
+    assert_int_equal(admit(g, &c[2], "10.6.0.2", 3, &v), REGGUARD_ADMIT);
+    assert_int_equal(admit(g, &c[3], "10.6.0.3", 4, &v), REGGUARD_ADMIT);
+    for (int i = 4; i < 7; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "10.6.0.%d", i);
+        assert_int_equal(admit(g, &c[i], a, 5, &v), REGGUARD_ADMIT);
+        assert_ptr_equal(v, &c[i - 3]); /* the oldest silent one, never c[0] */
+        regguard_leave(g, v);
+    }
+    for (int i = 4; i < 7; i++)
+        regguard_progress(g, &c[i]);
+    regguard_progress(g, &c[0]); /* twice is harmless */
+    assert_int_equal(admit(g, &c[7], "10.6.0.7", 6, &v), REGGUARD_ADMIT);
+    assert_ptr_equal(v, &c[0]); /* none silent, none crowded: the oldest */
     regguard_free(g);
 }
 
@@ -336,6 +374,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_share), cmocka_unit_test(test_victim_flood),
+        cmocka_unit_test(test_victim_silent),
         cmocka_unit_test(test_cap),
         cmocka_unit_test(test_per_address),     cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_auth_limit),      cmocka_unit_test(test_anon_bucket),
