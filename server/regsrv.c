@@ -36,7 +36,7 @@
 #include "server/regguard.h"
 
 #define SWEEP_MS 1000       /* how often idle connections are looked for */
-#define ACCEPT_BATCH 32     /* connections accepted per wake-up: a flood accepted after a client
+#define ACCEPT_BATCH 8      /* connections accepted per wake-up: a flood accepted after a client
                              * evicts no more than this before the next pass reads its HELLO */
 #define ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
 
