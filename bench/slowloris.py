@@ -10,7 +10,6 @@ p99 < 100 ms under attack. Bounded: SAMPLES per run, and the attack stops after 
 
 usage: slowloris.py LANAD [SAMPLES] [CONNS] [SECONDS] [ADDRS]   (defaults 500, 1000, 60, 100)"""
 
-import multiprocessing
 import os
 import resource
 import sys
@@ -21,18 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import lanatest  # noqa: E402
-from slowloris import Attack, alloc_once  # noqa: E402
-
-
-def attack_proc(port, conns, addrs, seconds, ready, stop, out):
-    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
-    a = Attack(port, n=conns, addrs=addrs, seconds=seconds, max_connects=10**7)
-    a.start()
-    time.sleep(2)  # let it fill every place it can
-    ready.set()
-    stop.wait(seconds)
-    a.stop()
-    out.put((a.open_peak, a.connects, a.closed_by_server))
+from slowloris import AttackProcess, alloc_once  # noqa: E402
 
 
 def measure(port, token, samples, deadline):
@@ -76,17 +64,14 @@ def main():
         try:
             lat, failed = measure(d.registry_port, d.token, samples, time.monotonic() + seconds)
             report("no attack", lat, failed)
-            ready, stop, out = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Queue()
-            p = multiprocessing.Process(target=attack_proc,
-                                        args=(d.registry_port, conns, addrs, seconds, ready, stop, out))
-            p.start()
-            ready.wait(10)
+            atk = AttackProcess(d.registry_port, n=conns, addrs=addrs, seconds=seconds,
+                                max_connects=10**7)
+            atk.start()
             lat, failed = measure(d.registry_port, d.token, samples, time.monotonic() + seconds - 5)
-            stop.set()
-            peak, connects, closed = out.get(timeout=30)
-            p.join(10)
+            st = atk.stop()
             report(f"slowloris of {conns} from {addrs} addresses", lat, failed)
-            print(f"attack: open at peak={peak} connects={connects} closed by lanad={closed}")
+            print(f"attack: open at peak={st.get('open_peak')} connects={st.get('connects')} "
+                  f"closed by lanad={st.get('closed_by_server')}")
             print("target: p99 < 100 ms under attack:",
                   "met" if lat and pct(lat, 99) < 100 and failed == 0 else "NOT met")
         finally:
