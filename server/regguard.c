@@ -21,23 +21,23 @@
 struct entry {
     uint8_t key[16];
     bool used;
-    uint32_t nconns, nhs;  /* open connections, and those in the handshake */
+    uint32_t nconns, nhs;                    /* open connections, and those in the handshake */
     struct regguard_conn *hs_head, *hs_tail; /* those, oldest first */
-    uint32_t cprev, cnext; /* the crowded list, while nhs >= 2 */
-    uint64_t seen_ms;      /* last admitted or asked about */
-    uint64_t fail_start;   /* the failure window's start */
-    uint32_t fails;        /* failures in that window */
-    uint64_t bucket_ms;    /* the bucket's last refill */
-    uint64_t tokens;       /* thousandths of a read */
+    uint32_t cprev, cnext;                   /* the crowded list, while nhs >= 2 */
+    uint64_t seen_ms;                        /* last admitted or asked about */
+    uint64_t fail_start;                     /* the failure window's start */
+    uint32_t fails;                          /* failures in that window */
+    uint64_t bucket_ms;                      /* the bucket's last refill */
+    uint64_t tokens;                         /* thousandths of a read */
 };
 
 struct regguard {
     struct regguard_limits lim;
     uint64_t seed[2];
-    struct entry *tab; /* nsets * WAYS, then the overflow entry */
-    uint32_t nsets;    /* a power of two */
-    struct regguard_conn *head, *tail; /* the handshake queue, oldest first */
-    uint32_t crowd_head, crowd_tail;   /* entries with several handshakes, in that order */
+    struct entry *tab;                   /* nsets * WAYS, then the overflow entry */
+    uint32_t nsets;                      /* a power of two */
+    struct regguard_conn *head, *tail;   /* the handshake queue, oldest first */
+    uint32_t crowd_head, crowd_tail;     /* entries with several handshakes, in that order */
     struct regguard_conn *shead, *stail; /* the silent ones: no complete line yet */
     unsigned nconns, nhs;
 };
@@ -360,8 +360,7 @@ unsigned regguard_count(const struct regguard *g, unsigned *in_handshake)
 
 /* ---- limiters ----------------------------------------------------------------------------- */
 
-unsigned regguard_auth_wait(const struct regguard *g, const struct regguard_conn *gc,
-                            uint64_t now)
+unsigned regguard_auth_wait(const struct regguard *g, const struct regguard_conn *gc, uint64_t now)
 {
     const struct entry *e = &g->tab[gc->slot];
     if (g->lim.auth_failures == 0 || e->fails < g->lim.auth_failures ||

@@ -36,8 +36,8 @@ struct regguard_limits {
     uint64_t handshake_ms;   /* HELLO..READY, counted from the accept */
     unsigned auth_failures;  /* failed authentications per address per period; 0: off */
     uint64_t auth_period_ms;
-    unsigned anon_rate;      /* unauthenticated reads per second per address; 0: off */
-    size_t anon_reply_max;   /* bytes of one unauthenticated reply; 0: off */
+    unsigned anon_rate;    /* unauthenticated reads per second per address; 0: off */
+    size_t anon_reply_max; /* bytes of one unauthenticated reply; 0: off */
 };
 
 /* A connection's part, embedded in it; the fields are regguard's. */
@@ -45,8 +45,8 @@ struct regguard_conn {
     struct regguard_conn *prev, *next;   /* the handshake queue */
     struct regguard_conn *aprev, *anext; /* its address's handshake queue */
     struct regguard_conn *sprev, *snext; /* the queue of those without a complete line */
-    uint64_t start_ms;                 /* accepted */
-    uint32_t slot;                     /* its address's entry */
+    uint64_t start_ms;                   /* accepted */
+    uint32_t slot;                       /* its address's entry */
     bool in_handshake;
     bool silent;  /* in the handshake without a complete line yet */
     bool counted; /* admitted and not yet left */
@@ -70,9 +70,10 @@ void regguard_free(struct regguard *g);
  * Decides about a new connection gc from peer sa at now. At the address's cap it picks that
  * address's oldest connection still in its handshake as *victim; at the cap or the
  * handshake share, the oldest that has not sent a complete line, else the oldest handshake
- * of the address first crowded with several, else the oldest handshake of all. The caller must close *victim (and pass it to
- * regguard_leave()) at once; otherwise *victim is NULL. On REGGUARD_ADMIT gc is counted and
- * queued as in its handshake; on a refusal gc is cleared (not counted).
+ * of the address first crowded with several, else the oldest handshake of all. The caller must
+ * close *victim (and pass it to regguard_leave()) at once; otherwise *victim is NULL. On
+ * REGGUARD_ADMIT gc is counted and queued as in its handshake; on a refusal gc is cleared (not
+ * counted).
  */
 enum regguard_verdict regguard_admit(struct regguard *g, struct regguard_conn *gc,
                                      const struct sockaddr *sa, uint64_t now,
@@ -97,8 +98,7 @@ unsigned regguard_count(const struct regguard *g, unsigned *in_handshake);
  * 0 when gc's address may try to authenticate at now; else the seconds (>= 1) until its
  * failure window ends.
  */
-unsigned regguard_auth_wait(const struct regguard *g, const struct regguard_conn *gc,
-                            uint64_t now);
+unsigned regguard_auth_wait(const struct regguard *g, const struct regguard_conn *gc, uint64_t now);
 
 /**
  * Records a failed authentication of gc's address. @return true for the failure that

@@ -36,9 +36,10 @@
 #include "server/regguard.h"
 
 #define SWEEP_MS 1000       /* how often idle connections are looked for */
-#define ACCEPT_BATCH 8      /* connections accepted per wake-up: a flood accepted after a client
-                             * evicts no more than this before the next pass reads its HELLO */
 #define ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
+/* Connections accepted per wake-up: small, so that a flood accepted just after a client
+ * evicts only a few before the next pass reads that client's HELLO. */
+#define ACCEPT_BATCH 8
 
 struct registry {
     const struct srvconf *cfg;
@@ -51,7 +52,7 @@ struct registry {
     struct regconn_env env;
     struct regconn *conns; /* every open connection, newest first */
     unsigned nconns;
-    uint64_t turns; /* turns that changed something */
+    uint64_t turns;     /* turns that changed something */
     bool accept_paused; /* out of descriptors: the listeners wait for accept_resume() */
     bool accept_short;  /* that was logged; cleared by an accept a second after the last */
     uint64_t short_ms;  /* the last accept that failed for it */
@@ -268,8 +269,8 @@ static int64_t sweep_cb(struct ev_loop *loop, void *arg)
     }
     if (r->evicted + r->expired + r->addr_full > 0) {
         log_notice("registry: %u connections too slow in the handshake closed to make room, "
-                   "%u past the handshake deadline, %u refused at the per-address cap", r->evicted,
-                   r->expired, r->addr_full);
+                   "%u past the handshake deadline, %u refused at the per-address cap",
+                   r->evicted, r->expired, r->addr_full);
         r->evicted = r->expired = r->addr_full = 0;
     }
     struct regconn *next;

@@ -19,9 +19,13 @@
 
 static struct regguard_limits lim(void)
 {
-    return (struct regguard_limits){.max_conns = 8, .max_handshakes = 4, .max_per_addr = 3,
-                                    .handshake_ms = 1000, .auth_failures = 3,
-                                    .auth_period_ms = 60000, .anon_rate = 2,
+    return (struct regguard_limits){.max_conns = 8,
+                                    .max_handshakes = 4,
+                                    .max_per_addr = 3,
+                                    .handshake_ms = 1000,
+                                    .auth_failures = 3,
+                                    .auth_period_ms = 60000,
+                                    .anon_rate = 2,
                                     .anon_reply_max = 100};
 }
 
@@ -129,7 +133,7 @@ static void test_victim_silent(void **state)
     assert_int_equal(regguard_new(&l, &g), 0);
     struct regguard_conn c[8], *v;
     assert_int_equal(admit(g, &c[0], "10.0.0.1", 1, &v), REGGUARD_ADMIT); /* a real client */
-    regguard_progress(g, &c[0]);                                         /* sent HELLO */
+    regguard_progress(g, &c[0]);                                          /* sent HELLO */
     assert_int_equal(admit(g, &c[1], "10.6.0.1", 2, &v), REGGUARD_ADMIT);
     assert_int_equal(admit(g, &c[2], "10.6.0.2", 3, &v), REGGUARD_ADMIT);
     assert_int_equal(admit(g, &c[3], "10.6.0.3", 4, &v), REGGUARD_ADMIT);
@@ -254,7 +258,7 @@ static void test_auth_limit(void **state)
     assert_true(regguard_auth_failed(g, &a, 3000)); /* the one to log */
     assert_int_equal(regguard_auth_wait(g, &a, 3000), 58);
     assert_int_equal(regguard_auth_wait(g, &a, 60999), 1);
-    assert_int_equal(regguard_auth_wait(g, &b, 3000), 0); /* another address */
+    assert_int_equal(regguard_auth_wait(g, &b, 3000), 0);  /* another address */
     assert_int_equal(regguard_auth_wait(g, &a, 61000), 0); /* the window is over */
     assert_false(regguard_auth_failed(g, &a, 61000));      /* a new one starts */
     assert_int_equal(regguard_auth_wait(g, &a, 61000), 0);
@@ -374,8 +378,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_share), cmocka_unit_test(test_victim_flood),
-        cmocka_unit_test(test_victim_silent),
-        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_victim_silent),   cmocka_unit_test(test_cap),
         cmocka_unit_test(test_per_address),     cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_auth_limit),      cmocka_unit_test(test_anon_bucket),
         cmocka_unit_test(test_table_bounded),   cmocka_unit_test(test_displacement),
