@@ -26,6 +26,7 @@
 #define TCP_IN_INITIAL 1024
 #define TCP_ACCEPT_BATCH 64 /* connections accepted per wake-up */
 #define TCP_SOCKS_MAX CONF_LIST_MAX /* one listener per DNS endpoint */
+#define TCP_ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
 
 struct tcpconn {
     struct dnstcp *t;
@@ -52,6 +53,9 @@ struct dnstcp {
     struct tcpconn *head, *tail;
     unsigned nconns, max_conns;
     uint8_t *resp; /* DNSMSG_MAX bytes: the answer being framed */
+    int64_t pause_id; /* the timer that watches the listeners again, while paused */
+    bool accept_short; /* out of descriptors was logged; cleared by an accept a second later */
+    uint64_t short_ms; /* the last accept that failed for it */
     struct dnstcp_stats stats;
 };
 
@@ -335,6 +339,38 @@ static void conn_open(struct dnstcp *t, int fd, const struct sockaddr_storage *p
     t->stats.accepted++;
 }
 
+static int64_t on_resume(struct ev_loop *loop, void *arg)
+{
+    struct dnstcp *t = arg;
+    for (unsigned i = 0; i < t->nlfds; i++)
+        ev_fd_mod(loop, t->lfds[i], EV_READ);
+    t->pause_id = 0;
+    return EV_NOMORE;
+}
+
+/*
+ * accept() failed for want of descriptors or memory: the connection stays queued and the
+ * listener readable, so retrying at once would spin; the listeners are unwatched for a
+ * while instead, and the condition is logged once until accepting works again for a second.
+ */
+static void accept_pause(struct dnstcp *t, int err)
+{
+    t->short_ms = mono_ms();
+    if (!t->accept_short) {
+        log_warn("tcp: cannot accept: %s; new connections wait (%u open)", strerror(err),
+                 t->nconns);
+        t->accept_short = true;
+    }
+    if (t->pause_id > 0)
+        return;
+    int64_t id = ev_timer_add(t->loop, TCP_ACCEPT_PAUSE_MS, on_resume, t);
+    if (id < 0)
+        return;
+    t->pause_id = id;
+    for (unsigned i = 0; i < t->nlfds; i++)
+        ev_fd_mod(t->loop, t->lfds[i], 0);
+}
+
 static void on_listener(struct ev_loop *loop, int lfd, void *arg, unsigned events)
 {
     (void)loop;
@@ -345,10 +381,16 @@ static void on_listener(struct ev_loop *loop, int lfd, void *arg, unsigned event
         socklen_t plen = sizeof peer;
         int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_pause(t, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                     errno != ECONNABORTED)
                 log_warn("accept: %s", strerror(errno));
             return;
+        }
+        if (t->accept_short && mono_ms() - t->short_ms >= 1000) {
+            log_notice("tcp: accepting connections again");
+            t->accept_short = false;
         }
         conn_open(t, fd, &peer);
     }
@@ -427,6 +469,8 @@ void dnstcp_free(struct dnstcp *t)
     }
     if (t->sweep_id > 0)
         ev_timer_del(t->loop, t->sweep_id);
+    if (t->pause_id > 0)
+        ev_timer_del(t->loop, t->pause_id);
     free(t->resp);
     free(t);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -441,8 +442,41 @@ static int shutdown_daemon(struct lanad *d, int status)
     return status;
 }
 
+/*
+ * Every connection the caps allow needs a descriptor, on top of the daemon's own (database
+ * files, sockets and loops of each thread): raises the soft RLIMIT_NOFILE toward the hard
+ * one as far as that needs, and warns when the caps still do not fit (accepting then waits
+ * for a free descriptor; nothing fails).
+ */
+static void fit_fd_limit(const struct srvconf *cfg)
+{
+    struct rlimit rl;
+    uint64_t own = 64 + (cfg->workers + 1) * (8 + 2 * (uint64_t)cfg->listen_dns.n) +
+                   cfg->listen_registry.n;
+    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    unsigned long long was = (unsigned long long)rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+    if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        log_info("file descriptor limit raised from %llu to %llu", was,
+                 (unsigned long long)rl.rlim_cur);
+        if (rl.rlim_cur >= need)
+            return;
+    } else {
+        rl.rlim_cur = was;
+    }
+    log_warn("the file descriptor limit (%llu) is below the %llu that tcp-max-connections (%llu) "
+             "and registry-max-connections (%llu) need; raise it (ulimit -n, LimitNOFILE=) or "
+             "lower them: connections beyond it wait",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)need,
+             (unsigned long long)cfg->tcp_max_connections,
+             (unsigned long long)cfg->registry_max_connections);
+}
+
 static int run_daemon(struct srvconf *cfg, const char *ready_file)
 {
+    fit_fd_limit(cfg);
     struct lanad d = {.cfg = cfg, .ready_file = ready_file, .nw = (unsigned)cfg->workers};
     int status = open_db(cfg);
     if (status != EX_OK)

@@ -163,6 +163,26 @@ static void hello(struct regconn *c, int argc, char **argv)
     c->state = RC_ACK;
 }
 
+/* Refuses an address over its failed-authentication limit (regguard) without a check. */
+static bool guard_auth_refused(struct regconn *c)
+{
+    unsigned wait = c->env->guard ? regguard_auth_wait(c->env->guard, &c->guard, mono_ms()) : 0;
+    if (wait == 0)
+        return false;
+    char msg[80];
+    snprintf(msg, sizeof msg, "too many failed authentications; wait %u s", wait); /* fits */
+    regconn_refuse(c, RP_BUSY, msg, false);
+    return true;
+}
+
+/* Counts a failure; the one that reaches the limit is logged (once per address and window). */
+static void guard_auth_failed(struct regconn *c)
+{
+    if (c->env->guard && regguard_auth_failed(c->env->guard, &c->guard, mono_ms()))
+        log_warn("registry: %s: too many failed authentications; refusing them for %u s",
+                 c->peer, regguard_auth_wait(c->env->guard, &c->guard, mono_ms()));
+}
+
 /* Checks the proof of user (admin when empty) against its stored key; sets who is asking. */
 static bool authenticate(struct regconn *c, const char *user, const char *proof)
 {
@@ -171,10 +191,13 @@ static bool authenticate(struct regconn *c, const char *user, const char *proof)
     uint8_t p[AUTH_TOKEN_LEN];
     if (user == NULL || *user == '\0')
         user = "admin";
+    if (guard_auth_refused(c))
+        return false;
     int rc = account_get(c->env->st, user, &a, &d);
     if (rc != 1 || auth_unhex(proof, p, sizeof p) != 0 ||
         !auth_verify(a.stored_key, c->x, c->y, p)) {
         log_warn("registry: %s: authentication as %.64s refused", c->peer, user);
+        guard_auth_failed(c);
         regconn_refuse(c, RP_PERMISSION, "authentication refused", false);
         return false;
     }
@@ -301,6 +324,29 @@ static void frame(struct regconn *c, const struct cmd *row, const struct cmd_arg
     }
 }
 
+/*
+ * cmd_exec(), with a client without a token held to its address's read rate and to the
+ * reply size (regguard): over either, the reply is an error saying what to do instead.
+ */
+static enum regproto_code exec_guarded(struct regconn *c, struct cmd_ctx *x, const struct cmd *row,
+                                       struct cmd_args *a)
+{
+    struct regguard *g = c->env->guard;
+    struct jsonw *j = &c->env->reply;
+    if (g == NULL || c->user[0] != '\0')
+        return cmd_exec(x, row, a, j);
+    uint64_t wait = regguard_anon_read(g, &c->guard, mono_ms());
+    if (wait > 0)
+        return cmd_error(j, RP_BUSY, "too many reads without a token from this address; "
+                         "wait %llu ms, or authenticate", (unsigned long long)wait);
+    enum regproto_code code = cmd_exec(x, row, a, j);
+    size_t max = regguard_anon_reply_max(g), len = j->len;
+    if (max > 0 && len > max)
+        code = cmd_error(j, RP_TOO_LONG, "the reply has %zu bytes, over the %zu allowed without "
+                         "a token; authenticate or narrow the query", len, max);
+    return code;
+}
+
 /* Runs one request's words; in a batch, framing is refused. Queues the reply. */
 static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bool in_batch)
 {
@@ -320,7 +366,7 @@ static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bo
     else if (code == RP_OK && cmd_is_write(row) && !ensure_tx(c))
         return RP_INTERNAL;
     else if (code == RP_OK)
-        code = cmd_exec(&x, row, &a, j);
+        code = exec_guarded(c, &x, row, &a);
     reply(c);
     return code;
 }
@@ -539,12 +585,12 @@ void regconn_read(struct regconn *c, uint64_t now_ms)
         }
         if (n < 0)
             return;
-        c->last_ms = now_ms;
         c->inlen += (size_t)n;
         size_t start = 0;
         for (size_t i = c->inlen - (size_t)n; i < c->inlen && !c->closing; i++) {
             if (c->in[i] != '\n')
                 continue;
+            c->last_ms = now_ms; /* only a complete line counts as activity */
             c->in[i] = '\0';
             line_in(c, c->in + start);
             start = i + 1;

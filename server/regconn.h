@@ -25,6 +25,7 @@
 #include "db/ipam.h"
 #include "db/names.h"
 #include "db/store.h"
+#include "server/regguard.h"
 #include "server/regio.h"
 
 #define REGCONN_WANT_READ 1u  /* regconn_want(): read more requests */
@@ -36,6 +37,7 @@ struct regconn_env {
     struct ipam *ip;
     struct names *nm;
     struct jsonw reply; /* scratch for one reply at a time */
+    struct regguard *guard; /* admission and limits; NULL: none */
 };
 
 enum regconn_state { RC_HELLO, RC_ACK, RC_READY, RC_BATCH, RC_IMPORT };
@@ -49,7 +51,8 @@ struct regconn {
     bool may_write;   /* authenticated with a role that may change the registry */
     bool closing;     /* say what is queued, then close */
     bool wrote;       /* opened or used the turn's transaction */
-    uint64_t last_ms; /* monotonic time of the last bytes read */
+    uint64_t last_ms; /* monotonic time of the last complete line (a trickle is idle) */
+    struct regguard_conn guard; /* its place under the caps (regguard's fields) */
     char in[REGPROTO_LINE_MAX];
     size_t inlen;
     char *out;

@@ -69,6 +69,18 @@ const struct conf_key srvconf_keys[] = {
      "seconds a registry connection may stay idle"},
     {"registry-max-connections", CONF_UINT, 1, 100000, K(registry_max_connections), "256", NULL,
      "open registry connections; more are refused with a 'busy' reply"},
+    {"registry-handshake-timeout", CONF_UINT, 1, 3600, K(registry_handshake_timeout), "10", NULL,
+     "seconds from connecting to READY; trickling bytes do not extend it"},
+    {"registry-handshake-share", CONF_UINT, 1, 100, K(registry_handshake_share), "50", NULL,
+     "percent of registry-max-connections that connections in the handshake may hold"},
+    {"registry-max-per-address", CONF_UINT, 1, 100000, K(registry_max_per_address), "64", NULL,
+     "open registry connections per client IPv4 address or IPv6 /64"},
+    {"registry-auth-failures", CONF_UINT, 0, 1000000, K(registry_auth_failures), "10", NULL,
+     "failed authentications per client address per minute, then refused (0 = no limit)"},
+    {"registry-anon-read-rate", CONF_UINT, 0, 1000000, K(registry_anon_read_rate), "100", NULL,
+     "reads per second per client address without a token (0 = no limit)"},
+    {"registry-anon-reply-max", CONF_UINT, 0, 1073741824, K(registry_anon_reply_max), "1048576",
+     NULL, "bytes of one reply to a client without a token (0 = no limit)"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -25,6 +25,12 @@ struct srvconf {
     struct conf_list pool;       /* root pools created in an empty registry */
     uint64_t registry_idle_timeout;    /* seconds */
     uint64_t registry_max_connections;
+    uint64_t registry_handshake_timeout; /* seconds from accept to READY */
+    uint64_t registry_handshake_share;   /* percent of the cap clients in the handshake may hold */
+    uint64_t registry_max_per_address;   /* open connections per IPv4 address or IPv6 /64 */
+    uint64_t registry_auth_failures;     /* failed authentications per address per minute */
+    uint64_t registry_anon_read_rate;    /* unauthenticated reads per second per address */
+    uint64_t registry_anon_reply_max;    /* bytes of one unauthenticated reply */
 };
 
 extern const struct conf_key srvconf_keys[];
