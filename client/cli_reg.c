@@ -242,8 +242,8 @@ static int zone_import(int argc, char **argv)
     if (path == NULL)
         return fputs(help_zone, stderr), LANA_EXIT_USAGE;
     struct lana_diag od;
-    if (origin != NULL && text_check(origin, strlen(origin), REGPROTO_LINE_MAX, 0, "--origin",
-                                     &od) != 0) {
+    if (origin != NULL &&
+        text_check(origin, strlen(origin), REGPROTO_LINE_MAX, 0, "--origin", &od) != 0) {
         fprintf(stderr, "lana: %s; nothing was sent\n", od.msg);
         return LANA_EXIT_INVALID;
     }

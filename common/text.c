@@ -29,7 +29,10 @@ static const char *const why_text[] = {
     [WHY_SHORT] = "a sequence cut short",
 };
 
-static bool cont(unsigned char c) { return (c & 0xc0) == 0x80; }
+static bool cont(unsigned char c)
+{
+    return (c & 0xc0) == 0x80;
+}
 
 static size_t decode(const unsigned char *s, size_t n, uint32_t *cp, enum why *why)
 {

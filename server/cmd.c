@@ -21,8 +21,7 @@
 
 /* Order matters only for help and for the "usage: VERB a|b|c" of an unknown subcommand. */
 const struct cmd cmd_table[] = {
-    {"pool", "add", CMD_WRITE, 0, 1, 1, "pool add PREFIX [--desc TEXT]",
-     OPTS(DESC), cmd__pool_add},
+    {"pool", "add", CMD_WRITE, 0, 1, 1, "pool add PREFIX [--desc TEXT]", OPTS(DESC), cmd__pool_add},
     {"pool", "del", CMD_WRITE, 0, 1, 1, "pool del PREFIX", NULL, cmd__pool_del},
     {"pool", "list", 0, 0, 0, 0, "pool list", NULL, cmd__pool_list},
     {"block", "alloc", CMD_WRITE, 0, 1, 2,
@@ -251,8 +250,8 @@ static size_t field_of(const struct cmd *r, const struct cmd_args *a, char **arg
  * character) of at most its field's bytes, before any handler sees it. RP_OK, or RP_INVALID
  * with the error reply in j naming the field ("--holder: invalid UTF-8 at byte 1 (...)").
  */
-static enum regproto_code door(const struct cmd *r, const struct cmd_args *a, int argc,
-                               char **argv, struct jsonw *j)
+static enum regproto_code door(const struct cmd *r, const struct cmd_args *a, int argc, char **argv,
+                               struct jsonw *j)
 {
     /* the verb and sub matched the table's words: text already */
     for (int i = r->sub ? 2 : 1; i < argc; i++) {

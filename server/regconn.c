@@ -544,8 +544,9 @@ static bool line_ok(struct regconn *c, const char *line, size_t len)
         return true;
     if (!zone && memchr(line, '\0', len) == NULL)
         return true;
-    enum cmd_line kind = zone ? CMD_LINE_ZONE : c->state == RC_BATCH ? CMD_LINE_BATCH
-                                                                    : CMD_LINE_REQUEST;
+    enum cmd_line kind = zone                   ? CMD_LINE_ZONE
+                         : c->state == RC_BATCH ? CMD_LINE_BATCH
+                                                : CMD_LINE_REQUEST;
     if (cmd_check_line(line, len, kind, c->nbatch + 1, &d) == 0)
         return true;
     if (kind == CMD_LINE_ZONE) { /* like a refused "zone import": its lines are read, dropped */

@@ -367,7 +367,7 @@ static const struct bad {
     {"tab\there", "control character U+0009 at byte 4"},
     {"\x1b[2J", "control character U+001B at byte 1"},
     {"del\x7f", "control character U+007F at byte 4"},
-    {"\xc2\x9b" "31m", "control character U+009B at byte 1"},
+    {"\xc2\x9b[31m", "control character U+009B at byte 1"},
 };
 
 /* The option of row r named by the word "--name", or NULL. */
@@ -452,8 +452,7 @@ static void test_every_text_field_is_checked_at_the_door(void **state)
                 fail_msg("%s, word %d of %zu bytes: %s", example_of(row), k, max + 1, f->j.s);
             char *after = dump(f);
             if (strcmp(before, after) != 0)
-                fail_msg("%s, word %d: a refused request changed the database", example_of(row),
-                         k);
+                fail_msg("%s, word %d: a refused request changed the database", example_of(row), k);
             free(before);
             free(after);
             big[max] = '\0'; /* at the limit: whatever the reply (it may run), not the door's */
@@ -575,9 +574,17 @@ static void test_a_poisoned_database_still_gives_json(void **state)
         fail_msg("%s", err);
     sqlite3_close(db);
     static const char *const reads[] = {
-        "block list",   "block list 10.0.0.0/8", "block show 10.0.0.0/16", "block tree",
-        "whois 10.0.0.1", "pool list",           "zone list",              "host list",
-        "service list", "log",                   "log --limit 1",
+        "block list",
+        "block list 10.0.0.0/8",
+        "block show 10.0.0.0/16",
+        "block tree",
+        "whois 10.0.0.1",
+        "pool list",
+        "zone list",
+        "host list",
+        "service list",
+        "log",
+        "log --limit 1",
     };
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
         assert_int_equal(run(f, reads[i]), RP_OK);

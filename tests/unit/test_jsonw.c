@@ -66,7 +66,7 @@ static void test_escapes_every_control_character(void **state)
         {"\0\x01\x1b\x1f", 4, "{\"k\":\"\\u0000\\u0001\\u001b\\u001f\"}"},
         {"\x7f", 1, "{\"k\":\"\\u007f\"}"},
         {"\xc2\x80\xc2\x9b\xc2\x9f", 6, "{\"k\":\"\\u0080\\u009b\\u009f\"}"}, /* C1 */
-        {"\xc2\xa0", 2, "{\"k\":\"\xc2\xa0\"}"}, /* U+00A0 is text */
+        {"\xc2\xa0", 2, "{\"k\":\"\xc2\xa0\"}"},                              /* U+00A0 is text */
         {"\xe2\x80\xa8\xe2\x80\xa9", 6, "{\"k\":\"\\u2028\\u2029\"}"},
         {"Zo\xc3\xab \xf0\x9f\x8c\x8d", 9, "{\"k\":\"Zo\xc3\xab \xf0\x9f\x8c\x8d\"}"},
     };
@@ -84,10 +84,10 @@ static void test_invalid_utf8_becomes_replacement_characters(void **state)
         {"\xc3\x28", "{\"k\":\"" FFFD "(\"}"},
         {"\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64",
          "{\"k\":\"a" FFFD FFFD FFFD "b" FFFD "c" FFFD FFFD "d\"}"},
-        {"\xed\xa0\x80", "{\"k\":\"" FFFD FFFD FFFD "\"}"},      /* a surrogate */
-        {"\xc0\xaf", "{\"k\":\"" FFFD FFFD "\"}"},               /* overlong '/' */
+        {"\xed\xa0\x80", "{\"k\":\"" FFFD FFFD FFFD "\"}"},          /* a surrogate */
+        {"\xc0\xaf", "{\"k\":\"" FFFD FFFD "\"}"},                   /* overlong '/' */
         {"\xf4\x90\x80\x80", "{\"k\":\"" FFFD FFFD FFFD FFFD "\"}"}, /* above U+10FFFF */
-        {"end\xe2\x82", "{\"k\":\"end" FFFD "\"}"},                /* cut short */
+        {"end\xe2\x82", "{\"k\":\"end" FFFD "\"}"},                  /* cut short */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(one(cases[i].in, strlen(cases[i].in)), cases[i].out);
@@ -151,10 +151,9 @@ static uint64_t rnd(uint64_t *s)
 static void test_any_bytes_give_json_a_reader_parses(void **state)
 {
     (void)state;
-    static const unsigned char pick[] = {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x20, '"', '\\',
-                                         'a', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
-                                         0xc1, 0xc2, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4,
-                                         0xf5, 0xff};
+    static const unsigned char pick[] = {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x20, '"',  '\\', 'a',
+                                         0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2,
+                                         0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     unsigned long valid = 0;
     struct jsonw j;

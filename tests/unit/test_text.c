@@ -19,8 +19,11 @@
 static bool ref_valid(const unsigned char *s, size_t n, uint32_t *cp)
 {
     static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xe0) == 0xc0 ? 2
+                 : (s[0] & 0xf0) == 0xe0 ? 3
+                 : (s[0] & 0xf8) == 0xf0 ? 4
+                                         : 0;
     if (len == 0 || len != n)
         return false;
     uint32_t v = len == 1 ? s[0] : s[0] & (0x7f >> len);
@@ -40,8 +43,11 @@ static bool ref_valid(const unsigned char *s, size_t n, uint32_t *cp)
 static bool ref_string(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t len = s[i] < 0x80 ? 1 : (s[i] & 0xe0) == 0xc0 ? 2 : (s[i] & 0xf0) == 0xe0 ? 3
-                                 : (s[i] & 0xf8) == 0xf0 ? 4 : 0;
+        size_t len = s[i] < 0x80             ? 1
+                     : (s[i] & 0xe0) == 0xc0 ? 2
+                     : (s[i] & 0xf0) == 0xe0 ? 3
+                     : (s[i] & 0xf8) == 0xf0 ? 4
+                                             : 0;
         uint32_t cp;
         if (len == 0 || len > n - i || !ref_valid(s + i, len, &cp))
             return false;
@@ -90,8 +96,8 @@ static void test_decoder_agrees_with_rfc3629_on_every_short_sequence(void **stat
     /* U+0800..U+FFFF less the 2048 surrogates: every three-byte character, once */
     assert_int_equal(accepted, 0x10000 - 0x800 - 0x800);
     /* four bytes: every lead and second byte, the last two over their boundary values */
-    static const unsigned char tail[] = {0x00, 0x3f, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
-                                         0xc0, 0xff};
+    static const unsigned char tail[] = {0x00, 0x3f, 0x7f, 0x80, 0x8f, 0x90,
+                                         0x9f, 0xa0, 0xbf, 0xc0, 0xff};
     for (unsigned a = 0xc0; a < 256; a++)
         for (unsigned b = 0; b < 256; b++)
             for (size_t c = 0; c < sizeof tail; c++)
@@ -204,7 +210,7 @@ static void test_text_check_verdicts_and_messages(void **state)
         {"del\x7f", 0, 255, 0, LANA_EPARSE, "--holder: control character U+007F at byte 4"},
         {"\xc2\x80", 0, 255, 0, LANA_EPARSE, "--holder: control character U+0080 at byte 1"},
         {"ok\xc2\x9f", 0, 255, 0, LANA_EPARSE, "--holder: control character U+009F at byte 3"},
-        {"\xc2\xa0", 0, 255, 0, 0, NULL}, /* U+00A0, the first after C1 */
+        {"\xc2\xa0", 0, 255, 0, 0, NULL},     /* U+00A0, the first after C1 */
         {"\xe2\x80\xae", 0, 255, 0, 0, NULL}, /* a format character is not a control */
         {"12345", 0, 5, 0, 0, NULL},
         {"123456", 0, 5, 0, LANA_ERANGE, "--holder: 6 bytes, at most 5"},
