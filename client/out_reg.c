@@ -18,10 +18,11 @@
 /*
  * A string member of o for the terminal ("" when there is none). A control character in it
  * (text stored before lanad checked it; the JSON carries it escaped) would reach the terminal
- * raw, where an escape sequence can rewrite the screen: it is shown as U+FFFD instead. The
- * cleaned copy replaces the member, so the pointer lives as long as o.
+ * raw, where an escape sequence can rewrite the screen: it is shown as U+FFFD instead, except
+ * the tabs and newlines of a multi-line text (lines: a zone file). The cleaned copy replaces
+ * the member, so the pointer lives as long as o.
  */
-static const char *str(json_t *o, const char *k)
+static const char *text_of(json_t *o, const char *k, bool lines)
 {
     json_t *v = json_object_get(o, k);
     const char *s = json_string_value(v);
@@ -31,7 +32,7 @@ static const char *str(json_t *o, const char *k)
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         i += text_utf8_next(s + i, n - i, &cp);
-        bad += text_is_control(cp);
+        bad += text_is_control(cp) && !(lines && (cp == '\t' || cp == '\n'));
     }
     char *clean = bad ? malloc(n + 2 * bad + 1) : NULL; /* each becomes 3 bytes */
     if (clean == NULL)
@@ -40,7 +41,7 @@ static const char *str(json_t *o, const char *k)
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t step = text_utf8_next(s + i, n - i, &cp);
-        if (text_is_control(cp)) {
+        if (text_is_control(cp) && !(lines && (cp == '\t' || cp == '\n'))) {
             memcpy(clean + len, "\xef\xbf\xbd", 3);
             len += 3;
         } else {
@@ -54,6 +55,11 @@ static const char *str(json_t *o, const char *k)
     if (c == NULL || json_object_set_new(o, k, c) != 0)
         return "?";
     return json_string_value(c);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    return text_of(o, k, false);
 }
 
 static double num(json_t *o, const char *k)
@@ -255,7 +261,7 @@ static void print_zones(json_t *r)
 
 static void print_text(json_t *r)
 {
-    fputs(str(r, "text"), stdout);
+    fputs(text_of(r, "text", true), stdout);
 }
 
 static void print_imported(json_t *r)
