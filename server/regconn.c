@@ -213,7 +213,7 @@ static void ack(struct regconn *c, int argc, char **argv)
         return;
     }
     struct lana_diag d; /* the text door for the one free word of the handshake */
-    if (user != NULL && text_check(user, strlen(user), ACCOUNT_NAME_MAX - 1, 0, "user=", &d)) {
+    if (user != NULL && text_check(user, strlen(user), ACCOUNT_NAME_MAX - 1, 0, "user=", &d) != 0) {
         regconn_refuse(c, RP_INVALID, d.msg, false);
         return;
     }
