@@ -13,6 +13,7 @@
 #include "client/clienv.h"
 #include "client/out_reg.h"
 #include "common/regproto.h"
+#include "common/text.h"
 
 /* ---- help ------------------------------------------------------------------------------- */
 
@@ -91,6 +92,33 @@ static int show_help(const char *text)
 
 /* ---- one request ------------------------------------------------------------------------ */
 
+/*
+ * The registry's text door, on our side (lanad's check is the guarantee; this one saves a
+ * round trip and says precisely what is wrong): every word after the verb must be UTF-8
+ * without control characters. A word after an option is named after it ("--holder"), other
+ * words by the word before them ('the word after "add"'). where: "FILE:LINE: " or "".
+ * Returns 0, or LANA_EXIT_INVALID with the message printed.
+ */
+static int check_words(int argc, char **argv, const char *where)
+{
+    for (int i = 1; i < argc; i++) {
+        char field[80];
+        struct lana_diag d;
+        const char *prev = argv[i - 1]; /* checked already (the verb: one of our commands) */
+        int cut = (int)text_cut(prev, strlen(prev), 64);
+        int n = i > 1 && strncmp(prev, "--", 2) == 0 && strncmp(argv[i], "--", 2) != 0
+                    ? snprintf(field, sizeof field, "%.*s", cut, prev)
+                    : snprintf(field, sizeof field, "the word after \"%.*s\"", cut, prev);
+        if (n < 0 || (size_t)n >= sizeof field) /* cannot happen: 64 bytes of it at most */
+            return LANA_EXIT_USAGE;
+        if (text_check(argv[i], strlen(argv[i]), REGPROTO_LINE_MAX, 0, field, &d) != 0) {
+            fprintf(stderr, "lana: %s%s; nothing was sent\n", where, d.msg);
+            return LANA_EXIT_INVALID;
+        }
+    }
+    return 0;
+}
+
 static int build_line(int argc, char **argv, char *line, size_t size)
 {
     size_t len = 0;
@@ -109,7 +137,9 @@ static int build_line(int argc, char **argv, char *line, size_t size)
 static int request(int argc, char **argv)
 {
     char line[REGPROTO_LINE_MAX];
-    int rc = build_line(argc, argv, line, sizeof line);
+    int rc = check_words(argc, argv, "");
+    if (rc == 0)
+        rc = build_line(argc, argv, line, sizeof line);
     if (rc != 0)
         return rc;
     struct regclient c;
@@ -167,6 +197,16 @@ static int import_send(struct regclient *c, FILE *in, const char *path, const ch
         no++;
         while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
             buf[--got] = '\0';
+        /* what lanad accepts of a zone file's line (server/cmd.h, cmd_check_line): text, tabs
+         * allowed; not sending "." then leaves nothing imported */
+        char at[300];
+        struct lana_diag td;
+        snprintf(at, sizeof at, "%s:%ld", path, no); /* a long path is cut: only a message */
+        if (text_check(buf, (size_t)got, REGPROTO_LINE_MAX, TEXT_TAB, at, &td) != 0) {
+            fprintf(stderr, "lana: %s; nothing was imported\n", td.msg);
+            rc = LANA_EXIT_INVALID;
+            break;
+        }
         int n = snprintf(line, sizeof line, "%s%s", buf[0] == '.' ? "." : "", buf);
         if ((size_t)got + 2 >= REGPROTO_LINE_MAX || n < 0 || (size_t)n >= sizeof line) {
             fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path, no,
@@ -201,6 +241,12 @@ static int zone_import(int argc, char **argv)
     }
     if (path == NULL)
         return fputs(help_zone, stderr), LANA_EXIT_USAGE;
+    struct lana_diag od;
+    if (origin != NULL &&
+        text_check(origin, strlen(origin), REGPROTO_LINE_MAX, 0, "--origin", &od) != 0) {
+        fprintf(stderr, "lana: %s; nothing was sent\n", od.msg);
+        return LANA_EXIT_INVALID;
+    }
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (in == NULL) {
         fprintf(stderr, "lana: %s: %s\n", path, strerror(errno));
@@ -342,6 +388,19 @@ static bool batch_add(struct batch *b, const char *line, long no)
     return true;
 }
 
+/* The words of a batch line through check_words(); 0 or an exit status (message printed). */
+static int batch_check(const char *line, const char *path, long no)
+{
+    char copy[REGPROTO_LINE_MAX], where[300];
+    char *words[REGPROTO_ARGS_MAX];
+    int n = snprintf(copy, sizeof copy, "%s", line); /* batch_read kept lines this short */
+    if (n < 0 || (size_t)n >= sizeof copy)
+        return LANA_EXIT_INVALID;
+    snprintf(where, sizeof where, "%s:%ld: ", path ? path : "-", no); /* cut: only a message */
+    int wc = regproto_split(copy, words, REGPROTO_ARGS_MAX, NULL);
+    return wc > 0 ? check_words(wc, words, where) : 0; /* lanad answers a bad split itself */
+}
+
 /* Reads every command first: a bad line stops us before anything is sent. Returns 0 or an
  * exit status (message printed). */
 static int batch_read(FILE *in, const char *path, struct batch *b)
@@ -353,11 +412,18 @@ static int batch_read(FILE *in, const char *path, struct batch *b)
     ssize_t got;
     while (rc == 0 && (got = getline(&buf, &bcap, in)) >= 0) {
         no++;
+        const char *nul = memchr(buf, '\0', (size_t)got);
         if ((size_t)got >= REGPROTO_LINE_MAX) {
             fprintf(stderr, "lana: %s:%ld: line longer than %d bytes\n", path ? path : "-", no,
                     REGPROTO_LINE_MAX - 1);
             rc = LANA_EXIT_INVALID;
-        } else if (clean_line(buf) && !batch_add(b, buf, no)) {
+        } else if (nul != NULL) { /* a C string would end there: say so rather than cut */
+            fprintf(stderr, "lana: %s:%ld: a NUL byte at byte %zu; nothing was sent\n",
+                    path ? path : "-", no, (size_t)(nul - buf) + 1);
+            rc = LANA_EXIT_INVALID;
+        } else if (clean_line(buf) && (rc = batch_check(buf, path, no)) != 0) {
+            break;
+        } else if (*buf != '\0' && !batch_add(b, buf, no)) {
             fprintf(stderr, "lana: out of memory\n");
             rc = LANA_EXIT_SERVER;
         }

@@ -6,17 +6,60 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "client/out.h"
+#include "common/text.h"
 
 /* ---- pieces ------------------------------------------------------------------------------- */
 
+/*
+ * A string member of o for the terminal ("" when there is none). A control character in it
+ * (text stored before lanad checked it; the JSON carries it escaped) would reach the terminal
+ * raw, where an escape sequence can rewrite the screen: it is shown as U+FFFD instead, except
+ * the tabs and newlines of a multi-line text (lines: a zone file). The cleaned copy replaces
+ * the member, so the pointer lives as long as o.
+ */
+static const char *text_of(json_t *o, const char *k, bool lines)
+{
+    json_t *v = json_object_get(o, k);
+    const char *s = json_string_value(v);
+    if (s == NULL)
+        return "";
+    size_t n = json_string_length(v), bad = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += text_utf8_next(s + i, n - i, &cp);
+        bad += text_is_control(cp) && !(lines && (cp == '\t' || cp == '\n'));
+    }
+    char *clean = bad ? malloc(n + 2 * bad + 1) : NULL; /* each becomes 3 bytes */
+    if (clean == NULL)
+        return bad ? "?" : s;
+    size_t len = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t step = text_utf8_next(s + i, n - i, &cp);
+        if (text_is_control(cp) && !(lines && (cp == '\t' || cp == '\n'))) {
+            memcpy(clean + len, "\xef\xbf\xbd", 3);
+            len += 3;
+        } else {
+            memcpy(clean + len, s + i, step);
+            len += step;
+        }
+        i += step;
+    }
+    json_t *c = json_stringn(clean, len);
+    free(clean);
+    if (c == NULL || json_object_set_new(o, k, c) != 0)
+        return "?";
+    return json_string_value(c);
+}
+
 static const char *str(json_t *o, const char *k)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
+    return text_of(o, k, false);
 }
 
 static double num(json_t *o, const char *k)
@@ -218,7 +261,7 @@ static void print_zones(json_t *r)
 
 static void print_text(json_t *r)
 {
-    fputs(str(r, "text"), stdout);
+    fputs(text_of(r, "text", true), stdout);
 }
 
 static void print_imported(json_t *r)

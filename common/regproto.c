@@ -65,8 +65,6 @@ int regproto_split(char *line, char **argv, int max, struct lana_diag *d)
                     return diag_set(d, LANA_EPARSE, "unterminated quote");
                 break;
             }
-            if (c < 0x20 && c != '\t')
-                return diag_set(d, LANA_EPARSE, "control character 0x%02x in the line", c);
             if (!quoted && (c == ' ' || c == '\t')) {
                 r++;
                 break;

@@ -50,7 +50,9 @@ enum regproto_code regproto_code_of(int lana_error);
 /**
  * Splits line (modified in place: quotes and escapes removed, words NUL-terminated) into at
  * most max words. A final newline is ignored. Returns the number of words, or LANA_EPARSE
- * (unterminated quote, too many words, a control character) with a message in d.
+ * (unterminated quote, too many words) with a message in d. What the words hold is not looked
+ * at here: the registry's text door (server/cmd.h, cmd_prepare) refuses control characters
+ * and invalid UTF-8 naming the field they are in.
  */
 int regproto_split(char *line, char **argv, int max, struct lana_diag *d);
 

@@ -1,7 +1,7 @@
 /*
  * cmd — see cmd.h. The table, and everything derived from it: lookup, permission, argument
- * checks, usage errors and help. The handlers live in cmd_<verb>.c (cmd_misc.c for the small
- * ones).
+ * checks, the text door, usage errors and help. The handlers live in cmd_<verb>.c (cmd_misc.c
+ * for the small ones).
  */
 #include "server/cmd.h"
 
@@ -9,16 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "server/cmd_int.h"
 
-#define OPTS(...) ((const struct cmd_opt[]){__VA_ARGS__, {NULL, CMDARGS_FLAG, 0}})
-#define HOLDER_DESC CMDARGS_OPT_VALUE(holder), CMDARGS_OPT("desc", CMDARGS_VALUE, desc)
+#define OPTS(...) ((const struct cmd_opt[]){__VA_ARGS__, {NULL, CMDARGS_FLAG, 0, 0}})
+/* what db/ipam and db/service keep of a holder or a description */
+#define TEXT_FIELD_MAX (IPAM_TEXT_MAX - 1)
+#define DESC CMDARGS_OPT_TEXT(desc, TEXT_FIELD_MAX)
+#define HOLDER_DESC CMDARGS_OPT_TEXT(holder, TEXT_FIELD_MAX), DESC
 #define BLOCKS CMDARGS_OPT("block", CMDARGS_LIST, blocks)
 
 /* Order matters only for help and for the "usage: VERB a|b|c" of an unknown subcommand. */
 const struct cmd cmd_table[] = {
-    {"pool", "add", CMD_WRITE, 0, 1, 1, "pool add PREFIX [--desc TEXT]",
-     OPTS(CMDARGS_OPT_VALUE(desc)), cmd__pool_add},
+    {"pool", "add", CMD_WRITE, 0, 1, 1, "pool add PREFIX [--desc TEXT]", OPTS(DESC), cmd__pool_add},
     {"pool", "del", CMD_WRITE, 0, 1, 1, "pool del PREFIX", NULL, cmd__pool_del},
     {"pool", "list", 0, 0, 0, 0, "pool list", NULL, cmd__pool_list},
     {"block", "alloc", CMD_WRITE, 0, 1, 2,
@@ -46,8 +49,8 @@ const struct cmd cmd_table[] = {
     {"zone", "show", 0, 0, 1, 1, "zone show NAME", NULL, cmd__zone_show},
     {"zone", "export", 0, 0, 1, 1, "zone export NAME", NULL, cmd__zone_export},
     {"zone", "import", CMD_WRITE, CMD_FRAME_IMPORT, 0, 0,
-     "zone import [--origin NAME], the file's lines, then .", OPTS(CMDARGS_OPT_VALUE(origin)),
-     NULL},
+     "zone import [--origin NAME], the file's lines, then .",
+     OPTS(CMDARGS_OPT_TEXT(origin, CMD_ORIGIN_MAX)), NULL},
     {"host", "add", CMD_WRITE, 0, 1, 1,
      "host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]",
      OPTS(CMDARGS_OPT_VALUE(v4), CMDARGS_OPT_VALUE(v6), BLOCKS), cmd__host_add},
@@ -58,7 +61,7 @@ const struct cmd cmd_table[] = {
     {"record", "add", CMD_WRITE, 0, 3, -1, "record add NAME TYPE DATA...", NULL, cmd__record_add},
     {"record", "del", CMD_WRITE, 0, 2, -1, "record del NAME TYPE [DATA...]", NULL, cmd__record_del},
     {"service", "add", CMD_WRITE, 0, 2, 2, "service add NAME tcp|udp [--port N|auto] [--desc TEXT]",
-     OPTS(CMDARGS_OPT_VALUE(port), CMDARGS_OPT_VALUE(desc)), cmd__service_add},
+     OPTS(CMDARGS_OPT_VALUE(port), DESC), cmd__service_add},
     {"service", "del", CMD_WRITE, 0, 2, 2, "service del NAME tcp|udp", NULL, cmd__service_del},
     {"service", "list", 0, 0, 0, 0, "service list", NULL, cmd__service_list},
     {"service", "bind", CMD_WRITE, 0, 2, 2,
@@ -164,29 +167,152 @@ static enum regproto_code no_row(const char *verb, struct jsonw *j)
         len += (size_t)n;
     }
     if (len == 0)
-        return cmd_error(j, RP_USAGE, "%.64s: unknown command (try help)", verb);
+        return cmd_error(j, RP_USAGE, "%.*s: unknown command (try help)",
+                         (int)text_cut(verb, strlen(verb), 64), verb);
     return cmd_error(j, RP_USAGE, "usage: %s %s ...", verb, subs);
+}
+
+/*
+ * The name of positional word k (from 0) of row r, taken from its usage: "host rename OLD NEW"
+ * names them OLD and NEW; brackets are dropped ("[PREFIX]"), a name ending in "..." (DATA...)
+ * names every word from there on, and option groups ("[--holder H]") are skipped. What the
+ * usage does not name is "word N" (N counted from the verb, 1-based).
+ */
+static void pos_name(const struct cmd *r, int k, int word, char *buf, size_t size)
+{
+    const char *p = r->usage;
+    int skip = r->sub ? 2 : 1, seen = 0;
+    bool in_opt = false;
+    size_t n;
+    for (; *p; p += n) {
+        p += strspn(p, " ");
+        n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        bool last = p[n - 1] == ','; /* "[--origin NAME], the file's lines": prose follows */
+        if (in_opt || strncmp(p, "[--", 3) == 0) {
+            in_opt = memchr(p, ']', n) == NULL;
+            if (last)
+                break;
+            continue;
+        }
+        const char *name = p + (*p == '[');
+        size_t len = (size_t)(p + n - name);
+        while (len > 0 && (name[len - 1] == ']' || name[len - 1] == ','))
+            len--;
+        bool more = len > 3 && strncmp(name + len - 3, "...", 3) == 0;
+        if (more)
+            len -= 3;
+        if (seen++ == k || more) {
+            int m = snprintf(buf, size, "%.*s", (int)len, name);
+            if (m >= 0 && (size_t)m < size)
+                return;
+            break;
+        }
+        if (last)
+            break;
+    }
+    snprintf(buf, size, "word %d", word + 1); /* short: always fits */
+}
+
+/*
+ * What field argv[i] (i past the verb and sub) is, by what cmdargs_parse made of it (a points
+ * into argv): its name for messages, and the most bytes it may hold. An option's own word is
+ * named after the option, and so is its value (also one a repeated option replaced).
+ */
+static size_t field_of(const struct cmd *r, const struct cmd_args *a, char **argv, int i,
+                       char *name, size_t size)
+{
+    const char *w = argv[i];
+    for (int k = 0; k < a->npos; k++)
+        if (a->pos[k] == w) {
+            pos_name(r, k, i, name, size);
+            return CMDARGS_TEXT_MAX;
+        }
+    bool value = strncmp(w, "--", 2) != 0; /* not positional, not an option: a value */
+    const char *opt = value ? argv[i - 1] : w;
+    for (const struct cmd_opt *o = r->opts; o != NULL && o->name != NULL; o++) {
+        if (strcmp(opt + 2, o->name) != 0)
+            continue;
+        snprintf(name, size, "--%s", o->name); /* the table's names are short */
+        return value && o->max ? o->max : CMDARGS_TEXT_MAX;
+    }
+    snprintf(name, size, "word %d", i + 1); /* cannot happen after a successful parse */
+    return CMDARGS_TEXT_MAX;
+}
+
+/*
+ * The text door: every word of the request must be text (common/text.h: UTF-8, no control
+ * character) of at most its field's bytes, before any handler sees it. RP_OK, or RP_INVALID
+ * with the error reply in j naming the field ("--holder: invalid UTF-8 at byte 1 (...)").
+ */
+static enum regproto_code door(const struct cmd *r, const struct cmd_args *a, int argc, char **argv,
+                               struct jsonw *j)
+{
+    /* the verb and sub matched the table's words: text already */
+    for (int i = r->sub ? 2 : 1; i < argc; i++) {
+        char name[64];
+        struct lana_diag d;
+        size_t max = field_of(r, a, argv, i, name, sizeof name);
+        if (text_check(argv[i], strlen(argv[i]), max, 0, name, &d) != 0)
+            return cmd_error(j, RP_INVALID, "%s", d.msg);
+    }
+    return RP_OK;
 }
 
 enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
                                const struct cmd **row, struct cmd_args *a, struct jsonw *j)
 {
     const struct cmd *r = argc > 0 ? cmd_find(argc, argv) : NULL;
+    struct lana_diag d;
     *row = r;
     if (argc <= 0)
         return cmd_error(j, RP_USAGE, "empty request");
-    if (r == NULL)
+    if (r == NULL) { /* the verb is quoted back: it must be text first */
+        if (text_check(argv[0], strlen(argv[0]), CMDARGS_TEXT_MAX, 0, "command", &d) != 0)
+            return cmd_error(j, RP_INVALID, "%s", d.msg);
         return no_row(argv[0], j);
+    }
     if (!cmd_permitted(r, c))
         return cmd_error(j, RP_PERMISSION,
                          "%s%s%s changes the registry: authenticate with a token first", r->verb,
                          r->sub ? " " : "", r->sub ? r->sub : "");
-    struct lana_diag d;
     if (cmdargs_parse(r->opts, argc, argv, r->sub ? 2 : 1, a, &d) != 0)
         return cmd_error(j, RP_USAGE, "%s", d.msg);
+    enum regproto_code rc = door(r, a, argc, argv, j);
+    if (rc != RP_OK)
+        return rc;
     if (a->npos < r->min_pos || (r->max_pos >= 0 && a->npos > r->max_pos))
         return cmd_error(j, RP_USAGE, "usage: %s", r->usage);
     return RP_OK;
+}
+
+int cmd_check_line(const char *line, size_t len, enum cmd_line kind, size_t lineno,
+                   struct lana_diag *d)
+{
+    const char *nul = memchr(line, '\0', len);
+    size_t at = nul ? (size_t)(nul - line) + 1 : 0;
+    if (kind == CMD_LINE_ZONE) {
+        char field[48];
+        struct lana_diag t;
+        snprintf(field, sizeof field, "zone file line %zu", lineno); /* fits: 20 digits */
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        int rc = text_check(line, len, REGPROTO_LINE_MAX, TEXT_TAB, field, &t);
+        return rc == 0 ? 0 : diag_set(d, LANA_EPARSE, "%s: nothing is imported", t.msg);
+    }
+    if (nul == NULL)
+        return 0;
+    if (kind == CMD_LINE_BATCH)
+        return diag_set(d, LANA_EPARSE,
+                        "line %zu of the batch holds a NUL byte at byte %zu: the batch is "
+                        "dropped, nothing of it ran",
+                        lineno, at);
+    return diag_set(d, LANA_EPARSE, "the line holds a NUL byte at byte %zu: it was not run", at);
 }
 
 enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const struct cmd_args *a,

@@ -45,6 +45,9 @@ struct cmd_ctx {
                         * batch): a write needs no savepoint of its own */
 };
 
+/* Bytes of zone import --origin: regconn keeps it in 256 bytes. */
+#define CMD_ORIGIN_MAX 255
+
 enum cmd_flags {
     CMD_WRITE = 1u << 0, /* changes the registry: permission, then the turn's transaction */
 };
@@ -93,12 +96,40 @@ const struct cmd *cmd_find(int argc, char **argv);
 /**
  * Checks a request against the table without running it. Sets *row to the matched row (NULL
  * when there is none), then checks, in this order: permission (RP_PERMISSION), options
- * (RP_USAGE), the number of positional words (RP_USAGE with the row's usage). On RP_OK a holds
- * the parsed arguments (pointing into argv); on any refusal the error reply is in j (reset
- * first) and its code is returned. Never changes the registry.
+ * (RP_USAGE), the text door (RP_INVALID), the number of positional words (RP_USAGE with the
+ * row's usage). On RP_OK a holds the parsed arguments (pointing into argv); on any refusal the
+ * error reply is in j (reset first) and its code is returned. Never changes the registry.
+ *
+ * The text door is the registry's one check of what a request carries: every word after the
+ * verb and sub must be text (common/text.h: valid UTF-8, no control character, no NUL) of at
+ * most its field's bytes — the option row's max (holder and descriptions IPAM_TEXT_MAX - 1,
+ * --origin CMD_ORIGIN_MAX) or CMDARGS_TEXT_MAX — and is refused naming the field: an option
+ * ("--holder: invalid UTF-8 at byte 1 (0xc3: a sequence cut short)") or a positional word by
+ * the name its row's usage gives it ("NAME: control character U+0007 at byte 3"). An unknown
+ * verb is checked the same way before it is quoted back.
  */
 enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
                                const struct cmd **row, struct cmd_args *a, struct jsonw *j);
+
+/* What a raw line is, for cmd_check_line(). */
+enum cmd_line {
+    CMD_LINE_REQUEST, /* a request, or a handshake line */
+    CMD_LINE_BATCH,   /* a line collected into a batch */
+    CMD_LINE_ZONE,    /* a line of a zone file sent after "zone import" */
+};
+
+/**
+ * The door's look at one raw line (len bytes, its newline left out) before anything reads it
+ * as a C string, splits it or collects it. A NUL anywhere is refused: a line is text, and a
+ * NUL would silently cut it short. A zone file's line must moreover be text as common/text.h
+ * says, tabs allowed and a final CR ignored: RFC 1035 §5.1 writes any other octet as \DDD,
+ * and the registry protocol's lines are UTF-8 (each word of a request is checked later, by
+ * cmd_prepare, with its field's name). lineno: the line's number inside the batch or the
+ * zone file (from 1). Returns 0, or LANA_EPARSE with a message in d that says what was not
+ * done ("line 3 of the batch holds a NUL byte at byte 12: the batch is dropped").
+ */
+int cmd_check_line(const char *line, size_t len, enum cmd_line kind, size_t lineno,
+                   struct lana_diag *d);
 
 /**
  * Runs a request that cmd_prepare accepted (row and a from it): the row's handler writes its

@@ -122,6 +122,21 @@ enum regproto_code cmd__help(struct cmd_ctx *c, const struct cmd_args *a, struct
             jsonw_null(j);
         jsonw_kstr(j, "usage", r->usage);
         jsonw_kbool(j, "write", cmd_is_write(r));
+        /* what the text door allows each option's value (cmd.h), so that a client or a test
+         * can walk every field of every row */
+        jsonw_key(j, "options");
+        jsonw_arr(j);
+        for (const struct cmd_opt *o = r->opts; o != NULL && o->name != NULL; o++) {
+            jsonw_obj(j);
+            jsonw_kstr(j, "name", o->name);
+            jsonw_kbool(j, "value", o->kind != CMDARGS_FLAG);
+            if (o->kind != CMDARGS_FLAG)
+                jsonw_kint(j, "max", (int64_t)(o->max ? o->max : CMDARGS_TEXT_MAX));
+            jsonw_end(j);
+        }
+        jsonw_end(j);
+        jsonw_kint(j, "min_pos", r->min_pos);
+        jsonw_kint(j, "max_pos", r->max_pos);
         jsonw_end(j);
     }
     jsonw_end(j);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "common/text.h"
+
 static const struct cmd_opt *opt_find(const struct cmd_opt *opts, const char *name)
 {
     for (const struct cmd_opt *o = opts; o != NULL && o->name != NULL; o++)
@@ -26,8 +28,9 @@ int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, s
             continue;
         }
         const struct cmd_opt *o = opt_find(opts, w + 2);
-        if (o == NULL)
-            return diag_set(d, LANA_EPARSE, "%.64s: unknown option here", w);
+        if (o == NULL) /* quoted without cutting a character (the reply escapes the rest) */
+            return diag_set(d, LANA_EPARSE, "%.*s: unknown option here",
+                            (int)text_cut(w, strlen(w), 64), w);
         char *field = (char *)a + o->off;
         if (o->kind == CMDARGS_FLAG) {
             *(bool *)(void *)field = true;

@@ -16,6 +16,7 @@
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "db/zoneio.h"
 #include "server/cmd.h"
 
@@ -232,6 +233,11 @@ static void ack(struct regconn *c, int argc, char **argv)
     }
     if (proof == NULL && user != NULL) {
         regconn_refuse(c, RP_HANDSHAKE, "user= without proof=", false);
+        return;
+    }
+    struct lana_diag d; /* the text door for the one free word of the handshake */
+    if (user != NULL && text_check(user, strlen(user), ACCOUNT_NAME_MAX - 1, 0, "user=", &d) != 0) {
+        regconn_refuse(c, RP_INVALID, d.msg, false);
         return;
     }
     if (proof != NULL && !authenticate(c, user, proof))
@@ -571,6 +577,38 @@ static void line_in(struct regconn *c, char *line)
     }
 }
 
+/*
+ * The text door's look at a raw line before anything reads it as a C string (cmd_check_line):
+ * a NUL would cut it short unseen, and a zone file's line must be text. Returns whether the
+ * line may go on to line_in(); when not, it has been answered here.
+ */
+static bool line_ok(struct regconn *c, const char *line, size_t len)
+{
+    struct lana_diag d;
+    bool zone = c->state == RC_IMPORT;
+    if (zone && c->import_refused) /* dropped anyway; line_in still looks for the "." */
+        return true;
+    if (!zone && memchr(line, '\0', len) == NULL)
+        return true;
+    enum cmd_line kind = zone                   ? CMD_LINE_ZONE
+                         : c->state == RC_BATCH ? CMD_LINE_BATCH
+                                                : CMD_LINE_REQUEST;
+    if (cmd_check_line(line, len, kind, c->nbatch + 1, &d) == 0)
+        return true;
+    if (kind == CMD_LINE_ZONE) { /* like a refused "zone import": its lines are read, dropped */
+        c->import_refused = true;
+        cmd_error(&c->env->reply, RP_INVALID, "%s", d.msg);
+        reply(c);
+    } else if (kind == CMD_LINE_BATCH || c->state != RC_READY) {
+        batch_clear(c); /* the rest of the batch cannot be told from requests: close */
+        regconn_refuse(c, RP_INVALID, d.msg, false);
+    } else {
+        cmd_error(&c->env->reply, RP_INVALID, "%s", d.msg);
+        reply(c);
+    }
+    return false;
+}
+
 void regconn_read(struct regconn *c, uint64_t now_ms)
 {
     for (;;) {
@@ -592,7 +630,8 @@ void regconn_read(struct regconn *c, uint64_t now_ms)
                 continue;
             c->last_ms = now_ms; /* only a complete line counts as activity */
             c->in[i] = '\0';
-            line_in(c, c->in + start);
+            if (line_ok(c, c->in + start, i - start))
+                line_in(c, c->in + start);
             start = i + 1;
         }
         memmove(c->in, c->in + start, c->inlen - start);

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/regproto.h"
+#include "common/text.h"
 #include "db/ipam.h"
 #include "db/store.h"
 #include "server/cmd.h"
@@ -162,9 +165,15 @@ static void test_help_is_the_table(void **state)
         rows++;
     assert_int_equal(rows, cmd_ntable);
     assert_non_null(strstr(f->j.s, "{\"verb\":\"pool\",\"sub\":\"add\",\"usage\":\"pool add PREFIX "
-                                   "[--desc TEXT]\",\"write\":true}"));
+                                   "[--desc TEXT]\",\"write\":true,\"options\":[{\"name\":"
+                                   "\"desc\",\"value\":true,\"max\":255}],\"min_pos\":1,"
+                                   "\"max_pos\":1}"));
     assert_non_null(strstr(f->j.s, "{\"verb\":\"whois\",\"sub\":null,\"usage\":\"whois "
-                                   "ADDRESS|PREFIX\",\"write\":false}"));
+                                   "ADDRESS|PREFIX\",\"write\":false,\"options\":[],"
+                                   "\"min_pos\":1,\"max_pos\":1}"));
+    assert_non_null(strstr(f->j.s, "\"options\":[{\"name\":\"holder\",\"value\":true,\"max\":"
+                                   "255},{\"name\":\"desc\",\"value\":true,\"max\":255},"
+                                   "{\"name\":\"assign\",\"value\":false}]"));
 }
 
 /* ---- the table walk ----------------------------------------------------------------------- */
@@ -343,6 +352,254 @@ static void test_not_in_the_table_is_refused(void **state)
     }
 }
 
+/* ---- the text door -------------------------------------------------------------------------- */
+
+/* What every field is tried with, and what the door must say of it. */
+static const struct bad {
+    const char *s, *says;
+} bads[] = {
+    {"\xc3\x28", "invalid UTF-8 at byte 1 (0xc3: a sequence cut short)"},
+    {"ok\xed\xa0\x80", "invalid UTF-8 at byte 3 (0xed: a UTF-16 surrogate)"},
+    {"\xc0\xaf", "invalid UTF-8 at byte 1 (0xc0: an overlong form)"},
+    {"\xf4\x90\x80\x80", "invalid UTF-8 at byte 1 (0xf4: above U+10FFFF)"},
+    {"x\xff", "invalid UTF-8 at byte 2 (0xff: a byte UTF-8 never uses)"},
+    {"a\x01", "control character U+0001 at byte 2"},
+    {"tab\there", "control character U+0009 at byte 4"},
+    {"\x1b[2J", "control character U+001B at byte 1"},
+    {"del\x7f", "control character U+007F at byte 4"},
+    {"\xc2\x9b[31m", "control character U+009B at byte 1"},
+};
+
+/* The option of row r named by the word "--name", or NULL. */
+static const struct cmd_opt *opt_of(const struct cmd *r, const char *word)
+{
+    for (const struct cmd_opt *o = r->opts; o != NULL && o->name != NULL; o++)
+        if (strncmp(word, "--", 2) == 0 && strcmp(word + 2, o->name) == 0)
+            return o;
+    return NULL;
+}
+
+/* Runs argv as an admin; the reply must be the door's refusal of field with says in it. */
+static void refused(struct fix *f, int argc, char **argv, const char *field, const char *says)
+{
+    enum regproto_code code = cmd_run(&f->c, argc, argv, &f->j);
+    char want[160];
+    snprintf(want, sizeof want, "\"message\":\"%s: ", field);
+    if (code != RP_INVALID || strstr(f->j.s, want) == NULL || strstr(f->j.s, says) == NULL)
+        fail_msg("%s %s, %s: want %s...%s, got %s", argv[0], argc > 1 ? argv[1] : "", field, want,
+                 says, f->j.s);
+}
+
+/*
+ * Walks the table: every field of every row (each positional word of its example, each
+ * option value, and every value option the example leaves out, appended) gets each bad text
+ * and a word one byte over its limit. Each is refused as invalid, naming the field, and the
+ * database is the same after all of them; a word exactly at its limit passes the door.
+ */
+static void test_every_text_field_is_checked_at_the_door(void **state)
+{
+    (void)state;
+    struct fix *f = based();
+    static char big[CMDARGS_TEXT_MAX + 2];
+    unsigned fields = 0;
+    for (size_t i = 0; i < cmd_ntable; i++) {
+        const struct cmd *row = &cmd_table[i];
+        char line[512], *w[REGPROTO_ARGS_MAX + 2];
+        snprintf(line, sizeof line, "%s", example_of(row));
+        int n = regproto_split(line, w, REGPROTO_ARGS_MAX, NULL), first = row->sub ? 2 : 1;
+        assert_true(n >= first);
+        /* the value options the example leaves out, appended with a placeholder */
+        for (const struct cmd_opt *o = row->opts; o != NULL && o->name != NULL; o++) {
+            bool there = false;
+            for (int k = first; k < n; k++)
+                there |= opt_of(row, w[k]) == o;
+            if (!there && o->kind != CMDARGS_FLAG) {
+                static char names[16][32];
+                snprintf(names[n % 16], sizeof names[0], "--%s", o->name);
+                w[n] = names[n % 16];
+                w[n + 1] = "placeholder";
+                n += 2;
+            }
+        }
+        for (int k = first; k < n; k++) {
+            if (strncmp(w[k], "--", 2) == 0)
+                continue; /* an option's own word: matched against the table */
+            const struct cmd_opt *o = opt_of(row, w[k - 1]);
+            char field[40];
+            size_t max = o && o->max ? o->max : CMDARGS_TEXT_MAX;
+            if (o != NULL)
+                snprintf(field, sizeof field, "%s", w[k - 1]);
+            char *keep = w[k], *before = dump(f);
+            for (size_t b = 0; b < sizeof bads / sizeof bads[0]; b++) {
+                w[k] = (char *)bads[b].s;
+                if (o == NULL) { /* a positional word: named by the row's usage, not "word N" */
+                    assert_int_equal(cmd_run(&f->c, n, w, &f->j), RP_INVALID);
+                    const char *m = strstr(f->j.s, "\"message\":\"");
+                    assert_non_null(m);
+                    if (strncmp(m + 11, "word ", 5) == 0 || strstr(m, bads[b].says) == NULL)
+                        fail_msg("%s: %s", example_of(row), f->j.s);
+                    continue;
+                }
+                refused(f, n, w, field, bads[b].says);
+            }
+            memset(big, 'x', max + 1);
+            big[max + 1] = '\0';
+            w[k] = big;
+            char says[48];
+            snprintf(says, sizeof says, ": %zu bytes, at most %zu", max + 1, max);
+            assert_int_equal(cmd_run(&f->c, n, w, &f->j), RP_INVALID);
+            if (strstr(f->j.s, says) == NULL)
+                fail_msg("%s, word %d of %zu bytes: %s", example_of(row), k, max + 1, f->j.s);
+            char *after = dump(f);
+            if (strcmp(before, after) != 0)
+                fail_msg("%s, word %d: a refused request changed the database", example_of(row), k);
+            free(before);
+            free(after);
+            big[max] = '\0'; /* at the limit: whatever the reply (it may run), not the door's */
+            cmd_run(&f->c, n, w, &f->j);
+            if (strstr(f->j.s, "bytes, at most") != NULL)
+                fail_msg("%s, word %d of %zu bytes: %s", example_of(row), k, max, f->j.s);
+            w[k] = keep;
+            fields++;
+        }
+    }
+    print_message("%u fields, each refused %zu ways; nothing changed\n", fields,
+                  sizeof bads / sizeof bads[0] + 1);
+    assert_true(fields >= 45);
+    fix_free(f);
+}
+
+/* Positional words are named as the row's usage names them. */
+static void test_the_door_names_the_field(void **state)
+{
+    struct fix *f = *state;
+    static const struct {
+        const char *line, *field;
+    } cases[] = {
+        {"host rename www.lab. \xff", "NEW"},
+        {"host rename \xff x", "OLD"},
+        {"record add lab. TXT a b \xff", "DATA"},
+        {"block alloc 10.0.0.0/8 \xff", "/N|PREFIX"},
+        {"block list \xff", "PREFIX"},
+        {"service add ssh \x01", "tcp|udp"},
+        {"zone add lab. --block \xff", "--block"},
+        {"block alloc 10.0.0.0/8 /24 --holder \xff --holder ok", "--holder"},
+        {"block alloc 10.0.0.0/8 /24 --holder ok --holder \xff", "--holder"},
+        {"frob\xff", "command"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "\"code\":\"invalid\",\"message\":\"%s: ", cases[i].field);
+        enum regproto_code code = run(f, cases[i].line);
+        if (code != RP_INVALID || strstr(f->j.s, want) == NULL)
+            fail_msg("%s: %s", cases[i].line, f->j.s);
+    }
+    /* a write is still refused for its permission before its words are looked at */
+    f->c.may_write = false;
+    assert_int_equal(run(f, "block alloc 10.0.0.0/8 /24 --holder \xff"), RP_PERMISSION);
+    f->c.may_write = true;
+    /* an unknown option is a usage error; its word is quoted without cutting a character */
+    assert_int_equal(run(f, "block list --\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x"),
+                     RP_USAGE);
+    assert_true(text_is_utf8(f->j.s, f->j.len));
+    assert_null(strstr(f->j.s, "\xef\xbf\xbd"));
+}
+
+/* Text that is valid is kept exactly: any script, emoji, quotes, up to the field's limit. */
+static void test_valid_text_is_kept_as_sent(void **state)
+{
+    struct fix *f = *state;
+    assert_int_equal(run(f, "pool add 10.0.0.0/8"), RP_OK);
+    assert_int_equal(
+        run(f, "block alloc 10.0.0.0/8 /24 --holder \"Zo\xc3\xab \\\"Z\\\" \xf0\x9f\x8c\x8d\" "
+               "--desc \"\xd0\xbb\xd0\xb0\xd0\xb1 \xe5\xae\x9f\xe9\xa8\x93\xe5\xae\xa4\""),
+        RP_OK);
+    assert_int_equal(run(f, "block show 10.0.0.0/24"), RP_OK);
+    assert_non_null(strstr(f->j.s, "\"holder\":\"Zo\xc3\xab \\\"Z\\\" \xf0\x9f\x8c\x8d\","));
+    assert_non_null(strstr(f->j.s, "\"description\":\"\xd0\xbb\xd0\xb0\xd0\xb1 "
+                                   "\xe5\xae\x9f\xe9\xa8\x93\xe5\xae\xa4\","));
+    char line[600];
+    snprintf(line, sizeof line, "block update 10.0.0.0/24 --holder %0255d", 7);
+    assert_int_equal(run(f, line), RP_OK);
+}
+
+/* A raw line: a NUL is never silently cut; a zone file's line must be text. */
+static void test_a_line_with_a_nul_is_refused_whole(void **state)
+{
+    (void)state;
+    struct lana_diag d;
+    assert_int_equal(cmd_check_line("ping", 4, CMD_LINE_REQUEST, 1, &d), 0);
+    assert_int_equal(cmd_check_line("pi\0ng", 5, CMD_LINE_REQUEST, 1, &d), LANA_EPARSE);
+    assert_string_equal(d.msg, "the line holds a NUL byte at byte 3: it was not run");
+    assert_int_equal(cmd_check_line("\xff\x01", 2, CMD_LINE_BATCH, 7, &d), 0); /* words later */
+    assert_int_equal(cmd_check_line("ping\0", 5, CMD_LINE_BATCH, 7, &d), LANA_EPARSE);
+    assert_string_equal(d.msg, "line 7 of the batch holds a NUL byte at byte 5: the batch is "
+                               "dropped, nothing of it ran");
+    const char *tab_cr = "@\tIN TXT \"caf\\195\\169\"\r";
+    assert_int_equal(cmd_check_line(tab_cr, strlen(tab_cr), CMD_LINE_ZONE, 3, &d), 0);
+    assert_int_equal(cmd_check_line("@ TXT \"caf\xc3\xa9\"", 13, CMD_LINE_ZONE, 3, &d), 0);
+    assert_int_equal(cmd_check_line("@ TXT \"\xc3\x28\"", 10, CMD_LINE_ZONE, 4, &d), LANA_EPARSE);
+    assert_string_equal(d.msg, "zone file line 4: invalid UTF-8 at byte 8 (0xc3: a sequence cut "
+                               "short): nothing is imported");
+    assert_int_equal(cmd_check_line("@ TXT a\0b", 9, CMD_LINE_ZONE, 5, &d), LANA_EPARSE);
+    assert_string_equal(d.msg, "zone file line 5: a NUL byte at byte 8: nothing is imported");
+    assert_int_equal(cmd_check_line("@ TXT \x1b", 7, CMD_LINE_ZONE, 6, &d), LANA_EPARSE);
+}
+
+/*
+ * A database written by a registry that did not check its text (here: sqlite3 directly) holds
+ * invalid UTF-8 and control bytes in holders, descriptions, names and the audit log. Every
+ * read still answers one line of JSON that jansson parses.
+ */
+static void test_a_poisoned_database_still_gives_json(void **state)
+{
+    (void)state;
+    struct fix *f = based();
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db->t.path, &db), SQLITE_OK);
+    static const char poison[] =
+        "UPDATE block SET holder = x'c328' || char(27) || '[2J', descr = x'ff0a' || char(1, 127)"
+        " || x'c285eda080'; "
+        "UPDATE zone SET name = 'l' || x'80' || char(10) || 'ab.' WHERE name = 'lab.'; "
+        "UPDATE host SET name = 'w' || x'c0af' || char(9) || 'w.lab.'; "
+        "UPDATE service SET descr = x'e282' || char(13) || '\"'; "
+        "INSERT INTO audit (ts, actor, action, object, before, after) VALUES (1, x'f4908080',"
+        " 'block.update', x'ff' || char(10), '{\"holder\":\"' || x'c328' || '\"}',"
+        " '{\"holder\":' || char(10) || '\"' || x'1b' || '\"}');";
+    char *err = NULL;
+    if (sqlite3_exec(db, poison, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s", err);
+    sqlite3_close(db);
+    static const char *const reads[] = {
+        "block list",
+        "block list 10.0.0.0/8",
+        "block show 10.0.0.0/16",
+        "block tree",
+        "whois 10.0.0.1",
+        "pool list",
+        "zone list",
+        "host list",
+        "service list",
+        "log",
+        "log --limit 1",
+    };
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        assert_int_equal(run(f, reads[i]), RP_OK);
+        json_error_t e;
+        json_t *o = json_loads(f->j.s, 0, &e);
+        if (o == NULL || !text_is_utf8(f->j.s, f->j.len) || strchr(f->j.s, '\n') != NULL)
+            fail_msg("%s: %s: %s", reads[i], e.text, f->j.s);
+        json_decref(o);
+    }
+    /* the replacement shows where bytes were lost; what was text stays */
+    assert_int_equal(run(f, "block show 10.0.0.0/16"), RP_OK);
+    assert_non_null(strstr(f->j.s, "\"holder\":\"\xef\xbf\xbd(\\u001b[2J\""));
+    fix_free(f);
+}
+
 /* ---- failure injection over the table ---------------------------------------------------- */
 
 /* Every write row's example, inside a turn's transaction as the registry runs it, with the
@@ -415,6 +672,11 @@ int main(void)
         cmocka_unit_test(test_every_row_tells_the_truth),
         cmocka_unit_test(test_every_write_row_is_whole_or_nothing_under_failed_steps),
         cmocka_unit_test(test_not_in_the_table_is_refused),
+        cmocka_unit_test(test_every_text_field_is_checked_at_the_door),
+        cmocka_unit_test_setup_teardown(test_the_door_names_the_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_valid_text_is_kept_as_sent, setup, teardown),
+        cmocka_unit_test(test_a_line_with_a_nul_is_refused_whole),
+        cmocka_unit_test(test_a_poisoned_database_still_gives_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,210 @@
+/* Unit tests of common/jsonw: structure, escapes, and the promise that whatever bytes a caller
+ * hands it (text stored before the registry checked it included), the output is valid JSON in
+ * valid UTF-8 on one line, which jansson reads back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonw.h"
+#include "common/text.h"
+
+#define FFFD "\xef\xbf\xbd"
+
+/* {"k":v} with the value written by jsonw_strn, as text (valid until the next call) */
+static const char *one(const char *v, size_t n)
+{
+    static struct jsonw j;
+    jsonw_free(&j);
+    jsonw_obj(&j);
+    jsonw_key(&j, "k");
+    jsonw_strn(&j, v, n);
+    jsonw_end(&j);
+    assert_true(jsonw_ok(&j));
+    return j.s;
+}
+
+static void test_structure_and_commas(void **state)
+{
+    (void)state;
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_obj(&j);
+    jsonw_kbool(&j, "ok", true);
+    jsonw_key(&j, "a");
+    jsonw_arr(&j);
+    jsonw_int(&j, INT64_MIN);
+    jsonw_null(&j);
+    jsonw_str(&j, NULL);
+    jsonw_json(&j, "{\"x\":1}");
+    jsonw_end(&j);
+    jsonw_kint(&j, "n", 42);
+    jsonw_end(&j);
+    assert_true(jsonw_ok(&j));
+    assert_string_equal(j.s, "{\"ok\":true,\"a\":[-9223372036854775808,null,null,{\"x\":1}],"
+                             "\"n\":42}");
+    jsonw_end(&j); /* one too many: fails rather than writes bad JSON */
+    assert_false(jsonw_ok(&j));
+    jsonw_free(&j);
+}
+
+static void test_escapes_every_control_character(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *out;
+    } cases[] = {
+        {"plain", 5, "{\"k\":\"plain\"}"},
+        {"q\"b\\", 4, "{\"k\":\"q\\\"b\\\\\"}"},
+        {"\n\r\t", 3, "{\"k\":\"\\n\\r\\t\"}"},
+        {"\0\x01\x1b\x1f", 4, "{\"k\":\"\\u0000\\u0001\\u001b\\u001f\"}"},
+        {"\x7f", 1, "{\"k\":\"\\u007f\"}"},
+        {"\xc2\x80\xc2\x9b\xc2\x9f", 6, "{\"k\":\"\\u0080\\u009b\\u009f\"}"}, /* C1 */
+        {"\xc2\xa0", 2, "{\"k\":\"\xc2\xa0\"}"},                              /* U+00A0 is text */
+        {"\xe2\x80\xa8\xe2\x80\xa9", 6, "{\"k\":\"\\u2028\\u2029\"}"},
+        {"Zo\xc3\xab \xf0\x9f\x8c\x8d", 9, "{\"k\":\"Zo\xc3\xab \xf0\x9f\x8c\x8d\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(one(cases[i].in, cases[i].n), cases[i].out);
+}
+
+/* Unicode 15 §3.9, Table 3-8: one U+FFFD per maximal subpart, as the WHATWG decoder does. */
+static void test_invalid_utf8_becomes_replacement_characters(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"\xc3\x28", "{\"k\":\"" FFFD "(\"}"},
+        {"\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64",
+         "{\"k\":\"a" FFFD FFFD FFFD "b" FFFD "c" FFFD FFFD "d\"}"},
+        {"\xed\xa0\x80", "{\"k\":\"" FFFD FFFD FFFD "\"}"},          /* a surrogate */
+        {"\xc0\xaf", "{\"k\":\"" FFFD FFFD "\"}"},                   /* overlong '/' */
+        {"\xf4\x90\x80\x80", "{\"k\":\"" FFFD FFFD FFFD FFFD "\"}"}, /* above U+10FFFF */
+        {"end\xe2\x82", "{\"k\":\"end" FFFD "\"}"},                  /* cut short */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(one(cases[i].in, strlen(cases[i].in)), cases[i].out);
+}
+
+static void test_keys_are_escaped_too(void **state)
+{
+    (void)state;
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_obj(&j);
+    jsonw_kstr(&j, "a\"\x01\xff", "v");
+    jsonw_end(&j);
+    assert_string_equal(j.s, "{\"a\\\"\\u0001" FFFD "\":\"v\"}");
+    jsonw_free(&j);
+}
+
+/* Raw JSON (a stored audit record, a number built elsewhere) keeps its structure, but bytes
+ * that would break the line or the encoding are replaced. */
+static void test_raw_json_is_cleaned(void **state)
+{
+    (void)state;
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_arr(&j);
+    jsonw_json(&j, "{\"holder\":\"\xc3\x28\",\n\"d\":\"\x1b\"}");
+    jsonw_raw(&j, ",\"\x80\"", 4);
+    jsonw_printf(&j, ",\"%s\"", "\xff\tx");
+    jsonw_end(&j);
+    assert_true(jsonw_ok(&j));
+    assert_string_equal(j.s, "[{\"holder\":\"" FFFD "(\", \"d\":\"" FFFD "\"},\"" FFFD "\",\"" FFFD
+                             " x\"]");
+    json_error_t e;
+    json_t *o = json_loads(j.s, 0, &e);
+    assert_non_null(o);
+    json_decref(o);
+    /* a long printf goes through the heap */
+    jsonw_reset(&j);
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    jsonw_printf(&j, "\"%s\"", big);
+    assert_int_equal(j.len, sizeof big + 1);
+    jsonw_free(&j);
+}
+
+/* xorshift64*: the same bytes on every run */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/*
+ * 20,000 random strings, as keys and as values, biased toward the bytes that matter (controls,
+ * quotes, lead and continuation bytes, the edges of the valid ranges): the text is always one
+ * line of valid UTF-8 that jansson parses, and a valid input reads back byte for byte.
+ */
+static void test_any_bytes_give_json_a_reader_parses(void **state)
+{
+    (void)state;
+    static const unsigned char pick[] = {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x20, '"',  '\\', 'a',
+                                         0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2,
+                                         0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    unsigned long valid = 0;
+    struct jsonw j;
+    jsonw_init(&j);
+    for (int round = 0; round < 20000; round++) {
+        unsigned char s[25];
+        size_t n = rnd(&seed) % (sizeof s - 1);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = rnd(&seed);
+            s[i] = r & 1 ? pick[(r >> 8) % sizeof pick] : (unsigned char)(r >> 16);
+        }
+        jsonw_reset(&j);
+        jsonw_obj(&j);
+        jsonw_key(&j, "k");
+        jsonw_strn(&j, (const char *)s, n);
+        s[n] = '\0';
+        jsonw_key(&j, "m");
+        jsonw_obj(&j);
+        jsonw_kstr(&j, (const char *)s, "v"); /* up to its first NUL, as a key is */
+        jsonw_end(&j);
+        jsonw_end(&j);
+        assert_true(jsonw_ok(&j));
+        assert_true(text_is_utf8(j.s, j.len));
+        assert_null(memchr(j.s, '\n', j.len));
+        assert_null(memchr(j.s, '\r', j.len));
+        json_error_t e;
+        json_t *o = json_loadb(j.s, j.len, JSON_ALLOW_NUL, &e);
+        if (o == NULL)
+            fail_msg("round %d: %s: %s", round, e.text, j.s);
+        json_t *k = json_object_get(o, "k");
+        assert_non_null(k);
+        if (text_is_utf8((const char *)s, n)) {
+            valid++;
+            assert_int_equal(json_string_length(k), n);
+            assert_memory_equal(json_string_value(k), s, n);
+        }
+        json_decref(o);
+    }
+    jsonw_free(&j);
+    assert_true(valid > 1000); /* both kinds were tried */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_structure_and_commas),
+        cmocka_unit_test(test_escapes_every_control_character),
+        cmocka_unit_test(test_invalid_utf8_becomes_replacement_characters),
+        cmocka_unit_test(test_keys_are_escaped_too),
+        cmocka_unit_test(test_raw_json_is_cleaned),
+        cmocka_unit_test(test_any_bytes_give_json_a_reader_parses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
