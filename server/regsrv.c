@@ -6,6 +6,13 @@
  * A turn is one pass of the loop: every ready connection runs its complete lines, the
  * changes share one transaction, and end_turn() commits it before any reply of the turn is
  * sent, so many clients' commits cost one fsync and nobody hears "ok" for a lost change.
+ * When that commit fails (a full disk), the replies of every connection that wrote are
+ * replaced by error lines, one per request, and the connections stay open.
+ *
+ * A batch runs in slices (server/regbatch.c), one per pass, with the loop not sleeping while
+ * it has work: between slices the loop serves every other connection — handshakes, and reads
+ * from the reader connection. Its transaction stays open across passes; the turn's commit
+ * leaves it alone, and other writers wait in env's queue (regconn.c parks them) until it ends.
  */
 #include "server/registry.h"
 
@@ -31,7 +38,9 @@
 #include "db/zone.h"
 #include "server/regconn.h"
 
-#define SWEEP_MS 1000 /* how often idle connections are looked for */
+#define SWEEP_MS 1000       /* how often idle connections are looked for */
+#define BATCH_TICK_MS 1000  /* how often waiting writers hear of the batch */
+#define BATCH_SLICE_MS 5    /* a batch runs this long per loop pass at most */
 
 struct registry {
     const struct srvconf *cfg;
@@ -54,9 +63,24 @@ static void conn_free_cb(void *arg)
     regconn_free(arg);
 }
 
-/* Unlinks c and stops watching it; the loop frees it (and closes its fd) after the pass. */
+/* The head of the queue goes on once no batch runs: the writers parked before the next
+ * batch in the queue are released (they become runnable); that batch begins later. */
+static void release_waiting(struct registry *r)
+{
+    struct regconn *q;
+    while (r->env.batch == NULL && (q = r->env.qhead) != NULL && q->state != RC_RUN)
+        regconn_dequeue(q);
+}
+
+/* Unlinks c and stops watching it; the loop frees it (and closes its fd) after the pass. A
+ * batch it was running is undone. */
 static void conn_close(struct registry *r, struct regconn *c)
 {
+    if (c == r->env.batch) {
+        regbatch_abort(c, "its connection closed");
+        release_waiting(r);
+    }
+    regconn_dequeue(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -131,36 +155,114 @@ static void accept_cb(struct ev_loop *loop, int lfd, void *arg, unsigned events)
 
 /* ---- the turn ----------------------------------------------------------------------------- */
 
-/* Before the loop waits: commit the turn's changes, then send every reply. */
+/* Commits the writer's transaction (a turn's, or a finished batch's). 0 or its error. */
+static int commit_writer(struct registry *r, struct lana_diag *d)
+{
+    struct lana_diag pd;
+    if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &pd) != 0)
+        log_warn("registry: pruning the change log: %s", pd.msg);
+    int crc = store_commit(r->env.st, d);
+    if (r->gen != NULL)
+        commitgen_bump(r->gen);
+    return crc;
+}
+
+/* Commits what the turn changed, unless a batch holds the transaction. */
+static void commit_turn(struct registry *r)
+{
+    struct store *st = r->env.st;
+    if (r->env.batch != NULL || (!store_in_transaction(st) && !store_turn_aborted(st)))
+        return;
+    struct lana_diag d;
+    int crc = commit_writer(r, &d);
+    bool full = crc == LANA_EFULL || r->env.full;
+    r->env.full = false;
+    if (crc != 0)
+        log_err("registry: commit failed: %s", d.msg);
+    for (struct regconn *c = r->conns; c; c = c->next) {
+        /* nobody may hear "ok" for a change that is not on disk: what the connections that
+         * changed something this turn were to hear becomes an error, reply for reply */
+        if (crc != 0)
+            regconn_withdraw(c, full ? RP_FULL : RP_INTERNAL,
+                             full ? REGCONN_MSG_FULL
+                                  : "the change could not be committed; nothing was changed");
+        c->wrote = false;
+    }
+}
+
+/* Begins the next batch when none runs, or runs a slice of the running one; a finished batch
+ * is committed and its waiting writers released. Returns whether it has more work now. */
+static bool batch_turn(struct registry *r, uint64_t now)
+{
+    struct regconn_env *e = &r->env;
+    if (e->batch == NULL) {
+        release_waiting(r);
+        if (e->qhead == NULL || !regbatch_begin(e->qhead, now))
+            return false;
+    }
+    struct regconn *b = e->batch;
+    if (b->closing) { /* nobody will hear its summary */
+        regbatch_abort(b, "its connection is closing");
+        release_waiting(r);
+        return false;
+    }
+    enum regbatch_step step = regbatch_step(b, now + BATCH_SLICE_MS);
+    if (step != REGBATCH_DONE)
+        return step == REGBATCH_MORE;
+    struct lana_diag d;
+    int crc = commit_writer(r, &d);
+    if (crc != 0)
+        log_err("registry: %s: commit of a batch failed: %s", b->peer, d.msg);
+    regbatch_finish(b, crc, &d);
+    release_waiting(r);
+    return e->qhead != NULL; /* released writers, or the next batch */
+}
+
+/* Before the loop waits: run the lines that waited, commit the turn's changes, run a slice
+ * of the batch, then send every reply. */
 static void end_turn(struct ev_loop *loop, void *arg)
 {
     struct registry *r = arg;
-    (void)loop;
-    struct store *st = r->env.st;
-    if (store_in_transaction(st)) {
-        struct lana_diag d;
-        if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &d) != 0)
-            log_warn("registry: pruning the change log: %s", d.msg);
-        int crc = store_commit(st, &d);
-        if (r->gen != NULL)
-            commitgen_bump(r->gen);
-        if (crc != 0) {
-            /* nobody may hear "ok" for a change that is not on disk: the connections that
-             * changed something this turn are told and closed */
-            log_err("registry: commit failed: %s", d.msg);
-            for (struct regconn *c = r->conns; c; c = c->next)
-                if (c->wrote)
-                    regconn_refuse(c, RP_INTERNAL,
-                                   "the change could not be committed; nothing was changed", true);
-        }
-    }
+    uint64_t now = mono_ms();
     struct regconn *next;
+    for (struct regconn *c = r->conns; c; c = c->next)
+        if (regconn_runnable(c)) /* held by a full output or a batch, now free to go on */
+            regconn_read(c, now);
+    commit_turn(r);
+    bool again = batch_turn(r, now);
     for (struct regconn *c = r->conns; c; c = next) {
         next = c->next;
-        c->wrote = false;
         if (c->outlen > c->outoff || c->closing)
             conn_flush(r, c);
+        else
+            conn_watch(r, c);
     }
+    for (struct regconn *c = r->conns; c && !again; c = c->next)
+        again = regconn_runnable(c);
+    if (again)
+        ev_skip_sleep(loop);
+}
+
+/* Every second: the waiting writers hear how far the batch is (and are not idle: they wait
+ * for us); a batch whose client has not read for the idle timeout is undone and closed. */
+static int64_t batch_tick_cb(struct ev_loop *loop, void *arg)
+{
+    struct registry *r = arg;
+    (void)loop;
+    uint64_t now = mono_ms(), idle = r->cfg->registry_idle_timeout * 1000;
+    struct regconn *b = r->env.batch;
+    if (b != NULL && now - b->bprogress_ms >= idle) {
+        log_warn("registry: %s: a batch stuck on a client that does not read; closing",
+                 b->peer);
+        regbatch_abort(b, "its client does not read its replies");
+        release_waiting(r);
+        conn_close(r, b);
+    }
+    for (struct regconn *q = r->env.qhead; q != NULL; q = q->qnext) {
+        regbatch_waiting(q);
+        q->last_ms = now;
+    }
+    return BATCH_TICK_MS;
 }
 
 static int64_t sweep_cb(struct ev_loop *loop, void *arg)
@@ -213,6 +315,14 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
         rc = ipam_open(r->env.st, &r->env.ip, d);
     if (rc == 0)
         rc = names_open(r->env.st, r->env.ip, &r->env.nm, d);
+    /* reads of clients that have not written in the turn, and every read while a batch
+     * holds the writer, go to a read-only connection of their own */
+    if (rc == 0)
+        rc = store_open_reader(cfg->db, &r->env.rst, d);
+    if (rc == 0)
+        rc = ipam_open(r->env.rst, &r->env.rip, d);
+    if (rc == 0)
+        rc = names_open(r->env.rst, r->env.rip, &r->env.rnm, d);
     if (rc == 0 && (rc = ev_loop_new(&r->loop)) != 0)
         diag_set(d, rc, "cannot set up the registry loop: %s", lana_strerror(rc));
     if (rc == 0 && (r->ls = calloc(nfds ? nfds : 1, sizeof *r->ls)) == NULL)
@@ -223,6 +333,8 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
             diag_set(d, rc, "cannot watch a registry listener: %s", lana_strerror(rc));
     }
     if (rc == 0 && ev_timer_add(r->loop, SWEEP_MS, sweep_cb, r) < 0)
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    if (rc == 0 && ev_timer_add(r->loop, BATCH_TICK_MS, batch_tick_cb, r) < 0)
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
     if (rc == 0) {
         ev_set_before_sleep(r->loop, end_turn, r);
@@ -253,6 +365,9 @@ void registry_stop(struct registry *r)
     }
     free(r->ls);
     ev_loop_free(r->loop);
+    names_close(r->env.rnm);
+    ipam_close(r->env.rip);
+    store_close(r->env.rst);
     names_close(r->env.nm);
     ipam_close(r->env.ip);
     store_close(r->env.st);

@@ -1,11 +1,14 @@
-/* Unit tests of server/regconn over a socketpair: the handshake, and the framing the command
- * table marks as such (batch ... end, zone import ... ., quit, end) with and without a token.
- * The test plays regsrv's part: after each exchange it commits the turn, then flushes. */
+/* Unit tests of server/regconn and server/regbatch over socketpairs: the handshake, the
+ * framing the command table marks as such (batch ... end, zone import ... ., quit, end) with
+ * and without a token, batches run in slices while other connections read and wait, the
+ * output cap, and a full disk (tests/lib/sqlfault) in a statement and at the commit. The test
+ * plays regsrv's part: pump() runs what waits, commits the turn, runs the batch, flushes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +18,36 @@
 #include <unistd.h>
 
 #include "common/auth.h"
+#include "common/clock.h"
 #include "db/account.h"
 #include "server/regconn.h"
+#include "tests/lib/sqlfault.h"
 #include "tests/lib/testdb.h"
+
+#define NCONN 3
 
 struct fix {
     struct testdb t;
     struct regconn_env env;
-    struct regconn *c;
+    struct regconn *cs[NCONN];
+    int peers[NCONN];
+    struct regconn *c; /* cs[0] */
     int peer;
     uint8_t token[AUTH_TOKEN_LEN];
     char got[1 << 16];
+    int commit_fail; /* an SQLite code the next turn's commit step fails with (sqlfault) */
 };
 
 static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof *f);
-    int sv[2];
     if (f == NULL || testdb_make(&f->t) != 0 ||
         store_open(f->t.path, &f->env.st, NULL, NULL) != 0 ||
         ipam_open(f->env.st, &f->env.ip, NULL) != 0 ||
         names_open(f->env.st, f->env.ip, &f->env.nm, NULL) != 0 ||
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
+        store_open_reader(f->t.path, &f->env.rst, NULL) != 0 ||
+        ipam_open(f->env.rst, &f->env.rip, NULL) != 0 ||
+        names_open(f->env.rst, f->env.rip, &f->env.rnm, NULL) != 0)
         return -1;
     jsonw_init(&f->env.reply);
     struct account a = {.name = "admin", .role = "admin"};
@@ -47,18 +58,34 @@ static int setup(void **state)
         return -1;
     struct sockaddr_in sin = {
         .sin_family = AF_INET, .sin_port = htons(4242), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    f->c = regconn_new(&f->env, sv[0], (struct sockaddr *)&sin, 0);
-    f->peer = sv[1];
+    for (int i = 0; i < NCONN; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
+            return -1;
+        f->cs[i] = regconn_new(&f->env, sv[0], (struct sockaddr *)&sin, 0);
+        f->peers[i] = sv[1];
+        if (f->cs[i] == NULL)
+            return -1;
+    }
+    f->c = f->cs[0];
+    f->peer = f->peers[0];
+    sqlfault_reset();
     *state = f;
-    return f->c ? 0 : -1;
+    return 0;
 }
 
 static int teardown(void **state)
 {
     struct fix *f = *state;
-    regconn_free(f->c);
-    close(f->peer);
+    sqlfault_reset();
+    for (int i = 0; i < NCONN; i++) {
+        regconn_free(f->cs[i]);
+        close(f->peers[i]);
+    }
     jsonw_free(&f->env.reply);
+    names_close(f->env.rnm);
+    ipam_close(f->env.rip);
+    store_close(f->env.rst);
     names_close(f->env.nm);
     ipam_close(f->env.ip);
     store_close(f->env.st);
@@ -67,23 +94,116 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends text, lets the connection read and run it, ends the turn, returns what came back. */
-static const char *talk(struct fix *f, const char *text)
+/* regsrv's commit of the turn: on failure every connection that wrote has its replies
+ * withdrawn, one error line each. */
+static void commit_turn(struct fix *f)
 {
-    assert_int_equal(write(f->peer, text, strlen(text)), (ssize_t)strlen(text));
-    regconn_read(f->c, 1);
-    if (store_in_transaction(f->env.st))
-        assert_int_equal(store_commit(f->env.st, NULL), 0);
-    f->c->wrote = false;
-    regconn_flush(f->c);
-    ssize_t n = read(f->peer, f->got, sizeof f->got - 1);
-    f->got[n > 0 ? n : 0] = '\0';
+    struct store *st = f->env.st;
+    if (f->env.batch != NULL || (!store_in_transaction(st) && !store_turn_aborted(st)))
+        return;
+    struct lana_diag d;
+    if (f->commit_fail != 0)
+        sqlfault_arm_rc(1, f->commit_fail, 1); /* COMMIT is the next step */
+    int crc = store_commit(st, &d);
+    f->commit_fail = 0;
+    sqlfault_disarm();
+    bool full = crc == LANA_EFULL || f->env.full;
+    f->env.full = false;
+    for (int i = 0; i < NCONN; i++) {
+        if (crc != 0)
+            regconn_withdraw(f->cs[i], full ? RP_FULL : RP_INTERNAL,
+                             full ? REGCONN_MSG_FULL : "commit failed");
+        f->cs[i]->wrote = false;
+    }
+}
+
+static void release(struct fix *f)
+{
+    struct regconn *q;
+    while (f->env.batch == NULL && (q = f->env.qhead) != NULL && q->state != RC_RUN)
+        regconn_dequeue(q);
+}
+
+/* Runs one slice of the batch (beginning the next one when none runs). Returns whether it
+ * did anything. */
+static bool batch_slice(struct fix *f, uint64_t slice_ms)
+{
+    if (f->env.batch == NULL) {
+        release(f);
+        if (f->env.qhead == NULL || !regbatch_begin(f->env.qhead, 1))
+            return false;
+    }
+    struct regconn *b = f->env.batch;
+    enum regbatch_step s = regbatch_step(b, slice_ms ? mono_ms() + slice_ms : UINT64_MAX);
+    if (s == REGBATCH_PAUSED)
+        return false;
+    if (s == REGBATCH_DONE) {
+        struct lana_diag d;
+        int crc = store_commit(f->env.st, &d);
+        regbatch_finish(b, crc, &d);
+        release(f);
+    }
+    return true;
+}
+
+static void flush_all(struct fix *f)
+{
+    for (int i = 0; i < NCONN; i++)
+        regconn_flush(f->cs[i]);
+}
+
+/* What regsrv's passes do until nothing is left to do (batches run to their end). */
+static void pump(struct fix *f)
+{
+    for (int pass = 0; pass < 100000; pass++) {
+        bool any = false;
+        for (int i = 0; i < NCONN; i++)
+            if (regconn_runnable(f->cs[i])) {
+                regconn_read(f->cs[i], 1);
+                any = true;
+            }
+        commit_turn(f);
+        any |= batch_slice(f, 0);
+        if (!any)
+            break;
+    }
+    flush_all(f);
+}
+
+/* Everything the peer of connection i has received so far. */
+static const char *got_on(struct fix *f, int i)
+{
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof f->got - 1 &&
+           (n = read(f->peers[i], f->got + len, sizeof f->got - 1 - len)) > 0)
+        len += (size_t)n;
+    f->got[len] = '\0';
     return f->got;
 }
 
-static void login(struct fix *f, bool with_token)
+static void send_on(struct fix *f, int i, const char *text)
 {
-    const char *w = talk(f, "HELLO lana/1 seq=41\n");
+    assert_int_equal(write(f->peers[i], text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* Sends text on connection i, lets it read and run it, plays regsrv, returns what came back. */
+static const char *talk_on(struct fix *f, int i, const char *text)
+{
+    send_on(f, i, text);
+    regconn_read(f->cs[i], 1);
+    pump(f);
+    return got_on(f, i);
+}
+
+static const char *talk(struct fix *f, const char *text)
+{
+    return talk_on(f, 0, text);
+}
+
+static void login_on(struct fix *f, int i, bool with_token)
+{
+    const char *w = talk_on(f, i, "HELLO lana/1 seq=41\n");
     unsigned y;
     assert_int_equal(sscanf(w, "WELCOME lana/1 ack=42 seq=%u", &y), 1);
     char line[256], hex[AUTH_HEX_LEN + 1];
@@ -92,10 +212,15 @@ static void login(struct fix *f, bool with_token)
     auth_hex(p, sizeof p, hex);
     snprintf(line, sizeof line, with_token ? "ACK ack=%u user=admin proof=%s\n" : "ACK ack=%u\n",
              y + 1, hex);
-    assert_string_equal(talk(f, line),
+    assert_string_equal(talk_on(f, i, line),
                         with_token
                             ? "READY {\"user\":\"admin\",\"role\":\"admin\",\"write\":true}\n"
                             : "READY {\"user\":\"\",\"role\":\"anonymous\",\"write\":false}\n");
+}
+
+static void login(struct fix *f, bool with_token)
+{
+    login_on(f, 0, with_token);
 }
 
 static void test_request_before_the_handshake_is_refused(void **state)
@@ -154,7 +279,7 @@ static void test_frame_words_follow_the_table(void **state)
                                           "\"message\":\"end: no batch is open\"}}\n");
     assert_string_equal(talk(f, "batch now\n"),
                         "{\"ok\":false,\"error\":{\"code\":\"usage\",\"message\":\"usage: batch "
-                        "[--keep-going], the lines, then end\"}}\n");
+                        "[--keep-going] [--progress N], the lines, then end\"}}\n");
     assert_string_equal(talk(f, "quit now\n"), "{\"ok\":false,\"error\":{\"code\":\"usage\","
                                                "\"message\":\"usage: quit\"}}\n");
     assert_false(f->c->closing);
