@@ -201,9 +201,9 @@ static bool batch_turn(struct registry *r, uint64_t now)
             return false;
     }
     struct regconn *b = e->batch;
-    if (b->closing) { /* nobody will hear its summary */
+    if (b->closing) { /* nobody will hear its summary: its client is gone, or idle */
         regbatch_abort(b, "its connection is closing");
-        release_waiting(r);
+        conn_close(r, b);
         return false;
     }
     enum regbatch_step step = regbatch_step(b, now + BATCH_SLICE_MS);
