@@ -8,9 +8,10 @@
  * A batch runs on a fresh transaction of the writer (regsrv commits the turn before it
  * begins), inside one savepoint: all or nothing, or --keep-going. While it runs the
  * transaction is its alone: other writers are parked (regconn.c) and the turn's commit skips
- * it. Its per-command lines go out while it runs; its summary, which says whether it was
- * committed, only after the commit. A batch whose client does not read pauses when its
- * unsent output passes REGCONN_OUT_PAUSE.
+ * it. A batch of a connection that may not write runs on the reader and holds nothing. Its
+ * per-command lines go out while it runs; its summary, which says whether it was committed,
+ * only after the commit. A batch whose client does not read pauses when its unsent output
+ * passes REGCONN_OUT_PAUSE.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,7 +170,13 @@ bool regbatch_begin(struct regconn *c, uint64_t now_ms)
     c->bnext = c->bok = c->bfailed = c->bfirst_bad = 0;
     c->bt0 = c->bprogress_ms = now_ms;
     c->bkeep = false;
+    env->batch = c;
+    if (!c->may_write) { /* it can only read: from the reader, holding nothing of the writer */
+        c->bunit = true;
+        return true;
+    }
     if (!regconn__ensure_tx(c)) { /* answered already ("database busy") */
+        env->batch = NULL;
         regconn__batch_clear(c);
         c->state = RC_READY;
         c->wrote = false;
@@ -178,7 +185,6 @@ bool regbatch_begin(struct regconn *c, uint64_t now_ms)
     c->bunit = store_batch_begin(env->st, &d) == 0;
     if (!c->bunit)
         log_err("registry: %s: batch: %s", c->peer, d.msg);
-    env->batch = c;
     return true;
 }
 
@@ -213,7 +219,7 @@ enum regbatch_step regbatch_step(struct regconn *c, uint64_t deadline_ms)
         return ran > 0 ? REGBATCH_MORE : REGBATCH_PAUSED;
     struct lana_diag d;
     bool keep = c->bunit && (c->bfailed == 0 || c->keep_going);
-    if (c->bunit && store_batch_end(env->st, keep, &d) != 0) {
+    if (c->bunit && c->may_write && store_batch_end(env->st, keep, &d) != 0) {
         log_err("registry: batch: %s", d.msg);
         keep = false;
     }
@@ -264,7 +270,8 @@ void regbatch_abort(struct regconn *c, const char *why)
     if (env->batch != c)
         return;
     ipam_set_atomic(env->ip, true);
-    store_rollback(env->st); /* the transaction is the batch's alone */
+    if (c->may_write)
+        store_rollback(env->st); /* the transaction is the batch's alone */
     log_warn("registry: %s: batch of %zu commands undone after %zu: %s", c->peer, c->nbatch,
              c->bnext, why);
     regconn__batch_clear(c);

@@ -110,7 +110,8 @@ void regconn_dequeue(struct regconn *c)
 
 bool regconn__must_wait(const struct regconn *c)
 {
-    return c->env->batch != NULL && c->env->batch != c;
+    const struct regconn *b = c->env->batch;
+    return b != NULL && b != c && b->may_write; /* a batch that cannot write holds nothing */
 }
 
 void regconn__park(struct regconn *c)
@@ -446,7 +447,7 @@ static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bo
             return RP_INTERNAL;
         code = cmd_exec(&x, row, &a, j);
     } else if (code == RP_OK) {
-        bool writer = in_batch || c->wrote;
+        bool writer = (in_batch && c->may_write) || c->wrote;
         struct cmd_ctx r = ctx_of(c, writer);
         r.enclosed = x.enclosed;
         code = cmd_exec(&r, row, &a, j);

@@ -171,7 +171,8 @@ static int commit_writer(struct registry *r, struct lana_diag *d)
 static void commit_turn(struct registry *r)
 {
     struct store *st = r->env.st;
-    if (r->env.batch != NULL || (!store_in_transaction(st) && !store_turn_aborted(st)))
+    bool held = r->env.batch != NULL && r->env.batch->may_write; /* the batch's transaction */
+    if (held || (!store_in_transaction(st) && !store_turn_aborted(st)))
         return;
     struct lana_diag d;
     int crc = commit_writer(r, &d);
@@ -210,7 +211,7 @@ static bool batch_turn(struct registry *r, uint64_t now)
     if (step != REGBATCH_DONE)
         return step == REGBATCH_MORE;
     struct lana_diag d;
-    int crc = commit_writer(r, &d);
+    int crc = b->may_write ? commit_writer(r, &d) : 0;
     if (crc != 0)
         log_err("registry: %s: commit of a batch failed: %s", b->peer, d.msg);
     regbatch_finish(b, crc, &d);

@@ -3,7 +3,8 @@
 one connection, another client completes its handshake and its reads (block list, whois) are
 answered before the batch's summary arrives; a writer hears PROGRESS lines while it waits and
 its ok after the batch; a batch whose client never reads does not grow lanad's memory, and is
-undone and closed after the idle timeout, which lets the writers behind it go on.
+undone and closed after the idle timeout, which lets the writers behind it go on (an
+authenticated client's batch: one that may not write holds no writer up).
 BATCH_LOAD_LINES changes the batch's size. Needs LANAD."""
 
 import os
@@ -21,8 +22,12 @@ IDLE = 4  # --registry-idle-timeout
 
 
 class Conn:
-    def __init__(self, port, token=None):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    def __init__(self, port, token=None, rcvbuf=None):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # before connecting: a small window that the kernel does not grow
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.settimeout(60)
+        self.s.connect(("127.0.0.1", port))
         self.f = self.s.makefile("rb")
         x = 4242
         self.send(f"HELLO lana/1 seq={x}")
@@ -127,7 +132,7 @@ def batch_against_readers(d):
 
 def non_reading_batch(d):
     rss0 = rss_kib(d.proc.pid)
-    q = Conn(d.registry_port)
+    q = Conn(d.registry_port, d.token, rcvbuf=4096)
     n = 20000
     q.s.sendall(b"batch --keep-going\n" + b"help\n" * n + b"end\n")
     time.sleep(1.5)

@@ -100,7 +100,8 @@ static int teardown(void **state)
 static void commit_turn(struct fix *f)
 {
     struct store *st = f->env.st;
-    if (f->env.batch != NULL || (!store_in_transaction(st) && !store_turn_aborted(st)))
+    bool held = f->env.batch != NULL && f->env.batch->may_write;
+    if (held || (!store_in_transaction(st) && !store_turn_aborted(st)))
         return;
     struct lana_diag d;
     if (f->commit_fail != 0)
@@ -142,7 +143,7 @@ static bool batch_slice(struct fix *f, uint64_t slice_ms)
         struct lana_diag d;
         if (f->commit_fail != 0)
             sqlfault_arm_rc(1, f->commit_fail, 1);
-        int crc = store_commit(f->env.st, &d);
+        int crc = b->may_write ? store_commit(f->env.st, &d) : 0;
         f->commit_fail = 0;
         sqlfault_disarm();
         regbatch_finish(b, crc, &d);
@@ -398,6 +399,27 @@ static void test_batch_leaves_room_for_handshakes_reads_and_waiting_writers(void
     assert_non_null(strstr(talk_on(f, 1, "block show 10.0.0.0/8\n"), "\"children\":2001"));
 }
 
+/* A batch that cannot write (anonymous) holds nothing: a write meanwhile runs at once. */
+static void test_read_only_batch_parks_nobody(void **state)
+{
+    struct fix *f = *state;
+    login_on(f, 0, false);
+    login_on(f, 1, true);
+    send_batch(f, 0, "", "pool list\n", 2000);
+    commit_turn(f);
+    assert_true(batch_slice(f, 1000));
+    assert_non_null(f->env.batch);
+    assert_false(store_in_transaction(f->env.st));
+    assert_non_null(strstr(step_on(f, 1, "pool add 10.0.0.0/8\n"),
+                           "{\"ok\":true,\"pool\":{\"prefix\":\"10.0.0.0/8\""));
+    assert_non_null(f->env.batch); /* still running */
+    pump(f);
+    char *all = drain(f, 0);
+    assert_non_null(strstr(all, "\"commands\":2000,\"succeeded\":2000,\"failed\":0,"
+                                "\"committed\":true}}\n"));
+    free(all);
+}
+
 /* What a read sees: the last commit, plus the asking connection's own writes of the turn. */
 static void test_read_sees_the_last_commit_and_its_own_writes(void **state)
 {
@@ -608,6 +630,7 @@ int main(void)
             test_batch_leaves_room_for_handshakes_reads_and_waiting_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_sees_the_last_commit_and_its_own_writes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_batch_parks_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_reports_its_own_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_pauses_while_its_output_is_over_the_cap, setup,
                                         teardown),
