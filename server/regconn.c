@@ -262,7 +262,11 @@ static bool authenticate(struct regconn *c, const char *user, const char *proof)
     uint8_t p[AUTH_TOKEN_LEN];
     if (user == NULL || *user == '\0')
         user = "admin";
-    int rc = account_get(c->env->st, user, &a, &d);
+    /* from the reader: the writer may be busy with a batch (or on the committer thread) */
+    struct store *st = c->env->rst ? c->env->rst : c->env->st;
+    int rc = account_get(st, user, &a, &d);
+    if (st != c->env->st)
+        store_read_done(st);
     if (rc != 1 || auth_unhex(proof, p, sizeof p) != 0 ||
         !auth_verify(a.stored_key, c->x, c->y, p)) {
         log_warn("registry: %s: authentication as %.64s refused", c->peer, user);

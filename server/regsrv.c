@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +55,14 @@ struct registry {
     struct regconn *conns; /* every open connection, newest first */
     unsigned nconns;
     uint64_t turns; /* turns that changed something */
+    /* a done batch's commit runs on a thread of its own (writing a big WAL and its fsync take
+     * hundreds of milliseconds), while the loop goes on without the writer */
+    struct regconn *committing; /* its batch, or NULL; env.batch stays set meanwhile */
+    bool orphan;                /* its connection closed meanwhile: freed when it ends */
+    pthread_t committer;
+    int commit_efd; /* the committer says it is done here */
+    int commit_rc;
+    struct lana_diag commit_d;
 };
 
 /* ---- connections ------------------------------------------------------------------------ */
@@ -76,6 +85,19 @@ static void release_waiting(struct registry *r)
  * batch it was running is undone. */
 static void conn_close(struct registry *r, struct regconn *c)
 {
+    if (c == r->committing) { /* the committer is still at work: it frees c when done */
+        r->orphan = true;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            r->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        r->nconns--;
+        ev_fd_del(r->loop, c->fd, NULL);
+        return;
+    }
     if (c == r->env.batch) {
         regbatch_abort(c, "its connection closed");
         release_waiting(r);
@@ -191,11 +213,81 @@ static void commit_turn(struct registry *r)
     }
 }
 
+/* The batch's summary after its commit; the writers behind it go on. */
+static void batch_done(struct registry *r, struct regconn *b, int crc, const struct lana_diag *d)
+{
+    if (crc != 0)
+        log_err("registry: %s: commit of a batch failed: %s", b->peer, d->msg);
+    regbatch_finish(b, crc, d);
+    release_waiting(r);
+}
+
+static void *committer_main(void *arg)
+{
+    struct registry *r = arg;
+    r->commit_rc = store_commit(r->env.st, &r->commit_d);
+    uint64_t one = 1;
+    ssize_t n = write(r->commit_efd, &one, sizeof one); /* an eventfd write cannot fail here */
+    (void)n;
+    return NULL;
+}
+
+/*
+ * Commits a done batch on the committer thread. Until it ends the writer belongs to that
+ * thread: env.batch stays set, so every write is parked, the turn's commit waits, and reads
+ * and handshakes use the reader. false when no thread could be started (commit here then).
+ */
+static bool start_commit(struct registry *r, struct regconn *b)
+{
+    struct lana_diag pd;
+    if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &pd) != 0)
+        log_warn("registry: pruning the change log: %s", pd.msg);
+    if (r->commit_efd < 0 || pthread_create(&r->committer, NULL, committer_main, r) != 0)
+        return false;
+    r->committing = b;
+    return true;
+}
+
+/* Waits for the committer, then finishes its batch (or frees its orphaned connection). */
+static void commit_join(struct registry *r)
+{
+    pthread_join(r->committer, NULL);
+    struct regconn *b = r->committing;
+    r->committing = NULL;
+    if (r->gen != NULL)
+        commitgen_bump(r->gen);
+    if (r->orphan) { /* nobody to tell; its connection is gone */
+        r->orphan = false;
+        log_info("registry: %s: batch %s, its client gone", b->peer,
+                 r->commit_rc == 0 ? "committed" : "not committed");
+        r->env.batch = NULL;
+        regconn_free(b);
+        release_waiting(r);
+        return;
+    }
+    batch_done(r, b, r->commit_rc, &r->commit_d);
+}
+
+static void commit_done_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
+{
+    struct registry *r = arg;
+    uint64_t v;
+    (void)events;
+    ssize_t n = read(fd, &v, sizeof v);
+    (void)n;
+    if (r->committing != NULL) {
+        commit_join(r);
+        ev_skip_sleep(loop); /* the released writers and the next batch go on now */
+    }
+}
+
 /* Begins the next batch when none runs, or runs a slice of the running one; a finished batch
  * is committed and its waiting writers released. Returns whether it has more work now. */
 static bool batch_turn(struct registry *r, uint64_t now)
 {
     struct regconn_env *e = &r->env;
+    if (r->committing != NULL)
+        return false;
     if (e->batch == NULL) {
         release_waiting(r);
         if (e->qhead == NULL || !regbatch_begin(e->qhead, now))
@@ -210,12 +302,11 @@ static bool batch_turn(struct registry *r, uint64_t now)
     enum regbatch_step step = regbatch_step(b, now + BATCH_SLICE_MS);
     if (step != REGBATCH_DONE)
         return step == REGBATCH_MORE;
-    struct lana_diag d;
+    if (b->may_write && start_commit(r, b))
+        return false; /* commit_done_cb finishes it */
+    struct lana_diag d = {""};
     int crc = b->may_write ? commit_writer(r, &d) : 0;
-    if (crc != 0)
-        log_err("registry: %s: commit of a batch failed: %s", b->peer, d.msg);
-    regbatch_finish(b, crc, &d);
-    release_waiting(r);
+    batch_done(r, b, crc, &d);
     return e->qhead != NULL; /* released writers, or the next batch */
 }
 
@@ -230,6 +321,12 @@ static void end_turn(struct ev_loop *loop, void *arg)
         if (regconn_runnable(c)) /* held by a full output or a batch, now free to go on */
             regconn_read(c, now);
     commit_turn(r);
+    /* the turn's replies go out before the batch's slice, not after it */
+    for (struct regconn *c = r->conns; c; c = next) {
+        next = c->next;
+        if (c->outlen > c->outoff || c->closing)
+            conn_flush(r, c);
+    }
     bool again = batch_turn(r, now);
     for (struct regconn *c = r->conns; c; c = next) {
         next = c->next;
@@ -252,7 +349,7 @@ static int64_t batch_tick_cb(struct ev_loop *loop, void *arg)
     (void)loop;
     uint64_t now = mono_ms(), idle = r->cfg->registry_idle_timeout * 1000;
     struct regconn *b = r->env.batch;
-    if (b != NULL && now - b->bprogress_ms >= idle) {
+    if (b != NULL && r->committing == NULL && now - b->bprogress_ms >= idle) {
         log_warn("registry: %s: a batch stuck on a client that does not read; closing",
                  b->peer);
         regbatch_abort(b, "its client does not read its replies");
@@ -296,6 +393,8 @@ static void *registry_main(void *arg)
     int rc = ev_run(r->loop);
     if (rc != 0)
         log_err("registry: the loop failed: %s", lana_strerror(rc));
+    if (r->committing != NULL) /* a batch's commit completes */
+        commit_join(r);
     end_turn(r->loop, r); /* the last turn completes and commits */
     while (r->conns)
         conn_close(r, r->conns);
@@ -310,6 +409,7 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
         return diag_set(d, LANA_ENOMEM, "out of memory");
     r->cfg = cfg;
     r->gen = gen;
+    r->commit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     jsonw_init(&r->env.reply);
     int rc = store_open(cfg->db, &r->env.st, NULL, d);
     if (rc == 0)
@@ -337,6 +437,9 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
     if (rc == 0 && ev_timer_add(r->loop, BATCH_TICK_MS, batch_tick_cb, r) < 0)
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    if (rc == 0 && r->commit_efd >= 0 &&
+        (rc = ev_fd_add(r->loop, r->commit_efd, EV_READ, commit_done_cb, r)) != 0)
+        diag_set(d, rc, "cannot watch the committer: %s", lana_strerror(rc));
     if (rc == 0) {
         ev_set_before_sleep(r->loop, end_turn, r);
         if (pthread_create(&r->thread, NULL, registry_main, r) != 0)
@@ -365,6 +468,11 @@ void registry_stop(struct registry *r)
         close(r->ls[i]);
     }
     free(r->ls);
+    if (r->commit_efd >= 0) {
+        if (r->loop != NULL)
+            ev_fd_del(r->loop, r->commit_efd, NULL);
+        close(r->commit_efd);
+    }
     ev_loop_free(r->loop);
     names_close(r->env.rnm);
     ipam_close(r->env.rip);
