@@ -10,7 +10,9 @@ BATCH_LOAD_LINES changes the batch's size. Needs LANAD."""
 import ipaddress
 import json
 import os
+import pty
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -20,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from lanatest import Daemon, check, finish, proof  # noqa: E402
 
 LINES = int(os.environ.get("BATCH_LOAD_LINES", "100000"))
+LANA = os.environ.get("LANA")
 IDLE = 4  # --registry-idle-timeout
 
 
@@ -100,6 +103,11 @@ def batch_against_readers(d):
     b.send("whois 10.0.0.1")
     who = b.recv()
     t_whois = time.monotonic()
+    # lana itself, as a writer that arrives now: it skips the PROGRESS lines
+    cli = None
+    if LANA:
+        cli = subprocess.Popen(lana_args(d, "block", "alloc", "10.0.0.0/8", "/24"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # a writer that arrives now: parked, PROGRESS lines, then its reply
     c = Conn(d.registry_port, d.token)
     c.send("block alloc 10.0.0.0/8 /24")
@@ -132,8 +140,50 @@ def batch_against_readers(d):
     after = ipaddress.ip_address("10.0.0.0") + 16 * LINES
     check("and its ok after the batch", got is not None and
           ipaddress.ip_network(got).network_address >= after, f"{(reply or '')[:80]}")
+    if cli is not None:
+        out, err = cli.communicate(timeout=120)
+        check("lana's write during the batch waits and succeeds", cli.returncode == 0 and
+              "allocated" in out and "PROGRESS" not in out + err, f"{cli.returncode} {out} {err}")
     for x in (a, b, c):
         x.close()
+
+
+def lana_args(d, *words):
+    return [LANA, "--server", f"127.0.0.1:{d.registry_port}", "--token-file", d.token_file,
+            *words]
+
+
+def batch_progress_bar(d, work):
+    """lana batch draws a progress bar when stderr is a terminal, and only then."""
+    path = os.path.join(work, "b.lana")
+    with open(path, "w") as f:
+        f.write("block alloc 10.0.0.0/8 /30\n" * 2000)
+    master, slave = pty.openpty()
+    outf = open(os.path.join(work, "b.out"), "w+")
+    p = subprocess.Popen(lana_args(d, "batch", path), stdout=outf, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(60)
+    os.close(master)
+    outf.seek(0)
+    out = outf.read()
+    outf.close()
+    check("lana batch on a terminal shows a progress bar on stderr",
+          p.returncode == 0 and b"batch [" in seen and b"/2000" in seen, repr(seen[-200:]))
+    check("and its results on stdout are as without it", out.count("\n") == 2001 and
+          "2000 commands: 2000 ok" in out and "PROGRESS" not in out, out[-200:])
+    r = subprocess.run(lana_args(d, "batch", path, "--json"), capture_output=True, text=True)
+    check("lana batch --json off a terminal: no bar, NDJSON only", r.returncode == 0 and
+          r.stderr == "" and all(ln.startswith("{") for ln in r.stdout.splitlines()) and
+          "PROGRESS" not in r.stdout, r.stderr[-200:])
 
 
 def non_reading_batch(d):
@@ -174,8 +224,11 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         d = Daemon(work, "--registry-idle-timeout", str(IDLE))
         try:
+            d.token_file = os.path.join(work, "admin.token")
             batch_against_readers(d)
             non_reading_batch(d)
+            if LANA:
+                batch_progress_bar(d, work)
             check("lanad is still running", d.alive())
         finally:
             d.stop()
