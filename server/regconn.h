@@ -15,7 +15,8 @@
  * What a read sees: the last commit, plus this connection's own uncommitted writes of the
  * turn. A connection that has not written in this turn reads from the reader connection
  * (env->rst: WAL gives it the last committed snapshot); one that has, or a batch's own
- * lines, read from the writer. A batch holds the writer's transaction across many loop
+ * lines, read from the writer; the handshake looks accounts up on the reader, so it never
+ * waits for the writer. A batch holds the writer's transaction across many loop
  * passes (regbatch); meanwhile another connection's write is parked: it stops reading, its
  * line stays buffered, and it waits in env's queue, in order, getting PROGRESS lines, until
  * the batch ends.
