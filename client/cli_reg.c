@@ -396,8 +396,8 @@ static void bar_draw(void *arg, const char *json)
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[WIDTH] = '\0';
-    fprintf(stderr, "\r%s [%s] %lld/%lld", waiting ? "waiting for another batch" : "batch",
-            bar, (long long)done, (long long)of);
+    fprintf(stderr, "\r%s [%s] %lld/%lld", waiting ? "waiting for another batch" : "batch", bar,
+            (long long)done, (long long)of);
     fflush(stderr);
     b->shown = true;
 }

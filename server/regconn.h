@@ -40,8 +40,8 @@
 #include "db/store.h"
 #include "server/regio.h"
 
-#define REGCONN_WANT_READ 1u  /* regconn_want(): read more requests */
-#define REGCONN_WANT_WRITE 2u /* regconn_want(): output is waiting */
+#define REGCONN_WANT_READ 1u         /* regconn_want(): read more requests */
+#define REGCONN_WANT_WRITE 2u        /* regconn_want(): output is waiting */
 #define REGCONN_OUT_PAUSE (1u << 20) /* stop running lines with this much unsent */
 #define REGCONN_MSG_FULL "the registry's disk is full; nothing was changed"
 
@@ -85,16 +85,16 @@ struct regconn {
     char actor[ACCOUNT_NAME_MAX + NET_ADDRSTRLEN + 8];
     char **batch; /* the lines of a batch or a zone import, until it ends */
     size_t nbatch, capbatch, batchbytes;
-    bool keep_going;             /* batch --keep-going */
-    bool import_refused;         /* the import's lines are read and dropped */
-    char origin[256];            /* zone import --origin */
-    unsigned progress;           /* batch --progress N: a PROGRESS line every N commands */
+    bool keep_going;     /* batch --keep-going */
+    bool import_refused; /* the import's lines are read and dropped */
+    char origin[256];    /* zone import --origin */
+    unsigned progress;   /* batch --progress N: a PROGRESS line every N commands */
     size_t bnext, bok, bfailed, bfirst_bad; /* a running batch: next line, tallies */
-    bool bunit;                  /* the batch's savepoint is open */
-    bool bkeep;                  /* a done batch: its savepoint was released (kept) */
-    uint64_t bt0, bprogress_ms;  /* when it started; when it last ran a line */
-    struct regconn *qnext;       /* env's queue */
-    struct regconn *prev, *next; /* regsrv's list */
+    bool bunit;                             /* the batch's savepoint is open */
+    bool bkeep;                             /* a done batch: its savepoint was released (kept) */
+    uint64_t bt0, bprogress_ms;             /* when it started; when it last ran a line */
+    struct regconn *qnext;                  /* env's queue */
+    struct regconn *prev, *next;            /* regsrv's list */
 };
 
 /**

@@ -7,7 +7,7 @@
 
 #include "server/regconn.h"
 
-#define REGBATCH_SLICE 512    /* at most this many lines of a batch per loop pass */
+#define REGBATCH_SLICE 512 /* at most this many lines of a batch per loop pass */
 #define BATCH_MAX_LINES 1000000
 #define BATCH_MAX_BYTES (64u << 20)
 

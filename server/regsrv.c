@@ -39,9 +39,9 @@
 #include "db/zone.h"
 #include "server/regconn.h"
 
-#define SWEEP_MS 1000       /* how often idle connections are looked for */
-#define BATCH_TICK_MS 1000  /* how often waiting writers hear of the batch */
-#define BATCH_SLICE_MS 5    /* a batch runs this long per loop pass at most */
+#define SWEEP_MS 1000      /* how often idle connections are looked for */
+#define BATCH_TICK_MS 1000 /* how often waiting writers hear of the batch */
+#define BATCH_SLICE_MS 5   /* a batch runs this long per loop pass at most */
 
 struct registry {
     const struct srvconf *cfg;
@@ -350,8 +350,7 @@ static int64_t batch_tick_cb(struct ev_loop *loop, void *arg)
     uint64_t now = mono_ms(), idle = r->cfg->registry_idle_timeout * 1000;
     struct regconn *b = r->env.batch;
     if (b != NULL && r->committing == NULL && now - b->bprogress_ms >= idle) {
-        log_warn("registry: %s: a batch stuck on a client that does not read; closing",
-                 b->peer);
+        log_warn("registry: %s: a batch stuck on a client that does not read; closing", b->peer);
         regbatch_abort(b, "its client does not read its replies");
         release_waiting(r);
         conn_close(r, b);

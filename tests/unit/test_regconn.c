@@ -320,7 +320,6 @@ static void test_frame_words_follow_the_table(void **state)
     assert_true(f->c->closing);
 }
 
-
 /* ---- batches that do not stop the world ------------------------------------------------- */
 
 /* One pass of regsrv without the batch's slice: run what waits, commit the turn, flush. */
