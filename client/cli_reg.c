@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "client/cli.h"
 #include "client/clienv.h"
@@ -45,7 +48,8 @@ static const char help_batch[] =
     "usage: lana batch [FILE|-] [--keep-going]\n"
     "Runs registry commands, one per line ('#' starts a comment; a leading 'lana' is\n"
     "optional), in one transaction: all of them or, on the first error, none.\n"
-    "--keep-going runs past errors and keeps what succeeded. One result line per command.\n";
+    "--keep-going runs past errors and keeps what succeeded. One result line per command;\n"
+    "on a terminal, a progress bar on stderr while it runs (or waits for another batch).\n";
 
 static const char help_zone[] =
     "usage: lana zone add NAME [--block PREFIX]...   a zone; its hosts take addresses from\n"
@@ -436,12 +440,61 @@ static int batch_read(FILE *in, const char *path, struct batch *b)
     return rc;
 }
 
+/* The progress bar of a batch on a terminal: PROGRESS {"running"|"waiting":"batch",
+ * "done":N,"of":M} redrawn on one line of stderr. */
+struct bar {
+    bool shown;
+};
+
+static void bar_draw(void *arg, const char *json)
+{
+    struct bar *b = arg;
+    json_t *p = json_loads(json, 0, NULL);
+    json_int_t done = json_integer_value(json_object_get(p, "done"));
+    json_int_t of = json_integer_value(json_object_get(p, "of"));
+    bool waiting = json_object_get(p, "waiting") != NULL;
+    json_decref(p);
+    if (of <= 0 || done < 0 || done > of)
+        return;
+    enum { WIDTH = 40 };
+    char bar[WIDTH + 1];
+    int fill = (int)(done * WIDTH / of);
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\r%s [%s] %lld/%lld", waiting ? "waiting for another batch" : "batch", bar,
+            (long long)done, (long long)of);
+    fflush(stderr);
+    b->shown = true;
+}
+
+/* Ends the bar's line before anything else is printed. */
+static void bar_end(struct bar *b)
+{
+    if (b->shown)
+        fputs("\r\033[K", stderr);
+    b->shown = false;
+}
+
 /* Sends the batch, then prints one reply per command that ran and the summary (an
  * all-or-nothing batch stops at its first failure). Returns the exit status. */
 static int batch_run(struct regclient *c, const struct batch *b, bool keep_going)
 {
     struct lana_diag d;
-    int err = regclient_send(c, keep_going ? "batch --keep-going" : "batch", &d);
+    struct bar bar = {false};
+    char head[64];
+    /* about a hundred steps of the bar, only for eyes on a terminal */
+    bool show = !clienv.json && isatty(STDERR_FILENO);
+    bool out_tty = isatty(STDOUT_FILENO);
+    int n = snprintf(head, sizeof head, "batch%s --progress %zu", keep_going ? " --keep-going" : "",
+                     b->n / 100 + 1);
+    if (!show || n < 0 || (size_t)n >= sizeof head)
+        n = snprintf(head, sizeof head, "batch%s", keep_going ? " --keep-going" : "");
+    if (show) {
+        c->progress = bar_draw;
+        c->progress_arg = &bar;
+    }
+    int err = regclient_send(c, head, &d);
     for (size_t i = 0; err == 0 && i < b->n; i++)
         err = regclient_send(c, b->lines[i], &d);
     if (err == 0)
@@ -451,6 +504,9 @@ static int batch_run(struct regclient *c, const struct batch *b, bool keep_going
         char *reply;
         if ((err = regclient_recv(c, &reply, &d)) != 0)
             break;
+        /* the bar's line is cleared before anything is printed on the terminal */
+        if (out_tty || strstr(reply, "\"ok\":true") == NULL || strstr(reply, "\"batch\":{"))
+            bar_end(&bar);
         if (out_reg_summary(reply, first_err, clienv.json, &rc))
             break;
         char copy[REGPROTO_LINE_MAX];
@@ -466,6 +522,8 @@ static int batch_run(struct regclient *c, const struct batch *b, bool keep_going
         if (e != 0 && first_err == 0)
             first_err = e;
     }
+    bar_end(&bar);
+    c->progress = NULL;
     if (err != 0) {
         fprintf(stderr, "lana: %s\n", d.msg);
         rc = out_exit_of(err);

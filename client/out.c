@@ -35,7 +35,8 @@ int out_exit_of_reply(const char *code)
     case RP_PERMISSION: return LANA_EXIT_PERM;
     case RP_TOO_LONG: return LANA_EXIT_USAGE;
     case RP_HANDSHAKE: return LANA_EXIT_PROTOCOL;
-    case RP_BUSY: return LANA_EXIT_TEMP;
+    case RP_BUSY:
+    case RP_FULL: return LANA_EXIT_TEMP;
     case RP_INTERNAL: return LANA_EXIT_SERVER;
     default: return LANA_EXIT_PROTOCOL;
     }

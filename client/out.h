@@ -16,7 +16,7 @@ enum {
     LANA_EXIT_CONNECT = 69,   /* cannot connect to the server */
     LANA_EXIT_SERVER = 70,    /* the server failed */
     LANA_EXIT_CONFLICT = 73,  /* overlaps, exists, in use, no free space left */
-    LANA_EXIT_TEMP = 75,      /* timeout, server busy: trying again may work */
+    LANA_EXIT_TEMP = 75,      /* timeout, server busy, its disk full: trying again may work */
     LANA_EXIT_PROTOCOL = 76,  /* a bad reply or a failed handshake */
     LANA_EXIT_PERM = 77,      /* needs a valid token */
     LANA_EXIT_CONFIG = 78,    /* bad configuration file or token file */

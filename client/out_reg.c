@@ -446,6 +446,14 @@ bool out_reg_summary(const char *line, int first_err, bool json, int *status)
                    ? "committed"
                    : "nothing was changed (all or nothing; --keep-going runs past errors)");
     *status = json_is_true(json_object_get(s, "ok")) ? 0 : first_err ? first_err : LANA_EXIT_SERVER;
+    json_t *e = json_object_get(s, "error"); /* the commit failed (a full disk) */
+    const char *code = json_string_value(json_object_get(e, "code"));
+    if (code != NULL) {
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (!json)
+            fprintf(stderr, "lana: %s\n", msg ? msg : code);
+        *status = out_exit_of_reply(code);
+    }
     json_decref(s);
     return true;
 }

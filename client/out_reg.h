@@ -18,7 +18,8 @@ int out_reg_reply(const char *line, int argc, char **argv, long batch_line, bool
 
 /**
  * When line is a batch's summary ({"ok":...,"batch":{...}}), prints it (json: as it is), sets
- * *status (0; first_err or LANA_EXIT_SERVER when the batch failed) and returns true; else
- * prints nothing and returns false.
+ * *status (0; first_err or LANA_EXIT_SERVER when the batch failed; the status of its "error"
+ * when its commit failed, whose message goes to stderr) and returns true; else prints nothing
+ * and returns false.
  */
 bool out_reg_summary(const char *line, int first_err, bool json, int *status);

@@ -315,7 +315,11 @@ int regclient_recv(struct regclient *c, char **line, struct lana_diag *d)
             *nl = '\0';
             *line = c->buf + c->off;
             c->off = (size_t)(nl - c->buf) + 1;
-            return 0;
+            if (strncmp(*line, REGPROTO_PROGRESS, strlen(REGPROTO_PROGRESS)) != 0)
+                return 0;
+            if (c->progress != NULL) /* not a reply: the server is still at work */
+                c->progress(c->progress_arg, *line + strlen(REGPROTO_PROGRESS));
+            continue;
         }
         if (c->off > 0) { /* the lines returned before are no longer needed */
             memmove(c->buf, c->buf + c->off, c->len - c->off);

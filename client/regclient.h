@@ -44,6 +44,10 @@ struct regclient {
     struct happy_result hr;
     char *buf; /* received bytes; those before off were returned already */
     size_t off, len, cap;
+    /* PROGRESS lines (common/regproto.h) are not replies: regclient_recv hands their JSON to
+     * this callback when it is set, and skips them either way */
+    void (*progress)(void *arg, const char *json);
+    void *progress_arg;
 };
 
 /**
@@ -80,8 +84,10 @@ int regclient_open(struct regclient *c, const struct regclient_opts *o, struct l
 int regclient_send(struct regclient *c, const char *line, struct lana_diag *d);
 
 /**
- * Receives one line (newline removed) into *line, valid until the next call. 0, -ETIMEDOUT
- * (nothing within the timeout), LANA_EIO (the server closed the connection) or LANA_ENOMEM.
+ * Receives one reply line (newline removed) into *line, valid until the next call; PROGRESS
+ * lines before it go to c->progress (when set) and are not returned, and each restarts the
+ * timeout. 0, -ETIMEDOUT (nothing within the timeout), LANA_EIO (the server closed the
+ * connection) or LANA_ENOMEM.
  */
 int regclient_recv(struct regclient *c, char **line, struct lana_diag *d);
 

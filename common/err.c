@@ -22,6 +22,7 @@ const char *lana_strerror(int code)
     case LANA_ENOMEM: return "out of memory";
     case LANA_EUNSUPP: return "not supported";
     case LANA_EIO: return "input/output error";
+    case LANA_EFULL: return "disk full";
     default: break;
     }
     if (code < 0 && code > -1000)

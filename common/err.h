@@ -22,6 +22,7 @@ enum lana_err {
     LANA_ENOMEM = -1008,  /* out of memory */
     LANA_EUNSUPP = -1009, /* well-formed but not supported */
     LANA_EIO = -1010,     /* a file or socket failed */
+    LANA_EFULL = -1011,   /* the disk holding the database is full: nothing was written */
 };
 
 #define LANA_DIAG_LEN 256

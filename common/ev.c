@@ -49,6 +49,7 @@ struct ev_loop {
     int epfd, wakefd;
     atomic_bool stop;
     bool in_pass;
+    bool no_sleep; /* ev_skip_sleep: the next epoll_wait polls */
     struct ev_fdent *fds;
     size_t nfds;         /* entries in fds */
     size_t live;         /* registered fds */
@@ -230,6 +231,11 @@ void ev_set_before_sleep(struct ev_loop *loop, ev_hook_cb *cb, void *arg)
     loop->before_sleep_arg = arg;
 }
 
+void ev_skip_sleep(struct ev_loop *loop)
+{
+    loop->no_sleep = true;
+}
+
 void ev_stop(struct ev_loop *loop)
 {
     uint64_t one = 1;
@@ -317,7 +323,8 @@ int ev_run(struct ev_loop *loop)
             loop->before_sleep(loop, loop->before_sleep_arg);
         if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
             break;
-        int n = epoll_wait(loop->epfd, loop->evs, EV_BATCH, wait_ms(loop));
+        int n = epoll_wait(loop->epfd, loop->evs, EV_BATCH, loop->no_sleep ? 0 : wait_ms(loop));
+        loop->no_sleep = false;
         if (n < 0 && errno != EINTR)
             return -errno;
         loop->in_pass = true;

@@ -53,6 +53,10 @@ int ev_timer_del(struct ev_loop *loop, int64_t id);
 /** Sets the hook called at the start of each pass, before the loop waits. */
 void ev_set_before_sleep(struct ev_loop *loop, ev_hook_cb *cb, void *arg);
 
+/** Makes the coming wait of this pass return at once with what is ready, instead of sleeping:
+ * for a before_sleep hook that has more work of its own (a long job run in slices). */
+void ev_skip_sleep(struct ev_loop *loop);
+
 /** Runs passes until ev_stop(). @return 0 when stopped, -errno if epoll_wait failed. */
 int ev_run(struct ev_loop *loop);
 /** Makes ev_run() return after its current pass (at once if it is not running yet). Safe

@@ -9,7 +9,7 @@
 
 static const char *const code_names[RP_NCODES] = {
     "ok", "usage", "invalid", "not_found", "conflict", "exhausted", "permission", "too_long",
-    "handshake", "internal", "busy",
+    "handshake", "internal", "busy", "full",
 };
 
 const char *regproto_code_name(enum regproto_code c)
@@ -36,6 +36,7 @@ enum regproto_code regproto_code_of(int e)
     case LANA_EEXHAUSTED: return RP_EXHAUSTED;
     case LANA_EPERM: return RP_PERMISSION;
     case LANA_ENOSPACE: return RP_TOO_LONG;
+    case LANA_EFULL: return RP_FULL;
     default: return RP_INTERNAL;
     }
 }

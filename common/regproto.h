@@ -11,6 +11,13 @@
  *   S: WELCOME lana/1 ack=X+1 seq=Y
  *   C: ACK ack=Y+1 [user=NAME proof=HEX]
  *   S: READY {"user":...,"role":...}     or   ERROR {...} and the connection closes
+ *
+ * Before the reply to a request the server may send any number of lines
+ *   PROGRESS {json object}
+ * which are not replies (a client that does not want them skips them): a write waiting for
+ * another client's batch gets {"waiting":"batch","done":N,"of":M} at once and then every
+ * second; a batch opened with --progress N gets {"running":"batch","done":N,"of":M} every N
+ * commands. Members may be added; a reader ignores those it does not know.
  */
 #pragma once
 
@@ -24,6 +31,7 @@
 #define REGPROTO_LINE_MAX 4096 /* bytes of one line, newline included */
 #define REGPROTO_ARGS_MAX 64
 #define REGPROTO_PORT 5301
+#define REGPROTO_PROGRESS "PROGRESS " /* the head of a line that is not a reply */
 
 /* Stable error codes carried in replies (the "code" member). */
 enum regproto_code {
@@ -38,6 +46,7 @@ enum regproto_code {
     RP_HANDSHAKE,  /* "handshake": a bad or failed handshake */
     RP_INTERNAL,   /* "internal": the server failed (database, memory) */
     RP_BUSY,       /* "busy": too many connections; try again later */
+    RP_FULL,       /* "full": the registry's disk is full; nothing was changed (try later) */
     RP_NCODES
 };
 

@@ -5,6 +5,7 @@
  */
 #include "db/store_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +58,18 @@ static const char *const migrations[] = {
     "CREATE TABLE dnschange (seq INTEGER PRIMARY KEY, name BLOB);",
 };
 
+/* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)
+ * report it as an I/O error whose system errno tells the cause. */
+static bool disk_full(sqlite3 *db)
+{
+    int e = sqlite3_errcode(db);
+    return e == SQLITE_FULL || (e == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
 int store__err(sqlite3 *db, struct lana_diag *d, const char *what)
 {
-    return diag_set(d, LANA_EDB, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+    return diag_set(d, db && disk_full(db) ? LANA_EFULL : LANA_EDB, "%s: %s", what,
+                    db ? sqlite3_errmsg(db) : "out of memory");
 }
 
 int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d)
@@ -148,7 +158,10 @@ static const char *const tx_sql[STORE_TX_N] = {
     [STORE_TX_RELEASE] = "RELEASE sp",         [STORE_TX_UNDO] = "ROLLBACK TO sp",
 };
 
-int store_open(const char *path, struct store **out, bool *created, struct lana_diag *d)
+/* Opens one connection: the writer (created when missing, schema brought up to date) or a
+ * reader (read-only, the file must exist). */
+static int open_conn(const char *path, bool writer, struct store **out, bool *created,
+                     struct lana_diag *d)
 {
     struct store *st = calloc(1, sizeof *st);
     int rc;
@@ -159,13 +172,14 @@ int store_open(const char *path, struct store **out, bool *created, struct lana_
     }
     store__init_once();
     bool is_new = access(path, F_OK) != 0;
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    int flags = (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
         rc = diag_set(d, LANA_EDB, "%s: %s", path,
                       st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto out;
     }
-    if ((rc = store__configure(st->db, true, d)) != 0 || (rc = migrate(st, d)) != 0)
+    if ((rc = store__configure(st->db, writer, d)) != 0 || (writer && (rc = migrate(st, d)) != 0))
         goto out;
     for (int i = 0; i < STORE_TX_N; i++)
         if ((rc = store__prepare(st, tx_sql[i], &st->tx[i], d)) != 0)
@@ -177,6 +191,22 @@ int store_open(const char *path, struct store **out, bool *created, struct lana_
 out:
     store_close(st);
     return rc;
+}
+
+int store_open(const char *path, struct store **out, bool *created, struct lana_diag *d)
+{
+    return open_conn(path, true, out, created, d);
+}
+
+int store_open_reader(const char *path, struct store **out, struct lana_diag *d)
+{
+    return open_conn(path, false, out, NULL, d);
+}
+
+void store_read_done(struct store *st)
+{
+    for (unsigned i = 0; i < st->ncache; i++)
+        sqlite3_reset(st->cache[i].stmt);
 }
 
 int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d)

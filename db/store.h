@@ -5,6 +5,11 @@
  * that a commit survives a crash). The modules of each table group (zoneio, zonedb, ...) take
  * a struct store *. Nothing of sqlite3 leaks from db/: callers see only this opaque type.
  * A store is not thread-safe; use one per thread.
+ *
+ * Every call below that runs SQL returns LANA_EFULL instead of LANA_EDB when the disk holding
+ * the database is full (SQLITE_FULL, or an I/O error with ENOSPC), in a statement or at the
+ * commit: the statement (or the transaction) did not happen, and it may succeed once space
+ * is back. The modules of db/ pass it on unchanged.
  */
 #pragma once
 
@@ -25,6 +30,19 @@ struct store;
  *         schema, migration failed). *out is NULL on failure.
  */
 int store_open(const char *path, struct store **out, bool *created, struct lana_diag *d);
+/**
+ * Opens a read-only connection on the database at path, which must exist with an up-to-date
+ * schema (a writer opened it first). In WAL mode each of its reads sees the last commit, and
+ * never waits for the writer. Blocks on file I/O.
+ * @return 0 with *out set; LANA_ENOMEM; LANA_EDB with a message in d. *out is NULL on failure.
+ */
+int store_open_reader(const char *path, struct store **out, struct lana_diag *d);
+/**
+ * Ends the read snapshot any statement of st was left holding (a query stopped at a row), so
+ * that st's next read sees the last commit and the WAL can be checkpointed. Call it on a
+ * reader after each request. Never fails.
+ */
+void store_read_done(struct store *st);
 /** Closes the connection (an open transaction is rolled back). NULL is a no-op. */
 void store_close(struct store *st);
 
@@ -37,7 +55,8 @@ int store_begin(struct store *st, struct lana_diag *d);
  * COMMIT. When the turn was aborted (store_turn_aborted), nothing is committed: the whole
  * transaction is rolled back and LANA_EDB is returned with "the turn was aborted" in d, so
  * the database is exactly as it was at store_begin. A failed COMMIT is rolled back too.
- * @return 0, or LANA_EDB with the message in d; either way no transaction is open after.
+ * @return 0, or LANA_EDB / LANA_EFULL with the message in d; either way no transaction is
+ *         open after.
  */
 int store_commit(struct store *st, struct lana_diag *d);
 /** ROLLBACK of the whole transaction; safe when none is open. Clears the abort mark. */

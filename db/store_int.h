@@ -49,7 +49,7 @@ int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct la
 
 /** Prepares sql on st's connection; LANA_EDB with the SQLite message in d on failure. */
 int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);
-/** LANA_EDB with "what: sqlite message" in d. */
+/** LANA_EDB (LANA_EFULL when the disk is full) with "what: sqlite message" in d. */
 int store__err(sqlite3 *db, struct lana_diag *d, const char *what);
 /**
  * Steps s once, expecting it to finish (an INSERT, UPDATE, DELETE or statement of the

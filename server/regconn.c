@@ -1,9 +1,9 @@
 /*
  * regconn — see regconn.h. Lines are split at '\n' in place; a line is handled by the
- * handshake, collected into a batch or an import, or split into words and looked up in the
- * command table. The table alone says whether a request is framing (batch, end, zone import,
- * quit), whether it writes (then the turn's transaction is opened first) and whether the
- * connection may run it.
+ * handshake, collected into a batch or an import (regbatch.c), or split into words and looked
+ * up in the command table. The table alone says whether a request is framing (batch, end,
+ * zone import, quit), whether it writes (then the turn's transaction is opened first, or the
+ * connection is parked while a batch holds it) and whether the connection may run it.
  */
 #include "server/regconn.h"
 
@@ -16,13 +16,11 @@
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/num.h"
 #include "common/text.h"
-#include "db/zoneio.h"
 #include "server/cmd.h"
+#include "server/regconn_int.h"
 
-#define BATCH_MAX_LINES 1000000
-#define BATCH_MAX_BYTES (64u << 20)
-#define OUT_PAUSE (1u << 20) /* stop reading a connection with this much unsent */
 #define HANDSHAKE_WORDS 8
 
 struct regconn *regconn_new(struct regconn_env *env, int fd, const struct sockaddr *peer,
@@ -40,7 +38,7 @@ struct regconn *regconn_new(struct regconn_env *env, int fd, const struct sockad
     return c;
 }
 
-static void batch_clear(struct regconn *c)
+void regconn__batch_clear(struct regconn *c)
 {
     for (size_t i = 0; i < c->nbatch; i++)
         free(c->batch[i]);
@@ -53,17 +51,76 @@ void regconn_free(struct regconn *c)
 {
     if (c == NULL)
         return;
+    regconn_dequeue(c);
     regio_close(&c->io);
-    batch_clear(c);
+    regconn__batch_clear(c);
     free(c->out);
     free(c);
+}
+
+/* Whether something holds the connection's lines: they wait in `in`. */
+static bool held(const struct regconn *c)
+{
+    return c->closing || c->parked || c->state == RC_RUN ||
+           c->outlen - c->outoff >= REGCONN_OUT_PAUSE;
+}
+
+bool regconn_runnable(const struct regconn *c)
+{
+    return c->pending && !held(c);
 }
 
 unsigned regconn_want(const struct regconn *c)
 {
     size_t pending = c->outlen - c->outoff;
     return (pending > 0 ? REGCONN_WANT_WRITE : 0) |
-           (!c->closing && pending < OUT_PAUSE ? REGCONN_WANT_READ : 0);
+           (!held(c) && !c->pending ? REGCONN_WANT_READ : 0);
+}
+
+/* ---- the queue of connections waiting for a batch ------------------------------------------ */
+
+void regconn__enqueue(struct regconn *c)
+{
+    struct regconn_env *e = c->env;
+    c->qnext = NULL;
+    if (e->qtail != NULL)
+        e->qtail->qnext = c;
+    else
+        e->qhead = c;
+    e->qtail = c;
+}
+
+void regconn_dequeue(struct regconn *c)
+{
+    struct regconn_env *e = c->env;
+    struct regconn *prev = NULL;
+    for (struct regconn *q = e->qhead; q != NULL; prev = q, q = q->qnext) { /* O(waiting) */
+        if (q != c)
+            continue;
+        if (prev != NULL)
+            prev->qnext = c->qnext;
+        else
+            e->qhead = c->qnext;
+        if (e->qtail == c)
+            e->qtail = prev;
+        break;
+    }
+    c->qnext = NULL;
+    c->parked = false;
+}
+
+bool regconn__must_wait(const struct regconn *c)
+{
+    const struct regconn *b = c->env->batch;
+    return b != NULL && b != c && b->may_write; /* a batch that cannot write holds nothing */
+}
+
+void regconn__park(struct regconn *c)
+{
+    c->parked = true;
+    c->pending = true;
+    regconn__enqueue(c);
+    regbatch_waiting(c);
 }
 
 /* ---- output ------------------------------------------------------------------------------- */
@@ -74,6 +131,7 @@ static bool out_put(struct regconn *c, const char *s, size_t n)
         if (c->outoff > 0) { /* slide the unsent part down first */
             memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
             c->outlen -= c->outoff;
+            c->turn_mark = c->turn_mark > c->outoff ? c->turn_mark - c->outoff : 0;
             c->outoff = 0;
         }
         size_t cap = c->outcap ? c->outcap : 4096;
@@ -90,26 +148,59 @@ static bool out_put(struct regconn *c, const char *s, size_t n)
     return true;
 }
 
-/* Queues one line; a connection whose reply cannot be queued is closed. */
-static void reply_line(struct regconn *c, const char *prefix, const char *json)
+void regconn__line(struct regconn *c, const char *prefix, const char *json)
 {
     if (!out_put(c, prefix, strlen(prefix)) || !out_put(c, json, strlen(json)) ||
         !out_put(c, "\n", 1))
         c->closing = true;
 }
 
-static void reply(struct regconn *c)
+static void reply_line(struct regconn *c, const char *prefix, const char *json)
 {
-    reply_line(c, "", c->env->reply.s);
+    regconn__line(c, prefix, json);
+}
+
+void regconn__reply(struct regconn *c)
+{
+    regconn__line(c, "", c->env->reply.s);
+}
+
+void regconn_progress(struct regconn *c, const char *json)
+{
+    regconn__line(c, REGPROTO_PROGRESS, json);
+}
+
+/* The first offset at or after `from` where a line starts: a line partly sent stays whole. */
+static size_t line_start(const struct regconn *c, size_t from)
+{
+    if (from == 0 || from >= c->outlen || c->out[from - 1] == '\n')
+        return from < c->outlen ? from : c->outlen;
+    const char *nl = memchr(c->out + from, '\n', c->outlen - from);
+    return nl ? (size_t)(nl - c->out) + 1 : c->outlen;
 }
 
 void regconn_refuse(struct regconn *c, enum regproto_code code, const char *msg, bool drop)
 {
     if (drop)
-        c->outlen = c->outoff = 0;
+        c->outlen = line_start(c, c->outoff);
     cmd_error(&c->env->reply, code, "%s", msg);
     reply_line(c, c->state == RC_HELLO || c->state == RC_ACK ? "ERROR " : "", c->env->reply.s);
     c->closing = true;
+}
+
+void regconn_withdraw(struct regconn *c, enum regproto_code code, const char *msg)
+{
+    if (!c->wrote)
+        return;
+    c->wrote = false;
+    size_t from = line_start(c, c->turn_mark > c->outoff ? c->turn_mark : c->outoff);
+    size_t n = 0;
+    for (size_t i = from; i < c->outlen; i++)
+        n += c->out[i] == '\n';
+    c->outlen = from;
+    cmd_error(&c->env->reply, code, "%s", msg);
+    for (size_t i = 0; i < n; i++)
+        regconn__reply(c);
 }
 
 bool regconn_flush(struct regconn *c)
@@ -120,7 +211,7 @@ bool regconn_flush(struct regconn *c)
             return errno != EAGAIN && errno != EWOULDBLOCK;
         c->outoff += (size_t)n;
     }
-    c->outoff = c->outlen = 0;
+    c->outoff = c->outlen = c->turn_mark = 0;
     return c->closing;
 }
 
@@ -137,7 +228,7 @@ void regconn_send_some(struct regconn *c)
             return;
         c->outoff += (size_t)n;
     }
-    c->outoff = c->outlen = 0;
+    c->outoff = c->outlen = c->turn_mark = 0;
 }
 
 /* ---- handshake ---------------------------------------------------------------------------- */
@@ -194,7 +285,11 @@ static bool authenticate(struct regconn *c, const char *user, const char *proof)
         user = "admin";
     if (guard_auth_refused(c))
         return false;
-    int rc = account_get(c->env->st, user, &a, &d);
+    /* from the reader: the writer may be busy with a batch (or on the committer thread) */
+    struct store *st = c->env->rst ? c->env->rst : c->env->st;
+    int rc = account_get(st, user, &a, &d);
+    if (st != c->env->st)
+        store_read_done(st);
     if (rc != 1 || auth_unhex(proof, p, sizeof p) != 0 ||
         !auth_verify(a.stored_key, c->x, c->y, p)) {
         log_warn("registry: %s: authentication as %.64s refused", c->peer, user);
@@ -261,27 +356,49 @@ static void ack(struct regconn *c, int argc, char **argv)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* Opens the turn's transaction before the first change; regsrv commits it after the turn. */
-static bool ensure_tx(struct regconn *c)
+bool regconn__ensure_tx(struct regconn *c)
 {
+    struct regconn_env *e = c->env;
     struct lana_diag d;
-    if (!store_in_transaction(c->env->st) && store_begin(c->env->st, &d) != 0) {
-        log_err("registry: %s", d.msg);
-        cmd_error(&c->env->reply, RP_INTERNAL, "database busy: %s", d.msg);
-        reply(c);
+    if (store_turn_aborted(e->st)) {
+        /* a change of this turn could not be undone (SQLite may have dropped the whole
+         * transaction): nothing more joins it; the commit rolls it back and tells everyone */
+        cmd_error(&e->reply, e->full ? RP_FULL : RP_INTERNAL, "%s",
+                  e->full ? REGCONN_MSG_FULL : "the turn failed; nothing was changed");
+        regconn__reply(c);
         return false;
     }
-    c->wrote = true;
+    if (!store_in_transaction(e->st) && store_begin(e->st, &d) != 0) {
+        log_err("registry: %s", d.msg);
+        cmd_error(&e->reply, RP_INTERNAL, "database busy: %s", d.msg);
+        regconn__reply(c);
+        return false;
+    }
+    if (!c->wrote) {
+        c->wrote = true;
+        c->turn_mark = c->outlen;
+    }
     return true;
 }
 
-static struct cmd_ctx ctx_of(struct regconn *c)
+void regconn__full(struct regconn *c)
 {
-    return (struct cmd_ctx){.st = c->env->st,
-                            .ip = c->env->ip,
+    log_err("registry: %s: the disk is full: a change was refused", c->peer);
+    cmd_error(&c->env->reply, RP_FULL, "%s", REGCONN_MSG_FULL);
+    c->env->full = true;
+}
+
+/* The connections a request runs with: a read by a connection that has not written in this
+ * turn goes to the reader (the last commit), everything else to the writer. */
+static struct cmd_ctx ctx_of(struct regconn *c, bool writer)
+{
+    struct regconn_env *e = c->env;
+    bool w = writer || e->rst == NULL;
+    return (struct cmd_ctx){.st = w ? e->st : e->rst,
+                            .ip = w ? e->ip : e->rip,
                             .actor = c->actor,
                             .may_write = c->may_write,
-                            .nm = c->env->nm};
+                            .nm = w ? e->nm : e->rnm};
 }
 
 /* batch, end, zone import or quit on a line of its own; code: what cmd_prepare said. */
@@ -294,25 +411,33 @@ static void frame(struct regconn *c, const struct cmd *row, const struct cmd_arg
         c->import_refused = code != RP_OK; /* then a is not filled in */
         c->origin[0] = '\0';
         if (code != RP_OK) {
-            reply(c);
+            regconn__reply(c);
             return;
         }
         int n = snprintf(c->origin, sizeof c->origin, "%s", a->origin ? a->origin : "");
         if (n < 0 || (size_t)n >= sizeof c->origin) {
             cmd_error(j, RP_INVALID, "--origin: longer than %zu bytes", sizeof c->origin - 1);
-            reply(c);
+            regconn__reply(c);
             c->import_refused = true;
         }
         return;
     }
     if (code != RP_OK) {
-        reply(c);
+        regconn__reply(c);
         return;
     }
+    uint64_t every = 0;
+    struct lana_diag d;
     switch (row->frame) {
     case CMD_FRAME_BATCH:
+        if (a->progress && num_parse_u64(a->progress, 1, BATCH_MAX_LINES, &every, &d) != 0) {
+            cmd_error(j, RP_INVALID, "--progress: %s", d.msg);
+            regconn__reply(c);
+            return;
+        }
         c->state = RC_BATCH;
         c->keep_going = a->keep_going;
+        c->progress = (unsigned)every;
         return;
     case CMD_FRAME_QUIT:
         jsonw_reset(j);
@@ -320,12 +445,12 @@ static void frame(struct regconn *c, const struct cmd *row, const struct cmd_arg
         jsonw_kbool(j, "ok", true);
         jsonw_kbool(j, "bye", true);
         jsonw_end(j);
-        reply(c);
+        regconn__reply(c);
         c->closing = true;
         return;
     default: /* end */
         cmd_error(j, RP_USAGE, "end: no batch is open");
-        reply(c);
+        regconn__reply(c);
         return;
     }
 }
@@ -357,211 +482,61 @@ static enum regproto_code exec_guarded(struct regconn *c, struct cmd_ctx *x, con
 static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bool in_batch)
 {
     struct jsonw *j = &c->env->reply;
-    struct cmd_ctx x = ctx_of(c);
+    struct cmd_ctx x = ctx_of(c, true);
     x.enclosed = in_batch && !c->keep_going;
     const struct cmd *row;
     struct cmd_args a;
     enum regproto_code code = cmd_prepare(&x, argc, argv, &row, &a, j);
+    if (code == RP_OK && cmd_is_write(row) && !in_batch && regconn__must_wait(c)) {
+        regconn__park(c);
+        return REGCONN__PARKED;
+    }
     if (row != NULL && cmd_is_frame(row) && !in_batch) {
         frame(c, row, &a, code);
         return code;
     }
-    if (code == RP_OK && cmd_is_frame(row))
+    if (code == RP_OK && cmd_is_frame(row)) {
         code = cmd_error(j, RP_USAGE, "%s%s%s is not allowed inside a batch", row->verb,
                          row->sub ? " " : "", row->sub ? row->sub : "");
-    else if (code == RP_OK && cmd_is_write(row) && !ensure_tx(c))
-        return RP_INTERNAL;
-    else if (code == RP_OK)
-        code = exec_guarded(c, &x, row, &a);
-    reply(c);
+    } else if (code == RP_OK && cmd_is_write(row)) {
+        if (!regconn__ensure_tx(c))
+            return RP_INTERNAL;
+        code = cmd_exec(&x, row, &a, j);
+    } else if (code == RP_OK) {
+        bool writer = (in_batch && c->may_write) || c->wrote;
+        struct cmd_ctx r = ctx_of(c, writer);
+        r.enclosed = x.enclosed;
+        code = exec_guarded(c, &r, row, &a);
+        if (r.st != c->env->st)
+            store_read_done(r.st);
+    }
+    if (code == RP_FULL)
+        regconn__full(c);
+    regconn__reply(c);
     return code;
 }
 
-static enum regproto_code run_line(struct regconn *c, char *line, bool in_batch)
+enum regproto_code regconn__run_line(struct regconn *c, char *line, bool in_batch)
 {
     char *argv[REGPROTO_ARGS_MAX];
+    char copy[REGPROTO_LINE_MAX];
     struct lana_diag d;
+    if (!in_batch) { /* split a copy: a parked line must stay as it came */
+        size_t n = strlen(line);
+        memcpy(copy, line, n + 1); /* a line of `in` is shorter than it */
+        line = copy;
+    }
     int argc = regproto_split(line, argv, REGPROTO_ARGS_MAX, &d);
     if (argc < 0) {
         cmd_error(&c->env->reply, RP_USAGE, "%s", d.msg);
-        reply(c);
+        regconn__reply(c);
         return RP_USAGE;
     }
     return run_words(c, argc, argv, in_batch);
 }
 
-static void batch_summary(struct regconn *c, bool unit, size_t ok, size_t failed, size_t first_bad,
-                          bool keep)
-{
-    struct jsonw *j = &c->env->reply;
-    jsonw_reset(j);
-    jsonw_obj(j);
-    jsonw_kbool(j, "ok", unit && failed == 0);
-    jsonw_key(j, "batch");
-    jsonw_obj(j);
-    jsonw_kint(j, "commands", (int64_t)c->nbatch);
-    jsonw_kint(j, "succeeded", (int64_t)ok);
-    jsonw_kint(j, "failed", (int64_t)failed);
-    if (failed > 0)
-        jsonw_kint(j, "first_failed_line", (int64_t)first_bad);
-    jsonw_kbool(j, "committed", keep);
-    jsonw_end(j);
-    jsonw_end(j);
-    reply(c);
-}
-
-/* Runs the collected lines as one unit inside the turn: all or nothing, or --keep-going. */
-static void run_batch(struct regconn *c)
-{
-    struct regconn_env *env = c->env;
-    uint64_t t0 = mono_ms();
-    struct lana_diag d;
-    size_t ok = 0, failed = 0, first_bad = 0;
-    if (!ensure_tx(c)) { /* answered already ("database busy") */
-        batch_clear(c);
-        c->state = RC_READY;
-        return;
-    }
-    bool unit = store_batch_begin(env->st, &d) == 0;
-    /* all or nothing: the batch savepoint undoes everything on a failure, so the engine need
-     * not keep a savepoint per command */
-    ipam_set_atomic(env->ip, c->keep_going);
-    for (size_t i = 0; unit && i < c->nbatch; i++) {
-        if (i % 256 == 255)
-            regconn_send_some(c);
-        if (run_line(c, c->batch[i], true) == RP_OK) {
-            ok++;
-            continue;
-        }
-        if (failed++ == 0)
-            first_bad = i + 1;
-        if (!c->keep_going)
-            break;
-    }
-    ipam_set_atomic(env->ip, true);
-    bool keep = unit && (failed == 0 || c->keep_going);
-    if (unit && store_batch_end(env->st, keep, &d) != 0) {
-        log_err("registry: batch: %s", d.msg);
-        keep = false;
-    }
-    batch_summary(c, unit, ok, failed, first_bad, keep);
-    log_info("registry: %s: batch of %zu commands, %zu failed, %s in %llu ms", c->peer, c->nbatch,
-             failed, keep ? "kept" : "undone", (unsigned long long)(mono_ms() - t0));
-    batch_clear(c);
-    c->state = RC_READY;
-}
-
-/* The collected lines as one text, each with its newline; NULL when out of memory. */
-static char *import_text(const struct regconn *c, size_t *len)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < c->nbatch; i++)
-        total += strlen(c->batch[i]) + 1;
-    char *text = malloc(total + 1);
-    if (text == NULL)
-        return NULL;
-    size_t pos = 0;
-    for (size_t i = 0; i < c->nbatch; i++) {
-        size_t n = strlen(c->batch[i]);
-        memcpy(text + pos, c->batch[i], n);
-        text[pos + n] = '\n';
-        pos += n + 1;
-    }
-    text[pos] = '\0';
-    *len = pos;
-    return text;
-}
-
-/* Runs a zone file received between "zone import" and "." as one unit of the turn. */
-static void run_import(struct regconn *c)
-{
-    struct regconn_env *env = c->env;
-    struct jsonw *j = &env->reply;
-    struct lana_diag d;
-    struct zoneio_stats st;
-    size_t len = 0;
-    char *text = c->import_refused ? NULL : import_text(c, &len);
-    bool refused = c->import_refused; /* already answered */
-    batch_clear(c);
-    c->state = RC_READY;
-    if (refused)
-        return;
-    if (text == NULL) {
-        regconn_refuse(c, RP_INTERNAL, "out of memory", false);
-        return;
-    }
-    FILE *fp = NULL;
-    if (!ensure_tx(c)) /* answered already ("database busy") */
-        goto out;
-    fp = fmemopen(text, len ? len : 1, "r");
-    if (fp == NULL || store_batch_begin(env->st, &d) != 0) {
-        cmd_error(j, RP_INTERNAL, "cannot start the import");
-        reply(c);
-        goto out;
-    }
-    int rc = zoneio_import(env->st, fp, "zone file", c->origin[0] ? c->origin : NULL, &st, &d);
-    struct lana_diag ed;
-    if (store_batch_end(env->st, rc == 0, &ed) != 0 && rc == 0)
-        rc = diag_set(&d, LANA_EDB, "%s", ed.msg);
-    if (rc != 0) {
-        cmd_error(j, regproto_code_of(rc), "%s", d.msg);
-    } else {
-        jsonw_reset(j);
-        jsonw_obj(j);
-        jsonw_kbool(j, "ok", true);
-        jsonw_kstr(j, "imported", st.zone);
-        jsonw_kint(j, "records", (int64_t)st.records);
-        jsonw_end(j);
-    }
-    reply(c);
-out:
-    if (fp != NULL)
-        fclose(fp);
-    free(text);
-}
-
-/* A line of a batch or of a zone import: collected until "end" or ".". */
-static void batch_line(struct regconn *c, char *line)
-{
-    size_t n = strlen(line);
-    if (n > 0 && line[n - 1] == '\r')
-        line[--n] = '\0';
-    const char *p = line + strspn(line, " \t");
-    if (c->state == RC_IMPORT) {
-        if (strcmp(line, ".") == 0) {
-            run_import(c);
-            return;
-        }
-        if (line[0] == '.') /* a line that starts with a dot was sent with one more */
-            memmove(line, line + 1, n--);
-    } else if (strcmp(p, "end") == 0) {
-        run_batch(c);
-        return;
-    }
-    if (c->nbatch >= BATCH_MAX_LINES || c->batchbytes + n > BATCH_MAX_BYTES) {
-        batch_clear(c);
-        regconn_refuse(c, RP_TOO_LONG, "batch too large (at most 1000000 lines, 64 MiB)", false);
-        return;
-    }
-    if (c->nbatch == c->capbatch) {
-        size_t cap = c->capbatch ? c->capbatch * 2 : 256;
-        char **b = realloc(c->batch, cap * sizeof *b);
-        if (b == NULL) {
-            regconn_refuse(c, RP_INTERNAL, "out of memory", false);
-            return;
-        }
-        c->batch = b;
-        c->capbatch = cap;
-    }
-    if ((c->batch[c->nbatch] = strdup(line)) == NULL) {
-        regconn_refuse(c, RP_INTERNAL, "out of memory", false);
-        return;
-    }
-    c->nbatch++;
-    c->batchbytes += n;
-}
-
-static void line_in(struct regconn *c, char *line)
+/* One complete line; false when it must wait (parked): it is then left as it came. */
+static bool line_in(struct regconn *c, char *line)
 {
     char *argv[HANDSHAKE_WORDS];
     switch (c->state) {
@@ -569,11 +544,11 @@ static void line_in(struct regconn *c, char *line)
     case RC_ACK: {
         int argc = regproto_split(line, argv, HANDSHAKE_WORDS, NULL);
         (c->state == RC_HELLO ? hello : ack)(c, argc, argv);
-        return;
+        return true;
     }
     case RC_BATCH:
-    case RC_IMPORT: batch_line(c, line); return;
-    default: run_line(c, line, false);
+    case RC_IMPORT: return regbatch__line(c, line);
+    default: return regconn__run_line(c, line, false) != REGCONN__PARKED;
     }
 }
 
@@ -598,22 +573,63 @@ static bool line_ok(struct regconn *c, const char *line, size_t len)
     if (kind == CMD_LINE_ZONE) { /* like a refused "zone import": its lines are read, dropped */
         c->import_refused = true;
         cmd_error(&c->env->reply, RP_INVALID, "%s", d.msg);
-        reply(c);
+        regconn__reply(c);
     } else if (kind == CMD_LINE_BATCH || c->state != RC_READY) {
-        batch_clear(c); /* the rest of the batch cannot be told from requests: close */
+        regconn__batch_clear(c); /* the rest of the batch cannot be told from requests: close */
         regconn_refuse(c, RP_INVALID, d.msg, false);
     } else {
         cmd_error(&c->env->reply, RP_INVALID, "%s", d.msg);
-        reply(c);
+        regconn__reply(c);
     }
     return false;
 }
 
+/*
+ * Runs the complete lines of `in` in order until something holds the connection (its
+ * output over the cap, checked before every line, a parked write, a batch to run): the rest
+ * stays buffered and `pending`. Returns whether the connection may read more.
+ */
+static bool run_lines(struct regconn *c)
+{
+    size_t start = 0;
+    bool go = true;
+    while (c->pending) {
+        if (held(c)) {
+            go = false;
+            break;
+        }
+        char *nl = memchr(c->in + start, '\n', c->inlen - start);
+        if (nl == NULL) {
+            c->pending = false;
+            break;
+        }
+        *nl = '\0';
+        c->last_ms = mono_ms(); /* only a complete line counts as activity */
+        if (!line_ok(c, c->in + start, (size_t)(nl - (c->in + start)))) {
+            start = (size_t)(nl - c->in) + 1; /* answered by the text door */
+            continue;
+        }
+        if (!line_in(c, c->in + start)) {
+            *nl = '\n';
+            go = false;
+            break;
+        }
+        start = (size_t)(nl - c->in) + 1;
+    }
+    memmove(c->in, c->in + start, c->inlen - start);
+    c->inlen -= start;
+    if (go && !c->closing && c->inlen == sizeof c->in) {
+        log_warn("registry: %s: line longer than %d bytes", c->peer, REGPROTO_LINE_MAX);
+        c->inlen = 0;
+        regconn__batch_clear(c);
+        regconn_refuse(c, RP_TOO_LONG, "line longer than 4096 bytes", false);
+    }
+    return go && !c->closing;
+}
+
 void regconn_read(struct regconn *c, uint64_t now_ms)
 {
-    for (;;) {
-        if (c->closing || c->outlen - c->outoff >= OUT_PAUSE)
-            return;
+    while (run_lines(c)) {
         ssize_t n = regio_recv(&c->io, c->in + c->inlen, sizeof c->in - c->inlen);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             c->closing = true;
@@ -624,23 +640,6 @@ void regconn_read(struct regconn *c, uint64_t now_ms)
         if (n < 0)
             return;
         c->inlen += (size_t)n;
-        size_t start = 0;
-        for (size_t i = c->inlen - (size_t)n; i < c->inlen && !c->closing; i++) {
-            if (c->in[i] != '\n')
-                continue;
-            c->last_ms = now_ms; /* only a complete line counts as activity */
-            c->in[i] = '\0';
-            if (line_ok(c, c->in + start, i - start))
-                line_in(c, c->in + start);
-            start = i + 1;
-        }
-        memmove(c->in, c->in + start, c->inlen - start);
-        c->inlen -= start;
-        if (c->inlen == sizeof c->in && !c->closing) {
-            log_warn("registry: %s: line longer than %d bytes", c->peer, REGPROTO_LINE_MAX);
-            c->inlen = 0;
-            batch_clear(c);
-            regconn_refuse(c, RP_TOO_LONG, "line longer than 4096 bytes", false);
-        }
+        c->pending = true;
     }
 }

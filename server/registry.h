@@ -10,7 +10,9 @@
  * one turn share one transaction (each command inside its own savepoint, so a failing command
  * undoes only itself), which is committed before any reply of that turn is sent: a client
  * never hears "ok" for something that is not on disk, and many clients' commits cost one
- * fsync. A batch (lines between "batch" and "end") runs as one unit inside the turn.
+ * fsync. A batch (lines between "batch" and "end") runs as one unit on a transaction of its
+ * own, in slices across loop passes, while handshakes and reads (from a read-only connection)
+ * go on and other writers wait their turn (server/regbatch.c).
  *
  * Connections start with the HELLO/WELCOME/ACK handshake (common/regproto.h); without a
  * valid proof they may only run the table's read rows. Lines are bounded (REGPROTO_LINE_MAX),

@@ -6,6 +6,13 @@
  * A turn is one pass of the loop: every ready connection runs its complete lines, the
  * changes share one transaction, and end_turn() commits it before any reply of the turn is
  * sent, so many clients' commits cost one fsync and nobody hears "ok" for a lost change.
+ * When that commit fails (a full disk), the replies of every connection that wrote are
+ * replaced by error lines, one per request, and the connections stay open.
+ *
+ * A batch runs in slices (server/regbatch.c), one per pass, with the loop not sleeping while
+ * it has work: between slices the loop serves every other connection — handshakes, and reads
+ * from the reader connection. Its transaction stays open across passes; the turn's commit
+ * leaves it alone, and other writers wait in env's queue (regconn.c parks them) until it ends.
  */
 #include "server/registry.h"
 
@@ -18,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,6 +48,8 @@
 /* Connections accepted per wake-up: small, so that a flood accepted just after a client
  * evicts only a few before the next pass reads that client's HELLO. */
 #define ACCEPT_BATCH 8
+#define BATCH_TICK_MS 1000 /* how often waiting writers hear of the batch */
+#define BATCH_SLICE_MS 5   /* a batch runs this long per loop pass at most */
 
 struct registry {
     const struct srvconf *cfg;
@@ -57,6 +67,14 @@ struct registry {
     bool accept_short;  /* that was logged; cleared by an accept a second after the last */
     uint64_t short_ms;  /* the last accept that failed for it */
     unsigned evicted, expired, addr_full; /* since the last sweep, which logs them */
+    /* a done batch's commit runs on a thread of its own (writing a big WAL and its fsync take
+     * hundreds of milliseconds), while the loop goes on without the writer */
+    struct regconn *committing; /* its batch, or NULL; env.batch stays set meanwhile */
+    bool orphan;                /* its connection closed meanwhile: freed when it ends */
+    pthread_t committer;
+    int commit_efd; /* the committer says it is done here */
+    int commit_rc;
+    struct lana_diag commit_d;
 };
 
 /* ---- connections ------------------------------------------------------------------------ */
@@ -66,10 +84,38 @@ static void conn_free_cb(void *arg)
     regconn_free(arg);
 }
 
-/* Unlinks c and stops watching it; the loop frees it (and closes its fd) after the pass. */
+/* The head of the queue goes on once no batch runs: the writers parked before the next
+ * batch in the queue are released (they become runnable); that batch begins later. */
+static void release_waiting(struct registry *r)
+{
+    struct regconn *q;
+    while (r->env.batch == NULL && (q = r->env.qhead) != NULL && q->state != RC_RUN)
+        regconn_dequeue(q);
+}
+
+/* Unlinks c and stops watching it; the loop frees it (and closes its fd) after the pass. A
+ * batch it was running is undone. */
 static void conn_close(struct registry *r, struct regconn *c)
 {
     regguard_leave(r->env.guard, &c->guard);
+    if (c == r->committing) { /* the committer is still at work: it frees c when done */
+        r->orphan = true;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            r->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        r->nconns--;
+        ev_fd_del(r->loop, c->fd, NULL);
+        return;
+    }
+    if (c == r->env.batch) {
+        regbatch_abort(c, "its connection closed");
+        release_waiting(r);
+    }
+    regconn_dequeue(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -218,36 +264,189 @@ static void accept_cb(struct ev_loop *loop, int lfd, void *arg, unsigned events)
 
 /* ---- the turn ----------------------------------------------------------------------------- */
 
-/* Before the loop waits: commit the turn's changes, then send every reply. */
+/* Commits the writer's transaction (a turn's, or a finished batch's). 0 or its error. */
+static int commit_writer(struct registry *r, struct lana_diag *d)
+{
+    struct lana_diag pd;
+    if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &pd) != 0)
+        log_warn("registry: pruning the change log: %s", pd.msg);
+    int crc = store_commit(r->env.st, d);
+    if (r->gen != NULL)
+        commitgen_bump(r->gen);
+    return crc;
+}
+
+/* Commits what the turn changed, unless a batch holds the transaction. */
+static void commit_turn(struct registry *r)
+{
+    struct store *st = r->env.st;
+    bool held = r->env.batch != NULL && r->env.batch->may_write; /* the batch's transaction */
+    if (held || (!store_in_transaction(st) && !store_turn_aborted(st)))
+        return;
+    struct lana_diag d;
+    int crc = commit_writer(r, &d);
+    bool full = crc == LANA_EFULL || r->env.full;
+    r->env.full = false;
+    if (crc != 0)
+        log_err("registry: commit failed: %s", d.msg);
+    for (struct regconn *c = r->conns; c; c = c->next) {
+        /* nobody may hear "ok" for a change that is not on disk: what the connections that
+         * changed something this turn were to hear becomes an error, reply for reply */
+        if (crc != 0)
+            regconn_withdraw(c, full ? RP_FULL : RP_INTERNAL,
+                             full ? REGCONN_MSG_FULL
+                                  : "the change could not be committed; nothing was changed");
+        c->wrote = false;
+    }
+}
+
+/* The batch's summary after its commit; the writers behind it go on. */
+static void batch_done(struct registry *r, struct regconn *b, int crc, const struct lana_diag *d)
+{
+    if (crc != 0)
+        log_err("registry: %s: commit of a batch failed: %s", b->peer, d->msg);
+    regbatch_finish(b, crc, d);
+    release_waiting(r);
+}
+
+static void *committer_main(void *arg)
+{
+    struct registry *r = arg;
+    r->commit_rc = store_commit(r->env.st, &r->commit_d);
+    uint64_t one = 1;
+    ssize_t n = write(r->commit_efd, &one, sizeof one); /* an eventfd write cannot fail here */
+    (void)n;
+    return NULL;
+}
+
+/*
+ * Commits a done batch on the committer thread. Until it ends the writer belongs to that
+ * thread: env.batch stays set, so every write is parked, the turn's commit waits, and reads
+ * and handshakes use the reader. false when no thread could be started (commit here then).
+ */
+static bool start_commit(struct registry *r, struct regconn *b)
+{
+    struct lana_diag pd;
+    if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &pd) != 0)
+        log_warn("registry: pruning the change log: %s", pd.msg);
+    if (r->commit_efd < 0 || pthread_create(&r->committer, NULL, committer_main, r) != 0)
+        return false;
+    r->committing = b;
+    return true;
+}
+
+/* Waits for the committer, then finishes its batch (or frees its orphaned connection). */
+static void commit_join(struct registry *r)
+{
+    pthread_join(r->committer, NULL);
+    struct regconn *b = r->committing;
+    r->committing = NULL;
+    if (r->gen != NULL)
+        commitgen_bump(r->gen);
+    if (r->orphan) { /* nobody to tell; its connection is gone */
+        r->orphan = false;
+        log_info("registry: %s: batch %s, its client gone", b->peer,
+                 r->commit_rc == 0 ? "committed" : "not committed");
+        r->env.batch = NULL;
+        regconn_free(b);
+        release_waiting(r);
+        return;
+    }
+    batch_done(r, b, r->commit_rc, &r->commit_d);
+}
+
+static void commit_done_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
+{
+    struct registry *r = arg;
+    uint64_t v;
+    (void)events;
+    ssize_t n = read(fd, &v, sizeof v);
+    (void)n;
+    if (r->committing != NULL) {
+        commit_join(r);
+        ev_skip_sleep(loop); /* the released writers and the next batch go on now */
+    }
+}
+
+/* Begins the next batch when none runs, or runs a slice of the running one; a finished batch
+ * is committed and its waiting writers released. Returns whether it has more work now. */
+static bool batch_turn(struct registry *r, uint64_t now)
+{
+    struct regconn_env *e = &r->env;
+    if (r->committing != NULL)
+        return false;
+    if (e->batch == NULL) {
+        release_waiting(r);
+        if (e->qhead == NULL || !regbatch_begin(e->qhead, now))
+            return false;
+    }
+    struct regconn *b = e->batch;
+    if (b->closing) { /* nobody will hear its summary: its client is gone, or idle */
+        regbatch_abort(b, "its connection is closing");
+        conn_close(r, b);
+        return false;
+    }
+    enum regbatch_step step = regbatch_step(b, now + BATCH_SLICE_MS);
+    if (step != REGBATCH_DONE)
+        return step == REGBATCH_MORE;
+    if (b->may_write && start_commit(r, b))
+        return false; /* commit_done_cb finishes it */
+    struct lana_diag d = {""};
+    int crc = b->may_write ? commit_writer(r, &d) : 0;
+    batch_done(r, b, crc, &d);
+    return e->qhead != NULL; /* released writers, or the next batch */
+}
+
+/* Before the loop waits: run the lines that waited, commit the turn's changes, run a slice
+ * of the batch, then send every reply. */
 static void end_turn(struct ev_loop *loop, void *arg)
 {
     struct registry *r = arg;
-    (void)loop;
-    struct store *st = r->env.st;
-    if (store_in_transaction(st)) {
-        struct lana_diag d;
-        if (++r->turns % 1024 == 0 && zone_prune_changes(r->env.nm, &d) != 0)
-            log_warn("registry: pruning the change log: %s", d.msg);
-        int crc = store_commit(st, &d);
-        if (r->gen != NULL)
-            commitgen_bump(r->gen);
-        if (crc != 0) {
-            /* nobody may hear "ok" for a change that is not on disk: the connections that
-             * changed something this turn are told and closed */
-            log_err("registry: commit failed: %s", d.msg);
-            for (struct regconn *c = r->conns; c; c = c->next)
-                if (c->wrote)
-                    regconn_refuse(c, RP_INTERNAL,
-                                   "the change could not be committed; nothing was changed", true);
-        }
-    }
+    uint64_t now = mono_ms();
     struct regconn *next;
+    for (struct regconn *c = r->conns; c; c = c->next)
+        if (regconn_runnable(c)) /* held by a full output or a batch, now free to go on */
+            regconn_read(c, now);
+    commit_turn(r);
+    /* the turn's replies go out before the batch's slice, not after it */
     for (struct regconn *c = r->conns; c; c = next) {
         next = c->next;
-        c->wrote = false;
         if (c->outlen > c->outoff || c->closing)
             conn_flush(r, c);
     }
+    bool again = batch_turn(r, now);
+    for (struct regconn *c = r->conns; c; c = next) {
+        next = c->next;
+        if (c->outlen > c->outoff || c->closing)
+            conn_flush(r, c);
+        else
+            conn_watch(r, c);
+    }
+    for (struct regconn *c = r->conns; c && !again; c = c->next)
+        again = regconn_runnable(c);
+    if (again)
+        ev_skip_sleep(loop);
+}
+
+/* Every second: the waiting writers hear how far the batch is (and are not idle: they wait
+ * for us); a batch whose client has not read for the idle timeout is undone and closed. */
+static int64_t batch_tick_cb(struct ev_loop *loop, void *arg)
+{
+    struct registry *r = arg;
+    (void)loop;
+    uint64_t now = mono_ms(), idle = r->cfg->registry_idle_timeout * 1000;
+    struct regconn *b = r->env.batch;
+    if (b != NULL && r->committing == NULL && now - b->bprogress_ms >= idle) {
+        log_warn("registry: %s: a batch stuck on a client that does not read; closing", b->peer);
+        regbatch_abort(b, "its client does not read its replies");
+        release_waiting(r);
+        conn_close(r, b);
+    }
+    for (struct regconn *q = r->env.qhead; q != NULL; q = q->qnext) {
+        regbatch_waiting(q);
+        q->last_ms = now;
+    }
+    return BATCH_TICK_MS;
 }
 
 /* Replies sit unsent in the kernel: after an idle period, the peer is not reading them. */
@@ -302,6 +501,8 @@ static void *registry_main(void *arg)
     int rc = ev_run(r->loop);
     if (rc != 0)
         log_err("registry: the loop failed: %s", lana_strerror(rc));
+    if (r->committing != NULL) /* a batch's commit completes */
+        commit_join(r);
     end_turn(r->loop, r); /* the last turn completes and commits */
     while (r->conns)
         conn_close(r, r->conns);
@@ -333,12 +534,21 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
         return diag_set(d, LANA_ENOMEM, "out of memory");
     r->cfg = cfg;
     r->gen = gen;
+    r->commit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     jsonw_init(&r->env.reply);
     int rc = store_open(cfg->db, &r->env.st, NULL, d);
     if (rc == 0)
         rc = ipam_open(r->env.st, &r->env.ip, d);
     if (rc == 0)
         rc = names_open(r->env.st, r->env.ip, &r->env.nm, d);
+    /* reads of clients that have not written in the turn, and every read while a batch
+     * holds the writer, go to a read-only connection of their own */
+    if (rc == 0)
+        rc = store_open_reader(cfg->db, &r->env.rst, d);
+    if (rc == 0)
+        rc = ipam_open(r->env.rst, &r->env.rip, d);
+    if (rc == 0)
+        rc = names_open(r->env.rst, r->env.rip, &r->env.rnm, d);
     if (rc == 0 && (rc = ev_loop_new(&r->loop)) != 0)
         diag_set(d, rc, "cannot set up the registry loop: %s", lana_strerror(rc));
     if (rc == 0 && (r->ls = calloc(nfds ? nfds : 1, sizeof *r->ls)) == NULL)
@@ -352,6 +562,11 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
         diag_set(d, rc, "out of memory");
     if (rc == 0 && ev_timer_add(r->loop, SWEEP_MS, sweep_cb, r) < 0)
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    if (rc == 0 && ev_timer_add(r->loop, BATCH_TICK_MS, batch_tick_cb, r) < 0)
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    if (rc == 0 && r->commit_efd >= 0 &&
+        (rc = ev_fd_add(r->loop, r->commit_efd, EV_READ, commit_done_cb, r)) != 0)
+        diag_set(d, rc, "cannot watch the committer: %s", lana_strerror(rc));
     if (rc == 0) {
         ev_set_before_sleep(r->loop, end_turn, r);
         if (pthread_create(&r->thread, NULL, registry_main, r) != 0)
@@ -380,7 +595,15 @@ void registry_stop(struct registry *r)
         close(r->ls[i]);
     }
     free(r->ls);
+    if (r->commit_efd >= 0) {
+        if (r->loop != NULL)
+            ev_fd_del(r->loop, r->commit_efd, NULL);
+        close(r->commit_efd);
+    }
     ev_loop_free(r->loop);
+    names_close(r->env.rnm);
+    ipam_close(r->env.rip);
+    store_close(r->env.rst);
     names_close(r->env.nm);
     ipam_close(r->env.ip);
     store_close(r->env.st);

@@ -1,7 +1,8 @@
 /*
  * sqlfault — failure injection for SQLite steps, for tests. Linked into a test program built
- * with -Wl,--wrap=sqlite3_step, it sits between every sqlite3_step call of our code (lana_db
- * is a static library, so the wrap reaches into it) and SQLite. It counts the steps and, when
+ * with -Wl,--wrap=sqlite3_step (and sqlite3_errcode, sqlite3_errmsg), it sits between every
+ * sqlite3_step call of our code (lana_db is a static library, so the wrap reaches into it)
+ * and SQLite. It counts the steps and, when
  * armed, makes chosen ones fail as a full disk or an I/O error would: the statement does not
  * run and the error code is returned, so that a test can walk a command through a failure at
  * every step it makes. Not thread-safe: one test thread drives it.

@@ -326,9 +326,45 @@ static void test_ev_stop_before_run_and_from_another_thread(void **state)
     ev_loop_free(NULL);
 }
 
+/* ---- a hook with work of its own ------------------------------------------------------- */
+
+struct slices {
+    int left; /* passes the hook still wants without sleeping */
+    int passes;
+};
+
+static void on_slice(struct ev_loop *loop, void *arg)
+{
+    struct slices *s = arg;
+    s->passes++;
+    if (s->left-- > 0)
+        ev_skip_sleep(loop);
+    else
+        ev_stop(loop);
+}
+
+/* ev_skip_sleep from before_sleep: the coming wait polls instead of sleeping until the next
+ * timer (here a guard 10 s away), so 100 passes take no time; without it the loop sleeps. */
+static void test_ev_skip_sleep_makes_the_next_wait_poll(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = new_loop();
+    bool guard = false;
+    assert_true(ev_timer_add(loop, 10000, on_guard, &guard) > 0);
+    struct slices s = {100, 0};
+    ev_set_before_sleep(loop, on_slice, &s);
+    uint64_t t0 = mono_ms();
+    assert_int_equal(ev_run(loop), 0);
+    assert_false(guard);
+    assert_int_equal(s.passes, 101);
+    assert_true(mono_ms() - t0 < 5000);
+    ev_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ev_skip_sleep_makes_the_next_wait_poll),
         cmocka_unit_test(test_ev_timers_fire_in_deadline_order_and_repeat),
         cmocka_unit_test(test_ev_fd_events_follow_the_mask),
         cmocka_unit_test(test_ev_close_during_pass_is_never_dispatched_and_freed_after),
