@@ -589,7 +589,7 @@ static bool line_ok(struct regconn *c, const char *line, size_t len)
  * output over the cap, checked before every line, a parked write, a batch to run): the rest
  * stays buffered and `pending`. Returns whether the connection may read more.
  */
-static bool run_lines(struct regconn *c)
+static bool run_lines(struct regconn *c, uint64_t now_ms)
 {
     size_t start = 0;
     bool go = true;
@@ -604,7 +604,7 @@ static bool run_lines(struct regconn *c)
             break;
         }
         *nl = '\0';
-        c->last_ms = mono_ms(); /* only a complete line counts as activity */
+        c->last_ms = now_ms; /* only a complete line counts as activity */
         if (!line_ok(c, c->in + start, (size_t)(nl - (c->in + start)))) {
             start = (size_t)(nl - c->in) + 1; /* answered by the text door */
             continue;
@@ -629,7 +629,7 @@ static bool run_lines(struct regconn *c)
 
 void regconn_read(struct regconn *c, uint64_t now_ms)
 {
-    while (run_lines(c)) {
+    while (run_lines(c, now_ms)) {
         ssize_t n = regio_recv(&c->io, c->in + c->inlen, sizeof c->in - c->inlen);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             c->closing = true;
