@@ -25,6 +25,10 @@ struct srvconf {
     struct conf_list pool;       /* root pools created in an empty registry */
     uint64_t registry_idle_timeout;    /* seconds */
     uint64_t registry_max_connections;
+    char *registry_tls;               /* "loopback-optional" or "required" */
+    char *registry_tls_cert;          /* PEM certificate (chain); default beside the db */
+    char *registry_tls_key;           /* PEM private key, mode 0600 */
+    struct conf_list registry_tls_name; /* more names for the generated certificate */
 };
 
 extern const struct conf_key srvconf_keys[];
@@ -38,3 +42,6 @@ void srvconf_fini(struct srvconf *c);
 /** The admin token's file: token-file, else admin.token in the database's directory
  * (malloc'd; NULL when out of memory). */
 char *srvconf_token_path(const struct srvconf *c);
+/** path when it is set, else name in the database's directory (malloc'd; NULL when out of
+ * memory). The TLS certificate and key use it with "registry.crt" and "registry.key". */
+char *srvconf_beside_db(const struct srvconf *c, const char *path, const char *name);
