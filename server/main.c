@@ -241,6 +241,11 @@ static int open_db(const struct srvconf *cfg)
         return EX_CANTCREAT;
     }
     tighten_db_files(cfg->db);
+    struct stat sb;
+    if (lstat(cfg->db, &sb) != 0 && errno == ENOENT && (rc = registry_token_unexpected(cfg, &d)) != 0) {
+        log_err("%s", d.msg);
+        return rc == LANA_ECONFLICT ? EX_CANTCREAT : EX_SOFTWARE;
+    }
     if (zonecmd_create_default(cfg->db) != 0) {
         log_err("cannot open or initialise the database %s", cfg->db);
         return EX_SOFTWARE;

@@ -103,6 +103,23 @@ static int count_cb(const struct ipam_block *b, void *arg)
     return 0;
 }
 
+int registry_token_unexpected(const struct srvconf *cfg, struct lana_diag *d)
+{
+    char *path = srvconf_token_path(cfg);
+    struct stat sb;
+    int rc = 0;
+    if (path == NULL)
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    else if (lstat(path, &sb) == 0)
+        rc = diag_set(d, LANA_ECONFLICT,
+                      "%s exists, but the database has no admin account: lanad did not write "
+                      "that file for it. Remove the file (or choose another --token-file) and "
+                      "start again; a new token is then written",
+                      path);
+    free(path);
+    return rc;
+}
+
 int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
 {
     struct store *st;
@@ -116,28 +133,22 @@ int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
         goto out;
     }
-    /* the TLS identity first: its fingerprint goes into a new token file */
+    if ((rc = account_get(st, "admin", &admin, d)) < 0)
+        goto out;
+    bool new_admin = rc == 0;
+    /* A token file without an admin account was not written by lanad for this database (a
+     * first start writes both): one planted before it would make its author's token the
+     * admin's. It is refused, never read, before anything else is made. */
+    if (new_admin && (rc = registry_token_unexpected(cfg, d)) != 0)
+        goto out;
+    /* then the TLS identity: its fingerprint goes into a new token file */
     uint8_t fp[REGTLS_FP_LEN];
     char fphex[2 * REGTLS_FP_LEN + 1];
     if ((rc = regtls_prepare(cfg, fp, d)) != 0)
         goto out;
     auth_hex(fp, sizeof fp, fphex);
     log_notice("registry TLS certificate sha256=%s", fphex);
-    if ((rc = account_get(st, "admin", &admin, d)) < 0)
-        goto out;
-    if (rc == 0) {
-        /* A token file without an admin account was not written by lanad for this database
-         * (a new database's first start writes both): one planted before the first start
-         * would make its author's token the admin's. It is refused, never read. */
-        struct stat sb;
-        if (lstat(path, &sb) == 0) {
-            rc = diag_set(d, LANA_ECONFLICT,
-                          "%s exists, but the database %s has no admin account: lanad did not "
-                          "write that file for this database. Remove it (or give another path "
-                          "with --token-file) and start again; a new token is then written",
-                          path, cfg->db);
-            goto out;
-        }
+    if (new_admin) {
         struct tokfile t;
         memset(&t, 0, sizeof t);
         snprintf(t.user, sizeof t.user, "admin");
