@@ -150,6 +150,15 @@ static int hs_recv(struct hs_io *io, char *buf, size_t size, uint64_t deadline, 
 /* WELCOME lana/1 ack=X+1 seq=Y (line is split in place). */
 static int hs_welcome(char *line, struct regclient_hello *hs, struct lana_diag *d)
 {
+    if (strncmp(line, "ERROR ", 6) == 0) { /* say why: busy, TLS required, ... */
+        json_t *j = json_loads(line + 6, 0, NULL);
+        const char *m =
+            json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        int rc = diag_set(d, -EPROTO, "the server refused the handshake%s%.180s", m ? ": " : "",
+                          m ? m : "");
+        json_decref(j);
+        return rc;
+    }
     char *argv[8];
     int argc = regproto_split(line, argv, 8, NULL);
     if (argc >= 1 && strcmp(argv[0], "ERROR") == 0)
