@@ -95,8 +95,7 @@ int tokfile_parse(const char *text, struct tokfile *out, struct lana_diag *d)
         if (dup)
             return diag_set(d, LANA_EPARSE, "line %u: '%.*s' given twice", lineno, (int)klen, s);
         if (bad)
-            return diag_set(d, LANA_EPARSE, "line %u: bad value for '%.*s'", lineno, (int)klen,
-                            s);
+            return diag_set(d, LANA_EPARSE, "line %u: bad value for '%.*s'", lineno, (int)klen, s);
     }
     if (!have_token)
         return diag_set(d, LANA_EPARSE, "no token= line (64 hex digits)");
@@ -110,16 +109,16 @@ int tokfile_format(const struct tokfile *t, char *buf, size_t size)
     auth_hex(t->token, AUTH_TOKEN_LEN, tok);
     if (t->have_pin)
         auth_hex(t->pin, TOKFILE_PIN_LEN, pin);
-    int n = snprintf(buf, size,
-                     "# lana token file, written by lanad: keep it secret (mode 0600)\n"
-                     "%s%s%s"
-                     "token=%s\n"
-                     "%s%s%s"
-                     "%s%s%s",
-                     t->user[0] ? "user=" : "", t->user, t->user[0] ? "\n" : "", tok,
-                     t->have_pin ? "tls-sha256=" : "", t->have_pin ? pin : "",
-                     t->have_pin ? "\n" : "", t->server[0] ? "server=" : "", t->server,
-                     t->server[0] ? "\n" : "");
+    int n =
+        snprintf(buf, size,
+                 "# lana token file, written by lanad: keep it secret (mode 0600)\n"
+                 "%s%s%s"
+                 "token=%s\n"
+                 "%s%s%s"
+                 "%s%s%s",
+                 t->user[0] ? "user=" : "", t->user, t->user[0] ? "\n" : "", tok,
+                 t->have_pin ? "tls-sha256=" : "", t->have_pin ? pin : "", t->have_pin ? "\n" : "",
+                 t->server[0] ? "server=" : "", t->server, t->server[0] ? "\n" : "");
     if (n < 0 || (size_t)n >= size)
         return LANA_ENOSPACE;
     return n;

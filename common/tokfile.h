@@ -22,8 +22,8 @@
 #include "common/auth.h"
 #include "common/err.h"
 
-#define TOKFILE_PIN_LEN 32   /* SHA-256 */
-#define TOKFILE_NAME_MAX 64  /* user= with its NUL */
+#define TOKFILE_PIN_LEN 32  /* SHA-256 */
+#define TOKFILE_NAME_MAX 64 /* user= with its NUL */
 #define TOKFILE_SERVER_MAX 256
 #define TOKFILE_TEXT_MAX 1024 /* a formatted file always fits */
 

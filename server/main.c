@@ -242,7 +242,8 @@ static int open_db(const struct srvconf *cfg)
     }
     tighten_db_files(cfg->db);
     struct stat sb;
-    if (lstat(cfg->db, &sb) != 0 && errno == ENOENT && (rc = registry_token_unexpected(cfg, &d)) != 0) {
+    if (lstat(cfg->db, &sb) != 0 && errno == ENOENT &&
+        (rc = registry_token_unexpected(cfg, &d)) != 0) {
         log_err("%s", d.msg);
         return rc == LANA_ECONFLICT ? EX_CANTCREAT : EX_SOFTWARE;
     }

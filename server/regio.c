@@ -67,8 +67,8 @@ static int sniff(struct regio *io)
             log_info("registry: %s: plain connection on an endpoint that requires TLS; refused",
                      io->peer);
             /* a fresh socket's send buffer takes one short line */
-            ssize_t k = send(io->fd, plain_refused, sizeof plain_refused - 1,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t k =
+                send(io->fd, plain_refused, sizeof plain_refused - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)k;
             shutdown(io->fd, SHUT_WR);
             io->mode = REGIO_PLAIN; /* told once; anything later fails on the shut socket */
@@ -115,9 +115,7 @@ static ssize_t tls_failed(struct regio *io, int ret, bool reading)
             return -1;
         }
         return 0;
-    case SSL_ERROR_SYSCALL:
-        errno = saved ? saved : EPIPE;
-        return reading && saved == 0 ? 0 : -1;
+    case SSL_ERROR_SYSCALL: errno = saved ? saved : EPIPE; return reading && saved == 0 ? 0 : -1;
     default:
         log_info("registry: %s: TLS %s failed: %s", io->peer,
                  SSL_is_init_finished(ssl) ? "record" : "handshake", ssl_reason());

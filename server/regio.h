@@ -27,15 +27,15 @@ enum regio_mode {
 };
 
 struct regio {
-    int fd;                 /* owned: regio_close() closes it */
+    int fd; /* owned: regio_close() closes it */
     enum regio_mode mode;
-    void *ctx;              /* SSL_CTX * (not owned) until TLS starts */
-    void *ssl;              /* SSL *, owned, once TLS starts */
-    bool read_wants_write;  /* the last TLS read stopped for write readiness */
-    bool write_wants_read;  /* the last send stopped for read readiness (TLS or undecided) */
-    bool drained;           /* the last read found nothing: nothing decrypted is left */
-    bool announced;         /* the TLS handshake's completion was logged */
-    const char *peer;       /* retained, for log lines */
+    void *ctx;             /* SSL_CTX * (not owned) until TLS starts */
+    void *ssl;             /* SSL *, owned, once TLS starts */
+    bool read_wants_write; /* the last TLS read stopped for write readiness */
+    bool write_wants_read; /* the last send stopped for read readiness (TLS or undecided) */
+    bool drained;          /* the last read found nothing: nothing decrypted is left */
+    bool announced;        /* the TLS handshake's completion was logged */
+    const char *peer;      /* retained, for log lines */
 };
 
 /** Starts a plain stream on a connected, non-blocking fd (which it then owns). */

@@ -122,7 +122,8 @@ static void conn_flush(struct registry *r, struct regconn *c)
 static void conn_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
 {
     struct regconn *c = arg;
-    struct registry *r = (struct registry *)(void *)((char *)c->env - offsetof(struct registry, env));
+    struct registry *r = /* env is a member of the registry */
+        (struct registry *)(void *)((char *)c->env - offsetof(struct registry, env));
     (void)fd;
     /* a TLS read may wait for write readiness (a handshake flight on a full socket) */
     bool io_write = regio_watch(&c->io, REGIO_READ) & REGIO_WRITE;

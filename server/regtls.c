@@ -88,7 +88,7 @@ static void san_add(char *san, const char *name)
 static bool plain_name(const char *s)
 {
     return *s != '\0' && s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789-.")] == '\0';
+                                     "0123456789-.")] == '\0';
 }
 
 /* subjectAltName: loopback names, the host's name, listen addresses, registry-tls-name. */
@@ -110,8 +110,8 @@ static void san_build(const struct srvconf *cfg, char san[SAN_MAX])
         const void *a = ss.ss_family == AF_INET
                             ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
                             : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
-        if (inet_ntop(ss.ss_family, a, text, sizeof text) == NULL ||
-            strcmp(text, "0.0.0.0") == 0 || strcmp(text, "::") == 0)
+        if (inet_ntop(ss.ss_family, a, text, sizeof text) == NULL || strcmp(text, "0.0.0.0") == 0 ||
+            strcmp(text, "::") == 0)
             continue; /* a wildcard names no address */
         san_add(san, text);
     }
@@ -147,8 +147,8 @@ static X509 *make_cert(const struct srvconf *cfg, EVP_PKEY *pk)
     }
     X509_NAME *name = ok ? X509_get_subject_name(x) : NULL;
     ok = ok && name != NULL &&
-         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"lana", -1,
-                                    -1, 0) == 1 &&
+         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"lana", -1, -1,
+                                    0) == 1 &&
          X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                     (const unsigned char *)"lanad registry", -1, -1, 0) == 1 &&
          X509_set_issuer_name(x, name) == 1;
@@ -199,8 +199,7 @@ static int generate(const struct srvconf *cfg, const char *cert, const char *key
     FILE *kf = NULL, *cf = NULL;
     int rc = 0;
     if (x == NULL) {
-        rc = diag_set(d, LANA_EIO, "cannot make the registry's TLS certificate: %s",
-                      ssl_reason());
+        rc = diag_set(d, LANA_EIO, "cannot make the registry's TLS certificate: %s", ssl_reason());
         goto out;
     }
     if ((kf = create_file(key, 0600, d)) == NULL) {
@@ -243,8 +242,8 @@ static int check_key_secrecy(const char *key, struct lana_diag *d)
     if (stat(key, &sb) != 0)
         return diag_set(d, LANA_EIO, "TLS key %s: %s", key, strerror(errno));
     if (sb.st_uid != geteuid())
-        return diag_set(d, LANA_EIO, "TLS key %s is owned by another user (uid %u); refused",
-                        key, (unsigned)sb.st_uid);
+        return diag_set(d, LANA_EIO, "TLS key %s is owned by another user (uid %u); refused", key,
+                        (unsigned)sb.st_uid);
     if (sb.st_mode & 077)
         return diag_set(d, LANA_EIO,
                         "TLS key %s may be read by others (mode %03o); chmod 600 it first", key,
@@ -353,8 +352,8 @@ int regtls_new(const struct srvconf *cfg, struct regtls **out, struct lana_diag 
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
                                SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_read_ahead(c, 1); /* one recv per batch of records (regio_pending) */
-    SSL_CTX_set_num_tickets(c, 0);                        /* lana does not resume */
+    SSL_CTX_set_read_ahead(c, 1);  /* one recv per batch of records (regio_pending) */
+    SSL_CTX_set_num_tickets(c, 0); /* lana does not resume */
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF); /* nor keep sessions */
     /* regconn's output buffer moves (realloc, memmove) between a write that could not
      * finish and its retry; idle connections give their buffers back */

@@ -47,10 +47,9 @@ static void test_regtls_required_off_loopback(void **state)
         const char *addr;
         bool loopback;
     } rows[] = {
-        {"127.0.0.1", true},       {"127.255.0.9", true},   {"::1", true},
-        {"::ffff:127.0.0.1", true}, {"198.18.0.1", false},  {"0.0.0.0", false},
-        {"::", false},             {"::ffff:198.18.0.1", false}, {"2001:db8::1", false},
-        {"128.0.0.1", false},      {"::2", false},
+        {"127.0.0.1", true},    {"127.255.0.9", true}, {"::1", true},  {"::ffff:127.0.0.1", true},
+        {"198.18.0.1", false},  {"0.0.0.0", false},    {"::", false},  {"::ffff:198.18.0.1", false},
+        {"2001:db8::1", false}, {"128.0.0.1", false},  {"::2", false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct sockaddr_storage ss = addr_of(rows[i].addr);
@@ -151,12 +150,15 @@ static void test_regtls_names_the_listen_addresses(void **state)
     struct fixture *f = *state;
     struct lana_diag d;
     uint8_t fp[REGTLS_FP_LEN];
-    assert_int_equal(conf_set(srvconf_keys, srvconf_nkeys, &f->cfg, "listen-registry",
-                              "198.18.0.1:5301", 1, &d), 0);
-    assert_int_equal(conf_set(srvconf_keys, srvconf_nkeys, &f->cfg, "registry-tls-name",
-                              "registry.lab", 0, &d), 0);
-    assert_int_equal(conf_set(srvconf_keys, srvconf_nkeys, &f->cfg, "registry-tls-name",
-                              "a,b", 0, &d), LANA_EPARSE);
+    assert_int_equal(
+        conf_set(srvconf_keys, srvconf_nkeys, &f->cfg, "listen-registry", "198.18.0.1:5301", 1, &d),
+        0);
+    assert_int_equal(
+        conf_set(srvconf_keys, srvconf_nkeys, &f->cfg, "registry-tls-name", "registry.lab", 0, &d),
+        0);
+    assert_int_equal(
+        conf_set(srvconf_keys, srvconf_nkeys, &f->cfg, "registry-tls-name", "a,b", 0, &d),
+        LANA_EPARSE);
     assert_int_equal(regtls_prepare(&f->cfg, fp, &d), 0);
     FILE *in = fopen(f->crt, "r");
     X509 *x = PEM_read_X509(in, NULL, NULL, NULL);
@@ -292,13 +294,14 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regtls_required_off_loopback),
-        cmocka_unit_test_setup_teardown(test_regtls_generates_a_private_key_and_pins_the_certificate,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_regtls_generates_a_private_key_and_pins_the_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regtls_refuses_a_key_others_may_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regtls_names_the_listen_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regio_plain_client_on_a_tls_only_stream_is_told, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_regio_tls_data_left_inside_is_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regio_tls_data_left_inside_is_pending, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
