@@ -296,6 +296,34 @@ static int tls_verify(struct regclient *c, const struct regclient_opts *o, struc
                     seen, o->tls_ca ? o->tls_ca : "system CAs", X509_verify_cert_error_string(v));
 }
 
+/*
+ * A failed TLS handshake. A server that refuses a connection before its first byte (busy at
+ * the connection cap) says so in plain text, as it always did: OpenSSL has taken the first
+ * five bytes ("ERROR") as a record header; the rest of the line tells why. -EPROTO either
+ * way, as for a refusal in the plain handshake.
+ */
+static int tls_refused(struct regclient *c, struct lana_diag *d)
+{
+    char why[160], line[1024];
+    snprintf(why, sizeof why, "%s", tls_reason());
+    ssize_t n = recv(c->fd, line, sizeof line - 1, MSG_DONTWAIT);
+    json_t *j = NULL;
+    if (n > 2 && line[0] == ' ' && line[1] == '{') {
+        line[n] = '\0';
+        j = json_loads(line + 1, JSON_DISABLE_EOF_CHECK, NULL);
+    }
+    json_t *err = json_object_get(j, "error");
+    const char *code = json_string_value(json_object_get(err, "code"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    int rc;
+    if (code != NULL && msg != NULL)
+        rc = diag_set(d, -EPROTO, "the server refused the connection: %.180s", msg);
+    else
+        rc = diag_set(d, -EPROTO, "TLS with %s failed: %s", c->peer, why);
+    json_decref(j);
+    return rc;
+}
+
 /* TLS over c->fd before the deadline (non-blocking meanwhile), then verifies the server. */
 static int tls_start(struct regclient *c, const struct regclient_opts *o,
                                const char *host, uint64_t deadline, struct lana_diag *d)
@@ -341,7 +369,7 @@ static int tls_start(struct regclient *c, const struct regclient_opts *o,
                 break;
             continue;
         }
-        rc = diag_set(d, -EPROTO, "TLS with %s failed: %s", c->peer, tls_reason());
+        rc = tls_refused(c, d);
         break;
     }
     fcntl(c->fd, F_SETFL, flags);

@@ -164,9 +164,14 @@ ssize_t regio_recv(struct regio *io, void *buf, size_t len)
 ssize_t regio_send(struct regio *io, const void *buf, size_t len)
 {
     if (io->mode == REGIO_SNIFF || io->mode == REGIO_TLS_ONLY) {
-        /* plain or TLS is the client's choice: say nothing before its first byte */
+        /* plain or TLS is the client's choice, known from its first byte. Something to say
+         * before that (a refusal at the connection cap) goes plain where plain is allowed, as
+         * it always did (a TLS client sees a record that is not TLS: lana then reads the
+         * line); where TLS is required it waits for the ClientHello. */
         int r = sniff(io);
-        if (r <= 0) {
+        if (r < 0 && errno == EAGAIN && io->mode == REGIO_SNIFF) {
+            io->mode = REGIO_PLAIN;
+        } else if (r <= 0) {
             io->write_wants_read = r < 0 && errno == EAGAIN;
             if (r == 0)
                 errno = EPIPE;

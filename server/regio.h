@@ -54,8 +54,9 @@ void regio_secure(struct regio *io, void *ssl_ctx, bool required, const char *pe
  * EPROTO: the TLS handshake or a record failed, logged at info level). */
 ssize_t regio_recv(struct regio *io, void *buf, size_t len);
 
-/** Like send(2) without SIGPIPE: bytes sent, or -1 with errno set (EAGAIN: not now). Before
- * TLS or plain is decided, sending waits (EAGAIN) for the client's first byte. */
+/** Like send(2) without SIGPIPE: bytes sent, or -1 with errno set (EAGAIN: not now). Sending
+ * before the client's first byte makes an optional-TLS stream plain (a refusal at the cap is
+ * said at once, as before TLS); a TLS-only stream waits (EAGAIN) for the ClientHello. */
 ssize_t regio_send(struct regio *io, const void *buf, size_t len);
 
 /**

@@ -116,6 +116,28 @@ EOF
 expect "pipelined TLS client: every reply, though its requests waited inside TLS" "$got" "3000 replies in time"
 lanad_stop
 
+# --- at the connection cap a loopback client is told "busy" at once, before it says
+# anything (as before TLS): a plain client reads the line, lana over TLS recognizes it
+lanad_start --registry-max-connections 1
+S="--server 127.0.0.1:$RPORT"
+python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+open(sys.argv[2], "w").close()
+time.sleep(3)' "$RPORT" "$WORK/held" &
+HOLD=$!
+for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.05; done
+sleep 0.2
+err=$("$LANA" $S --token-file "$TOKEN_FILE" pool list 2>&1); rc=$?
+expect "at the cap, lana over TLS: refused, exit 76 (as plain)" "$rc" "76"
+expect "at the cap, lana over TLS: says so" "$err" \
+  "lana: the server refused the connection: too many connections; try again later"
+err=$(LANA_TOKEN=$HEX "$LANA" $S pool list 2>&1); rc=$?
+expect "at the cap, plain lana: refused, exit 76" "$rc" "76"
+expect "at the cap, plain lana: says so" "$err" \
+  "lana: the server refused the handshake: too many connections; try again later"
+wait "$HOLD"
+lanad_stop
+
 # --- registry-tls = required, on loopback: a plain client is told, a TLS client served
 lanad_start --registry-tls required --log-level info
 S="--server 127.0.0.1:$RPORT"
