@@ -207,6 +207,15 @@ static void test_regio_plain_client_on_a_tls_only_stream_is_told(void **state)
     regio_close(&io);
     close(sv[1]);
 
+    /* where TLS is optional, a refusal before the first byte goes plain at once */
+    pair(sv);
+    regio_init(&io, sv[0]);
+    regio_secure(&io, regtls_ctx(t), false, "peer");
+    assert_int_equal(regio_send(&io, "ERROR busy\n", 11), 11);
+    assert_int_equal(read(sv[1], buf, sizeof buf), 11);
+    regio_close(&io);
+    close(sv[1]);
+
     /* where TLS is optional the same client stays plain and is read */
     pair(sv);
     regio_init(&io, sv[0]);
