@@ -275,7 +275,7 @@ static int load_ctx(const char *cert, const char *key, SSL_CTX **out, struct lan
     return 0;
 }
 
-/* The configured paths, or the default ones beside the database; *generated_ok tells whether
+/* The configured paths, or the default ones beside the database; *defaults tells whether
  * missing files may be made. */
 static int tls_paths(const struct srvconf *cfg, char **cert, char **key, bool *defaults,
                      struct lana_diag *d)
@@ -286,6 +286,7 @@ static int tls_paths(const struct srvconf *cfg, char **cert, char **key, bool *d
     if (*cert == NULL || *key == NULL) {
         free(*cert);
         free(*key);
+        *cert = *key = NULL;
         return diag_set(d, LANA_ENOMEM, "out of memory");
     }
     return 0;
