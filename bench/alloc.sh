@@ -9,7 +9,7 @@
 #   -b BATCH     allocations in the batch (100000)
 #   -c CLIENTS   concurrent protocol clients (8)      -n REQUESTS  per client (2000)
 #   -H HOSTS     hosts registered in one batch (10000)
-#   --tls        also run 3. inside TLS (pinned by the token file) and print TLS's cost
+#   --tls        3. in rounds, plain and inside TLS (pinned by the token file): TLS's cost
 #   --protocol-only  only 3. (single allocations from concurrent clients)
 #   --build DIR  where lanad, lana and lana_bench_alloc are (build)
 set -u
@@ -67,16 +67,25 @@ fi
 
 echo "# 3. single allocations over the protocol from $CLIENTS concurrent clients"
 parent=$("$B/lana" block alloc 10.0.0.0/8 /12 --holder load --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')
-python3 "$here/regload.py" 127.0.0.1 "$RPORT" "$W/admin.token" "$parent" 32 "$CLIENTS" "$REQS" 120 | tee "$W/plain.out"
-echo "# (target >= 5000 per second in total, zero duplicates)"
-if [ "$TLS" = 1 ]; then
-  # the same load, every connection inside TLS with the certificate pinned (EPP over TLS)
-  parent=$("$B/lana" block alloc 10.0.0.0/8 /12 --holder load-tls --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')
-  python3 "$here/regload.py" 127.0.0.1 "$RPORT" "$W/admin.token" "$parent" 32 "$CLIENTS" "$REQS" 120 tls | tee "$W/tls.out"
-  awk '{for (i = 1; i <= NF; i++) if ($i ~ /^per_second=/) {sub(/.*=/, "", $i); r[NR] = $i}}
-    END {if (r[1] > 0) printf "# TLS costs %.1f%% of the plain rate (target <= 20%%)\n", 100 * (1 - r[2] / r[1])}' \
-    "$W/plain.out" "$W/tls.out"
+if [ "$TLS" = 0 ]; then
+  python3 "$here/regload.py" 127.0.0.1 "$RPORT" "$W/admin.token" "$parent" 32 "$CLIENTS" "$REQS" 120
+else
+  # plain and TLS (every connection inside TLS, the certificate pinned: EPP over TLS) in
+  # turns, three rounds each; the best round of each is compared, so that a burst of other
+  # work on the machine does not decide the figure
+  for round in 1 2 3; do
+    for mode in plain tls; do
+      p=$("$B/lana" block alloc 10.0.0.0/8 /14 --holder "load-$mode-$round" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["prefix"])')
+      python3 "$here/regload.py" 127.0.0.1 "$RPORT" "$W/admin.token" "$p" 32 "$CLIENTS" "$REQS" 120 \
+        $([ "$mode" = tls ] && echo tls) | tee -a "$W/rounds.out"
+    done
+  done
+  awk '{for (i = 1; i <= NF; i++) if ($i ~ /^per_second=/) {v = substr($i, 12) + 0;
+          if (v > best[$1]) best[$1] = v}}
+    END {printf "# best of 3: plain %d/s, TLS %d/s: TLS costs %.1f%% (target <= 20%%)\n",
+         best["plain"], best["tls"], 100 * (1 - best["tls"] / best["plain"])}' "$W/rounds.out"
 fi
+echo "# (target >= 5000 per second in total, zero duplicates)"
 [ "$ONLY3" = 1 ] && exit 0
 
 echo "# 4. names: $HOSTS hosts registered with one lana batch (address + A + PTR each)"
