@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from lanaproto import login
+from lanaproto import login, read_token_file
 
 
 def main():
@@ -18,7 +18,7 @@ def main():
         sys.exit(__doc__)
     host, port, token_file, rate, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
         float(sys.argv[4]), float(sys.argv[5])
-    token = bytes.fromhex(open(token_file).read().strip())
+    token, _ = read_token_file(token_file)
     s, f = login(host, port, token)
     t0 = time.monotonic()
     done = errors = 0

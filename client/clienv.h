@@ -2,7 +2,11 @@
  * clienv — what every registry command of lana shares: the global options (--json,
  * --server, --token-file, --user, --timeout, --config, found anywhere on the command line),
  * the client configuration file, the environment (LANA_SERVER, LANA_TOKEN, LANA_CONFIG) and
- * the token, with the precedence flags > environment > file > defaults.
+ * the token, with the precedence flags > environment > file > defaults; and TLS (--tls,
+ * --tls-ca, --tls-pin, --tls-tofu). A token file (common/tokfile.h) also names its account,
+ * the server's TLS pin and perhaps the server: those apply unless a flag, the environment or
+ * the configuration file says otherwise (for the pin: --tls-pin). Certificates trusted on
+ * first use are kept in $XDG_CONFIG_HOME/lana/known_servers ("SERVER SHA256" lines).
  */
 #pragma once
 
@@ -17,6 +21,12 @@ struct clienv {
     char *token_file;
     char *user;
     uint64_t timeout;  /* milliseconds */
+    char *tls_ca;      /* CA file for the server's certificate */
+    char *tls_pin;     /* SHA-256 of the server's certificate, hex */
+    bool tls;          /* --tls: TLS even on loopback */
+    bool tls_tofu;     /* --tls-tofu: trust an unknown certificate once, and keep its pin */
+    bool user_set;     /* --user given: a token file's user= does not apply */
+    bool server_set;   /* --server, LANA_SERVER or the configuration file named the server */
     const char *config_path; /* the file read, if any */
 };
 

@@ -3,6 +3,10 @@
  * connect (Happy Eyeballs), run the HELLO/WELCOME/ACK/READY handshake (common/regproto.h) with
  * the token's proof when there is a token, then exchange request lines and JSON reply lines.
  * The handshake is written once, here: `lana connect --hello` runs it on its own connection.
+ * TLS (EPP over TLS, RFC 5734) wraps the same exchange when asked, when a pin or a CA file
+ * is given, and always when the server is not on loopback; the server is then verified by
+ * its pinned SHA-256 fingerprint (of the DER certificate) or by a CA file with the name
+ * checked, and a certificate trusted on first use is accepted only when asked (tofu).
  * Every function returns 0 or a code of common/err.h (LANA_E*, or -errno); the commands turn
  * codes into exit statuses (client/out.h), never this module.
  */
@@ -16,6 +20,11 @@
 #include "common/auth.h"
 #include "common/err.h"
 
+#define REGCLIENT_FP_LEN 32 /* SHA-256 of the server's certificate */
+
+struct ssl_st;
+struct ssl_ctx_st;
+
 struct regclient_opts {
     const char *server; /* HOST[:PORT], [v6]:PORT */
     bool have_token;
@@ -23,6 +32,11 @@ struct regclient_opts {
     const char *user; /* account name (default admin) */
     int timeout_ms;   /* connect, the handshake, and each reply (default 5000) */
     FILE *trace;      /* when set, the handshake lines are printed there */
+    bool tls;         /* TLS even on loopback (it is always used off loopback) */
+    bool have_pin;    /* verify the server by pin (implies TLS) */
+    uint8_t pin[REGCLIENT_FP_LEN];
+    const char *tls_ca; /* verify by this CA file and the server's name (implies TLS) */
+    bool tofu;        /* accept a certificate nothing vouches for; c->fp says which */
 };
 
 /** What one handshake saw, as far as it went (lana connect --hello shows it). */
@@ -48,6 +62,9 @@ struct regclient {
      * this callback when it is set, and skips them either way */
     void (*progress)(void *arg, const char *json);
     void *progress_arg;
+    struct ssl_ctx_st *ctx; /* TLS, when it runs */
+    struct ssl_st *ssl;
+    uint8_t fp[REGCLIENT_FP_LEN]; /* the server's certificate's SHA-256, with TLS */
 };
 
 /**
@@ -76,7 +93,10 @@ int regclient_handshake(int fd, const uint8_t *token, const char *user, int time
  * caller-owned; after any return regclient_close(c) may be called, and must be after 0.
  * Returns 0, or with the reason in d: LANA_EPARSE (o->server is not HOST[:PORT]),
  * LANA_ENOTFOUND (the name does not resolve), -ETIMEDOUT (no DNS answer or no handshake reply
- * in time), LANA_EIO (cannot connect), or a code of regclient_handshake.
+ * in time), LANA_EIO (cannot connect), or a code of regclient_handshake. With TLS also
+ * -EPROTO for a failed TLS handshake, a certificate that is not the pinned one, or one the CA
+ * file (or the system's CAs, when neither a pin nor a CA file is given) does not vouch for
+ * under the server's name; the message says which, with the fingerprint seen.
  */
 int regclient_open(struct regclient *c, const struct regclient_opts *o, struct lana_diag *d);
 
@@ -90,6 +110,9 @@ int regclient_send(struct regclient *c, const char *line, struct lana_diag *d);
  * connection) or LANA_ENOMEM.
  */
 int regclient_recv(struct regclient *c, char **line, struct lana_diag *d);
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped 127/8: where TLS is optional. Pure. */
+bool regclient_is_loopback(const struct sockaddr *sa);
 
 /** Closes the connection and frees the buffer; safe to call twice. */
 void regclient_close(struct regclient *c);

@@ -3,8 +3,10 @@
  * 256-bit token. The server keeps only StoredKey = SHA-256(token). In the handshake the client
  * proves it holds the token with proof = token XOR HMAC-SHA256(StoredKey, "X:Y"), X and Y
  * being the two sequence numbers of the handshake; the server recomputes the HMAC, recovers
- * the token from the proof and checks that its hash is StoredKey. Neither the stored key nor
- * a captured proof lets anyone compute a proof for another X:Y.
+ * the token from the proof and checks that its hash is StoredKey. A captured proof alone
+ * does not give the token (it is masked by an HMAC keyed with StoredKey), nor does the stored
+ * key alone; but, as in SCRAM, both together do: token = proof XOR HMAC(StoredKey, "X:Y").
+ * Hence the database is kept 0600 and the protocol runs inside TLS off loopback.
  * The only module that uses libcrypto.
  */
 #pragma once

@@ -46,6 +46,10 @@ static void usage(FILE *out)
             "                           (default 127.0.0.1:5301 and [::1]:5301)\n"
             "      --token-file PATH    where the admin token is written on first start\n"
             "                           (default admin.token beside the database)\n"
+            "      --registry-tls MODE  loopback-optional (default) or required\n"
+            "      --registry-tls-cert PATH, --registry-tls-key PATH  TLS identity (default:\n"
+            "                           registry.crt and registry.key beside the database,\n"
+            "                           made at first start)\n"
             "      --pool PREFIX        root pool of an empty registry; repeatable\n"
             "                           (default 10.0.0.0/8 and fd00::/8)\n"
             "  -w, --workers N          DNS worker threads (default 2)\n"
@@ -57,7 +61,8 @@ static void usage(FILE *out)
             "\n"
             "Every config file key (see conf/lanad.conf) is also accepted as --KEY VALUE.\n"
             "Exit status: 0 ok, 64 usage, 65 bad zone data, 66 no such file or zone,\n"
-            "70 internal error, 71 cannot listen, 73 cannot create a file, 78 bad configuration.\n");
+            "70 internal error, 71 cannot listen, 73 cannot create a file (also: a token file\n"
+            "lanad did not write is in the way), 78 bad configuration.\n");
 }
 
 static void conf_err(const char *msg, void *arg)
@@ -155,7 +160,12 @@ static void notify_systemd(const char *msg)
     close(fd);
 }
 
-/* Creates the database's directory (one level) when missing. @return 0 or -errno. */
+/*
+ * Creates the database's directory (one level) with mode 0700 when missing. One that exists
+ * with access for others is tightened, with a log line, when it is ours and not a shared
+ * directory (sticky, like /tmp): the database, its -wal and -shm files, the token file and
+ * the TLS key live there. @return 0 or -errno.
+ */
 static int ensure_db_dir(const char *path)
 {
     char dir[4096];
@@ -164,11 +174,44 @@ static int ensure_db_dir(const char *path)
         return -ENAMETOOLONG;
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir)
-        return 0;
+        return 0; /* the working directory, or /: not ours to change */
     *slash = '\0';
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    if (errno != EEXIST)
         return -errno;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || !(sb.st_mode & 077))
+        return 0;
+    if (sb.st_uid != geteuid() || (sb.st_mode & S_ISVTX))
+        log_warn("the database's directory %s is open to others (mode %03o) and not ours to "
+                 "change; the database files themselves are kept 0600",
+                 dir, (unsigned)(sb.st_mode & 0777));
+    else if (chmod(dir, 0700) == 0)
+        log_notice("the database's directory %s was mode %03o: now 0700", dir,
+                   (unsigned)(sb.st_mode & 0777));
     return 0;
+}
+
+/* The database and its -wal and -shm files found readable by others are made 0600 before
+ * SQLite opens them (it gives new -wal and -shm files the database's mode). */
+static void tighten_db_files(const char *db)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        char path[4096];
+        struct stat sb;
+        int n = snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+        if (n < 0 || (size_t)n >= sizeof path || lstat(path, &sb) != 0 ||
+            !S_ISREG(sb.st_mode) || !(sb.st_mode & 077))
+            continue;
+        if (chmod(path, 0600) == 0)
+            log_notice("%s was mode %03o: now 0600 (it holds the accounts' stored keys)", path,
+                       (unsigned)(sb.st_mode & 0777));
+        else
+            log_warn("%s is mode %03o and cannot be made 0600: %s", path,
+                     (unsigned)(sb.st_mode & 0777), strerror(errno));
+    }
 }
 
 /* The daemon between start-up and shutdown. Every fd is -1 or owned by this struct until it
@@ -198,13 +241,21 @@ static int open_db(const struct srvconf *cfg)
         log_err("cannot create the directory of %s: %s", cfg->db, strerror(-rc));
         return EX_CANTCREAT;
     }
+    tighten_db_files(cfg->db);
+    struct stat sb;
+    if (lstat(cfg->db, &sb) != 0 && errno == ENOENT &&
+        (rc = registry_token_unexpected(cfg, &d)) != 0) {
+        log_err("%s", d.msg);
+        return rc == LANA_ECONFLICT ? EX_CANTCREAT : EX_SOFTWARE;
+    }
     if (zonecmd_create_default(cfg->db) != 0) {
         log_err("cannot open or initialise the database %s", cfg->db);
         return EX_SOFTWARE;
     }
-    if (registry_bootstrap(cfg, &d) != 0) {
+    if ((rc = registry_bootstrap(cfg, &d)) != 0) {
         log_err("%s", d.msg);
-        return EX_SOFTWARE;
+        /* a token file lanad did not write is in the way of the one it must create */
+        return rc == LANA_ECONFLICT ? EX_CANTCREAT : EX_SOFTWARE;
     }
     return EX_OK;
 }
@@ -600,6 +651,8 @@ int main(int argc, char **argv)
 {
     struct args a = {0};
     struct srvconf cfg;
+    /* every file lanad makes (database, -wal, -shm, token, TLS key, ready file) is its own */
+    umask(077);
     log_init("lanad", LOG_LVL_NOTICE);
     int status = parse_args(argc, argv, &a);
     if (status >= 0)

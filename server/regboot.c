@@ -1,7 +1,8 @@
 /*
  * regboot — the registry's first start (registry_bootstrap of server/registry.h): the admin
  * account and its token file, the configured root pools, and a reverse zone for every pool.
- * It runs before any thread starts, on a connection of its own.
+ * It runs before any thread starts, on a connection of its own. The token file is written
+ * once, for a database without an admin account, and a file already there is refused.
  */
 #include "server/registry.h"
 
@@ -16,24 +17,34 @@
 #include "common/auth.h"
 #include "common/cidr.h"
 #include "common/log.h"
+#include "common/net.h"
+#include "common/regproto.h"
+#include "common/tokfile.h"
 #include "db/account.h"
 #include "db/ipam.h"
 #include "db/names.h"
 #include "db/store.h"
 #include "db/zone.h"
+#include "server/regtls.h"
 
-static int write_token_file(const char *path, const uint8_t token[AUTH_TOKEN_LEN],
-                            struct lana_diag *d)
+/*
+ * Writes the token file: a new file (O_EXCL: never one that exists, O_NOFOLLOW: never through
+ * a symlink), mode 0600 whatever the umask, in the format of common/tokfile.h.
+ */
+static int write_token_file(const char *path, const struct tokfile *t, struct lana_diag *d)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    char text[TOKFILE_TEXT_MAX];
+    int len = tokfile_format(t, text, sizeof text);
+    if (len < 0)
+        return diag_set(d, LANA_ENOSPACE, "the token file's text does not fit");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return diag_set(d, LANA_EIO, "cannot create %s: %s", path, strerror(errno));
-    char hex[AUTH_HEX_LEN + 1];
-    auth_hex(token, AUTH_TOKEN_LEN, hex);
-    hex[AUTH_HEX_LEN - 1] = '\n';
-    ssize_t n = write(fd, hex, AUTH_HEX_LEN);
-    bool ok = n == AUTH_HEX_LEN && fsync(fd) == 0;
+    bool ok = fchmod(fd, 0600) == 0;
+    ssize_t n = write(fd, text, (size_t)len);
+    ok = ok && n == len && fsync(fd) == 0;
     close(fd);
+    memset(text, 0, sizeof text);
     if (!ok) {
         unlink(path);
         return diag_set(d, LANA_EIO, "cannot write %s", path);
@@ -41,19 +52,34 @@ static int write_token_file(const char *path, const uint8_t token[AUTH_TOKEN_LEN
     return 0;
 }
 
-/* A token file left from an earlier database is reused rather than replaced. */
-static int read_token_file(const char *path, uint8_t token[AUTH_TOKEN_LEN], struct lana_diag *d)
+/* server= for the token file: the first registry endpoint with a fixed port, a non-loopback
+ * one first; a wildcard address is named by the host's name. "" when none fits. */
+static void token_server(const struct srvconf *cfg, char *out, size_t size)
 {
-    char buf[256];
-    FILE *fp = fopen(path, "r");
-    if (fp == NULL)
-        return diag_set(d, LANA_EIO, "cannot read %s: %s", path, strerror(errno));
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    if (auth_unhex(buf, token, AUTH_TOKEN_LEN) != 0)
-        return diag_set(d, LANA_EPARSE, "%s does not hold a token (64 hex digits)", path);
-    return 0;
+    out[0] = '\0';
+    for (int pass = 0; pass < 2 && out[0] == '\0'; pass++)
+        for (unsigned i = 0; i < cfg->listen_registry.n && out[0] == '\0'; i++) {
+            struct sockaddr_storage ss;
+            socklen_t len;
+            const char *ep = cfg->listen_registry.v[i];
+            if (net_parse_endpoint(ep, REGPROTO_PORT, &ss, &len, NULL) != 0 ||
+                net_addr_port((struct sockaddr *)&ss) == 0 ||
+                (pass == 0 && regtls_is_loopback((struct sockaddr *)&ss)))
+                continue;
+            bool any = strncmp(ep, "0.0.0.0", 7) == 0 || strncmp(ep, "[::]", 4) == 0;
+            char host[256];
+            int n;
+            if (any && gethostname(host, sizeof host) == 0) {
+                host[sizeof host - 1] = '\0';
+                n = snprintf(out, size, "%s:%u", host, net_addr_port((struct sockaddr *)&ss));
+            } else if (any) {
+                continue;
+            } else {
+                n = snprintf(out, size, "%s", ep);
+            }
+            if (n < 0 || (size_t)n >= size)
+                out[0] = '\0';
+        }
 }
 
 static int reverse_cb(const struct ipam_block *b, void *arg)
@@ -77,6 +103,23 @@ static int count_cb(const struct ipam_block *b, void *arg)
     return 0;
 }
 
+int registry_token_unexpected(const struct srvconf *cfg, struct lana_diag *d)
+{
+    char *path = srvconf_token_path(cfg);
+    struct stat sb;
+    int rc = 0;
+    if (path == NULL)
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+    else if (lstat(path, &sb) == 0)
+        rc = diag_set(d, LANA_ECONFLICT,
+                      "%s exists, but the database has no admin account: lanad did not write "
+                      "that file for it. Remove the file (or choose another --token-file) and "
+                      "start again; a new token is then written",
+                      path);
+    free(path);
+    return rc;
+}
+
 int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
 {
     struct store *st;
@@ -92,31 +135,44 @@ int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
     }
     if ((rc = account_get(st, "admin", &admin, d)) < 0)
         goto out;
-    if (rc == 0) {
-        uint8_t token[AUTH_TOKEN_LEN];
-        struct stat sb;
-        bool reuse = stat(path, &sb) == 0;
-        if (reuse)
-            rc = read_token_file(path, token, d);
-        else if ((rc = auth_random(token, sizeof token)) == 0)
-            rc = write_token_file(path, token, d);
+    bool new_admin = rc == 0;
+    /* A token file without an admin account was not written by lanad for this database (a
+     * first start writes both): one planted before it would make its author's token the
+     * admin's. It is refused, never read, before anything else is made. */
+    if (new_admin && (rc = registry_token_unexpected(cfg, d)) != 0)
+        goto out;
+    /* then the TLS identity: its fingerprint goes into a new token file */
+    uint8_t fp[REGTLS_FP_LEN];
+    char fphex[2 * REGTLS_FP_LEN + 1];
+    if ((rc = regtls_prepare(cfg, fp, d)) != 0)
+        goto out;
+    auth_hex(fp, sizeof fp, fphex);
+    log_notice("registry TLS certificate sha256=%s", fphex);
+    if (new_admin) {
+        struct tokfile t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.user, sizeof t.user, "admin");
+        t.have_pin = true;
+        memcpy(t.pin, fp, sizeof t.pin);
+        token_server(cfg, t.server, sizeof t.server);
+        if ((rc = auth_random(t.token, sizeof t.token)) == 0)
+            rc = write_token_file(path, &t, d);
         if (rc != 0)
             goto out;
         memset(&admin, 0, sizeof admin);
         snprintf(admin.name, sizeof admin.name, "admin");
         snprintf(admin.role, sizeof admin.role, "admin");
-        auth_stored_key(token, admin.stored_key);
-        memset(token, 0, sizeof token);
+        auth_stored_key(t.token, admin.stored_key);
+        memset(&t, 0, sizeof t);
         if ((rc = store_begin(st, d)) != 0 || (rc = account_add(st, &admin, "lanad", d)) != 0 ||
             (rc = store_commit(st, d)) != 0) {
             store_rollback(st);
-            if (!reuse)
-                unlink(path);
+            unlink(path);
             goto out;
         }
-        log_notice("admin token %s %s (mode 0600): give it to lana with --token-file or "
-                   "LANA_TOKEN",
-                   reuse ? "read from" : "written to", path);
+        log_notice("admin token written to %s (mode 0600, with the TLS pin): give it to lana "
+                   "with --token-file or LANA_TOKEN",
+                   path);
     }
     /* root pools, when the registry has none */
     if ((rc = ipam_open(st, &ip, d)) != 0)

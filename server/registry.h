@@ -33,6 +33,14 @@ struct registry;
 int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d);
 
 /**
+ * For a database without an admin account (or none yet): LANA_ECONFLICT, with what to do in
+ * d, when the token file exists already (lanad did not write it for this database); else 0
+ * (LANA_ENOMEM when out of memory). registry_bootstrap() checks it too; main.c asks before it
+ * creates a new database, so that a refused start leaves nothing behind.
+ */
+int registry_token_unexpected(const struct srvconf *cfg, struct lana_diag *d);
+
+/**
  * Starts the registry thread on the given listening sockets (it takes them over). Every commit
  * bumps gen (retained until registry_stop), which tells the DNS workers to look for changes.
  */

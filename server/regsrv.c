@@ -42,6 +42,7 @@
 #include "db/zone.h"
 #include "server/regconn.h"
 #include "server/regguard.h"
+#include "server/regtls.h"
 
 #define SWEEP_MS 1000       /* how often idle connections are looked for */
 #define ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
@@ -75,6 +76,9 @@ struct registry {
     int commit_efd; /* the committer says it is done here */
     int commit_rc;
     struct lana_diag commit_d;
+    struct regtls *tls;  /* the TLS context every connection may start TLS from */
+    int64_t kick;        /* the timer that reads TLS data already decrypted, or 0 */
+    bool tls_everywhere; /* registry-tls = required: loopback connections too */
 };
 
 /* ---- connections ------------------------------------------------------------------------ */
@@ -126,12 +130,40 @@ static void conn_close(struct registry *r, struct regconn *c)
     ev_fd_del(r->loop, c->fd, conn_free_cb);
 }
 
-static void conn_watch(struct registry *r, struct regconn *c)
+/* Watches the fd for what the connection wants, as its stream (TLS) needs it watched. */
+static void conn_mask(struct ev_loop *loop, struct regconn *c)
 {
     unsigned want = regconn_want(c);
-    ev_fd_mod(r->loop, c->fd,
-              (want & REGCONN_WANT_READ ? EV_READ : 0) |
-                  (want & REGCONN_WANT_WRITE ? EV_WRITE : 0));
+    unsigned m = regio_watch(&c->io, (want & REGCONN_WANT_READ ? REGIO_READ : 0) |
+                                         (want & REGCONN_WANT_WRITE ? REGIO_WRITE : 0));
+    ev_fd_mod(loop, c->fd, (m & REGIO_READ ? EV_READ : 0) | (m & REGIO_WRITE ? EV_WRITE : 0));
+}
+
+/* TLS data already decrypted (or read ahead) makes the fd no more readable: a connection
+ * that stopped reading with some left is read again in a pass of its own, without waiting. */
+static int64_t kick_cb(struct ev_loop *loop, void *arg)
+{
+    struct registry *r = arg;
+    (void)loop;
+    r->kick = 0;
+    for (struct regconn *c = r->conns; c; c = c->next)
+        if (regio_pending(&c->io) && (regconn_want(c) & REGCONN_WANT_READ))
+            regconn_read(c, mono_ms());
+    return EV_NOMORE;
+}
+
+static void kick_if_pending(struct registry *r, struct regconn *c)
+{
+    if (r->kick == 0 && regio_pending(&c->io) && (regconn_want(c) & REGCONN_WANT_READ)) {
+        int64_t id = ev_timer_add(r->loop, 0, kick_cb, r);
+        r->kick = id > 0 ? id : 0;
+    }
+}
+
+static void conn_watch(struct registry *r, struct regconn *c)
+{
+    conn_mask(r->loop, c);
+    kick_if_pending(r, c);
 }
 
 /* Sends what can be sent; closes a finished connection. */
@@ -148,9 +180,12 @@ static void conn_flush(struct registry *r, struct regconn *c)
 static void conn_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
 {
     struct regconn *c = arg;
-    (void)loop;
+    struct registry *r = /* env is a member of the registry */
+        (struct registry *)(void *)((char *)c->env - offsetof(struct registry, env));
     (void)fd;
-    if (events & EV_READ)
+    /* a TLS read may wait for write readiness (a handshake flight on a full socket) */
+    bool io_write = regio_watch(&c->io, REGIO_READ) & REGIO_WRITE;
+    if ((events & EV_READ) || ((events & EV_WRITE) && io_write))
         regconn_read(c, mono_ms());
     else if (events & EV_ERROR)
         c->closing = true;
@@ -158,6 +193,9 @@ static void conn_cb(struct ev_loop *loop, int fd, void *arg, unsigned events)
         regguard_progress(c->env->guard, &c->guard);
     if (c->guard.in_handshake && c->state != RC_HELLO && c->state != RC_ACK)
         regguard_ready(c->env->guard, &c->guard);
+    if (io_write || (regio_watch(&c->io, REGIO_READ) & REGIO_WRITE))
+        conn_mask(loop, c);
+    kick_if_pending(r, c);
 }
 
 static struct regconn *conn_of(struct regguard_conn *gc)
@@ -249,6 +287,11 @@ static void accept_cb(struct ev_loop *loop, int lfd, void *arg, unsigned events)
             close(fd);
             continue;
         }
+        struct sockaddr_storage local;
+        socklen_t ll = sizeof local;
+        bool tls_only = getsockname(fd, (struct sockaddr *)&local, &ll) != 0 ||
+                        regtls_required((struct sockaddr *)&local, r->tls_everywhere);
+        regio_secure(&c->io, regtls_ctx(r->tls), tls_only, c->peer);
         if (ev_fd_add(loop, fd, EV_READ, conn_cb, c) != 0) {
             regconn_free(c);
             continue;
@@ -536,7 +579,10 @@ int registry_start(const struct srvconf *cfg, struct commitgen *gen, const int *
     r->gen = gen;
     r->commit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     jsonw_init(&r->env.reply);
-    int rc = store_open(cfg->db, &r->env.st, NULL, d);
+    r->tls_everywhere = strcmp(cfg->registry_tls, "required") == 0;
+    int rc = regtls_new(cfg, &r->tls, d);
+    if (rc == 0)
+        rc = store_open(cfg->db, &r->env.st, NULL, d);
     if (rc == 0)
         rc = ipam_open(r->env.st, &r->env.ip, d);
     if (rc == 0)
@@ -609,5 +655,6 @@ void registry_stop(struct registry *r)
     store_close(r->env.st);
     jsonw_free(&r->env.reply);
     regguard_free(r->env.guard);
+    regtls_free(r->tls);
     free(r);
 }

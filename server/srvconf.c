@@ -41,6 +41,22 @@ static int check_path(const char *val, struct lana_diag *d)
     return 0;
 }
 
+static int check_tls_mode(const char *val, struct lana_diag *d)
+{
+    if (strcmp(val, "loopback-optional") != 0 && strcmp(val, "required") != 0)
+        return diag_set(d, LANA_EPARSE, "%.40s: must be loopback-optional or required", val);
+    return 0;
+}
+
+/* A name for a certificate's subjectAltName: letters, digits, '-', '.', ':' (addresses). */
+static int check_tls_name(const char *val, struct lana_diag *d)
+{
+    size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:");
+    if (n == 0 || val[n] != '\0' || n > 253)
+        return diag_set(d, LANA_EPARSE, "%.40s: not a DNS name or an address", val);
+    return 0;
+}
+
 #define K(field) offsetof(struct srvconf, field)
 const struct conf_key srvconf_keys[] = {
     {"db", CONF_STR, 0, 0, K(db), NULL, check_path,
@@ -81,6 +97,14 @@ const struct conf_key srvconf_keys[] = {
      "reads per second per client address without a token (0 = no limit)"},
     {"registry-anon-reply-max", CONF_UINT, 0, 1073741824, K(registry_anon_reply_max), "1048576",
      NULL, "bytes of one reply to a client without a token (0 = no limit)"},
+    {"registry-tls", CONF_STR, 0, 0, K(registry_tls), "loopback-optional", check_tls_mode,
+     "TLS on registry connections: loopback-optional (required off loopback) or required"},
+    {"registry-tls-cert", CONF_STR, 0, 0, K(registry_tls_cert), NULL, check_path,
+     "registry TLS certificate, PEM (default: registry.crt beside the db, made at first start)"},
+    {"registry-tls-key", CONF_STR, 0, 0, K(registry_tls_key), NULL, check_path,
+     "its private key, PEM, mode 0600 (default: registry.key beside the db)"},
+    {"registry-tls-name", CONF_LIST, 0, 0, K(registry_tls_name), NULL, check_tls_name,
+     "a DNS name or address the generated certificate also names; repeat the key for more"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];
@@ -100,18 +124,23 @@ int srvconf_defaults(struct srvconf *c)
     return (c->db = strdup(path)) ? 0 : LANA_ENOMEM;
 }
 
-char *srvconf_token_path(const struct srvconf *c)
+char *srvconf_beside_db(const struct srvconf *c, const char *path, const char *name)
 {
-    if (c->token_file != NULL)
-        return strdup(c->token_file);
+    if (path != NULL)
+        return strdup(path);
     const char *slash = strrchr(c->db, '/');
-    size_t dirlen = slash ? (size_t)(slash - c->db) + 1 : 0;
-    char *p = malloc(dirlen + sizeof "admin.token");
+    size_t dirlen = slash ? (size_t)(slash - c->db) + 1 : 0, nlen = strlen(name) + 1;
+    char *p = malloc(dirlen + nlen);
     if (p != NULL) {
         memcpy(p, c->db, dirlen);
-        memcpy(p + dirlen, "admin.token", sizeof "admin.token");
+        memcpy(p + dirlen, name, nlen);
     }
     return p;
+}
+
+char *srvconf_token_path(const struct srvconf *c)
+{
+    return srvconf_beside_db(c, c->token_file, "admin.token");
 }
 
 void srvconf_print(const struct srvconf *c, FILE *out)

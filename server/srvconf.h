@@ -31,6 +31,10 @@ struct srvconf {
     uint64_t registry_auth_failures;     /* failed authentications per address per minute */
     uint64_t registry_anon_read_rate;    /* unauthenticated reads per second per address */
     uint64_t registry_anon_reply_max;    /* bytes of one unauthenticated reply */
+    char *registry_tls;               /* "loopback-optional" or "required" */
+    char *registry_tls_cert;          /* PEM certificate (chain); default beside the db */
+    char *registry_tls_key;           /* PEM private key, mode 0600 */
+    struct conf_list registry_tls_name; /* more names for the generated certificate */
 };
 
 extern const struct conf_key srvconf_keys[];
@@ -44,3 +48,6 @@ void srvconf_fini(struct srvconf *c);
 /** The admin token's file: token-file, else admin.token in the database's directory
  * (malloc'd; NULL when out of memory). */
 char *srvconf_token_path(const struct srvconf *c);
+/** path when it is set, else name in the database's directory (malloc'd; NULL when out of
+ * memory). The TLS certificate and key use it with "registry.crt" and "registry.key". */
+char *srvconf_beside_db(const struct srvconf *c, const char *path, const char *name);

@@ -147,7 +147,7 @@ expect "bad zone file: exit 65 and file:line" "$rc $(echo "$err" | head -1)" \
 expect "bad zone file changed nothing" "$(dig @127.0.0.1 -p "$PORT" +short web.test A)" "198.18.0.80"
 
 # --- a taken port gives a clear message; SIGTERM stops cleanly
-err=$("$LANAD" --db "$WORK/other.db" --listen-dns "127.0.0.1:$PORT" 2>&1); rc=$?
+err=$("$LANAD" --db "$WORK/other.db" --token-file "$WORK/other.token" --listen-dns "127.0.0.1:$PORT" 2>&1); rc=$?
 expect "port taken: exit 71" "$rc" "71"
 case $err in *"Address already in use - another server already uses this port"*) ok "port taken: clear message";;
   *) not_ok "port taken: clear message" "$err";; esac

@@ -21,12 +21,14 @@ expect "calc ADDRESS/LEN like ipcalc" "$(L calc 10.1.2.3/20 --json | python3 -c 
   "10.1.2.3 10.1.0.0/20 10.1.15.255 1.10.in-addr.arpa."
 expect "calc bad length: exit 65" "$(rc_of L calc 10.1.2.3/40)" "65"
 
-# --- the token: a 0600 file of 64 hex digits; the database keeps only its SHA-256
+# --- the token: a 0600 file naming its account, 64 hex digits and the TLS pin; the database
+# keeps only its SHA-256
 expect "token file mode" "$(stat -c %a "$TOKEN_FILE")" "600"
-expect "token is 256 bits of hex" "$(grep -cE '^[0-9a-f]{64}$' "$TOKEN_FILE")" "1"
+expect "token is 256 bits of hex" "$(grep -cE '^token=[0-9a-f]{64}$' "$TOKEN_FILE")" "1"
+expect "token file names its account" "$(grep -c '^user=admin$' "$TOKEN_FILE")" "1"
 got=$(python3 - "$DB" "$TOKEN_FILE" <<'EOF'
 import hashlib, sqlite3, sys
-tok = bytes.fromhex(open(sys.argv[2]).read().strip())
+tok = bytes.fromhex([l[6:] for l in open(sys.argv[2]) if l.startswith("token=")][0].strip())
 key = sqlite3.connect(sys.argv[1]).execute("select stored_key from account where name='admin'").fetchone()[0]
 raw = open(sys.argv[1], "rb").read()
 print(key == hashlib.sha256(tok).digest(), tok not in raw and tok.hex().encode() not in raw)

@@ -36,6 +36,21 @@ def proof(token, x, y):
     return bytes(a ^ b for a, b in zip(token, sig)).hex()
 
 
+def read_token_file(path):
+    """A token file's key=value lines as a dict (common/tokfile.h); a file holding only the
+    64 hex digits (the format before TLS) gives {"token": HEX}."""
+    text = open(path).read()
+    if "=" not in text:
+        return {"token": text.strip()}
+    return dict(l.strip().split("=", 1) for l in text.splitlines()
+                if l.strip() and not l.lstrip().startswith("#"))
+
+
+def read_token(path):
+    """The token's bytes from a token file."""
+    return bytes.fromhex(read_token_file(path)["token"])
+
+
 class Daemon:
     """lanad with DNS and the registry on 127.0.0.1, ports chosen by the kernel: .dns_port,
     .registry_port, .token (the admin token's bytes), .log (the path of its stderr)."""
@@ -61,7 +76,7 @@ class Daemon:
                 self.dns_port = int(f[1].rsplit(":", 1)[1])
             elif f[0] == "registry":
                 self.registry_port = int(f[1].rsplit(":", 1)[1])
-        self.token = bytes.fromhex(open(os.path.join(work, "admin.token")).read().strip())
+        self.token = read_token(os.path.join(work, "admin.token"))
 
     def alive(self):
         return self.proc.poll() is None

@@ -258,7 +258,7 @@ static void test_refusals(void **state)
     struct regclient_hello hs;
     struct lana_diag d;
     assert_int_equal(shake(&p, NULL, 2000, &hs, &d, NULL), -EPROTO);
-    assert_string_equal(d.msg, "the server refused the handshake");
+    assert_string_equal(d.msg, "the server refused the handshake: too many");
 
     uint8_t token[AUTH_TOKEN_LEN] = {1};
     struct peer q = {
