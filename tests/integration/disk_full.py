@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import check, finish, proof  # noqa: E402
+from lanatest import check, finish, proof, read_token  # noqa: E402
 
 LANAD = os.environ.get("LANAD", "lanad")
 LANA = os.environ.get("LANA")
@@ -85,7 +85,7 @@ def run(work, fs):
             if line.startswith("registry "):
                 port = int(line.split()[1].rsplit(":", 1)[1])
         token_file = os.path.join(fs, "admin.token")
-        token = bytes.fromhex(open(token_file).read().strip())
+        token = read_token(token_file)
         c = Conn(port, token)
         check("connected", c.ready is not None and c.ready.startswith("READY"), c.ready)
         c.send("block alloc 10.0.0.0/8 /24")

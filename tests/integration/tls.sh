@@ -89,11 +89,11 @@ printf '127.0.0.1:%s %064d\n' "$RPORT" 9 >"$WORK/xdg/lana/known_servers"
 expect "--tls-tofu with a kept pin that differs: refused, exit 76" "$("$LANA" $S --tls-tofu pool list >/dev/null 2>&1; echo $?)" "76"
 
 # --- the server's side of a pipelined TLS client: 3000 requests in a few records, read only
-# after all are sent. lanad stops reading at 1 MiB of unsent replies with the rest of the
+# after all are sent (authenticated: reads without a token are rate-limited). lanad stops reading at 1 MiB of unsent replies with the rest of the
 # requests already decrypted (nothing more comes on the socket): it must go on by itself.
 got=$(python3 - "$RPORT" "$HEX" <<'EOF'
-import socket, ssl, sys, time
-port, n = int(sys.argv[1]), 3000
+import hashlib, hmac, socket, ssl, sys, time
+port, n, token = int(sys.argv[1]), 3000, bytes.fromhex(sys.argv[2])
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -101,7 +101,9 @@ s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20))
 f = s.makefile("rb")
 s.sendall(b"HELLO lana/1 seq=1\n")
 y = int(f.readline().split()[3].split(b"=")[1])
-s.sendall(f"ACK ack={(y + 1) % 2**32}\n".encode())
+sig = hmac.new(hashlib.sha256(token).digest(), f"1:{y}".encode(), hashlib.sha256).digest()
+proof = bytes(a ^ b for a, b in zip(token, sig)).hex()
+s.sendall(f"ACK ack={(y + 1) % 2**32} proof={proof}\n".encode())
 f.readline()
 s.sendall(b"help\n" * n)
 t0, got = time.monotonic(), 0
@@ -117,11 +119,17 @@ expect "pipelined TLS client: every reply, though its requests waited inside TLS
 lanad_stop
 
 # --- at the connection cap a loopback client is told "busy" at once, before it says
-# anything (as before TLS): a plain client reads the line, lana over TLS recognizes it
+# anything (as before TLS): a plain client reads the line, lana over TLS recognizes it. The
+# place is held by a client past its handshake (one still in it would be evicted instead).
 lanad_start --registry-max-connections 1
 S="--server 127.0.0.1:$RPORT"
 python3 -c 'import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+f = s.makefile("rb")
+s.sendall(b"HELLO lana/1 seq=1\n")
+y = int(f.readline().split()[3].split(b"=")[1])
+s.sendall(b"ACK ack=%d\n" % ((y + 1) % 2**32))
+f.readline()
 open(sys.argv[2], "w").close()
 time.sleep(3)' "$RPORT" "$WORK/held" &
 HOLD=$!
