@@ -15,10 +15,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/resolve.h"
@@ -147,6 +149,13 @@ static int hs_recv(struct hs_io *io, char *buf, size_t size, uint64_t deadline, 
     }
 }
 
+/* The "code" of an error reply's "error" member, or "". */
+static const char *error_code(json_t *reply)
+{
+    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "code"));
+    return c ? c : "";
+}
+
 /* WELCOME lana/1 ack=X+1 seq=Y (line is split in place). */
 static int hs_welcome(char *line, struct regclient_hello *hs, struct lana_diag *d)
 {
@@ -154,6 +163,7 @@ static int hs_welcome(char *line, struct regclient_hello *hs, struct lana_diag *
         json_t *j = json_loads(line + 6, 0, NULL);
         const char *m =
             json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        hs->busy = strcmp(error_code(j), "busy") == 0;
         int rc = diag_set(d, -EPROTO, "the server refused the handshake%s%.180s", m ? ": " : "",
                           m ? m : "");
         json_decref(j);
@@ -181,13 +191,6 @@ static bool member_text(json_t *o, const char *key, char *buf, size_t size)
         return false;
     int n = snprintf(buf, size, "%s", s);
     return n >= 0 && (size_t)n < size;
-}
-
-/* The "code" of an error reply's "error" member, or "". */
-static const char *error_code(json_t *reply)
-{
-    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "code"));
-    return c ? c : "";
 }
 
 /* READY {"user":U,"role":R,"write":W}, or ERROR {"ok":false,"error":{"code":C,...}}. */
@@ -316,6 +319,7 @@ static int tls_refused(struct regclient *c, struct lana_diag *d)
     const char *code = json_string_value(json_object_get(err, "code"));
     const char *msg = json_string_value(json_object_get(err, "message"));
     int rc;
+    c->hs.busy = code != NULL && strcmp(code, "busy") == 0;
     if (code != NULL && msg != NULL)
         rc = diag_set(d, -EPROTO, "the server refused the connection: %.180s", msg);
     else
@@ -328,6 +332,9 @@ static int tls_refused(struct regclient *c, struct lana_diag *d)
 static int tls_start(struct regclient *c, const struct regclient_opts *o,
                                const char *host, uint64_t deadline, struct lana_diag *d)
 {
+    /* OpenSSL writes to the socket without MSG_NOSIGNAL: a server that closed first (busy at
+     * its cap) must give EPIPE, as on the plain path, not kill lana with SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
     ERR_clear_error();
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (c->ctx == NULL)
@@ -499,12 +506,14 @@ bool regclient_is_loopback(const struct sockaddr *sa)
     return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
-int regclient_open(struct regclient *c, const struct regclient_opts *o, struct lana_diag *d)
+/* One attempt of regclient_open() before the deadline. */
+static int open_once(struct regclient *c, const struct regclient_opts *o, uint64_t deadline,
+                     struct lana_diag *d)
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
-    int timeout = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-    uint64_t deadline = mono_ms() + (uint64_t)timeout;
+    uint64_t t0 = mono_ms();
+    int timeout = deadline > t0 ? (int)(deadline - t0) : 1;
     char host[256];
     int rc = reg_connect(c, o, timeout, host, d);
     if (rc != 0)
@@ -521,6 +530,31 @@ int regclient_open(struct regclient *c, const struct regclient_opts *o, struct l
     uint64_t now = mono_ms();
     return handshake(&io, o->have_token ? o->token : NULL, o->user,
                      now < deadline ? (int)(deadline - now) : 1, o->trace, &c->hs, d);
+}
+
+/*
+ * A server refuses with "busy" before WELCOME when its connection cap is reached, or when a
+ * flood of connections that never finish their handshake made it close ours to make room:
+ * as an EPP client would, lana connects again after a short, growing pause (50, 100, 200 ms)
+ * while its timeout allows, and reports the refusal only then.
+ */
+int regclient_open(struct regclient *c, const struct regclient_opts *o, struct lana_diag *d)
+{
+    int timeout = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+    uint64_t deadline = mono_ms() + (uint64_t)timeout;
+    for (unsigned attempt = 0;; attempt++) {
+        int rc = open_once(c, o, deadline, d);
+        uint64_t pause = 50u << attempt;
+        if (rc == 0 || !c->hs.busy || attempt == REGCLIENT_BUSY_RETRIES ||
+            mono_ms() + pause >= deadline)
+            return rc;
+        if (o->trace)
+            fprintf(o->trace, "# busy: connecting again in %llu ms\n", (unsigned long long)pause);
+        regclient_close(c);
+        struct timespec ts = {0, (long)pause * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
 }
 
 int regclient_send(struct regclient *c, const char *line, struct lana_diag *d)

@@ -21,6 +21,7 @@
 #include "common/err.h"
 
 #define REGCLIENT_FP_LEN 32 /* SHA-256 of the server's certificate */
+#define REGCLIENT_BUSY_RETRIES 3 /* connections again after a "busy" refusal before WELCOME */
 
 struct ssl_st;
 struct ssl_ctx_st;
@@ -49,6 +50,7 @@ struct regclient_hello {
     bool may_write; /* READY's "write" */
     char user[64];  /* READY's "user" ("" when anonymous) */
     char role[16];  /* READY's "role" */
+    bool busy;      /* refused as busy before WELCOME: at the cap, or evicted to make room */
 };
 
 struct regclient {
@@ -96,7 +98,9 @@ int regclient_handshake(int fd, const uint8_t *token, const char *user, int time
  * in time), LANA_EIO (cannot connect), or a code of regclient_handshake. With TLS also
  * -EPROTO for a failed TLS handshake, a certificate that is not the pinned one, or one the CA
  * file (or the system's CAs, when neither a pin nor a CA file is given) does not vouch for
- * under the server's name; the message says which, with the fingerprint seen.
+ * under the server's name; the message says which, with the fingerprint seen. A "busy"
+ * refusal before WELCOME (the cap, or closed to make room for others) is retried up to
+ * REGCLIENT_BUSY_RETRIES times after 50, 100, 200 ms while the timeout allows.
  */
 int regclient_open(struct regclient *c, const struct regclient_opts *o, struct lana_diag *d);
 
