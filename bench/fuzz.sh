@@ -15,14 +15,14 @@
 #   -j JOBS         build jobs (2)
 #   --nice N        niceness of the fuzzing processes (10)
 #   --no-build      use the binaries already in the build directory
-# TARGETs are among: dnsmsg zfile regproto conf cidr dname (default: all).
+# TARGETs are among: dnsmsg zfile regproto conf cidr dname text tokfile (default: all).
 # Exit status: 0 when no target found anything, 1 otherwise, 64 for a usage error.
 # Needs clang (tools/install-deps.sh --fuzz).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 SECS=60 EXECS="" BUILD="" JOBS=2 NICE=10 DOBUILD=1 SAN=address,undefined
-ALL="dnsmsg zfile regproto conf cidr dname"
+ALL="dnsmsg zfile regproto conf cidr dname text tokfile"
 usage() { sed -n '/^# usage/,/^# Needs/p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 targets=()
 while [ $# -gt 0 ]; do

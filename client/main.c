@@ -41,7 +41,9 @@ static void usage(FILE *out)
     fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
     fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
                  "does not resolve, 69 cannot connect, 70 server error, 73 conflict or no free\n"
-                 "space, 75 timeout or busy, 76 protocol error, 77 permission, 78 configuration.\n");
+                 "space, 75 timeout, busy or the registry's disk full, 76 protocol error (also\n"
+                 "a failed TLS handshake, a wrong pin, an untrusted certificate), 77 permission,\n"
+                 "78 configuration.\n");
 }
 
 int main(int argc, char **argv)
