@@ -30,6 +30,7 @@ void jsonw_reset(struct jsonw *j)
 {
     j->len = 0;
     j->oom = false;
+    j->over = false;
     j->depth = 0;
     j->first[0] = true;
     j->after_key = false;
@@ -39,8 +40,12 @@ void jsonw_reset(struct jsonw *j)
 
 static bool grow(struct jsonw *j, size_t n)
 {
-    if (j->oom)
+    if (j->oom || j->over)
         return false;
+    if (j->limit > 0 && n > j->limit - (j->len < j->limit ? j->len : j->limit)) {
+        j->over = true;
+        return false;
+    }
     if (j->cap - j->len > n)
         return true;
     size_t cap = j->cap ? j->cap : 256;

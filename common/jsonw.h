@@ -30,6 +30,8 @@ struct jsonw {
     bool first[JSONW_DEPTH]; /* nothing written yet at this level */
     char closer[JSONW_DEPTH]; /* '}' or ']' for each open level */
     bool after_key;
+    size_t limit; /* bytes the text may reach; 0: no limit (jsonw_set_limit) */
+    bool over;    /* something did not fit under the limit: the text is incomplete */
 };
 
 void jsonw_init(struct jsonw *j);
@@ -37,6 +39,13 @@ void jsonw_free(struct jsonw *j);
 /** Empties the text, keeps the memory. */
 void jsonw_reset(struct jsonw *j);
 static inline bool jsonw_ok(const struct jsonw *j) { return !j->oom; }
+/**
+ * Caps the text at limit bytes (0: no cap) until changed; reset keeps the cap. Past it
+ * nothing more is written and jsonw_over() turns true, so that a writer walking a big table
+ * can stop early (a reply too long for whoever asked is replaced, not built in full).
+ */
+static inline void jsonw_set_limit(struct jsonw *j, size_t limit) { j->limit = limit; }
+static inline bool jsonw_over(const struct jsonw *j) { return j->over; }
 
 /* Raw text, no JSON structure added (no comma, no quotes); cleaned as the file head says. */
 void jsonw_raw(struct jsonw *j, const char *s, size_t n);

@@ -74,7 +74,7 @@ struct listing {
 static int list_cb(const struct ipam_block *b, void *arg)
 {
     struct listing *l = arg;
-    if (l->count >= TREE_MAX) {
+    if (l->count >= TREE_MAX || jsonw_over(l->j)) {
         l->truncated = true;
         return 1;
     }

@@ -21,7 +21,7 @@ static void host_obj(struct jsonw *j, const struct host_info *h)
 static int host_cb(const struct host_info *h, void *arg)
 {
     host_obj(arg, h);
-    return 0;
+    return jsonw_over(arg) ? 1 : 0; /* 1: stop, the reply is over its cap */
 }
 
 static enum regproto_code ok_host(const char *key, const struct host_info *h, struct jsonw *j)

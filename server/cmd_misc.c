@@ -58,7 +58,7 @@ static int log_cb(const struct audit_entry *e, void *arg)
     else
         jsonw_null(j);
     jsonw_end(j);
-    return 0;
+    return jsonw_over(j) ? 1 : 0; /* 1: stop, the reply is over its cap */
 }
 
 enum regproto_code cmd__log(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)

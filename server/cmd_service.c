@@ -21,7 +21,7 @@ static void service_obj(struct jsonw *j, const struct service_info *s)
 static int service_cb(const struct service_info *s, void *arg)
 {
     service_obj(arg, s);
-    return 0;
+    return jsonw_over(arg) ? 1 : 0; /* 1: stop, the reply is over its cap */
 }
 
 /* --port N (1..65535) into *port; "auto" (where allowed) and absence leave 0. */

@@ -25,7 +25,7 @@ static void zone_json(struct jsonw *j, const struct zone_info *z)
 static int zone_cb(const struct zone_info *z, void *arg)
 {
     zone_json(arg, z);
-    return 0;
+    return jsonw_over(arg) ? 1 : 0; /* 1: stop, the reply is over its cap */
 }
 
 enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)

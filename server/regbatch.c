@@ -100,12 +100,15 @@ out:
 bool regbatch__line(struct regconn *c, char *line)
 {
     size_t n = strlen(line);
-    if (n > 0 && line[n - 1] == '\r')
+    bool cr = n > 0 && line[n - 1] == '\r';
+    if (cr)
         line[--n] = '\0';
     const char *p = line + strspn(line, " \t");
     if (c->state == RC_IMPORT) {
         if (strcmp(line, ".") == 0) {
             if (!c->import_refused && regconn__must_wait(c)) {
+                if (cr) /* a parked line stays as it came: it is read again later */
+                    line[n] = '\r';
                 regconn__park(c);
                 return false;
             }

@@ -194,9 +194,14 @@ void regconn_withdraw(struct regconn *c, enum regproto_code code, const char *ms
         return;
     c->wrote = false;
     size_t from = line_start(c, c->turn_mark > c->outoff ? c->turn_mark : c->outoff);
-    size_t n = 0;
-    for (size_t i = from; i < c->outlen; i++)
-        n += c->out[i] == '\n';
+    size_t n = 0; /* replies, one per request: PROGRESS lines are not replies */
+    for (size_t i = from; i < c->outlen;) {
+        const char *nl = memchr(c->out + i, '\n', c->outlen - i);
+        size_t end = nl ? (size_t)(nl - c->out) + 1 : c->outlen;
+        if (end - i <= 9 || memcmp(c->out + i, "PROGRESS ", 9) != 0)
+            n++;
+        i = end;
+    }
     c->outlen = from;
     cmd_error(&c->env->reply, code, "%s", msg);
     for (size_t i = 0; i < n; i++)
@@ -470,11 +475,16 @@ static enum regproto_code exec_guarded(struct regconn *c, struct cmd_ctx *x, con
     if (wait > 0)
         return cmd_error(j, RP_BUSY, "too many reads without a token from this address; "
                          "wait %llu ms, or authenticate", (unsigned long long)wait);
+    /* the cap is in the writer, so a read of a huge table stops at it rather than being built
+     * in full (and holding every writer meanwhile) only to be thrown away */
+    size_t max = regguard_anon_reply_max(g);
+    jsonw_set_limit(j, max);
     enum regproto_code code = cmd_exec(x, row, a, j);
-    size_t max = regguard_anon_reply_max(g), len = j->len;
-    if (max > 0 && len > max)
-        code = cmd_error(j, RP_TOO_LONG, "the reply has %zu bytes, over the %zu allowed without "
-                         "a token; authenticate or narrow the query", len, max);
+    bool over = jsonw_over(j);
+    jsonw_set_limit(j, 0);
+    if (over)
+        code = cmd_error(j, RP_TOO_LONG, "the reply is over the %zu bytes allowed without a "
+                         "token; authenticate or narrow the query", max);
     return code;
 }
 

@@ -51,6 +51,9 @@
 #define ACCEPT_BATCH 8
 #define BATCH_TICK_MS 1000 /* how often waiting writers hear of the batch */
 #define BATCH_SLICE_MS 5   /* a batch runs this long per loop pass at most */
+/* A batch whose client does not read, with writers waiting behind it, is undone after this
+ * long (or the idle timeout, when shorter): it holds every one of them meanwhile. */
+#define BATCH_STALL_MS 5000
 
 struct registry {
     const struct srvconf *cfg;
@@ -67,13 +70,14 @@ struct registry {
     bool accept_paused; /* out of descriptors: the listeners wait for accept_resume() */
     bool accept_short;  /* that was logged; cleared by an accept a second after the last */
     uint64_t short_ms;  /* the last accept that failed for it */
-    unsigned evicted, expired, addr_full; /* since the last sweep, which logs them */
+    unsigned evicted, expired, addr_full, full; /* since the last sweep, which logs them */
     /* a done batch's commit runs on a thread of its own (writing a big WAL and its fsync take
      * hundreds of milliseconds), while the loop goes on without the writer */
     struct regconn *committing; /* its batch, or NULL; env.batch stays set meanwhile */
     bool orphan;                /* its connection closed meanwhile: freed when it ends */
     pthread_t committer;
     int commit_efd; /* the committer says it is done here */
+    bool stopping;  /* the loop has stopped: the last turn commits on this thread */
     int commit_rc;
     struct lana_diag commit_d;
     struct regtls *tls;  /* the TLS context every connection may start TLS from */
@@ -229,9 +233,16 @@ static void conn_admit(struct registry *r, struct regconn *c, const struct socka
                        false);
         break;
     case REGGUARD_FULL:
-        log_warn("registry: %s: refused, %u connections already", c->peer, r->nconns - 1);
+        r->full++;
         regconn_refuse(c, RP_BUSY, "too many connections; try again later", false);
         break;
+    }
+    if (c->io.mode == REGIO_TLS_ONLY) {
+        /* the refusal could only be said after a ClientHello: waiting for one would keep a
+         * descriptor per refused connection, and a flood would run lanad out of them */
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger));
+        conn_close(r, c);
+        return;
     }
     conn_flush(r, c);
 }
@@ -420,6 +431,8 @@ static bool batch_turn(struct registry *r, uint64_t now)
         return false;
     if (e->batch == NULL) {
         release_waiting(r);
+        if (r->stopping) /* the last turn: no batch begins now */
+            return false;
         if (e->qhead == NULL || !regbatch_begin(e->qhead, now))
             return false;
     }
@@ -432,7 +445,7 @@ static bool batch_turn(struct registry *r, uint64_t now)
     enum regbatch_step step = regbatch_step(b, now + BATCH_SLICE_MS);
     if (step != REGBATCH_DONE)
         return step == REGBATCH_MORE;
-    if (b->may_write && start_commit(r, b))
+    if (b->may_write && !r->stopping && start_commit(r, b))
         return false; /* commit_done_cb finishes it */
     struct lana_diag d = {""};
     int crc = b->may_write ? commit_writer(r, &d) : 0;
@@ -477,9 +490,11 @@ static int64_t batch_tick_cb(struct ev_loop *loop, void *arg)
 {
     struct registry *r = arg;
     (void)loop;
-    uint64_t now = mono_ms(), idle = r->cfg->registry_idle_timeout * 1000;
+    uint64_t now = mono_ms(), limit = r->cfg->registry_idle_timeout * 1000;
+    if (r->env.qhead != NULL && limit > BATCH_STALL_MS)
+        limit = BATCH_STALL_MS;
     struct regconn *b = r->env.batch;
-    if (b != NULL && r->committing == NULL && now - b->bprogress_ms >= idle) {
+    if (b != NULL && r->committing == NULL && now - b->bprogress_ms >= limit) {
         log_warn("registry: %s: a batch stuck on a client that does not read; closing", b->peer);
         regbatch_abort(b, "its client does not read its replies");
         release_waiting(r);
@@ -509,11 +524,12 @@ static int64_t sweep_cb(struct ev_loop *loop, void *arg)
         r->expired++;
         conn_drop(r, conn_of(gc), RP_HANDSHAKE, "handshake not completed in time; closing");
     }
-    if (r->evicted + r->expired + r->addr_full > 0) {
+    if (r->evicted + r->expired + r->addr_full + r->full > 0) {
         log_notice("registry: %u connections too slow in the handshake closed to make room, "
-                   "%u past the handshake deadline, %u refused at the per-address cap",
-                   r->evicted, r->expired, r->addr_full);
-        r->evicted = r->expired = r->addr_full = 0;
+                   "%u past the handshake deadline, %u refused at the per-address cap, %u "
+                   "refused at the cap (%u open)",
+                   r->evicted, r->expired, r->addr_full, r->full, r->nconns);
+        r->evicted = r->expired = r->addr_full = r->full = 0;
     }
     struct regconn *next;
     for (struct regconn *c = r->conns; c; c = next) {
@@ -546,6 +562,7 @@ static void *registry_main(void *arg)
         log_err("registry: the loop failed: %s", lana_strerror(rc));
     if (r->committing != NULL) /* a batch's commit completes */
         commit_join(r);
+    r->stopping = true; /* no committer thread starts any more: registry_stop closes the db */
     end_turn(r->loop, r); /* the last turn completes and commits */
     while (r->conns)
         conn_close(r, r->conns);

@@ -23,7 +23,7 @@ from lanatest import Daemon, check, finish, proof  # noqa: E402
 
 LINES = int(os.environ.get("BATCH_LOAD_LINES", "100000"))
 LANA = os.environ.get("LANA")
-IDLE = 4  # --registry-idle-timeout
+IDLE = 30  # --registry-idle-timeout: longer than a stuck batch may hold waiting writers (5 s)
 
 
 class Conn:
@@ -207,7 +207,9 @@ def non_reading_batch(d):
     waited = time.monotonic() - t0
     check("the writer behind it goes on once the stuck batch is undone",
           line is not None and line.startswith('{"ok":true'), f"{line!r} after {waited:.1f} s")
-    q.s.settimeout(2 * IDLE + 5)
+    check("a stuck batch holds waiting writers 5 s, not the idle timeout", waited < 8,
+          f"{waited:.1f} s")
+    q.s.settimeout(10)
     try:  # closed with a FIN, or reset (the idle sweep drops unsent replies that way)
         while q.s.recv(65536):
             pass

@@ -168,6 +168,39 @@ grep -q "plain connection on an endpoint that requires TLS; refused" "$WORK/lana
   && ok "required: the refusal is logged" || not_ok "required: the refusal is logged"
 lanad_stop
 
+# --- registry-tls = required at the cap: a refused connection cannot be told before a
+# ClientHello, so it is closed at once; waiting for one kept a descriptor per refused
+# connection for two idle periods, and a flood of silent ones ran lanad out of descriptors
+lanad_start --registry-tls required --registry-max-per-address 1
+got=$(python3 - "$RPORT" <<'EOF'
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+hold = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5,
+                                                source_address=("127.0.0.2", 0)))
+f = hold.makefile("rb")
+hold.sendall(b"HELLO lana/1 seq=1\n")
+y = int(f.readline().split()[3].split(b"=")[1])
+hold.sendall(b"ACK ack=%d\n" % ((y + 1) % 2**32))
+f.readline()  # READY: its address's only place is held past the handshake
+s = socket.create_connection(("127.0.0.1", port), timeout=3,
+                             source_address=("127.0.0.2", 0))  # over the per-address cap
+t0 = time.monotonic()
+try:
+    ended = s.recv(1) == b""
+except ConnectionResetError:
+    ended = True
+except socket.timeout:
+    ended = False
+print("closed" if ended and time.monotonic() - t0 < 2 else "left open")
+EOF
+)
+expect "required: a connection refused at a cap is closed at once, not kept for a ClientHello" \
+  "$got" "closed"
+lanad_stop
+
 # --- a non-loopback endpoint, in a network namespace (root only)
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip netns add "lana-tls-$$" 2>/dev/null; then
   NS=lana-tls-$$

@@ -196,6 +196,33 @@ static void test_any_bytes_give_json_a_reader_parses(void **state)
     assert_true(valid > 1000); /* both kinds were tried */
 }
 
+/* A capped writer stops at its cap: nothing past it is written, over turns true (a reader
+ * walking a table stops there), and a reset keeps the cap but clears over. */
+static void test_a_capped_writer_stops_at_its_cap(void **state)
+{
+    (void)state;
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_set_limit(&j, 64);
+    jsonw_arr(&j);
+    for (int i = 0; i < 1000 && !jsonw_over(&j); i++)
+        jsonw_str(&j, "a string of some twenty bytes");
+    assert_true(jsonw_over(&j));
+    assert_true(j.len <= 64);
+    assert_true(jsonw_ok(&j)); /* over is not out of memory */
+    jsonw_reset(&j);
+    assert_false(jsonw_over(&j));
+    jsonw_str(&j, "short");
+    assert_false(jsonw_over(&j));
+    assert_string_equal(j.s, "\"short\"");
+    jsonw_set_limit(&j, 0);
+    for (int i = 0; i < 100; i++)
+        jsonw_str(&j, "a string of some twenty bytes");
+    assert_false(jsonw_over(&j));
+    assert_true(j.len > 64 * 10);
+    jsonw_free(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_keys_are_escaped_too),
         cmocka_unit_test(test_raw_json_is_cleaned),
         cmocka_unit_test(test_any_bytes_give_json_a_reader_parses),
+        cmocka_unit_test(test_a_capped_writer_stops_at_its_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -616,6 +616,49 @@ static void test_full_disk_at_commit_withdraws_each_reply(void **state)
     assert_null(strstr(f->got, "\"10.0.1.0/24\""));
 }
 
+/* A failed turn commit withdraws one error per request: a PROGRESS line queued in the same
+ * turn (a waiting writer's tick) is not a reply, so it gets no error line of its own. */
+static void test_withdraw_counts_replies_not_progress_lines(void **state)
+{
+    struct fix *f = *state;
+    login(f, true);
+    assert_non_null(strstr(talk(f, "pool add 10.0.0.0/8\n"), "\"ok\":true"));
+    send_on(f, 0, "block alloc 10.0.0.0/8 /24\n");
+    regconn_read(f->c, 1); /* one write in the turn: its reply waits for the commit */
+    regconn_progress(f->c, "{\"waiting\":\"batch\",\"done\":1,\"of\":2}");
+    f->commit_fail = SQLITE_FULL;
+    commit_turn(f);
+    flush_all(f);
+    assert_string_equal(got_on(f, 0), full_reply);
+    assert_false(f->c->closing);
+}
+
+/* A zone import sent with CRLF line ends whose "." comes after a batch began waits like any
+ * write, and then runs as it came (the parked "." keeps its CR, not a NUL in its place). */
+static void test_parked_crlf_import_runs_as_it_came(void **state)
+{
+    struct fix *f = *state;
+    login(f, true);
+    login_on(f, 1, true);
+    assert_non_null(strstr(talk(f, "pool add 10.0.0.0/8\n"), "\"ok\":true"));
+    step_on(f, 1, "zone import\r\n$ORIGIN crlf.test.\r\n"
+                  "@ 3600 IN SOA ns1 hostmaster 1 3600 900 604800 300\r\n"
+                  "@ 3600 IN NS ns1\r\nns1 3600 IN A 198.18.0.53\r\n");
+    send_batch(f, 0, "", "block alloc 10.0.0.0/8 /28\n", 2000);
+    commit_turn(f);
+    assert_true(batch_slice(f, 1000));
+    assert_non_null(f->env.batch);
+    f->hold_batch = true;
+    step_on(f, 1, ".\r\n");
+    assert_true(f->cs[1]->parked);
+    f->hold_batch = false;
+    pump(f);
+    assert_null(f->env.batch);
+    const char *r = got_on(f, 1);
+    assert_non_null(strstr(r, "{\"ok\":true,\"imported\":\"crlf.test.\""));
+    assert_null(strstr(r, "NUL"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +681,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_import_keeps_no_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_with_drop_never_cuts_a_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_in_a_statement_is_told_and_survived, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_withdraw_counts_replies_not_progress_lines, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_parked_crlf_import_runs_as_it_came, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_at_commit_withdraws_each_reply, setup,
                                         teardown),
