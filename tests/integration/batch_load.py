@@ -19,40 +19,18 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import Daemon, check, finish, proof  # noqa: E402
+from lanatest import Daemon, Line, check, finish, proof  # noqa: E402
 
 LINES = int(os.environ.get("BATCH_LOAD_LINES", "100000"))
 LANA = os.environ.get("LANA")
 IDLE = 30  # --registry-idle-timeout: longer than a stuck batch may hold waiting writers (5 s)
 
 
-class Conn:
-    def __init__(self, port, token=None, rcvbuf=None):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:  # before connecting: a small window that the kernel does not grow
-            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.s.settimeout(60)
-        self.s.connect(("127.0.0.1", port))
-        self.f = self.s.makefile("rb")
-        x = 4242
-        self.send(f"HELLO lana/1 seq={x}")
-        y = int(self.recv().split()[3].split("=")[1])
-        if token is None:
-            self.send(f"ACK ack={y + 1}")
-        else:
-            self.send(f"ACK ack={y + 1} user=admin proof={proof(token, x, y)}")
-        self.ready = self.recv()
-
-    def send(self, line):
-        self.s.sendall(line.encode() + b"\n")
-
-    def recv(self):
-        line = self.f.readline()
-        return line.decode().rstrip("\n") if line else None
-
-    def close(self):
-        self.f.close()
-        self.s.close()
+def Conn(port, token=None, rcvbuf=None):
+    """A connection past its handshake (authenticated with the token when given)."""
+    c = Line(port, timeout=60, rcvbuf=rcvbuf)
+    c.login(token)
+    return c
 
 
 def rss_kib(pid):

@@ -9,14 +9,13 @@ otherwise). Needs LANAD; uses LANA when set."""
 import errno
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import check, finish, proof, read_token  # noqa: E402
+from lanatest import Line, check, finish, proof, read_token  # noqa: E402
 
 LANAD = os.environ.get("LANAD", "lanad")
 LANA = os.environ.get("LANA")
@@ -31,26 +30,11 @@ def mount_tmpfs(path, size):
     return None if r.returncode == 0 else "mount failed: " + r.stderr.strip()
 
 
-class Conn:
-    def __init__(self, port, token):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.f = self.s.makefile("rb")
-        x = 7
-        self.send(f"HELLO lana/1 seq={x}")
-        y = int(self.recv().split()[3].split("=")[1])
-        self.send(f"ACK ack={y + 1} user=admin proof={proof(token, x, y)}")
-        self.ready = self.recv()
-
-    def send(self, line):
-        self.s.sendall(line.encode() + b"\n")
-
-    def recv(self):
-        line = self.f.readline()
-        return line.decode().rstrip("\n") if line else None
-
-    def close(self):
-        self.f.close()
-        self.s.close()
+def Conn(port, token):
+    """A connection authenticated with the token."""
+    c = Line(port, timeout=30)
+    c.login(token, x=7)
+    return c
 
 
 def fill(path):

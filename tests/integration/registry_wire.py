@@ -14,31 +14,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import Daemon, check, finish, proof  # noqa: E402
+from lanatest import Daemon, Line, check, finish, proof  # noqa: E402
 
 
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.f = self.s.makefile("rb")
-
-    def send(self, line):
-        self.s.sendall(line.encode() + b"\n")
-
-    def recv(self):
-        line = self.f.readline()
-        return line.decode().rstrip("\n") if line else None
-
-    def closed(self):
-        try:
-            return self.f.readline() == b""
-        except (ConnectionResetError, socket.timeout):
-            return True
-
-    def close(self):
-        self.f.close()  # the file object holds the socket open too
-        self.s.close()
+def Conn(port):
+    return Line(port, timeout=5)
 
 
 def hello(port, x=1000):

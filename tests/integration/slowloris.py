@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import lanatest  # noqa: E402
-from lanatest import Daemon, check, finish, proof  # noqa: E402
+from lanatest import Daemon, Line, check, finish, proof  # noqa: E402
 
 ATTACK_CONNS = 1000
 ATTACK_ADDRS = 100  # 127.1.0.1 .. 127.1.0.100, ten connections each
@@ -36,35 +36,9 @@ def raise_fd_limit(want):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-class Conn:
+def Conn(port, src="127.0.0.1", timeout=5):
     """A line-oriented client from source address src."""
-
-    def __init__(self, port, src="127.0.0.1", timeout=5):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.bind((src, 0))
-        self.s.connect(("127.0.0.1", port))
-        self.f = self.s.makefile("rb")
-
-    def send(self, line):
-        self.s.sendall(line.encode() + b"\n")
-
-    def recv(self):
-        try:
-            line = self.f.readline()
-        except (ConnectionResetError, socket.timeout):
-            return None
-        return line.decode().rstrip("\n") if line else None
-
-    def closed(self):
-        try:
-            return self.f.readline() == b""
-        except (ConnectionResetError, socket.timeout):
-            return True
-
-    def close(self):
-        self.f.close()
-        self.s.close()
+    return Line(port, src, timeout)
 
 
 def login(port, token=None, src="127.0.0.1", x=1000, user="admin"):

@@ -4,6 +4,7 @@ loopback ports with a temporary database, stopped by PID."""
 import hashlib
 import hmac
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -89,3 +90,57 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class Line:
+    """A line-oriented registry connection to 127.0.0.1:port from source address src (a
+    small receive buffer, when rcvbuf is given, is set before connecting: a window the kernel
+    does not grow). recv() gives a line without its newline, or None at the end of the stream,
+    on a reset or a timeout."""
+
+    def __init__(self, port, src="127.0.0.1", timeout=30, rcvbuf=None):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.settimeout(timeout)
+        self.s.bind((src, 0))
+        self.s.connect(("127.0.0.1", port))
+        self.f = self.s.makefile("rb")
+        self.ready = None
+
+    def login(self, token=None, x=4242, user="admin"):
+        """HELLO/ACK, with the token's proof when given; returns (and keeps in .ready) the
+        READY line, or the ERROR line where it came instead."""
+        self.send(f"HELLO lana/1 seq={x}")
+        w = self.recv()
+        if w is None or not w.startswith("WELCOME"):
+            self.ready = w
+            return w
+        y = int(w.split()[3].split("=")[1])
+        if token is None:
+            self.send(f"ACK ack={y + 1}")
+        else:
+            self.send(f"ACK ack={y + 1} user={user} proof={proof(token, x, y)}")
+        self.ready = self.recv()
+        return self.ready
+
+    def send(self, line):
+        self.s.sendall(line.encode() + b"\n")
+
+    def recv(self):
+        try:
+            line = self.f.readline()
+        except (ConnectionResetError, socket.timeout):
+            return None
+        return line.decode().rstrip("\n") if line else None
+
+    def closed(self):
+        """Whether the server ends the stream (or resets it) before sending another line."""
+        try:
+            return self.f.readline() == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        self.f.close()  # the file object holds the socket open too
+        self.s.close()
