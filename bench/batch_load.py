@@ -20,7 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lanaproto import login  # noqa: E402
+from lanaproto import login, read_token_file  # noqa: E402
 
 
 def pct(xs, p):
@@ -49,14 +49,19 @@ def start_lanad(lanad, work):
     proc = subprocess.Popen([lanad, "--db", os.path.join(work, "lana.db"), "--listen-dns",
                              "127.0.0.1:0", "--listen-registry", "127.0.0.1:0", "--ready-file",
                              ready, "--log-level", "warn"])
-    deadline = time.monotonic() + 10
-    while not os.path.exists(ready):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            sys.exit("lanad did not start")
-        time.sleep(0.02)
-    port = next(int(ln.split()[1].rsplit(":", 1)[1]) for ln in open(ready)
-                if ln.startswith("registry "))
-    token = bytes.fromhex(open(os.path.join(work, "admin.token")).read().strip())
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                sys.exit("lanad did not start")
+            time.sleep(0.02)
+        port = next(int(ln.split()[1].rsplit(":", 1)[1]) for ln in open(ready)
+                    if ln.startswith("registry "))
+        token, _ = read_token_file(os.path.join(work, "admin.token"))
+    except BaseException:  # the lanad started here stops with the script, whatever happened
+        proc.terminate()
+        proc.wait()
+        raise
     return proc, port, token
 
 
