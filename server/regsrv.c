@@ -579,7 +579,7 @@ static int guard_new(const struct srvconf *cfg, struct regguard **out)
         .max_per_addr = (unsigned)cfg->registry_max_per_address,
         .handshake_ms = cfg->registry_handshake_timeout * 1000,
         .auth_failures = (unsigned)cfg->registry_auth_failures,
-        .auth_period_ms = 60000,
+        .auth_period_ms = cfg->registry_auth_window * 1000,
         .anon_rate = (unsigned)cfg->registry_anon_read_rate,
         .anon_reply_max = (size_t)cfg->registry_anon_reply_max,
     };

@@ -28,7 +28,8 @@ struct srvconf {
     uint64_t registry_handshake_timeout; /* seconds from accept to READY */
     uint64_t registry_handshake_share;   /* percent of the cap clients in the handshake may hold */
     uint64_t registry_max_per_address;   /* open connections per IPv4 address or IPv6 /64 */
-    uint64_t registry_auth_failures;     /* failed authentications per address per minute */
+    uint64_t registry_auth_failures;     /* failed authentications per address per window */
+    uint64_t registry_auth_window;       /* seconds: that window, from the first failure */
     uint64_t registry_anon_read_rate;    /* unauthenticated reads per second per address */
     uint64_t registry_anon_reply_max;    /* bytes of one unauthenticated reply */
     char *registry_tls;               /* "loopback-optional" or "required" */

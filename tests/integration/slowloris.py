@@ -327,7 +327,7 @@ def test_per_address(work):
 
 
 def test_auth_limit(work):
-    d = Daemon(work, "--registry-auth-failures", "3")
+    d = Daemon(work, "--registry-auth-failures", "3", "--registry-auth-window", "3")
     try:
         port = d.registry_port
         bad = bytes(32)
@@ -358,6 +358,11 @@ def test_auth_limit(work):
         check("one log line for the limit, not one per attempt",
               log.count("too many failed authentications") == 1
               and log.count("authentication as admin refused") == 3, log[-600:])
+        time.sleep(3.2)  # registry-auth-window: the address's window is over
+        c, r = login(port, d.token, src="127.0.4.1")
+        check("once the window is over, a good proof from that address is accepted",
+              r is not None and r.startswith("READY"), str(r))
+        c.close()
     finally:
         d.stop()
 

@@ -663,6 +663,30 @@ static void test_every_write_row_is_whole_or_nothing_under_failed_steps(void **s
     fix_free(f);
 }
 
+/* A capped reply (jsonw_set_limit: how the registry limits a reply to a client without a
+ * token) stops the listing at the cap: the table is not read to its end and the reply is
+ * not built in full only to be thrown away. Counted in SQLite steps. */
+static void test_a_capped_listing_stops_reading_at_the_cap(void **state)
+{
+    struct fix *f = *state;
+    assert_int_equal(run(f, "pool add 10.0.0.0/8"), RP_OK);
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal(run(f, "block alloc 10.0.0.0/8 /24"), RP_OK);
+    sqlfault_reset();
+    assert_int_equal(run(f, "block list 10.0.0.0/8"), RP_OK);
+    unsigned long full = sqlfault_steps();
+    assert_false(jsonw_over(&f->j));
+    assert_true(full >= 2000);
+    jsonw_set_limit(&f->j, 4096);
+    sqlfault_reset();
+    run(f, "block list 10.0.0.0/8");
+    unsigned long capped = sqlfault_steps();
+    assert_true(jsonw_over(&f->j));
+    assert_true(f->j.len <= 4096);
+    jsonw_set_limit(&f->j, 0);
+    assert_true(capped < full / 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +699,8 @@ int main(void)
         cmocka_unit_test(test_every_text_field_is_checked_at_the_door),
         cmocka_unit_test_setup_teardown(test_the_door_names_the_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_valid_text_is_kept_as_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_capped_listing_stops_reading_at_the_cap, setup,
+                                        teardown),
         cmocka_unit_test(test_a_line_with_a_nul_is_refused_whole),
         cmocka_unit_test(test_a_poisoned_database_still_gives_json),
     };
