@@ -101,21 +101,27 @@ static void release_waiting(struct registry *r)
         regconn_dequeue(q);
 }
 
+/* Takes c off the list of open connections. */
+static void conn_unlink(struct registry *r, struct regconn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        r->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    r->nconns--;
+}
+
 /* Unlinks c and stops watching it; the loop frees it (and closes its fd) after the pass. A
  * batch it was running is undone. */
 static void conn_close(struct registry *r, struct regconn *c)
 {
     regguard_leave(r->env.guard, &c->guard);
+    conn_unlink(r, c);
     if (c == r->committing) { /* the committer is still at work: it frees c when done */
         r->orphan = true;
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            r->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        c->prev = c->next = NULL;
-        r->nconns--;
         ev_fd_del(r->loop, c->fd, NULL);
         return;
     }
@@ -124,13 +130,6 @@ static void conn_close(struct registry *r, struct regconn *c)
         release_waiting(r);
     }
     regconn_dequeue(c);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        r->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    r->nconns--;
     ev_fd_del(r->loop, c->fd, conn_free_cb);
 }
 

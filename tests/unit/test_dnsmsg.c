@@ -67,7 +67,7 @@ static void test_dnsmsg_classifies_malformed_queries(void **state)
     memcpy(buf, q_plain, sizeof q_plain);
     buf[2] |= 0x80;
     assert_int_equal(dnsmsg_parse_query(buf, sizeof q_plain, &q), DNSMSG_DROP);
-    /* NOTIFY opcode: not implemented */
+    /* the NOTIFY opcode: answered NOTIMP (lanad is no secondary) */
     memcpy(buf, q_plain, sizeof q_plain);
     buf[2] = (uint8_t)(DNS_OP_NOTIFY << 3);
     assert_int_equal(dnsmsg_parse_query(buf, sizeof q_plain, &q), DNSMSG_NOTIMP);

@@ -175,19 +175,26 @@ static void pair(int sv[2])
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 }
 
+/* The generated identity's TLS context in *t, and a TLS-only stream io on sv[0] of a new
+ * socket pair (the client's end is sv[1]). */
+static void tls_only_stream(struct fixture *f, struct regtls **t, struct regio *io, int sv[2])
+{
+    uint8_t fp[REGTLS_FP_LEN];
+    struct lana_diag d;
+    assert_int_equal(regtls_prepare(&f->cfg, fp, &d), 0);
+    assert_int_equal(regtls_new(&f->cfg, t, &d), 0);
+    pair(sv);
+    regio_init(io, sv[0]);
+    regio_secure(io, regtls_ctx(*t), true, "peer");
+}
+
 static void test_regio_plain_client_on_a_tls_only_stream_is_told(void **state)
 {
     struct fixture *f = *state;
-    uint8_t fp[REGTLS_FP_LEN];
     struct regtls *t;
-    struct lana_diag d;
-    assert_int_equal(regtls_prepare(&f->cfg, fp, &d), 0);
-    assert_int_equal(regtls_new(&f->cfg, &t, &d), 0);
-    int sv[2];
-    pair(sv);
     struct regio io;
-    regio_init(&io, sv[0]);
-    regio_secure(&io, regtls_ctx(t), true, "peer");
+    int sv[2];
+    tls_only_stream(f, &t, &io, sv);
     char buf[512];
     errno = 0;
     assert_int_equal(regio_recv(&io, buf, sizeof buf), -1); /* nothing yet */
@@ -245,16 +252,10 @@ static void tls_handshake(SSL *cl, struct regio *io)
 static void test_regio_tls_data_left_inside_is_pending(void **state)
 {
     struct fixture *f = *state;
-    uint8_t fp[REGTLS_FP_LEN];
     struct regtls *t;
-    struct lana_diag d;
-    assert_int_equal(regtls_prepare(&f->cfg, fp, &d), 0);
-    assert_int_equal(regtls_new(&f->cfg, &t, &d), 0);
-    int sv[2];
-    pair(sv);
     struct regio io;
-    regio_init(&io, sv[0]);
-    regio_secure(&io, regtls_ctx(t), true, "peer");
+    int sv[2];
+    tls_only_stream(f, &t, &io, sv);
     SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
     SSL *cl = SSL_new(cctx);
     SSL_set_fd(cl, sv[1]);
