@@ -9,9 +9,36 @@
 
 #include "common/jsonw.h"
 #include "db/audit.h"
+#include "db/authz.h"
 #include "db/store_int.h"
 
-static const char sql_get[] = "SELECT name, role, stored_key FROM account WHERE name = ?1";
+#define ACCOUNT_COLS "name, role, stored_key, sponsor, class, enabled, created, updated"
+
+static const char sql_get[] = "SELECT " ACCOUNT_COLS " FROM account WHERE name = ?1";
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(s, col);
+    snprintf(dst, size, "%s", v ? v : "");
+}
+
+static int account_read(sqlite3_stmt *s, struct account *out, struct lana_diag *d)
+{
+    const char *nm = (const char *)sqlite3_column_text(s, 0),
+               *role = (const char *)sqlite3_column_text(s, 1);
+    int nl = snprintf(out->name, sizeof out->name, "%s", nm ? nm : "");
+    int rl = snprintf(out->role, sizeof out->role, "%s", role ? role : "");
+    if (nl < 0 || (size_t)nl >= sizeof out->name || rl < 0 || (size_t)rl >= sizeof out->role ||
+        sqlite3_column_bytes(s, 2) != AUTH_KEY_LEN)
+        return diag_set(d, LANA_EDB, "account %s: name, role or key malformed", out->name);
+    memcpy(out->stored_key, sqlite3_column_blob(s, 2), AUTH_KEY_LEN);
+    copy_col(out->sponsor, sizeof out->sponsor, s, 3);
+    copy_col(out->class_name, sizeof out->class_name, s, 4);
+    out->enabled = sqlite3_column_int(s, 5) != 0;
+    out->created = sqlite3_column_int64(s, 6);
+    out->updated = sqlite3_column_int64(s, 7);
+    return 1;
+}
 
 int account_get(struct store *st, const char *name, struct account *out, struct lana_diag *d)
 {
@@ -20,51 +47,94 @@ int account_get(struct store *st, const char *name, struct account *out, struct 
     if (rc != 0)
         return rc;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW && sqlite3_column_bytes(s, 2) == AUTH_KEY_LEN) {
-        const char *nm = (const char *)sqlite3_column_text(s, 0),
-                   *role = (const char *)sqlite3_column_text(s, 1);
-        int nl = snprintf(out->name, sizeof out->name, "%s", nm ? nm : "");
-        int rl = snprintf(out->role, sizeof out->role, "%s", role ? role : "");
-        if (nl < 0 || (size_t)nl >= sizeof out->name || rl < 0 || (size_t)rl >= sizeof out->role)
-            rc = diag_set(d, LANA_EDB, "account %s: name or role too long", name);
-        else
-            rc = 1;
-        memcpy(out->stored_key, sqlite3_column_blob(s, 2), AUTH_KEY_LEN);
-    } else if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        rc = store__err(st->db, d, "account");
-    }
+    if ((rc = store__row(st, s, "account", d)) == 1)
+        rc = account_read(s, out, d);
     sqlite3_reset(s);
     return rc;
 }
 
-static const char sql_add[] =
-    "INSERT INTO account (name, role, stored_key, created) VALUES (?1, ?2, ?3, ?4)";
-
-int account_add(struct store *st, const struct account *a, const char *actor, struct lana_diag *d)
+int account_check_name(const char *name, struct lana_diag *d)
 {
-    struct account old;
-    int rc = account_get(st, a->name, &old, d);
+    size_t n = strlen(name);
+    if (n == 0 || n >= ACCOUNT_NAME_MAX)
+        return diag_set(d, LANA_EPARSE, "account name: 1 to %d characters", ACCOUNT_NAME_MAX - 1);
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  (i > 0 && (c == '-' || c == '_' || c == '.'));
+        if (!ok)
+            return diag_set(d, LANA_EPARSE,
+                            "account name %.64s: lower-case letters, digits, and '-', '_' or '.' "
+                            "after the first",
+                            name);
+    }
+    return 0;
+}
+
+/* Who may make an account of a's role, and whose customer it is: sets a->sponsor. */
+static int may_add(struct store *st, struct account *a, struct lana_diag *d)
+{
+    const struct authz_who *w = authz_actor(st);
+    if (strcmp(a->role, "registrant") != 0) {
+        a->sponsor[0] = '\0';
+        return authz_admin(st, "making admin and registrar accounts", d);
+    }
+    if (w != NULL && w->role == AUTHZ_REGISTRAR) { /* its own customer */
+        snprintf(a->sponsor, sizeof a->sponsor, "%s", w->name);
+        return 0;
+    }
+    int rc = authz_admin(st, "making registrant accounts (or a registrar's)", d);
+    if (rc != 0 || a->sponsor[0] == '\0')
+        return rc;
+    struct account sp;
+    if ((rc = account_get(st, a->sponsor, &sp, d)) < 0)
+        return rc;
+    if (rc == 0 || strcmp(sp.role, "registrar") != 0)
+        return diag_set(d, LANA_ENOTFOUND, "sponsor %s: no such registrar", a->sponsor);
+    return 0;
+}
+
+static const char sql_add[] =
+    "INSERT INTO account (name, role, stored_key, created, updated, sponsor, class, enabled)"
+    " VALUES (?1, ?2, ?3, ?4, ?4, nullif(?5, ''), nullif(?6, ''), 1)";
+
+int account_add(struct store *st, const struct account *in, const char *actor, struct lana_diag *d)
+{
+    struct account a = *in, old;
+    enum authz_role role;
+    int rc = account_check_name(a.name, d);
     if (rc != 0)
-        return rc < 0 ? rc : diag_set(d, LANA_ECONFLICT, "account %s exists", a->name);
+        return rc;
+    if (!authz_role_parse(a.role, &role))
+        return diag_set(d, LANA_EPARSE, "role %.16s: admin, registrar or registrant", a.role);
+    if ((rc = may_add(st, &a, d)) != 0)
+        return rc;
+    if ((rc = account_get(st, a.name, &old, d)) != 0)
+        return rc < 0 ? rc : diag_set(d, LANA_ECONFLICT, "account %s exists", a.name);
     sqlite3_stmt *s;
     if ((rc = store_sp_begin(st, d)) != 0)
         return rc;
     if ((rc = store__stmt(st, sql_add, &s, d)) == 0) {
-        sqlite3_bind_text(s, 1, a->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, a->role, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 3, a->stored_key, AUTH_KEY_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(s, 1, a.name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, a.role, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 3, a.stored_key, AUTH_KEY_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+        sqlite3_bind_text(s, 5, a.sponsor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, a.class_name, -1, SQLITE_STATIC);
         rc = store__done(st, s, "add account", d);
     }
     if (rc == 0) {
         struct jsonw j;
         jsonw_init(&j);
         jsonw_obj(&j);
-        jsonw_kstr(&j, "name", a->name);
-        jsonw_kstr(&j, "role", a->role);
+        jsonw_kstr(&j, "name", a.name);
+        jsonw_kstr(&j, "role", a.role);
+        if (a.sponsor[0])
+            jsonw_kstr(&j, "sponsor", a.sponsor);
+        if (a.class_name[0])
+            jsonw_kstr(&j, "class", a.class_name);
         jsonw_end(&j);
-        rc = jsonw_ok(&j) ? audit_add(st, actor, "account.add", a->name, NULL, j.s, d)
+        rc = jsonw_ok(&j) ? audit_add(st, actor, "account.add", a.name, NULL, j.s, d)
                           : diag_set(d, LANA_ENOMEM, "out of memory");
         jsonw_free(&j);
     }

@@ -3,11 +3,14 @@
  */
 #include "db/audit.h"
 
+#include <string.h>
+
 #include "common/clock.h"
+#include "db/authz.h"
 #include "db/store_int.h"
 
-static const char sql_add[] =
-    "INSERT INTO audit (ts, actor, action, object, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_add[] = "INSERT INTO audit (ts, actor, action, object, before, after, account)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 int audit_add(struct store *st, const char *actor, const char *action, const char *object,
               const char *before, const char *after, struct lana_diag *d)
@@ -22,6 +25,12 @@ int audit_add(struct store *st, const char *actor, const char *action, const cha
     sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, before, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, after, -1, SQLITE_STATIC);
+    /* the account behind the change: the acting one, else the actor's "name@peer" */
+    const char *at = st->who ? NULL : strchr(actor, '@');
+    if (st->who != NULL)
+        sqlite3_bind_text(s, 7, st->who->name, -1, SQLITE_STATIC);
+    else if (at != NULL && at > actor)
+        sqlite3_bind_text(s, 7, actor, (int)(at - actor), SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store__err(st->db, d, "audit");
     sqlite3_reset(s);
@@ -31,16 +40,31 @@ int audit_add(struct store *st, const char *actor, const char *action, const cha
 static const char sql_list[] =
     "SELECT id, ts, actor, action, object, before, after FROM audit WHERE ts >= ?1 ORDER BY id"
     " LIMIT ?2";
+/* an account's own changes, and its customers' when ?4 */
+static const char sql_list_of[] =
+    "SELECT id, ts, actor, action, object, before, after FROM audit WHERE ts >= ?1 AND"
+    " (account = ?3 OR (?4 AND account IN (SELECT name FROM account WHERE sponsor = ?3)))"
+    " ORDER BY id LIMIT ?2";
 
 int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb *cb, void *arg,
                struct lana_diag *d)
 {
+    return audit_list_of(st, NULL, false, since_ms, limit, cb, arg, d);
+}
+
+int audit_list_of(struct store *st, const char *account, bool customers, int64_t since_ms,
+                  int64_t limit, audit_each_cb *cb, void *arg, struct lana_diag *d)
+{
     sqlite3_stmt *s;
-    int rc = store__stmt(st, sql_list, &s, d);
+    int rc = store__stmt(st, account ? sql_list_of : sql_list, &s, d);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, since_ms);
     sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+    if (account != NULL) {
+        sqlite3_bind_text(s, 3, account, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 4, customers);
+    }
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         struct audit_entry e = {

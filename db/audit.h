@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -32,3 +33,11 @@ typedef int audit_each_cb(const struct audit_entry *e, void *arg); /* nonzero st
  */
 int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb *cb, void *arg,
                struct lana_diag *d);
+
+/**
+ * audit_list limited to what one account may read: the changes made by account, and with
+ * customers those of the accounts it sponsors (a registrar's registrants) too. account NULL:
+ * every entry (admin's view).
+ */
+int audit_list_of(struct store *st, const char *account, bool customers, int64_t since_ms,
+                  int64_t limit, audit_each_cb *cb, void *arg, struct lana_diag *d);

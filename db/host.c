@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/dnsmsg.h"
+#include "db/authz.h"
 #include "db/names_int.h"
 #include "db/zone.h"
 
@@ -215,12 +216,14 @@ static int host_address(struct names *n, const char *name, int64_t zone, int fam
     int k = snprintf(descr, sizeof descr, "host %s", name);
     if (k < 0 || (size_t)k >= sizeof descr)
         return diag_set(d, LANA_ERANGE, "host name too long");
+    /* a host's own address: the one thing an assigned block may hold */
+    struct ipam_new nb = {.status = IPAM_ASSIGNED, .holder = name, .descr = descr, .host = true};
     int rc;
     if (spec->how == HOST_ADDR_GIVEN) {
         char a[CIDR_STRLEN];
         if (cidr_format_addr(&spec->addr, a, sizeof a) < 0)
             return diag_set(d, LANA_EPARSE, "bad address");
-        rc = ipam_take(n->ip, &spec->addr, IPAM_ASSIGNED, name, descr, actor, &b, d);
+        rc = ipam_take_new(n->ip, &spec->addr, &nb, actor, &b, d);
         if (rc == LANA_ENOTFOUND) {
             char pools[512];
             pool_names(n, family, pools, sizeof pools);
@@ -238,7 +241,7 @@ static int host_address(struct names *n, const char *name, int64_t zone, int fam
     struct cidr parent;
     if ((rc = auto_parent(n, zone, family, block, &parent, d)) != 0)
         return rc;
-    rc = ipam_alloc(n->ip, &parent, cidr_bits(&parent), IPAM_ASSIGNED, name, descr, actor, &b, d);
+    rc = ipam_alloc_new(n->ip, &parent, cidr_bits(&parent), &nb, actor, &b, d);
     if (rc == 0)
         *out = b.prefix;
     return rc;
@@ -394,6 +397,8 @@ static int host_place(struct names *n, const char *text, const uint8_t *hw, int6
         return rc;
     if (rc == 0)
         return diag_set(d, LANA_ENOTFOUND, "no zone holds %s: add one with 'lana zone add'", text);
+    if ((rc = authz_zone(n->st, *zone, d)) != 0)
+        return rc;
     if (dname_equal(apex, hw))
         return diag_set(d, LANA_EPARSE, "%s is a zone's apex, not a host name", text);
     names__text(apex, zt);
@@ -503,7 +508,12 @@ static int release_address(struct names *n, const struct host_info *h, const str
         return 0;
     if (rc != 0 || strcmp(b.holder, h->name) != 0)
         return rc;
-    return ipam_release(n->ip, a, false, actor, NULL, d);
+    /* the host's own address goes with it: the authority over the host's zone covers it */
+    const struct authz_who *w = authz_actor(n->st);
+    authz_act(n->st, NULL);
+    rc = ipam_release(n->ip, a, false, actor, NULL, d);
+    authz_act(n->st, w);
+    return rc;
 }
 
 static int host_unpublish(struct names *n, const struct host_info *h, int64_t zone,
@@ -532,7 +542,7 @@ int host_del(struct names *n, const char *name, const char *actor, struct lana_d
     struct host_info h;
     int64_t zone;
     int rc = host_lookup(n, name, &h, &zone, NULL, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_zone(n->st, zone, d)) != 0)
         return rc;
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
@@ -731,6 +741,10 @@ int host_release_block(struct names *n, const struct cidr *prefix, bool recursiv
         return rc;
     if (b.status == IPAM_POOL) /* refused, with the advice to use pool del */
         return ipam_release(n->ip, prefix, recursive, actor, released, d);
+    /* the authority over a block covers the hosts inside it, in whatever zone: who
+     * delegated a block can take it back */
+    if ((rc = authz_block(n->st, b.id, false, d)) != 0)
+        return rc;
     char (*names)[DNAME_TEXT_MAX] = NULL;
     size_t nh = 0;
     if ((rc = hosts_in(n, prefix, &names, &nh, d)) != 0)
@@ -741,6 +755,8 @@ int host_release_block(struct names *n, const struct cidr *prefix, bool recursiv
         return rc;
     }
     int64_t k = 0;
+    const struct authz_who *w = authz_actor(n->st);
+    authz_act(n->st, NULL);
     if ((rc = store_sp_begin(n->st, d)) == 0) {
         for (size_t i = 0; rc == 0 && i < nh; i++)
             rc = host_del(n, names[i], actor, d);
@@ -754,6 +770,7 @@ int host_release_block(struct names *n, const struct cidr *prefix, bool recursiv
         }
         rc = store_sp_end(n->st, rc, d);
     }
+    authz_act(n->st, w);
     free(names);
     if (rc == 0 && released != NULL)
         *released = k + (int64_t)nh; /* each host's address in it was a block too */

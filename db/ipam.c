@@ -19,6 +19,7 @@
 
 #include "common/jsonw.h"
 #include "db/audit.h"
+#include "db/authz.h"
 #include "db/ipam_int.h"
 
 static const char *const status_names[] = {"pool", "allocated", "assigned", "reserved"};
@@ -85,6 +86,8 @@ static void read_block(sqlite3_stmt *s, struct ipam_block *b, bool *split)
     b->updated = sqlite3_column_int64(s, 9);
     if (split != NULL)
         *split = sqlite3_column_int(s, 10) != 0;
+    const char *m = (const char *)sqlite3_column_text(s, 11);
+    snprintf(b->maintainer, sizeof b->maintainer, "%s", m ? m : "");
 }
 
 /* Steps a prepared block query: 1 with *b set, 0 for no row, <0 on error. */
@@ -379,8 +382,8 @@ static int audit(struct ipam *ip, const char *actor, const char *action, const s
 }
 
 static const char sql_insert[] =
-    "INSERT INTO block (family, start, plen, parent_id, status, holder, descr, created, updated)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+    "INSERT INTO block (family, start, plen, parent_id, status, holder, descr, created, updated,"
+    " maintainer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)";
 
 static int insert_block(struct ipam *ip, struct ipam_block *b, struct lana_diag *d)
 {
@@ -398,6 +401,7 @@ static int insert_block(struct ipam *ip, struct ipam_block *b, struct lana_diag 
     sqlite3_bind_text(s, 6, b->holder, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, b->descr, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 8, b->created);
+    sqlite3_bind_text(s, 9, b->maintainer[0] ? b->maintainer : "admin", -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store__err(ip->st->db, d, "insert block");
     else
@@ -422,6 +426,7 @@ static int check_text(const char *what, const char *v, struct lana_diag *d)
 static void fill(struct ipam_block *b, const struct cidr *p, int64_t parent,
                  enum ipam_status status, const char *holder, const char *descr)
 {
+    b->maintainer[0] = '\0';
     b->id = 0;
     b->created = b->updated = 0;
     b->prefix = *p;
@@ -435,7 +440,7 @@ int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
                   const char *actor, struct ipam_block *out, struct lana_diag *d)
 {
     int rc = check_text("description", descr, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_admin(ip->st, "adding a root pool", d)) != 0)
         return rc;
     char t[CIDR_STRLEN], u[CIDR_STRLEN];
     ipam__fmt(prefix, t);
@@ -456,6 +461,7 @@ int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
         return diag_set(d, LANA_ECONFLICT, "%s overlaps the pool %s", t, u);
     }
     fill(&b, prefix, 0, IPAM_POOL, "", descr);
+    snprintf(b.maintainer, sizeof b.maintainer, "admin");
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
     rc = insert_block(ip, &b, d);
@@ -506,8 +512,8 @@ int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
     struct ipam_block b;
     char t[CIDR_STRLEN];
     ipam__fmt(prefix, t);
-    int rc = ipam__find_exact(ip, prefix, &b, NULL, d);
-    if (rc < 0)
+    int rc = authz_admin(ip->st, "removing a root pool", d);
+    if (rc != 0 || (rc = ipam__find_exact(ip, prefix, &b, NULL, d)) < 0)
         return rc;
     if (rc == 0 || b.status != IPAM_POOL)
         return diag_set(d, LANA_ENOTFOUND, "%s: no such pool", t);
@@ -525,13 +531,31 @@ int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
     return sp_end(ip, rc, d);
 }
 
-static int parent_usable(const struct ipam_block *p, struct lana_diag *d)
+/*
+ * Whether a block nb may be made inside p: p is not reserved, an assigned p holds host
+ * addresses only, the acting account has authority over p (db/authz.h) and may hand the new
+ * block to nb->to. Sets the new block's maintainer into m. 0, LANA_ECONFLICT, LANA_EPERM,
+ * LANA_ENOTFOUND (no such account), LANA_EDB.
+ */
+static int parent_usable(struct ipam *ip, const struct ipam_block *p, const struct ipam_new *nb,
+                         char m[ACCOUNT_NAME_MAX], struct lana_diag *d)
 {
-    if (p->status == IPAM_RESERVED) {
-        char t[CIDR_STRLEN];
-        ipam__fmt(&p->prefix, t);
+    char t[CIDR_STRLEN];
+    ipam__fmt(&p->prefix, t);
+    if (p->status == IPAM_RESERVED)
         return diag_set(d, LANA_ECONFLICT, "%s is reserved: nothing can be taken from it", t);
-    }
+    if (p->status == IPAM_ASSIGNED && !nb->host)
+        return diag_set(d, LANA_ECONFLICT,
+                        "%s is assigned: it holds host addresses only (host add), no further "
+                        "blocks",
+                        t);
+    int rc = authz_block(ip->st, p->id, true, d);
+    if (rc != 0)
+        return rc;
+    const struct authz_who *w = authz_actor(ip->st);
+    if (nb->to != NULL && (rc = authz_hand_block(ip->st, nb->to, ipam_status_name(nb->status), d)) != 0)
+        return rc;
+    snprintf(m, ACCOUNT_NAME_MAX, "%s", nb->to ? nb->to : w ? w->name : p->maintainer);
     return 0;
 }
 
@@ -539,6 +563,17 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
                const char *holder, const char *descr, const char *actor, struct ipam_block *out,
                struct lana_diag *d)
 {
+    struct ipam_new nb = {.status = status, .holder = holder, .descr = descr};
+    return ipam_alloc_new(ip, parent, plen, &nb, actor, out, d);
+}
+
+int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
+                   const struct ipam_new *nb, const char *actor, struct ipam_block *out,
+                   struct lana_diag *d)
+{
+    enum ipam_status status = nb->status;
+    const char *holder = nb->holder, *descr = nb->descr;
+    char m[ACCOUNT_NAME_MAX];
     int rc;
     if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
         return rc;
@@ -555,7 +590,7 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
     if (plen <= parent->plen || plen > cidr_bits(parent))
         return diag_set(d, LANA_ERANGE, "/%u does not fit strictly inside %s (/%u..%u)", plen, t,
                         parent->plen + 1, cidr_bits(parent));
-    if ((rc = parent_usable(&p, d)) != 0)
+    if ((rc = parent_usable(ip, &p, nb, m, d)) != 0)
         return rc;
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
@@ -578,6 +613,7 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
     ipam__make_cidr(parent->family, fstart, plen, &c);
     struct ipam_block b;
     fill(&b, &c, p.id, status, holder, descr);
+    memcpy(b.maintainer, m, sizeof b.maintainer);
     rc = carve(ip, p.id, parent->family, fplen, fstart, plen, fstart, d);
     if (rc == 0)
         rc = insert_block(ip, &b, d);
@@ -608,6 +644,16 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
               const char *holder, const char *descr, const char *actor, struct ipam_block *out,
               struct lana_diag *d)
 {
+    struct ipam_new nb = {.status = status, .holder = holder, .descr = descr};
+    return ipam_take_new(ip, prefix, &nb, actor, out, d);
+}
+
+int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_new *nb,
+                  const char *actor, struct ipam_block *out, struct lana_diag *d)
+{
+    enum ipam_status status = nb->status;
+    const char *holder = nb->holder, *descr = nb->descr;
+    char m[ACCOUNT_NAME_MAX];
     int rc;
     if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
         return rc;
@@ -628,7 +674,7 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
         return rc;
     if (rc == 0)
         return diag_set(d, LANA_ENOTFOUND, "%s lies outside every pool", t);
-    if ((rc = parent_usable(&p, d)) != 0)
+    if ((rc = parent_usable(ip, &p, nb, m, d)) != 0)
         return rc;
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
@@ -664,6 +710,7 @@ int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status statu
         return sp_end(ip, rc, d);
     struct ipam_block b;
     fill(&b, prefix, p.id, status, holder, descr);
+    memcpy(b.maintainer, m, sizeof b.maintainer);
     rc = carve(ip, p.id, prefix->family, fplen, fstart, prefix->plen, want, d);
     if (rc == 0)
         rc = insert_block(ip, &b, d);
@@ -693,6 +740,8 @@ int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, con
         return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
     if (b.status == IPAM_POOL)
         return diag_set(d, LANA_ECONFLICT, "%s is a pool: remove it with 'pool del'", t);
+    if ((rc = authz_block(ip->st, b.id, false, d)) != 0)
+        return rc;
     int64_t n = 0;
     const char *count_sql = recursive ? sql_count_sub : ipam__sql_count_children;
     if ((rc = ipam__count_query(ip, count_sql, b.id, &n, d)) != 0)
@@ -729,7 +778,7 @@ int ipam_update(struct ipam *ip, const struct cidr *prefix, const char *holder, 
     if ((rc = check_text("holder", holder, d)) != 0 || (rc = check_text("description", descr, d)) != 0)
         return rc;
     struct ipam_block b, a;
-    if ((rc = ipam_get(ip, prefix, &b, d)) != 0)
+    if ((rc = ipam_get(ip, prefix, &b, d)) != 0 || (rc = authz_block(ip->st, b.id, false, d)) != 0)
         return rc;
     a = b;
     if (holder != NULL) /* check_text: shorter than IPAM_TEXT_MAX */

@@ -16,6 +16,7 @@
 
 #include "common/cidr.h"
 #include "common/err.h"
+#include "db/account.h"
 #include "db/store.h"
 
 #define IPAM_TEXT_MAX 256 /* holder and description, bytes including the NUL */
@@ -29,7 +30,17 @@ struct ipam_block {
     enum ipam_status status;
     char holder[IPAM_TEXT_MAX];
     char descr[IPAM_TEXT_MAX];
-    int64_t created, updated; /* unix seconds */
+    char maintainer[ACCOUNT_NAME_MAX]; /* the account with authority over it (db/authz.h) */
+    int64_t created, updated;          /* unix seconds */
+};
+
+/* What a new block is: its status, texts, and whom it goes to. */
+struct ipam_new {
+    enum ipam_status status;
+    const char *holder, *descr; /* free text (NULL: empty) */
+    const char *to;   /* the account that will maintain it (a delegation); NULL: the acting
+                       * account (db/authz.h), or the parent's maintainer when there is none */
+    bool host;        /* a host's address: the one thing an assigned block may hold */
 };
 
 /** What a block holds: addresses in its children, and how many children. */
@@ -84,6 +95,16 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
                struct lana_diag *d);
 
 /**
+ * ipam_alloc with everything a new block can be (nb), under the authority rule (db/authz.h):
+ * the acting account must have authority over the parent, and may hand the block only to an
+ * account authz_hand_block allows. An assigned parent holds host addresses only (nb->host).
+ * The errors of ipam_alloc, and LANA_EPERM (no authority; or a block other than a host's
+ * address inside an assigned one).
+ */
+int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
+                   const struct ipam_new *nb, const char *actor, struct ipam_block *out,
+                   struct lana_diag *d);
+/**
  * Registers the given prefix under the most specific block that contains it.
  * LANA_ECONFLICT (naming what is in the way) when it exists or overlaps a block there, or
  * the enclosing block is reserved; LANA_ENOTFOUND when no pool contains it; LANA_EPARSE
@@ -92,6 +113,9 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
 int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status status,
               const char *holder, const char *descr, const char *actor, struct ipam_block *out,
               struct lana_diag *d);
+/** ipam_take with everything a new block can be, under the authority rule (ipam_alloc_new). */
+int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_new *nb,
+                  const char *actor, struct ipam_block *out, struct lana_diag *d);
 
 /**
  * Releases a block, which returns to its parent's free space. A block with children only

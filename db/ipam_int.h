@@ -73,7 +73,8 @@ static inline void ipam__fmt(const struct cidr *c, char buf[CIDR_STRLEN])
         snprintf(buf, CIDR_STRLEN, "?");
 }
 
-#define BLOCK_COLS "id, family, start, plen, parent_id, status, holder, descr, created, updated, split"
+#define BLOCK_COLS                                                                                 \
+    "id, family, start, plen, parent_id, status, holder, descr, created, updated, split, maintainer"
 
 /** The root pools in address order (a statement-cache key). */
 extern const char ipam__sql_pools[];

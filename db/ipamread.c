@@ -24,6 +24,7 @@ void ipam_block_json_members(struct jsonw *j, const struct ipam_block *b)
     jsonw_kint(j, "family", b->prefix.family);
     jsonw_kstr(j, "status", ipam_status_name(b->status));
     jsonw_kstr(j, "holder", b->holder);
+    jsonw_kstr(j, "maintainer", b->maintainer);
     jsonw_kstr(j, "description", b->descr);
     jsonw_kint(j, "created", b->created);
     jsonw_kint(j, "updated", b->updated);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/dnsmsg.h"
+#include "db/authz.h"
 #include "db/names_int.h"
 #include "db/zone.h"
 
@@ -207,7 +208,7 @@ int rrset_add(struct names *n, const char *owner, const char *type, const char *
 {
     struct rrset_record *r = &n->rec;
     int rc = rrset_parse(n, owner, type, data, r, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_name(n->st, n->ip, r->zone, r->owner, d)) != 0)
         return rc;
     int64_t count;
     bool cname;
@@ -265,7 +266,7 @@ int rrset_del(struct names *n, const char *owner, const char *type, const char *
 {
     struct rrset_record *r = &n->rec;
     int rc = rrset_parse(n, owner, type, data, r, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_name(n->st, n->ip, r->zone, r->owner, d)) != 0)
         return rc;
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;

@@ -1,4 +1,4 @@
--- lana database schema, version 4 (PRAGMA user_version = 4).
+-- lana database schema, version 5 (PRAGMA user_version = 5).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -130,4 +130,41 @@ CREATE TABLE service (
 CREATE TABLE dnschange (
     seq  INTEGER PRIMARY KEY,
     name BLOB
+);
+
+-- ---- version 5: authority --------------------------------------------------------------------
+-- One rule (db/authz.c): an account may change what it maintains and what lies inside what it
+-- maintains, and create inside it. What a version-4 database held becomes admin's; the
+-- free-text holder of a block stays as its description of who uses it.
+
+ALTER TABLE account ADD COLUMN sponsor TEXT;   -- the registrar whose customer it is (NULL: admin's)
+ALTER TABLE account ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE account ADD COLUMN class TEXT;     -- the class that made it (lana class), or NULL
+ALTER TABLE account ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX account_sponsor ON account(sponsor);
+CREATE INDEX account_class ON account(class);
+
+-- The account that maintains the block: it, and the maintainers of the blocks enclosing it,
+-- may change or release it and create inside it. Root pools are admin's.
+ALTER TABLE block ADD COLUMN maintainer TEXT NOT NULL DEFAULT 'admin';
+CREATE INDEX block_mnt ON block(maintainer);
+
+-- A zone's sponsoring registrar and its registrant (EPP's clID and registrant); both, and
+-- whoever holds authority over the enclosing zone, manage what is inside it.
+ALTER TABLE zone ADD COLUMN sponsor TEXT NOT NULL DEFAULT 'admin';
+ALTER TABLE zone ADD COLUMN registrant TEXT NOT NULL DEFAULT 'admin';
+CREATE INDEX zone_sponsor ON zone(sponsor);
+CREATE INDEX zone_registrant ON zone(registrant);
+
+-- The account behind each change (NULL: lanad itself), for the log each account may read.
+ALTER TABLE audit ADD COLUMN account TEXT;
+CREATE INDEX audit_account ON audit(account, id);
+
+-- A class made by `lana class create`: a registrar account of the same name, its students'
+-- accounts (account.class), their blocks and zones under suffix.
+CREATE TABLE class (
+    name     TEXT PRIMARY KEY,
+    suffix   TEXT NOT NULL,
+    students INTEGER NOT NULL,
+    created  INTEGER NOT NULL
 );

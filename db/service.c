@@ -11,6 +11,7 @@
 
 #include "common/dnsmsg.h"
 #include "db/host.h"
+#include "db/authz.h"
 #include "db/names_int.h"
 #include "db/zone.h"
 
@@ -143,7 +144,7 @@ int service_add(struct names *n, const char *name, const char *proto, unsigned p
 {
     char nm[16], pr[4];
     int rc = service_key(name, proto, nm, pr, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_admin(n->st, "the port registry", d)) != 0)
         return rc;
     struct service_info sv;
     if ((rc = service_find(n, nm, pr, &sv, d)) != 0)
@@ -220,7 +221,7 @@ int service_del(struct names *n, const char *name, const char *proto, const char
 {
     char nm[16], pr[4], obj[32];
     int rc = service_key(name, proto, nm, pr, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_admin(n->st, "the port registry", d)) != 0)
         return rc;
     struct service_info sv;
     if ((rc = service_find(n, nm, pr, &sv, d)) <= 0)
@@ -314,6 +315,8 @@ static int bind_one(struct names *n, const char *host, const char *svc, const ch
         return rc;
     if ((rc = zone_find(n, hw, &zone, apex, d)) <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "no zone holds %s", h.name);
+    if ((rc = authz_zone(n->st, zone, d)) != 0)
+        return rc;
     names__text(owner, obj);
     uint8_t rd[6 + DNAME_MAXLEN];
     unsigned p = port ? port : sv.port;

@@ -56,6 +56,29 @@ static const char *const migrations[] = {
     " created INTEGER NOT NULL, PRIMARY KEY (name, proto), UNIQUE (proto, port));",
     /* 3 -> 4: what changed, for the DNS workers' caches */
     "CREATE TABLE dnschange (seq INTEGER PRIMARY KEY, name BLOB);",
+    /* 4 -> 5: authority — accounts' sponsors and state, maintainers of blocks, sponsors and
+     * registrants of zones, classes; what existed becomes admin's */
+    "ALTER TABLE account ADD COLUMN sponsor TEXT;"
+    "ALTER TABLE account ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE account ADD COLUMN class TEXT;"
+    "ALTER TABLE account ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE account SET updated = created;"
+    "CREATE INDEX account_sponsor ON account(sponsor);"
+    "CREATE INDEX account_class ON account(class);"
+    "ALTER TABLE block ADD COLUMN maintainer TEXT NOT NULL DEFAULT 'admin';"
+    "CREATE INDEX block_mnt ON block(maintainer);"
+    "ALTER TABLE zone ADD COLUMN sponsor TEXT NOT NULL DEFAULT 'admin';"
+    "ALTER TABLE zone ADD COLUMN registrant TEXT NOT NULL DEFAULT 'admin';"
+    "CREATE INDEX zone_sponsor ON zone(sponsor);"
+    "CREATE INDEX zone_registrant ON zone(registrant);"
+    "ALTER TABLE audit ADD COLUMN account TEXT;"
+    "DROP TRIGGER audit_append_only_u;"
+    "UPDATE audit SET account = substr(actor, 1, instr(actor, '@') - 1) WHERE instr(actor, '@') > 1;"
+    "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE INDEX audit_account ON audit(account, id);"
+    "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
+    " students INTEGER NOT NULL, created INTEGER NOT NULL);",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

@@ -38,6 +38,7 @@ struct store {
     unsigned sp_depth;    /* savepoints open through store_sp_begin / store_batch_begin */
     unsigned sp_own;      /* depth of the savepoint that opened the transaction (0: none) */
     bool aborted;         /* an undo failed: the open transaction must be rolled back whole */
+    const struct authz_who *who; /* whose writes these are (db/authz.h); NULL: lanad's own */
 };
 
 /**

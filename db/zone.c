@@ -15,6 +15,7 @@
 #include "common/dnsmsg.h"
 #include "db/host.h"
 #include "db/ipam_int.h"
+#include "db/authz.h"
 #include "db/names_int.h"
 
 static const char sql_zone_by_apex[] = "SELECT id, name FROM zone WHERE apex = ?1";
@@ -138,8 +139,8 @@ int zone_prune_changes(struct names *n, struct lana_diag *d)
 
 /* ---- create ----------------------------------------------------------------------------- */
 
-static const char sql_zone_ins[] =
-    "INSERT INTO zone (name, apex, created, updated) VALUES (?1, ?2, ?3, ?3)";
+static const char sql_zone_ins[] = "INSERT INTO zone (name, apex, created, updated, sponsor,"
+                                   " registrant) VALUES (?1, ?2, ?3, ?3, ?4, ?5)";
 
 /* The SOA rdata of a new zone: our name server ns1.lab., hostmaster.<zone>, serial
  * YYYYMMDD00. Returns its length; ns gets the name server's wire form. */
@@ -174,7 +175,73 @@ static const char sql_hosts_below[] =
     "SELECT name FROM host WHERE name = ?1 OR substr(name, -length(?1) - 1) = '.' || ?1"
     " ORDER BY name LIMIT 1";
 
-static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct lana_diag *d)
+/* Glue: the addresses of the name server ns, when it lies at or below the cut, wherever the
+ * registry holds them (any zone). */
+static const char sql_glue[] = "SELECT type, rdata, ttl FROM rr WHERE key = ?1 AND type IN (1, 28)";
+
+/*
+ * The delegation of a new zone apex in the zone above it, if there is one: an NS record
+ * naming ns (our name server) and, when ns lies below the cut, its addresses as glue. The
+ * enclosing zone's serial goes up.
+ */
+static int delegate(struct names *n, const uint8_t *apex, const uint8_t *ns, struct lana_diag *d)
+{
+    if (apex[0] == 0)
+        return 0; /* the root has nothing above it */
+    int64_t parent;
+    uint8_t papex[DNAME_MAXLEN];
+    int rc = zone_find(n, apex + apex[0] + 1, &parent, papex, d);
+    if (rc <= 0)
+        return rc;
+    if ((rc = rrset_put(n, parent, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0)
+        return rc;
+    if (dname_is_sub(ns, apex)) {
+        uint8_t key[DNAME_KEY_MAX];
+        size_t kl = dname_key(ns, key);
+        sqlite3_stmt *s;
+        if ((rc = store__prepare(n->st, sql_glue, &s, d)) != 0)
+            return rc;
+        sqlite3_bind_blob(s, 1, key, (int)kl, SQLITE_TRANSIENT);
+        while (rc >= 0 && (rc = store__row(n->st, s, "glue", d)) == 1)
+            rc = rrset_put(n, parent, ns, (uint16_t)sqlite3_column_int(s, 0),
+                           sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
+                           (uint32_t)sqlite3_column_int64(s, 2), d);
+        sqlite3_finalize(s);
+        if (rc < 0)
+            return rc;
+    }
+    return zone_touch(n->st, parent, NULL, ZONE_TOUCH_SERIAL, d);
+}
+
+/* The records of the zone above at and below a deleted zone's apex: its delegation and glue. */
+static const char sql_undelegate[] =
+    "DELETE FROM rr WHERE zone_id = ?1 AND substr(key, 1, length(?2)) = ?2 AND type IN (1, 2, 28)";
+
+static int undelegate(struct names *n, const uint8_t *apex, struct lana_diag *d)
+{
+    if (apex[0] == 0)
+        return 0;
+    int64_t parent;
+    uint8_t papex[DNAME_MAXLEN], key[DNAME_KEY_MAX];
+    int rc = zone_find(n, apex + apex[0] + 1, &parent, papex, d);
+    if (rc <= 0)
+        return rc;
+    size_t kl = dname_key(apex, key);
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(n->st, sql_undelegate, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    if ((rc = store__done(n->st, s, "remove delegation", d)) != 0 ||
+        sqlite3_changes(n->st->db) == 0)
+        return rc;
+    if ((rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
+        return rc;
+    return zone_touch(n->st, parent, NULL, ZONE_TOUCH_SERIAL, d);
+}
+
+static int zone_create(struct names *n, const uint8_t *apex, const struct authz_zone_roles *who,
+                       int64_t *id, struct lana_diag *d)
 {
     char text[DNAME_TEXT_MAX];
     uint8_t key[DNAME_KEY_MAX], rd[2 * DNAME_MAXLEN + 20], ns[DNAME_MAXLEN];
@@ -200,6 +267,8 @@ static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct
     sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+    sqlite3_bind_text(s, 4, who->sponsor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, who->registrant, -1, SQLITE_TRANSIENT);
     if ((rc = store__done(n->st, s, "create zone", d)) != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(n->st->db);
@@ -210,7 +279,8 @@ static int zone_create(struct names *n, const uint8_t *apex, int64_t *id, struct
     if (len < 0)
         return len;
     if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
-        (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0)
+        (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0 ||
+        (rc = delegate(n, apex, ns, d)) < 0)
         return rc;
     /* a reverse zone takes the PTR records of the host addresses it covers */
     return host_ptr_follow(n, apex, d);
@@ -222,10 +292,20 @@ static const char sql_zone_block_ins[] =
 int zone_add(struct names *n, const char *name, const struct cidr *blocks, unsigned nblocks,
              const char *actor, struct zone_info *out, struct lana_diag *d)
 {
+    return zone_register(n, name, NULL, blocks, nblocks, actor, out, d);
+}
+
+int zone_register(struct names *n, const char *name, const char *registrant,
+                  const struct cidr *blocks, unsigned nblocks, const char *actor,
+                  struct zone_info *out, struct lana_diag *d)
+{
     uint8_t apex[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX];
     int rc;
     if ((rc = host_check_name(name, d)) != 0 || (rc = names__canonical(name, apex, text, d)) != 0)
+        return rc;
+    struct authz_zone_roles roles;
+    if ((rc = authz_zone_create(n->st, apex, registrant, &roles, d)) != 0)
         return rc;
     struct zone_info z;
     if ((rc = zone_get(n, text, &z, d)) != LANA_ENOTFOUND)
@@ -239,7 +319,7 @@ int zone_add(struct names *n, const char *name, const struct cidr *blocks, unsig
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     int64_t id = 0;
-    rc = zone_create(n, apex, &id, d);
+    rc = zone_create(n, apex, &roles, &id, d);
     for (unsigned i = 0; rc == 0 && i < nblocks; i++) {
         sqlite3_stmt *s;
         if ((rc = store__stmt(n->st, sql_zone_block_ins, &s, d)) == 0) {
@@ -270,7 +350,8 @@ int zone_ensure(struct names *n, const char *name, const char *actor, struct lan
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     int64_t id;
-    rc = zone_create(n, apex, &id, d);
+    static const struct authz_zone_roles registry = {"admin", "admin"};
+    rc = zone_create(n, apex, &registry, &id, d);
     if (rc == 0)
         rc = names__audit(n, actor, "zone.add", name, NULL, NULL, d);
     rc = store_sp_end(n->st, rc, d);
@@ -282,7 +363,7 @@ int zone_ensure(struct names *n, const char *name, const char *actor, struct lan
 #define ZONE_COLS                                                                                  \
     "SELECT z.id, z.name, (SELECT rdata FROM rr WHERE zone_id = z.id AND type = 6),"               \
     " (SELECT count(*) FROM rr WHERE zone_id = z.id),"                                             \
-    " (SELECT count(*) FROM host WHERE zone_id = z.id) FROM zone z "
+    " (SELECT count(*) FROM host WHERE zone_id = z.id), z.sponsor, z.registrant FROM zone z "
 static const char sql_zone_get[] = ZONE_COLS "WHERE z.name = ?1";
 static const char sql_zone_all[] = ZONE_COLS "ORDER BY z.name";
 
@@ -297,6 +378,8 @@ static void read_zone(sqlite3_stmt *s, struct zone_info *z)
     z->records = sqlite3_column_int64(s, 3);
     z->hosts = sqlite3_column_int64(s, 4);
     z->reverse = names__is_reverse(z->name);
+    names__copy(z->sponsor, sizeof z->sponsor, (const char *)sqlite3_column_text(s, 5));
+    names__copy(z->registrant, sizeof z->registrant, (const char *)sqlite3_column_text(s, 6));
 }
 
 int zone_get(struct names *n, const char *name, struct zone_info *out, struct lana_diag *d)
@@ -422,7 +505,7 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
 {
     struct zone_info z;
     int rc = zone_get(n, name, &z, d);
-    if (rc != 0)
+    if (rc != 0 || (rc = authz_zone(n->st, z.id, d)) != 0)
         return rc;
     int other = zone_has_names(n, &z, d);
     if (other < 0)
@@ -445,7 +528,7 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
         rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d);
     /* the host PTR records it held go back to the zone above, if there is one */
     uint8_t apex[DNAME_MAXLEN];
-    if (rc == 0 && (rc = names__wire(z.name, apex, d)) == 0)
+    if (rc == 0 && (rc = names__wire(z.name, apex, d)) == 0 && (rc = undelegate(n, apex, d)) == 0)
         rc = host_ptr_follow(n, apex, d);
     if (rc == 0)
         rc = names__audit(n, actor, "zone.del", z.name, NULL, NULL, d);

@@ -16,6 +16,7 @@
 #include "common/cidr.h"
 #include "common/dname.h"
 #include "common/err.h"
+#include "db/account.h"
 #include "db/names.h"
 
 #define ZONE_BLOCKS_MAX 8 /* default blocks a zone may have */
@@ -26,6 +27,8 @@ struct zone_info {
     uint32_t serial;
     int64_t records, hosts;
     bool reverse; /* under in-addr.arpa. or ip6.arpa. */
+    char sponsor[ACCOUNT_NAME_MAX];    /* the sponsoring registrar (db/authz.h) */
+    char registrant[ACCOUNT_NAME_MAX]; /* the account it is registered for */
 };
 
 /**
@@ -41,6 +44,17 @@ struct zone_info {
  */
 int zone_add(struct names *n, const char *name, const struct cidr *blocks, unsigned nblocks,
              const char *actor, struct zone_info *out, struct lana_diag *d);
+
+/**
+ * zone_add under the authority rule (db/authz.h, authz_zone_create), for the account
+ * registrant (NULL: the acting account). Every new zone below another is delegated from it:
+ * an NS record at the new apex in the enclosing zone (and glue when the name server lies
+ * below the cut); zone_del takes the delegation away again. The errors of zone_add, and
+ * LANA_EPERM; LANA_ENOTFOUND also for an unknown registrant.
+ */
+int zone_register(struct names *n, const char *name, const char *registrant,
+                  const struct cidr *blocks, unsigned nblocks, const char *actor,
+                  struct zone_info *out, struct lana_diag *d);
 
 /**
  * Creates zone name unless it exists (reverse zones, made on demand), taking the host PTR

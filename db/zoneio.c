@@ -7,6 +7,7 @@
  * asks. Checks that need the whole zone (apex NS, CNAME and other data) run as SQL before the
  * commit.
  */
+#include "db/authz.h"
 #include "db/zoneio.h"
 
 #include <stdlib.h>
@@ -221,7 +222,9 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
 {
     struct import_ctx c = {.st = st, .fname = fname, .d = d};
     uint8_t org[DNAME_MAXLEN];
-    int rc = 0;
+    int rc = authz_admin(st, "importing a zone file", d); /* it may replace any zone */
+    if (rc != 0)
+        return rc;
     if (origin != NULL && origin[0] == '\0')
         return diag_set(d, LANA_EPARSE, "%s: the origin is empty", fname);
     if (origin != NULL && dname_from_text(origin, (const uint8_t *)"", org, d) < 0)

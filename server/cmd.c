@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/text.h"
+#include "db/authz.h"
 #include "server/cmd_int.h"
 
 #define OPTS(...) ((const struct cmd_opt[]){__VA_ARGS__, {NULL, CMDARGS_FLAG, 0, 0}})
@@ -18,20 +20,24 @@
 #define DESC CMDARGS_OPT_TEXT(desc, TEXT_FIELD_MAX)
 #define HOLDER_DESC CMDARGS_OPT_TEXT(holder, TEXT_FIELD_MAX), DESC
 #define BLOCKS CMDARGS_OPT("block", CMDARGS_LIST, blocks)
+#define TO CMDARGS_OPT_TEXT(to, ACCOUNT_NAME_MAX - 1)
+#define FOR {"for", CMDARGS_VALUE, offsetof(struct cmd_args, for_), ACCOUNT_NAME_MAX - 1}
+#define ADMIN (CMD_WRITE | CMD_ADMIN)
 
 /* Order matters only for help and for the "usage: VERB a|b|c" of an unknown subcommand. */
 const struct cmd cmd_table[] = {
-    {"pool", "add", CMD_WRITE, 0, 1, 1, "pool add PREFIX [--desc TEXT]", OPTS(DESC), cmd__pool_add},
-    {"pool", "del", CMD_WRITE, 0, 1, 1, "pool del PREFIX", NULL, cmd__pool_del},
+    {"pool", "add", ADMIN, 0, 1, 1, "pool add PREFIX [--desc TEXT]", OPTS(DESC), cmd__pool_add},
+    {"pool", "del", ADMIN, 0, 1, 1, "pool del PREFIX", NULL, cmd__pool_del},
     {"pool", "list", 0, 0, 0, 0, "pool list", NULL, cmd__pool_list},
     {"block", "alloc", CMD_WRITE, 0, 1, 2,
-     "block alloc PARENT /N|PREFIX [--holder H] [--desc TEXT] [--assign]",
-     OPTS(HOLDER_DESC, CMDARGS_OPT_FLAG(assign)), cmd__block_alloc},
+     "block alloc PARENT /N|PREFIX [--to ACCOUNT] [--holder H] [--desc TEXT] [--assign]",
+     OPTS(TO, HOLDER_DESC, CMDARGS_OPT_FLAG(assign)), cmd__block_alloc},
     {"block", "assign", CMD_WRITE, 0, 1, 2,
-     "block assign PREFIX|PARENT /N [--holder H] [--desc TEXT]", OPTS(HOLDER_DESC),
-     cmd__block_assign},
-    {"block", "reserve", CMD_WRITE, 0, 1, 1, "block reserve PREFIX [--holder H] [--desc TEXT]",
-     OPTS(HOLDER_DESC), cmd__block_reserve},
+     "block assign PREFIX|PARENT /N [--to ACCOUNT] [--holder H] [--desc TEXT]",
+     OPTS(TO, HOLDER_DESC), cmd__block_assign},
+    {"block", "reserve", CMD_WRITE, 0, 1, 1,
+     "block reserve PREFIX [--to ACCOUNT] [--holder H] [--desc TEXT]", OPTS(TO, HOLDER_DESC),
+     cmd__block_reserve},
     {"block", "release", CMD_WRITE, 0, 1, 1, "block release PREFIX [--recursive]",
      OPTS(CMDARGS_OPT_FLAG(recursive)), cmd__block_release},
     {"block", "update", CMD_WRITE, 0, 1, 1, "block update PREFIX [--holder H] [--desc TEXT]",
@@ -41,14 +47,14 @@ const struct cmd cmd_table[] = {
     {"block", "tree", 0, 0, 0, 1, "block tree [PREFIX] [--depth N]", OPTS(CMDARGS_OPT_VALUE(depth)),
      cmd__block_tree},
     {"whois", NULL, 0, 0, 1, 1, "whois ADDRESS|PREFIX", NULL, cmd__whois},
-    {"zone", "add", CMD_WRITE, 0, 1, 1, "zone add NAME [--block PREFIX]...", OPTS(BLOCKS),
-     cmd__zone_add},
+    {"zone", "add", CMD_WRITE, 0, 1, 1, "zone add NAME [--for ACCOUNT] [--block PREFIX]...",
+     OPTS(FOR, BLOCKS), cmd__zone_add},
     {"zone", "del", CMD_WRITE, 0, 1, 1, "zone del NAME [--recursive]",
      OPTS(CMDARGS_OPT_FLAG(recursive)), cmd__zone_del},
     {"zone", "list", 0, 0, 0, 0, "zone list", NULL, cmd__zone_list},
     {"zone", "show", 0, 0, 1, 1, "zone show NAME", NULL, cmd__zone_show},
     {"zone", "export", 0, 0, 1, 1, "zone export NAME", NULL, cmd__zone_export},
-    {"zone", "import", CMD_WRITE, CMD_FRAME_IMPORT, 0, 0,
+    {"zone", "import", ADMIN, CMD_FRAME_IMPORT, 0, 0,
      "zone import [--origin NAME], the file's lines, then .",
      OPTS(CMDARGS_OPT_TEXT(origin, CMD_ORIGIN_MAX)), NULL},
     {"host", "add", CMD_WRITE, 0, 1, 1,
@@ -60,16 +66,16 @@ const struct cmd cmd_table[] = {
     {"host", "rename", CMD_WRITE, 0, 2, 2, "host rename OLD NEW", NULL, cmd__host_rename},
     {"record", "add", CMD_WRITE, 0, 3, -1, "record add NAME TYPE DATA...", NULL, cmd__record_add},
     {"record", "del", CMD_WRITE, 0, 2, -1, "record del NAME TYPE [DATA...]", NULL, cmd__record_del},
-    {"service", "add", CMD_WRITE, 0, 2, 2, "service add NAME tcp|udp [--port N|auto] [--desc TEXT]",
+    {"service", "add", ADMIN, 0, 2, 2, "service add NAME tcp|udp [--port N|auto] [--desc TEXT]",
      OPTS(CMDARGS_OPT_VALUE(port), DESC), cmd__service_add},
-    {"service", "del", CMD_WRITE, 0, 2, 2, "service del NAME tcp|udp", NULL, cmd__service_del},
+    {"service", "del", ADMIN, 0, 2, 2, "service del NAME tcp|udp", NULL, cmd__service_del},
     {"service", "list", 0, 0, 0, 0, "service list", NULL, cmd__service_list},
     {"service", "bind", CMD_WRITE, 0, 2, 2,
      "service bind HOST SERVICE [--proto tcp|udp] [--port N]",
      OPTS(CMDARGS_OPT_VALUE(proto), CMDARGS_OPT_VALUE(port)), cmd__service_bind},
     {"service", "unbind", CMD_WRITE, 0, 2, 2, "service unbind HOST SERVICE [--proto tcp|udp]",
      OPTS(CMDARGS_OPT_VALUE(proto)), cmd__service_unbind},
-    {"log", NULL, 0, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
+    {"log", NULL, CMD_ACCOUNT, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
      OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
     {"batch", NULL, 0, CMD_FRAME_BATCH, 0, 0,
      "batch [--keep-going] [--progress N], the lines, then end",
@@ -138,7 +144,11 @@ void cmd__kcidrs(struct jsonw *j, const char *key, const struct cidr *v, unsigne
 
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c)
 {
-    return !cmd_is_write(row) || c->may_write;
+    if (!cmd_is_write(row) && (row->flags & CMD_ACCOUNT) == 0)
+        return true;
+    if (!c->may_write)
+        return false;
+    return (row->flags & CMD_ADMIN) == 0 || c->who == NULL || c->who->role == AUTHZ_ADMIN;
 }
 
 const struct cmd *cmd_find(int argc, char **argv)
@@ -278,10 +288,14 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
             return cmd_error(j, RP_INVALID, "%s", d.msg);
         return no_row(argv[0], j);
     }
+    if (!cmd_permitted(r, c) && !c->may_write)
+        return cmd_error(j, RP_PERMISSION, "%s%s%s %s: authenticate with a token first", r->verb,
+                         r->sub ? " " : "", r->sub ? r->sub : "",
+                         cmd_is_write(r) ? "changes the registry" : "is for accounts only");
     if (!cmd_permitted(r, c))
-        return cmd_error(j, RP_PERMISSION,
-                         "%s%s%s changes the registry: authenticate with a token first", r->verb,
-                         r->sub ? " " : "", r->sub ? r->sub : "");
+        return cmd_error(j, RP_PERMISSION, "%s%s%s is admin's (the registry operator's); %s is a %s",
+                         r->verb, r->sub ? " " : "", r->sub ? r->sub : "", c->who->name,
+                         authz_role_name(c->who->role));
     if (cmdargs_parse(r->opts, argc, argv, r->sub ? 2 : 1, a, &d) != 0)
         return cmd_error(j, RP_USAGE, "%s", d.msg);
     enum regproto_code rc = door(r, a, argc, argv, j);
@@ -326,9 +340,25 @@ enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const stru
      * rolls everything back. */
     struct lana_diag d;
     bool unit = cmd_is_write(row) && !c->enclosed;
-    if (unit && store_sp_begin(c->st, &d) != 0)
+    /* the authority rule (db/authz.h) acts for the asker in every db/ call of a write; the
+     * asker itself must still be enabled and hold the token it authenticated with */
+    if (cmd_is_write(row) && c->who != NULL) {
+        authz_act(c->st, c->who);
+        int e = authz_current(c->st, c->key, &d);
+        if (e != 0) {
+            authz_act(c->st, NULL);
+            return cmd__fail(j, e, &d);
+        }
+    }
+    if (unit && store_sp_begin(c->st, &d) != 0) {
+        authz_act(c->st, NULL);
         return cmd_error(j, RP_INTERNAL, "%s", d.msg);
+    }
     enum regproto_code rc = row->run(c, a, j);
+    authz_act(c->st, NULL);
+    if (rc == RP_PERMISSION && c->who != NULL) /* refused: nothing changed, no audit row */
+        log_warn("registry: %s: refused %s%s%s: %s", c->actor, row->verb, row->sub ? " " : "",
+                 row->sub ? row->sub : "", j->s);
     if (rc == RP_OK && !jsonw_ok(j))
         rc = cmd_error(j, RP_INTERNAL, "out of memory");
     if (unit && store_sp_end(c->st, rc == RP_OK ? 0 : LANA_EDB, &d) != 0 && rc == RP_OK)

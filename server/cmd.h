@@ -15,8 +15,11 @@
  * cmd_permitted() says yes. Rows with a frame (batch, end, zone import, quit) are
  * connection framing: cmd_prepare() checks them like any row, but only regconn acts on them.
  *
- * Issue 11 (per-account permissions) hangs on cmd_permitted(): a row will name the authority
- * it needs, and that function alone will compare it with the account's.
+ * Authority comes in two steps. A row says what role it needs (CMD_ADMIN: the operator's
+ * alone, such as the port registry; every other write: any account), which cmd_permitted()
+ * alone compares with the asker's; then cmd_exec() makes the asker the acting account of the
+ * store (db/authz.h), so that every db/ call of the handler checks the one authority rule
+ * against the objects it names: the tree of blocks and zones decides, not the command.
  */
 #pragma once
 
@@ -24,6 +27,7 @@
 
 #include "common/jsonw.h"
 #include "common/regproto.h"
+#include "db/authz.h"
 #include "db/host.h"
 #include "db/ipam.h"
 #include "db/names.h"
@@ -40,6 +44,10 @@ struct cmd_ctx {
     struct ipam *ip;
     const char *actor; /* who is asking, for the audit log ("" when anonymous) */
     bool may_write;    /* authenticated with a role that may change the registry */
+    /* the authenticated account (NULL: lanad's own, as the unit tests of handlers run) and
+     * the StoredKey of the token it authenticated with (AUTH_KEY_LEN bytes; NULL with who) */
+    const struct authz_who *who;
+    const uint8_t *key;
     struct names *nm;  /* zones, hosts, records, services */
     bool enclosed;     /* inside a unit that undoes everything on failure (an all-or-nothing
                         * batch): a write needs no savepoint of its own */
@@ -50,6 +58,8 @@ struct cmd_ctx {
 
 enum cmd_flags {
     CMD_WRITE = 1u << 0, /* changes the registry: permission, then the turn's transaction */
+    CMD_ADMIN = 1u << 1, /* admin's alone (with CMD_WRITE): pools, the port registry, imports */
+    CMD_ACCOUNT = 1u << 2, /* a read for accounts only (the audit log), never anonymous */
 };
 
 /* What regconn does with a framing row; CMD_FRAME_NONE: a plain request, run by cmd_exec. */
@@ -84,7 +94,8 @@ static inline bool cmd_is_frame(const struct cmd *row)
     return row->frame != CMD_FRAME_NONE;
 }
 
-/** Whether the asker may run the row: reads are open to everyone, writes need may_write. */
+/** Whether the asker may run the row: reads are open to everyone, writes and CMD_ACCOUNT
+ * reads need an account (may_write), CMD_ADMIN rows an admin (or lanad's own, who NULL). */
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c);
 
 /**

@@ -154,13 +154,14 @@ static enum regproto_code take(struct cmd_ctx *c, const struct cmd_args *a, enum
     int e;
     if ((rc = cmd__prefix(a->pos[0], &p, j)) != RP_OK)
         return rc;
+    struct ipam_new nb = {.status = st, .holder = a->holder, .descr = a->desc, .to = a->to};
     if (a->npos == 2) {
         unsigned plen = 0;
         if ((rc = plen_arg(a->pos[1], &p, &plen, j)) != RP_OK)
             return rc;
-        e = ipam_alloc(c->ip, &p, plen, st, a->holder, a->desc, c->actor, &b, &d);
+        e = ipam_alloc_new(c->ip, &p, plen, &nb, c->actor, &b, &d);
     } else {
-        e = ipam_take(c->ip, &p, st, a->holder, a->desc, c->actor, &b, &d);
+        e = ipam_take_new(c->ip, &p, &nb, c->actor, &b, &d);
     }
     return e ? cmd__fail(j, e, &d) : cmd__ok_block(c, "block", &b, true, j);
 }

@@ -69,10 +69,14 @@ enum regproto_code cmd__log(struct cmd_ctx *c, const struct cmd_args *a, struct 
         return cmd_error(j, RP_INVALID, "--since: %s", d.msg);
     if (a->limit && num_parse_u64(a->limit, 1, 1000000, &limit, &d) != 0)
         return cmd_error(j, RP_INVALID, "--limit: %s", d.msg);
+    /* admin reads everything, a registrar its own and its customers' changes, a registrant
+     * its own; the log is not public (it holds the before and after of every change) */
+    const char *who = c->who && c->who->role != AUTHZ_ADMIN ? c->who->name : NULL;
+    bool customers = c->who && c->who->role == AUTHZ_REGISTRAR;
     cmd__ok_open(j);
     jsonw_key(j, "log");
     jsonw_arr(j);
-    int e = audit_list(c->st, (int64_t)since, (int64_t)limit, log_cb, j, &d);
+    int e = audit_list_of(c->st, who, customers, (int64_t)since, (int64_t)limit, log_cb, j, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);
@@ -122,6 +126,10 @@ enum regproto_code cmd__help(struct cmd_ctx *c, const struct cmd_args *a, struct
             jsonw_null(j);
         jsonw_kstr(j, "usage", r->usage);
         jsonw_kbool(j, "write", cmd_is_write(r));
+        /* the authority it needs: the tree decides for "account" rows (db/authz.h) */
+        jsonw_kstr(j, "auth", (r->flags & CMD_ADMIN)                          ? "admin"
+                              : cmd_is_write(r) || (r->flags & CMD_ACCOUNT) ? "account"
+                                                                            : "public");
         /* what the text door allows each option's value (cmd.h), so that a client or a test
          * can walk every field of every row */
         jsonw_key(j, "options");

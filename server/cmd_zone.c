@@ -19,6 +19,8 @@ static void zone_json(struct jsonw *j, const struct zone_info *z)
     jsonw_kint(j, "records", z->records);
     jsonw_kint(j, "hosts", z->hosts);
     jsonw_kbool(j, "reverse", z->reverse);
+    jsonw_kstr(j, "sponsor", z->sponsor);
+    jsonw_kstr(j, "registrant", z->registrant);
     jsonw_end(j);
 }
 
@@ -37,7 +39,7 @@ enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, st
     for (int i = 0; i < a->nblocks; i++)
         if ((rc = cmd__prefix(a->blocks[i], &bl[i], j)) != RP_OK)
             return rc;
-    int e = zone_add(c->nm, a->pos[0], bl, (unsigned)a->nblocks, c->actor, &z, &d);
+    int e = zone_register(c->nm, a->pos[0], a->for_, bl, (unsigned)a->nblocks, c->actor, &z, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);

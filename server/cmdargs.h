@@ -26,6 +26,7 @@ struct cmd_args {
     const char *pos[REGPROTO_ARGS_MAX]; /* positional words, in order */
     int npos;
     const char *holder, *desc;            /* block */
+    const char *to, *for_;                /* block --to ACCOUNT, zone --for ACCOUNT */
     bool recursive, assign, keep_going;   /* flags */
     const char *since, *limit, *depth;    /* log, block tree */
     const char *v4, *v6, *port, *proto;   /* host, service */

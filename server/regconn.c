@@ -304,7 +304,14 @@ static bool authenticate(struct regconn *c, const char *user, const char *proof)
     }
     snprintf(c->user, sizeof c->user, "%s", a.name); /* same sizes: cannot be cut */
     snprintf(c->role, sizeof c->role, "%s", a.role);
-    c->may_write = strcmp(a.role, "admin") == 0 || strcmp(a.role, "registrar") == 0;
+    /* every account may write; what it may change, the authority rule decides per object */
+    c->may_write = true;
+    memcpy(c->who.name, a.name, sizeof c->who.name);
+    if (!authz_role_parse(a.role, &c->who.role))
+        c->who.role = AUTHZ_REGISTRANT; /* the schema's CHECK allows no other */
+    memcpy(c->key, a.stored_key, sizeof c->key);
+    if (!a.enabled)
+        log_notice("registry: %s: %s is disabled: it may read, not write", c->peer, c->user);
     log_info("registry: %s: authenticated as %s", c->peer, c->user);
     return true;
 }
@@ -403,6 +410,8 @@ static struct cmd_ctx ctx_of(struct regconn *c, bool writer)
                             .ip = w ? e->ip : e->rip,
                             .actor = c->actor,
                             .may_write = c->may_write,
+                            .who = c->user[0] ? &c->who : NULL,
+                            .key = c->key,
                             .nm = w ? e->nm : e->rnm};
 }
 

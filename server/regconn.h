@@ -35,6 +35,7 @@
 #include "common/net.h"
 #include "common/regproto.h"
 #include "db/account.h"
+#include "db/authz.h"
 #include "db/ipam.h"
 #include "db/names.h"
 #include "db/store.h"
@@ -85,6 +86,8 @@ struct regconn {
     uint32_t x, y;               /* the handshake's sequence numbers: ours is y */
     char user[ACCOUNT_NAME_MAX]; /* "" when anonymous */
     char role[sizeof(((struct account *)0)->role)];
+    struct authz_who who;            /* the account as the authority rule sees it */
+    uint8_t key[AUTH_KEY_LEN];       /* the StoredKey it authenticated with */
     char actor[ACCOUNT_NAME_MAX + NET_ADDRSTRLEN + 8];
     char **batch; /* the lines of a batch or a zone import, until it ends */
     size_t nbatch, capbatch, batchbytes;

@@ -197,7 +197,7 @@ static void test_clean_database_passes(void **state)
     print_message("clean: %lld blocks, %lld hosts, %lld zones, %lld records\n",
                   (long long)st.blocks, (long long)st.hosts, (long long)st.zones,
                   (long long)st.records);
-    assert_true(st.blocks > 500);
+    assert_true(st.blocks > 200); /* fewer since an assigned block holds host addresses only */
     assert_true(st.hosts > 20);
     assert_int_equal(st.zones, 4);
     assert_int_equal(st.findings, 0);

@@ -122,7 +122,7 @@ static void test_usage_errors(void **state)
     assert_string_equal(f->j.s, "{\"ok\":false,\"error\":{\"code\":\"usage\",\"message\":"
                                 "\"usage: pool add|del|list ...\"}}");
     assert_int_equal(run(f, "block alloc"), RP_USAGE);
-    assert_non_null(strstr(f->j.s, "\"usage: block alloc PARENT /N|PREFIX [--holder H]"));
+    assert_non_null(strstr(f->j.s, "\"usage: block alloc PARENT /N|PREFIX [--to ACCOUNT] [--holder H]"));
     assert_int_equal(run(f, "block alloc 10.0.0.0/8"), RP_CONFLICT); /* the pool itself */
     assert_int_equal(run(f, "block alloc 10.0.0.0/8 /16 --color red"), RP_USAGE);
     assert_non_null(strstr(f->j.s, "--color: unknown option here"));
@@ -165,13 +165,14 @@ static void test_help_is_the_table(void **state)
         rows++;
     assert_int_equal(rows, cmd_ntable);
     assert_non_null(strstr(f->j.s, "{\"verb\":\"pool\",\"sub\":\"add\",\"usage\":\"pool add PREFIX "
-                                   "[--desc TEXT]\",\"write\":true,\"options\":[{\"name\":"
+                                   "[--desc TEXT]\",\"write\":true,\"auth\":\"admin\",\"options\":[{\"name\":"
                                    "\"desc\",\"value\":true,\"max\":255}],\"min_pos\":1,"
                                    "\"max_pos\":1}"));
     assert_non_null(strstr(f->j.s, "{\"verb\":\"whois\",\"sub\":null,\"usage\":\"whois "
-                                   "ADDRESS|PREFIX\",\"write\":false,\"options\":[],"
+                                   "ADDRESS|PREFIX\",\"write\":false,\"auth\":\"public\",\"options\":[],"
                                    "\"min_pos\":1,\"max_pos\":1}"));
-    assert_non_null(strstr(f->j.s, "\"options\":[{\"name\":\"holder\",\"value\":true,\"max\":"
+    assert_non_null(strstr(f->j.s, "\"options\":[{\"name\":\"to\",\"value\":true,\"max\":63},"
+                                   "{\"name\":\"holder\",\"value\":true,\"max\":"
                                    "255},{\"name\":\"desc\",\"value\":true,\"max\":255},"
                                    "{\"name\":\"assign\",\"value\":false}]"));
 }
@@ -285,7 +286,7 @@ static void test_every_row_tells_the_truth(void **state)
         struct fix *f = based();
         char bogus[300];
         snprintf(bogus, sizeof bogus, "%s --no-such-option", line);
-        if (cmd_is_write(row)) {
+        if (cmd_is_write(row) || (row->flags & CMD_ACCOUNT)) {
             /* without authority: refused before anything else, database untouched */
             if (changes(f, false, line, &code) || code != RP_PERMISSION)
                 fail_msg("anonymous %s: %s", line, f->j.s);

@@ -126,8 +126,15 @@ static void test_best_fit_and_errors(void **state)
     assert_int_equal(ipam_alloc(f->ip, &p, 33, IPAM_ALLOCATED, NULL, NULL, "admin", &b, &d),
                      LANA_ERANGE);
     struct cidr y = P("198.18.0.64/27");
-    /* inside an assigned block, a sub-block is fine; overlapping a sibling is not */
-    assert_int_equal(ipam_take(f->ip, &y, IPAM_ASSIGNED, NULL, NULL, "admin", &b, &d), 0);
+    /* inside an assigned block (RIPE's ASSIGNED PA) only a host's address, no sub-block;
+     * overlapping a sibling is refused too */
+    assert_int_equal(ipam_take(f->ip, &y, IPAM_ASSIGNED, NULL, NULL, "admin", &b, &d),
+                     LANA_ECONFLICT);
+    assert_string_equal(d.msg, "198.18.0.64/26 is assigned: it holds host addresses only (host "
+                               "add), no further blocks");
+    struct ipam_new hostaddr = {.status = IPAM_ASSIGNED, .host = true};
+    struct cidr one = P("198.18.0.65/32");
+    assert_int_equal(ipam_take_new(f->ip, &one, &hostaddr, "admin", &b, &d), 0);
     assert_int_equal(b.parent_id != 0, 1);
     struct cidr z = P("198.18.0.0/26");
     assert_int_equal(ipam_take(f->ip, &z, IPAM_RESERVED, NULL, NULL, "admin", &b, &d),
@@ -355,7 +362,8 @@ static int m_pick_parent(void)
 {
     for (int tries = 0; tries < 64; tries++) {
         int i = (int)(rnd() % (uint64_t)nm);
-        if (M[i].alive && M[i].status != IPAM_RESERVED && M[i].p.plen < cidr_bits(&M[i].p))
+        if (M[i].alive && M[i].status != IPAM_RESERVED && M[i].status != IPAM_ASSIGNED &&
+            M[i].p.plen < cidr_bits(&M[i].p))
             return i;
     }
     return 0;
@@ -498,7 +506,8 @@ static void test_random_against_model(void **state)
                     deep = i;
             bool exists = m_find(&x) >= 0;
             bool is_free = false;
-            if (!exists && M[deep].status != IPAM_RESERVED) {
+            /* nothing is taken from a reserved block; an assigned one holds host addresses only */
+            if (!exists && M[deep].status != IPAM_RESERVED && M[deep].status != IPAM_ASSIGNED) {
                 unsigned n = m_free(deep);
                 for (unsigned k = 0; k < n; k++)
                     if (cidr_contains(&mfree[k], &x))
