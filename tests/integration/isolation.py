@@ -453,10 +453,24 @@ def run(d, db):
     audit0, _ = snapshot(db)
     t = time.monotonic()
     ops = 0
+    rotated = None
     for s in students + others:
         lines = own_last(s, token_row)
         ops += len(lines)
-        expect_all(f"{s.name}'s own last {len(lines)} writes", conns[s.name].run(lines), lines, "ok")
+        got = conns[s.name].run(lines)
+        expect_all(f"{s.name}'s own last {len(lines)} writes", got, lines, "ok")
+        if token_row and rotated is None:
+            rotated = (got[-1] or {}).get("token")
+    if token_row:  # student01 gave itself a new token: the old one's connection may not write
+        s = students[0]
+        r = conns[s.name].one(f"record add old.{s.zone} TXT old")
+        check("the connection of a replaced token may not write",
+              code(r) == "permission" and "replaced" in message(r), json.dumps(r))
+        c = Conn(d, s.name, bytes.fromhex(rotated or "00"))
+        r = c.one(f"record add new.{s.zone} TXT new") if c.ready.startswith("READY") else None
+        check("the new token writes", code(r) == "ok", json.dumps(r))
+        ops += 1
+        c.line.close()
     for reg, mine in ((ra, students), (rb, others)):
         c = mine[0]
         lines = [f"block update {reg.v4} --desc {reg.name}",
