@@ -532,10 +532,11 @@ int ipam_pool_del(struct ipam *ip, const struct cidr *prefix, const char *actor,
 }
 
 /*
- * Whether a block nb may be made inside p: p is not reserved, an assigned p holds host
- * addresses only, the acting account has authority over p (db/authz.h) and may hand the new
- * block to nb->to. Sets the new block's maintainer into m. 0, LANA_ECONFLICT, LANA_EPERM,
- * LANA_ENOTFOUND (no such account), LANA_EDB.
+ * Whether a block nb may be made inside p: the acting account has authority over p
+ * (db/authz.h), p is not reserved, an assigned p holds host addresses only, and the account
+ * may hand the new block to nb->to. Authority comes first: a block of someone else's is
+ * refused as such (LANA_EPERM), whatever its status. Sets the new block's maintainer into m.
+ * 0, LANA_ECONFLICT, LANA_EPERM, LANA_ENOTFOUND (no such account), LANA_EDB.
  */
 static int parent_usable(struct ipam *ip, const struct ipam_block *p, const struct ipam_new *nb,
                          char m[ACCOUNT_NAME_MAX], struct lana_diag *d)

@@ -275,6 +275,15 @@ static enum regproto_code door(const struct cmd *r, const struct cmd_args *a, in
     return RP_OK;
 }
 
+/* lanad's log line of a refused request of an authenticated account (row, its reply in j);
+ * anonymous requests, refused before any token was shown, are not logged. */
+static void log_refusal(const struct cmd_ctx *c, const struct cmd *row, const struct jsonw *j)
+{
+    if (c->who != NULL)
+        log_warn("registry: %s: refused %s%s%s: %s", c->actor, row->verb, row->sub ? " " : "",
+                 row->sub ? row->sub : "", j->s);
+}
+
 enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
                                const struct cmd **row, struct cmd_args *a, struct jsonw *j)
 {
@@ -296,8 +305,7 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
         cmd_error(j, RP_PERMISSION, "%s%s%s is admin's (the registry operator's); %s is a %s",
                   r->verb, r->sub ? " " : "", r->sub ? r->sub : "", c->who->name,
                   authz_role_name(c->who->role));
-        log_warn("registry: %s: refused %s%s%s: %s", c->actor, r->verb, r->sub ? " " : "",
-                 r->sub ? r->sub : "", j->s);
+        log_refusal(c, r, j);
         return RP_PERMISSION;
     }
     if (cmdargs_parse(r->opts, argc, argv, r->sub ? 2 : 1, a, &d) != 0)
@@ -351,7 +359,10 @@ enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const stru
         int e = authz_current(c->st, c->key, &d);
         if (e != 0) {
             authz_act(c->st, NULL);
-            return cmd__fail(j, e, &d);
+            enum regproto_code rc = cmd__fail(j, e, &d);
+            if (rc == RP_PERMISSION)
+                log_refusal(c, row, j);
+            return rc;
         }
     }
     if (unit && store_sp_begin(c->st, &d) != 0) {
@@ -360,9 +371,8 @@ enum regproto_code cmd_exec(struct cmd_ctx *c, const struct cmd *row, const stru
     }
     enum regproto_code rc = row->run(c, a, j);
     authz_act(c->st, NULL);
-    if (rc == RP_PERMISSION && c->who != NULL) /* refused: nothing changed, no audit row */
-        log_warn("registry: %s: refused %s%s%s: %s", c->actor, row->verb, row->sub ? " " : "",
-                 row->sub ? row->sub : "", j->s);
+    if (rc == RP_PERMISSION) /* refused: nothing changed, no audit row */
+        log_refusal(c, row, j);
     if (rc == RP_OK && !jsonw_ok(j))
         rc = cmd_error(j, RP_INTERNAL, "out of memory");
     if (unit && store_sp_end(c->st, rc == RP_OK ? 0 : LANA_EDB, &d) != 0 && rc == RP_OK)

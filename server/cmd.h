@@ -110,6 +110,8 @@ const struct cmd *cmd_find(int argc, char **argv);
  * (RP_USAGE), the text door (RP_INVALID), the number of positional words (RP_USAGE with the
  * row's usage). On RP_OK a holds the parsed arguments (pointing into argv); on any refusal the
  * error reply is in j (reset first) and its code is returned. Never changes the registry.
+ * An authenticated account's RP_PERMISSION is logged (warn, naming the account), as
+ * cmd_exec logs its own.
  *
  * The text door is the registry's one check of what a request carries: every word after the
  * verb and sub must be text (common/text.h: valid UTF-8, no control character, no NUL) of at
@@ -146,7 +148,9 @@ int cmd_check_line(const char *line, size_t len, enum cmd_line kind, size_t line
  * Runs a request that cmd_prepare accepted (row and a from it): the row's handler writes its
  * reply (one JSON object, no newline) into j. row must not be a framing row. The caller has
  * opened the transaction when cmd_is_write(row). A write row runs as one unit (a savepoint,
- * unless c->enclosed): on an error reply nothing of it is kept. Returns the reply's code
+ * unless c->enclosed): on an error reply nothing of it is kept. A refusal (RP_PERMISSION:
+ * the asker disabled or its token replaced, or the authority rule) of an authenticated
+ * account is logged (warn: the account, the row, the reply). Returns the reply's code
  * (RP_OK on success); RP_INTERNAL when the reply ran out of memory or the unit could not be
  * opened or kept.
  */
