@@ -27,7 +27,8 @@
 #define CLASS_MAX_STUDENTS 9999 /* lanad's limit (db/class.h) */
 
 static const char help_class[] =
-    "usage: lana class create NAME --students N [--v4 /24] [--v6 /64] [--suffix lab.] --tokens DIR\n"
+    "usage: lana class create NAME --students N [--v4 /24] [--v6 /64] [--suffix lab.] --tokens "
+    "DIR\n"
     "           a registrar account NAME holding a block of each family, and N students\n"
     "           NAME-01... each with an IPv4 and an IPv6 block and a zone NAME-01.lab.;\n"
     "           one token file per account in DIR (made 0700), in one transaction (admin)\n"
@@ -127,8 +128,10 @@ static int check_dir(const char *dir, const char *name, unsigned students)
             return LANA_EXIT_INVALID;
         }
         if (lstat(path, &sb) == 0 || errno != ENOENT) {
-            fprintf(stderr, "lana: %s is there already: choose another --tokens directory "
-                            "(or remove the old files); nothing was sent\n", path);
+            fprintf(stderr,
+                    "lana: %s is there already: choose another --tokens directory "
+                    "(or remove the old files); nothing was sent\n",
+                    path);
             return LANA_EXIT_CONFLICT;
         }
     }
@@ -190,8 +193,9 @@ static int class_create(int argc, char **argv, const char *dir, unsigned student
     json_object_del(r, "_pin");
     json_t *cl = json_object_get(r, "class");
     if (rc != 0) {
-        fprintf(stderr, "lana: class %s was made, but only %zu of its token files were "
-                        "written; 'lana class delete %s' resets it\n",
+        fprintf(stderr,
+                "lana: class %s was made, but only %zu of its token files were "
+                "written; 'lana class delete %s' resets it\n",
                 json_string_value(json_object_get(cl, "name")), written,
                 json_string_value(json_object_get(cl, "name")));
     } else if (clienv.json) {

@@ -37,16 +37,14 @@ static const char sql_top_blocks[] =
     "SELECT b.family, b.start, b.plen FROM block b LEFT JOIN block p ON p.id = b.parent_id"
     " WHERE b.maintainer = ?1 AND (p.maintainer IS NULL OR p.maintainer <> ?1)"
     " ORDER BY b.family, b.start";
-static const char sql_last[] =
-    "SELECT ts FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT 1";
+static const char sql_last[] = "SELECT ts FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT 1";
 /* the class's zones, deepest first; its blocks at the top of its accounts' trees */
-static const char sql_zones[] =
-    "SELECT name FROM zone WHERE sponsor IN " MEMBERS " OR registrant IN " MEMBERS
-    " ORDER BY length(apex) DESC, apex";
+static const char sql_zones[] = "SELECT name FROM zone WHERE sponsor IN " MEMBERS
+                                " OR registrant IN " MEMBERS " ORDER BY length(apex) DESC, apex";
 static const char sql_blocks[] =
     "SELECT b.family, b.start, b.plen FROM block b LEFT JOIN block p ON p.id = b.parent_id"
-    " WHERE b.maintainer IN " MEMBERS
-    " AND (p.maintainer IS NULL OR p.maintainer NOT IN " MEMBERS ") ORDER BY b.family, b.start";
+    " WHERE b.maintainer IN " MEMBERS " AND (p.maintainer IS NULL OR p.maintainer NOT IN " MEMBERS
+    ") ORDER BY b.family, b.start";
 static const char sql_accounts[] =
     "SELECT name FROM account WHERE name IN " MEMBERS " ORDER BY name = ?1, name";
 static const char sql_account_del[] = "DELETE FROM account WHERE name = ?1";
@@ -79,8 +77,8 @@ void class_made_free(struct class_made *m)
 /* ---- create -------------------------------------------------------------------------- */
 
 /* A new account of role with a fresh token (its hex in mb->token), made by the class. */
-static int add_account(struct names *n, const char *cls, const char *role,
-                       struct class_member *mb, const char *actor, struct lana_diag *d)
+static int add_account(struct names *n, const char *cls, const char *role, struct class_member *mb,
+                       const char *actor, struct lana_diag *d)
 {
     struct account a;
     uint8_t tok[AUTH_TOKEN_LEN];
@@ -173,8 +171,8 @@ static unsigned bits_for(unsigned count)
 }
 
 /* Checks spec; fills the defaults into *s and the suffix's canonical text into cm. */
-static int check_spec(const struct class_spec *in, struct class_spec *s,
-                      struct class_made *cm, struct lana_diag *d)
+static int check_spec(const struct class_spec *in, struct class_spec *s, struct class_made *cm,
+                      struct lana_diag *d)
 {
     uint8_t wire[DNAME_MAXLEN];
     *s = *in;
@@ -188,11 +186,11 @@ static int check_spec(const struct class_spec *in, struct class_spec *s,
         return diag_set(d, LANA_ERANGE, "--students: 1 to %d", CLASS_STUDENTS_MAX);
     unsigned bits = bits_for(s->students);
     if (s->v4 > CIDR_V4_BITS || s->v4 <= bits)
-        return diag_set(d, LANA_ERANGE, "--v4 /%u: %u students need /%u..%d", s->v4,
-                        s->students, bits + 1, CIDR_V4_BITS);
+        return diag_set(d, LANA_ERANGE, "--v4 /%u: %u students need /%u..%d", s->v4, s->students,
+                        bits + 1, CIDR_V4_BITS);
     if (s->v6 > CIDR_V6_BITS || s->v6 <= bits)
-        return diag_set(d, LANA_ERANGE, "--v6 /%u: %u students need /%u..%d", s->v6,
-                        s->students, bits + 1, CIDR_V6_BITS);
+        return diag_set(d, LANA_ERANGE, "--v6 /%u: %u students need /%u..%d", s->v6, s->students,
+                        bits + 1, CIDR_V6_BITS);
     if ((rc = host_check_name(s->suffix, d)) != 0 ||
         (rc = names__canonical(s->suffix, wire, cm->suffix, d)) != 0)
         return rc;
@@ -397,8 +395,8 @@ struct list {
     size_t n, cap;
 };
 
-static int collect(struct names *n, const char *sql, const char *name, bool blocks,
-                   struct list *l, struct lana_diag *d)
+static int collect(struct names *n, const char *sql, const char *name, bool blocks, struct list *l,
+                   struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(n->st, sql, &s, d);

@@ -113,8 +113,10 @@ enum regproto_code cmd__class_report(struct cmd_ctx *c, const struct cmd_args *a
     struct class_info ci;
     const char *name = a->pos[0];
     if (c->who != NULL && c->who->role != AUTHZ_ADMIN && strcmp(c->who->name, name) != 0)
-        return cmd_error(j, RP_PERMISSION, "the report of class %s is for admin and %s; %s is "
-                         "neither", name, name, c->who->name);
+        return cmd_error(j, RP_PERMISSION,
+                         "the report of class %s is for admin and %s; %s is "
+                         "neither",
+                         name, name, c->who->name);
     int e = class_report(c->nm, name, &ci, NULL, NULL, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);

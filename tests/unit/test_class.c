@@ -20,14 +20,14 @@
 #include "db/zone.h"
 #include "tests/lib/testdb.h"
 
-static struct cidr P(const char *s)
-{
+static struct cidr P(const char *s) {
     struct cidr c;
     assert_int_equal(cidr_parse(s, &c, NULL), 0);
     return c;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
     struct testdb_names *f;
     struct lana_diag d;
@@ -76,7 +76,8 @@ static char *dump(struct store *st)
         " b.id = f.parent_id WHERE NOT (f.plen = b.plen AND f.start = b.start)",
         "SELECT 'zone', id, name, sponsor, registrant FROM zone",
         "SELECT 'rr', zone_id, hex(key), type, hex(rdata), ttl FROM rr WHERE type <> 6",
-        "SELECT 'host', * FROM host", "SELECT 'zone_block', * FROM zone_block",
+        "SELECT 'host', * FROM host",
+        "SELECT 'zone_block', * FROM zone_block",
         "SELECT 'class', * FROM class"};
     char *buf = NULL;
     size_t len = 0;
@@ -134,8 +135,11 @@ static void test_create_30(void **state)
     assert_string_equal(b.maintainer, "c");
     assert_int_equal(b.status, IPAM_ALLOCATED);
     assert_int_equal(q1(f->st, "SELECT count(*) FROM account WHERE class = ?1", "c"), 31);
-    assert_int_equal(q1(f->st, "SELECT count(*) FROM account WHERE class = ?1 AND sponsor = ?1"
-                               " AND role = 'registrant'", "c"), 30);
+    assert_int_equal(q1(f->st,
+                        "SELECT count(*) FROM account WHERE class = ?1 AND sponsor = ?1"
+                        " AND role = 'registrant'",
+                        "c"),
+                     30);
     for (unsigned i = 1; i <= 30; i++) {
         const struct class_member *s = &m.m[i];
         char want[16], ns[64];
