@@ -289,6 +289,7 @@ int clienv_connect(struct regclient *c, bool trace)
         o.have_pin = known_pin(known, o.server, o.pin);
     o.tofu = clienv.tls_tofu && !o.have_pin && clienv.tls_ca == NULL;
     rc = regclient_open(c, &o, &d);
+    snprintf(clienv.server_used, sizeof clienv.server_used, "%s", o.server);
     memset(o.token, 0, sizeof o.token);
     memset(&t, 0, sizeof t);
     if (rc != 0) {

@@ -28,6 +28,7 @@ struct clienv {
     bool user_set;     /* --user given: a token file's user= does not apply */
     bool server_set;   /* --server, LANA_SERVER or the configuration file named the server */
     const char *config_path; /* the file read, if any */
+    char server_used[256];   /* the server clienv_connect reached last (HOST[:PORT]) */
 };
 
 extern struct clienv clienv;

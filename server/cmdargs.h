@@ -32,6 +32,7 @@ struct cmd_args {
     const char *v4, *v6, *port, *proto;   /* host, service */
     const char *origin;                   /* zone import */
     const char *progress;                 /* batch --progress N */
+    const char *students, *suffix;        /* class create */
     const char *blocks[CMDARGS_LIST_MAX]; /* --block, repeatable */
     int nblocks;
 };

@@ -158,7 +158,7 @@ static void test_help_is_the_table(void **state)
     assert_non_null(strstr(f->j.s, "\"commands\":\"pool add|del|list, block alloc|assign|reserve|"
                                    "release|update|show|list|tree, whois, zone add|del|list|show|"
                                    "export|import, host add|del|show|list|rename, record add|del, "
-                                   "service add|del|list|bind|unbind, log, batch, end, ping, help, "
+                                   "service add|del|list|bind|unbind, class create|report|delete, log, batch, end, ping, help, "
                                    "quit\""));
     size_t rows = 0;
     for (const char *p = f->j.s; (p = strstr(p, "{\"verb\":")) != NULL; p++)
@@ -191,6 +191,8 @@ static const char *const base[] = {
     "service add http tcp --port 80",
     "service add ftp tcp --port 21",
     "service bind www.lab. http",
+    "pool add fd00::/8",
+    "class create c0 --students 2",
 };
 
 /* One request per row that succeeds from the base state; a new row needs one here. */
@@ -227,6 +229,9 @@ static const struct example {
     {"service", "list", "service list"},
     {"service", "bind", "service bind www.lab. ftp --proto tcp"},
     {"service", "unbind", "service unbind www.lab. http"},
+    {"class", "create", "class create c1 --students 3 --v4 /26 --v6 /64 --suffix lab."},
+    {"class", "report", "class report c0"},
+    {"class", "delete", "class delete c0"},
     {"log", NULL, "log --limit 5"},
     {"batch", NULL, "batch --keep-going"},
     {"end", NULL, "end"},
