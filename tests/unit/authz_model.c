@@ -572,15 +572,18 @@ static int by_text(const void *a, const void *b) { return strcmp(a, b); }
 
 char *model_seen_text(struct names_seen *s)
 {
-    qsort(s->v, (size_t)s->n, sizeof s->v[0], by_text);
-    size_t len = 1;
+    if (s->n > 0)
+        qsort(s->v, (size_t)s->n, sizeof s->v[0], by_text);
+    size_t len = 1, at = 0;
     for (int i = 0; i < s->n; i++)
         len += strlen(s->v[i]) + 1;
     char *t = calloc(1, len);
     assert_non_null(t);
     for (int i = 0; i < s->n; i++) {
-        strcat(t, s->v[i]);
-        strcat(t, "\n");
+        size_t k = strlen(s->v[i]);
+        memcpy(t + at, s->v[i], k);
+        t[at + k] = '\n';
+        at += k + 1;
     }
     free(s->v);
     *s = (struct names_seen){0};
