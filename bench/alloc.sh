@@ -11,13 +11,16 @@
 #   -H HOSTS     hosts registered in one batch (10000)
 #   --tls        3. in rounds, plain and inside TLS (pinned by the token file): TLS's cost
 #   --protocol-only  only 3. (single allocations from concurrent clients)
+#   --authority  only the cost of authority: batches as admin and as a registrar inside its
+#                own block, in alternating rounds
 #   --build DIR  where lanad, lana and lana_bench_alloc are (build)
 set -u
-SIZES="1000 10000 100000 1000000" BATCH=100000 CLIENTS=8 REQS=2000 HOSTS=10000 TLS=0 ONLY3=0
+SIZES="1000 10000 100000 1000000" BATCH=100000 CLIENTS=8 REQS=2000 HOSTS=10000 TLS=0 ONLY3=0 AUTH=0
 here=$(cd "$(dirname "$0")" && pwd)
 B=$here/../build
 while [ $# -gt 0 ]; do
-  case $1 in --tls) TLS=1; shift; continue;; --protocol-only) ONLY3=1; shift; continue;; esac
+  case $1 in --tls) TLS=1; shift; continue;; --protocol-only) ONLY3=1; shift; continue;;
+    --authority) AUTH=1; ONLY3=1; shift; continue;; esac
   [ $# -ge 2 ] || case $1 in -h|--help) ;; *) echo "$1 needs a value" >&2; exit 64;; esac
   case $1 in
     -h|--help) sed -n '/^# usage/,/^# *--build/p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
@@ -63,6 +66,31 @@ timeout 600 "$B/lana" --timeout 600000 batch "$W/batch.lana" >"$W/batch.out" || 
 ms=$(( $(now_ms) - t0 ))
 echo "batch allocations=$BATCH ms=$ms per_second=$(( BATCH * 1000 / (ms ? ms : 1) )) (target >= 50000)"
 grep "batch of" "$W/lanad.log" | sed 's/.*registry: /# server side: /'
+fi
+
+if [ "$AUTH" = 1 ]; then
+  echo "# 2b. authority's cost: $BATCH allocations in one batch as admin (inside an admin block)"
+  echo "#     and as a registrar inside its own block, 3 rounds each, the order swapped every round"
+  "$B/lana" account add bench-rir --role registrar --out "$W/rir.token" >/dev/null || exit 1
+  "$B/lana" block alloc 10.0.0.0/8 /11 --json >/dev/null || exit 1
+  "$B/lana" block alloc 10.32.0.0/11 --to bench-rir >/dev/null || exit 1
+  yes "block alloc 10.0.0.0/11 /32" | head -n "$BATCH" >"$W/admin.lana"
+  yes "block alloc 10.32.0.0/11 /32" | head -n "$BATCH" >"$W/rir.lana"
+  for round in 1 2 3; do
+    for who in $([ $((round % 2)) = 1 ] && echo admin registrar || echo registrar admin); do
+      if [ "$who" = admin ]; then f=$W/admin.lana; tf=$W/admin.token; else f=$W/rir.lana; tf=$W/rir.token; fi
+      t0=$(now_ms)
+      LANA_TOKEN= timeout 600 "$B/lana" --token-file "$tf" --timeout 600000 batch "$f" >"$W/batch.out" ||
+        { tail -3 "$W/batch.out"; exit 1; }
+      ms=$(( $(now_ms) - t0 ))
+      echo "$who round=$round allocations=$BATCH ms=$ms per_second=$(( BATCH * 1000 / (ms ? ms : 1) ))" | tee -a "$W/auth.out"
+    done
+  done
+  awk '{for (i = 2; i <= NF; i++) if ($i ~ /^ms=/) t[$1] += substr($i, 4) + 0; n[$1] += '"$BATCH"'}
+    END {ra = n["admin"] * 1000 / t["admin"]; rr = n["registrar"] * 1000 / t["registrar"];
+         printf "# all rounds: admin %d/s, registrar %d/s: authority costs %.1f%% (target <= 10%%; both >= 50000/s)\n",
+         ra, rr, 100 * (1 - rr / ra)}' "$W/auth.out"
+  exit 0
 fi
 
 echo "# 3. single allocations over the protocol from $CLIENTS concurrent clients"

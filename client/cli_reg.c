@@ -25,19 +25,24 @@ static const char help_pool[] =
     "       lana pool del PREFIX                  remove a pool nothing is allocated from\n"
     "       lana pool list                        the pools with their utilization\n";
 static const char help_block[] =
-    "usage: lana block alloc PARENT /N [--holder H] [--desc TEXT] [--assign]\n"
+    "usage: lana block alloc PARENT /N [--to ACCOUNT] [--holder H] [--desc TEXT] [--assign]\n"
     "                                   the next free /N inside PARENT (best fit)\n"
-    "       lana block alloc PREFIX [--holder H] [--desc TEXT] [--assign]\n"
+    "       lana block alloc PREFIX [--to ACCOUNT] [--holder H] [--desc TEXT] [--assign]\n"
     "                                   this very prefix, if it is free\n"
-    "       lana block assign PREFIX [--holder H] [--desc TEXT]\n"
-    "       lana block assign PARENT /N [--holder H] [--desc TEXT]\n"
-    "                                   a block for end use (status assigned)\n"
+    "       lana block assign PREFIX [--to ACCOUNT] [--holder H] [--desc TEXT]\n"
+    "       lana block assign PARENT /N [--to ACCOUNT] [--holder H] [--desc TEXT]\n"
+    "                                   a block for end use (status assigned: it holds\n"
+    "                                   host addresses only)\n"
     "       lana block reserve PREFIX [--desc TEXT]   hold a block back\n"
     "       lana block release PREFIX [--recursive]   give a block back\n"
     "       lana block update PREFIX [--holder H] [--desc TEXT]\n"
-    "       lana block show PREFIX       the block, its chain, use and free space\n"
+    "       lana block show PREFIX       the block, its maintainer, chain, use and free space\n"
     "       lana block list [PARENT]     the blocks inside PARENT (the pools without it)\n"
-    "       lana block tree [PREFIX] [--depth N]   an indented tree with utilization\n";
+    "       lana block tree [PREFIX] [--depth N]   an indented tree with utilization\n"
+    "Every block has a maintainer account: you may change what you maintain or what lies\n"
+    "inside it, and create inside it. --to ACCOUNT delegates the new block (admin to a\n"
+    "registrar: allocated; a registrar to its registrant: assigned); without it the block\n"
+    "is yours. --holder is free text describing who uses it.\n";
 static const char help_whois[] =
     "usage: lana whois ADDRESS|PREFIX\n"
     "The chain of blocks that contain it, from the root pool down, with their holders.\n";
@@ -52,8 +57,11 @@ static const char help_batch[] =
     "on a terminal, a progress bar on stderr while it runs (or waits for another batch).\n";
 
 static const char help_zone[] =
-    "usage: lana zone add NAME [--block PREFIX]...   a zone; its hosts take addresses from\n"
-    "                                                 these blocks by default\n"
+    "usage: lana zone add NAME [--for ACCOUNT] [--block PREFIX]...\n"
+    "                     a zone, delegated from the zone above it (NS); its hosts take\n"
+    "                     addresses from these blocks by default. A registrar registers\n"
+    "                     NAME.lab. (one label below a zone admin holds) for itself or\n"
+    "                     for a registrant of its own (--for); admin makes top-level zones\n"
     "       lana zone del NAME [--recursive]          refused while it holds names\n"
     "       lana zone list | lana zone show NAME\n"
     "       lana zone export NAME                     the zone as a master file\n"

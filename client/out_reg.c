@@ -113,6 +113,7 @@ static void print_block_show(json_t *r)
     json_t *b = json_object_get(r, "block");
     printf("%-13s %s\n", "prefix:", str(b, "prefix"));
     printf("%-13s %s\n", "status:", str(b, "status"));
+    printf("%-13s %s\n", "maintainer:", str(b, "maintainer"));
     printf("%-13s %s\n", "holder:", str(b, "holder"));
     printf("%-13s %s\n", "description:", str(b, "description"));
     printf("%-13s %s addresses\n", "size:", str(b, "size"));
@@ -157,6 +158,7 @@ static void print_zone(json_t *r)
            (long long)json_integer_value(json_object_get(z, "records")),
            (long long)json_integer_value(json_object_get(z, "hosts")),
            json_is_true(json_object_get(z, "reverse")) ? " (reverse)" : "");
+    printf("registrant %s, sponsor %s\n", str(z, "registrant"), str(z, "sponsor"));
     json_t *bl = json_object_get(r, "blocks");
     if (json_array_size(bl) > 0) {
         printf("default blocks:");

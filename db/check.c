@@ -57,6 +57,7 @@ static const char *const code_names[CHECK_NCODES] = {
     [CHECK_HOST_PTR] = "host-ptr",
     [CHECK_PTR_ORPHAN] = "ptr-orphan",
     [CHECK_RECORD_ORPHAN] = "record-orphan",
+    [CHECK_AUTHORITY_ORPHAN] = "authority-orphan",
 };
 
 const char *check_code_name(enum check_code code)
@@ -524,6 +525,37 @@ static int check_free_unsplit(struct ctx *c)
                        free_unsplit_row, NULL);
 }
 
+/* ---- authority -------------------------------------------------------------------------- */
+
+static int authority_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    const char *obj = (const char *)sqlite3_column_text(s, 0),
+               *what = (const char *)sqlite3_column_text(s, 1),
+               *who = (const char *)sqlite3_column_text(s, 2);
+    FIND(c, CHECK_AUTHORITY_ORPHAN, obj ? obj : "?", "its %s %s is no account", what ? what : "?",
+         who ? who : "?");
+    return 0;
+}
+
+/* Every maintainer, sponsor and registrant names an account (db/authz.h: authority is
+ * nobody's otherwise, and only admin could ever change the object again). admin, the
+ * operator, always counts: a database made for DNS alone has no account at all. */
+static int check_authority(struct ctx *c)
+{
+    return check__rows(
+        c,
+        "SELECT 'block #' || id, 'maintainer', maintainer FROM block WHERE maintainer <> 'admin'"
+        " AND maintainer NOT IN (SELECT name FROM account)"
+        " UNION ALL SELECT 'zone ' || name, 'sponsor', sponsor FROM zone WHERE sponsor <> 'admin'"
+        " AND sponsor NOT IN (SELECT name FROM account)"
+        " UNION ALL SELECT 'zone ' || name, 'registrant', registrant FROM zone"
+        " WHERE registrant <> 'admin' AND registrant NOT IN (SELECT name FROM account)"
+        " UNION ALL SELECT 'account ' || name, 'sponsor', sponsor FROM account"
+        " WHERE sponsor IS NOT NULL AND sponsor NOT IN (SELECT name FROM account WHERE role = 'registrar')",
+        authority_row, NULL);
+}
+
 /* ---- the driver ------------------------------------------------------------------------- */
 
 static int open_ro(const char *path, struct ctx *c)
@@ -563,6 +595,7 @@ int check_run(const char *path, check_cb *cb, void *arg, struct check_stats *sta
     }
     int (*const passes[])(struct ctx *) = {
         check_block_rows, check_pools, check_tiling, check_free_unsplit, check__names,
+        check_authority,
     };
     for (size_t i = 0; rc == 0 && !c.stop && i < sizeof passes / sizeof passes[0]; i++)
         rc = passes[i](&c);

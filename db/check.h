@@ -64,6 +64,8 @@ enum check_code {
     CHECK_HOST_PTR,          /* "host-ptr": the reverse zone lacks the host's PTR */
     CHECK_PTR_ORPHAN,        /* "ptr-orphan": a PTR to a name without that address */
     CHECK_RECORD_ORPHAN,     /* "record-orphan": a host's A/AAAA without the host */
+    CHECK_AUTHORITY_ORPHAN,  /* "authority-orphan": a maintainer, sponsor or registrant that
+                              * is no account */
     CHECK_NCODES
 };
 

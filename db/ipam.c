@@ -542,6 +542,10 @@ static int parent_usable(struct ipam *ip, const struct ipam_block *p, const stru
 {
     char t[CIDR_STRLEN];
     ipam__fmt(&p->prefix, t);
+    /* authority first: who may not create here learns nothing more about the block */
+    int rc = authz_block(ip->st, p->id, true, d);
+    if (rc != 0)
+        return rc;
     if (p->status == IPAM_RESERVED)
         return diag_set(d, LANA_ECONFLICT, "%s is reserved: nothing can be taken from it", t);
     if (p->status == IPAM_ASSIGNED && !nb->host)
@@ -549,9 +553,6 @@ static int parent_usable(struct ipam *ip, const struct ipam_block *p, const stru
                         "%s is assigned: it holds host addresses only (host add), no further "
                         "blocks",
                         t);
-    int rc = authz_block(ip->st, p->id, true, d);
-    if (rc != 0)
-        return rc;
     const struct authz_who *w = authz_actor(ip->st);
     if (nb->to != NULL && (rc = authz_hand_block(ip->st, nb->to, ipam_status_name(nb->status), d)) != 0)
         return rc;
@@ -587,11 +588,11 @@ int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
         return rc;
     if (rc == 0)
         return diag_set(d, LANA_ENOTFOUND, "%s: no such block", t);
+    if ((rc = parent_usable(ip, &p, nb, m, d)) != 0)
+        return rc;
     if (plen <= parent->plen || plen > cidr_bits(parent))
         return diag_set(d, LANA_ERANGE, "/%u does not fit strictly inside %s (/%u..%u)", plen, t,
                         parent->plen + 1, cidr_bits(parent));
-    if ((rc = parent_usable(ip, &p, nb, m, d)) != 0)
-        return rc;
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
     if ((rc = ensure_split(ip, &p, split, d)) != 0)
@@ -667,9 +668,12 @@ int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_
     bool split;
     if ((rc = ipam__find_exact(ip, prefix, &x, NULL, d)) < 0)
         return rc;
-    if (rc == 1)
+    if (rc == 1) { /* someone else's: that it exists is all it learns */
+        if ((rc = authz_block(ip->st, x.id, true, d)) != 0)
+            return rc;
         return diag_set(d, LANA_ECONFLICT, "%s is already registered (%s%s%s)", t,
                         ipam_status_name(x.status), x.holder[0] ? ", held by " : "", x.holder);
+    }
     if ((rc = deepest(ip, prefix, &p, &split, d)) < 0)
         return rc;
     if (rc == 0)

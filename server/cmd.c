@@ -293,10 +293,14 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
         return cmd_error(j, RP_PERMISSION, "%s%s%s %s: authenticate with a token first", r->verb,
                          r->sub ? " " : "", r->sub ? r->sub : "",
                          cmd_is_write(r) ? "changes the registry" : "is for accounts only");
-    if (!cmd_permitted(r, c))
-        return cmd_error(j, RP_PERMISSION, "%s%s%s is admin's (the registry operator's); %s is a %s",
-                         r->verb, r->sub ? " " : "", r->sub ? r->sub : "", c->who->name,
-                         authz_role_name(c->who->role));
+    if (!cmd_permitted(r, c)) {
+        cmd_error(j, RP_PERMISSION, "%s%s%s is admin's (the registry operator's); %s is a %s",
+                  r->verb, r->sub ? " " : "", r->sub ? r->sub : "", c->who->name,
+                  authz_role_name(c->who->role));
+        log_warn("registry: %s: refused %s%s%s: %s", c->actor, r->verb, r->sub ? " " : "",
+                 r->sub ? r->sub : "", j->s);
+        return RP_PERMISSION;
+    }
     if (cmdargs_parse(r->opts, argc, argv, r->sub ? 2 : 1, a, &d) != 0)
         return cmd_error(j, RP_USAGE, "%s", d.msg);
     enum regproto_code rc = door(r, a, argc, argv, j);

@@ -332,6 +332,12 @@ static const struct damage damages[] = {
      "INSERT INTO rr VALUES (" ZONE("10.in-addr.arpa.") ", key('98.0.20.10.in-addr.arpa.'), 12,"
      " wire('5.0.20.10.in-addr.arpa.'), 300); DELETE FROM host WHERE name = 'fixed.lab.'",
      {CHECK_RECORD_ORPHAN}, 1},
+    {"a block maintained by an account that is gone",
+     "UPDATE block SET maintainer = 'ghost' WHERE id = " BLOCK("10.9.0.0", 16),
+     {CHECK_AUTHORITY_ORPHAN}, 1},
+    {"a zone registered for an account that is gone",
+     "UPDATE zone SET registrant = 'ghost' WHERE id = " ZONE("lab2."),
+     {CHECK_AUTHORITY_ORPHAN}, 1},
     {"a zone without its SOA",
      "DELETE FROM rr WHERE type = 6 AND zone_id = " ZONE("lab2."),
      {CHECK_ZONE_SOA}, 1},

@@ -8,10 +8,12 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "db/account.h"
 #include "db/audit.h"
+#include "db/authz.h"
 #include "db/ipam.h"
 #include "db/host.h"
 #include "db/names.h"
@@ -187,11 +189,100 @@ static void test_batch_undo_keeps_the_turn(void **state)
     testdb_cleanup(&t);
 }
 
+
+/* Turns a version-5 file back into the version-4 shape (the columns and tables version 5
+ * added are dropped), as a database made before accounts had authority looked. */
+static void downgrade_to_v4(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *sql =
+        "DROP INDEX account_sponsor; DROP INDEX account_class; DROP INDEX block_mnt;"
+        "DROP INDEX zone_sponsor; DROP INDEX zone_registrant; DROP INDEX audit_account;"
+        "ALTER TABLE account DROP COLUMN sponsor; ALTER TABLE account DROP COLUMN enabled;"
+        "ALTER TABLE account DROP COLUMN class; ALTER TABLE account DROP COLUMN updated;"
+        "ALTER TABLE block DROP COLUMN maintainer; ALTER TABLE zone DROP COLUMN sponsor;"
+        "ALTER TABLE zone DROP COLUMN registrant; DROP TRIGGER audit_append_only_u;"
+        "ALTER TABLE audit DROP COLUMN account;"
+        "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+        " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+        "DROP TABLE class; PRAGMA user_version = 4;";
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("downgrade: %s", err);
+    sqlite3_close(db);
+}
+
+/* A database of version 4 keeps working: what it held becomes admin's (blocks, zones), the
+ * free-text holder stays, old audit rows are attributed to the account before the '@', and a
+ * registrar made afterwards has no authority over any of it. */
+static void test_version_4_database_becomes_admins(void **state)
+{
+    (void)state;
+    struct testdb t;
+    struct store *st;
+    struct ipam *ip;
+    struct names *nm;
+    struct lana_diag d;
+    struct ipam_block b;
+    assert_int_equal(testdb_make(&t), 0);
+    assert_int_equal(store_open(t.path, &st, NULL, &d), 0);
+    assert_int_equal(ipam_open(st, &ip, &d), 0);
+    assert_int_equal(names_open(st, ip, &nm, &d), 0);
+    struct account a = {.name = "admin", .role = "admin"};
+    assert_int_equal(account_add(st, &a, "lanad", &d), 0);
+    struct cidr pool = P("198.18.0.0/15");
+    assert_int_equal(ipam_pool_add(ip, &pool, NULL, "admin@127.0.0.1:4000", NULL, &d), 0);
+    assert_int_equal(ipam_alloc(ip, &pool, 24, IPAM_ALLOCATED, "RIR one", "teaching",
+                                "admin@127.0.0.1:4000", &b, &d), 0);
+    assert_int_equal(zone_add(nm, "lab", NULL, 0, "admin@127.0.0.1:4000", NULL, &d), 0);
+    names_close(nm);
+    ipam_close(ip);
+    store_close(st);
+    downgrade_to_v4(t.path);
+
+    assert_int_equal(store_open(t.path, &st, NULL, &d), 0);
+    assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+    assert_int_equal(ipam_open(st, &ip, &d), 0);
+    assert_int_equal(names_open(st, ip, &nm, &d), 0);
+    struct cidr p = P("198.18.0.0/24");
+    assert_int_equal(ipam_get(ip, &p, &b, &d), 0);
+    assert_string_equal(b.maintainer, "admin");
+    assert_string_equal(b.holder, "RIR one");
+    assert_string_equal(b.descr, "teaching");
+    struct zone_info z;
+    assert_int_equal(zone_get(nm, "lab.", &z, &d), 0);
+    assert_string_equal(z.sponsor, "admin");
+    assert_string_equal(z.registrant, "admin");
+    struct account got;
+    assert_int_equal(account_get(st, "admin", &got, &d), 1);
+    assert_true(got.enabled);
+    int n = 0;
+    assert_int_equal(audit_list_of(st, "admin", false, 0, 0, count_cb, &n, &d), 0);
+    assert_int_equal(n, 3); /* pool.add, block.alloc, zone.add */
+    /* a registrar made now may change none of it */
+    struct account r = {.name = "rir", .role = "registrar"};
+    assert_int_equal(account_add(st, &r, "lanad", &d), 0);
+    struct authz_who rir = {"rir", AUTHZ_REGISTRAR};
+    authz_act(st, &rir);
+    assert_int_equal(ipam_update(ip, &p, NULL, "mine now", "rir", NULL, &d), LANA_EPERM);
+    assert_string_equal(d.msg, "198.18.0.0/24 is maintained by admin: rir may not change it");
+    int e = zone_del(nm, "lab.", true, "rir", &d);
+    if (e != LANA_EPERM)
+        fail_msg("zone del: %d %s", e, d.msg);
+    authz_act(st, NULL);
+    names_close(nm);
+    ipam_close(ip);
+    store_close(st);
+    testdb_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long_used_connection_fails_whole_or_not_at_all),
         cmocka_unit_test(test_batch_undo_keeps_the_turn),
+        cmocka_unit_test(test_version_4_database_becomes_admins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
