@@ -259,19 +259,22 @@ static int op_block_new(struct world *w, int who, struct op *o, bool take)
     int status = statuses[pick(w, 5)], to = pick(w, 2) ? -1 : pick(w, NACCT);
     struct cidr x = w->b[p].p;
     int parent = p;
+    bool in_way = false, exists = false;
     if (take) {
         random_inside(w, &w->b[p].p, plen, &x);
         parent = block_of(w, &x);
-        for (int i = 0; i < w->nb; i++) /* what is in the way is a conflict, not authority */
-            if (w->b[i].alive && cidr_overlaps(&w->b[i].p, &x) && !cidr_contains(&w->b[i].p, &x))
-                return NOOP;
-        if (w->b[parent].p.plen == x.plen)
-            return NOOP;
+        for (int i = 0; i < w->nb; i++)
+            in_way |= w->b[i].alive && cidr_overlaps(&w->b[i].p, &x) && !cidr_contains(&w->b[i].p, &x);
+        exists = w->b[parent].p.plen == x.plen;
     }
+    /* one who may not create inside learns nothing more: not that the block is assigned or
+     * reserved, nor that the prefix is registered or something is in the way */
     const struct m_block *pb = &w->b[parent];
-    o->expect = pb->status == IPAM_RESERVED || pb->status == IPAM_ASSIGNED ? STRUCT
-                : !block_auth(w, who, parent)                                ? DENY
+    o->expect = !block_auth(w, who, parent)                                 ? DENY
+                : exists                                                     ? STRUCT
+                : pb->status == IPAM_RESERVED || pb->status == IPAM_ASSIGNED ? STRUCT
                 : to >= 0 && !hand_ok(w, who, to, status)                    ? DENY
+                : in_way                                                     ? STRUCT
                                                                              : ALLOW;
     struct ipam_new nb = {.status = (enum ipam_status)status, .to = to >= 0 ? w->a[to].name : NULL};
     struct ipam_block out;
@@ -319,16 +322,14 @@ static int op_host_add(struct world *w, int who, struct op *o)
     struct cidr a;
     random_inside(w, &w->b[b].p, cidr_bits(&w->b[b].p), &a);
     int parent = block_of(w, &a);
-    if (w->b[parent].p.plen == a.plen)
-        return NOOP; /* taken */
+    bool taken = w->b[parent].p.plen == a.plen;
     char name[DNAME_TEXT_MAX], at[CIDR_STRLEN];
     snprintf(name, sizeof name, "h%d.%s", ++w->serial, w->z[z].name);
     cidr_format_addr(&a, at, sizeof at);
     snprintf(o->text, sizeof o->text, "host add %s %s", name, at);
-    o->expect = !zone_auth(w, who, z)                     ? DENY
-                : w->b[parent].status == IPAM_RESERVED    ? STRUCT
-                : !block_auth(w, who, parent)             ? DENY
-                                                          : ALLOW;
+    o->expect = !zone_auth(w, who, z) || !block_auth(w, who, parent)     ? DENY
+                : taken || w->b[parent].status == IPAM_RESERVED             ? STRUCT
+                                                                            : ALLOW;
     struct host_addr_spec none = {HOST_ADDR_NONE, {0}}, given = {HOST_ADDR_GIVEN, a};
     int rc = host_add(w->db->nm, name, a.family == 4 ? &given : &none,
                       a.family == 6 ? &given : &none, NULL, "t", NULL, &o->d);
