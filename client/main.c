@@ -37,7 +37,7 @@ static void usage(FILE *out)
         const char *desc = gap ? gap : h;
         while (*desc == ' ')
             desc++;
-        fprintf(out, "  %-7s %-34.*s %s\n", commands[i].name, alen, h, desc);
+        fprintf(out, "  %-9s %-34.*s %s\n", commands[i].name, alen, h, desc);
     }
     fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
     fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
