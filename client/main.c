@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
     {"serve", cli_serve, "PORT                  listen, show both endpoints, echo", false},
     {"whois", cli_whois, "ADDRESS|PREFIX        who holds it: the chain of blocks", true},
     {"log", cli_log, "[--since T]           the audit log of every change", true},
+    {"authority", cli_authority, "[ACCOUNT]            what an account may change, and why", true},
     {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
     {"class", cli_class, "create|report|delete  a class of students in one command", true},
 };
@@ -37,7 +38,7 @@ static void usage(FILE *out)
         const char *desc = gap ? gap : h;
         while (*desc == ' ')
             desc++;
-        fprintf(out, "  %-7s %-34.*s %s\n", commands[i].name, alen, h, desc);
+        fprintf(out, "  %-9s %-34.*s %s\n", commands[i].name, alen, h, desc);
     }
     fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
     fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"

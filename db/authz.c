@@ -6,6 +6,7 @@
 #include "db/authz.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/cidr.h"
@@ -424,5 +425,237 @@ int authz_current(struct store *st, const uint8_t key[AUTH_KEY_LEN], struct lana
         return diag_set(d, LANA_EPERM,
                         "the token of %s was replaced: connect again with the new one",
                         st->who->name);
+    return 0;
+}
+
+/* ---- what an account may change ----------------------------------------------------------- */
+
+static const char *const kind_names[] = {[AUTHZ_KIND_ALL] = "everything",
+                                         [AUTHZ_KIND_BLOCK] = "block",
+                                         [AUTHZ_KIND_ZONE] = "zone",
+                                         [AUTHZ_KIND_REGISTRY] = "registry",
+                                         [AUTHZ_KIND_ACCOUNT] = "account"};
+
+const char *authz_kind_name(enum authz_kind k)
+{
+    return k >= AUTHZ_KIND_ALL && k <= AUTHZ_KIND_ACCOUNT ? kind_names[k] : "?";
+}
+
+/*
+ * The blocks an account may change: the subtrees of the blocks it maintains, each block with
+ * the nearest block at or above it that the account maintains (via). The walk starts at the
+ * index on maintainer and goes down block_child; UNION drops the second visit of a subtree
+ * that lies inside another one of the account's (its rows are the same: via is always the
+ * nearest one), so every block comes once.
+ */
+static const char sql_list_blocks[] =
+    "WITH RECURSIVE sub(id, via) AS ("
+    " SELECT id, id FROM block WHERE maintainer = ?1"
+    " UNION"
+    " SELECT b.id, CASE WHEN b.maintainer = ?1 THEN b.id ELSE sub.via END"
+    " FROM block b JOIN sub ON b.parent_id = sub.id)"
+    " SELECT b.family, b.start, b.plen, v.family, v.start, v.plen, sub.id = sub.via"
+    " FROM sub JOIN block b ON b.id = sub.id JOIN block v ON v.id = sub.via"
+    " ORDER BY b.family, b.start, b.plen";
+
+static void column_cidr(sqlite3_stmt *s, int col, struct cidr *c)
+{
+    ipam__make_cidr(sqlite3_column_int(s, col),
+                    ipam__key_value(sqlite3_column_blob(s, col + 1),
+                                    sqlite3_column_bytes(s, col + 1)),
+                    (unsigned)sqlite3_column_int(s, col + 2), c);
+}
+
+static int list_blocks(struct store *st, const char *name, authz_list_cb *cb, void *arg,
+                       struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_list_blocks, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+    while ((rc = store__row(st, s, "authority of blocks", d)) == 1) {
+        struct cidr b, v;
+        char bt[CIDR_STRLEN], vt[CIDR_STRLEN], why[CIDR_STRLEN + 40];
+        column_cidr(s, 0, &b);
+        column_cidr(s, 3, &v);
+        ipam__fmt(&b, bt);
+        ipam__fmt(&v, vt);
+        bool own = sqlite3_column_int(s, 6) != 0;
+        snprintf(why, sizeof why, "inside %s maintained by you", vt); /* fits: sized for it */
+        struct authz_item it = {AUTHZ_KIND_BLOCK, bt, own ? "maintainer" : why, own ? NULL : vt};
+        if ((rc = cb(&it, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? rc : 0;
+}
+
+static const char sql_held_zones[] =
+    "SELECT apex FROM zone WHERE sponsor = ?1 OR registrant = ?1 ORDER BY apex";
+/* the zones at or below an apex: the keys from key(apex) up to key(apex) with its last byte,
+ * the end of the last label (0x00), turned into 0x01 (dname_key never puts 0x00 in a label) */
+static const char sql_zones_below[] =
+    "SELECT name, apex, sponsor, registrant FROM zone WHERE apex >= ?1 AND apex < ?2"
+    " ORDER BY apex";
+
+#define AUTHZ_LABELS 128 /* labels in a name, at most: zones on the way down */
+
+/* A held zone on the way down: its key, to tell what lies below it, and its name. */
+struct held {
+    uint8_t key[DNAME_KEY_MAX];
+    size_t len;
+    char name[DNAME_TEXT_MAX];
+};
+
+static bool key_below(const void *key, size_t len, const struct held *h)
+{
+    return len >= h->len && memcmp(key, h->key, h->len) == 0;
+}
+
+/* Every zone at or below the held zone whose key is top (len bytes), in canonical order;
+ * stack: room for the held zones on the way down (one per label at most). */
+static int list_zones_below(struct store *st, const char *name, const uint8_t *top, size_t len,
+                            struct held *stack, authz_list_cb *cb, void *arg, struct lana_diag *d)
+{
+    uint8_t hi[DNAME_KEY_MAX + 1];
+    size_t hl = len;
+    if (len == 0) { /* the root: every key is below it */
+        memset(hi, 0xff, sizeof hi);
+        hl = sizeof hi;
+    } else {
+        memcpy(hi, top, len);
+        hi[len - 1] = 1;
+    }
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_zones_below, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_blob(s, 1, top, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 2, hi, (int)hl, SQLITE_TRANSIENT);
+    unsigned depth = 0;
+    while ((rc = store__row(st, s, "authority of zones", d)) == 1) {
+        const char *zn = (const char *)sqlite3_column_text(s, 0),
+                   *sp = (const char *)sqlite3_column_text(s, 2),
+                   *rg = (const char *)sqlite3_column_text(s, 3);
+        const void *key = sqlite3_column_blob(s, 1);
+        size_t kl = (size_t)sqlite3_column_bytes(s, 1);
+        zn = zn ? zn : "?";
+        while (depth > 0 && !key_below(key, kl, &stack[depth - 1]))
+            depth--;
+        bool is_sp = sp && strcmp(sp, name) == 0, is_rg = rg && strcmp(rg, name) == 0;
+        char why[DNAME_TEXT_MAX + 80];
+        const char *via = NULL;
+        if (is_sp && is_rg)
+            snprintf(why, sizeof why, "registrant and sponsor");
+        else if (is_rg)
+            snprintf(why, sizeof why, "registrant (sponsor %.64s)", sp ? sp : "?");
+        else if (is_sp)
+            snprintf(why, sizeof why, "sponsor (registrant %.64s)", rg ? rg : "?");
+        else if (depth > 0)
+            snprintf(why, sizeof why, "inside %s you hold", via = stack[depth - 1].name);
+        else /* cannot happen: the range starts at a zone it holds */
+            continue;
+        struct authz_item it = {AUTHZ_KIND_ZONE, zn, why, via};
+        if ((is_sp || is_rg) && depth < AUTHZ_LABELS && kl <= DNAME_KEY_MAX) {
+            memcpy(stack[depth].key, key, kl);
+            stack[depth].len = kl;
+            snprintf(stack[depth].name, sizeof stack[depth].name, "%s", zn); /* fits */
+            depth++;
+        }
+        if ((rc = cb(&it, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? rc : rc > 0 ? 1 : 0;
+}
+
+static int list_zones(struct store *st, const char *name, authz_list_cb *cb, void *arg,
+                      struct lana_diag *d)
+{
+    struct held *stack = malloc(AUTHZ_LABELS * sizeof *stack), last = {.len = 0};
+    if (stack == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    bool any = false;
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_held_zones, &s, d);
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+        while ((rc = store__row(st, s, "zones held", d)) == 1) {
+            const void *key = sqlite3_column_blob(s, 0);
+            size_t kl = (size_t)sqlite3_column_bytes(s, 0);
+            if ((any && key_below(key, kl, &last)) || kl > DNAME_KEY_MAX)
+                continue; /* listed already, with the zone it lies in */
+            memcpy(last.key, key, kl);
+            last.len = kl;
+            any = true;
+            if ((rc = list_zones_below(st, name, last.key, kl, stack, cb, arg, d)) != 0)
+                break;
+        }
+        sqlite3_reset(s);
+    }
+    free(stack);
+    return rc < 0 ? rc : rc > 0 ? 1 : 0;
+}
+
+static const char sql_registry_zones[] =
+    "SELECT name FROM zone WHERE registrant = 'admin' ORDER BY apex";
+static const char sql_customers[] = "SELECT name FROM account WHERE sponsor = ?1 ORDER BY name";
+
+/* The rows of a one-column statement as items of kind k, the reason pre NAME post (the row's
+ * value as NAME when named, else pre alone). */
+static int list_names(struct store *st, const char *sql, const char *bind, enum authz_kind k,
+                      const char *pre, bool named, const char *post, authz_list_cb *cb, void *arg,
+                      struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql, &s, d);
+    if (rc != 0)
+        return rc;
+    if (bind != NULL)
+        sqlite3_bind_text(s, 1, bind, -1, SQLITE_TRANSIENT);
+    while ((rc = store__row(st, s, authz_kind_name(k), d)) == 1) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        char why[DNAME_TEXT_MAX + 100];
+        v = v ? v : "?";
+        snprintf(why, sizeof why, "%s%s%s", pre, named ? v : "", post); /* fits: a name */
+        struct authz_item it = {k, v, why, NULL};
+        if ((rc = cb(&it, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? rc : rc > 0 ? 1 : 0;
+}
+
+int authz_list(struct store *st, const char *name, authz_list_cb *cb, void *arg,
+               struct lana_diag *d)
+{
+    enum authz_role role;
+    char sponsor[ACCOUNT_NAME_MAX];
+    bool enabled;
+    int rc = account_of(st, name, &role, sponsor, &enabled, d);
+    if (rc <= 0)
+        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
+    if (!enabled) /* its writes are refused (authz_current) */
+        return 0;
+    if (role == AUTHZ_ADMIN) {
+        struct authz_item all = {AUTHZ_KIND_ALL, "everything", "admin: the registry operator",
+                                 NULL};
+        rc = cb(&all, arg);
+        return rc < 0 ? rc : 0;
+    }
+    if ((rc = list_blocks(st, name, cb, arg, d)) != 0 || (rc = list_zones(st, name, cb, arg, d)) != 0)
+        return rc < 0 ? rc : 0;
+    if (role == AUTHZ_REGISTRAR &&
+        (rc = list_names(st, sql_registry_zones, NULL, AUTHZ_KIND_REGISTRY, "register NAME.", true,
+                         " for yourself or a customer", cb, arg, d)) != 0)
+        return rc < 0 ? rc : 0;
+    struct authz_item self = {AUTHZ_KIND_ACCOUNT, name, "yourself: a new token", NULL};
+    if ((rc = cb(&self, arg)) != 0)
+        return rc < 0 ? rc : 0;
+    if (role == AUTHZ_REGISTRAR &&
+        (rc = list_names(st, sql_customers, name, AUTHZ_KIND_ACCOUNT, "your customer", false, "",
+                         cb, arg, d)) != 0)
+        return rc < 0 ? rc : 0;
     return 0;
 }

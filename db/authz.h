@@ -117,3 +117,46 @@ int authz_account(struct store *st, const char *name, bool self_ok, struct lana_
  * is disabled", "the token of student07 was replaced"); LANA_EDB.
  */
 int authz_current(struct store *st, const uint8_t key[AUTH_KEY_LEN], struct lana_diag *d);
+
+/* ---- what an account may change (lana authority) ------------------------------------------- */
+
+enum authz_kind {
+    AUTHZ_KIND_ALL,      /* everything: an admin account (one item, nothing else listed) */
+    AUTHZ_KIND_BLOCK,    /* a block, and everything inside it (reverse names included) */
+    AUTHZ_KIND_ZONE,     /* a zone, and everything in it: hosts, records, service bindings */
+    AUTHZ_KIND_REGISTRY, /* a registry zone: a registrar may register names one label below */
+    AUTHZ_KIND_ACCOUNT,  /* an account: its token (itself), or disable/enable/token (customer) */
+};
+
+/** "everything", "block", "zone", "registry", "account" (static text). */
+const char *authz_kind_name(enum authz_kind k);
+
+/* One object an account may change, and why. The strings live during the callback only. */
+struct authz_item {
+    enum authz_kind kind;
+    const char *name;   /* "198.18.7.0/24", "student07.lab.", "student07", "everything" */
+    const char *reason; /* "maintainer", "inside 198.18.0.0/20 maintained by you", ... */
+    const char *via;    /* the enclosing object that gives the authority, or NULL */
+};
+
+typedef int authz_list_cb(const struct authz_item *it, void *arg); /* nonzero stops */
+
+/**
+ * Every object the account called name may change under the rule above, and why, in this
+ * order: blocks (address order: each block it maintains, "maintainer", and every block inside
+ * one, "inside P maintained by you" with the nearest such P), zones (canonical order: those it
+ * sponsors or is the registrant of, and every zone below one, "inside Z you hold"), for a
+ * registrar the registry zones it may register names below (zones whose registrant is admin),
+ * then accounts (itself, for a new token; for a registrar, its customers). Reverse names,
+ * hosts and records are not listed one by one: they follow their block or zone. An admin
+ * account gets one AUTHZ_KIND_ALL item instead of a list of the whole registry; a disabled
+ * account none (it may change nothing). The acting account of st plays no part.
+ *
+ * Cost: blocks are walked down from the account's own (index block_mnt, then block_child),
+ * zones from the ones it holds (zone_sponsor, zone_registrant, then a range of apex keys):
+ * O(what is listed), never a scan of the registry. Only reads; cb may not use st.
+ * 0 (also when cb stopped it with a positive value), cb's negative value, LANA_ENOTFOUND (no
+ * such account), LANA_EDB.
+ */
+int authz_list(struct store *st, const char *name, authz_list_cb *cb, void *arg,
+               struct lana_diag *d);

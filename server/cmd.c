@@ -84,6 +84,7 @@ const struct cmd cmd_table[] = {
     {"class", "delete", ADMIN, 0, 1, 1, "class delete NAME", NULL, cmd__class_delete},
     {"log", NULL, CMD_ACCOUNT, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
      OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
+    {"authority", NULL, 0, 0, 0, 1, "authority [ACCOUNT]", NULL, cmd__authority},
     {"batch", NULL, 0, CMD_FRAME_BATCH, 0, 0,
      "batch [--keep-going] [--progress N], the lines, then end",
      OPTS(CMDARGS_OPT("keep-going", CMDARGS_FLAG, keep_going), CMDARGS_OPT_VALUE(progress)), NULL},

@@ -42,3 +42,4 @@ cmd_fn cmd__service_add, cmd__service_del, cmd__service_list, cmd__service_bind;
 cmd_fn cmd__service_unbind;
 cmd_fn cmd__whois, cmd__log, cmd__ping, cmd__help;
 cmd_fn cmd__class_create, cmd__class_report, cmd__class_delete;
+cmd_fn cmd__authority; /* cmd_authz.c */

@@ -158,7 +158,8 @@ static void test_help_is_the_table(void **state)
     assert_non_null(strstr(f->j.s, "\"commands\":\"pool add|del|list, block alloc|assign|reserve|"
                                    "release|update|show|list|tree, whois, zone add|del|list|show|"
                                    "export|import, host add|del|show|list|rename, record add|del, "
-                                   "service add|del|list|bind|unbind, class create|report|delete, log, batch, end, ping, help, "
+                                   "service add|del|list|bind|unbind, class create|report|delete, log, "
+                                   "authority, batch, end, ping, help, "
                                    "quit\""));
     size_t rows = 0;
     for (const char *p = f->j.s; (p = strstr(p, "{\"verb\":")) != NULL; p++)
@@ -233,6 +234,7 @@ static const struct example {
     {"class", "report", "class report c0"},
     {"class", "delete", "class delete c0"},
     {"log", NULL, "log --limit 5"},
+    {"authority", NULL, "authority admin"},
     {"batch", NULL, "batch --keep-going"},
     {"end", NULL, "end"},
     {"ping", NULL, "ping"},
@@ -254,6 +256,10 @@ static struct fix *based(void)
 {
     struct fix *f = fix_new();
     assert_non_null(f);
+    struct lana_diag d;
+    struct account admin = {.name = "admin", .role = "admin"}; /* for the authority row */
+    if (account_add(f->db->st, &admin, "test", &d) != 0)
+        fail_msg("account add admin: %s", d.msg);
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
         if (run(f, base[i]) != RP_OK)
             fail_msg("base: %s: %s", base[i], f->j.s);
