@@ -24,6 +24,8 @@ int cli_zone(int argc, char **argv);
 int cli_host(int argc, char **argv);
 int cli_record(int argc, char **argv);
 int cli_service(int argc, char **argv);
+/* accounts and their tokens (cli_account.c) */
+int cli_account(int argc, char **argv);
 /* lab tools (cli_net.c) */
 int cli_resolve(int argc, char **argv);
 int cli_connect(int argc, char **argv);

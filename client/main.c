@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
     {"serve", cli_serve, "PORT                  listen, show both endpoints, echo", false},
     {"whois", cli_whois, "ADDRESS|PREFIX        who holds it: the chain of blocks", true},
     {"log", cli_log, "[--since T]           the audit log of every change", true},
+    {"account", cli_account, "add|list|show|disable|enable|token   accounts, roles and tokens", true},
     {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
 };
 

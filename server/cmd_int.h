@@ -41,3 +41,5 @@ cmd_fn cmd__record_add, cmd__record_del;
 cmd_fn cmd__service_add, cmd__service_del, cmd__service_list, cmd__service_bind;
 cmd_fn cmd__service_unbind;
 cmd_fn cmd__whois, cmd__log, cmd__ping, cmd__help;
+cmd_fn cmd__account_add, cmd__account_list, cmd__account_show, cmd__account_disable;
+cmd_fn cmd__account_enable, cmd__account_token;

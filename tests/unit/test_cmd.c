@@ -158,7 +158,8 @@ static void test_help_is_the_table(void **state)
     assert_non_null(strstr(f->j.s, "\"commands\":\"pool add|del|list, block alloc|assign|reserve|"
                                    "release|update|show|list|tree, whois, zone add|del|list|show|"
                                    "export|import, host add|del|show|list|rename, record add|del, "
-                                   "service add|del|list|bind|unbind, log, batch, end, ping, help, "
+                                   "service add|del|list|bind|unbind, account add|list|show|disable|"
+                                   "enable|token, log, batch, end, ping, help, "
                                    "quit\""));
     size_t rows = 0;
     for (const char *p = f->j.s; (p = strstr(p, "{\"verb\":")) != NULL; p++)
@@ -191,6 +192,10 @@ static const char *const base[] = {
     "service add http tcp --port 80",
     "service add ftp tcp --port 21",
     "service bind www.lab. http",
+    "account add r1 --role registrar",
+    "account add s1 --role registrant --sponsor r1",
+    "account add s3 --role registrant",
+    "account disable s3",
 };
 
 /* One request per row that succeeds from the base state; a new row needs one here. */
@@ -227,6 +232,12 @@ static const struct example {
     {"service", "list", "service list"},
     {"service", "bind", "service bind www.lab. ftp --proto tcp"},
     {"service", "unbind", "service unbind www.lab. http"},
+    {"account", "add", "account add s2 --role registrant --sponsor r1"},
+    {"account", "list", "account list --sponsor r1"},
+    {"account", "show", "account show s1"},
+    {"account", "disable", "account disable s1"},
+    {"account", "enable", "account enable s3"},
+    {"account", "token", "account token s1"},
     {"log", NULL, "log --limit 5"},
     {"batch", NULL, "batch --keep-going"},
     {"end", NULL, "end"},
