@@ -244,6 +244,9 @@ int account_set_enabled(struct store *st, const char *name, bool enabled, const 
 {
     const struct authz_who *w = authz_actor(st);
     struct account old, now;
+    int rc = authz_account(st, name, false, d);
+    if (rc != 0)
+        return rc;
     /* admin is the one account that can enable the others: disabled, nothing could undo it */
     if (!enabled && strcmp(name, "admin") == 0)
         return diag_set(d, LANA_EPERM,
@@ -252,9 +255,6 @@ int account_set_enabled(struct store *st, const char *name, bool enabled, const 
     if (w != NULL && strcmp(w->name, name) == 0)
         return diag_set(d, LANA_EPERM, "%s may not %s itself", name,
                         enabled ? "enable" : "disable");
-    int rc = authz_account(st, name, false, d);
-    if (rc != 0)
-        return rc;
     if ((rc = account_get(st, name, &old, d)) <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
     if (old.enabled == enabled)
