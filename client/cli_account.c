@@ -44,6 +44,18 @@ static int usage_error(void)
     return LANA_EXIT_USAGE;
 }
 
+/* The account an add or token request names (its one positional word), or NULL. */
+static const char *account_of(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--role") == 0 || strcmp(argv[i], "--sponsor") == 0)
+            i++; /* and its value */
+        else if (strncmp(argv[i], "--", 2) != 0)
+            return argv[i];
+    }
+    return NULL;
+}
+
 /* Creates the token file, empty: fd, or -1 with *status set (message printed). */
 static int out_open(const char *path, int *status)
 {
@@ -57,8 +69,9 @@ static int out_open(const char *path, int *status)
     }
     fprintf(stderr, "lana: --out %s: %s%s; nothing was sent\n", path, strerror(e),
             e == EEXIST ? " (a token file is never written over)" : "");
-    *status = e == EEXIST ? LANA_EXIT_CONFLICT : e == ENOENT ? LANA_EXIT_NOT_FOUND
-                                                               : LANA_EXIT_CONFIG;
+    *status = e == EEXIST   ? LANA_EXIT_CONFLICT
+              : e == ENOENT ? LANA_EXIT_NOT_FOUND
+                            : LANA_EXIT_CONFIG;
     return -1;
 }
 
@@ -96,6 +109,7 @@ static int out_write(int fd, const char *user, const char *hex, const struct reg
 static int show_reply(const char *reply, int argc, char **argv, int fd, const char *path,
                       const struct regclient *c)
 {
+    const char *name = account_of(argc, argv); /* cli_account made sure there is one */
     char hex[AUTH_HEX_LEN], *rest = NULL;
     if (!out_reg_take_token(reply, hex, sizeof hex, &rest)) {
         int rc = out_reg_reply(reply, argc, argv, 0, clienv.json);
@@ -104,15 +118,16 @@ static int show_reply(const char *reply, int argc, char **argv, int fd, const ch
     int rc;
     if (fd < 0) {
         rc = out_reg_reply(reply, argc, argv, 0, clienv.json);
-        fprintf(stderr, "lana: the token of %s is shown this once and is not kept anywhere: "
-                        "store it now (mode 0600), or use --out FILE next time\n",
-                argv[2]);
+        fprintf(stderr,
+                "lana: the token of %s is shown this once and is not kept anywhere: "
+                "store it now (mode 0600), or use --out FILE next time\n",
+                name);
     } else {
-        int w = out_write(fd, argv[2], hex, c);
+        int w = out_write(fd, name, hex, c);
         rc = out_reg_reply(rest, argc, argv, 0, clienv.json);
         if (w != 0) {
             fprintf(stderr, "lana: --out %s: %s; the token of %s is printed instead, this once\n",
-                    path, strerror(-w), argv[2]);
+                    path, strerror(-w), name);
             printf("%s\n", hex);
             unlink(path);
             rc = LANA_EXIT_CONFIG;
@@ -162,8 +177,9 @@ static int request(int argc, char **argv, int fd, const char *path)
     int err;
     if ((err = regclient_send(&c, line, &d)) == 0 && (err = regclient_recv(&c, &reply, &d)) == 0) {
         bool token = strcmp(argv[1], "add") == 0 || strcmp(argv[1], "token") == 0;
-        rc = token && strstr(reply, "\"ok\":true") ? show_reply(reply, argc, argv, fd, path, &c)
-                                                   : out_reg_reply(reply, argc, argv, 0, clienv.json);
+        rc = token && strstr(reply, "\"ok\":true")
+                 ? show_reply(reply, argc, argv, fd, path, &c)
+                 : out_reg_reply(reply, argc, argv, 0, clienv.json);
     } else {
         fprintf(stderr, "lana: %s\n", d.msg);
         rc = out_exit_of(err);
@@ -201,8 +217,8 @@ int cli_account(int argc, char **argv)
     bool token = strcmp(argv[1], "add") == 0 || strcmp(argv[1], "token") == 0;
     if (out != NULL && !token)
         return usage_error();
-    if (token && (argc < 3 || strncmp(argv[2], "--", 2) == 0))
-        return usage_error(); /* argv[2] is the account the token file names */
+    if (token && account_of(argc, argv) == NULL)
+        return usage_error(); /* the account the token file names */
     int fd = -1, rc = 0;
     if (out != NULL && (fd = out_open(out, &rc)) < 0)
         return rc;

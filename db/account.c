@@ -202,9 +202,8 @@ static int audit_change(struct store *st, const char *actor, const char *action,
     jsonw_init(&a);
     account_json(&b, before);
     account_json(&a, after);
-    int rc = jsonw_ok(&b) && jsonw_ok(&a)
-                 ? audit_add(st, actor, action, after->name, b.s, a.s, d)
-                 : diag_set(d, LANA_ENOMEM, "out of memory");
+    int rc = jsonw_ok(&b) && jsonw_ok(&a) ? audit_add(st, actor, action, after->name, b.s, a.s, d)
+                                          : diag_set(d, LANA_ENOMEM, "out of memory");
     jsonw_free(&b);
     jsonw_free(&a);
     return rc;

@@ -23,7 +23,7 @@
 #define TO CMDARGS_OPT_TEXT(to, ACCOUNT_NAME_MAX - 1)
 #define FOR {"for", CMDARGS_VALUE, offsetof(struct cmd_args, for_), ACCOUNT_NAME_MAX - 1}
 #define ADMIN (CMD_WRITE | CMD_ADMIN)
-#define ROLE CMDARGS_OPT_TEXT(role, sizeof ((struct account *)0)->role - 1)
+#define ROLE CMDARGS_OPT_TEXT(role, sizeof((struct account *)0)->role - 1)
 #define SPONSOR CMDARGS_OPT_TEXT(sponsor, ACCOUNT_NAME_MAX - 1)
 
 /* Order matters only for help and for the "usage: VERB a|b|c" of an unknown subcommand. */

@@ -27,7 +27,8 @@ static enum regproto_code account_reply(struct cmd_ctx *c, const char *name, con
     struct account a;
     int e = account_get(c->st, name, &a, &d);
     if (e <= 0)
-        return e < 0 ? cmd__fail(j, e, &d) : cmd_error(j, RP_NOT_FOUND, "account %s: no such account", name);
+        return e < 0 ? cmd__fail(j, e, &d)
+                     : cmd_error(j, RP_NOT_FOUND, "account %s: no such account", name);
     cmd__ok_open(j);
     jsonw_key(j, "account");
     account_json(j, &a);
@@ -57,13 +58,15 @@ enum regproto_code cmd__account_add(struct cmd_ctx *c, const struct cmd_args *a,
     char hex[AUTH_HEX_LEN];
     memset(&acc, 0, sizeof acc);
     if (a->role == NULL)
-        return cmd_error(j, RP_USAGE, "account add NAME: --role admin|registrar|registrant is "
-                                      "required");
+        return cmd_error(j, RP_USAGE,
+                         "account add NAME: --role admin|registrar|registrant is "
+                         "required");
     if (account_check_name(a->pos[0], &d) != 0)
         return cmd__fail(j, LANA_EPARSE, &d);
     if (a->sponsor != NULL && strcmp(a->role, "registrant") != 0)
-        return cmd_error(j, RP_INVALID, "--sponsor: only a registrant has a sponsor (the "
-                                        "registrar whose customer it is)");
+        return cmd_error(j, RP_INVALID,
+                         "--sponsor: only a registrant has a sponsor (the "
+                         "registrar whose customer it is)");
     if (a->sponsor != NULL && account_check_name(a->sponsor, &d) != 0)
         return cmd_error(j, RP_INVALID, "--sponsor: %s", d.msg);
     /* the door bounds --role and --sponsor by these sizes (cmd.c), the name is checked */

@@ -64,8 +64,8 @@ static int setup(void **state)
         return -1;
     }
     jsonw_init(&f->j);
-    f->c = (struct cmd_ctx){.st = f->db->st, .ip = f->db->ip, .actor = "lanad", .may_write = true,
-                            .nm = f->db->nm};
+    f->c = (struct cmd_ctx){
+        .st = f->db->st, .ip = f->db->ip, .actor = "lanad", .may_write = true, .nm = f->db->nm};
     add(f, "admin", "admin", NULL);
     add(f, "r1", "registrar", NULL);
     add(f, "r2", "registrar", NULL);
@@ -387,14 +387,12 @@ static int do_op(struct fix *f, const struct authority *c, struct lana_diag *d)
     case DISABLE:
     case ENABLE: /* the caller disabled the target first: a success is a change */
         return account_set_enabled(f->db->st, c->target, c->op == ENABLE, c->who, d);
-    case TOKEN:
-        key_of("k", key);
-        return account_set_key(f->db->st, c->target, key, c->who, d);
+    case TOKEN: key_of("k", key); return account_set_key(f->db->st, c->target, key, c->who, d);
     }
     return -1;
 }
 
-static const char *const actions[] = {"account.add", "account.add", "account.add",
+static const char *const actions[] = {"account.add",     "account.add",    "account.add",
                                       "account.disable", "account.enable", "account.token"};
 
 static void test_each_role_may_change_what_it_holds_authority_over(void **state)
@@ -417,8 +415,8 @@ static void test_each_role_may_change_what_it_holds_authority_over(void **state)
         int rc = do_op(f, c, &d);
         char *after = testdb_dump(f->db->st);
         if (rc != c->rc)
-            fail_msg("%s %s %s: rc %d, want %d (%s)", c->who, actions[c->op], c->target, rc,
-                     c->rc, rc ? d.msg : "");
+            fail_msg("%s %s %s: rc %d, want %d (%s)", c->who, actions[c->op], c->target, rc, c->rc,
+                     rc ? d.msg : "");
         if (rc == 0) {
             struct rows r = audit_rows(f, rows);
             char want[64];
@@ -429,8 +427,8 @@ static void test_each_role_may_change_what_it_holds_authority_over(void **state)
             fail_msg("%s %s %s: refused, yet the database changed", c->who, actions[c->op],
                      c->target);
         } else if (strstr(d.msg, c->who) == NULL) {
-            fail_msg("%s %s %s: the refusal does not name the asker: %s", c->who,
-                     actions[c->op], c->target, d.msg);
+            fail_msg("%s %s %s: the refusal does not name the asker: %s", c->who, actions[c->op],
+                     c->target, d.msg);
         }
         free(before);
         free(after);
