@@ -26,6 +26,8 @@ int cli_record(int argc, char **argv);
 int cli_service(int argc, char **argv);
 int cli_class(int argc, char **argv); /* cli_class.c */
 int cli_authority(int argc, char **argv); /* cli_authority.c */
+/* accounts and their tokens (cli_account.c) */
+int cli_account(int argc, char **argv);
 /* lab tools (cli_net.c) */
 int cli_resolve(int argc, char **argv);
 int cli_connect(int argc, char **argv);

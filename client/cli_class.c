@@ -145,7 +145,7 @@ static int write_token(const char *dir, const char *user, const char *hex, const
     char path[4096], text[TOKFILE_TEXT_MAX];
     memset(&t, 0, sizeof t);
     snprintf(t.user, sizeof t.user, "%s", user);
-    snprintf(t.server, sizeof t.server, "%s", clienv.server_used);
+    snprintf(t.server, sizeof t.server, "%s", clienv.used_server);
     if (hex == NULL || auth_unhex(hex, t.token, sizeof t.token) != 0) {
         fprintf(stderr, "lana: the reply holds no valid token for %s\n", user);
         return LANA_EXIT_PROTOCOL;

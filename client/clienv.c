@@ -21,7 +21,7 @@ const char clienv_help[] =
     "common options:\n"
     "  --json               one JSON object per result (big numbers as strings)\n"
     "  --server HOST[:PORT] the registry (default localhost:5301; LANA_SERVER)\n"
-    "  --token-file PATH    the admin token (LANA_TOKEN holds the token itself)\n"
+    "  --token-file PATH    the token file (LANA_TOKEN_FILE; LANA_TOKEN holds the token)\n"
     "  --user NAME          the account the token belongs to (default admin)\n"
     "  --timeout MS         connect and reply timeout (default 5000)\n"
     "  --tls                TLS even on loopback (always used off loopback, and with a pin)\n"
@@ -69,6 +69,7 @@ int clienv_init(int *argc, char **argv)
     bool json = false, tls = false, tofu = false;
     /* command options whose value must not be taken for a global option */
     static const char *const valued[] = {"--holder", "--desc", "--depth", "--since", "--limit",
+                                         "--role", "--sponsor", "--out",
                                          "--v4", "--v6", "--block", "--port", "--dns", "-t", "-x",
                                          "--proto", "--origin", "--bind", "--count"};
     int out = 1;
@@ -134,6 +135,8 @@ int clienv_init(int *argc, char **argv)
         clienv.server_set = strcmp(clienv.server, "localhost:5301") != 0;
     }
     free(xdg);
+    if (flag_token == NULL) /* a token file named in the environment: as --token-file */
+        flag_token = getenv("LANA_TOKEN_FILE");
     struct {
         const char *key, *val;
     } sets[] = {
@@ -289,7 +292,11 @@ int clienv_connect(struct regclient *c, bool trace)
         o.have_pin = known_pin(known, o.server, o.pin);
     o.tofu = clienv.tls_tofu && !o.have_pin && clienv.tls_ca == NULL;
     rc = regclient_open(c, &o, &d);
-    snprintf(clienv.server_used, sizeof clienv.server_used, "%s", o.server);
+    /* o.server may be the token file's, cleared below */
+    int n = snprintf(clienv.used_server, sizeof clienv.used_server, "%s", o.server);
+    if (n < 0 || (size_t)n >= sizeof clienv.used_server)
+        clienv.used_server[0] = '\0';
+    clienv.used_pin = rc == 0 && c->ssl != NULL && (o.have_pin || o.tofu);
     memset(o.token, 0, sizeof o.token);
     memset(&t, 0, sizeof t);
     if (rc != 0) {

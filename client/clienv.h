@@ -5,7 +5,8 @@
  * the token, with the precedence flags > environment > file > defaults; and TLS (--tls,
  * --tls-ca, --tls-pin, --tls-tofu). A token file (common/tokfile.h) also names its account,
  * the server's TLS pin and perhaps the server: those apply unless a flag, the environment or
- * the configuration file says otherwise (for the pin: --tls-pin). Certificates trusted on
+ * the configuration file says otherwise (for the pin: --tls-pin); LANA_TOKEN_FILE names a
+ * token file when --token-file does not. Certificates trusted on
  * first use are kept in $XDG_CONFIG_HOME/lana/known_servers ("SERVER SHA256" lines).
  */
 #pragma once
@@ -28,7 +29,11 @@ struct clienv {
     bool user_set;     /* --user given: a token file's user= does not apply */
     bool server_set;   /* --server, LANA_SERVER or the configuration file named the server */
     const char *config_path; /* the file read, if any */
-    char server_used[256];   /* the server clienv_connect reached last (HOST[:PORT]) */
+    /* what clienv_connect last reached, for a token file that names it (lana account):
+     * HOST[:PORT] ("" when it does not fit a token file), and whether the server was
+     * verified by a pin (then the pin is the connection's fp) */
+    char used_server[256];
+    bool used_pin;
 };
 
 extern struct clienv clienv;

@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
     {"whois", cli_whois, "ADDRESS|PREFIX        who holds it: the chain of blocks", true},
     {"log", cli_log, "[--since T]           the audit log of every change", true},
     {"authority", cli_authority, "[ACCOUNT]            what an account may change, and why", true},
+    {"account", cli_account, "add|list|show|disable|enable|token   accounts, roles and tokens", true},
     {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
     {"class", cli_class, "create|report|delete  a class of students in one command", true},
 };

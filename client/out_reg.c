@@ -343,6 +343,36 @@ static void print_bound(json_t *r)
            b ? "bound to" : "unbound from", str(r, "host"), n, n == 1 ? "" : "s");
 }
 
+/* an account (never its key: the server does not send it), and a new token when it came */
+static void print_account(json_t *r)
+{
+    json_t *a = json_object_get(r, "account");
+    printf("%-13s %s\n", "account:", str(a, "name"));
+    printf("%-13s %s\n", "role:", str(a, "role"));
+    printf("%-13s %s\n", "sponsor:", *str(a, "sponsor") ? str(a, "sponsor") : "- (admin's)");
+    printf("%-13s %s\n", "class:", *str(a, "class") ? str(a, "class") : "-");
+    printf("%-13s %s\n", "enabled:", json_is_true(json_object_get(a, "enabled")) ? "yes" : "no");
+    print_time("created:", a, "created");
+    print_time("updated:", a, "updated");
+    if (json_object_get(r, "token") != NULL)
+        printf("%-13s %s\n", "token:", str(r, "token"));
+}
+
+static void print_accounts(json_t *r)
+{
+    size_t i;
+    json_t *v, *a = json_object_get(r, "accounts");
+    if (json_array_size(a) == 0)
+        printf("(none)\n");
+    else
+        printf("%-24s %-11s %-24s %-16s %s\n", "ACCOUNT", "ROLE", "SPONSOR", "CLASS", "ENABLED");
+    json_array_foreach(a, i, v)
+        printf("%-24s %-11s %-24s %-16s %s\n", str(v, "name"), str(v, "role"),
+               *str(v, "sponsor") ? str(v, "sponsor") : "-",
+               *str(v, "class") ? str(v, "class") : "-",
+               json_is_true(json_object_get(v, "enabled")) ? "yes" : "no");
+}
+
 typedef void out_reg_printer(json_t *reply);
 
 /* The printers; sub NULL matches any second word (whois ADDRESS, log --limit N). A request
@@ -382,6 +412,12 @@ static const struct {
     {"service", "list", print_services},
     {"service", "bind", print_bound},
     {"service", "unbind", print_bound},
+    {"account", "add", print_account},
+    {"account", "show", print_account},
+    {"account", "disable", print_account},
+    {"account", "enable", print_account},
+    {"account", "token", print_account},
+    {"account", "list", print_accounts},
 };
 
 static out_reg_printer *printer_of(const char *verb, const char *sub)
@@ -458,4 +494,22 @@ bool out_reg_summary(const char *line, int first_err, bool json, int *status)
     }
     json_decref(s);
     return true;
+}
+
+bool out_reg_take_token(const char *line, char *hex, size_t size, char **rest)
+{
+    json_t *r = json_loads(line, 0, NULL);
+    const char *t = json_string_value(json_object_get(r, "token"));
+    bool ok = json_is_true(json_object_get(r, "ok")) && t != NULL && strlen(t) < size;
+    *rest = NULL;
+    if (ok) {
+        memcpy(hex, t, strlen(t) + 1);
+        json_object_del(r, "token");
+        *rest = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ok = *rest != NULL;
+        if (!ok)
+            memset(hex, 0, size);
+    }
+    json_decref(r);
+    return ok;
 }

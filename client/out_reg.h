@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /**
  * Prints the reply line to the request words argv[0..argc) (json: as it is) and returns the
@@ -23,3 +24,11 @@ int out_reg_reply(const char *line, int argc, char **argv, long batch_line, bool
  * and returns false.
  */
 bool out_reg_summary(const char *line, int first_err, bool json, int *status);
+
+/**
+ * When line is a successful reply that carries a new token (account add, account token):
+ * copies the token's text into hex (size bytes, AUTH_HEX_LEN is enough), sets *rest to the
+ * reply without it (one line of JSON, for out_reg_reply; the caller frees it) and returns
+ * true. Else returns false with *rest NULL and hex untouched. The caller clears hex.
+ */
+bool out_reg_take_token(const char *line, char *hex, size_t size, char **rest);

@@ -111,7 +111,7 @@ int tokfile_format(const struct tokfile *t, char *buf, size_t size)
         auth_hex(t->pin, TOKFILE_PIN_LEN, pin);
     int n =
         snprintf(buf, size,
-                 "# lana token file, written by lanad: keep it secret (mode 0600)\n"
+                 "# lana token file: keep it secret (mode 0600)\n"
                  "%s%s%s"
                  "token=%s\n"
                  "%s%s%s"

@@ -80,6 +80,11 @@ static int may_add(struct store *st, struct account *a, struct lana_diag *d)
         return authz_admin(st, "making admin and registrar accounts", d);
     }
     if (w != NULL && w->role == AUTHZ_REGISTRAR) { /* its own customer */
+        if (a->sponsor[0] && strcmp(a->sponsor, w->name) != 0)
+            return diag_set(d, LANA_EPERM,
+                            "%s is a registrar: the registrants it makes are its own customers, "
+                            "not %s's",
+                            w->name, a->sponsor);
         snprintf(a->sponsor, sizeof a->sponsor, "%s", w->name);
         return 0;
     }
@@ -139,4 +144,141 @@ int account_add(struct store *st, const struct account *in, const char *actor, s
         jsonw_free(&j);
     }
     return store_sp_end(st, rc, d);
+}
+
+void account_json(struct jsonw *j, const struct account *a)
+{
+    jsonw_obj(j);
+    jsonw_kstr(j, "name", a->name);
+    jsonw_kstr(j, "role", a->role);
+    jsonw_key(j, "sponsor");
+    if (a->sponsor[0])
+        jsonw_str(j, a->sponsor);
+    else
+        jsonw_null(j);
+    jsonw_key(j, "class");
+    if (a->class_name[0])
+        jsonw_str(j, a->class_name);
+    else
+        jsonw_null(j);
+    jsonw_kbool(j, "enabled", a->enabled);
+    jsonw_kint(j, "created", a->created);
+    jsonw_kint(j, "updated", a->updated);
+    jsonw_end(j);
+}
+
+static const char sql_list[] = "SELECT " ACCOUNT_COLS " FROM account ORDER BY name";
+static const char sql_list_of[] =
+    "SELECT " ACCOUNT_COLS " FROM account WHERE sponsor = ?1 ORDER BY name";
+
+int account_list(struct store *st, const char *sponsor, account_each_cb *cb, void *arg,
+                 struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sponsor ? sql_list_of : sql_list, &s, d);
+    if (rc != 0)
+        return rc;
+    if (sponsor != NULL)
+        sqlite3_bind_text(s, 1, sponsor, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        struct account a;
+        if ((rc = account_read(s, &a, d)) < 0 || (rc = cb(&a, arg)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = store__err(st->db, d, "account list");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* The audit row of a change of account name from *before to *after (the key left out). */
+static int audit_change(struct store *st, const char *actor, const char *action,
+                        const struct account *before, const struct account *after,
+                        struct lana_diag *d)
+{
+    struct jsonw b, a;
+    jsonw_init(&b);
+    jsonw_init(&a);
+    account_json(&b, before);
+    account_json(&a, after);
+    int rc = jsonw_ok(&b) && jsonw_ok(&a) ? audit_add(st, actor, action, after->name, b.s, a.s, d)
+                                          : diag_set(d, LANA_ENOMEM, "out of memory");
+    jsonw_free(&b);
+    jsonw_free(&a);
+    return rc;
+}
+
+static const char sql_set_enabled[] =
+    "UPDATE account SET enabled = ?2, updated = ?3 WHERE name = ?1";
+static const char sql_set_key[] =
+    "UPDATE account SET stored_key = ?2, updated = ?3 WHERE name = ?1";
+
+/* Writes after (its enabled flag or its key, by sql) over name's row and audits the change
+ * from before, as one savepoint. */
+static int account_update(struct store *st, const char *sql, const struct account *before,
+                          const struct account *after, const char *actor, const char *action,
+                          struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store_sp_begin(st, d);
+    if (rc != 0)
+        return rc;
+    if ((rc = store__stmt(st, sql, &s, d)) == 0) {
+        sqlite3_bind_text(s, 1, after->name, -1, SQLITE_STATIC);
+        if (sql == sql_set_key)
+            sqlite3_bind_blob(s, 2, after->stored_key, AUTH_KEY_LEN, SQLITE_STATIC);
+        else
+            sqlite3_bind_int(s, 2, after->enabled);
+        sqlite3_bind_int64(s, 3, after->updated);
+        rc = store__done(st, s, action, d);
+    }
+    if (rc == 0)
+        rc = audit_change(st, actor, action, before, after, d);
+    return store_sp_end(st, rc, d);
+}
+
+int account_set_enabled(struct store *st, const char *name, bool enabled, const char *actor,
+                        struct lana_diag *d)
+{
+    const struct authz_who *w = authz_actor(st);
+    struct account old, now;
+    int rc = authz_account(st, name, false, d);
+    if (rc != 0)
+        return rc;
+    /* admin is the one account that can enable the others: disabled, nothing could undo it */
+    if (!enabled && strcmp(name, "admin") == 0)
+        return diag_set(d, LANA_EPERM,
+                        "account admin cannot be disabled: it is the registry operator's, and "
+                        "no other account could enable it again");
+    if (w != NULL && strcmp(w->name, name) == 0)
+        return diag_set(d, LANA_EPERM, "%s may not %s itself", name,
+                        enabled ? "enable" : "disable");
+    if ((rc = account_get(st, name, &old, d)) <= 0)
+        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
+    if (old.enabled == enabled)
+        return 0; /* nothing to change, nothing to audit */
+    now = old;
+    now.enabled = enabled;
+    now.updated = (int64_t)time(NULL);
+    return account_update(st, sql_set_enabled, &old, &now, actor,
+                          enabled ? "account.enable" : "account.disable", d);
+}
+
+int account_set_key(struct store *st, const char *name, const uint8_t key[AUTH_KEY_LEN],
+                    const char *actor, struct lana_diag *d)
+{
+    struct account old, now;
+    int rc = authz_account(st, name, true, d);
+    if (rc != 0)
+        return rc;
+    if ((rc = account_get(st, name, &old, d)) <= 0)
+        return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
+    now = old;
+    memcpy(now.stored_key, key, AUTH_KEY_LEN);
+    now.updated = (int64_t)time(NULL);
+    rc = account_update(st, sql_set_key, &old, &now, actor, "account.token", d);
+    memset(&old, 0, sizeof old);
+    memset(&now, 0, sizeof now);
+    return rc;
 }

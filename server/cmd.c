@@ -23,6 +23,8 @@
 #define TO CMDARGS_OPT_TEXT(to, ACCOUNT_NAME_MAX - 1)
 #define FOR {"for", CMDARGS_VALUE, offsetof(struct cmd_args, for_), ACCOUNT_NAME_MAX - 1}
 #define ADMIN (CMD_WRITE | CMD_ADMIN)
+#define ROLE CMDARGS_OPT_TEXT(role, sizeof((struct account *)0)->role - 1)
+#define SPONSOR CMDARGS_OPT_TEXT(sponsor, ACCOUNT_NAME_MAX - 1)
 
 /* Order matters only for help and for the "usage: VERB a|b|c" of an unknown subcommand. */
 const struct cmd cmd_table[] = {
@@ -75,6 +77,15 @@ const struct cmd cmd_table[] = {
      OPTS(CMDARGS_OPT_VALUE(proto), CMDARGS_OPT_VALUE(port)), cmd__service_bind},
     {"service", "unbind", CMD_WRITE, 0, 2, 2, "service unbind HOST SERVICE [--proto tcp|udp]",
      OPTS(CMDARGS_OPT_VALUE(proto)), cmd__service_unbind},
+    {"account", "add", CMD_WRITE, 0, 1, 1,
+     "account add NAME --role admin|registrar|registrant [--sponsor REGISTRAR]",
+     OPTS(ROLE, SPONSOR), cmd__account_add},
+    {"account", "list", 0, 0, 0, 0, "account list [--sponsor REGISTRAR]", OPTS(SPONSOR),
+     cmd__account_list},
+    {"account", "show", 0, 0, 1, 1, "account show NAME", NULL, cmd__account_show},
+    {"account", "disable", CMD_WRITE, 0, 1, 1, "account disable NAME", NULL, cmd__account_disable},
+    {"account", "enable", CMD_WRITE, 0, 1, 1, "account enable NAME", NULL, cmd__account_enable},
+    {"account", "token", CMD_WRITE, 0, 1, 1, "account token NAME", NULL, cmd__account_token},
     {"class", "create", ADMIN, 0, 1, 1,
      "class create NAME --students N [--v4 /24] [--v6 /64] [--suffix lab.]",
      OPTS(CMDARGS_OPT_VALUE(students), CMDARGS_OPT_VALUE(v4), CMDARGS_OPT_VALUE(v6),

@@ -43,3 +43,5 @@ cmd_fn cmd__service_unbind;
 cmd_fn cmd__whois, cmd__log, cmd__ping, cmd__help;
 cmd_fn cmd__class_create, cmd__class_report, cmd__class_delete;
 cmd_fn cmd__authority; /* cmd_authz.c */
+cmd_fn cmd__account_add, cmd__account_list, cmd__account_show, cmd__account_disable;
+cmd_fn cmd__account_enable, cmd__account_token;

@@ -27,6 +27,7 @@ struct cmd_args {
     int npos;
     const char *holder, *desc;            /* block */
     const char *to, *for_;                /* block --to ACCOUNT, zone --for ACCOUNT */
+    const char *role, *sponsor;           /* account add, account list */
     bool recursive, assign, keep_going;   /* flags */
     const char *since, *limit, *depth;    /* log, block tree */
     const char *v4, *v6, *port, *proto;   /* host, service */

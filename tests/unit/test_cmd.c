@@ -158,8 +158,9 @@ static void test_help_is_the_table(void **state)
     assert_non_null(strstr(f->j.s, "\"commands\":\"pool add|del|list, block alloc|assign|reserve|"
                                    "release|update|show|list|tree, whois, zone add|del|list|show|"
                                    "export|import, host add|del|show|list|rename, record add|del, "
-                                   "service add|del|list|bind|unbind, class create|report|delete, log, "
-                                   "authority, batch, end, ping, help, "
+                                   "service add|del|list|bind|unbind, account add|list|show|disable|"
+                                   "enable|token, class create|report|delete, log, authority, batch, "
+                                   "end, ping, help, "
                                    "quit\""));
     size_t rows = 0;
     for (const char *p = f->j.s; (p = strstr(p, "{\"verb\":")) != NULL; p++)
@@ -192,6 +193,10 @@ static const char *const base[] = {
     "service add http tcp --port 80",
     "service add ftp tcp --port 21",
     "service bind www.lab. http",
+    "account add r1 --role registrar",
+    "account add s1 --role registrant --sponsor r1",
+    "account add s3 --role registrant",
+    "account disable s3",
     "pool add fd00::/8",
     "class create c0 --students 2",
 };
@@ -230,6 +235,12 @@ static const struct example {
     {"service", "list", "service list"},
     {"service", "bind", "service bind www.lab. ftp --proto tcp"},
     {"service", "unbind", "service unbind www.lab. http"},
+    {"account", "add", "account add s2 --role registrant --sponsor r1"},
+    {"account", "list", "account list --sponsor r1"},
+    {"account", "show", "account show s1"},
+    {"account", "disable", "account disable s1"},
+    {"account", "enable", "account enable s3"},
+    {"account", "token", "account token s1"},
     {"class", "create", "class create c1 --students 3 --v4 /26 --v6 /64 --suffix lab."},
     {"class", "report", "class report c0"},
     {"class", "delete", "class delete c0"},

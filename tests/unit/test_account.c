@@ -1,0 +1,604 @@
+/* Unit tests of db/account (list, disable and enable, a new token, the JSON of an account)
+ * under the authority rule, each role against each kind of change, with the audit rows they
+ * leave (and the ones a refusal does not); and of the account rows of the command table
+ * (server/cmd_account.c): the token leaves lanad once, in the reply, and a replaced token
+ * stops a connection already authenticated with it at its next write. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/auth.h"
+#include "common/jsonw.h"
+#include "common/regproto.h"
+#include "db/account.h"
+#include "db/audit.h"
+#include "db/authz.h"
+#include "db/store.h"
+#include "server/cmd.h"
+#include "tests/lib/testdb.h"
+
+struct fix {
+    struct testdb_names *db;
+    struct jsonw j;
+    struct cmd_ctx c;
+    struct authz_who who;
+    uint8_t key[AUTH_KEY_LEN]; /* the StoredKey the asker authenticated with */
+};
+
+/* Every account of the fixture is made with a token whose bytes are its name's first byte
+ * repeated: known, so that the tests can tell the key apart in any text. */
+static void key_of(const char *name, uint8_t key[AUTH_KEY_LEN])
+{
+    uint8_t token[AUTH_TOKEN_LEN];
+    memset(token, name[0], sizeof token);
+    auth_stored_key(token, key);
+}
+
+static void add(struct fix *f, const char *name, const char *role, const char *sponsor)
+{
+    struct account a;
+    struct lana_diag d;
+    memset(&a, 0, sizeof a);
+    snprintf(a.name, sizeof a.name, "%s", name);
+    snprintf(a.role, sizeof a.role, "%s", role);
+    snprintf(a.sponsor, sizeof a.sponsor, "%s", sponsor ? sponsor : "");
+    key_of(name, a.stored_key);
+    if (account_add(f->db->st, &a, "lanad", &d) != 0)
+        fail_msg("account add %s: %s", name, d.msg);
+}
+
+/*
+ * admin; registrars r1 and r2; r1's customers s1 and s2, r2's customer t3; u4, a registrant
+ * of admin's own (no sponsor).
+ */
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof *f);
+    if (f == NULL || testdb_names_open_empty(&f->db) != 0) {
+        free(f);
+        return -1;
+    }
+    jsonw_init(&f->j);
+    f->c = (struct cmd_ctx){
+        .st = f->db->st, .ip = f->db->ip, .actor = "lanad", .may_write = true, .nm = f->db->nm};
+    add(f, "admin", "admin", NULL);
+    add(f, "r1", "registrar", NULL);
+    add(f, "r2", "registrar", NULL);
+    add(f, "s1", "registrant", "r1");
+    add(f, "s2", "registrant", "r1");
+    add(f, "t3", "registrant", "r2");
+    add(f, "u4", "registrant", NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+    authz_act(f->db->st, NULL);
+    jsonw_free(&f->j);
+    testdb_names_close(f->db);
+    free(f);
+    return 0;
+}
+
+/* From now on the db/ calls and requests are name's (as cmd_exec sets them), authenticated
+ * with its fixture token; NULL: lanad's own. */
+static void as(struct fix *f, const char *name)
+{
+    struct account a;
+    struct lana_diag d;
+    if (name == NULL) {
+        authz_act(f->db->st, NULL);
+        f->c.who = NULL;
+        f->c.key = NULL;
+        f->c.actor = "lanad";
+        return;
+    }
+    assert_int_equal(account_get(f->db->st, name, &a, &d), 1);
+    snprintf(f->who.name, sizeof f->who.name, "%s", a.name);
+    assert_true(authz_role_parse(a.role, &f->who.role));
+    key_of(name, f->key);
+    authz_act(f->db->st, &f->who);
+    f->c.who = &f->who;
+    f->c.key = f->key;
+    f->c.actor = f->who.name;
+}
+
+/* Runs a request line as the asker set by as(); the reply is in f->j.s. cmd_exec acts for
+ * the asker and clears the acting account; it is set again for the db/ calls after. */
+static enum regproto_code run(struct fix *f, const char *line)
+{
+    char buf[REGPROTO_LINE_MAX];
+    char *argv[REGPROTO_ARGS_MAX];
+    snprintf(buf, sizeof buf, "%s", line);
+    int n = regproto_split(buf, argv, REGPROTO_ARGS_MAX, NULL);
+    assert_true(n >= 0);
+    enum regproto_code rc = cmd_run(&f->c, n, argv, &f->j);
+    authz_act(f->db->st, f->c.who);
+    return rc;
+}
+
+struct rows {
+    char text[8192]; /* "action object before after\n" per row */
+    int n;
+};
+
+static int row_cb(const struct audit_entry *e, void *arg)
+{
+    struct rows *r = arg;
+    size_t len = strlen(r->text);
+    snprintf(r->text + len, sizeof r->text - len, "%s %s %s %s\n", e->action, e->object,
+             e->before ? e->before : "-", e->after ? e->after : "-");
+    r->n++;
+    return 0;
+}
+
+/* The audit rows after id since (every row: 0). */
+static struct rows audit_rows(struct fix *f, int since)
+{
+    struct rows r;
+    struct rows all;
+    struct lana_diag d;
+    memset(&all, 0, sizeof all);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(audit_list(f->db->st, 0, 0, row_cb, &all, &d), 0);
+    const char *p = all.text;
+    for (int i = 0; i < all.n; i++) {
+        const char *nl = strchr(p, '\n');
+        if (i >= since) {
+            size_t len = strlen(r.text);
+            snprintf(r.text + len, sizeof r.text - len, "%.*s\n", (int)(nl - p), p);
+            r.n++;
+        }
+        p = nl + 1;
+    }
+    return r;
+}
+
+static int audit_count(struct fix *f)
+{
+    return audit_rows(f, 0).n;
+}
+
+/* ---- list and JSON ------------------------------------------------------------------------ */
+
+struct names {
+    char text[512];
+};
+
+static int name_cb(const struct account *a, void *arg)
+{
+    struct names *n = arg;
+    size_t len = strlen(n->text);
+    snprintf(n->text + len, sizeof n->text - len, "%s%s", len ? " " : "", a->name);
+    return 0;
+}
+
+static int stop_cb(const struct account *a, void *arg)
+{
+    (void)a;
+    return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+static void test_list_every_account_or_a_registrars_customers(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    struct names all = {""}, r1 = {""}, r2 = {""}, none = {""};
+    assert_int_equal(account_list(f->db->st, NULL, name_cb, &all, &d), 0);
+    assert_string_equal(all.text, "admin r1 r2 s1 s2 t3 u4");
+    assert_int_equal(account_list(f->db->st, "r1", name_cb, &r1, &d), 0);
+    assert_string_equal(r1.text, "s1 s2");
+    assert_int_equal(account_list(f->db->st, "r2", name_cb, &r2, &d), 0);
+    assert_string_equal(r2.text, "t3");
+    assert_int_equal(account_list(f->db->st, "s1", name_cb, &none, &d), 0);
+    assert_string_equal(none.text, "");
+    /* the callback's nonzero value stops the walk and is returned */
+    int seen = 0;
+    assert_int_equal(account_list(f->db->st, NULL, stop_cb, &seen, &d), 7);
+    assert_int_equal(seen, 2);
+    /* a public read: a registrant lists everyone too, and reads change nothing */
+    as(f, "s1");
+    int before = audit_count(f);
+    assert_int_equal(run(f, "account list"), RP_OK);
+    assert_non_null(strstr(f->j.s, "{\"name\":\"t3\",\"role\":\"registrant\",\"sponsor\":\"r2\","
+                                   "\"class\":null,\"enabled\":true,\"created\":"));
+    assert_int_equal(run(f, "account list --sponsor r1"), RP_OK);
+    assert_null(strstr(f->j.s, "\"t3\""));
+    assert_non_null(strstr(f->j.s, "\"s2\""));
+    assert_int_equal(run(f, "account show r2"), RP_OK);
+    assert_non_null(strstr(f->j.s, "{\"ok\":true,\"account\":{\"name\":\"r2\",\"role\":"
+                                   "\"registrar\",\"sponsor\":null,"));
+    assert_int_equal(run(f, "account show nobody"), RP_NOT_FOUND);
+    assert_int_equal(audit_count(f), before);
+}
+
+/* The hex of name's StoredKey is in no text that leaves the module. */
+static void no_key_in(const char *text, const char *name)
+{
+    uint8_t key[AUTH_KEY_LEN];
+    char hex[AUTH_HEX_LEN];
+    key_of(name, key);
+    auth_hex(key, sizeof key, hex);
+    if (strstr(text, hex) != NULL)
+        fail_msg("the key of %s is in %s", name, text);
+}
+
+static void test_account_json_never_holds_the_key(void **state)
+{
+    struct fix *f = *state;
+    struct account a;
+    struct lana_diag d;
+    assert_int_equal(account_get(f->db->st, "s1", &a, &d), 1);
+    struct jsonw j;
+    jsonw_init(&j);
+    account_json(&j, &a);
+    char want[256];
+    snprintf(want, sizeof want,
+             "{\"name\":\"s1\",\"role\":\"registrant\",\"sponsor\":\"r1\",\"class\":null,"
+             "\"enabled\":true,\"created\":%lld,\"updated\":%lld}",
+             (long long)a.created, (long long)a.updated);
+    assert_string_equal(j.s, want);
+    jsonw_free(&j);
+    assert_int_equal(run(f, "account list"), RP_OK);
+    const char *names[] = {"admin", "r1", "r2", "s1", "s2", "t3", "u4"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        no_key_in(f->j.s, names[i]);
+    no_key_in(audit_rows(f, 0).text, "s1");
+}
+
+/* ---- disable and enable ------------------------------------------------------------------- */
+
+static void test_disable_and_enable_are_audited(void **state)
+{
+    struct fix *f = *state;
+    struct account a;
+    struct lana_diag d;
+    as(f, "admin");
+    int before = audit_count(f);
+    assert_int_equal(account_set_enabled(f->db->st, "s1", false, "admin@test", &d), 0);
+    assert_int_equal(account_get(f->db->st, "s1", &a, &d), 1);
+    assert_false(a.enabled);
+    struct rows r = audit_rows(f, before);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.text, "account.disable s1 {\"name\":\"s1\""));
+    assert_non_null(strstr(r.text, "\"enabled\":true,"));
+    assert_non_null(strstr(r.text, "\"enabled\":false,"));
+    assert_true(strstr(r.text, "\"enabled\":true,") < strstr(r.text, "\"enabled\":false,"));
+    /* the state it has already: nothing changes, nothing is audited */
+    char *dump0 = testdb_dump(f->db->st);
+    assert_int_equal(account_set_enabled(f->db->st, "s1", false, "admin@test", &d), 0);
+    char *dump1 = testdb_dump(f->db->st);
+    assert_string_equal(dump0, dump1);
+    free(dump0);
+    free(dump1);
+    assert_int_equal(account_set_enabled(f->db->st, "s1", true, "admin@test", &d), 0);
+    assert_int_equal(account_get(f->db->st, "s1", &a, &d), 1);
+    assert_true(a.enabled);
+    r = audit_rows(f, before + 1);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.text, "account.enable s1 "));
+    /* through the table: the account as it now is */
+    assert_int_equal(run(f, "account disable s2"), RP_OK);
+    assert_non_null(strstr(f->j.s, "{\"ok\":true,\"account\":{\"name\":\"s2\""));
+    assert_non_null(strstr(f->j.s, "\"enabled\":false"));
+    assert_int_equal(run(f, "account enable s2"), RP_OK);
+    assert_non_null(strstr(f->j.s, "\"enabled\":true"));
+    assert_int_equal(run(f, "account disable nobody"), RP_NOT_FOUND);
+}
+
+static void test_admin_cannot_be_disabled(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    struct account a;
+    char *before = testdb_dump(f->db->st);
+    /* by admin, by lanad's own hand, and through the table: refused, nothing written */
+    for (int who = 0; who < 2; who++) {
+        as(f, who ? "admin" : NULL);
+        assert_int_equal(account_set_enabled(f->db->st, "admin", false, "x", &d), LANA_EPERM);
+        assert_non_null(strstr(d.msg, "account admin cannot be disabled"));
+    }
+    assert_int_equal(run(f, "account disable admin"), RP_PERMISSION);
+    assert_non_null(strstr(f->j.s, "account admin cannot be disabled"));
+    char *after = testdb_dump(f->db->st);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(account_get(f->db->st, "admin", &a, &d), 1);
+    assert_true(a.enabled);
+    /* another admin account may be disabled, by admin (not by itself) */
+    as(f, NULL);
+    add(f, "ops", "admin", NULL);
+    as(f, "ops");
+    assert_int_equal(account_set_enabled(f->db->st, "ops", false, "x", &d), LANA_EPERM);
+    as(f, "admin");
+    assert_int_equal(account_set_enabled(f->db->st, "ops", false, "x", &d), 0);
+}
+
+/* ---- who may do what ---------------------------------------------------------------------- */
+
+enum op { ADD_REGISTRAR, ADD_REGISTRANT, ADD_FOR_R2, DISABLE, ENABLE, TOKEN };
+
+static const struct authority {
+    const char *who;
+    enum op op;
+    const char *target;
+    int rc; /* 0 or LANA_EPERM */
+} cases[] = {
+    /* admin: anything (but disabling admin, above) */
+    {"admin", ADD_REGISTRAR, "n1", 0},
+    {"admin", ADD_REGISTRANT, "n2", 0},
+    {"admin", ADD_FOR_R2, "n3", 0},
+    {"admin", DISABLE, "r1", 0},
+    {"admin", DISABLE, "u4", 0},
+    {"admin", ENABLE, "t3", 0},
+    {"admin", TOKEN, "s1", 0},
+    {"admin", TOKEN, "admin", 0},
+    /* a registrar: its customers, and its own token */
+    {"r1", ADD_REGISTRAR, "n4", LANA_EPERM},
+    {"r1", ADD_REGISTRANT, "n5", 0},
+    {"r1", ADD_FOR_R2, "n6", LANA_EPERM},
+    {"r1", DISABLE, "s1", 0},
+    {"r1", ENABLE, "s2", 0},
+    {"r1", TOKEN, "s2", 0},
+    {"r1", TOKEN, "r1", 0},
+    {"r1", DISABLE, "r1", LANA_EPERM},
+    {"r1", DISABLE, "t3", LANA_EPERM},
+    {"r1", DISABLE, "u4", LANA_EPERM},
+    {"r1", DISABLE, "r2", LANA_EPERM},
+    {"r1", DISABLE, "admin", LANA_EPERM},
+    {"r1", TOKEN, "t3", LANA_EPERM},
+    {"r1", TOKEN, "r2", LANA_EPERM},
+    {"r1", TOKEN, "admin", LANA_EPERM},
+    /* a registrant: its own token, nothing else */
+    {"s1", ADD_REGISTRAR, "n7", LANA_EPERM},
+    {"s1", ADD_REGISTRANT, "n8", LANA_EPERM},
+    {"s1", TOKEN, "s1", 0},
+    {"s1", TOKEN, "s2", LANA_EPERM},
+    {"s1", TOKEN, "r1", LANA_EPERM},
+    {"s1", DISABLE, "s1", LANA_EPERM},
+    {"s1", DISABLE, "s2", LANA_EPERM},
+    {"s1", ENABLE, "s2", LANA_EPERM},
+    {"s1", DISABLE, "r1", LANA_EPERM},
+};
+
+static int do_op(struct fix *f, const struct authority *c, struct lana_diag *d)
+{
+    struct account a;
+    uint8_t key[AUTH_KEY_LEN];
+    memset(&a, 0, sizeof a);
+    snprintf(a.name, sizeof a.name, "%s", c->target);
+    key_of("k", a.stored_key);
+    switch (c->op) {
+    case ADD_REGISTRAR:
+    case ADD_REGISTRANT:
+    case ADD_FOR_R2:
+        snprintf(a.role, sizeof a.role, "%s", c->op == ADD_REGISTRAR ? "registrar" : "registrant");
+        if (c->op == ADD_FOR_R2)
+            snprintf(a.sponsor, sizeof a.sponsor, "r2");
+        return account_add(f->db->st, &a, c->who, d);
+    case DISABLE:
+    case ENABLE: /* the caller disabled the target first: a success is a change */
+        return account_set_enabled(f->db->st, c->target, c->op == ENABLE, c->who, d);
+    case TOKEN: key_of("k", key); return account_set_key(f->db->st, c->target, key, c->who, d);
+    }
+    return -1;
+}
+
+static const char *const actions[] = {"account.add",     "account.add",    "account.add",
+                                      "account.disable", "account.enable", "account.token"};
+
+static void test_each_role_may_change_what_it_holds_authority_over(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct authority *c = &cases[i];
+        void *st;
+        assert_int_equal(setup(&st), 0);
+        struct fix *f = st;
+        struct lana_diag d;
+        as(f, c->who);
+        if (c->op == ENABLE) { /* the disable that sets it up is lanad's: not counted */
+            as(f, NULL);
+            assert_int_equal(account_set_enabled(f->db->st, c->target, false, "lanad", &d), 0);
+            as(f, c->who);
+        }
+        int rows = audit_count(f);
+        char *before = testdb_dump(f->db->st);
+        int rc = do_op(f, c, &d);
+        char *after = testdb_dump(f->db->st);
+        if (rc != c->rc)
+            fail_msg("%s %s %s: rc %d, want %d (%s)", c->who, actions[c->op], c->target, rc, c->rc,
+                     rc ? d.msg : "");
+        if (rc == 0) {
+            struct rows r = audit_rows(f, rows);
+            char want[64];
+            snprintf(want, sizeof want, "%s %s ", actions[c->op], c->target);
+            if (r.n != 1 || strncmp(r.text, want, strlen(want)) != 0)
+                fail_msg("%s %s %s: audit %s", c->who, actions[c->op], c->target, r.text);
+        } else if (strcmp(before, after) != 0 || audit_count(f) != rows) {
+            fail_msg("%s %s %s: refused, yet the database changed", c->who, actions[c->op],
+                     c->target);
+        } else if (strstr(d.msg, c->who) == NULL) {
+            fail_msg("%s %s %s: the refusal does not name the asker: %s", c->who, actions[c->op],
+                     c->target, d.msg);
+        }
+        free(before);
+        free(after);
+        teardown(&st);
+    }
+}
+
+/* A registrar's new registrant is its customer, whatever sponsor it names: refused when it
+ * names another; admin's may name one (or none: admin's own). */
+static void test_a_registrars_registrant_is_its_customer(void **state)
+{
+    struct fix *f = *state;
+    struct account a;
+    struct lana_diag d;
+    as(f, "r1");
+    assert_int_equal(run(f, "account add n1 --role registrant"), RP_OK);
+    assert_non_null(strstr(f->j.s, "\"sponsor\":\"r1\""));
+    assert_int_equal(run(f, "account add n2 --role registrant --sponsor r2"), RP_PERMISSION);
+    assert_non_null(strstr(f->j.s, "not r2's"));
+    as(f, "admin");
+    assert_int_equal(run(f, "account add n3 --role registrant --sponsor r2"), RP_OK);
+    assert_int_equal(account_get(f->db->st, "n3", &a, &d), 1);
+    assert_string_equal(a.sponsor, "r2");
+    assert_int_equal(run(f, "account add n4 --role registrant --sponsor s1"), RP_NOT_FOUND);
+    assert_int_equal(run(f, "account add n5 --role registrar --sponsor r2"), RP_INVALID);
+    assert_non_null(strstr(f->j.s, "only a registrant has a sponsor"));
+    assert_int_equal(run(f, "account add n6"), RP_USAGE);
+    assert_non_null(strstr(f->j.s, "--role admin|registrar|registrant is required"));
+    assert_int_equal(run(f, "account add n7 --role king"), RP_INVALID);
+    assert_int_equal(run(f, "account add N8 --role registrant"), RP_INVALID);
+    assert_int_equal(run(f, "account add s1 --role registrant"), RP_CONFLICT);
+    assert_int_equal(account_get(f->db->st, "n5", &a, &d), 0);
+}
+
+/* ---- tokens ------------------------------------------------------------------------------- */
+
+/* The token in a reply: its 64 hex digits into token; false when there is none. */
+static bool reply_token(const char *reply, uint8_t token[AUTH_TOKEN_LEN])
+{
+    const char *p = strstr(reply, "\"token\":\"");
+    char hex[AUTH_HEX_LEN];
+    if (p == NULL || strlen(p + 9) < AUTH_HEX_LEN - 1 || p[9 + AUTH_HEX_LEN - 1] != '"')
+        return false;
+    memcpy(hex, p + 9, AUTH_HEX_LEN - 1);
+    hex[AUTH_HEX_LEN - 1] = '\0';
+    return auth_unhex(hex, token, AUTH_TOKEN_LEN) == 0;
+}
+
+static void test_a_new_account_gets_its_token_once(void **state)
+{
+    struct fix *f = *state;
+    struct account a;
+    struct lana_diag d;
+    uint8_t token[AUTH_TOKEN_LEN], key[AUTH_KEY_LEN], again[AUTH_TOKEN_LEN];
+    as(f, "admin");
+    int rows = audit_count(f);
+    assert_int_equal(run(f, "account add n1 --role registrar"), RP_OK);
+    assert_true(reply_token(f->j.s, token));
+    assert_non_null(strstr(f->j.s, "{\"ok\":true,\"account\":{\"name\":\"n1\",\"role\":"
+                                   "\"registrar\",\"sponsor\":null,\"class\":null,\"enabled\":"
+                                   "true,"));
+    /* stored as its hash only: the key is SHA-256 of the token the reply gave */
+    assert_int_equal(account_get(f->db->st, "n1", &a, &d), 1);
+    auth_stored_key(token, key);
+    assert_memory_equal(a.stored_key, key, AUTH_KEY_LEN);
+    char hex[AUTH_HEX_LEN];
+    auth_hex(token, sizeof token, hex);
+    char *db = testdb_dump(f->db->st);
+    assert_null(strstr(db, hex)); /* the token itself is nowhere in the database */
+    free(db);
+    struct rows r = audit_rows(f, rows);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.text, "account.add n1 "));
+    assert_int_equal(run(f, "account show n1"), RP_OK);
+    assert_null(strstr(f->j.s, "token"));
+    /* a second account gets another token */
+    assert_int_equal(run(f, "account add n2 --role registrar"), RP_OK);
+    assert_true(reply_token(f->j.s, again));
+    assert_memory_not_equal(token, again, AUTH_TOKEN_LEN);
+}
+
+static void test_a_new_token_stops_the_old_at_once(void **state)
+{
+    struct fix *f = *state;
+    struct account a;
+    struct lana_diag d;
+    uint8_t old[AUTH_TOKEN_LEN], token[AUTH_TOKEN_LEN], key[AUTH_KEY_LEN], proof[AUTH_TOKEN_LEN];
+    memset(old, 's', sizeof old); /* s1's fixture token */
+    /* s1, authenticated, replaces its own token */
+    as(f, "s1");
+    int rows = audit_count(f);
+    assert_int_equal(run(f, "account token s1"), RP_OK);
+    assert_true(reply_token(f->j.s, token));
+    assert_int_equal(account_get(f->db->st, "s1", &a, &d), 1);
+    auth_stored_key(token, key);
+    assert_memory_equal(a.stored_key, key, AUTH_KEY_LEN);
+    /* authentication: the new token's proof verifies, the old one's no longer */
+    auth_proof(token, 11, 22, proof);
+    assert_true(auth_verify(a.stored_key, 11, 22, proof));
+    auth_proof(old, 11, 22, proof);
+    assert_false(auth_verify(a.stored_key, 11, 22, proof));
+    /* the audit row says so, with no secret in it: neither token nor key, old or new */
+    struct rows r = audit_rows(f, rows);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.text, "account.token s1 "));
+    char hex[AUTH_HEX_LEN];
+    auth_hex(token, sizeof token, hex);
+    assert_null(strstr(r.text, hex));
+    auth_hex(key, sizeof key, hex);
+    assert_null(strstr(r.text, hex));
+    auth_hex(old, sizeof old, hex);
+    assert_null(strstr(r.text, hex));
+    no_key_in(r.text, "s1");
+    /* this very connection (still holding the old key) is refused its next write, and
+     * nothing changes; reads go on */
+    char *before = testdb_dump(f->db->st);
+    assert_int_equal(run(f, "account token s1"), RP_PERMISSION);
+    assert_non_null(strstr(f->j.s, "the token of s1 was replaced"));
+    char *after = testdb_dump(f->db->st);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(run(f, "account show s1"), RP_OK);
+    /* with the new key the connection writes again */
+    memcpy(f->key, key, sizeof f->key);
+    assert_int_equal(run(f, "account token s1"), RP_OK);
+}
+
+static void test_a_registrars_rotation_stops_its_customer(void **state)
+{
+    struct fix *f = *state;
+    /* s1 is connected; r1, its registrar, replaces s1's token from another connection */
+    struct cmd_ctx s1 = f->c;
+    struct authz_who s1_who = {"s1", AUTHZ_REGISTRANT};
+    uint8_t s1_key[AUTH_KEY_LEN];
+    key_of("s1", s1_key);
+    s1.who = &s1_who;
+    s1.key = s1_key;
+    s1.actor = "s1";
+    as(f, "r1");
+    assert_int_equal(run(f, "account token s1"), RP_OK);
+    char buf[64] = "account token s1", *argv[4];
+    int n = regproto_split(buf, argv, 4, NULL);
+    assert_int_equal(cmd_run(&s1, n, argv, &f->j), RP_PERMISSION);
+    assert_non_null(strstr(f->j.s, "the token of s1 was replaced"));
+    /* a disabled account is refused every write too, its own token included */
+    as(f, "admin");
+    assert_int_equal(run(f, "account disable r1"), RP_OK);
+    as(f, "r1");
+    assert_int_equal(run(f, "account token r1"), RP_PERMISSION);
+    assert_non_null(strstr(f->j.s, "account r1 is disabled"));
+    assert_int_equal(run(f, "account add n1 --role registrant"), RP_PERMISSION);
+    assert_int_equal(run(f, "account list"), RP_OK); /* it still reads */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_list_every_account_or_a_registrars_customers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_account_json_never_holds_the_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disable_and_enable_are_audited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_cannot_be_disabled, setup, teardown),
+        cmocka_unit_test(test_each_role_may_change_what_it_holds_authority_over),
+        cmocka_unit_test_setup_teardown(test_a_registrars_registrant_is_its_customer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_new_account_gets_its_token_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_new_token_stops_the_old_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_registrars_rotation_stops_its_customer, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
