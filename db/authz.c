@@ -236,8 +236,24 @@ int authz_zone(struct store *st, int64_t id, struct lana_diag *d)
                     first, rg0, sp0, st->who->name);
 }
 
-int authz_zone_create(struct store *st, const uint8_t *apex, const char *registrant,
-                      struct authz_zone_roles *out, struct lana_diag *d)
+static bool reverse_prefix(const uint8_t *name, struct cidr *out);
+static int deepest_cb(const struct ipam_block *b, void *arg);
+
+/* Whether name lies under in-addr.arpa. or ip6.arpa. (or is one of them). */
+static bool in_reverse_tree(const uint8_t *name)
+{
+    const uint8_t *last2 = NULL, *last1 = NULL;
+    for (const uint8_t *p = name; *p != 0; p += *p + 1) {
+        last2 = last1;
+        last1 = p;
+    }
+    return last2 != NULL && last1[0] == 4 && memcmp(last1 + 1, "arpa", 4) == 0 &&
+           ((last2[0] == 7 && memcmp(last2 + 1, "in-addr", 7) == 0) ||
+            (last2[0] == 3 && memcmp(last2 + 1, "ip6", 3) == 0));
+}
+
+int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
+                      const char *registrant, struct authz_zone_roles *out, struct lana_diag *d)
 {
     const struct authz_who *w = st->who;
     const char *me = w ? w->name : "admin";
@@ -283,17 +299,37 @@ int authz_zone_create(struct store *st, const uint8_t *apex, const char *registr
     uint8_t papex[DNAME_MAXLEN];
     if ((rc = zone_row(st, parent, pname, papex, psp, prg, d)) <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_EDB, "zone %lld vanished", (long long)parent);
-    /* a registration in a registry zone: one label below a zone that admin holds */
+    bool reverse = in_reverse_tree(apex);
+    struct cidr p;
+    int64_t block = 0;
+    /* a reverse zone follows the block that holds its addresses (RIPE's reverse delegation:
+     * the most specific inetnum), not the zone above it */
+    if (reverse && ip != NULL && reverse_prefix(apex, &p) &&
+        (rc = ipam_chain(ip, &p, deepest_cb, &block, d)) < 0 && rc != LANA_ENOTFOUND)
+        return rc;
+    if (block != 0) {
+        if ((rc = authz_block(st, block, true, d)) != 0)
+            return rc;
+        if (role == AUTHZ_REGISTRANT)
+            snprintf(out->sponsor, sizeof out->sponsor, "%s", psp);
+        return 0;
+    }
+    /* a registration in a registry zone: one label below a forward zone that admin holds */
     bool child = apex[0] != 0 && dname_equal(apex + apex[0] + 1, papex);
-    if (role == AUTHZ_REGISTRAR && strcmp(prg, "admin") == 0 && child)
+    if (role == AUTHZ_REGISTRAR && strcmp(prg, "admin") == 0 && child && !reverse)
         return 0;
     struct lana_diag why;
     if ((rc = authz_zone(st, parent, &why)) != 0) {
         if (rc != LANA_EPERM)
             return diag_set(d, rc, "%s", why.msg);
-        if (strcmp(prg, "admin") == 0 && role == AUTHZ_REGISTRAR)
+        if (strcmp(prg, "admin") == 0 && role == AUTHZ_REGISTRAR && !reverse)
             return diag_set(d, LANA_EPERM, "%s: a registrar registers one label below %s", text,
                             pname);
+        if (reverse)
+            return diag_set(d, LANA_EPERM,
+                            "%s: a reverse zone follows the block that holds its addresses, and "
+                            "%s maintains none that holds them",
+                            text, st->who->name);
         return diag_set(d, LANA_EPERM, "%s lies in %s", text, why.msg);
     }
     if (role == AUTHZ_REGISTRANT) /* a zone below its own: the same sponsor */
@@ -598,8 +634,10 @@ static int list_zones(struct store *st, const char *name, authz_list_cb *cb, voi
     return rc < 0 ? rc : rc > 0 ? 1 : 0;
 }
 
+/* forward zones only: a reverse zone follows the blocks, not the registry's zones */
 static const char sql_registry_zones[] =
-    "SELECT name FROM zone WHERE registrant = 'admin' ORDER BY apex";
+    "SELECT name FROM zone WHERE registrant = 'admin' AND name NOT LIKE '%in-addr.arpa.'"
+    " AND name NOT LIKE '%ip6.arpa.' ORDER BY apex";
 static const char sql_customers[] = "SELECT name FROM account WHERE sponsor = ?1 ORDER BY name";
 
 /* The rows of a one-column statement as items of kind k, the reason pre NAME post (the row's

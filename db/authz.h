@@ -99,10 +99,13 @@ struct authz_zone_roles {
  * account registrant (NULL: itself)? Sets *out: the sponsor is the registrar that registers
  * it (for admin: the registrant's own sponsor, or the registrant when it is a registrar; for
  * a registrant below its own zone: that zone's sponsor), the registrant is the one named.
- * 0, LANA_EPERM, LANA_ENOTFOUND (no such registrant), LANA_EDB.
+ * A reverse zone (under in-addr.arpa. or ip6.arpa.) whose addresses lie in a block follows
+ * the most specific such block (authz_block, through ip), never the registry edge; one
+ * outside every block follows the zone above it. 0, LANA_EPERM, LANA_ENOTFOUND (no such
+ * registrant), LANA_EDB.
  */
-int authz_zone_create(struct store *st, const uint8_t *apex, const char *registrant,
-                      struct authz_zone_roles *out, struct lana_diag *d);
+int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
+                      const char *registrant, struct authz_zone_roles *out, struct lana_diag *d);
 
 /**
  * May the acting account manage accounts name (disable, enable, a new token)? Admin any;

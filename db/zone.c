@@ -305,7 +305,7 @@ int zone_register(struct names *n, const char *name, const char *registrant,
     if ((rc = host_check_name(name, d)) != 0 || (rc = names__canonical(name, apex, text, d)) != 0)
         return rc;
     struct authz_zone_roles roles;
-    if ((rc = authz_zone_create(n->st, apex, registrant, &roles, d)) != 0)
+    if ((rc = authz_zone_create(n->st, n->ip, apex, registrant, &roles, d)) != 0)
         return rc;
     struct zone_info z;
     if ((rc = zone_get(n, text, &z, d)) != LANA_ENOTFOUND)

@@ -396,7 +396,10 @@ static int op_zone_add(struct world *w, int who, struct op *o)
         o->expect = ALLOW;
     else if (parent < 0)
         o->expect = DENY;
-    else if (W->role == REGISTRAR && w->z[parent].registrant == 0 && child)
+    else if (nz.rev.family != 0 && block_of(w, &nz.rev) >= 0) /* reverse: its block decides */
+        o->expect = block_auth(w, who, block_of(w, &nz.rev)) ? ALLOW : DENY;
+    else if (W->role == REGISTRAR && w->z[parent].registrant == 0 && child &&
+             w->z[parent].rev.family == 0 && strstr(w->z[parent].name, ".arpa.") == NULL)
         o->expect = ALLOW;
     else
         o->expect = zone_auth(w, who, parent) ? ALLOW : DENY;
@@ -617,7 +620,9 @@ static char *model_list(struct world *w, int i)
     for (int z = 0; z < w->nz; z++) {
         if (w->z[z].alive && zone_auth(w, i, z))
             model_seen_add(&s, "zone", w->z[z].name);
-        if (w->z[z].alive && a->role == REGISTRAR && w->z[z].registrant == 0)
+        /* a registry zone is a forward one: below a reverse zone, the blocks decide */
+        if (w->z[z].alive && a->role == REGISTRAR && w->z[z].registrant == 0 &&
+            strstr(w->z[z].name, ".arpa.") == NULL)
             model_seen_add(&s, "registry", w->z[z].name);
     }
     model_seen_add(&s, "account", a->name);
