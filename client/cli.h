@@ -28,6 +28,16 @@ int cli_class(int argc, char **argv); /* cli_class.c */
 int cli_authority(int argc, char **argv); /* cli_authority.c */
 /* accounts and their tokens (cli_account.c) */
 int cli_account(int argc, char **argv);
+/*
+ * One registry request (cli_reg.c), for the commands that print its reply their own way:
+ * argv's words checked at the text door on our side, sent as one line over a new
+ * connection, the reply line read. 0 with *reply (owned by c, valid until cli_reg_close)
+ * and c open; else an exit status with the message printed and c closed.
+ */
+struct regclient;
+int cli_reg_ask(int argc, char **argv, struct regclient *c, char **reply);
+/** Ends the session (quit) and closes c. */
+void cli_reg_close(struct regclient *c);
 /* lab tools (cli_net.c) */
 int cli_resolve(int argc, char **argv);
 int cli_connect(int argc, char **argv);

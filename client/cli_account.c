@@ -143,49 +143,15 @@ static int show_reply(const char *reply, int argc, char **argv, int fd, const ch
 /* Sends argv as one request and prints its reply (a token into the file fd when >= 0). */
 static int request(int argc, char **argv, int fd, const char *path)
 {
-    char line[REGPROTO_LINE_MAX];
-    size_t len = 0;
-    line[0] = '\0';
-    for (int i = 0; i < argc; i++) {
-        struct lana_diag d;
-        char field[80];
-        int n = regproto_append_word(line, sizeof line, len, argv[i]);
-        /* named as the other registry commands name it: the option, or the word before */
-        const char *prev = i > 0 ? argv[i - 1] : "lana";
-        int cut = (int)text_cut(prev, strlen(prev), 64);
-        int k = i > 1 && strncmp(prev, "--", 2) == 0 && strncmp(argv[i], "--", 2) != 0
-                    ? snprintf(field, sizeof field, "%.*s", cut, prev)
-                    : snprintf(field, sizeof field, "the word after \"%.*s\"", cut, prev);
-        if (k < 0 || (size_t)k >= sizeof field) /* cannot happen: 64 bytes of it at most */
-            return LANA_EXIT_USAGE;
-        if (text_check(argv[i], strlen(argv[i]), REGPROTO_LINE_MAX, 0, field, &d) != 0) {
-            fprintf(stderr, "lana: %s; nothing was sent\n", d.msg);
-            return LANA_EXIT_INVALID;
-        }
-        if (n < 0) {
-            fprintf(stderr, "lana: the command is longer than %d bytes\n", REGPROTO_LINE_MAX - 1);
-            return LANA_EXIT_USAGE;
-        }
-        len = (size_t)n;
-    }
     struct regclient c;
-    int rc = clienv_connect(&c, false);
+    char *reply;
+    int rc = cli_reg_ask(argc, argv, &c, &reply);
     if (rc != 0)
         return rc;
-    struct lana_diag d;
-    char *reply;
-    int err;
-    if ((err = regclient_send(&c, line, &d)) == 0 && (err = regclient_recv(&c, &reply, &d)) == 0) {
-        bool token = strcmp(argv[1], "add") == 0 || strcmp(argv[1], "token") == 0;
-        rc = token && strstr(reply, "\"ok\":true")
-                 ? show_reply(reply, argc, argv, fd, path, &c)
-                 : out_reg_reply(reply, argc, argv, 0, clienv.json);
-    } else {
-        fprintf(stderr, "lana: %s\n", d.msg);
-        rc = out_exit_of(err);
-    }
-    regclient_send(&c, "quit", &d);
-    regclient_close(&c);
+    bool token = strcmp(argv[1], "add") == 0 || strcmp(argv[1], "token") == 0;
+    rc = token && strstr(reply, "\"ok\":true") ? show_reply(reply, argc, argv, fd, path, &c)
+                                              : out_reg_reply(reply, argc, argv, 0, clienv.json);
+    cli_reg_close(&c);
     return rc;
 }
 

@@ -43,29 +43,11 @@ static const char help_class[] =
  * the connection stays open for the caller to close. Returns 0 or an exit status. */
 static int ask(int argc, char **argv, json_t **out)
 {
-    char line[REGPROTO_LINE_MAX];
-    size_t len = 0;
-    line[0] = '\0';
-    for (int i = 0; i < argc; i++) {
-        int n = regproto_append_word(line, sizeof line, len, argv[i]);
-        if (n < 0) {
-            fprintf(stderr, "lana: the command is longer than %d bytes\n", REGPROTO_LINE_MAX - 1);
-            return LANA_EXIT_USAGE;
-        }
-        len = (size_t)n;
-    }
     struct regclient c;
-    int rc = clienv_connect(&c, false);
+    char *reply;
+    int rc = cli_reg_ask(argc, argv, &c, &reply);
     if (rc != 0)
         return rc;
-    struct lana_diag d;
-    char *reply;
-    int err;
-    if ((err = regclient_send(&c, line, &d)) != 0 || (err = regclient_recv(&c, &reply, &d)) != 0) {
-        fprintf(stderr, "lana: %s\n", d.msg);
-        rc = out_exit_of(err);
-        goto out;
-    }
     json_error_t je;
     json_t *r = json_loads(reply, 0, &je);
     memset(reply, 0, strlen(reply)); /* it may hold tokens */
@@ -89,8 +71,7 @@ static int ask(int argc, char **argv, json_t **out)
     if (c.ssl != NULL)
         json_object_set_new(r, "_pin", json_stringn((const char *)c.fp, sizeof c.fp));
 out:
-    regclient_send(&c, "quit", &d);
-    regclient_close(&c);
+    cli_reg_close(&c);
     return rc;
 }
 

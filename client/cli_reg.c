@@ -146,28 +146,39 @@ static int build_line(int argc, char **argv, char *line, size_t size)
     return 0;
 }
 
-static int request(int argc, char **argv)
+int cli_reg_ask(int argc, char **argv, struct regclient *c, char **reply)
 {
     char line[REGPROTO_LINE_MAX];
     int rc = check_words(argc, argv, "");
     if (rc == 0)
         rc = build_line(argc, argv, line, sizeof line);
-    if (rc != 0)
-        return rc;
-    struct regclient c;
-    if ((rc = clienv_connect(&c, false)) != 0)
+    if (rc != 0 || (rc = clienv_connect(c, false)) != 0)
         return rc;
     struct lana_diag d;
-    char *reply;
     int err;
-    if ((err = regclient_send(&c, line, &d)) == 0 && (err = regclient_recv(&c, &reply, &d)) == 0) {
-        rc = out_reg_reply(reply, argc, argv, 0, clienv.json);
-    } else {
-        fprintf(stderr, "lana: %s\n", d.msg);
-        rc = out_exit_of(err);
-    }
-    regclient_send(&c, "quit", &d);
-    regclient_close(&c);
+    if ((err = regclient_send(c, line, &d)) == 0 && (err = regclient_recv(c, reply, &d)) == 0)
+        return 0;
+    fprintf(stderr, "lana: %s\n", d.msg);
+    cli_reg_close(c);
+    return out_exit_of(err);
+}
+
+void cli_reg_close(struct regclient *c)
+{
+    struct lana_diag d;
+    regclient_send(c, "quit", &d);
+    regclient_close(c);
+}
+
+static int request(int argc, char **argv)
+{
+    struct regclient c;
+    char *reply;
+    int rc = cli_reg_ask(argc, argv, &c, &reply);
+    if (rc != 0)
+        return rc;
+    rc = out_reg_reply(reply, argc, argv, 0, clienv.json);
+    cli_reg_close(&c);
     return rc;
 }
 
