@@ -478,15 +478,16 @@ const char *authz_kind_name(enum authz_kind k)
 }
 
 /*
- * The blocks an account may change: the subtrees of the blocks it maintains, each block with
- * the nearest block at or above it that the account maintains (via). The walk starts at the
- * index on maintainer and goes down block_child; UNION drops the second visit of a subtree
- * that lies inside another one of the account's (its rows are the same: via is always the
- * nearest one), so every block comes once.
+ * The blocks an account may change: the subtrees of its delegation points (the blocks it
+ * maintains whose parent it does not, db/schema.sql: every block it maintains lies in one),
+ * each block with the nearest block at or above it that the account maintains (via). The
+ * walk starts at the index of delegation points and goes down block_child; UNION drops the
+ * second visit of a subtree that lies inside another one of the account's (its rows are the
+ * same: via is always the nearest one), so every block comes once.
  */
 static const char sql_list_blocks[] =
     "WITH RECURSIVE sub(id, via) AS ("
-    " SELECT id, id FROM block WHERE maintainer = ?1"
+    " SELECT id, id FROM block WHERE maintainer = ?1 AND delegated"
     " UNION"
     " SELECT b.id, CASE WHEN b.maintainer = ?1 THEN b.id ELSE sub.via END"
     " FROM block b JOIN sub ON b.parent_id = sub.id)"

@@ -533,8 +533,13 @@ static int authority_row(struct ctx *c, sqlite3_stmt *s, void *arg)
     const char *obj = (const char *)sqlite3_column_text(s, 0),
                *what = (const char *)sqlite3_column_text(s, 1),
                *who = (const char *)sqlite3_column_text(s, 2);
-    FIND(c, CHECK_AUTHORITY_ORPHAN, obj ? obj : "?", "its %s %s is no account", what ? what : "?",
-         who ? who : "?");
+    if (what != NULL && strcmp(what, "delegation mark") == 0)
+        FIND(c, CHECK_AUTHORITY_ORPHAN, obj ? obj : "?",
+             "its delegation mark is %s, but its maintainer %s its parent's", who ? who : "?",
+             who && strcmp(who, "1") == 0 ? "is" : "is not");
+    else
+        FIND(c, CHECK_AUTHORITY_ORPHAN, obj ? obj : "?", "its %s %s is no account",
+             what ? what : "?", who ? who : "?");
     return 0;
 }
 
@@ -551,6 +556,8 @@ static int check_authority(struct ctx *c)
         " AND sponsor NOT IN (SELECT name FROM account)"
         " UNION ALL SELECT 'zone ' || name, 'registrant', registrant FROM zone"
         " WHERE registrant <> 'admin' AND registrant NOT IN (SELECT name FROM account)"
+        " UNION ALL SELECT 'block #' || b.id, 'delegation mark', b.delegated FROM block b"
+        " JOIN block p ON p.id = b.parent_id WHERE b.delegated <> (p.maintainer <> b.maintainer)"
         " UNION ALL SELECT 'account ' || name, 'sponsor', sponsor FROM account"
         " WHERE sponsor IS NOT NULL AND sponsor NOT IN (SELECT name FROM account WHERE role = 'registrar')",
         authority_row, NULL);

@@ -65,7 +65,7 @@ enum check_code {
     CHECK_PTR_ORPHAN,        /* "ptr-orphan": a PTR to a name without that address */
     CHECK_RECORD_ORPHAN,     /* "record-orphan": a host's A/AAAA without the host */
     CHECK_AUTHORITY_ORPHAN,  /* "authority-orphan": a maintainer, sponsor or registrant that
-                              * is no account */
+                              * is no account, or a block's delegation mark wrong */
     CHECK_NCODES
 };
 

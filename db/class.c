@@ -35,15 +35,17 @@ static const char sql_students[] =
 /* the blocks at the top of an account's tree: maintained by it, inside one it does not */
 static const char sql_top_blocks[] =
     "SELECT b.family, b.start, b.plen FROM block b LEFT JOIN block p ON p.id = b.parent_id"
-    " WHERE b.maintainer = ?1 AND (p.maintainer IS NULL OR p.maintainer <> ?1)"
+    " WHERE b.maintainer = ?1 AND b.delegated AND (p.maintainer IS NULL OR p.maintainer <> ?1)"
     " ORDER BY b.family, b.start";
-static const char sql_last[] = "SELECT ts FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT 1";
+static const char sql_last[] = "SELECT ts FROM audit WHERE account = ?1 AND account <> 'admin'"
+                               " ORDER BY id DESC LIMIT 1";
 /* the class's zones, deepest first; its blocks at the top of its accounts' trees */
 static const char sql_zones[] = "SELECT name FROM zone WHERE sponsor IN " MEMBERS
                                 " OR registrant IN " MEMBERS " ORDER BY length(apex) DESC, apex";
 static const char sql_blocks[] =
     "SELECT b.family, b.start, b.plen FROM block b LEFT JOIN block p ON p.id = b.parent_id"
-    " WHERE b.maintainer IN " MEMBERS " AND (p.maintainer IS NULL OR p.maintainer NOT IN " MEMBERS
+    " WHERE b.maintainer IN " MEMBERS " AND b.delegated AND (p.maintainer IS NULL OR"
+    " p.maintainer NOT IN " MEMBERS
     ") ORDER BY b.family, b.start";
 static const char sql_accounts[] =
     "SELECT name FROM account WHERE name IN " MEMBERS " ORDER BY name = ?1, name";

@@ -383,9 +383,11 @@ static int audit(struct ipam *ip, const char *actor, const char *action, const s
 
 static const char sql_insert[] =
     "INSERT INTO block (family, start, plen, parent_id, status, holder, descr, created, updated,"
-    " maintainer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)";
+    " maintainer, delegated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)";
 
-static int insert_block(struct ipam *ip, struct ipam_block *b, struct lana_diag *d)
+/* Inserts b under a parent maintained by pm (NULL for a pool): a delegation point when
+ * their maintainers differ (db/schema.sql). */
+static int insert_block(struct ipam *ip, struct ipam_block *b, const char *pm, struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(ip->st, sql_insert, &s, d);
@@ -401,7 +403,9 @@ static int insert_block(struct ipam *ip, struct ipam_block *b, struct lana_diag 
     sqlite3_bind_text(s, 6, b->holder, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, b->descr, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 8, b->created);
-    sqlite3_bind_text(s, 9, b->maintainer[0] ? b->maintainer : "admin", -1, SQLITE_STATIC);
+    const char *m = b->maintainer[0] ? b->maintainer : "admin";
+    sqlite3_bind_text(s, 9, m, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 10, pm == NULL || strcmp(pm, m) != 0);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store__err(ip->st->db, d, "insert block");
     else
@@ -464,7 +468,7 @@ int ipam_pool_add(struct ipam *ip, const struct cidr *prefix, const char *descr,
     snprintf(b.maintainer, sizeof b.maintainer, "admin");
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
-    rc = insert_block(ip, &b, d);
+    rc = insert_block(ip, &b, NULL, d);
     if (rc == 0)
         rc = audit(ip, actor, "pool.add", prefix, NULL, &b, d);
     if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
@@ -618,7 +622,7 @@ int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
     memcpy(b.maintainer, m, sizeof b.maintainer);
     rc = carve(ip, p.id, parent->family, fplen, fstart, plen, fstart, d);
     if (rc == 0)
-        rc = insert_block(ip, &b, d);
+        rc = insert_block(ip, &b, p.maintainer, d);
     if (rc == 0)
         rc = audit(ip, actor, "block.alloc", &c, NULL, &b, d);
     if ((rc = sp_end(ip, rc, d)) == 0 && out != NULL)
@@ -718,7 +722,7 @@ int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_
     memcpy(b.maintainer, m, sizeof b.maintainer);
     rc = carve(ip, p.id, prefix->family, fplen, fstart, prefix->plen, want, d);
     if (rc == 0)
-        rc = insert_block(ip, &b, d);
+        rc = insert_block(ip, &b, p.maintainer, d);
     if (rc == 0)
         rc = audit(ip, actor,
                    status == IPAM_RESERVED   ? "block.reserve"

@@ -145,9 +145,15 @@ CREATE INDEX account_sponsor ON account(sponsor);
 CREATE INDEX account_class ON account(class);
 
 -- The account that maintains the block: it, and the maintainers of the blocks enclosing it,
--- may change or release it and create inside it. Root pools are admin's.
+-- may change or release it and create inside it. Root pools are admin's. delegated is 1 at
+-- a delegation point: a pool, or a block whose maintainer is not its parent's. Every block an
+-- account maintains lies at or below one of its delegation points, so the index of those
+-- alone finds them all (lana authority, lana class), and an account allocating inside its
+-- own block, the common case of a batch, adds nothing to it.
 ALTER TABLE block ADD COLUMN maintainer TEXT NOT NULL DEFAULT 'admin';
-CREATE INDEX block_mnt ON block(maintainer);
+ALTER TABLE block ADD COLUMN delegated INTEGER NOT NULL DEFAULT 0;
+UPDATE block SET delegated = 1 WHERE parent_id IS NULL;
+CREATE INDEX block_mnt ON block(maintainer) WHERE delegated;
 
 -- A zone's sponsoring registrar and its registrant (EPP's clID and registrant); both, and
 -- whoever holds authority over the enclosing zone, manage what is inside it.
@@ -157,8 +163,9 @@ CREATE INDEX zone_sponsor ON zone(sponsor);
 CREATE INDEX zone_registrant ON zone(registrant);
 
 -- The account behind each change (NULL: lanad itself), for the log each account may read.
+-- admin reads the whole log, so its own rows need no entry in the index.
 ALTER TABLE audit ADD COLUMN account TEXT;
-CREATE INDEX audit_account ON audit(account, id);
+CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';
 
 -- A class made by `lana class create`: a registrar account of the same name, its students'
 -- accounts (account.class), their blocks and zones under suffix.

@@ -66,7 +66,9 @@ static const char *const migrations[] = {
     "CREATE INDEX account_sponsor ON account(sponsor);"
     "CREATE INDEX account_class ON account(class);"
     "ALTER TABLE block ADD COLUMN maintainer TEXT NOT NULL DEFAULT 'admin';"
-    "CREATE INDEX block_mnt ON block(maintainer);"
+    "ALTER TABLE block ADD COLUMN delegated INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE block SET delegated = 1 WHERE parent_id IS NULL;"
+    "CREATE INDEX block_mnt ON block(maintainer) WHERE delegated;"
     "ALTER TABLE zone ADD COLUMN sponsor TEXT NOT NULL DEFAULT 'admin';"
     "ALTER TABLE zone ADD COLUMN registrant TEXT NOT NULL DEFAULT 'admin';"
     "CREATE INDEX zone_sponsor ON zone(sponsor);"
@@ -76,7 +78,7 @@ static const char *const migrations[] = {
     "UPDATE audit SET account = substr(actor, 1, instr(actor, '@') - 1) WHERE instr(actor, '@') > 1;"
     "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    "CREATE INDEX audit_account ON audit(account, id);"
+    "CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';"
     "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
     " students INTEGER NOT NULL, created INTEGER NOT NULL);",
 };

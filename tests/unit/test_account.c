@@ -584,6 +584,47 @@ static void test_a_registrars_rotation_stops_its_customer(void **state)
     assert_int_equal(run(f, "account list"), RP_OK); /* it still reads */
 }
 
+
+/* The audit log shows admin everything, a registrar its own and its customers' changes, a
+ * registrant its own: each of r1, s1, s2, r2, t3 and admin makes one change (a new token of
+ * its own), then each reads the log. */
+static void test_the_log_shows_each_account_its_own(void **state)
+{
+    struct fix *f = *state;
+    const char *who[] = {"admin", "r1", "s1", "s2", "r2", "t3"};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        char line[64];
+        as(f, who[i]);
+        snprintf(line, sizeof line, "account token %s", who[i]);
+        if (run(f, line) != RP_OK)
+            fail_msg("%s: %s", line, f->j.s);
+    }
+    static const struct {
+        const char *viewer, *sees;
+    } want[] = {
+        {"admin", "admin r1 s1 s2 r2 t3 "}, {"r1", "r1 s1 s2 "}, {"s1", "s1 "},
+        {"s2", "s2 "},                      {"r2", "r2 t3 "},    {"t3", "t3 "},
+        {"u4", ""},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        as(f, want[i].viewer);
+        assert_int_equal(run(f, "log"), RP_OK);
+        char seen[256] = "";
+        const char *p = f->j.s;
+        while ((p = strstr(p, "\"action\":\"account.token\",\"object\":\"")) != NULL) {
+            p += strlen("\"action\":\"account.token\",\"object\":\"");
+            size_t n = strcspn(p, "\""), len = strlen(seen);
+            snprintf(seen + len, sizeof seen - len, "%.*s ", (int)n, p);
+        }
+        if (strcmp(seen, want[i].sees) != 0)
+            fail_msg("%s's log: the tokens of \"%s\", want \"%s\"", want[i].viewer, seen,
+                     want[i].sees);
+    }
+    as(f, NULL);
+    f->c.may_write = false; /* anonymous: the log is for accounts */
+    assert_int_equal(run(f, "log"), RP_PERMISSION);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +633,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_json_never_holds_the_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable_and_enable_are_audited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_cannot_be_disabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_log_shows_each_account_its_own, setup,
+                                        teardown),
         cmocka_unit_test(test_each_role_may_change_what_it_holds_authority_over),
         cmocka_unit_test_setup_teardown(test_a_registrars_registrant_is_its_customer, setup,
                                         teardown),
