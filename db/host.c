@@ -17,6 +17,7 @@
 
 #include "common/dnsmsg.h"
 #include "db/authz.h"
+#include "db/ipam_int.h"
 #include "db/names_int.h"
 #include "db/zone.h"
 
@@ -178,25 +179,67 @@ static void pool_names(struct names *n, int family, char *out, size_t size)
     }
 }
 
-/* Where an automatic address of a family comes from: --block, else the zone's default block
- * of the family, else the first pool. */
-static int auto_parent(struct names *n, int64_t zone, int family, const struct cidr *block,
+/* The acting account's first block of a family to take host addresses from: one of its
+ * delegation points (db/schema.sql) that is neither reserved nor a single address. */
+static const char sql_own_block[] =
+    "SELECT family, start, plen FROM block WHERE maintainer = ?1 AND delegated AND family = ?2"
+    " AND status IN ('allocated', 'assigned') AND plen < (CASE family WHEN 4 THEN 32 ELSE 128 END)"
+    " ORDER BY plen DESC, start LIMIT 1";
+
+/* 1 with *parent set to the acting account's own block of the family (sql_own_block), 0
+ * when it has none (or there is no acting account), LANA_EDB. */
+static int own_block(struct names *n, int family, struct cidr *parent, struct lana_diag *d)
+{
+    const struct authz_who *w = authz_actor(n->st);
+    if (w == NULL || w->role == AUTHZ_ADMIN)
+        return 0;
+    sqlite3_stmt *s;
+    int rc = store__stmt(n->st, sql_own_block, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, w->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, family);
+    if ((rc = store__row(n->st, s, "own block", d)) != 1)
+        return rc;
+    ipam__make_cidr(sqlite3_column_int(s, 0),
+                    ipam__key_value(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)),
+                    (unsigned)sqlite3_column_int(s, 2), parent);
+    sqlite3_reset(s);
+    return 1;
+}
+
+/*
+ * Where an automatic address of a family comes from: --block; else the default block of the
+ * family of the host's zone, or of the nearest enclosing zone that has one (a zone below a
+ * student's takes the student's blocks); else, for an account other than admin, a block of
+ * its own; else the first pool. hw: the host's name (wire).
+ */
+static int auto_parent(struct names *n, const uint8_t *hw, int family, const struct cidr *block,
                        struct cidr *parent, struct lana_diag *d)
 {
     if (block != NULL && block->family == family) {
         *parent = *block;
         return 0;
     }
-    struct cidr zb[ZONE_BLOCKS_MAX];
-    unsigned nz = 0;
-    int rc = zone_blocks(n, zone, zb, ZONE_BLOCKS_MAX, &nz, d);
-    if (rc != 0)
-        return rc;
-    for (unsigned i = 0; i < nz; i++)
-        if (zb[i].family == family) {
-            *parent = zb[i];
-            return 0;
-        }
+    int64_t zone;
+    uint8_t apex[DNAME_MAXLEN];
+    int rc;
+    for (const uint8_t *name = hw; (rc = zone_find(n, name, &zone, apex, d)) == 1;) {
+        struct cidr zb[ZONE_BLOCKS_MAX];
+        unsigned nz = 0;
+        if ((rc = zone_blocks(n, zone, zb, ZONE_BLOCKS_MAX, &nz, d)) != 0)
+            return rc;
+        for (unsigned i = 0; i < nz; i++)
+            if (zb[i].family == family) {
+                *parent = zb[i];
+                return 0;
+            }
+        if (apex[0] == 0)
+            break;
+        name = hw + (dname_len(hw) - dname_len(apex)) + apex[0] + 1; /* above the apex */
+    }
+    if (rc < 0 || (rc = own_block(n, family, parent, d)) != 0)
+        return rc < 0 ? rc : 0;
     struct pool_walk w = {.family = family};
     if ((rc = ipam_children(n->ip, NULL, pool_walk_cb, &w, d)) != 0)
         return rc;
@@ -207,7 +250,7 @@ static int auto_parent(struct names *n, int64_t zone, int family, const struct c
 }
 
 /* Gets one address of a family for host name: the next free one of a block, or the given one. */
-static int host_address(struct names *n, const char *name, int64_t zone, int family,
+static int host_address(struct names *n, const char *name, int family,
                         const struct host_addr_spec *spec, const struct cidr *block,
                         const char *actor, struct cidr *out, struct lana_diag *d)
 {
@@ -239,7 +282,8 @@ static int host_address(struct names *n, const char *name, int64_t zone, int fam
         return rc;
     }
     struct cidr parent;
-    if ((rc = auto_parent(n, zone, family, block, &parent, d)) != 0)
+    uint8_t hw[DNAME_MAXLEN];
+    if ((rc = names__wire(name, hw, d)) != 0 || (rc = auto_parent(n, hw, family, block, &parent, d)) != 0)
         return rc;
     rc = ipam_alloc_new(n->ip, &parent, cidr_bits(&parent), &nb, actor, &b, d);
     if (rc == 0)
@@ -458,7 +502,7 @@ int host_add(struct names *n, const char *name, const struct host_addr_spec *v4,
         if (specs[f]->how == HOST_ADDR_NONE)
             continue;
         struct cidr a;
-        rc = host_address(n, text, zone, f ? 6 : 4, specs[f], block, actor, &a, d);
+        rc = host_address(n, text, f ? 6 : 4, specs[f], block, actor, &a, d);
         if (rc == 0)
             rc = publish(n, zone, hw, &a, true, d);
         if (rc == 0 && cidr_format_addr(&a, f ? h.v6 : h.v4, CIDR_STRLEN) < 0)

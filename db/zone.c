@@ -213,9 +213,11 @@ static int delegate(struct names *n, const uint8_t *apex, const uint8_t *ns, str
     return zone_touch(n->st, parent, NULL, ZONE_TOUCH_SERIAL, d);
 }
 
-/* The records of the zone above at and below a deleted zone's apex: its delegation and glue. */
+/* The delegation of a deleted zone in the zone above: the NS records at its apex and the
+ * addresses below it (glue); nothing else (zone_create refused a cut over other names). */
 static const char sql_undelegate[] =
-    "DELETE FROM rr WHERE zone_id = ?1 AND substr(key, 1, length(?2)) = ?2 AND type IN (1, 2, 28)";
+    "DELETE FROM rr WHERE zone_id = ?1 AND ((type = 2 AND key = ?2) OR"
+    " (type IN (1, 28) AND substr(key, 1, length(?2)) = ?2 AND key <> ?2))";
 
 static int undelegate(struct names *n, const uint8_t *apex, struct lana_diag *d)
 {
@@ -240,6 +242,42 @@ static int undelegate(struct names *n, const uint8_t *apex, struct lana_diag *d)
     return zone_touch(n->st, parent, NULL, ZONE_TOUCH_SERIAL, d);
 }
 
+/* The enclosing zone's records at or below a new apex (key ?2) that the cut would hide:
+ * everything but a delegation already there (NS at the apex, addresses below it as glue) and
+ * host PTR records, which move to the new zone (host_ptr_follow). */
+static const char sql_names_below[] =
+    "SELECT key, type FROM rr WHERE zone_id = ?1 AND substr(key, 1, length(?2)) = ?2"
+    " AND NOT (type = 2 AND key = ?2) AND NOT (type IN (1, 28) AND key <> ?2) AND type <> 12"
+    " LIMIT 1";
+
+/* LANA_ECONFLICT when the zone above apex holds names a cut there would hide. */
+static int names_below(struct names *n, const uint8_t *apex, const uint8_t *key, size_t kl,
+                       const char *text, struct lana_diag *d)
+{
+    int64_t parent;
+    uint8_t papex[DNAME_MAXLEN], owner[DNAME_MAXLEN];
+    int rc = apex[0] == 0 ? 0 : zone_find(n, apex + apex[0] + 1, &parent, papex, d);
+    if (rc <= 0)
+        return rc;
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(n->st, sql_names_below, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    if ((rc = store__row(n->st, s, "names below", d)) != 1)
+        return rc;
+    char on[DNAME_TEXT_MAX] = "?", pz[DNAME_TEXT_MAX];
+    if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) > 0)
+        names__text(owner, on);
+    char tb[16];
+    const char *type = dnsmsg_type_name((uint16_t)sqlite3_column_int(s, 1), tb, sizeof tb);
+    sqlite3_reset(s);
+    names__text(papex, pz);
+    return diag_set(d, LANA_ECONFLICT,
+                    "%s holds %s records at %s: a zone %s would hide them (delete them first)",
+                    pz, type, on, text);
+}
+
 static int zone_create(struct names *n, const uint8_t *apex, const struct authz_zone_roles *who,
                        int64_t *id, struct lana_diag *d)
 {
@@ -259,7 +297,7 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
                       (const char *)sqlite3_column_text(s, 0), text);
         sqlite3_reset(s);
     }
-    if (rc != 0)
+    if (rc != 0 || (rc = names_below(n, apex, key, kl, text, d)) != 0)
         return rc;
     rc = store__stmt(n->st, sql_zone_ins, &s, d);
     if (rc != 0)
@@ -313,8 +351,10 @@ int zone_register(struct names *n, const char *name, const char *registrant,
     struct ipam_block bl[ZONE_BLOCKS_MAX];
     if (nblocks > ZONE_BLOCKS_MAX)
         return diag_set(d, LANA_ERANGE, "at most %d default blocks", ZONE_BLOCKS_MAX);
+    /* a zone takes its hosts' addresses from its default blocks: the asker's to give */
     for (unsigned i = 0; i < nblocks; i++)
-        if ((rc = ipam_get(n->ip, &blocks[i], &bl[i], d)) != 0)
+        if ((rc = ipam_get(n->ip, &blocks[i], &bl[i], d)) != 0 ||
+            (rc = authz_block(n->st, bl[i].id, true, d)) != 0)
             return rc;
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;

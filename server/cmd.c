@@ -77,7 +77,7 @@ const struct cmd cmd_table[] = {
      OPTS(CMDARGS_OPT_VALUE(proto), CMDARGS_OPT_VALUE(port)), cmd__service_bind},
     {"service", "unbind", CMD_WRITE, 0, 2, 2, "service unbind HOST SERVICE [--proto tcp|udp]",
      OPTS(CMDARGS_OPT_VALUE(proto)), cmd__service_unbind},
-    {"account", "add", CMD_WRITE, 0, 1, 1,
+    {"account", "add", CMD_WRITE | CMD_SECRET, 0, 1, 1,
      "account add NAME --role admin|registrar|registrant [--sponsor REGISTRAR]",
      OPTS(ROLE, SPONSOR), cmd__account_add},
     {"account", "list", 0, 0, 0, 0, "account list [--sponsor REGISTRAR]", OPTS(SPONSOR),
@@ -85,8 +85,8 @@ const struct cmd cmd_table[] = {
     {"account", "show", 0, 0, 1, 1, "account show NAME", NULL, cmd__account_show},
     {"account", "disable", CMD_WRITE, 0, 1, 1, "account disable NAME", NULL, cmd__account_disable},
     {"account", "enable", CMD_WRITE, 0, 1, 1, "account enable NAME", NULL, cmd__account_enable},
-    {"account", "token", CMD_WRITE, 0, 1, 1, "account token NAME", NULL, cmd__account_token},
-    {"class", "create", ADMIN, 0, 1, 1,
+    {"account", "token", CMD_WRITE | CMD_SECRET, 0, 1, 1, "account token NAME", NULL, cmd__account_token},
+    {"class", "create", ADMIN | CMD_SECRET, 0, 1, 1,
      "class create NAME --students N [--v4 /24] [--v6 /64] [--suffix lab.]",
      OPTS(CMDARGS_OPT_VALUE(students), CMDARGS_OPT_VALUE(v4), CMDARGS_OPT_VALUE(v6),
           CMDARGS_OPT_TEXT(suffix, 253)),
@@ -163,8 +163,8 @@ void cmd__kcidrs(struct jsonw *j, const char *key, const struct cidr *v, unsigne
 
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c)
 {
-    if (!cmd_is_write(row) && (row->flags & CMD_ACCOUNT) == 0)
-        return true;
+    if (!cmd_is_write(row)) /* an account-only read: any account, a disabled one too */
+        return (row->flags & CMD_ACCOUNT) == 0 || c->may_write || c->who != NULL;
     if (!c->may_write)
         return false;
     return (row->flags & CMD_ADMIN) == 0 || c->who == NULL || c->who->role == AUTHZ_ADMIN;
@@ -315,6 +315,12 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
         if (text_check(argv[0], strlen(argv[0]), CMDARGS_TEXT_MAX, 0, "command", &d) != 0)
             return cmd_error(j, RP_INVALID, "%s", d.msg);
         return no_row(argv[0], j);
+    }
+    if (!cmd_permitted(r, c) && !c->may_write && c->who != NULL) { /* a disabled account */
+        cmd_error(j, RP_PERMISSION, "account %s is disabled: it may read, not change the registry",
+                  c->who->name);
+        log_refusal(c, r, j);
+        return RP_PERMISSION;
     }
     if (!cmd_permitted(r, c) && !c->may_write)
         return cmd_error(j, RP_PERMISSION, "%s%s%s %s: authenticate with a token first", r->verb,

@@ -60,6 +60,9 @@ enum cmd_flags {
     CMD_WRITE = 1u << 0, /* changes the registry: permission, then the turn's transaction */
     CMD_ADMIN = 1u << 1, /* admin's alone (with CMD_WRITE): pools, the port registry, imports */
     CMD_ACCOUNT = 1u << 2, /* a read for accounts only (the audit log), never anonymous */
+    CMD_SECRET = 1u << 3,  /* its reply hands out a token: never inside a batch, whose lines
+                            * are answered before it commits (an undone batch would take back
+                            * a token already shown) */
 };
 
 /* What regconn does with a framing row; CMD_FRAME_NONE: a plain request, run by cmd_exec. */
@@ -94,8 +97,9 @@ static inline bool cmd_is_frame(const struct cmd *row)
     return row->frame != CMD_FRAME_NONE;
 }
 
-/** Whether the asker may run the row: reads are open to everyone, writes and CMD_ACCOUNT
- * reads need an account (may_write), CMD_ADMIN rows an admin (or lanad's own, who NULL). */
+/** Whether the asker may run the row: reads are open to everyone, CMD_ACCOUNT reads to any
+ * account, writes need an enabled one (may_write), CMD_ADMIN rows an admin (or lanad's own,
+ * who NULL). */
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c);
 
 /**

@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "db/authz.h"
 #include "db/zoneio.h"
 #include "server/cmd.h"
 #include "server/regconn_int.h"
@@ -74,7 +75,15 @@ static void run_import(struct regconn *c)
         regconn__reply(c);
         goto out;
     }
-    int rc = zoneio_import(env->st, fp, "zone file", c->origin[0] ? c->origin : NULL, &st, &d);
+    /* the import acts for the asker as any write does (server/cmd.c cmd_exec): the account
+     * must still be enabled and hold its token, and zoneio_import checks the role */
+    authz_act(env->st, c->user[0] ? &c->who : NULL);
+    int rc = authz_current(env->st, c->key, &d);
+    if (rc == 0)
+        rc = zoneio_import(env->st, fp, "zone file", c->origin[0] ? c->origin : NULL, &st, &d);
+    authz_act(env->st, NULL);
+    if (rc == LANA_EPERM)
+        log_warn("registry: %s: refused zone import: %s", c->actor, d.msg);
     struct lana_diag ed;
     int erc = store_batch_end(env->st, rc == 0, &ed);
     if (erc != 0 && rc == 0)

@@ -304,8 +304,9 @@ static bool authenticate(struct regconn *c, const char *user, const char *proof)
     }
     snprintf(c->user, sizeof c->user, "%s", a.name); /* same sizes: cannot be cut */
     snprintf(c->role, sizeof c->role, "%s", a.role);
-    /* every account may write; what it may change, the authority rule decides per object */
-    c->may_write = true;
+    /* every enabled account may write; what it may change, the authority rule decides per
+     * object. A disabled one reads only: it never holds the writer (a batch of refusals) */
+    c->may_write = a.enabled;
     memcpy(c->who.name, a.name, sizeof c->who.name);
     if (!authz_role_parse(a.role, &c->who.role))
         c->who.role = AUTHZ_REGISTRANT; /* the schema's CHECK allows no other */
@@ -517,6 +518,11 @@ static enum regproto_code run_words(struct regconn *c, int argc, char **argv, bo
     if (code == RP_OK && cmd_is_frame(row)) {
         code = cmd_error(j, RP_USAGE, "%s%s%s is not allowed inside a batch", row->verb,
                          row->sub ? " " : "", row->sub ? row->sub : "");
+    } else if (code == RP_OK && in_batch && (row->flags & CMD_SECRET)) {
+        code = cmd_error(j, RP_USAGE,
+                         "%s %s hands out a token: send it on a line of its own, not inside a "
+                         "batch (an undone batch would take back a token already shown)",
+                         row->verb, row->sub);
     } else if (code == RP_OK && cmd_is_write(row)) {
         if (!regconn__ensure_tx(c))
             return RP_INTERNAL;
