@@ -252,6 +252,54 @@ static bool in_reverse_tree(const uint8_t *name)
             (last2[0] == 3 && memcmp(last2 + 1, "ip6", 3) == 0));
 }
 
+/* Whether an account name is an admin's: the operator "admin", or any account of role admin
+ * (a zone such an account holds is a registry zone). 1, 0, LANA_EDB. */
+static int admin_held(struct store *st, const char *name, struct lana_diag *d)
+{
+    if (strcmp(name, "admin") == 0)
+        return 1;
+    enum authz_role role;
+    char sponsor[ACCOUNT_NAME_MAX];
+    bool enabled;
+    int rc = account_of(st, name, &role, sponsor, &enabled, d);
+    return rc < 0 ? rc : rc == 1 && role == AUTHZ_ADMIN;
+}
+
+/* the zones strictly below an apex: keys above key(apex) and below it with its final 0x00
+ * turned into 0x01 (as sql_zones_below below: one range of the apex index) */
+static const char sql_zones_under[] = "SELECT id FROM zone WHERE apex > ?1 AND apex < ?2";
+
+/*
+ * A new zone at apex must not put the acting account above zones it has no authority over:
+ * authority over a zone reaches every zone below it (authz_zone), so registering dept.lab.
+ * above someone's x.dept.lab. would hand that zone over. 0, LANA_EPERM, LANA_EDB.
+ */
+static int below_ok(struct store *st, const uint8_t *apex, const char *text, struct lana_diag *d)
+{
+    uint8_t key[DNAME_KEY_MAX], end[DNAME_KEY_MAX];
+    size_t kl = dname_key(apex, key);
+    if (kl == 0) /* the root: only admin makes it, and admin is never asked */
+        return diag_set(d, LANA_EPERM, "the root zone is admin's");
+    memcpy(end, key, kl);
+    end[kl - 1] = 0x01;
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_zones_under, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_blob(s, 1, key, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 2, end, (int)kl, SQLITE_TRANSIENT);
+    while ((rc = store__row(st, s, "zones below", d)) == 1) {
+        struct lana_diag why;
+        int e = authz_zone(st, sqlite3_column_int64(s, 0), &why);
+        if (e != 0) {
+            sqlite3_reset(s);
+            return e == LANA_EPERM ? diag_set(d, e, "%s would enclose %s", text, why.msg)
+                                   : diag_set(d, e, "%s", why.msg);
+        }
+    }
+    return rc;
+}
+
 int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
                       const char *registrant, struct authz_zone_roles *out, struct lana_diag *d)
 {
@@ -310,19 +358,28 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
     if (block != 0) {
         if ((rc = authz_block(st, block, true, d)) != 0)
             return rc;
-        if (role == AUTHZ_REGISTRANT)
-            snprintf(out->sponsor, sizeof out->sponsor, "%s", psp);
-        return 0;
+        if (role == AUTHZ_REGISTRANT) { /* sponsored by its own registrar, if it has one */
+            char msp[ACCOUNT_NAME_MAX];
+            enum authz_role mr;
+            bool en;
+            if ((rc = account_of(st, me, &mr, msp, &en, d)) < 0)
+                return rc;
+            snprintf(out->sponsor, sizeof out->sponsor, "%s", rc == 1 && msp[0] ? msp : psp);
+        }
+        return below_ok(st, apex, text, d);
     }
-    /* a registration in a registry zone: one label below a forward zone that admin holds */
+    /* a registration in a registry zone: one label below a forward zone an admin holds */
     bool child = apex[0] != 0 && dname_equal(apex + apex[0] + 1, papex);
-    if (role == AUTHZ_REGISTRAR && strcmp(prg, "admin") == 0 && child && !reverse)
-        return 0;
+    int registry = admin_held(st, prg, d);
+    if (registry < 0)
+        return registry;
+    if (role == AUTHZ_REGISTRAR && registry && child && !reverse)
+        return below_ok(st, apex, text, d);
     struct lana_diag why;
     if ((rc = authz_zone(st, parent, &why)) != 0) {
         if (rc != LANA_EPERM)
             return diag_set(d, rc, "%s", why.msg);
-        if (strcmp(prg, "admin") == 0 && role == AUTHZ_REGISTRAR && !reverse)
+        if (registry && role == AUTHZ_REGISTRAR && !reverse)
             return diag_set(d, LANA_EPERM, "%s: a registrar registers one label below %s", text,
                             pname);
         if (reverse)
@@ -334,7 +391,7 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
     }
     if (role == AUTHZ_REGISTRANT) /* a zone below its own: the same sponsor */
         snprintf(out->sponsor, sizeof out->sponsor, "%s", psp);
-    return 0;
+    return below_ok(st, apex, text, d);
 }
 
 /* ---- reverse names ------------------------------------------------------------------------ */
@@ -637,8 +694,9 @@ static int list_zones(struct store *st, const char *name, authz_list_cb *cb, voi
 
 /* forward zones only: a reverse zone follows the blocks, not the registry's zones */
 static const char sql_registry_zones[] =
-    "SELECT name FROM zone WHERE registrant = 'admin' AND name NOT LIKE '%in-addr.arpa.'"
-    " AND name NOT LIKE '%ip6.arpa.' ORDER BY apex";
+    "SELECT name FROM zone WHERE (registrant = 'admin' OR registrant IN (SELECT name FROM account"
+    " WHERE role = 'admin')) AND name NOT LIKE '%in-addr.arpa.' AND name NOT LIKE '%ip6.arpa.'"
+    " ORDER BY apex";
 static const char sql_customers[] = "SELECT name FROM account WHERE sponsor = ?1 ORDER BY name";
 
 /* The rows of a one-column statement as items of kind k, the reason pre NAME post (the row's

@@ -175,16 +175,24 @@ static const char sql_hosts_below[] =
     "SELECT name FROM host WHERE name = ?1 OR substr(name, -length(?1) - 1) = '.' || ?1"
     " ORDER BY name LIMIT 1";
 
+/* The delegations of the zones below a new zone (?3) move into it from the zone above (?1);
+ * with ?1 and ?3 swapped, those of a deleted zone move back up. */
+static const char sql_move_cuts[] =
+    "UPDATE rr SET zone_id = ?3 WHERE zone_id = ?1 AND type = 2 AND key <> ?2"
+    " AND substr(key, 1, length(?2)) = ?2 AND key IN (SELECT apex FROM zone)";
+
 /* Glue: the addresses of the name server ns, when it lies at or below the cut, wherever the
  * registry holds them (any zone). */
 static const char sql_glue[] = "SELECT type, rdata, ttl FROM rr WHERE key = ?1 AND type IN (1, 28)";
 
 /*
- * The delegation of a new zone apex in the zone above it, if there is one: an NS record
- * naming ns (our name server) and, when ns lies below the cut, its addresses as glue. The
- * enclosing zone's serial goes up.
+ * The delegation of a new zone child at apex in the zone above it, if there is one: an NS
+ * record naming ns (our name server) and, when ns lies below the cut, its addresses as glue;
+ * the delegations of zones already below the apex move from the zone above into the new one
+ * (their cut is now inside it). The enclosing zone's serial goes up.
  */
-static int delegate(struct names *n, const uint8_t *apex, const uint8_t *ns, struct lana_diag *d)
+static int delegate(struct names *n, int64_t child, const uint8_t *apex, const uint8_t *ns,
+                    struct lana_diag *d)
 {
     if (apex[0] == 0)
         return 0; /* the root has nothing above it */
@@ -196,12 +204,12 @@ static int delegate(struct names *n, const uint8_t *apex, const uint8_t *ns, str
     if ((rc = rrset_put(n, parent, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0)
         return rc;
     if (dname_is_sub(ns, apex)) {
-        uint8_t key[DNAME_KEY_MAX];
-        size_t kl = dname_key(ns, key);
+        uint8_t nk[DNAME_KEY_MAX];
+        size_t nkl = dname_key(ns, nk);
         sqlite3_stmt *s;
         if ((rc = store__prepare(n->st, sql_glue, &s, d)) != 0)
             return rc;
-        sqlite3_bind_blob(s, 1, key, (int)kl, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 1, nk, (int)nkl, SQLITE_TRANSIENT);
         while (rc >= 0 && (rc = store__row(n->st, s, "glue", d)) == 1)
             rc = rrset_put(n, parent, ns, (uint16_t)sqlite3_column_int(s, 0),
                            sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
@@ -210,6 +218,16 @@ static int delegate(struct names *n, const uint8_t *apex, const uint8_t *ns, str
         if (rc < 0)
             return rc;
     }
+    sqlite3_stmt *s;
+    uint8_t key[DNAME_KEY_MAX];
+    size_t kl = dname_key(apex, key);
+    if ((rc = store__stmt(n->st, sql_move_cuts, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, child);
+    if ((rc = store__done(n->st, s, "move delegations", d)) != 0)
+        return rc;
     return zone_touch(n->st, parent, NULL, ZONE_TOUCH_SERIAL, d);
 }
 
@@ -243,12 +261,13 @@ static int undelegate(struct names *n, const uint8_t *apex, struct lana_diag *d)
 }
 
 /* The enclosing zone's records at or below a new apex (key ?2) that the cut would hide:
- * everything but a delegation already there (NS at the apex, addresses below it as glue) and
- * host PTR records, which move to the new zone (host_ptr_follow). */
+ * everything but delegations (NS at the apex, or at the apex of a zone below it, which move
+ * to the new zone: sql_move_cuts), addresses below the apex (glue) and host PTR records,
+ * which move to the new zone too (host_ptr_follow). */
 static const char sql_names_below[] =
     "SELECT key, type FROM rr WHERE zone_id = ?1 AND substr(key, 1, length(?2)) = ?2"
-    " AND NOT (type = 2 AND key = ?2) AND NOT (type IN (1, 28) AND key <> ?2) AND type <> 12"
-    " LIMIT 1";
+    " AND NOT (type = 2 AND (key = ?2 OR key IN (SELECT apex FROM zone)))"
+    " AND NOT (type IN (1, 28) AND key <> ?2) AND type <> 12 LIMIT 1";
 
 /* LANA_ECONFLICT when the zone above apex holds names a cut there would hide. */
 static int names_below(struct names *n, const uint8_t *apex, const uint8_t *key, size_t kl,
@@ -318,7 +337,7 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
         return len;
     if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
         (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0 ||
-        (rc = delegate(n, apex, ns, d)) < 0)
+        (rc = delegate(n, *id, apex, ns, d)) < 0)
         return rc;
     /* a reverse zone takes the PTR records of the host addresses it covers */
     return host_ptr_follow(n, apex, d);
@@ -540,6 +559,24 @@ static int del_hosts(struct names *n, int64_t zone, const char *actor, struct la
     return rc;
 }
 
+/* The delegations of the zones below z move up to the zone above it, if there is one. */
+static int lift_cuts(struct names *n, const struct zone_info *z, struct lana_diag *d)
+{
+    uint8_t apex[DNAME_MAXLEN], papex[DNAME_MAXLEN], key[DNAME_KEY_MAX];
+    int64_t parent;
+    int rc = names__wire(z->name, apex, d);
+    if (rc != 0 || apex[0] == 0 || (rc = zone_find(n, apex + apex[0] + 1, &parent, papex, d)) <= 0)
+        return rc;
+    size_t kl = dname_key(apex, key);
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(n->st, sql_move_cuts, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, z->id);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, parent);
+    return store__done(n->st, s, "move delegations", d);
+}
+
 int zone_del(struct names *n, const char *name, bool recursive, const char *actor,
              struct lana_diag *d)
 {
@@ -557,8 +594,11 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
                         z.name, (long long)z.hosts, z.hosts == 1 ? "" : "s");
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
-    /* hosts first, so that their addresses and PTR records go too */
+    /* hosts first, so that their addresses and PTR records go too; the delegations of the
+     * zones below it go up to the zone above, which now holds their cuts */
     rc = del_hosts(n, z.id, actor, d);
+    if (rc == 0)
+        rc = lift_cuts(n, &z, d);
     sqlite3_stmt *s;
     if (rc == 0 && (rc = store__stmt(n->st, sql_zone_delete, &s, d)) == 0) {
         sqlite3_bind_int64(s, 1, z.id);

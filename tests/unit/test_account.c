@@ -21,108 +21,7 @@
 #include "db/store.h"
 #include "server/cmd.h"
 #include "tests/lib/testdb.h"
-
-struct fix {
-    struct testdb_names *db;
-    struct jsonw j;
-    struct cmd_ctx c;
-    struct authz_who who;
-    uint8_t key[AUTH_KEY_LEN]; /* the StoredKey the asker authenticated with */
-};
-
-/* Every account of the fixture is made with a token whose bytes are its name's first byte
- * repeated: known, so that the tests can tell the key apart in any text. */
-static void key_of(const char *name, uint8_t key[AUTH_KEY_LEN])
-{
-    uint8_t token[AUTH_TOKEN_LEN];
-    memset(token, name[0], sizeof token);
-    auth_stored_key(token, key);
-}
-
-static void add(struct fix *f, const char *name, const char *role, const char *sponsor)
-{
-    struct account a;
-    struct lana_diag d;
-    memset(&a, 0, sizeof a);
-    snprintf(a.name, sizeof a.name, "%s", name);
-    snprintf(a.role, sizeof a.role, "%s", role);
-    snprintf(a.sponsor, sizeof a.sponsor, "%s", sponsor ? sponsor : "");
-    key_of(name, a.stored_key);
-    if (account_add(f->db->st, &a, "lanad", &d) != 0)
-        fail_msg("account add %s: %s", name, d.msg);
-}
-
-/*
- * admin; registrars r1 and r2; r1's customers s1 and s2, r2's customer t3; u4, a registrant
- * of admin's own (no sponsor).
- */
-static int setup(void **state)
-{
-    struct fix *f = calloc(1, sizeof *f);
-    if (f == NULL || testdb_names_open_empty(&f->db) != 0) {
-        free(f);
-        return -1;
-    }
-    jsonw_init(&f->j);
-    f->c = (struct cmd_ctx){
-        .st = f->db->st, .ip = f->db->ip, .actor = "lanad", .may_write = true, .nm = f->db->nm};
-    add(f, "admin", "admin", NULL);
-    add(f, "r1", "registrar", NULL);
-    add(f, "r2", "registrar", NULL);
-    add(f, "s1", "registrant", "r1");
-    add(f, "s2", "registrant", "r1");
-    add(f, "t3", "registrant", "r2");
-    add(f, "u4", "registrant", NULL);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fix *f = *state;
-    authz_act(f->db->st, NULL);
-    jsonw_free(&f->j);
-    testdb_names_close(f->db);
-    free(f);
-    return 0;
-}
-
-/* From now on the db/ calls and requests are name's (as cmd_exec sets them), authenticated
- * with its fixture token; NULL: lanad's own. */
-static void as(struct fix *f, const char *name)
-{
-    struct account a;
-    struct lana_diag d;
-    if (name == NULL) {
-        authz_act(f->db->st, NULL);
-        f->c.who = NULL;
-        f->c.key = NULL;
-        f->c.actor = "lanad";
-        return;
-    }
-    assert_int_equal(account_get(f->db->st, name, &a, &d), 1);
-    snprintf(f->who.name, sizeof f->who.name, "%s", a.name);
-    assert_true(authz_role_parse(a.role, &f->who.role));
-    key_of(name, f->key);
-    authz_act(f->db->st, &f->who);
-    f->c.who = &f->who;
-    f->c.key = f->key;
-    f->c.actor = f->who.name;
-}
-
-/* Runs a request line as the asker set by as(); the reply is in f->j.s. cmd_exec acts for
- * the asker and clears the acting account; it is set again for the db/ calls after. */
-static enum regproto_code run(struct fix *f, const char *line)
-{
-    char buf[REGPROTO_LINE_MAX];
-    char *argv[REGPROTO_ARGS_MAX];
-    snprintf(buf, sizeof buf, "%s", line);
-    int n = regproto_split(buf, argv, REGPROTO_ARGS_MAX, NULL);
-    assert_true(n >= 0);
-    enum regproto_code rc = cmd_run(&f->c, n, argv, &f->j);
-    authz_act(f->db->st, f->c.who);
-    return rc;
-}
+#include "tests/unit/asker.h"
 
 struct rows {
     char text[8192]; /* "action object before after\n" per row */
@@ -204,18 +103,18 @@ static void test_list_every_account_or_a_registrars_customers(void **state)
     assert_int_equal(account_list(f->db->st, NULL, stop_cb, &seen, &d), 7);
     assert_int_equal(seen, 2);
     /* a public read: a registrant lists everyone too, and reads change nothing */
-    as(f, "s1");
+    asker_as(f, "s1");
     int before = audit_count(f);
-    assert_int_equal(run(f, "account list"), RP_OK);
+    assert_int_equal(asker_run(f, "account list"), RP_OK);
     assert_non_null(strstr(f->j.s, "{\"name\":\"t3\",\"role\":\"registrant\",\"sponsor\":\"r2\","
                                    "\"class\":null,\"enabled\":true,\"created\":"));
-    assert_int_equal(run(f, "account list --sponsor r1"), RP_OK);
+    assert_int_equal(asker_run(f, "account list --sponsor r1"), RP_OK);
     assert_null(strstr(f->j.s, "\"t3\""));
     assert_non_null(strstr(f->j.s, "\"s2\""));
-    assert_int_equal(run(f, "account show r2"), RP_OK);
+    assert_int_equal(asker_run(f, "account show r2"), RP_OK);
     assert_non_null(strstr(f->j.s, "{\"ok\":true,\"account\":{\"name\":\"r2\",\"role\":"
                                    "\"registrar\",\"sponsor\":null,"));
-    assert_int_equal(run(f, "account show nobody"), RP_NOT_FOUND);
+    assert_int_equal(asker_run(f, "account show nobody"), RP_NOT_FOUND);
     assert_int_equal(audit_count(f), before);
 }
 
@@ -246,7 +145,7 @@ static void test_account_json_never_holds_the_key(void **state)
              (long long)a.created, (long long)a.updated);
     assert_string_equal(j.s, want);
     jsonw_free(&j);
-    assert_int_equal(run(f, "account list"), RP_OK);
+    assert_int_equal(asker_run(f, "account list"), RP_OK);
     const char *names[] = {"admin", "r1", "r2", "s1", "s2", "t3", "u4"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         no_key_in(f->j.s, names[i]);
@@ -260,7 +159,7 @@ static void test_disable_and_enable_are_audited(void **state)
     struct fix *f = *state;
     struct account a;
     struct lana_diag d;
-    as(f, "admin");
+    asker_as(f, "admin");
     int before = audit_count(f);
     assert_int_equal(account_set_enabled(f->db->st, "s1", false, "admin@test", &d), 0);
     assert_int_equal(account_get(f->db->st, "s1", &a, &d), 1);
@@ -285,12 +184,12 @@ static void test_disable_and_enable_are_audited(void **state)
     assert_int_equal(r.n, 1);
     assert_non_null(strstr(r.text, "account.enable s1 "));
     /* through the table: the account as it now is */
-    assert_int_equal(run(f, "account disable s2"), RP_OK);
+    assert_int_equal(asker_run(f, "account disable s2"), RP_OK);
     assert_non_null(strstr(f->j.s, "{\"ok\":true,\"account\":{\"name\":\"s2\""));
     assert_non_null(strstr(f->j.s, "\"enabled\":false"));
-    assert_int_equal(run(f, "account enable s2"), RP_OK);
+    assert_int_equal(asker_run(f, "account enable s2"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"enabled\":true"));
-    assert_int_equal(run(f, "account disable nobody"), RP_NOT_FOUND);
+    assert_int_equal(asker_run(f, "account disable nobody"), RP_NOT_FOUND);
 }
 
 static void test_admin_cannot_be_disabled(void **state)
@@ -301,11 +200,11 @@ static void test_admin_cannot_be_disabled(void **state)
     char *before = testdb_dump(f->db->st);
     /* by admin, by lanad's own hand, and through the table: refused, nothing written */
     for (int who = 0; who < 2; who++) {
-        as(f, who ? "admin" : NULL);
+        asker_as(f, who ? "admin" : NULL);
         assert_int_equal(account_set_enabled(f->db->st, "admin", false, "x", &d), LANA_EPERM);
         assert_non_null(strstr(d.msg, "account admin cannot be disabled"));
     }
-    assert_int_equal(run(f, "account disable admin"), RP_PERMISSION);
+    assert_int_equal(asker_run(f, "account disable admin"), RP_PERMISSION);
     assert_non_null(strstr(f->j.s, "account admin cannot be disabled"));
     char *after = testdb_dump(f->db->st);
     assert_string_equal(before, after);
@@ -314,11 +213,11 @@ static void test_admin_cannot_be_disabled(void **state)
     assert_int_equal(account_get(f->db->st, "admin", &a, &d), 1);
     assert_true(a.enabled);
     /* another admin account may be disabled, by admin (not by itself) */
-    as(f, NULL);
-    add(f, "ops", "admin", NULL);
-    as(f, "ops");
+    asker_as(f, NULL);
+    asker_add(f, "ops", "admin", NULL);
+    asker_as(f, "ops");
     assert_int_equal(account_set_enabled(f->db->st, "ops", false, "x", &d), LANA_EPERM);
-    as(f, "admin");
+    asker_as(f, "admin");
     assert_int_equal(account_set_enabled(f->db->st, "ops", false, "x", &d), 0);
 }
 
@@ -401,14 +300,14 @@ static void test_each_role_may_change_what_it_holds_authority_over(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct authority *c = &cases[i];
         void *st;
-        assert_int_equal(setup(&st), 0);
+        assert_int_equal(asker_setup(&st), 0);
         struct fix *f = st;
         struct lana_diag d;
-        as(f, c->who);
+        asker_as(f, c->who);
         if (c->op == ENABLE) { /* the disable that sets it up is lanad's: not counted */
-            as(f, NULL);
+            asker_as(f, NULL);
             assert_int_equal(account_set_enabled(f->db->st, c->target, false, "lanad", &d), 0);
-            as(f, c->who);
+            asker_as(f, c->who);
         }
         int rows = audit_count(f);
         char *before = testdb_dump(f->db->st);
@@ -432,7 +331,7 @@ static void test_each_role_may_change_what_it_holds_authority_over(void **state)
         }
         free(before);
         free(after);
-        teardown(&st);
+        asker_teardown(&st);
     }
 }
 
@@ -443,23 +342,23 @@ static void test_a_registrars_registrant_is_its_customer(void **state)
     struct fix *f = *state;
     struct account a;
     struct lana_diag d;
-    as(f, "r1");
-    assert_int_equal(run(f, "account add n1 --role registrant"), RP_OK);
+    asker_as(f, "r1");
+    assert_int_equal(asker_run(f, "account add n1 --role registrant"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"sponsor\":\"r1\""));
-    assert_int_equal(run(f, "account add n2 --role registrant --sponsor r2"), RP_PERMISSION);
+    assert_int_equal(asker_run(f, "account add n2 --role registrant --sponsor r2"), RP_PERMISSION);
     assert_non_null(strstr(f->j.s, "not r2's"));
-    as(f, "admin");
-    assert_int_equal(run(f, "account add n3 --role registrant --sponsor r2"), RP_OK);
+    asker_as(f, "admin");
+    assert_int_equal(asker_run(f, "account add n3 --role registrant --sponsor r2"), RP_OK);
     assert_int_equal(account_get(f->db->st, "n3", &a, &d), 1);
     assert_string_equal(a.sponsor, "r2");
-    assert_int_equal(run(f, "account add n4 --role registrant --sponsor s1"), RP_NOT_FOUND);
-    assert_int_equal(run(f, "account add n5 --role registrar --sponsor r2"), RP_INVALID);
+    assert_int_equal(asker_run(f, "account add n4 --role registrant --sponsor s1"), RP_NOT_FOUND);
+    assert_int_equal(asker_run(f, "account add n5 --role registrar --sponsor r2"), RP_INVALID);
     assert_non_null(strstr(f->j.s, "only a registrant has a sponsor"));
-    assert_int_equal(run(f, "account add n6"), RP_USAGE);
+    assert_int_equal(asker_run(f, "account add n6"), RP_USAGE);
     assert_non_null(strstr(f->j.s, "--role admin|registrar|registrant is required"));
-    assert_int_equal(run(f, "account add n7 --role king"), RP_INVALID);
-    assert_int_equal(run(f, "account add N8 --role registrant"), RP_INVALID);
-    assert_int_equal(run(f, "account add s1 --role registrant"), RP_CONFLICT);
+    assert_int_equal(asker_run(f, "account add n7 --role king"), RP_INVALID);
+    assert_int_equal(asker_run(f, "account add N8 --role registrant"), RP_INVALID);
+    assert_int_equal(asker_run(f, "account add s1 --role registrant"), RP_CONFLICT);
     assert_int_equal(account_get(f->db->st, "n5", &a, &d), 0);
 }
 
@@ -483,9 +382,9 @@ static void test_a_new_account_gets_its_token_once(void **state)
     struct account a;
     struct lana_diag d;
     uint8_t token[AUTH_TOKEN_LEN], key[AUTH_KEY_LEN], again[AUTH_TOKEN_LEN];
-    as(f, "admin");
+    asker_as(f, "admin");
     int rows = audit_count(f);
-    assert_int_equal(run(f, "account add n1 --role registrar"), RP_OK);
+    assert_int_equal(asker_run(f, "account add n1 --role registrar"), RP_OK);
     assert_true(reply_token(f->j.s, token));
     assert_non_null(strstr(f->j.s, "{\"ok\":true,\"account\":{\"name\":\"n1\",\"role\":"
                                    "\"registrar\",\"sponsor\":null,\"class\":null,\"enabled\":"
@@ -502,10 +401,10 @@ static void test_a_new_account_gets_its_token_once(void **state)
     struct rows r = audit_rows(f, rows);
     assert_int_equal(r.n, 1);
     assert_non_null(strstr(r.text, "account.add n1 "));
-    assert_int_equal(run(f, "account show n1"), RP_OK);
+    assert_int_equal(asker_run(f, "account show n1"), RP_OK);
     assert_null(strstr(f->j.s, "token"));
     /* a second account gets another token */
-    assert_int_equal(run(f, "account add n2 --role registrar"), RP_OK);
+    assert_int_equal(asker_run(f, "account add n2 --role registrar"), RP_OK);
     assert_true(reply_token(f->j.s, again));
     assert_memory_not_equal(token, again, AUTH_TOKEN_LEN);
 }
@@ -518,9 +417,9 @@ static void test_a_new_token_stops_the_old_at_once(void **state)
     uint8_t old[AUTH_TOKEN_LEN], token[AUTH_TOKEN_LEN], key[AUTH_KEY_LEN], proof[AUTH_TOKEN_LEN];
     memset(old, 's', sizeof old); /* s1's fixture token */
     /* s1, authenticated, replaces its own token */
-    as(f, "s1");
+    asker_as(f, "s1");
     int rows = audit_count(f);
-    assert_int_equal(run(f, "account token s1"), RP_OK);
+    assert_int_equal(asker_run(f, "account token s1"), RP_OK);
     assert_true(reply_token(f->j.s, token));
     assert_int_equal(account_get(f->db->st, "s1", &a, &d), 1);
     auth_stored_key(token, key);
@@ -545,16 +444,16 @@ static void test_a_new_token_stops_the_old_at_once(void **state)
     /* this very connection (still holding the old key) is refused its next write, and
      * nothing changes; reads go on */
     char *before = testdb_dump(f->db->st);
-    assert_int_equal(run(f, "account token s1"), RP_PERMISSION);
+    assert_int_equal(asker_run(f, "account token s1"), RP_PERMISSION);
     assert_non_null(strstr(f->j.s, "the token of s1 was replaced"));
     char *after = testdb_dump(f->db->st);
     assert_string_equal(before, after);
     free(before);
     free(after);
-    assert_int_equal(run(f, "account show s1"), RP_OK);
+    assert_int_equal(asker_run(f, "account show s1"), RP_OK);
     /* with the new key the connection writes again */
     memcpy(f->key, key, sizeof f->key);
-    assert_int_equal(run(f, "account token s1"), RP_OK);
+    assert_int_equal(asker_run(f, "account token s1"), RP_OK);
 }
 
 static void test_a_registrars_rotation_stops_its_customer(void **state)
@@ -568,20 +467,20 @@ static void test_a_registrars_rotation_stops_its_customer(void **state)
     s1.who = &s1_who;
     s1.key = s1_key;
     s1.actor = "s1";
-    as(f, "r1");
-    assert_int_equal(run(f, "account token s1"), RP_OK);
+    asker_as(f, "r1");
+    assert_int_equal(asker_run(f, "account token s1"), RP_OK);
     char buf[64] = "account token s1", *argv[4];
     int n = regproto_split(buf, argv, 4, NULL);
     assert_int_equal(cmd_run(&s1, n, argv, &f->j), RP_PERMISSION);
     assert_non_null(strstr(f->j.s, "the token of s1 was replaced"));
     /* a disabled account is refused every write too, its own token included */
-    as(f, "admin");
-    assert_int_equal(run(f, "account disable r1"), RP_OK);
-    as(f, "r1");
-    assert_int_equal(run(f, "account token r1"), RP_PERMISSION);
+    asker_as(f, "admin");
+    assert_int_equal(asker_run(f, "account disable r1"), RP_OK);
+    asker_as(f, "r1");
+    assert_int_equal(asker_run(f, "account token r1"), RP_PERMISSION);
     assert_non_null(strstr(f->j.s, "account r1 is disabled"));
-    assert_int_equal(run(f, "account add n1 --role registrant"), RP_PERMISSION);
-    assert_int_equal(run(f, "account list"), RP_OK); /* it still reads */
+    assert_int_equal(asker_run(f, "account add n1 --role registrant"), RP_PERMISSION);
+    assert_int_equal(asker_run(f, "account list"), RP_OK); /* it still reads */
 }
 
 
@@ -594,9 +493,9 @@ static void test_the_log_shows_each_account_its_own(void **state)
     const char *who[] = {"admin", "r1", "s1", "s2", "r2", "t3"};
     for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
         char line[64];
-        as(f, who[i]);
+        asker_as(f, who[i]);
         snprintf(line, sizeof line, "account token %s", who[i]);
-        if (run(f, line) != RP_OK)
+        if (asker_run(f, line) != RP_OK)
             fail_msg("%s: %s", line, f->j.s);
     }
     static const struct {
@@ -607,8 +506,8 @@ static void test_the_log_shows_each_account_its_own(void **state)
         {"u4", ""},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        as(f, want[i].viewer);
-        assert_int_equal(run(f, "log"), RP_OK);
+        asker_as(f, want[i].viewer);
+        assert_int_equal(asker_run(f, "log"), RP_OK);
         char seen[256] = "";
         const char *p = f->j.s;
         while ((p = strstr(p, "\"action\":\"account.token\",\"object\":\"")) != NULL) {
@@ -620,28 +519,28 @@ static void test_the_log_shows_each_account_its_own(void **state)
             fail_msg("%s's log: the tokens of \"%s\", want \"%s\"", want[i].viewer, seen,
                      want[i].sees);
     }
-    as(f, NULL);
+    asker_as(f, NULL);
     f->c.may_write = false; /* anonymous: the log is for accounts */
-    assert_int_equal(run(f, "log"), RP_PERMISSION);
+    assert_int_equal(asker_run(f, "log"), RP_PERMISSION);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_list_every_account_or_a_registrars_customers, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_account_json_never_holds_the_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_disable_and_enable_are_audited, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_admin_cannot_be_disabled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_the_log_shows_each_account_its_own, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_list_every_account_or_a_registrars_customers, asker_setup,
+                                        asker_teardown),
+        cmocka_unit_test_setup_teardown(test_account_json_never_holds_the_key, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_disable_and_enable_are_audited, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_admin_cannot_be_disabled, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_the_log_shows_each_account_its_own, asker_setup,
+                                        asker_teardown),
         cmocka_unit_test(test_each_role_may_change_what_it_holds_authority_over),
-        cmocka_unit_test_setup_teardown(test_a_registrars_registrant_is_its_customer, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_new_account_gets_its_token_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_new_token_stops_the_old_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_registrars_rotation_stops_its_customer, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_registrars_registrant_is_its_customer, asker_setup,
+                                        asker_teardown),
+        cmocka_unit_test_setup_teardown(test_a_new_account_gets_its_token_once, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_a_new_token_stops_the_old_at_once, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_a_registrars_rotation_stops_its_customer, asker_setup,
+                                        asker_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
