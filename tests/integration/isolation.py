@@ -302,6 +302,60 @@ def refusals_logged(log, start, who):
             l.split("registry: ", 1)[-1].split("@", 1)[0] in who]
 
 
+def edges(d, db, tokens, conns, students):
+    """The paths around the command table: a token is never handed out inside a batch (an
+    undone batch would take it back after it was shown), and a zone import acts for the asker
+    as every write does (a disabled admin, or one whose token was replaced, imports nothing)."""
+    def exchange(conn, lines, replies):
+        """Sends lines, reads replies up to that many or a batch's summary (a batch's opener
+        and a zone file's lines have none of their own; a batch undone at its first error
+        runs no more lines)."""
+        conn.line.s.sendall("".join(x + "\n" for x in lines).encode())
+        out = []
+        while len(out) < replies:
+            r = conn.line.recv()
+            while r is not None and r.startswith("PROGRESS "):
+                r = conn.line.recv()
+            out.append(json.loads(r) if r else None)
+            if '"batch":{' in (r or ""):
+                break
+        return out
+
+    s = students[2]
+    add_accounts(db, [("edge1", "registrant", None)], tokens)
+    c = Conn(d, "edge1", tokens["edge1"])
+    got = [None] + exchange(c, ["batch", "account token edge1", "account show edge1", "end"], 3)
+    check("account token inside a batch is refused, and the batch with it",
+          code(got[1]) == "usage" and "batch" in message(got[1]) and
+          '"committed": false' in json.dumps(got[-1]), json.dumps(got)[:300])
+    again = Conn(d, "edge1", tokens["edge1"])
+    check("the token of before still authenticates", again.ready.startswith("READY"),
+          again.ready)
+    again.line.close()
+    zone = ["$ORIGIN imported.example.", "@ 300 IN SOA ns1.lab. h.lab. 1 2 3 4 5",
+            "@ 300 IN NS ns1.lab.", "."]
+    add_accounts(db, [("ops", "admin", None)], tokens)
+    ops = Conn(d, "ops", tokens["ops"])
+    set_enabled(db, "ops", False)
+    late = Conn(d, "ops", tokens["ops"])
+    got = exchange(late, ["zone import"] + zone, 1)
+    check("a disabled admin imports no zone file", code(got[-1]) == "permission", json.dumps(got))
+    set_enabled(db, "ops", True)
+    con = sqlite3.connect(db, timeout=30)
+    with con:
+        con.execute("UPDATE account SET stored_key = ? WHERE name = 'ops'",
+                    (hashlib.sha256(os.urandom(32)).digest(),))
+    con.close()
+    got = exchange(ops, ["zone import"] + zone, 1)
+    check("nor does an admin whose token was replaced, on its old connection",
+          code(got[-1]) == "permission" and "replaced" in message(got[-1]), json.dumps(got))
+    r = c.one("zone show imported.example.")
+    check("the zone was not imported", code(r) == "not_found", json.dumps(r))
+    c.line.close()
+    ops.line.close()
+    late.line.close()
+
+
 def main():
     if not os.environ.get("LANAD"):
         print("LANAD is not set: skipped")
@@ -488,6 +542,7 @@ def run(d, db):
     own_s += time.monotonic() - t
     audit1, _ = snapshot(db)
     check("every own write is audited", audit1 - audit0 >= ops, f"{audit1 - audit0} rows, {ops} writes")
+    edges(d, db, tokens, conns, students)
     check("lanad is still running", d.alive())
     for c in list(conns.values()) + [admin]:
         c.line.close()
