@@ -1,8 +1,8 @@
 /*
  * cli_class — lana class create|report|delete. create writes one token file per account the
  * class made (the students and the class's registrar) into a directory, in the format lana
- * reads (common/tokfile.h: user=, token=, server=, and the TLS pin when the connection had
- * one), so a student needs that one file and nothing else. The directory is checked before
+ * reads (common/tokfile.h: user=, token=, server=, and the TLS pin when lana verified the server
+ * by one), so a student needs that one file and nothing else. The directory is checked before
  * anything is sent: a file that is there already is never overwritten. report prints the
  * students as a table, CSV or the reply's JSON.
  */
