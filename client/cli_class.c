@@ -1,8 +1,8 @@
 /*
  * cli_class — lana class create|report|delete. create writes one token file per account the
  * class made (the students and the class's registrar) into a directory, in the format lana
- * reads (common/tokfile.h: user=, token=, server=, and the TLS pin when the connection had
- * one), so a student needs that one file and nothing else. The directory is checked before
+ * reads (common/tokfile.h: user=, token=, server=, and the TLS pin when lana verified the server
+ * by one), so a student needs that one file and nothing else. The directory is checked before
  * anything is sent: a file that is there already is never overwritten. report prints the
  * students as a table, CSV or the reply's JSON.
  */
@@ -39,12 +39,22 @@ static const char help_class[] =
 
 /* ---- one request and its reply --------------------------------------------------------- */
 
-/* Sends words, parses the reply into *out (ok:true); an error reply is printed. With c set
- * the connection stays open for the caller to close. Returns 0 or an exit status. */
-static int ask(int argc, char **argv, json_t **out)
+/* The TLS pin of the connection a request went over, for the token files. */
+struct class_pin {
+    bool have; /* the connection used TLS verified by a pin (as lana account --out) */
+    uint8_t fp[TOKFILE_PIN_LEN];
+};
+
+_Static_assert(REGCLIENT_FP_LEN == TOKFILE_PIN_LEN, "a pin is the certificate's SHA-256");
+
+/* Sends words, parses the reply into *out (ok:true); an error reply is printed. pin (may be
+ * NULL) receives the connection's pin when it had one. Returns 0 or an exit status. */
+static int ask(int argc, char **argv, json_t **out, struct class_pin *pin)
 {
     struct regclient c;
     char *reply;
+    if (pin != NULL)
+        memset(pin, 0, sizeof *pin);
     int rc = cli_reg_ask(argc, argv, &c, &reply);
     if (rc != 0)
         return rc;
@@ -67,9 +77,10 @@ static int ask(int argc, char **argv, json_t **out)
         goto out;
     }
     *out = r;
-    /* the pin of this connection, for the token files */
-    if (c.ssl != NULL)
-        json_object_set_new(r, "_pin", json_stringn((const char *)c.fp, sizeof c.fp));
+    if (pin != NULL && c.ssl != NULL && clienv.used_pin) {
+        memcpy(pin->fp, c.fp, sizeof pin->fp);
+        pin->have = true;
+    }
 out:
     cli_reg_close(&c);
     return rc;
@@ -119,8 +130,12 @@ static int check_dir(const char *dir, const char *name, unsigned students)
     return 0;
 }
 
-/* One token file, 0600, never over an existing file or through a symlink. */
-static int write_token(const char *dir, const char *user, const char *hex, const char *pin)
+/* One token file, 0600, never over an existing file or through a symlink; with the pin when
+ * there is one. A file that could not be written whole is closed and removed. Returns 0, or
+ * LANA_EXIT_PROTOCOL (no valid token in the reply), LANA_EXIT_SERVER (the text does not
+ * fit), LANA_EXIT_CONFIG (the file could not be made or written), the message printed. */
+static int write_token(const char *dir, const char *user, const char *hex,
+                       const struct class_pin *pin)
 {
     struct tokfile t;
     char path[4096], text[TOKFILE_TEXT_MAX];
@@ -131,47 +146,59 @@ static int write_token(const char *dir, const char *user, const char *hex, const
         fprintf(stderr, "lana: the reply holds no valid token for %s\n", user);
         return LANA_EXIT_PROTOCOL;
     }
-    if (pin != NULL) {
-        memcpy(t.pin, pin, sizeof t.pin);
+    if (pin->have) {
+        memcpy(t.pin, pin->fp, sizeof t.pin);
         t.have_pin = true;
     }
     int len = tokfile_format(&t, text, sizeof text);
     memset(&t, 0, sizeof t);
     if (len < 0 || !token_path(dir, user, path, sizeof path))
         return LANA_EXIT_SERVER;
+    int rc = 0, e = 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    ssize_t w = fd >= 0 ? write(fd, text, (size_t)len) : -1;
-    int e = errno;
-    memset(text, 0, sizeof text);
-    if (fd < 0 || w != len || close(fd) != 0) {
-        fprintf(stderr, "lana: %s: %s\n", path, strerror(w >= 0 ? EIO : e));
-        return LANA_EXIT_CONFIG;
+    if (fd < 0) {
+        e = errno;
+        rc = LANA_EXIT_CONFIG;
+        goto out;
     }
-    return 0;
+    ssize_t w = write(fd, text, (size_t)len);
+    if (w != len) /* an error, or a short write (a full disk, a file size limit) */
+        e = w < 0 ? errno : EIO;
+    else if (fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    if (e != 0) {
+        unlink(path); /* ours: O_EXCL made it */
+        rc = LANA_EXIT_CONFIG;
+    }
+out:
+    memset(text, 0, sizeof text);
+    if (rc != 0)
+        fprintf(stderr, "lana: %s: %s\n", path, strerror(e));
+    return rc;
 }
 
 static int class_create(int argc, char **argv, const char *dir, unsigned students)
 {
     json_t *r = NULL;
+    struct class_pin pin;
     int rc = check_dir(dir, argv[2], students);
     if (rc == 0)
-        rc = ask(argc, argv, &r);
+        rc = ask(argc, argv, &r, &pin);
     if (rc != 0)
         return rc;
-    json_t *pj = json_object_get(r, "_pin");
-    const char *pin = json_string_length(pj) == TOKFILE_PIN_LEN ? json_string_value(pj) : NULL;
     json_t *accts = json_object_get(r, "accounts"), *a;
     size_t i, written = 0;
     json_array_foreach(accts, i, a)
     {
         const char *user = json_string_value(json_object_get(a, "name"));
         const char *hex = json_string_value(json_object_get(a, "token"));
-        if (user == NULL || (rc = write_token(dir, user, hex, pin)) != 0)
+        if (user == NULL || (rc = write_token(dir, user, hex, &pin)) != 0)
             break;
         written++;
         json_object_del(a, "token"); /* shown nowhere else */
     }
-    json_object_del(r, "_pin");
     json_t *cl = json_object_get(r, "class");
     if (rc != 0) {
         fprintf(stderr,
@@ -208,7 +235,7 @@ static void when(json_int_t ms, char *buf, size_t size)
 static int class_report(int argc, char **argv, bool csv)
 {
     json_t *r = NULL;
-    int rc = ask(argc, argv, &r);
+    int rc = ask(argc, argv, &r, NULL);
     if (rc != 0)
         return rc;
     json_t *st = json_object_get(r, "students"), *s;
@@ -250,7 +277,7 @@ static int class_report(int argc, char **argv, bool csv)
 static int class_delete(int argc, char **argv)
 {
     json_t *r = NULL;
-    int rc = ask(argc, argv, &r);
+    int rc = ask(argc, argv, &r, NULL);
     if (rc != 0)
         return rc;
     if (clienv.json) {

@@ -104,25 +104,32 @@ static int show_help(const char *text)
 
 /* ---- one request ------------------------------------------------------------------------ */
 
+#define CHECK_QUOTE_MAX 64 /* bytes of a word quoted in a message */
+
 /*
  * The registry's text door, on our side (lanad's check is the guarantee; this one saves a
  * round trip and says precisely what is wrong): every word after the verb must be UTF-8
  * without control characters. A word after an option is named after it ("--holder"), other
  * words by the word before them ('the word after "add"'). where: "FILE:LINE: " or "".
- * Returns 0, or LANA_EXIT_INVALID with the message printed.
+ * Returns 0, or LANA_EXIT_INVALID (a bad word) or LANA_EXIT_USAGE (a word's name does not
+ * fit its buffer: a bug), with the message printed.
  */
 static int check_words(int argc, char **argv, const char *where)
 {
     for (int i = 1; i < argc; i++) {
-        char field[80];
+        /* the longer of the two names: the quote's bytes at most, in the words around it */
+        char field[sizeof "the word after \"\"" + CHECK_QUOTE_MAX];
         struct lana_diag d;
         const char *prev = argv[i - 1]; /* checked already (the verb: one of our commands) */
-        int cut = (int)text_cut(prev, strlen(prev), 64);
+        int cut = (int)text_cut(prev, strlen(prev), CHECK_QUOTE_MAX);
         int n = i > 1 && strncmp(prev, "--", 2) == 0 && strncmp(argv[i], "--", 2) != 0
                     ? snprintf(field, sizeof field, "%.*s", cut, prev)
                     : snprintf(field, sizeof field, "the word after \"%.*s\"", cut, prev);
-        if (n < 0 || (size_t)n >= sizeof field) /* cannot happen: 64 bytes of it at most */
+        if (n < 0 || (size_t)n >= sizeof field) { /* cannot happen: field holds the longest */
+            fprintf(stderr, "lana: %sword %d: its name does not fit (a bug); nothing was sent\n",
+                    where, i);
             return LANA_EXIT_USAGE;
+        }
         if (text_check(argv[i], strlen(argv[i]), REGPROTO_LINE_MAX, 0, field, &d) != 0) {
             fprintf(stderr, "lana: %s%s; nothing was sent\n", where, d.msg);
             return LANA_EXIT_INVALID;

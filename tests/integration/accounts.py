@@ -166,6 +166,24 @@ def main():
         check("account list --sponsor: a registrar's customers",
               rc == 0 and [a["name"] for a in json.loads(out2)["accounts"]] == ["stu1", "stu2"],
               out2)
+
+        # ---- a name of 63 characters, the longest: every word after it is still checked ---
+        long = "r" * 63
+        rc, out, err = lana("--server", server, "--token-file", admin, "account", "add", long,
+                            "--role", "registrar", "--out", path("long.token"))
+        check("admin makes a registrar with a 63-character name", rc == 0, (rc, out, err))
+        rc, out, _ = lana("--server", server, "--json", "account", "show", long)
+        check("and it exists", rc == 0 and json.loads(out)["account"]["name"] == long, (rc, out))
+        rc, out, err = lana("--server", server, "--token-file", admin, "account", "token", long,
+                            "--out", path("long-new.token"))
+        check("it gets a new token", rc == 0 and
+              lanatest.read_token_file(path("long-new.token")).get("user") == long, (rc, err))
+        rc, out, err = lana("--token-file", path("long-new.token"), "account", "add", "stu3",
+                            "--role", "registrant", "--out", path("stu3.token"))
+        check("and makes a registrant with its file alone", rc == 0, (rc, out, err))
+        rc, out, err = lana("--server", server, "--token-file", admin, "account", "disable",
+                            long)
+        check("admin disables it", rc == 0, (rc, out, err))
         rc, logtext, _ = lana("--server", server, "--token-file", admin, "--json", "log")
         actions = [e["action"] for e in json.loads(logtext)["log"]] if rc == 0 else []
         check("the log has every account change",

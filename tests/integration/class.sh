@@ -93,6 +93,30 @@ expect "report --csv: c1-01's zone and hosts" \
 expect "report: c1-01's last change is set" \
   "$(A class report c1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["students"][0]["last"] > 0)')" "True"
 
+# --- over TLS: every token file carries the admin file's pin, and a student needs nothing else
+PIN=$(sed -n 's/^tls-sha256=//p' "$TOKEN_FILE")
+expect "the admin token file holds a pin" "${#PIN}" "64"
+T=$WORK/tls-tokens
+expect "class create over TLS (lana --tls) exits 0" \
+  "$(rc_of "$LANA" --tls --token-file "$TOKEN_FILE" class create c3 --students 3 --tokens "$T")" "0"
+for f in c3-01 c3-02 c3-03 c3; do
+  expect "$f.token carries the admin file's pin" "$(sed -n 's/^tls-sha256=//p' "$T/$f.token")" "$PIN"
+done
+S3() { env -u LANA_SERVER "$LANA" --tls --token-file "$T/c3-02.token" "$@"; }
+expect "a student reads over TLS with its file alone" "$(rc_of S3 zone show c3-02.lab.)" "0"
+expect "a student writes over TLS with its file alone (host add in its zone)" \
+  "$(rc_of S3 host add h1.c3-02.lab)" "0"
+expect "... and the host is there" "$(S3 host show h1.c3-02.lab --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["name"])' 2>/dev/null)" "h1.c3-02.lab."
+A class delete c3 >/dev/null
+
+# --- a token file that cannot be written is not left behind (a file size limit of 0)
+F=$WORK/full-tokens
+got=$( (trap '' XFSZ; ulimit -f 0; exec "$LANA" --token-file "$TOKEN_FILE" class create c4 --students 2 --tokens "$F") 2>&1); rc=$?
+echo "$got" | sed 's/^/# /'
+expect "a token file that cannot be written: exit 78" "$rc" "78"
+expect "... and no partial file stays in the directory" "$(ls -A "$F" | tr '\n' ' ')" ""
+A class delete c4 >/dev/null
+
 # --- the reset
 expect "class delete exits 0" "$(rc_of A class delete c1)" "0"
 expect "h1 is gone from DNS" "$(dig @127.0.0.1 -p "$PORT" +short h1.c1-01.lab A)" ""
