@@ -209,8 +209,13 @@ static int audit_change(struct store *st, const char *actor, const char *action,
     return rc;
 }
 
+/* ?4: who disables it (NULL when enabling: it is enabled by whoever may) */
 static const char sql_set_enabled[] =
-    "UPDATE account SET enabled = ?2, updated = ?3 WHERE name = ?1";
+    "UPDATE account SET enabled = ?2, updated = ?3, disabled_by = ?4 WHERE name = ?1";
+/* whether an admin account (or lanad itself, NULL) disabled it */
+static const char sql_disabled_by_admin[] =
+    "SELECT disabled_by IS NULL OR disabled_by = 'admin' OR disabled_by IN"
+    " (SELECT name FROM account WHERE role = 'admin') FROM account WHERE name = ?1";
 static const char sql_set_key[] =
     "UPDATE account SET stored_key = ?2, updated = ?3 WHERE name = ?1";
 
@@ -231,6 +236,9 @@ static int account_update(struct store *st, const char *sql, const struct accoun
         else
             sqlite3_bind_int(s, 2, after->enabled);
         sqlite3_bind_int64(s, 3, after->updated);
+        const struct authz_who *w = authz_actor(st);
+        if (sql == sql_set_enabled && !after->enabled)
+            sqlite3_bind_text(s, 4, w ? w->name : "admin", -1, SQLITE_TRANSIENT);
         rc = store__done(st, s, action, d);
     }
     if (rc == 0)
@@ -258,6 +266,19 @@ int account_set_enabled(struct store *st, const char *name, bool enabled, const 
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
     if (old.enabled == enabled)
         return 0; /* nothing to change, nothing to audit */
+    if (enabled && !authz_is_admin(st)) { /* what an admin disabled, only an admin enables */
+        sqlite3_stmt *s;
+        if ((rc = store__stmt(st, sql_disabled_by_admin, &s, d)) != 0)
+            return rc;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        if ((rc = store__row(st, s, "disabled by", d)) < 0)
+            return rc;
+        bool by_admin = rc == 1 && sqlite3_column_int(s, 0) != 0;
+        sqlite3_reset(s);
+        if (by_admin)
+            return diag_set(d, LANA_EPERM,
+                            "account %s was disabled by an admin: only an admin enables it", name);
+    }
     now = old;
     now.enabled = enabled;
     now.updated = (int64_t)time(NULL);

@@ -141,6 +141,7 @@ ALTER TABLE account ADD COLUMN sponsor TEXT;   -- the registrar whose customer i
 ALTER TABLE account ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE account ADD COLUMN class TEXT;     -- the class that made it (lana class), or NULL
 ALTER TABLE account ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE account ADD COLUMN disabled_by TEXT; -- who disabled it: an admin's, only admins undo
 CREATE INDEX account_sponsor ON account(sponsor);
 CREATE INDEX account_class ON account(class);
 

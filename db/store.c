@@ -62,6 +62,7 @@ static const char *const migrations[] = {
     "ALTER TABLE account ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE account ADD COLUMN class TEXT;"
     "ALTER TABLE account ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE account ADD COLUMN disabled_by TEXT;"
     "UPDATE account SET updated = created;"
     "CREATE INDEX account_sponsor ON account(sponsor);"
     "CREATE INDEX account_class ON account(class);"

@@ -304,9 +304,10 @@ static void test_each_role_may_change_what_it_holds_authority_over(void **state)
         struct fix *f = st;
         struct lana_diag d;
         asker_as(f, c->who);
-        if (c->op == ENABLE) { /* the disable that sets it up is lanad's: not counted */
-            asker_as(f, NULL);
-            assert_int_equal(account_set_enabled(f->db->st, c->target, false, "lanad", &d), 0);
+        if (c->op == ENABLE) { /* the disable that sets it up is not counted: the asker's own
+                                * when it may (what an admin disabled, only an admin enables) */
+            asker_as(f, c->rc == 0 ? c->who : NULL);
+            assert_int_equal(account_set_enabled(f->db->st, c->target, false, "setup", &d), 0);
             asker_as(f, c->who);
         }
         int rows = audit_count(f);
@@ -524,6 +525,22 @@ static void test_the_log_shows_each_account_its_own(void **state)
     assert_int_equal(asker_run(f, "log"), RP_PERMISSION);
 }
 
+/* What an admin disabled, only an admin enables: a registrar may enable its customer again
+ * only when it disabled it itself. */
+static void test_what_an_admin_disabled_only_an_admin_enables(void **state)
+{
+    struct fix *f = *state;
+    asker_as(f, "admin");
+    assert_int_equal(asker_run(f, "account disable s1"), RP_OK);
+    asker_as(f, "r1");
+    assert_int_equal(asker_run(f, "account enable s1"), RP_PERMISSION);
+    assert_non_null(strstr(f->j.s, "account s1 was disabled by an admin: only an admin enables it"));
+    assert_int_equal(asker_run(f, "account disable s2"), RP_OK);
+    assert_int_equal(asker_run(f, "account enable s2"), RP_OK);
+    asker_as(f, "admin");
+    assert_int_equal(asker_run(f, "account enable s1"), RP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +549,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_json_never_holds_the_key, asker_setup, asker_teardown),
         cmocka_unit_test_setup_teardown(test_disable_and_enable_are_audited, asker_setup, asker_teardown),
         cmocka_unit_test_setup_teardown(test_admin_cannot_be_disabled, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_what_an_admin_disabled_only_an_admin_enables,
+                                        asker_setup, asker_teardown),
         cmocka_unit_test_setup_teardown(test_the_log_shows_each_account_its_own, asker_setup,
                                         asker_teardown),
         cmocka_unit_test(test_each_role_may_change_what_it_holds_authority_over),

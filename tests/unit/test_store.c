@@ -201,6 +201,7 @@ static void downgrade_to_v4(const char *path)
         "DROP INDEX zone_sponsor; DROP INDEX zone_registrant; DROP INDEX audit_account;"
         "ALTER TABLE account DROP COLUMN sponsor; ALTER TABLE account DROP COLUMN enabled;"
         "ALTER TABLE account DROP COLUMN class; ALTER TABLE account DROP COLUMN updated;"
+        "ALTER TABLE account DROP COLUMN disabled_by;"
         "ALTER TABLE block DROP COLUMN maintainer; ALTER TABLE block DROP COLUMN delegated;"
         "ALTER TABLE zone DROP COLUMN sponsor;"
         "ALTER TABLE zone DROP COLUMN registrant; DROP TRIGGER audit_append_only_u;"
