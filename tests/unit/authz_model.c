@@ -324,7 +324,8 @@ static int op_host_add(struct world *w, int who, struct op *o)
     int parent = block_of(w, &a);
     bool taken = w->b[parent].p.plen == a.plen;
     char name[DNAME_TEXT_MAX], at[CIDR_STRLEN];
-    snprintf(name, sizeof name, "h%d.%s", ++w->serial, w->z[z].name);
+    if (snprintf(name, sizeof name, "h%d.%s", ++w->serial, w->z[z].name) >= (int)sizeof name)
+        return NOOP; /* the zone's name is too long for one more label */
     cidr_format_addr(&a, at, sizeof at);
     snprintf(o->text, sizeof o->text, "host add %s %s", name, at);
     o->expect = !zone_auth(w, who, z) || !block_auth(w, who, parent)     ? DENY
@@ -385,7 +386,9 @@ static int op_zone_add(struct world *w, int who, struct op *o)
         int pz = random_zone(w, false);
         if (pz < 0)
             return NOOP;
-        snprintf(nz.name, sizeof nz.name, "z%d.%s", ++w->serial, w->z[pz].name);
+        if (snprintf(nz.name, sizeof nz.name, "z%d.%s", ++w->serial, w->z[pz].name) >=
+            (int)sizeof nz.name)
+            return NOOP;
     }
     parent = zone_of(w, nz.name, true);
     const struct m_acct *W = &w->a[who], *R = &w->a[r];
@@ -456,7 +459,9 @@ static int op_record(struct world *w, int who, struct op *o)
         int z = random_zone(w, false);
         if (z < 0)
             return NOOP;
-        snprintf(owner, sizeof owner, "r%d.%s", ++w->serial, w->z[z].name);
+        if (snprintf(owner, sizeof owner, "r%d.%s", ++w->serial, w->z[z].name) >=
+            (int)sizeof owner)
+            return NOOP;
     } else {
         int b = random_block(w, true);
         if (b < 0)

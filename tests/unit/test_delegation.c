@@ -121,6 +121,14 @@ static void test_a_reverse_zone_follows_its_block(void **state)
     expect(f, "s1", "zone add 0.18.198.in-addr.arpa.", RP_OK);
     assert_non_null(strstr(f->j.s, "\"sponsor\":\"r1\",\"registrant\":\"s1\""));
     expect(f, "r1", "zone del 0.18.198.in-addr.arpa.", RP_OK);
+    /* the same in ip6.arpa.: s1's /64 */
+    expect(f, "admin", "block alloc 2001:db8::/32 /48 --to r1", RP_OK);
+    expect(f, "r1", "block assign 2001:db8::/48 /64 --to s1", RP_OK);
+#define V6REV "0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+    expect(f, "r2", "zone add " V6REV, RP_PERMISSION);
+    expect(f, "s2", "zone add " V6REV, RP_PERMISSION);
+    expect(f, "s1", "zone add " V6REV, RP_OK);
+    assert_non_null(strstr(f->j.s, "\"sponsor\":\"r1\",\"registrant\":\"s1\""));
 }
 
 int main(void)
