@@ -265,8 +265,24 @@ static int admin_held(struct store *st, const char *name, struct lana_diag *d)
     return rc < 0 ? rc : rc == 1 && role == AUTHZ_ADMIN;
 }
 
-/* the zones strictly below an apex: keys above key(apex) and below it with its final 0x00
- * turned into 0x01 (as sql_zones_below below: one range of the apex index) */
+/*
+ * The end of the range of keys at and below key (kl bytes) into hi (DNAME_KEY_MAX + 1
+ * bytes): key with its last byte, the end of its last label (0x00), turned into 0x01
+ * (dname_key never puts 0x00 in a label); for the root (kl 0) a key above every key.
+ * Returns its length.
+ */
+static size_t keys_below(const uint8_t *key, size_t kl, uint8_t *hi)
+{
+    if (kl == 0) {
+        memset(hi, 0xff, DNAME_KEY_MAX + 1);
+        return DNAME_KEY_MAX + 1;
+    }
+    memcpy(hi, key, kl);
+    hi[kl - 1] = 0x01;
+    return kl;
+}
+
+/* the zones strictly below an apex: one range of the apex index (keys_below) */
 static const char sql_zones_under[] = "SELECT id FROM zone WHERE apex > ?1 AND apex < ?2";
 
 /*
@@ -276,18 +292,14 @@ static const char sql_zones_under[] = "SELECT id FROM zone WHERE apex > ?1 AND a
  */
 static int below_ok(struct store *st, const uint8_t *apex, const char *text, struct lana_diag *d)
 {
-    uint8_t key[DNAME_KEY_MAX], end[DNAME_KEY_MAX];
-    size_t kl = dname_key(apex, key);
-    if (kl == 0) /* the root: only admin makes it, and admin is never asked */
-        return diag_set(d, LANA_EPERM, "the root zone is admin's");
-    memcpy(end, key, kl);
-    end[kl - 1] = 0x01;
+    uint8_t key[DNAME_KEY_MAX], end[DNAME_KEY_MAX + 1];
+    size_t kl = dname_key(apex, key), el = keys_below(key, kl, end);
     sqlite3_stmt *s;
     int rc = store__stmt(st, sql_zones_under, &s, d);
     if (rc != 0)
         return rc;
     sqlite3_bind_blob(s, 1, key, (int)kl, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s, 2, end, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 2, end, (int)el, SQLITE_TRANSIENT);
     while ((rc = store__row(st, s, "zones below", d)) == 1) {
         struct lana_diag why;
         int e = authz_zone(st, sqlite3_column_int64(s, 0), &why);
@@ -613,14 +625,7 @@ static int list_zones_below(struct store *st, const char *name, const uint8_t *t
                             struct held *stack, authz_list_cb *cb, void *arg, struct lana_diag *d)
 {
     uint8_t hi[DNAME_KEY_MAX + 1];
-    size_t hl = len;
-    if (len == 0) { /* the root: every key is below it */
-        memset(hi, 0xff, sizeof hi);
-        hl = sizeof hi;
-    } else {
-        memcpy(hi, top, len);
-        hi[len - 1] = 1;
-    }
+    size_t hl = keys_below(top, len, hi);
     sqlite3_stmt *s;
     int rc = store__stmt(st, sql_zones_below, &s, d);
     if (rc != 0)
