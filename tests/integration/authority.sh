@@ -2,35 +2,27 @@
 # lana authority through the real lanad and CLI: a registrar holding a block from admin, its
 # customer holding a block and a zone from it; each account's list, the human and the JSON
 # form, and for every block and zone the list agrees with what a change through lana does
-# (exit 0, or 77 refused). The accounts are written into the database as lanad stores them
-# (StoredKey = SHA-256 of the token), with token files naming them.
+# (exit 0, or 77 refused). The accounts are made by admin with lana account add --out, each
+# token file naming its account.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/lanad.sh"
 : "${LANA:?}"
 unset LANA_TOKEN LANA_CONFIG LANA_SERVER
 export XDG_CONFIG_HOME=$WORK/xdg HOME=$WORK
-for t in sqlite3 openssl sha256sum xxd; do
-  command -v "$t" >/dev/null || { echo "skip: $t is missing"; exit 77; }
-done
 lanad_start
 L() { "$LANA" --server "127.0.0.1:$RPORT" "$@"; }
 as() { local who=$1; shift; L --token-file "$WORK/$who.token" "$@"; }
 cp "$TOKEN_FILE" "$WORK/admin.token" 2>/dev/null || true
 
-# account NAME ROLE SPONSOR|NULL: a row as lanad writes it, and a token file naming it
+# account NAME ROLE [SPONSOR]: made by admin with lana account add, its token file beside
 account() {
-  local tok key
-  tok=$(openssl rand -hex 32)
-  key=$(printf %s "$tok" | xxd -r -p | sha256sum | cut -c1-64)
-  sqlite3 -cmd ".timeout 5000" "$DB" "INSERT INTO account (name, role, stored_key, created,
-    updated, sponsor, enabled) VALUES ('$1', '$2', x'$key', 0, 0, $3, 1)" >/dev/null
-  printf 'user=%s\ntoken=%s\n' "$1" "$tok" >"$WORK/$1.token"
-  chmod 600 "$WORK/$1.token"
+  as admin account add "$1" --role "$2" ${3:+--sponsor "$3"} --out "$WORK/$1.token" >/dev/null ||
+    { echo "account add $1 failed"; exit 1; }
 }
-account reg1 registrar NULL
-account stu1 registrant "'reg1'"
-account stu2 registrant "'reg1'"
+account reg1 registrar
+account stu1 registrant reg1
+account stu2 registrant reg1
 
 as admin pool add 198.18.0.0/15 >/dev/null
 as admin zone add lab. >/dev/null 2>&1 # the default configuration may have made it
