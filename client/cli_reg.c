@@ -48,7 +48,9 @@ static const char help_whois[] =
     "The chain of blocks that contain it, from the root pool down, with their holders.\n";
 static const char help_log[] =
     "usage: lana log [--since UNIX_MS|YYYY-MM-DD] [--limit N]\n"
-    "The audit log: every change, who made it and when, oldest first.\n";
+    "The audit log: every change, who made it and when, oldest first: the newest N (1000\n"
+    "by default), or with --since the first N from then on. Admin reads everything, a\n"
+    "registrar its own and its customers' changes, a registrant its own.\n";
 static const char help_batch[] =
     "usage: lana batch [FILE|-] [--keep-going]\n"
     "Runs registry commands, one per line ('#' starts a comment; a leading 'lana' is\n"

@@ -37,32 +37,34 @@ int audit_add(struct store *st, const char *actor, const char *action, const cha
     return rc;
 }
 
-static const char sql_list[] =
-    "SELECT id, ts, actor, action, object, before, after FROM audit WHERE ts >= ?1 ORDER BY id"
-    " LIMIT ?2";
+#define ALL "SELECT id, ts, actor, action, object, before, after FROM audit WHERE ts >= ?1"
 /* an account's own changes, and its customers' when ?4: one index search per account (the
  * rows of one student are found without reading the others'); admin's own rows are not in
  * the index on account (admin reads the whole log), hence the two forms */
-#define LIST_OF(extra)                                                                             \
+#define OF(extra)                                                                                  \
     "SELECT id, ts, actor, action, object, before, after FROM audit WHERE account IN"              \
     " (SELECT ?3 UNION ALL SELECT name FROM account WHERE ?4 AND sponsor = ?3)" extra               \
-    " AND ts >= ?1 ORDER BY id LIMIT ?2"
-static const char sql_list_of[] = LIST_OF(" AND account <> 'admin'");
-static const char sql_list_of_admin[] = LIST_OF("");
+    " AND ts >= ?1"
+#define OLDEST(q) q " ORDER BY id LIMIT ?2"
+#define NEWEST(q) "SELECT * FROM (" q " ORDER BY id DESC LIMIT ?2) ORDER BY id"
+/* [newest][0 all, 1 an account's, 2 admin's own] */
+static const char *const sql_list[2][3] = {
+    {OLDEST(ALL), OLDEST(OF(" AND account <> 'admin'")), OLDEST(OF(""))},
+    {NEWEST(ALL), NEWEST(OF(" AND account <> 'admin'")), NEWEST(OF(""))},
+};
 
 int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb *cb, void *arg,
                struct lana_diag *d)
 {
-    return audit_list_of(st, NULL, false, since_ms, limit, cb, arg, d);
+    return audit_list_of(st, NULL, false, since_ms, limit, false, cb, arg, d);
 }
 
 int audit_list_of(struct store *st, const char *account, bool customers, int64_t since_ms,
-                  int64_t limit, audit_each_cb *cb, void *arg, struct lana_diag *d)
+                  int64_t limit, bool newest, audit_each_cb *cb, void *arg, struct lana_diag *d)
 {
     sqlite3_stmt *s;
-    const char *sql = account == NULL                ? sql_list
-                      : strcmp(account, "admin") != 0 ? sql_list_of
-                                                       : sql_list_of_admin;
+    int which = account == NULL ? 0 : strcmp(account, "admin") != 0 ? 1 : 2;
+    const char *sql = sql_list[newest][which];
     int rc = store__stmt(st, sql, &s, d);
     if (rc != 0)
         return rc;

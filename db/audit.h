@@ -37,7 +37,8 @@ int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb 
 /**
  * audit_list limited to what one account may read: the changes made by account, and with
  * customers those of the accounts it sponsors (a registrar's registrants) too. account NULL:
- * every entry (admin's view).
+ * every entry (admin's view). newest: the newest limit entries (still oldest first) rather
+ * than the first limit ones from since_ms.
  */
 int audit_list_of(struct store *st, const char *account, bool customers, int64_t since_ms,
-                  int64_t limit, audit_each_cb *cb, void *arg, struct lana_diag *d);
+                  int64_t limit, bool newest, audit_each_cb *cb, void *arg, struct lana_diag *d);

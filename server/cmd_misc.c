@@ -76,7 +76,10 @@ enum regproto_code cmd__log(struct cmd_ctx *c, const struct cmd_args *a, struct 
     cmd__ok_open(j);
     jsonw_key(j, "log");
     jsonw_arr(j);
-    int e = audit_list_of(c->st, who, customers, (int64_t)since, (int64_t)limit, log_cb, j, &d);
+    /* without --since, the newest --limit entries; with it, the first ones from then on (a
+     * reader pages forward); oldest first either way */
+    int e = audit_list_of(c->st, who, customers, (int64_t)since, (int64_t)limit, a->since == NULL,
+                          log_cb, j, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);

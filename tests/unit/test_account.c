@@ -541,6 +541,30 @@ static void test_what_an_admin_disabled_only_an_admin_enables(void **state)
     assert_int_equal(asker_run(f, "account enable s1"), RP_OK);
 }
 
+/* lana log --limit N shows the newest N (oldest first); with --since, the first N from then. */
+static void test_the_log_limit_keeps_the_newest(void **state)
+{
+    struct fix *f = *state;
+    const char *who[] = {"admin", "r1", "s1"};
+    for (size_t i = 0; i < 3; i++) {
+        char line[64];
+        asker_as(f, who[i]);
+        snprintf(line, sizeof line, "account token %s", who[i]);
+        assert_int_equal(asker_run(f, line), RP_OK);
+    }
+    asker_as(f, "admin");
+    assert_int_equal(asker_run(f, "log --limit 2"), RP_OK);
+    const char *r1 = strstr(f->j.s, "\"object\":\"r1\""), *s1 = strstr(f->j.s, "\"object\":\"s1\"");
+    assert_non_null(r1);
+    assert_non_null(s1);
+    assert_true(r1 < s1);
+    assert_null(strstr(f->j.s, "\"action\":\"account.add\""));
+    assert_int_equal(asker_run(f, "log --since 0 --limit 2"), RP_OK);
+    assert_non_null(strstr(f->j.s, "\"action\":\"account.add\",\"object\":\"admin\""));
+    assert_non_null(strstr(f->j.s, "\"action\":\"account.add\",\"object\":\"r1\""));
+    assert_null(strstr(f->j.s, "account.token"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +573,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_json_never_holds_the_key, asker_setup, asker_teardown),
         cmocka_unit_test_setup_teardown(test_disable_and_enable_are_audited, asker_setup, asker_teardown),
         cmocka_unit_test_setup_teardown(test_admin_cannot_be_disabled, asker_setup, asker_teardown),
+        cmocka_unit_test_setup_teardown(test_the_log_limit_keeps_the_newest, asker_setup,
+                                        asker_teardown),
         cmocka_unit_test_setup_teardown(test_what_an_admin_disabled_only_an_admin_enables,
                                         asker_setup, asker_teardown),
         cmocka_unit_test_setup_teardown(test_the_log_shows_each_account_its_own, asker_setup,

@@ -260,7 +260,7 @@ static void test_version_4_database_becomes_admins(void **state)
     assert_int_equal(account_get(st, "admin", &got, &d), 1);
     assert_true(got.enabled);
     int n = 0;
-    assert_int_equal(audit_list_of(st, "admin", false, 0, 0, count_cb, &n, &d), 0);
+    assert_int_equal(audit_list_of(st, "admin", false, 0, 0, false, count_cb, &n, &d), 0);
     assert_int_equal(n, 3); /* pool.add, block.alloc, zone.add */
     /* a registrar made now may change none of it */
     struct account r = {.name = "rir", .role = "registrar"};
