@@ -135,8 +135,10 @@ static enum regproto_code plen_arg(const char *s, const struct cidr *parent, uns
 {
     uint64_t v;
     struct lana_diag d;
-    if (*s == '/')
-        s++;
+    if (*s != '/') /* "block alloc P 24": a prefix length is always written /24 */
+        return cmd_error(j, RP_USAGE,
+                         "%.8s: the size of the new block is written /%.8s (with its slash)", s, s);
+    s++;
     if (num_parse_u64(s, 0, cidr_bits(parent), &v, &d) != 0)
         return cmd_error(j, RP_INVALID, "prefix length /%s: must be 0..%u", s, cidr_bits(parent));
     *plen = (unsigned)v;

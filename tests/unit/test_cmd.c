@@ -91,7 +91,10 @@ static void test_blocks_flow(void **state)
     assert_non_null(strstr(f->j.s, "\"description\":\"lab space\""));
     assert_int_equal(run(f, "block alloc 10.0.0.0/8 /11 --holder RIR-A"), RP_OK);
     assert_ptr_equal(strstr(f->j.s, "{\"ok\":true,\"block\":{\"prefix\":\"10.0.0.0/11\""), f->j.s);
-    assert_int_equal(run(f, "block alloc 10.0.0.0/11 16 --assign"), RP_OK);
+    /* the size is written with its slash: 16 alone is a usage error, not a guess */
+    assert_int_equal(run(f, "block alloc 10.0.0.0/11 16 --assign"), RP_USAGE);
+    assert_non_null(strstr(f->j.s, "the size of the new block is written /16"));
+    assert_int_equal(run(f, "block alloc 10.0.0.0/11 /16 --assign"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"status\":\"assigned\""));
     assert_int_equal(run(f, "block show 10.0.0.0/11"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"used\":\"65536\""));
@@ -105,8 +108,10 @@ static void test_blocks_flow(void **state)
     assert_int_equal(run(f, "block release 10.0.0.0/11"), RP_CONFLICT);
     assert_int_equal(run(f, "block release 10.0.0.0/11 --recursive"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"blocks\":2,\"hosts\":0}"));
-    assert_int_equal(run(f, "log --limit 2"), RP_OK);
+    assert_int_equal(run(f, "log --since 0 --limit 2"), RP_OK); /* the first two */
     assert_non_null(strstr(f->j.s, "\"action\":\"pool.add\""));
+    assert_int_equal(run(f, "log --limit 1"), RP_OK); /* the newest */
+    assert_non_null(strstr(f->j.s, "\"action\":\"block.release\""));
     assert_int_equal(run(f, "ping"), RP_OK);
     assert_string_equal(f->j.s, "{\"ok\":true,\"pong\":true}");
 }
