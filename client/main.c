@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "client/cli.h"
+#include "common/text.h"
 #include "client/clienv.h"
 
 static const struct cli_command commands[] = {
@@ -49,6 +50,13 @@ static void usage(FILE *out)
                  "78 configuration.\n");
 }
 
+/* The name of command i, for text_nearest. */
+static const char *command_at(size_t i, void *arg)
+{
+    (void)arg;
+    return commands[i].name;
+}
+
 int main(int argc, char **argv)
 {
     /* the common options may come before or after the command */
@@ -73,6 +81,10 @@ int main(int argc, char **argv)
             continue;
         return commands[i].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lana: unknown command '%s'\nTry 'lana --help'\n", argv[1]);
+    const char *near = text_nearest(argv[1], sizeof commands / sizeof commands[0], command_at, NULL);
+    if (near != NULL)
+        fprintf(stderr, "lana: unknown command '%s': did you mean '%s'?\n", argv[1], near);
+    else
+        fprintf(stderr, "lana: unknown command '%s'\nTry 'lana --help'\n", argv[1]);
     return EX_USAGE;
 }

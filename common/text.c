@@ -150,3 +150,47 @@ size_t text_cut(const char *s, size_t n, size_t max)
     }
     return i;
 }
+
+/* Edit distance of a and b, or more than max (max + 1) once it is sure to be: the words of
+ * a command line are short, the rows two of at most 64 + 1 entries. */
+static size_t edits(const char *a, const char *b, size_t max)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > max)
+        return max + 1;
+    size_t row[65], prev[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        row[0] = i;
+        size_t best = row[0];
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = row[j - 1] + 1;
+            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (row[j] < best)
+                best = row[j];
+        }
+        if (best > max)
+            return max + 1;
+        memcpy(prev, row, (lb + 1) * sizeof row[0]);
+    }
+    return prev[lb];
+}
+
+const char *text_nearest(const char *word, size_t n, text_name_fn *name, void *arg)
+{
+    size_t max = strlen(word) <= 4 ? 1 : 2, best = max + 1;
+    const char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = name(i, arg);
+        if (c == NULL || strcmp(c, word) == 0)
+            continue;
+        size_t e = edits(word, c, max);
+        if (e < best) {
+            best = e;
+            found = c;
+        }
+    }
+    return found;
+}

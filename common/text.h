@@ -59,3 +59,12 @@ int text_check(const char *s, size_t len, size_t max, unsigned flags, const char
  * character in two.
  */
 size_t text_cut(const char *s, size_t n, size_t max);
+
+typedef const char *text_name_fn(size_t i, void *arg); /* the i-th name, or NULL to skip */
+
+/**
+ * The name among n (name(i, arg) for i < n) nearest to word, for "did you mean ...?": at
+ * most 2 edits away (insertions, deletions, substitutions; 1 for a word of up to 4 bytes)
+ * and not word itself. The first of the nearest, or NULL when none is that near.
+ */
+const char *text_nearest(const char *word, size_t n, text_name_fn *name, void *arg);

@@ -182,8 +182,23 @@ const struct cmd *cmd_find(int argc, char **argv)
     return NULL;
 }
 
-/* "usage: VERB a|b|c ..." from the rows of a known verb, or "unknown command". */
-static enum regproto_code no_row(const char *verb, struct jsonw *j)
+/* The table's verbs (each once: the first row of a verb), for text_nearest. */
+static const char *verb_at(size_t i, void *arg)
+{
+    (void)arg;
+    return i > 0 && strcmp(cmd_table[i - 1].verb, cmd_table[i].verb) == 0 ? NULL
+                                                                          : cmd_table[i].verb;
+}
+
+/* The subcommands of the verb arg, for text_nearest. */
+static const char *sub_at(size_t i, void *arg)
+{
+    return strcmp(cmd_table[i].verb, arg) == 0 ? cmd_table[i].sub : NULL;
+}
+
+/* "usage: VERB a|b|c ..." from the rows of a known verb, or "unknown command"; either with
+ * "did you mean ...?" when one name of the table is near (sub: the word after the verb). */
+static enum regproto_code no_row(const char *verb, const char *sub, struct jsonw *j)
 {
     char subs[256];
     size_t len = 0;
@@ -196,9 +211,16 @@ static enum regproto_code no_row(const char *verb, struct jsonw *j)
             break; /* the table's subcommands fit; a cut list is still a usage reply */
         len += (size_t)n;
     }
-    if (len == 0)
-        return cmd_error(j, RP_USAGE, "%.*s: unknown command (try help)",
-                         (int)text_cut(verb, strlen(verb), 64), verb);
+    if (len == 0) {
+        const char *near = text_nearest(verb, cmd_ntable, verb_at, NULL);
+        return cmd_error(j, RP_USAGE, "%.*s: unknown command (%s%s%s)",
+                         (int)text_cut(verb, strlen(verb), 64), verb, near ? "did you mean " : "try help",
+                         near ? near : "", near ? "?" : "");
+    }
+    const char *near = sub ? text_nearest(sub, cmd_ntable, sub_at, (void *)verb) : NULL;
+    if (near != NULL)
+        return cmd_error(j, RP_USAGE, "usage: %s %s ... (did you mean %s %s?)", verb, subs, verb,
+                         near);
     return cmd_error(j, RP_USAGE, "usage: %s %s ...", verb, subs);
 }
 
@@ -314,7 +336,11 @@ enum regproto_code cmd_prepare(const struct cmd_ctx *c, int argc, char **argv,
     if (r == NULL) { /* the verb is quoted back: it must be text first */
         if (text_check(argv[0], strlen(argv[0]), CMDARGS_TEXT_MAX, 0, "command", &d) != 0)
             return cmd_error(j, RP_INVALID, "%s", d.msg);
-        return no_row(argv[0], j);
+        /* the word after the verb, when it is text, to find a near subcommand */
+        const char *sub = argc > 1 && text_check(argv[1], strlen(argv[1]), 64, 0, NULL, &d) == 0
+                              ? argv[1]
+                              : NULL;
+        return no_row(argv[0], sub, j);
     }
     if (!cmd_permitted(r, c) && !c->may_write && c->who != NULL) { /* a disabled account */
         cmd_error(j, RP_PERMISSION, "account %s is disabled: it may read, not change the registry",

@@ -15,6 +15,12 @@ static const struct cmd_opt *opt_find(const struct cmd_opt *opts, const char *na
     return NULL;
 }
 
+/* The name of option row i, for text_nearest. */
+static const char *opt_name(size_t i, void *arg)
+{
+    return ((const struct cmd_opt *)arg)[i].name;
+}
+
 int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, struct cmd_args *a,
                   struct lana_diag *d)
 {
@@ -28,9 +34,17 @@ int cmdargs_parse(const struct cmd_opt *opts, int argc, char **argv, int from, s
             continue;
         }
         const struct cmd_opt *o = opt_find(opts, w + 2);
-        if (o == NULL) /* quoted without cutting a character (the reply escapes the rest) */
-            return diag_set(d, LANA_EPARSE, "%.*s: unknown option here",
-                            (int)text_cut(w, strlen(w), 64), w);
+        if (o == NULL) { /* quoted without cutting a character (the reply escapes the rest) */
+            size_t n = 0;
+            while (opts != NULL && opts[n].name != NULL)
+                n++;
+            const char *near = text_check(w, strlen(w), 64, 0, NULL, NULL) == 0
+                                   ? text_nearest(w + 2, n, opt_name, (void *)opts)
+                                   : NULL;
+            return diag_set(d, LANA_EPARSE, "%.*s: unknown option here%s%s%s",
+                            (int)text_cut(w, strlen(w), 64), w, near ? " (did you mean --" : "",
+                            near ? near : "", near ? "?)" : "");
+        }
         char *field = (char *)a + o->off;
         if (o->kind == CMDARGS_FLAG) {
             *(bool *)(void *)field = true;

@@ -123,6 +123,13 @@ static void test_usage_errors(void **state)
     assert_int_equal(run(f, "frobnicate"), RP_USAGE);
     assert_string_equal(f->j.s, "{\"ok\":false,\"error\":{\"code\":\"usage\",\"message\":"
                                 "\"frobnicate: unknown command (try help)\"}}");
+    /* a near miss gets "did you mean" */
+    assert_int_equal(run(f, "blok list"), RP_USAGE);
+    assert_non_null(strstr(f->j.s, "blok: unknown command (did you mean block?)"));
+    assert_int_equal(run(f, "pool lst"), RP_USAGE);
+    assert_non_null(strstr(f->j.s, "usage: pool add|del|list ... (did you mean pool list?)"));
+    assert_int_equal(run(f, "block tree --dpth 1"), RP_USAGE);
+    assert_non_null(strstr(f->j.s, "--dpth: unknown option here (did you mean --depth?)"));
     assert_int_equal(run(f, "pool frob"), RP_USAGE);
     assert_string_equal(f->j.s, "{\"ok\":false,\"error\":{\"code\":\"usage\",\"message\":"
                                 "\"usage: pool add|del|list ...\"}}");

@@ -253,12 +253,42 @@ static void test_cut_never_splits_a_character(void **state)
     assert_int_equal(text_cut("a\xc3", 2, 1), 1);
 }
 
+static const char *const names[] = {"pool", "block", "zone", "host", "record", "service",
+                                    "whois", "log", "authority", "account", "class"};
+
+static const char *name_at(size_t i, void *arg)
+{
+    (void)arg;
+    return names[i];
+}
+
+/* "did you mean": the nearest name within 2 edits (1 for a word of up to 4 bytes), the first
+ * of equals, never the word itself, nothing when none is near. */
+static void test_nearest_name(void **state)
+{
+    (void)state;
+    size_t n = sizeof names / sizeof names[0];
+    assert_string_equal(text_nearest("blok", n, name_at, NULL), "block");
+    assert_null(text_nearest("hots", n, name_at, NULL)); /* 2 edits: too many for 4 bytes */
+    assert_string_equal(text_nearest("hostt", n, name_at, NULL), "host");
+    assert_string_equal(text_nearest("autority", n, name_at, NULL), "authority");
+    assert_string_equal(text_nearest("acount", n, name_at, NULL), "account");
+    assert_null(text_nearest("frobnicate", n, name_at, NULL));
+    assert_null(text_nearest("pool", n, name_at, NULL)); /* itself: never */
+    assert_null(text_nearest("", n, name_at, NULL));
+    char longw[200];
+    memset(longw, 'a', sizeof longw - 1);
+    longw[sizeof longw - 1] = '\0';
+    assert_null(text_nearest(longw, n, name_at, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decoder_agrees_with_rfc3629_on_every_short_sequence),
         cmocka_unit_test(test_decoder_bounds_and_code_points),
         cmocka_unit_test(test_maximal_subparts_as_unicode_says),
+        cmocka_unit_test(test_nearest_name),
         cmocka_unit_test(test_text_check_verdicts_and_messages),
         cmocka_unit_test(test_controls_are_c0_del_and_c1_only),
         cmocka_unit_test(test_cut_never_splits_a_character),
