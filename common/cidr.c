@@ -18,6 +18,14 @@ int cidr_parse_addr(const char *s, struct cidr *out, struct lana_diag *d)
     memset(&c, 0, sizeof c);
     if (s == NULL || *s == '\0')
         return diag_set(d, LANA_EPARSE, "empty address");
+    const char *zone = strchr(s, '%');
+    if (zone != NULL && strchr(s, ':') != NULL)
+        /* RFC 4007 §11: "fe80::1%eth0" names an interface as well as an address; the zone
+         * is local to one host, so a registry, a prefix or a DNS record cannot hold it. */
+        return diag_set(d, LANA_EPARSE,
+                        "%.60s: a zone index (%.20s) names an interface, it is not part of "
+                        "the address (RFC 4007 §11): give the address alone, %.*s",
+                        s, zone, (int)(zone - s > 46 ? 46 : zone - s), s);
     if (strlen(s) >= INET6_ADDRSTRLEN)
         return diag_set(d, LANA_EPARSE, "%.60s...: address too long", s);
     if (strchr(s, ':') != NULL) {

@@ -40,7 +40,11 @@ static inline unsigned cidr_bits(const struct cidr *c)
  */
 int cidr_parse(const char *s, struct cidr *out, struct lana_diag *d);
 
-/** Parses a bare address (no "/"); out->plen is 32 or 128. */
+/**
+ * Parses a bare address (no "/"); out->plen is 32 or 128.
+ * @return 0, or LANA_EPARSE in d; an IPv6 address with a zone index ("fe80::1%eth0") gets a
+ * message of its own naming the zone, since a zone is not part of the address (RFC 4007 §11).
+ */
 int cidr_parse_addr(const char *s, struct cidr *out, struct lana_diag *d);
 
 /** "10.0.0.0/8", "fd00::/8"; returns 0 or LANA_ENOSPACE. */

@@ -168,6 +168,27 @@ static void test_cidr_is_aligned(void **state)
     assert_false(cidr_is_aligned(&c));
 }
 
+/* RFC 4007 §11: a zone index is no part of an address; the message says so and names it. */
+static void test_cidr_zone_index_is_refused_by_name(void **state)
+{
+    (void)state;
+    static const char *const in[] = {"fe80::1%eth0", "fe80::1%eth0/64", "ff02::1%2"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        struct cidr c;
+        struct lana_diag d;
+        assert_int_equal(cidr_parse(in[i], &c, &d), LANA_EPARSE);
+        assert_non_null(strstr(d.msg, "zone index"));
+    }
+    struct cidr c;
+    struct lana_diag d;
+    assert_int_equal(cidr_parse_addr("fe80::1%eth0", &c, &d), LANA_EPARSE);
+    assert_non_null(strstr(d.msg, "(%eth0)"));
+    assert_non_null(strstr(d.msg, "give the address alone, fe80::1"));
+    /* in IPv4 a '%' is only a bad character */
+    assert_int_equal(cidr_parse_addr("198.18.0.1%eth0", &c, &d), LANA_EPARSE);
+    assert_non_null(strstr(d.msg, "not a valid IPv4 address"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_cidr_size_is_exact_up_to_2_pow_128),
         cmocka_unit_test(test_cidr_reverse_names_follow_rfc_1035_2317_and_3596),
         cmocka_unit_test(test_cidr_is_aligned),
+        cmocka_unit_test(test_cidr_zone_index_is_refused_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
