@@ -2,7 +2,7 @@
 """lana serve, concurrent (client/cli_serve.c): 30 clients at once on 127.0.0.1, one of them
 silent from the start, each sending its own bytes in interleaved parts; 30 distinct sockets
 reported by accept() and 30 correct echoes, none delayed by the silent one. Then --once,
---max-clients (the next client waits in the backlog until one leaves), SIGTERM, and the exit
+--max-clients (the next client waits in the backlog until one leaves), --idle, SIGTERM, and the exit
 statuses of a usage error and a port in use. Loopback only; every wait is bounded."""
 import os
 import re
@@ -94,10 +94,25 @@ def test_thirty():
     srv = Serve()  # the default cap, 64
     silent = srv.connect()  # connected first, never sends: must delay nobody
     srv.wait_line(r"accept\(\) → new socket \d+ for 127\.0\.0\.1:\d+ \(local 127\.0\.0\.1:")
+    # a client that sends and never reads (until the end): the server's buffer for it fills,
+    # the kernel's buffers fill, its sends stop; the others are served all the same
+    hog = srv.connect()
+    hog.setblocking(False)
+    sent, chunk = 0, bytes(range(256)) * 64
+    end = time.monotonic() + STEP
+    while time.monotonic() < end:
+        try:
+            sent += hog.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.05)
+            try:
+                sent += hog.send(chunk)
+            except BlockingIOError:
+                break
     t0 = time.monotonic()
-    clients = [srv.connect() for _ in range(29)]
+    clients = [srv.connect() for _ in range(28)]
     data = [(f"client {i:02d} first half|".encode(), f"second half {i * 7919}\n".encode() * (i + 1))
-            for i in range(29)]
+            for i in range(28)]
     for s, (a, _) in zip(clients, data):  # first halves of all, then second halves
         s.sendall(a)
     for s, (a, _) in zip(clients[::2], data[::2]):  # the even ones' echoes before the others send
@@ -120,11 +135,26 @@ def test_thirty():
         fail(f"{len(ports)} distinct client ports for 30 clients")
     if srv.matches(r"socket \d+ closed"):
         fail("a client was closed while all 30 were connected")
+    # the hog reads: every byte it sent comes back, in order
+    want = (chunk * (sent // len(chunk) + 1))[:sent]
+    end, got = time.monotonic() + STEP, bytearray()
+    hog.setblocking(True)
+    while len(got) < sent and time.monotonic() < end:
+        hog.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            k = hog.recv(65536)
+        except socket.timeout:
+            break
+        if not k:
+            break
+        got += k
+    if bytes(got) != want:
+        fail(f"the client that did not read got {len(got)} of its {sent} bytes back, or others")
     # the silent client is still served when it speaks
     silent.sendall(b"late words")
     if recv_exact(silent, 10) != b"late words":
         fail("the silent client was not echoed")
-    for s in clients + [silent]:
+    for s in clients + [silent, hog]:
         s.close()
     srv.wait_line(r"closed \(client closed\) after echoing", 30)
     if not srv.matches(r"^socket\(\) → bind\(\) → listen\(backlog \d+\) → accept\(\): "
@@ -133,7 +163,8 @@ def test_thirty():
     srv.p.send_signal(signal.SIGTERM)
     if srv.wait_exit() != 0:
         fail("SIGTERM: exit status not 0")
-    print(f"ok 30 clients at once: 30 distinct sockets, 30 echoes in {took:.2f} s")
+    print(f"ok 30 clients at once (one silent, one not reading {sent} bytes): 30 distinct "
+          f"sockets, 28 echoes in {took:.2f} s, then the other two")
 
 
 def test_once():
@@ -180,6 +211,19 @@ def test_max_clients():
     print("ok --max-clients 2: the third waited in the backlog, then was served")
 
 
+def test_idle():
+    srv = Serve("--idle", "1")
+    s = srv.connect()
+    srv.wait_line(r"closed \(idle 1 s\) after echoing 0 bytes", timeout=4)
+    s.settimeout(STEP)
+    if s.recv(1) != b"":
+        fail("--idle 1: the silent client's socket was not closed")
+    s.close()
+    srv.p.send_signal(signal.SIGTERM)
+    srv.wait_exit()
+    print("ok --idle 1: a silent client closed after a second")
+
+
 def test_stop_and_status():
     srv = Serve()
     s = srv.connect()
@@ -213,6 +257,7 @@ def main():
         test_thirty()
         test_once()
         test_max_clients()
+        test_idle()
         test_stop_and_status()
     finally:
         for p in procs:
