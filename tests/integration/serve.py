@@ -99,14 +99,15 @@ def test_thirty():
     hog = srv.connect()
     hog.setblocking(False)
     sent, chunk = 0, bytes(range(256)) * 64
+    twice = chunk * 2  # the stream is chunk repeated, whatever each send() took of it
     end = time.monotonic() + STEP
     while time.monotonic() < end:
         try:
-            sent += hog.send(chunk)
+            sent += hog.send(twice[sent % len(chunk):][:len(chunk)])
         except BlockingIOError:
             time.sleep(0.05)
             try:
-                sent += hog.send(chunk)
+                sent += hog.send(twice[sent % len(chunk):][:len(chunk)])
             except BlockingIOError:
                 break
     t0 = time.monotonic()
