@@ -42,7 +42,7 @@ static const char help_serve[] =
     "error (socket, event loop); 73 the port is in use; 77 no permission for the port.\n";
 
 #define SERVE_BACKLOG 64
-#define SERVE_BUF 4096       /* bytes received and not yet echoed, per client */
+#define SERVE_BUF 4096        /* bytes received and not yet echoed, per client */
 #define SERVE_ACCEPT_BURST 16 /* accepts per readiness of the listening socket */
 #define SERVE_EXIT_UNAVAILABLE 69
 #define SERVE_EXIT_OSERR 71
@@ -159,15 +159,11 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 static int serve_listen_status(int e)
 {
     switch (e) {
-    case EADDRINUSE:
-        return LANA_EXIT_CONFLICT;
+    case EADDRINUSE: return LANA_EXIT_CONFLICT;
     case EACCES:
-    case EPERM:
-        return LANA_EXIT_PERM;
-    case EADDRNOTAVAIL:
-        return SERVE_EXIT_UNAVAILABLE;
-    default:
-        return SERVE_EXIT_OSERR;
+    case EPERM: return LANA_EXIT_PERM;
+    case EADDRNOTAVAIL: return SERVE_EXIT_UNAVAILABLE;
+    default: return SERVE_EXIT_OSERR;
     }
 }
 
