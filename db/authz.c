@@ -101,9 +101,15 @@ int authz_block(struct store *st, int64_t id, bool create, struct lana_diag *d)
 static const char sql_account_get[] =
     "SELECT role, sponsor, enabled FROM account WHERE name = ?1";
 
-/* The account called name: 1 with its role and sponsor ("" for none), 0 if none, LANA_EDB. */
-static int account_of(struct store *st, const char *name, enum authz_role *role,
-                      char sponsor[ACCOUNT_NAME_MAX], bool *enabled, struct lana_diag *d)
+/* What the rule reads of an account. */
+struct acct {
+    enum authz_role role;
+    char sponsor[ACCOUNT_NAME_MAX]; /* "" for none */
+    bool enabled;
+};
+
+/* The account called name: 1 with *a set, 0 if there is none, LANA_EDB. */
+static int account_of(struct store *st, const char *name, struct acct *a, struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(st, sql_account_get, &s, d);
@@ -114,25 +120,23 @@ static int account_of(struct store *st, const char *name, enum authz_role *role,
         return rc;
     const char *r = (const char *)sqlite3_column_text(s, 0),
                *sp = (const char *)sqlite3_column_text(s, 1);
-    if (r == NULL || !authz_role_parse(r, role))
-        *role = AUTHZ_REGISTRANT; /* the CHECK constraint keeps this from happening */
-    snprintf(sponsor, ACCOUNT_NAME_MAX, "%s", sp ? sp : "");
-    *enabled = sqlite3_column_int(s, 2) != 0;
+    if (r == NULL || !authz_role_parse(r, &a->role))
+        a->role = AUTHZ_REGISTRANT; /* the CHECK constraint keeps this from happening */
+    snprintf(a->sponsor, sizeof a->sponsor, "%s", sp ? sp : "");
+    a->enabled = sqlite3_column_int(s, 2) != 0;
     sqlite3_reset(s);
     return 1;
 }
 
 int authz_hand_block(struct store *st, const char *to, const char *status, struct lana_diag *d)
 {
-    enum authz_role role;
-    char sponsor[ACCOUNT_NAME_MAX];
-    bool enabled;
-    int rc = account_of(st, to, &role, sponsor, &enabled, d);
+    struct acct a;
+    int rc = account_of(st, to, &a, d);
     if (rc <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "--to %s: no such account", to);
-    if (!enabled)
+    if (!a.enabled)
         return diag_set(d, LANA_EPERM, "account %s is disabled: it can hold nothing new", to);
-    if (role == AUTHZ_REGISTRANT && strcmp(status, "assigned") != 0)
+    if (a.role == AUTHZ_REGISTRANT && strcmp(status, "assigned") != 0)
         return diag_set(d, LANA_EPERM,
                         "%s is a registrant: it holds assigned blocks only (block assign, or "
                         "block alloc --assign)",
@@ -140,7 +144,8 @@ int authz_hand_block(struct store *st, const char *to, const char *status, struc
     const struct authz_who *w = st->who;
     if (w == NULL || w->role == AUTHZ_ADMIN || strcmp(w->name, to) == 0)
         return 0;
-    if (w->role == AUTHZ_REGISTRAR && (role == AUTHZ_REGISTRAR || strcmp(sponsor, w->name) == 0))
+    if (w->role == AUTHZ_REGISTRAR &&
+        (a.role == AUTHZ_REGISTRAR || strcmp(a.sponsor, w->name) == 0))
         return 0;
     if (w->role == AUTHZ_REGISTRAR)
         return diag_set(d, LANA_EPERM,
@@ -258,11 +263,9 @@ static int admin_held(struct store *st, const char *name, struct lana_diag *d)
 {
     if (strcmp(name, "admin") == 0)
         return 1;
-    enum authz_role role;
-    char sponsor[ACCOUNT_NAME_MAX];
-    bool enabled;
-    int rc = account_of(st, name, &role, sponsor, &enabled, d);
-    return rc < 0 ? rc : rc == 1 && role == AUTHZ_ADMIN;
+    struct acct a;
+    int rc = account_of(st, name, &a, d);
+    return rc < 0 ? rc : rc == 1 && a.role == AUTHZ_ADMIN;
 }
 
 /*
@@ -317,32 +320,31 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
 {
     const struct authz_who *w = st->who;
     const char *me = w ? w->name : "admin";
-    enum authz_role role = w ? w->role : AUTHZ_ADMIN, rrole = role;
-    char rsponsor[ACCOUNT_NAME_MAX] = "";
-    bool enabled = true;
+    enum authz_role role = w ? w->role : AUTHZ_ADMIN;
+    struct acct r = {.role = role, .sponsor = "", .enabled = true}; /* the registrant */
     if (registrant == NULL)
         registrant = me;
     int rc;
     if (strcmp(registrant, me) != 0) {
-        if ((rc = account_of(st, registrant, &rrole, rsponsor, &enabled, d)) <= 0)
+        if ((rc = account_of(st, registrant, &r, d)) <= 0)
             return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "--for %s: no such account", registrant);
-        if (!enabled)
+        if (!r.enabled)
             return diag_set(d, LANA_EPERM, "account %s is disabled: it can hold nothing new",
                             registrant);
         if (role == AUTHZ_REGISTRANT)
             return diag_set(d, LANA_EPERM, "%s is a registrant: it registers zones for itself only",
                             me);
-        if (role == AUTHZ_REGISTRAR && strcmp(rsponsor, me) != 0)
+        if (role == AUTHZ_REGISTRAR && strcmp(r.sponsor, me) != 0)
             return diag_set(d, LANA_EPERM, "%s is not a customer of %s", registrant, me);
     }
     snprintf(out->registrant, sizeof out->registrant, "%s", registrant);
     /* the sponsoring registrar: whoever registers it, unless admin registers it for someone */
     if (role == AUTHZ_REGISTRAR)
         snprintf(out->sponsor, sizeof out->sponsor, "%s", me);
-    else if (role == AUTHZ_ADMIN && rrole == AUTHZ_REGISTRAR)
+    else if (role == AUTHZ_ADMIN && r.role == AUTHZ_REGISTRAR)
         snprintf(out->sponsor, sizeof out->sponsor, "%s", registrant);
-    else if (role == AUTHZ_ADMIN && rrole == AUTHZ_REGISTRANT && rsponsor[0])
-        snprintf(out->sponsor, sizeof out->sponsor, "%s", rsponsor);
+    else if (role == AUTHZ_ADMIN && r.role == AUTHZ_REGISTRANT && r.sponsor[0])
+        snprintf(out->sponsor, sizeof out->sponsor, "%s", r.sponsor);
     else
         snprintf(out->sponsor, sizeof out->sponsor, "admin");
     int64_t parent;
@@ -371,12 +373,11 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
         if ((rc = authz_block(st, block, true, d)) != 0)
             return rc;
         if (role == AUTHZ_REGISTRANT) { /* sponsored by its own registrar, if it has one */
-            char msp[ACCOUNT_NAME_MAX];
-            enum authz_role mr;
-            bool en;
-            if ((rc = account_of(st, me, &mr, msp, &en, d)) < 0)
+            struct acct m;
+            if ((rc = account_of(st, me, &m, d)) < 0)
                 return rc;
-            snprintf(out->sponsor, sizeof out->sponsor, "%s", rc == 1 && msp[0] ? msp : psp);
+            snprintf(out->sponsor, sizeof out->sponsor, "%s",
+                     rc == 1 && m.sponsor[0] ? m.sponsor : psp);
         }
         return below_ok(st, apex, text, d);
     }
@@ -490,19 +491,17 @@ int authz_name(struct store *st, struct ipam *ip, int64_t zone, const uint8_t *o
 
 int authz_account(struct store *st, const char *name, bool self_ok, struct lana_diag *d)
 {
-    enum authz_role role;
-    char sponsor[ACCOUNT_NAME_MAX];
-    bool enabled;
-    int rc = account_of(st, name, &role, sponsor, &enabled, d);
+    struct acct a;
+    int rc = account_of(st, name, &a, d);
     if (rc <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
     const struct authz_who *w = st->who;
     if (w == NULL || w->role == AUTHZ_ADMIN || (self_ok && strcmp(w->name, name) == 0))
         return 0;
-    if (w->role == AUTHZ_REGISTRAR && strcmp(sponsor, w->name) == 0)
+    if (w->role == AUTHZ_REGISTRAR && strcmp(a.sponsor, w->name) == 0)
         return 0;
     return diag_set(d, LANA_EPERM, "account %s is managed by %s: %s may not change it", name,
-                    sponsor[0] ? sponsor : "admin", w->name);
+                    a.sponsor[0] ? a.sponsor : "admin", w->name);
 }
 
 static const char sql_current[] = "SELECT enabled, stored_key FROM account WHERE name = ?1";
@@ -732,15 +731,13 @@ static int list_names(struct store *st, const char *sql, const char *bind, enum 
 int authz_list(struct store *st, const char *name, authz_list_cb *cb, void *arg,
                struct lana_diag *d)
 {
-    enum authz_role role;
-    char sponsor[ACCOUNT_NAME_MAX];
-    bool enabled;
-    int rc = account_of(st, name, &role, sponsor, &enabled, d);
+    struct acct a;
+    int rc = account_of(st, name, &a, d);
     if (rc <= 0)
         return rc < 0 ? rc : diag_set(d, LANA_ENOTFOUND, "account %s: no such account", name);
-    if (!enabled) /* its writes are refused (authz_current) */
+    if (!a.enabled) /* its writes are refused (authz_current) */
         return 0;
-    if (role == AUTHZ_ADMIN) {
+    if (a.role == AUTHZ_ADMIN) {
         struct authz_item all = {AUTHZ_KIND_ALL, "everything", "admin: the registry operator",
                                  NULL};
         rc = cb(&all, arg);
@@ -748,16 +745,15 @@ int authz_list(struct store *st, const char *name, authz_list_cb *cb, void *arg,
     }
     if ((rc = list_blocks(st, name, cb, arg, d)) != 0 || (rc = list_zones(st, name, cb, arg, d)) != 0)
         return rc < 0 ? rc : 0;
-    if (role == AUTHZ_REGISTRAR &&
+    if (a.role == AUTHZ_REGISTRAR &&
         (rc = list_names(st, sql_registry_zones, NULL, AUTHZ_KIND_REGISTRY, "register NAME.", true,
                          " for yourself or a customer", cb, arg, d)) != 0)
         return rc < 0 ? rc : 0;
     struct authz_item self = {AUTHZ_KIND_ACCOUNT, name, "yourself: a new token", NULL};
     if ((rc = cb(&self, arg)) != 0)
         return rc < 0 ? rc : 0;
-    if (role == AUTHZ_REGISTRAR &&
-        (rc = list_names(st, sql_customers, name, AUTHZ_KIND_ACCOUNT, "your customer", false, "",
-                         cb, arg, d)) != 0)
+    if (a.role == AUTHZ_REGISTRAR && (rc = list_names(st, sql_customers, name, AUTHZ_KIND_ACCOUNT,
+                                                      "your customer", false, "", cb, arg, d)) != 0)
         return rc < 0 ? rc : 0;
     return 0;
 }
