@@ -285,12 +285,14 @@ static int class_delete(int argc, char **argv)
         printf("%s\n", t ? t : "{}");
         free(t);
     } else {
-        printf("class %s deleted: %lld accounts, %lld zones, %lld blocks, %lld hosts\n",
-               json_string_value(json_object_get(r, "deleted")),
-               (long long)json_integer_value(json_object_get(r, "accounts")),
-               (long long)json_integer_value(json_object_get(r, "zones")),
-               (long long)json_integer_value(json_object_get(r, "blocks")),
-               (long long)json_integer_value(json_object_get(r, "hosts")));
+        printf("class %s deleted:", json_string_value(json_object_get(r, "deleted")));
+        static const char *const what[][2] = {
+            {"accounts", "account"}, {"zones", "zone"}, {"blocks", "block"}, {"hosts", "host"}};
+        for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+            long long n = (long long)json_integer_value(json_object_get(r, what[i][0]));
+            printf("%s %lld %s", i ? "," : "", n, what[i][n == 1]);
+        }
+        printf("\n");
     }
     json_decref(r);
     return 0;
