@@ -32,7 +32,7 @@ static struct cidr P(const char *s)
     return c;
 }
 
-static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}};
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}, false};
 
 #define OK(x)                                                                                      \
     do {                                                                                           \
@@ -53,8 +53,8 @@ static int setup(void **state)
     struct cidr p4 = P("10.0.0.0/8"), p6 = P("fd00::/8"), spare = P("172.16.0.0/12"),
                 lan = P("10.1.0.0/24"), big = P("10.2.0.0/16"), sub = P("10.2.1.0/24"),
                 hosts = P("10.3.0.0/30");
-    struct host_addr_spec in_hosts = {HOST_ADDR_GIVEN, P("10.3.0.1/32")};
-    struct host_addr_spec none = {HOST_ADDR_NONE, {0}};
+    struct host_addr_spec in_hosts = {HOST_ADDR_GIVEN, P("10.3.0.1/32"), false};
+    struct host_addr_spec none = {HOST_ADDR_NONE, {0}, false};
     struct host_info h;
     int bound;
     OK(store_begin(f->st, &d));
