@@ -668,7 +668,7 @@ static int connect_run(struct connect_report *r, const struct cli_net_opts *o)
 int cli_connect(int argc, char **argv)
 {
     struct cli_net_opts o;
-    int rc = cli_net_parse(argc, argv, 0, help_connect, &o);
+    int rc = cli_net_parse(argc, argv, CLI_NET_ANY, help_connect, &o);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (o.npos < 1 || o.npos > 2) {
