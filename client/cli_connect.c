@@ -191,8 +191,8 @@ static int lab_pools(struct labaddr_set *pools, struct lana_diag *d)
 {
     struct regclient_opts ro = {
         .server = clienv.server,
-        .timeout_ms = clienv.timeout < CONNECT_POOLS_WAIT_MS ? (int)clienv.timeout
-                                                             : CONNECT_POOLS_WAIT_MS,
+        .timeout_ms =
+            clienv.timeout < CONNECT_POOLS_WAIT_MS ? (int)clienv.timeout : CONNECT_POOLS_WAIT_MS,
         .tls = clienv.tls,
         .tls_ca = clienv.tls_ca,
         .tofu = false,
@@ -235,8 +235,7 @@ static int step_lab(struct connect_report *r, const struct cli_net_opts *o)
         char a[NET_ADDRSTRLEN], pools[160], why[256];
         cli_net_endpoint(&r->addrs.addr[outside], a, sizeof a);
         labaddr_set_text(&sets[1], pools, sizeof pools);
-        int k = !reached       ? snprintf(why, sizeof why, "the registry's pools unknown: %s",
-                                          pd.msg)
+        int k = !reached    ? snprintf(why, sizeof why, "the registry's pools unknown: %s", pd.msg)
                 : sets[1].n ? snprintf(why, sizeof why, "nor in the registry's pools %s", pools)
                             : snprintf(why, sizeof why, "and the registry has no pools");
         if (k < 0 || (size_t)k >= sizeof why)
@@ -377,8 +376,7 @@ static int step_verdict(struct connect_report *r)
         return fail(r, NET_EXIT_TRACE,
                     "--trace: the capture is incomplete: saw %s, missing %s%s%s (waited %d ms "
                     "after connect() completed); the connection itself was made",
-                    hc->seen, hc->missing, hc->why[0] ? "; " : "", hc->why,
-                    CONNECT_TRACE_WAIT_MS);
+                    hc->seen, hc->missing, hc->why[0] ? "; " : "", hc->why, CONNECT_TRACE_WAIT_MS);
     if (hc->verdict == HANDSHAKE_INCONSISTENT)
         return fail(r, LANA_EXIT_PROTOCOL, "--trace: the handshake does not add up: %s", hc->why);
     return 0;

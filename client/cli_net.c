@@ -51,8 +51,10 @@ void cli_net_dns_hint(const struct resolve_opts *ro, enum resolve_status s, cons
                                 s != RESOLVE_TIMEOUT && s != RESOLVE_REFUSED))
         return;
     size_t l = strlen(d->msg);
-    int n = snprintf(d->msg + l, sizeof d->msg - l, ", the system resolver%s; a lab name? try "
-                     "--dns %s", strchr(asked, ',') ? "s" : "", CLI_NET_LAB_DNS);
+    int n = snprintf(d->msg + l, sizeof d->msg - l,
+                     ", the system resolver%s; a lab name? try "
+                     "--dns %s",
+                     strchr(asked, ',') ? "s" : "", CLI_NET_LAB_DNS);
     if (n < 0 || (size_t)n >= sizeof d->msg - l)
         d->msg[l] = '\0'; /* the message without the hint still says what failed */
 }

@@ -110,8 +110,8 @@ static void render_text(const struct resolve_report *r)
         if (ok && x->source == RESOLVE_SRC_DNS)
             printf(";; %d address%s from %s%s%s%s over %s in %.1f ms%s%s\n", x->n,
                    x->n == 1 ? "" : "es", from, x->asked[0] && !r->servers ? " (" : "",
-                   r->servers ? "" : x->asked, x->asked[0] && !r->servers ? ")" : "", over,
-                   x->ms, x->canonical[0] ? "; canonical name " : "", x->canonical);
+                   r->servers ? "" : x->asked, x->asked[0] && !r->servers ? ")" : "", over, x->ms,
+                   x->canonical[0] ? "; canonical name " : "", x->canonical);
         else if (ok)
             printf(";; %d address%s %s, no DNS query\n", x->n, x->n == 1 ? "" : "es",
                    cli_net_source_text(x->source));

@@ -102,13 +102,11 @@ bool handshake_port_text(uint16_t port, bool have_range, uint16_t lo, uint16_t h
         n = snprintf(buf, size,
                      "local port %u, outside the kernel's ephemeral range %u–%u (%s; IANA "
                      "suggests %u–%u)",
-                     port, lo, hi, HANDSHAKE_PORT_RANGE_FILE, HANDSHAKE_IANA_LO,
-                     HANDSHAKE_IANA_HI);
+                     port, lo, hi, HANDSHAKE_PORT_RANGE_FILE, HANDSHAKE_IANA_LO, HANDSHAKE_IANA_HI);
     else
         n = snprintf(buf, size,
                      "local port %u chosen by the kernel from %u–%u (%s; IANA suggests %u–%u)",
-                     port, lo, hi, HANDSHAKE_PORT_RANGE_FILE, HANDSHAKE_IANA_LO,
-                     HANDSHAKE_IANA_HI);
+                     port, lo, hi, HANDSHAKE_PORT_RANGE_FILE, HANDSHAKE_IANA_LO, HANDSHAKE_IANA_HI);
     if (n >= 0 && (size_t)n < size)
         return true;
     if (size > 0)

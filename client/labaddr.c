@@ -55,8 +55,8 @@ static int find_in(const struct cidr *h, const struct labaddr_set *s)
 }
 
 enum labaddr_kind labaddr_classify(const struct sockaddr_storage *a,
-                                   const struct labaddr_set *local,
-                                   const struct labaddr_set *pools, int *which)
+                                   const struct labaddr_set *local, const struct labaddr_set *pools,
+                                   int *which)
 {
     struct cidr h;
     int w = -1;
@@ -94,7 +94,8 @@ int labaddr_parse_pools(const char *reply, struct labaddr_set *out, struct lana_
     }
     size_t i;
     json_t *p;
-    json_array_foreach(pools, i, p) {
+    json_array_foreach(pools, i, p)
+    {
         if (out->n == LABADDR_MAX) {
             out->truncated = true;
             break;

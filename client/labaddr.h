@@ -44,8 +44,8 @@ extern const char labaddr_ranges_text[];
  * index of the matching prefix in local or pools (-1 otherwise). Pure, thread-safe.
  */
 enum labaddr_kind labaddr_classify(const struct sockaddr_storage *a,
-                                   const struct labaddr_set *local,
-                                   const struct labaddr_set *pools, int *which);
+                                   const struct labaddr_set *local, const struct labaddr_set *pools,
+                                   int *which);
 
 /**
  * Reads the "prefix" members of a `pool list` reply ({"ok":true,"pools":[{"prefix":..},..]})

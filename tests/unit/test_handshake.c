@@ -17,11 +17,17 @@
 #define Y 5000u
 
 /* one segment: who sent it, flags, seq, ack */
-#define C(f, s, a) {f, s, a, true, 0.0}
-#define S(f, s, a) {f, s, a, false, 0.0}
+#define C(f, s, a)                                                                                 \
+    {                                                                                              \
+        f, s, a, true, 0.0                                                                         \
+    }
+#define S(f, s, a)                                                                                 \
+    {                                                                                              \
+        f, s, a, false, 0.0                                                                        \
+    }
 
-static const struct trace_segment
-    SYN = C("SYN", X, 0), SYNACK = S("SYN,ACK", Y, X + 1), ACK = C("ACK", X + 1, Y + 1);
+static const struct trace_segment SYN = C("SYN", X, 0), SYNACK = S("SYN,ACK", Y, X + 1),
+                                  ACK = C("ACK", X + 1, Y + 1);
 
 struct row {
     const char *name;
@@ -51,11 +57,26 @@ static void test_handshake_two_segments_are_incomplete(void **state)
 {
     (void)state;
     static const struct row rows[] = {
-        {"SYN and SYN/ACK, no ACK", {SYN, SYNACK}, 2, HANDSHAKE_INCOMPLETE, "SYN, SYN/ACK", "ACK",
+        {"SYN and SYN/ACK, no ACK",
+         {SYN, SYNACK},
+         2,
+         HANDSHAKE_INCOMPLETE,
+         "SYN, SYN/ACK",
+         "ACK",
          NULL},
-        {"SYN and ACK, no SYN/ACK", {SYN, ACK}, 2, HANDSHAKE_INCOMPLETE, "SYN", "SYN/ACK, ACK",
+        {"SYN and ACK, no SYN/ACK",
+         {SYN, ACK},
+         2,
+         HANDSHAKE_INCOMPLETE,
+         "SYN",
+         "SYN/ACK, ACK",
          NULL},
-        {"SYN/ACK and ACK, no SYN", {SYNACK, ACK}, 2, HANDSHAKE_INCOMPLETE, "SYN/ACK, ACK", "SYN",
+        {"SYN/ACK and ACK, no SYN",
+         {SYNACK, ACK},
+         2,
+         HANDSHAKE_INCOMPLETE,
+         "SYN/ACK, ACK",
+         "SYN",
          NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
@@ -66,35 +87,98 @@ static void test_handshake_verdicts_table(void **state)
 {
     (void)state;
     static const struct row rows[] = {
-        {"the three, in order", {SYN, SYNACK, ACK}, 3, HANDSHAKE_COMPLETE, "SYN, SYN/ACK, ACK",
-         "", NULL},
-        {"nothing captured", {{"", 0, 0, false, 0}}, 0, HANDSHAKE_INCOMPLETE, "nothing",
-         "SYN, SYN/ACK, ACK", NULL},
+        {"the three, in order",
+         {SYN, SYNACK, ACK},
+         3,
+         HANDSHAKE_COMPLETE,
+         "SYN, SYN/ACK, ACK",
+         "",
+         NULL},
+        {"nothing captured",
+         {{"", 0, 0, false, 0}},
+         0,
+         HANDSHAKE_INCOMPLETE,
+         "nothing",
+         "SYN, SYN/ACK, ACK",
+         NULL},
         {"SYN alone", {SYN}, 1, HANDSHAKE_INCOMPLETE, "SYN", "SYN/ACK, ACK", NULL},
-        {"a retransmitted SYN, then the rest", {SYN, SYN, SYNACK, ACK}, 4, HANDSHAKE_COMPLETE,
-         "SYN, SYN/ACK, ACK", "", NULL},
-        {"data after the ACK", {SYN, SYNACK, ACK, C("PSH,ACK", X + 1, Y + 1)}, 4,
-         HANDSHAKE_COMPLETE, "SYN, SYN/ACK, ACK", "", NULL},
+        {"a retransmitted SYN, then the rest",
+         {SYN, SYN, SYNACK, ACK},
+         4,
+         HANDSHAKE_COMPLETE,
+         "SYN, SYN/ACK, ACK",
+         "",
+         NULL},
+        {"data after the ACK",
+         {SYN, SYNACK, ACK, C("PSH,ACK", X + 1, Y + 1)},
+         4,
+         HANDSHAKE_COMPLETE,
+         "SYN, SYN/ACK, ACK",
+         "",
+         NULL},
         {"data but no pure ACK is not the handshake's ACK",
-         {SYN, SYNACK, C("PSH,ACK", X + 1, Y + 1)}, 3, HANDSHAKE_INCOMPLETE, "SYN, SYN/ACK",
-         "ACK", NULL},
-        {"the SYN/ACK before the SYN", {SYNACK, SYN, ACK}, 3, HANDSHAKE_INCOMPLETE, "SYN",
-         "SYN/ACK, ACK", "SYN/ACK came before any SYN"},
-        {"the ACK before the SYN/ACK", {SYN, ACK, SYNACK}, 3, HANDSHAKE_INCOMPLETE,
-         "SYN, SYN/ACK", "ACK", "ACK came before the SYN/ACK"},
-        {"the ACK sent by the server", {SYN, SYNACK, S("ACK", X + 1, Y + 1)}, 3,
-         HANDSHAKE_INCOMPLETE, "SYN, SYN/ACK", "ACK", NULL},
-        {"a RST instead of the SYN/ACK", {SYN, S("RST,ACK", 0, X + 1)}, 2, HANDSHAKE_INCOMPLETE,
-         "SYN", "SYN/ACK, ACK", NULL},
-        {"SYN/ACK acknowledges the wrong number", {SYN, S("SYN,ACK", Y, X + 2), ACK}, 3,
-         HANDSHAKE_INCONSISTENT, "SYN, SYN/ACK, ACK", "", "not X+1 = 1001"},
-        {"ACK with the wrong seq", {SYN, SYNACK, C("ACK", X, Y + 1)}, 3, HANDSHAKE_INCONSISTENT,
-         "SYN, SYN/ACK, ACK", "", "the ACK has seq 1000"},
-        {"ACK acknowledges the wrong number", {SYN, SYNACK, C("ACK", X + 1, Y)}, 3,
-         HANDSHAKE_INCONSISTENT, "SYN, SYN/ACK, ACK", "", "not Y+1 = 5001"},
-        {"numbers wrapping at 2^32", {C("SYN", 0xffffffffu, 0), S("SYN,ACK", 7, 0),
-                                      C("ACK", 0, 8)},
-         3, HANDSHAKE_COMPLETE, "SYN, SYN/ACK, ACK", "", NULL},
+         {SYN, SYNACK, C("PSH,ACK", X + 1, Y + 1)},
+         3,
+         HANDSHAKE_INCOMPLETE,
+         "SYN, SYN/ACK",
+         "ACK",
+         NULL},
+        {"the SYN/ACK before the SYN",
+         {SYNACK, SYN, ACK},
+         3,
+         HANDSHAKE_INCOMPLETE,
+         "SYN",
+         "SYN/ACK, ACK",
+         "SYN/ACK came before any SYN"},
+        {"the ACK before the SYN/ACK",
+         {SYN, ACK, SYNACK},
+         3,
+         HANDSHAKE_INCOMPLETE,
+         "SYN, SYN/ACK",
+         "ACK",
+         "ACK came before the SYN/ACK"},
+        {"the ACK sent by the server",
+         {SYN, SYNACK, S("ACK", X + 1, Y + 1)},
+         3,
+         HANDSHAKE_INCOMPLETE,
+         "SYN, SYN/ACK",
+         "ACK",
+         NULL},
+        {"a RST instead of the SYN/ACK",
+         {SYN, S("RST,ACK", 0, X + 1)},
+         2,
+         HANDSHAKE_INCOMPLETE,
+         "SYN",
+         "SYN/ACK, ACK",
+         NULL},
+        {"SYN/ACK acknowledges the wrong number",
+         {SYN, S("SYN,ACK", Y, X + 2), ACK},
+         3,
+         HANDSHAKE_INCONSISTENT,
+         "SYN, SYN/ACK, ACK",
+         "",
+         "not X+1 = 1001"},
+        {"ACK with the wrong seq",
+         {SYN, SYNACK, C("ACK", X, Y + 1)},
+         3,
+         HANDSHAKE_INCONSISTENT,
+         "SYN, SYN/ACK, ACK",
+         "",
+         "the ACK has seq 1000"},
+        {"ACK acknowledges the wrong number",
+         {SYN, SYNACK, C("ACK", X + 1, Y)},
+         3,
+         HANDSHAKE_INCONSISTENT,
+         "SYN, SYN/ACK, ACK",
+         "",
+         "not Y+1 = 5001"},
+        {"numbers wrapping at 2^32",
+         {C("SYN", 0xffffffffu, 0), S("SYN,ACK", 7, 0), C("ACK", 0, 8)},
+         3,
+         HANDSHAKE_COMPLETE,
+         "SYN, SYN/ACK, ACK",
+         "",
+         NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         check_row(&rows[i]);
@@ -124,8 +208,8 @@ static void test_handshake_port_range_parse(void **state)
     assert_int_equal(hi, 60999);
     assert_true(handshake_parse_port_range("49152 65535", &lo, &hi));
     assert_int_equal(hi, 65535);
-    static const char *const bad[] = {"", "32768", "60999 32768", "0 100", "1 65536",
-                                      "a b", "1 2 3", "-1 5", "12x 13"};
+    static const char *const bad[] = {"",    "32768", "60999 32768", "0 100", "1 65536",
+                                      "a b", "1 2 3", "-1 5",        "12x 13"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lo = hi = 7;
         assert_false(handshake_parse_port_range(bad[i], &lo, &hi));

@@ -42,8 +42,8 @@ static void test_labaddr_rule_table(void **state)
     (void)state;
     static const char *const local_list[] = {"192.168.1.10", "fd00::2", NULL};
     /* what the new default pools look like: 198.18.0.0/15 and a ULA /48 */
-    static const char *const pool_list[] = {"198.18.0.0/15", "fd12:3456:789a::/48",
-                                            "10.7.0.0/16", NULL};
+    static const char *const pool_list[] = {"198.18.0.0/15", "fd12:3456:789a::/48", "10.7.0.0/16",
+                                            NULL};
     struct labaddr_set local, pools;
     set_of(&local, local_list);
     set_of(&pools, pool_list);
