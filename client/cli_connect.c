@@ -21,7 +21,9 @@
 #include "client/cli.h"
 #include "client/cli_net.h"
 #include "client/clienv.h"
+#include "client/handshake.h"
 #include "client/happy.h"
+#include "client/labaddr.h"
 #include "client/regclient.h"
 #include "client/trace.h"
 #include "common/clock.h"
@@ -30,21 +32,31 @@
 #include "common/net.h"
 #include "common/num.h"
 #include "common/regproto.h"
+#include "common/tokfile.h"
 
 static const char help_connect[] =
     "usage: lana connect TARGET [PORT|SERVICE] [--dns ADDR[:PORT]]... [--tcp] [-4|-6]\n"
-    "                    [--timeout MS] [--hello] [--trace] [--json]\n"
+    "                    [--timeout MS] [--hello] [--trace] [--any-address] [--json]\n"
     "Resolves TARGET through c-ares (a SERVICE through its SRV record _SERVICE._tcp.TARGET),\n"
     "then connects Happy-Eyeballs style (RFC 8305: IPv6 first, the next address 250 ms later,\n"
     "the first to complete wins). Prints every attempt, the winning connection's local and\n"
     "remote endpoints, the handshake time and the kernel's TCP_INFO. --hello runs lanad's\n"
     "registry handshake (HELLO/WELCOME/ACK) and prints X, X+1, Y, Y+1. --trace (root or\n"
     "CAP_NET_RAW) connects to the first address only and shows the captured SYN, SYN/ACK and\n"
-    "ACK with their sequence and acknowledgement numbers.\n"
+    "ACK with their sequence and acknowledgement numbers, waiting up to 1 s for all three.\n"
+    "An address outside the lab (not loopback, not this machine's, not in 198.18.0.0/15,\n"
+    "2001:db8::/32 or the registry's pools) is refused unless --any-address is given.\n"
     "Exit: 0, 64 usage, 67/68/69/75 as lana resolve, 71 connection refused,\n"
-    "72 unreachable, 77 --trace not allowed, 79 connect timeout.\n";
+    "72 unreachable, 74 --trace captured fewer than the three segments, 76 they do not add\n"
+    "up (or --hello failed), 77 an address outside the lab without --any-address, or\n"
+    "--trace not allowed, 79 connect timeout.\n";
 
 #define CONNECT_SEGMENTS 8 /* captured segments kept for --trace */
+/* how long --trace waits, after connect() completed, for the rest of the three segments: the
+ * capture's buffer is read in immediate mode, so 1 s is ample on any lab network */
+#define CONNECT_TRACE_WAIT_MS 1000
+/* how long the registry may take to list its pools (the lab rule), at most */
+#define CONNECT_POOLS_WAIT_MS 1000
 
 /* How far the steps went; each step's members are set once it is reached. */
 enum connect_step {
@@ -61,7 +73,7 @@ struct connect_report {
     const char *service; /* SERVICE or PORT as given, or NULL */
     const char *servers; /* --dns, or NULL for the system's resolvers */
     bool tcp;
-    char error[LANA_DIAG_LEN]; /* why a step failed: printed after the report */
+    char error[2 * LANA_DIAG_LEN]; /* why a step failed: printed after the report */
     /* STEP_SRV */
     char srv_name[320];  /* _SERVICE._tcp.TARGET */
     char srv_data[1024]; /* the record's text */
@@ -76,9 +88,13 @@ struct connect_report {
     char local[NET_ADDRSTRLEN], remote[NET_ADDRSTRLEN];
     uint16_t local_port;
     struct tcp_info ti;
-    bool traced; /* --trace: seg[] holds the capture */
+    bool traced; /* --trace: seg[] holds the capture, hc the verdict */
     struct trace_segment seg[CONNECT_SEGMENTS];
     int nseg;
+    struct handshake_check hc;
+    char port_text[200]; /* where the local port came from (handshake_port_text) */
+    bool have_range;
+    uint16_t range_lo, range_hi;
     bool hello; /* --hello got a WELCOME: hs holds the exchange */
     struct regclient_hello hs;
 };
@@ -141,6 +157,7 @@ static int step_srv(struct connect_report *r, const struct resolve_opts *ro)
             rr = &an->rr[i];
     int rc = 0;
     if (rr == NULL) {
+        cli_net_dns_hint(ro, s, an->asked, &d);
         rc = fail(r, s == RESOLVE_OK ? NET_EXIT_NODATA : cli_net_exit_of(s), "%s",
                   s == RESOLVE_OK ? "no SRV record" : d.msg);
     } else if (!rr->has_srv) {
@@ -161,10 +178,76 @@ static int step_resolve(struct connect_report *r, const struct resolve_opts *ro)
 {
     struct lana_diag d;
     enum resolve_status s = resolve_host(r->host, r->port, ro, &r->addrs, &d);
-    if (s != RESOLVE_OK)
+    if (s != RESOLVE_OK) {
+        cli_net_dns_hint(ro, s, r->addrs.asked, &d);
         return fail(r, cli_net_exit_of(s), "%s", d.msg);
+    }
     r->step = STEP_RESOLVED;
     return 0;
+}
+
+/* The registry's pools for the lab rule: asked anonymously (pool list is public), quickly. */
+static int lab_pools(struct labaddr_set *pools, struct lana_diag *d)
+{
+    struct regclient_opts ro = {
+        .server = clienv.server,
+        .timeout_ms =
+            clienv.timeout < CONNECT_POOLS_WAIT_MS ? (int)clienv.timeout : CONNECT_POOLS_WAIT_MS,
+        .tls = clienv.tls,
+        .tls_ca = clienv.tls_ca,
+        .tofu = false,
+    };
+    if (clienv.tls_pin != NULL)
+        ro.have_pin = tokfile_parse_pin(clienv.tls_pin, ro.pin) == 0;
+    return labaddr_pools(&ro, pools, d);
+}
+
+/*
+ * The lab rule (client/labaddr.h) over the addresses connect() would be given (with --trace
+ * the first only): loopback, this machine's, the built-in ranges, then, only when one is still
+ * outside, the registry's pools. An address outside them all refuses the whole connection
+ * unless --any-address: a lab tool must not send a SYN out of the lab by accident.
+ */
+static int step_lab(struct connect_report *r, const struct cli_net_opts *o)
+{
+    if (o->any_address)
+        return 0;
+    int n = o->trace ? 1 : r->addrs.n;
+    struct labaddr_set *sets = calloc(2, sizeof *sets); /* this machine's, the pools */
+    if (sets == NULL)
+        return fail(r, LANA_EXIT_SERVER, "out of memory");
+    struct lana_diag d, pd = {""};
+    if (labaddr_local(&sets[0], &d) != 0)
+        sets[0].n = 0; /* without them, only loopback counts as this host */
+    bool asked = false, reached = false;
+    int rc = 0, outside = -1;
+    for (int i = 0; i < n && outside < 0; i++) {
+        enum labaddr_kind k = labaddr_classify(&r->addrs.addr[i], &sets[0], NULL, NULL);
+        if (k == LABADDR_OUTSIDE && !asked) {
+            asked = true;
+            reached = lab_pools(&sets[1], &pd) == 0;
+        }
+        if (k == LABADDR_OUTSIDE &&
+            labaddr_classify(&r->addrs.addr[i], &sets[0], &sets[1], NULL) == LABADDR_OUTSIDE)
+            outside = i;
+    }
+    if (outside >= 0) {
+        char a[NET_ADDRSTRLEN], pools[160], why[256];
+        cli_net_endpoint(&r->addrs.addr[outside], a, sizeof a);
+        labaddr_set_text(&sets[1], pools, sizeof pools);
+        int k = !reached    ? snprintf(why, sizeof why, "the registry's pools unknown: %s", pd.msg)
+                : sets[1].n ? snprintf(why, sizeof why, "nor in the registry's pools %s", pools)
+                            : snprintf(why, sizeof why, "and the registry has no pools");
+        if (k < 0 || (size_t)k >= sizeof why)
+            memcpy(why + sizeof why - 4, "...", 4);
+        rc = fail(r, NET_EXIT_OUTSIDE,
+                  "%s is outside the lab: not loopback, not this machine's, not in %s (%s); "
+                  "a SYN to it could leave the lab. Not connecting: add --any-address to "
+                  "connect anyway",
+                  a, labaddr_ranges_text, why);
+    }
+    free(sets);
+    return rc;
 }
 
 /* Waits for a non-blocking connect() on fd; 0 or an errno value. */
@@ -274,10 +357,29 @@ static void step_connected(struct connect_report *r)
     cli_net_endpoint(&local, r->local, sizeof r->local);
     cli_net_endpoint(&remote, r->remote, sizeof r->remote);
     r->local_port = net_addr_port((struct sockaddr *)&local);
+    r->have_range = handshake_read_port_range(&r->range_lo, &r->range_hi);
+    handshake_port_text(r->local_port, r->have_range, r->range_lo, r->range_hi, r->port_text,
+                        sizeof r->port_text);
     socklen_t tl = sizeof r->ti;
     memset(&r->ti, 0, sizeof r->ti);
     getsockopt(r->h.fd, IPPROTO_TCP, TCP_INFO, &r->ti, &tl);
     r->step = STEP_CONNECTED;
+}
+
+/* --trace: what the capture shows; fewer than the three segments, or numbers that do not add
+ * up, is a failure, never a trace passed as shown. */
+static int step_verdict(struct connect_report *r)
+{
+    struct handshake_check *hc = &r->hc;
+    handshake_check(r->seg, r->nseg, hc);
+    if (hc->verdict == HANDSHAKE_INCOMPLETE)
+        return fail(r, NET_EXIT_TRACE,
+                    "--trace: the capture is incomplete: saw %s, missing %s%s%s (waited %d ms "
+                    "after connect() completed); the connection itself was made",
+                    hc->seen, hc->missing, hc->why[0] ? "; " : "", hc->why, CONNECT_TRACE_WAIT_MS);
+    if (hc->verdict == HANDSHAKE_INCONSISTENT)
+        return fail(r, LANA_EXIT_PROTOCOL, "--trace: the handshake does not add up: %s", hc->why);
+    return 0;
 }
 
 /* --hello: the registry handshake on the connection, then "quit". */
@@ -343,8 +445,14 @@ static void text_attempts(const struct connect_report *r)
                r->srv_ttl);
     if (r->step < STEP_RESOLVED)
         return;
-    printf("resolved %s in %.1f ms through %s over %s:", r->host, r->addrs.ms,
-           r->servers ? r->servers : "the system's resolvers", r->tcp ? "TCP" : "UDP");
+    const struct resolve_result *x = &r->addrs;
+    if (x->source == RESOLVE_SRC_DNS)
+        printf("resolved %s in %.1f ms through %s%s%s%s over %s:", r->host, x->ms,
+               r->servers ? r->servers : "the system's resolvers",
+               r->servers || !x->asked[0] ? "" : " (", r->servers ? "" : x->asked,
+               r->servers || !x->asked[0] ? "" : ")", r->tcp ? "TCP" : "UDP");
+    else
+        printf("resolved %s %s, no DNS query:", r->host, cli_net_source_text(x->source));
     char a[NET_ADDRSTRLEN];
     for (int i = 0; i < r->addrs.n; i++)
         printf(" %s", cli_net_endpoint(&r->addrs.addr[i], a, sizeof a));
@@ -362,6 +470,7 @@ static void text_connected(const struct connect_report *r)
     const struct tcp_info *ti = &r->ti;
     printf("connected: local %s (port %u, chosen by the kernel) -> remote %s\n", r->local,
            r->local_port, r->remote);
+    printf("           %s\n", r->port_text);
     printf("handshake: %.3f ms from connect() (SYN sent) to writable (SYN/ACK received, "
            "ACK sent)\n",
            r->h.handshake_ms);
@@ -382,6 +491,11 @@ static void text_connected(const struct connect_report *r)
         }
         if (r->nseg == 0)
             printf("  (nothing captured)\n");
+        printf("  handshake %s: saw %s%s%s\n",
+               r->hc.verdict == HANDSHAKE_COMPLETE     ? "complete"
+               : r->hc.verdict == HANDSHAKE_INCOMPLETE ? "INCOMPLETE"
+                                                       : "INCONSISTENT",
+               r->hc.seen, r->hc.missing[0] ? "; missing " : "", r->hc.missing);
     }
     if (r->hello) {
         const struct regclient_hello *hs = &r->hs;
@@ -412,6 +526,9 @@ static void json_attempts(const struct connect_report *r, struct jsonw *j)
     }
     jsonw_kstr(j, "host", r->host);
     jsonw_kint(j, "port", r->port);
+    jsonw_kstr(j, "source", cli_net_source_name(r->addrs.source));
+    if (r->addrs.source == RESOLVE_SRC_DNS)
+        jsonw_kstr(j, "dns_servers", r->servers ? r->servers : r->addrs.asked);
     jsonw_key(j, "resolved");
     jsonw_arr(j);
     char a[NET_ADDRSTRLEN];
@@ -449,6 +566,11 @@ static void json_trace_hello(const struct connect_report *r, struct jsonw *j)
             jsonw_end(j);
         }
         jsonw_end(j);
+        jsonw_kstr(j, "handshake",
+                   r->hc.verdict == HANDSHAKE_COMPLETE     ? "complete"
+                   : r->hc.verdict == HANDSHAKE_INCOMPLETE ? "incomplete"
+                                                           : "inconsistent");
+        jsonw_kstr(j, "missing", r->hc.missing);
     }
     if (r->hello) {
         jsonw_key(j, "hello");
@@ -484,6 +606,16 @@ static void render_json(const struct connect_report *r, struct jsonw *j)
         jsonw_kint(j, "rcv_mss", ti->tcpi_rcv_mss);
         jsonw_kint(j, "snd_cwnd", ti->tcpi_snd_cwnd);
         jsonw_end(j);
+        jsonw_key(j, "local_port_range");
+        if (r->have_range) {
+            jsonw_obj(j);
+            jsonw_kint(j, "lo", r->range_lo);
+            jsonw_kint(j, "hi", r->range_hi);
+            jsonw_kstr(j, "file", HANDSHAKE_PORT_RANGE_FILE);
+            jsonw_end(j);
+        } else {
+            jsonw_null(j);
+        }
         json_trace_hello(r, j);
     }
     jsonw_end(j);
@@ -510,14 +642,17 @@ static int connect_run(struct connect_report *r, const struct cli_net_opts *o)
     }
     if (rc == 0)
         rc = step_resolve(r, &ro);
+    if (rc == 0)
+        rc = step_lab(r, o);
     struct trace *tr = NULL;
     if (rc == 0)
         rc = step_connect(r, o, &tr);
     if (rc == 0) {
         step_connected(r);
         if (tr != NULL) {
-            r->nseg = trace_collect(tr, 500, r->seg, CONNECT_SEGMENTS);
+            r->nseg = trace_collect(tr, CONNECT_TRACE_WAIT_MS, r->seg, CONNECT_SEGMENTS);
             r->traced = true;
+            rc = step_verdict(r);
         }
     }
     trace_stop(tr);
@@ -531,7 +666,7 @@ static int connect_run(struct connect_report *r, const struct cli_net_opts *o)
 int cli_connect(int argc, char **argv)
 {
     struct cli_net_opts o;
-    int rc = cli_net_parse(argc, argv, 0, help_connect, &o);
+    int rc = cli_net_parse(argc, argv, CLI_NET_ANY, help_connect, &o);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (o.npos < 1 || o.npos > 2) {

@@ -24,6 +24,41 @@ int cli_net_exit_of(enum resolve_status s)
     }
 }
 
+const char *cli_net_source_name(enum resolve_source s)
+{
+    switch (s) {
+    case RESOLVE_SRC_LITERAL: return "literal";
+    case RESOLVE_SRC_HOSTS: return "hosts";
+    case RESOLVE_SRC_LOCALHOST: return "localhost";
+    default: return "dns";
+    }
+}
+
+const char *cli_net_source_text(enum resolve_source s)
+{
+    switch (s) {
+    case RESOLVE_SRC_LITERAL: return "literal address";
+    case RESOLVE_SRC_HOSTS: return "from /etc/hosts";
+    case RESOLVE_SRC_LOCALHOST: return "localhost, c-ares' own loopback addresses (RFC 6761)";
+    default: return "from DNS";
+    }
+}
+
+void cli_net_dns_hint(const struct resolve_opts *ro, enum resolve_status s, const char *asked,
+                      struct lana_diag *d)
+{
+    if (ro->servers != NULL || (s != RESOLVE_NXDOMAIN && s != RESOLVE_NODATA &&
+                                s != RESOLVE_TIMEOUT && s != RESOLVE_REFUSED))
+        return;
+    size_t l = strlen(d->msg);
+    int n = snprintf(d->msg + l, sizeof d->msg - l,
+                     ", the system resolver%s; a lab name? try "
+                     "--dns %s",
+                     strchr(asked, ',') ? "s" : "", CLI_NET_LAB_DNS);
+    if (n < 0 || (size_t)n >= sizeof d->msg - l)
+        d->msg[l] = '\0'; /* the message without the hint still says what failed */
+}
+
 /* Appends --dns V (ADDR, ADDR:PORT, [V6]:PORT, or a bare IPv6 address) to o->servers. */
 static int add_server(struct cli_net_opts *o, const char *v)
 {
@@ -57,6 +92,8 @@ int cli_net_parse(int argc, char **argv, unsigned accept, const char *help, stru
             o->hello = true;
         } else if (strcmp(a, "--trace") == 0) {
             o->trace = true;
+        } else if ((accept & CLI_NET_ANY) && strcmp(a, "--any-address") == 0) {
+            o->any_address = true;
         } else if (strcmp(a, "-4") == 0 || strcmp(a, "-6") == 0) {
             o->family = a[1] == '4' ? AF_INET : AF_INET6;
         } else if (strcmp(a, "--dns") == 0 && more) {

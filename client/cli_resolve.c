@@ -23,7 +23,8 @@ static const char help_resolve[] =
     "       lana resolve -x ADDRESS [--dns ...] [--tcp] [--json]\n"
     "Asks through c-ares. Without -t: A and AAAA (ares_getaddrinfo); with -t: one query\n"
     "(ares_query). Without --dns: the system's resolvers (resolv.conf, and /etc/hosts for\n"
-    "addresses). Prints each answer with its TTL, the server asked, UDP or TCP, the time.\n"
+    "addresses). Prints each answer with its TTL, the server asked, UDP or TCP, the time,\n"
+    "or that the addresses came from /etc/hosts or were a literal address (no DNS query).\n"
     "Exit: 0, 64 usage, 67 no such record, 68 no such name, 69 server refused or failed,\n"
     "75 no answer in time.\n";
 
@@ -106,9 +107,14 @@ static void render_text(const struct resolve_report *r)
         for (int i = 0; ok && i < x->n; i++)
             printf("%-30s %6u  %-5s %s\n", r->name, x->ttl[i], family_type(&x->addr[i]),
                    addr_text(&x->addr[i], a, sizeof a));
-        if (ok)
-            printf(";; %d address%s from %s over %s in %.1f ms%s%s\n", x->n, x->n == 1 ? "" : "es",
-                   from, over, x->ms, x->canonical[0] ? "; canonical name " : "", x->canonical);
+        if (ok && x->source == RESOLVE_SRC_DNS)
+            printf(";; %d address%s from %s%s%s%s over %s in %.1f ms%s%s\n", x->n,
+                   x->n == 1 ? "" : "es", from, x->asked[0] && !r->servers ? " (" : "",
+                   r->servers ? "" : x->asked, x->asked[0] && !r->servers ? ")" : "", over, x->ms,
+                   x->canonical[0] ? "; canonical name " : "", x->canonical);
+        else if (ok)
+            printf(";; %d address%s %s, no DNS query\n", x->n, x->n == 1 ? "" : "es",
+                   cli_net_source_text(x->source));
         return;
     }
     const struct resolve_answer *an = r->answer;
@@ -130,6 +136,8 @@ static void render_json(const struct resolve_report *r, struct jsonw *j)
     if (an != NULL)
         jsonw_kstr(j, "type", r->type);
     jsonw_kstr(j, "server", an ? an->server : r->servers ? r->servers : "system");
+    if (an == NULL && ok)
+        jsonw_kstr(j, "source", cli_net_source_name(r->addrs.source));
     jsonw_kstr(j, "transport", r->tcp ? "tcp" : "udp");
     cli_net_json_ms(j, "ms", an ? an->ms : r->addrs.ms);
     jsonw_kstr(j, "status", ok ? "ok" : r->d.msg);
@@ -164,6 +172,7 @@ static int report_gather(const struct cli_net_opts *o, const char *type, struct 
     r->tcp = o->tcp;
     if (type == NULL) { /* addresses: ares_getaddrinfo, A and AAAA together */
         r->status = resolve_host(r->name, 0, &ro, &r->addrs, &r->d);
+        cli_net_dns_hint(&ro, r->status, r->addrs.asked, &r->d);
         return 0;
     }
     uint16_t t = report_type(type, r);
@@ -176,6 +185,7 @@ static int report_gather(const struct cli_net_opts *o, const char *type, struct 
         return LANA_EXIT_SERVER;
     }
     r->status = resolve_query(r->name, t, &ro, r->answer, &r->d);
+    cli_net_dns_hint(&ro, r->status, r->answer->asked, &r->d);
     return 0;
 }
 

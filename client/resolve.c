@@ -109,31 +109,67 @@ static bool numeric(const char *host, uint16_t port, struct resolve_result *out)
     return true;
 }
 
-static enum resolve_status status_of(int st, const char *host, struct lana_diag *d)
+/* The status of c-ares' st, with the reason in d; asked ("ADDR:PORT, ...") names the servers
+ * that gave the answer, or failed to. */
+static enum resolve_status status_of(int st, const char *host, const char *asked,
+                                     struct lana_diag *d)
 {
+    const char *from = asked[0] ? asked : "the DNS server";
     switch (st) {
     case ARES_SUCCESS:
         return RESOLVE_OK;
     case ARES_ENOTFOUND:
-        diag_set(d, LANA_ENOTFOUND, "%s: no such name (NXDOMAIN)", host);
+        diag_set(d, LANA_ENOTFOUND, "%s: no such name (NXDOMAIN) from %s", host, from);
         return RESOLVE_NXDOMAIN;
     case ARES_ENODATA:
-        diag_set(d, LANA_ENOTFOUND, "%s: the name has no address of that family", host);
+        diag_set(d, LANA_ENOTFOUND, "%s: the name has no address of that family (NODATA) from %s",
+                 host, from);
         return RESOLVE_NODATA;
     case ARES_ETIMEOUT:
-        diag_set(d, LANA_EIO, "%s: no answer from the DNS server in time", host);
+        diag_set(d, LANA_EIO, "%s: no answer in time from %s", host, from);
         return RESOLVE_TIMEOUT;
     case ARES_ECONNREFUSED:
     case ARES_EREFUSED:
     case ARES_ESERVFAIL:
         diag_set(d, LANA_EIO,
-                 "%s: the DNS server refused or failed (REFUSED/SERVFAIL, or nothing listens)",
-                 host);
+                 "%s: refused or failed (REFUSED/SERVFAIL, or nothing listens) from %s", host,
+                 from);
         return RESOLVE_REFUSED;
     default:
         diag_set(d, LANA_EIO, "%s: %s", host, ares_strerror(st));
         return RESOLVE_ERROR;
     }
+}
+
+/* The channel's servers as "ADDR:PORT, [V6]:PORT" (ares_get_servers_ports); "" when c-ares
+ * cannot say. */
+static void servers_text(ares_channel ch, char *buf, size_t size)
+{
+    struct ares_addr_port_node *list = NULL;
+    buf[0] = '\0';
+    if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+        return;
+    for (struct ares_addr_port_node *p = list; p != NULL; p = p->next) {
+        char a[INET6_ADDRSTRLEN];
+        if (inet_ntop(p->family, p->family == AF_INET ? (const void *)&p->addr.addr4
+                                                      : (const void *)&p->addr.addr6,
+                      a, sizeof a) == NULL)
+            continue;
+        size_t l = strlen(buf);
+        unsigned port = p->udp_port ? (unsigned)p->udp_port : 53; /* 0: the default */
+        if (!text_set(buf + l, size - l, p->family == AF_INET6 ? "%s[%s]:%u" : "%s%s:%u",
+                      l ? ", " : "", a, port))
+            break;
+    }
+    ares_free_data(list);
+}
+
+/* ARES_OPT_SOCK_STATE_CB: a socket opened means a query went to a DNS server. */
+static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    (void)fd;
+    if (readable || writable)
+        *(bool *)data = true;
 }
 
 static bool lib_init(struct lana_diag *d)
@@ -149,11 +185,15 @@ static bool lib_init(struct lana_diag *d)
     return true;
 }
 
-static int channel(const struct resolve_opts *o, bool raw, ares_channel *ch, struct lana_diag *d)
+/* A channel for o; *asked_dns turns true when it opens a socket to a server. */
+static int channel(const struct resolve_opts *o, bool raw, ares_channel *ch, bool *asked_dns,
+                   struct lana_diag *d)
 {
     struct ares_options ao;
     memset(&ao, 0, sizeof ao);
-    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+    ao.sock_state_cb = on_sock_state;
+    ao.sock_state_cb_data = asked_dns;
     /* raw (single queries): NOCHECKRESP, so that a REFUSED or SERVFAIL comes back as such
      * instead of c-ares trying the next server and reporting "could not contact";
      * ares_getaddrinfo in 1.18 does not cope with it, and keeps c-ares' own checks */
@@ -404,8 +444,10 @@ enum resolve_status resolve_query(const char *name, uint16_t type, const struct 
     text_set(out->server, sizeof out->server, "%s", o->servers ? o->servers : "system");
     uint64_t t0 = mono_us();
     ares_channel ch;
-    if (channel(o, true, &ch, d) != 0)
+    bool asked_dns = false;
+    if (channel(o, true, &ch, &asked_dns, d) != 0)
         return RESOLVE_ERROR;
+    servers_text(ch, out->asked, sizeof out->asked);
     struct qctx q = {0};
     ares_query(ch, name, 1 /* IN */, type, on_query, &q);
     run(ch, &q.done);
@@ -416,17 +458,17 @@ enum resolve_status resolve_query(const char *name, uint16_t type, const struct 
     if (q.abuf != NULL && walk(q.abuf, q.alen, out, &rcode) == 0) {
         cares_texts(type, q.abuf, q.alen, out);
         if (rcode == 3)
-            rs = status_of(ARES_ENOTFOUND, name, d);
+            rs = status_of(ARES_ENOTFOUND, name, out->asked, d);
         else if (rcode == 2 || rcode == 4 || rcode == 5)
-            rs = status_of(ARES_ECONNREFUSED, name, d);
+            rs = status_of(ARES_ECONNREFUSED, name, out->asked, d);
         else if (out->n == 0) {
             rs = RESOLVE_NODATA;
             char tb[16];
-            diag_set(d, LANA_ENOTFOUND, "%s: the name exists but has no %s record", name,
-                     dnsmsg_type_name(type, tb, sizeof tb));
+            diag_set(d, LANA_ENOTFOUND, "%s: the name exists but has no %s record (from %s)",
+                     name, dnsmsg_type_name(type, tb, sizeof tb), out->asked);
         }
     } else {
-        rs = status_of(q.status == ARES_SUCCESS ? ARES_EBADRESP : q.status, name, d);
+        rs = status_of(q.status == ARES_SUCCESS ? ARES_EBADRESP : q.status, name, out->asked, d);
     }
     free(q.abuf);
     return rs;
@@ -438,12 +480,15 @@ enum resolve_status resolve_host(const char *host, uint16_t port, const struct r
     memset(out, 0, sizeof *out);
     uint64_t t0 = mono_us();
     if (numeric(host, port, out)) {
+        out->source = RESOLVE_SRC_LITERAL;
         out->ms = ms_since(t0);
         return RESOLVE_OK;
     }
     ares_channel ch;
-    if (channel(o, false, &ch, d) != 0)
+    bool asked_dns = false;
+    if (channel(o, false, &ch, &asked_dns, d) != 0)
         return RESOLVE_ERROR;
+    servers_text(ch, out->asked, sizeof out->asked);
     struct ares_addrinfo_hints h;
     memset(&h, 0, sizeof h);
     h.ai_family = o->family ? o->family : AF_UNSPEC;
@@ -455,9 +500,22 @@ enum resolve_status resolve_host(const char *host, uint16_t port, const struct r
     /* port 0 (lana resolve): no service at all, which c-ares 1.18 would refuse as "0" */
     ares_getaddrinfo(ch, host, port ? service : NULL, &h, on_addrinfo, &l);
     run(ch, &l.done);
-    ares_destroy(ch);
     out->ms = ms_since(t0);
     if (l.status == ARES_SUCCESS && out->n == 0)
         l.status = ARES_ENODATA;
-    return status_of(l.status, host, d);
+    /* 1.18's ares_getaddrinfo reads the hosts file first ("fb") and ends there when the name
+     * is in it; "localhost" absent from it gets loopback addresses without a query (RFC 6761
+     * §6.3). No socket opened means no server was asked: which of the two, the hosts file
+     * itself tells (ares_gethostbyname_file reads only the file). */
+    out->source = RESOLVE_SRC_DNS;
+    if (!asked_dns && l.status == ARES_SUCCESS) {
+        struct hostent *he = NULL;
+        out->source = ares_gethostbyname_file(ch, host, h.ai_family, &he) == ARES_SUCCESS
+                          ? RESOLVE_SRC_HOSTS
+                          : RESOLVE_SRC_LOCALHOST;
+        if (he != NULL)
+            ares_free_hostent(he);
+    }
+    ares_destroy(ch);
+    return status_of(l.status, host, out->asked, d);
 }

@@ -32,6 +32,17 @@ enum resolve_status {
     RESOLVE_ERROR,     /* anything else: bad name, bad server list, out of memory */
 };
 
+/** Where resolve_host found the addresses. */
+enum resolve_source {
+    RESOLVE_SRC_DNS,       /* c-ares asked DNS servers (resolve_result.asked says which) */
+    RESOLVE_SRC_LITERAL,   /* the host was an address: nothing was looked up */
+    RESOLVE_SRC_HOSTS,     /* the hosts file (/etc/hosts), no DNS query */
+    RESOLVE_SRC_LOCALHOST, /* "localhost" not in the hosts file: c-ares' own loopback
+                            * addresses (RFC 6761 §6.3), no DNS query */
+};
+
+#define RESOLVE_ASKED_LEN 128
+
 struct resolve_result {
     struct sockaddr_storage addr[RESOLVE_MAX_ADDRS];
     socklen_t len[RESOLVE_MAX_ADDRS];
@@ -39,6 +50,8 @@ struct resolve_result {
     int n;
     char canonical[256]; /* the name after CNAMEs, when c-ares reports one */
     double ms;           /* time taken */
+    enum resolve_source source;
+    char asked[RESOLVE_ASKED_LEN]; /* the channel's servers, "ADDR:PORT, ..." ("" literal) */
 };
 
 /** The fields of an SRV record (RFC 2782), as c-ares' parser read them. */
@@ -62,6 +75,7 @@ struct resolve_answer {
     struct resolve_rr rr[RESOLVE_MAX_RRS];
     int n;
     char server[64]; /* the server asked ("system" when from resolv.conf) */
+    char asked[RESOLVE_ASKED_LEN]; /* the channel's servers, "ADDR:PORT, ..." */
     double ms;
 };
 
@@ -69,7 +83,8 @@ struct resolve_answer {
  * Asks one query (ares_query) and returns its answer section in *out (caller-owned; emptied
  * first, filled as far as the answer went even when the status is not RESOLVE_OK): A, AAAA,
  * PTR, SRV and TXT data read with c-ares' own parsers, other types (CNAMEs of a chain, ANY)
- * with lana's codec. Returns RESOLVE_OK, or another status with the reason in d. Blocks for up
+ * with lana's codec. Returns RESOLVE_OK, or another status with the reason in d (which names
+ * the servers asked, as resolve_host's does). Blocks for up
  * to timeout_ms x tries per server. Not thread-safe (c-ares' library initialisation).
  */
 enum resolve_status resolve_query(const char *name, uint16_t type, const struct resolve_opts *o,
@@ -78,9 +93,12 @@ enum resolve_status resolve_query(const char *name, uint16_t type, const struct 
 /**
  * Resolves host to addresses with port set (host order in, filled into each sockaddr) in *out
  * (caller-owned, emptied first). A numeric address is returned at once without any query. The
- * addresses come back with the families interleaved, IPv6 first (RFC 8305 section 4). Returns
- * RESOLVE_OK (at least one address), or another status with the reason in d. Blocks like
- * resolve_query; not thread-safe.
+ * addresses come back with the families interleaved, IPv6 first (RFC 8305 section 4).
+ * out->source says where they came from: DNS only when c-ares opened a socket to a server
+ * (its socket-state callback is the witness), else the hosts file, or c-ares' localhost.
+ * Returns RESOLVE_OK (at least one address), or another status with the reason in d, which
+ * ends in "from ADDR:PORT[, ...]" (the servers asked) for NXDOMAIN, NODATA, timeouts and
+ * refusals. Blocks like resolve_query; not thread-safe.
  */
 enum resolve_status resolve_host(const char *host, uint16_t port, const struct resolve_opts *o,
                                  struct resolve_result *out, struct lana_diag *d);

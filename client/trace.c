@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client/handshake.h"
 #include "common/clock.h"
 
 struct trace {
@@ -132,7 +133,9 @@ int trace_collect(struct trace *t, int wait_ms, struct trace_segment *out, int m
         }
         if (r < 0)
             break;
-        if (n >= 3 || mono_ms() >= end)
+        struct handshake_check hc;
+        handshake_check(out, n, &hc);
+        if (hc.verdict != HANDSHAKE_INCOMPLETE || mono_ms() >= end)
             break;
         struct timespec nap = {0, 2000000};
         nanosleep(&nap, NULL);

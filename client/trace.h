@@ -24,6 +24,11 @@ struct trace;
  * (with how to get the right) when capturing is not allowed. */
 int trace_start(uint16_t local_port, uint16_t remote_port, struct trace **out,
                 struct lana_diag *d);
-/** Reads what was captured, waiting up to wait_ms for the first three segments. */
+/**
+ * Reads what was captured into out (at most max segments, a segment seen twice on the
+ * loopback kept once), until the capture holds a whole handshake (handshake_check says
+ * complete or inconsistent) or wait_ms have passed. Returns the number of segments; never
+ * judges them (client/handshake.h does).
+ */
 int trace_collect(struct trace *t, int wait_ms, struct trace_segment *out, int max);
 void trace_stop(struct trace *t);

@@ -21,11 +21,13 @@ ok() { PASSES=$((PASSES + 1)); echo "ok - $1"; }
 not_ok() { FAILS=$((FAILS + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /'; }
 expect() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want: $3
 got:  $2"; fi; }
+has() { case $2 in *"$3"*) ok "$1";; *) not_ok "$1" "want a part: $3
+got:  $2";; esac; }
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   for n in "$REG" "$H1" "$CLI"; do ip netns del "$n" 2>/dev/null; done
-  rm -rf "$WORK"
+  rm -rf "$WORK" "/etc/netns/$CLI"
 }
 trap cleanup EXIT
 if ! ip netns add "$REG" 2>/dev/null; then
@@ -88,6 +90,8 @@ expect "resolve PTR" "$(C resolve -x 198.18.0.2 --dns 2001:db8::1 | awk '$3 == "
 out=$(C connect h1.lab 8080 --dns 198.18.0.1 --json)
 expect "connect: IPv6 first, and it wins" "$(echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["attempts"][0]["remote"], r["remote"])')" \
   "[2001:db8::2]:8080 [2001:db8::2]:8080"
+expect "connect: the addresses came from DNS, from the server given" "$(echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["source"], r["dns_servers"])')" \
+  "dns 198.18.0.1"
 v6local=$(echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["local"])')
 case $v6local in "[2001:db8::3]:"*) ok "connect: local endpoint is cli's address with an ephemeral port";;
   *) not_ok "connect: local endpoint is cli's address with an ephemeral port" "$v6local";; esac
@@ -114,6 +118,33 @@ expect "no route: exit 72" "$(C connect 2001:db8:1::1 80 >/dev/null 2>&1; echo $
 expect "connect timeout: exit 79" "$(C --timeout 300 connect 198.18.0.10 80 >/dev/null 2>&1; echo $?)" "79"
 expect "no such record: exit 67" "$(C resolve h1.lab -t MX --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "67"
 expect "connect to an unknown name: exit 68" "$(C connect nope.lab 80 --dns 198.18.0.1 >/dev/null 2>&1; echo $?)" "68"
+# the lab rule: cli cannot reach the registry (it listens on reg's loopback), so the lab is
+# loopback, cli's own addresses, 198.18.0.0/15 and 2001:db8::/32; anything else is refused
+# before a SYN (and here it could not leave anyway: cli has no route but its /24 and /64)
+out=$(C connect 10.0.7.1 80 2>&1); rc=$?
+expect "connect outside the lab: refused, exit 77" "$rc" "77"
+has "connect outside the lab: says why and what to add" "$out" \
+  "10.0.7.1:80 is outside the lab: not loopback, not this machine's, not in 198.18.0.0/15, 2001:db8::/32 (the registry's pools unknown: "
+has "connect outside the lab: --any-address named" "$out" "add --any-address to connect anyway"
+expect "--any-address: connect() is tried (no route: 72)" "$(C connect 10.0.7.1 80 --any-address >/dev/null 2>&1; echo $?)" "72"
+# in reg the registry answers: its pools are in the lab (10.0.0.0/8 given to lanad)
+expect "a registry pool is in the lab: connect() is tried (no route: 72)" "$(R connect 10.0.7.1 80 >/dev/null 2>&1; echo $?)" "72"
+out=$(R connect 192.0.2.1 80 2>&1); rc=$?
+expect "outside every pool of the registry: exit 77" "$rc" "77"
+has "outside every pool: the registry's pools named" "$out" "nor in the registry's pools 10.0.0.0/8, 198.18.0.0/15, 2001:db8::/32"
+# a lab name through the system's resolver (cli's resolv.conf names reg's DNS, as ip netns
+# exec mounts /etc/netns/NAME/resolv.conf): the server that answered, and the --dns hint
+mkdir -p "/etc/netns/$CLI" && echo "nameserver 198.18.0.1" > "/etc/netns/$CLI/resolv.conf"
+out=$(C resolve nope.lab 2>&1); rc=$?
+expect "resolve through the system resolver: NXDOMAIN names it and suggests --dns" "$rc $out" \
+  "68 lana: nope.lab: no such name (NXDOMAIN) from 198.18.0.1:53, the system resolver; a lab name? try --dns 127.0.0.1:5300"
+has "connect through the system resolver: the same" "$(C connect nope.lab 80 2>&1)" \
+  "nope.lab: no such name (NXDOMAIN) from 198.18.0.1:53, the system resolver; a lab name? try --dns 127.0.0.1:5300"
+has "resolve through the system resolver: the server it asked" "$(C resolve h1.lab 2>&1)" \
+  ";; 2 addresses from the system's resolvers (198.18.0.1:53) over UDP"
+has "resolve -t with --dns: the server named, no hint" "$(C resolve nope.lab -t A --dns 198.18.0.1 2>&1)" \
+  "lana: nope.lab: no such name (NXDOMAIN) from 198.18.0.1:53"
+case $(C resolve nope.lab -t A --dns 198.18.0.1 2>&1) in *"try --dns"*) not_ok "no hint with --dns";; *) ok "no hint with --dns";; esac
 # --hello: the registry handshake on the connection (the registry listens on reg's loopback)
 out=$(R connect 127.0.0.1 5301 --hello)
 expect "--hello: HELLO, WELCOME, ACK, READY" "$(echo "$out" | sed -n '/^registry handshake:/,$p' | sed -E 's/= [0-9]+$/= N/')" \

@@ -250,6 +250,80 @@ static void test_statuses(void **state)
     free(an);
 }
 
+/* resolve_host against the scripted server (IPv4 only: it answers A records). */
+static enum resolve_status ask_host(void **state, const char *name, struct resolve_result *out,
+                                    struct lana_diag *d, char *servers, size_t size)
+{
+    struct server *s = *state;
+    snprintf(servers, size, "127.0.0.1:%u", s->port);
+    struct resolve_opts o = {.servers = servers, .family = AF_INET, .timeout_ms = 1000, .tries = 2};
+    return resolve_host(name, 80, &o, out, d);
+}
+
+static void test_host_source_dns_names_the_server(void **state)
+{
+    struct resolve_result *r = malloc(sizeof *r);
+    struct lana_diag d;
+    char servers[32];
+    assert_non_null(r);
+    assert_int_equal(ask_host(state, "a.lab", r, &d, servers, sizeof servers), RESOLVE_OK);
+    assert_int_equal(r->n, 2);
+    assert_int_equal(r->source, RESOLVE_SRC_DNS);
+    assert_string_equal(r->asked, servers);
+    free(r);
+}
+
+static void test_host_failure_says_which_server(void **state)
+{
+    struct resolve_result *r = malloc(sizeof *r);
+    struct lana_diag d;
+    char servers[32], want[96];
+    assert_non_null(r);
+    assert_int_equal(ask_host(state, "nosuch.lab", r, &d, servers, sizeof servers),
+                     RESOLVE_NXDOMAIN);
+    snprintf(want, sizeof want, "nosuch.lab: no such name (NXDOMAIN) from %s", servers);
+    assert_string_equal(d.msg, want);
+    struct resolve_answer *an;
+    assert_int_equal(ask(state, "nosuch.lab", DNS_T_SRV, &an, &d), RESOLVE_NXDOMAIN);
+    assert_string_equal(an->asked, servers);
+    assert_non_null(strstr(d.msg, servers));
+    free(an);
+    free(r);
+}
+
+static void test_host_literal_and_hosts_file_ask_no_server(void **state)
+{
+    (void)state;
+    struct resolve_result *r = malloc(sizeof *r);
+    struct lana_diag d;
+    assert_non_null(r);
+    /* a server that would never answer: a DNS query would time out, not succeed */
+    struct resolve_opts o = {.servers = "127.0.0.1:9", .timeout_ms = 200, .tries = 1};
+    assert_int_equal(resolve_host("192.0.2.7", 80, &o, r, &d), RESOLVE_OK);
+    assert_int_equal(r->source, RESOLVE_SRC_LITERAL);
+    assert_int_equal(resolve_host("2001:db8::7", 80, &o, r, &d), RESOLVE_OK);
+    assert_int_equal(r->source, RESOLVE_SRC_LITERAL);
+    /* "localhost": /etc/hosts when it has the name (it does nearly everywhere), else c-ares'
+     * own loopback addresses; never a query */
+    assert_int_equal(resolve_host("localhost", 80, &o, r, &d), RESOLVE_OK);
+    assert_true(r->source == RESOLVE_SRC_HOSTS || r->source == RESOLVE_SRC_LOCALHOST);
+    FILE *f = fopen("/etc/hosts", "r");
+    char line[512];
+    bool listed = false;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        listed |= line[0] != '#' && strstr(line, "localhost") != NULL;
+    if (f != NULL)
+        fclose(f);
+    assert_int_equal(r->source, listed ? RESOLVE_SRC_HOSTS : RESOLVE_SRC_LOCALHOST);
+    /* and a name that only DNS can answer goes to the server (silent, or refusing with an
+     * ICMP port unreachable, depending on the kernel) */
+    enum resolve_status st = resolve_host("no-such-host.invalid", 80, &o, r, &d);
+    assert_true(st == RESOLVE_TIMEOUT || st == RESOLVE_REFUSED);
+    assert_int_equal(r->source, RESOLVE_SRC_DNS);
+    assert_non_null(strstr(d.msg, "from 127.0.0.1:9"));
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +331,9 @@ int main(void)
         cmocka_unit_test(test_unreadable_srv_has_no_fields),
         cmocka_unit_test(test_a_and_txt_texts),
         cmocka_unit_test(test_statuses),
+        cmocka_unit_test(test_host_source_dns_names_the_server),
+        cmocka_unit_test(test_host_failure_says_which_server),
+        cmocka_unit_test(test_host_literal_and_hosts_file_ask_no_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
