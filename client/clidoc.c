@@ -312,7 +312,7 @@ static int completion(const struct gen *g, FILE *out)
         const struct cli_command *cmd = &g->doc->cmds[i];
         size_t k;
         json_t *row;
-        rc = doc_comp_add(c, cmd->name, NULL);
+        rc = doc_comp_opt(c, cmd->name, NULL, "--help", NULL); /* help_of ran it */
         json_array_foreach(g->table, k, row)
         {
             const char *verb, *sub, *u;
