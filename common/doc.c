@@ -37,7 +37,8 @@ int doc_close(FILE *out, const char *path, bool ok, struct lana_diag *d)
     if (fclose(out) != 0 || err || !ok) {
         int e = err ? EIO : errno;
         remove(tmp);
-        return ok ? diag_set(d, -e, "%.200s: %s", tmp, strerror(e)) : diag_set(d, -EIO, "no output");
+        return ok ? diag_set(d, -e, "%.200s: %s", tmp, strerror(e))
+                  : diag_set(d, -EIO, "no output");
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
@@ -470,7 +471,8 @@ bool doc_comp_has(const struct doc_comp *c, const char *cmd, const char *sub)
 /* Whether s may stand unquoted inside the script's single-quoted, space-split lists. */
 static bool plain(const char *s)
 {
-    return s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/|@+=-")] ==
+    return s[strspn(s,
+                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/|@+=-")] ==
            '\0';
 }
 

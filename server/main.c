@@ -27,20 +27,22 @@
 #include "server/worker.h"
 #include "server/zonecmd.h"
 
-
 /* lanad's options: --help, getopt and lanad(8) are all made from this table (server/srvdoc.h).
  * An option named after a configuration key sets it; every other key is --KEY VALUE too. */
 static const struct srvdoc_opt lanad_opts[] = {
     {'c', "config", "PATH", "config file (default " SRVCONF_DEFAULT_PATH " if it exists)"},
-    {'d', "db", "PATH", "database file, created on first start (default "
-                        "$STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
+    {'d', "db", "PATH",
+     "database file, created on first start (default "
+     "$STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
     {'l', "listen-dns", "A:P", "DNS endpoint, UDP and TCP; repeatable; port 0 = any"},
     {0, "listen-registry", "A:P", "registry protocol endpoint (TCP); repeatable"},
-    {0, "token-file", "PATH", "where the admin token is written on first start (default "
-                              "admin.token beside the database)"},
+    {0, "token-file", "PATH",
+     "where the admin token is written on first start (default "
+     "admin.token beside the database)"},
     {0, "registry-tls", "MODE", "loopback-optional or required"},
-    {0, "registry-tls-cert", "PATH", "TLS certificate (default registry.crt beside the "
-                                     "database, made at first start)"},
+    {0, "registry-tls-cert", "PATH",
+     "TLS certificate (default registry.crt beside the "
+     "database, made at first start)"},
     {0, "registry-tls-key", "PATH", "TLS private key (default registry.key beside the database)"},
     {0, "pool", "PREFIX", "root pool of an empty registry; repeatable"},
     {'w', "workers", "N", "DNS worker threads"},
@@ -61,8 +63,10 @@ static const struct srvdoc_cmd lanad_cmds[] = {
 };
 
 static const struct srvdoc lanad_doc = {
-    lanad_opts, sizeof lanad_opts / sizeof lanad_opts[0],
-    lanad_cmds, sizeof lanad_cmds / sizeof lanad_cmds[0],
+    lanad_opts,
+    sizeof lanad_opts / sizeof lanad_opts[0],
+    lanad_cmds,
+    sizeof lanad_cmds / sizeof lanad_cmds[0],
     "Exit status: 0 ok, 64 usage, 65 bad zone data, 66 no such file or zone, 70 internal "
     "error, 71 cannot listen, 73 cannot create a file (also: a token file lanad did not "
     "write is in the way), 78 bad configuration.",
@@ -614,8 +618,7 @@ static int parse_args(int argc, char **argv, struct args *a)
                     argv[optind - 1]);
             return EX_USAGE;
         } else {
-            fprintf(stderr, "lanad: unknown option '%s'\nTry 'lanad --help'\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "lanad: unknown option '%s'\nTry 'lanad --help'\n", argv[optind - 1]);
             return EX_USAGE;
         }
         if (key == NULL)

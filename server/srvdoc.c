@@ -78,8 +78,8 @@ void srvdoc_usage(const struct srvdoc *s, FILE *out)
 {
     for (size_t i = 0; i < s->ncmds; i++) {
         const struct srvdoc_cmd *c = &s->cmds[i];
-        int n = fprintf(out, "%s lanad [options]%s%s", i ? "      " : "usage:", *c->usage ? " " : "",
-                        c->usage);
+        int n = fprintf(out, "%s lanad [options]%s%s",
+                        i ? "      " : "usage:", *c->usage ? " " : "", c->usage);
         if (n > 40) {
             fprintf(out, "\n%42s", "");
             n = 42;
@@ -205,8 +205,10 @@ static int conf_marker(FILE *out, const char *name, void *arg, struct lana_diag 
             fprintf(out, "A number from %llu to %llu.\n", (unsigned long long)k->min,
                     (unsigned long long)k->max);
         if (k->type == CONF_LIST)
-            fprintf(out, "Repeatable (at most %d values); the first in the file replaces the "
-                         "default list.\n", CONF_LIST_MAX);
+            fprintf(out,
+                    "Repeatable (at most %d values); the first in the file replaces the "
+                    "default list.\n",
+                    CONF_LIST_MAX);
         if (dv != NULL) {
             fputs("Default: ", out);
             doc_roff_str(out, dv);
