@@ -79,6 +79,10 @@ cd "$tmp/cwd" || exit 1
 expect "lana bl" "block"
 expect "lana block ''" "alloc assign reserve release update show list tree"
 expect "lana --server 127.0.0.1:5301 --json block a" "alloc assign"
+# as an interactive bash splits it (COMP_WORDBREAKS has ':'), with the line as typed
+line="lana --server 127.0.0.1:5301 block a"
+got=$(COMP_LINE=$line COMP_POINT=${#line} comp lana --server 127.0.0.1 : 5301 block a | tr '\n' ' ')
+[ "$got" = "alloc assign " ] || bad "complete '$line' as bash splits it: got '$got'"
 expect "lana block alloc 198.18.0.0/15 /24 --to bob --h" "--holder --help"
 expect "lana block alloc 198.18.0.0/15 /24 --to ''" ""
 has "lana block alloc 198.18.0.0/15 --" --to --holder --desc --assign --server --token-file
