@@ -28,7 +28,8 @@
 #include "server/zonecmd.h"
 
 /* lanad's options: --help, getopt and lanad(8) are all made from this table (server/srvdoc.h).
- * An option named after a configuration key sets it; every other key is --KEY VALUE too. */
+ * An option named after a configuration key sets it (any other is handled by name in
+ * parse_args); every other key is --KEY VALUE too. */
 static const struct srvdoc_opt lanad_opts[] = {
     {'c', "config", "PATH", "config file (default " SRVCONF_DEFAULT_PATH " if it exists)"},
     {'d', "db", "PATH",
