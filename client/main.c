@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "client/cli.h"
+#include "client/clidoc.h"
 #include "common/text.h"
 #include "client/clienv.h"
 
@@ -29,9 +30,21 @@ static const struct cli_command commands[] = {
     {"class", cli_class, "create|report|delete  a class of students in one command", true},
 };
 
+static const char synopsis[] = "lana [--help] [--version] COMMAND [ARGS]";
+static const char exit_status[] =
+    "exit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
+    "does not resolve, 69 cannot connect, 70 server error, 73 conflict or no free\n"
+    "space, 75 timeout, busy or the registry's disk full, 76 protocol error (also\n"
+    "a failed TLS handshake, a wrong pin, an untrusted certificate), 77 permission,\n"
+    "78 configuration.\n";
+
+/* lana(1) and the completion are written from the same (client/clidoc.h) */
+static const struct clidoc doc = {commands, sizeof commands / sizeof commands[0], synopsis,
+                                  exit_status};
+
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: lana [--help] [--version] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(out, "usage: %s\n\ncommands:\n", synopsis);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     {
         /* the help text is "ARGS  description": the arguments padded into one column */
@@ -43,11 +56,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-9s %-34.*s %s\n", commands[i].name, alen, h, desc);
     }
     fprintf(out, "\n'lana COMMAND --help' describes one command.\n\n%s", clienv_help);
-    fprintf(out, "\nexit status: 0 ok, 64 usage, 65 invalid value, 66 not found, 68 server name\n"
-                 "does not resolve, 69 cannot connect, 70 server error, 73 conflict or no free\n"
-                 "space, 75 timeout, busy or the registry's disk full, 76 protocol error (also\n"
-                 "a failed TLS handshake, a wrong pin, an untrusted certificate), 77 permission,\n"
-                 "78 configuration.\n");
+    fprintf(out, "\n%s", exit_status);
 }
 
 /* The name of command i, for text_nearest. */
@@ -59,8 +68,11 @@ static const char *command_at(size_t i, void *arg)
 
 int main(int argc, char **argv)
 {
+    int rc = clidoc_main(&doc, argc, argv); /* the build's generators */
+    if (rc >= 0)
+        return rc;
     /* the common options may come before or after the command */
-    int rc = clienv_init(&argc, argv);
+    rc = clienv_init(&argc, argv);
     if (rc != 0)
         return rc;
     if (argc < 2) {

@@ -23,47 +23,55 @@
 #include "server/checkcmd.h"
 #include "server/registry.h"
 #include "server/srvconf.h"
+#include "server/srvdoc.h"
 #include "server/worker.h"
 #include "server/zonecmd.h"
 
+/* lanad's options: --help, getopt and lanad(8) are all made from this table (server/srvdoc.h).
+ * An option named after a configuration key sets it (any other is handled by name in
+ * parse_args); every other key is --KEY VALUE too. */
+static const struct srvdoc_opt lanad_opts[] = {
+    {'c', "config", "PATH", "config file (default " SRVCONF_DEFAULT_PATH " if it exists)"},
+    {'d', "db", "PATH",
+     "database file, created on first start (default "
+     "$STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
+    {'l', "listen-dns", "A:P", "DNS endpoint, UDP and TCP; repeatable; port 0 = any"},
+    {0, "listen-registry", "A:P", "registry protocol endpoint (TCP); repeatable"},
+    {0, "token-file", "PATH",
+     "where the admin token is written on first start (default "
+     "admin.token beside the database)"},
+    {0, "registry-tls", "MODE", "loopback-optional or required"},
+    {0, "registry-tls-cert", "PATH",
+     "TLS certificate (default registry.crt beside the "
+     "database, made at first start)"},
+    {0, "registry-tls-key", "PATH", "TLS private key (default registry.key beside the database)"},
+    {0, "pool", "PREFIX", "root pool of an empty registry; repeatable"},
+    {'w', "workers", "N", "DNS worker threads"},
+    {'L', "log-level", "LEVEL", "err, warn, notice, info or debug"},
+    {'r', "ready-file", "PATH", "once serving, write the bound endpoints there"},
+    {'n', "check", NULL, "check the configuration, print it and exit"},
+    {'h', "help", NULL, "this help"},
+    {'V', "version", NULL, "print the version"},
+};
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: lanad [options]                   run the daemon\n"
-            "       lanad [options] zone import FILE|- [--origin NAME]\n"
-            "       lanad [options] zone export NAME\n"
-            "       lanad [options] zone list\n"
-            "       lanad [options] check [--json]    verify the database offline\n"
-            "\n"
-            "options:\n"
-            "  -c, --config PATH        config file (default " SRVCONF_DEFAULT_PATH
-            " if it exists)\n"
-            "  -d, --db PATH            database file (created on first start)\n"
-            "  -l, --listen-dns A:P     DNS endpoint, UDP and TCP; repeatable; port 0 = any\n"
-            "                           (default 127.0.0.1:5300 and [::1]:5300)\n"
-            "      --listen-registry A:P  registry protocol endpoint (TCP); repeatable\n"
-            "                           (default 127.0.0.1:5301 and [::1]:5301)\n"
-            "      --token-file PATH    where the admin token is written on first start\n"
-            "                           (default admin.token beside the database)\n"
-            "      --registry-tls MODE  loopback-optional (default) or required\n"
-            "      --registry-tls-cert PATH, --registry-tls-key PATH  TLS identity (default:\n"
-            "                           registry.crt and registry.key beside the database,\n"
-            "                           made at first start)\n"
-            "      --pool PREFIX        root pool of an empty registry; repeatable\n"
-            "                           (default 10.0.0.0/8 and fd00::/8)\n"
-            "  -w, --workers N          DNS worker threads (default 2)\n"
-            "  -L, --log-level LEVEL    err, warn, notice, info, debug (default notice)\n"
-            "  -r, --ready-file PATH    once serving, write the bound endpoints there\n"
-            "  -n, --check              check the configuration, print it and exit\n"
-            "  -h, --help               this help\n"
-            "  -V, --version            print the version\n"
-            "\n"
-            "Every config file key (see conf/lanad.conf) is also accepted as --KEY VALUE.\n"
-            "Exit status: 0 ok, 64 usage, 65 bad zone data, 66 no such file or zone,\n"
-            "70 internal error, 71 cannot listen, 73 cannot create a file (also: a token file\n"
-            "lanad did not write is in the way), 78 bad configuration.\n");
-}
+static const struct srvdoc_cmd lanad_cmds[] = {
+    {"", "run the daemon"},
+    {"zone import FILE|- [--origin NAME]", "import a master file into the database, all or "
+                                           "nothing (a zone that exists is replaced)"},
+    {"zone export NAME", "print a zone as a master file"},
+    {"zone list", "the zones, each with its number of records"},
+    {"check [--json]", "verify the database offline"},
+};
+
+static const struct srvdoc lanad_doc = {
+    lanad_opts,
+    sizeof lanad_opts / sizeof lanad_opts[0],
+    lanad_cmds,
+    sizeof lanad_cmds / sizeof lanad_cmds[0],
+    "Exit status: 0 ok, 64 usage, 65 bad zone data, 66 no such file or zone, 70 internal "
+    "error, 71 cannot listen, 73 cannot create a file (also: a token file lanad did not "
+    "write is in the way), 78 bad configuration.",
+};
 
 static void conf_err(const char *msg, void *arg)
 {
@@ -561,41 +569,57 @@ struct args {
 /* @return -1 to go on, or the exit status (--help, --version, usage errors). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-    /* every configuration key is also a long option --KEY VALUE (codes 1000 + its index) */
-    struct option opts[64] = {
-        {"config", required_argument, NULL, 'c'},
-        {"ready-file", required_argument, NULL, 'r'},
-        {"check", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-    };
-    size_t nopts = 5;
-    for (size_t i = 0; i < srvconf_nkeys && nopts + 1 < sizeof opts / sizeof opts[0]; i++)
-        opts[nopts++] = (struct option){srvconf_keys[i].name, required_argument, NULL, 1000 + (int)i};
+    /* the options of lanad_opts (code: the short letter, else 1000 + the row), then every
+     * other configuration key as --KEY VALUE (2000 + its index) */
+    struct option opts[64];
+    char shorts[64] = "+:";
+    size_t nopts = 0, ns = 2;
+    for (size_t i = 0; i < lanad_doc.nopts && nopts + 1 < 64 && ns + 3 < sizeof shorts; i++) {
+        const struct srvdoc_opt *o = &lanad_opts[i];
+        opts[nopts++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+                                        o->shortopt ? o->shortopt : 1000 + (int)i};
+        if (o->shortopt) {
+            shorts[ns++] = o->shortopt;
+            if (o->arg)
+                shorts[ns++] = ':';
+        }
+    }
+    shorts[ns] = '\0';
+    for (size_t i = 0; i < srvconf_nkeys && nopts + 1 < 64; i++) {
+        bool listed = false;
+        for (size_t k = 0; k < lanad_doc.nopts; k++)
+            listed = listed || strcmp(lanad_opts[k].name, srvconf_keys[i].name) == 0;
+        if (!listed)
+            opts[nopts++] =
+                (struct option){srvconf_keys[i].name, required_argument, NULL, 2000 + (int)i};
+    }
+    opts[nopts] = (struct option){0};
     int c, idx;
-    while ((c = getopt_long(argc, argv, "+:c:d:l:w:L:r:nhV", opts, &idx)) != -1) {
-        const char *key = NULL;
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'r': a->ready_file = optarg; break;
-        case 'n': a->check = true; break;
-        case 'h': usage(stdout); return EX_OK;
-        case 'V': printf("lanad %s\n", LANA_VERSION); return EX_OK;
-        case 'd': key = "db"; break;
-        case 'l': key = "listen-dns"; break;
-        case 'w': key = "workers"; break;
-        case 'L': key = "log-level"; break;
-        case ':':
+    while ((c = getopt_long(argc, argv, shorts, opts, &idx)) != -1) {
+        const char *key = NULL, *name = NULL;
+        for (size_t i = 0; i < lanad_doc.nopts; i++)
+            if (c == lanad_opts[i].shortopt || c == 1000 + (int)i)
+                name = lanad_opts[i].name;
+        if (c >= 2000 && (size_t)(c - 2000) < srvconf_nkeys)
+            key = srvconf_keys[c - 2000].name;
+        else if (name != NULL && strcmp(name, "config") == 0)
+            a->config = optarg;
+        else if (name != NULL && strcmp(name, "ready-file") == 0)
+            a->ready_file = optarg;
+        else if (name != NULL && strcmp(name, "check") == 0)
+            a->check = true;
+        else if (name != NULL && strcmp(name, "help") == 0)
+            return srvdoc_usage(&lanad_doc, stdout), EX_OK;
+        else if (name != NULL && strcmp(name, "version") == 0)
+            return printf("lanad %s\n", LANA_VERSION), EX_OK;
+        else if (name != NULL)
+            key = name; /* an option named after its configuration key */
+        else if (c == ':') {
             fprintf(stderr, "lanad: option '%s' needs a value\nTry 'lanad --help'\n",
                     argv[optind - 1]);
             return EX_USAGE;
-        default:
-            if (c >= 1000 && (size_t)(c - 1000) < srvconf_nkeys) {
-                key = srvconf_keys[c - 1000].name;
-                break;
-            }
-            fprintf(stderr, "lanad: unknown option '%s'\nTry 'lanad --help'\n",
-                    argv[optind - 1]);
+        } else {
+            fprintf(stderr, "lanad: unknown option '%s'\nTry 'lanad --help'\n", argv[optind - 1]);
             return EX_USAGE;
         }
         if (key == NULL)
@@ -651,10 +675,13 @@ int main(int argc, char **argv)
 {
     struct args a = {0};
     struct srvconf cfg;
+    int status = srvdoc_main(&lanad_doc, argc, argv); /* the build's generators */
+    if (status >= 0)
+        return status;
     /* every file lanad makes (database, -wal, -shm, token, TLS key, ready file) is its own */
     umask(077);
     log_init("lanad", LOG_LVL_NOTICE);
-    int status = parse_args(argc, argv, &a);
+    status = parse_args(argc, argv, &a);
     if (status >= 0)
         return status;
     int rc = srvconf_defaults(&cfg);
