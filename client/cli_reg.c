@@ -33,7 +33,8 @@ static const char help_block[] =
     "       lana block assign PARENT /N [--to ACCOUNT] [--holder H] [--desc TEXT]\n"
     "                                   a block for end use (status assigned: it holds\n"
     "                                   host addresses only)\n"
-    "       lana block reserve PREFIX [--desc TEXT]   hold a block back\n"
+    "       lana block reserve PREFIX [--to ACCOUNT] [--holder H] [--desc TEXT]\n"
+    "                                   hold a block back\n"
     "       lana block release PREFIX [--recursive]   give a block back\n"
     "       lana block update PREFIX [--holder H] [--desc TEXT]\n"
     "       lana block show PREFIX       the block, its maintainer, chain, use and free space\n"
@@ -71,9 +72,11 @@ static const char help_zone[] =
     "                                                 that exists is replaced)\n";
 static const char help_host[] =
     "usage: lana host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]\n"
-    "           assigns addresses (the next free one of --block, else of the zone's default\n"
-    "           block, else of the first pool of the family; or the one given) and publishes\n"
-    "           A/AAAA and PTR records at once\n"
+    "                     [--force]\n"
+    "           assigns addresses (the next free host address of --block, else of the zone's\n"
+    "           default block, else of the first pool of the family: never a network,\n"
+    "           broadcast or IPv6 Subnet-Router anycast address; or the one given, which may\n"
+    "           be one of those only with --force) and publishes A/AAAA and PTR records\n"
     "       lana host del NAME            withdraws every record, releases the addresses\n"
     "       lana host show NAME | lana host list [ZONE] | lana host rename OLD NEW\n";
 static const char help_record[] =
