@@ -51,7 +51,7 @@ static void usage(FILE *out)
             "                           registry.crt and registry.key beside the database,\n"
             "                           made at first start)\n"
             "      --pool PREFIX        root pool of an empty registry; repeatable\n"
-            "                           (default 10.0.0.0/8 and fd00::/8)\n"
+            "                           (default 198.18.0.0/15 and ula: a random ULA /48)\n"
             "  -w, --workers N          DNS worker threads (default 2)\n"
             "  -L, --log-level LEVEL    err, warn, notice, info, debug (default notice)\n"
             "  -r, --ready-file PATH    once serving, write the bound endpoints there\n"
