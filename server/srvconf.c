@@ -11,6 +11,7 @@
 #include "common/cidr.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/serial.h"
 
 static int check_listen(const char *val, struct lana_diag *d)
 {
@@ -35,6 +36,12 @@ static int check_pool(const char *val, struct lana_diag *d)
     if (strcmp(val, SRVCONF_POOL_ULA) == 0)
         return 0;
     return cidr_parse(val, &c, d);
+}
+
+static int check_serial_policy(const char *val, struct lana_diag *d)
+{
+    enum serial_policy p;
+    return serial_policy_parse(val, &p, d);
 }
 
 static int check_path(const char *val, struct lana_diag *d)
@@ -111,6 +118,8 @@ const struct conf_key srvconf_keys[] = {
      "its private key, PEM, mode 0600 (default: registry.key beside the db)"},
     {"registry-tls-name", CONF_LIST, 0, 0, K(registry_tls_name), NULL, check_tls_name,
      "a DNS name or address the generated certificate also names; repeat the key for more"},
+    {"serial-policy", CONF_STR, 0, 0, K(serial_policy), "date", check_serial_policy,
+     "SOA serials: date (YYYYMMDDnn, counting on after nn = 99), increment or unixtime"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -77,8 +77,8 @@ static int setup(void **state)
     OK(rrset_add(f->nm, "sub.lab.", "NS", "ns.elsewhere.", "t", &d));
     OK(service_add(f->nm, "http", "tcp", 80, "web", "t", NULL, &d));
     OK(service_add(f->nm, "dns", "udp", 53, "", "t", NULL, &d));
-    OK(service_bind(f->nm, "db.lab.", "http", "tcp", 0, "t", &bound, &d));
-    OK(service_bind(f->nm, "srv.lab.", "http", "tcp", 8080, "t", &bound, &d));
+    OK(service_bind(f->nm, "db.lab.", "http", "tcp", 0, "t", &bound, NULL, &d));
+    OK(service_bind(f->nm, "srv.lab.", "http", "tcp", 8080, "t", &bound, NULL, &d));
     OK(store_commit(f->st, &d));
     *state = f;
     return 0;
@@ -182,7 +182,7 @@ static int op_service_del(struct testdb_names *f, struct lana_diag *d)
 static int op_service_bind(struct testdb_names *f, struct lana_diag *d)
 {
     int n;
-    return service_bind(f->nm, "web.lab.", "http", NULL, 0, "t", &n, d);
+    return service_bind(f->nm, "web.lab.", "http", NULL, 0, "t", &n, NULL, d);
 }
 
 static int op_service_unbind(struct testdb_names *f, struct lana_diag *d)

@@ -47,7 +47,7 @@ static int setup(void **state)
         host_add(f->nm, "b.lab.", &b, &none, NULL, "t", NULL, &d) != 0 ||
         host_add(f->nm, "c.lab.", &c, &none, NULL, "t", NULL, &d) != 0 ||
         service_add(f->nm, "http", "tcp", 80, NULL, "t", NULL, &d) != 0 ||
-        service_bind(f->nm, "a.lab.", "http", "tcp", 0, "t", &bound, &d) != 0) {
+        service_bind(f->nm, "a.lab.", "http", "tcp", 0, "t", &bound, NULL, &d) != 0) {
         fprintf(stderr, "setup: %s\n", d.msg);
         testdb_names_close(f);
         return -1;

@@ -122,7 +122,7 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     failed += rrset_del(nm, "a.", "TXT", NULL, "t", &k, &d) != 0;
     failed += service_add(nm, "http", "tcp", 80, "web", "t", &sv, &d) != 0;
     failed += service_add(nm, "lab", "udp", 0, "", "t", &sv, &d) != 0;
-    failed += service_bind(nm, "web.a.", "http", "tcp", 0, "t", &bound, &d) != 0;
+    failed += service_bind(nm, "web.a.", "http", "tcp", 0, "t", &bound, NULL, &d) != 0;
     failed += host_rename(nm, "web.a.", "www2.a.", "t", &h, &d) != 0;
     failed += service_unbind(nm, "www2.a.", "http", NULL, "t", &bound, &d) != 0;
     failed += service_del(nm, "lab", "udp", "t", &d) != 0;
