@@ -18,8 +18,7 @@ int serial_policy_parse(const char *s, enum serial_policy *out, struct lana_diag
             *out = (enum serial_policy)i;
             return 0;
         }
-    return diag_set(d, LANA_EPARSE, "%.40s: serial policy must be date, increment or unixtime",
-                    s);
+    return diag_set(d, LANA_EPARSE, "%.40s: serial policy must be date, increment or unixtime", s);
 }
 
 const char *serial_policy_name(enum serial_policy p)

@@ -32,10 +32,10 @@ enum serial_policy { SERIAL_DATE, SERIAL_INCREMENT, SERIAL_UNIXTIME };
 
 /* How serial_next chose the serial it returns. */
 enum serial_form {
-    SERIAL_FORM_DATE,    /* today's YYYYMMDDnn (date policy) */
-    SERIAL_FORM_CLOCK,   /* now (unixtime policy) */
-    SERIAL_FORM_COUNT,   /* old + 1: the increment policy, or a clock behind the serial */
-    SERIAL_SWITCHED,     /* old + 1 past today's YYYYMMDD99: the date policy starts counting */
+    SERIAL_FORM_DATE,  /* today's YYYYMMDDnn (date policy) */
+    SERIAL_FORM_CLOCK, /* now (unixtime policy) */
+    SERIAL_FORM_COUNT, /* old + 1: the increment policy, or a clock behind the serial */
+    SERIAL_SWITCHED,   /* old + 1 past today's YYYYMMDD99: the date policy starts counting */
 };
 
 /**

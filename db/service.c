@@ -375,8 +375,8 @@ static int bind_all(struct names *n, const char *host, const char *service, cons
             const char *p = i ? "udp" : "tcp";
             if ((rc = service_find(n, nm, p, &sv, d)) == 1) {
                 any = true;
-                rc = bind_one(n, host, nm, p, port, bind, actor, count,
-                              srv ? &srv[*count] : NULL, d);
+                rc = bind_one(n, host, nm, p, port, bind, actor, count, srv ? &srv[*count] : NULL,
+                              d);
             }
         }
         if (rc == 0 && !any)

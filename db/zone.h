@@ -1,8 +1,9 @@
 /*
  * zone — the zones of the registry: create (SOA and NS of our own), delete, read, and the one
  * place where a change to a zone is recorded (zone_touch): its SOA serial goes up under the
- * process's serial policy (common/serial.h, RFC 1982 arithmetic) and a row of the change log (table dnschange) tells the DNS workers
- * what to drop from their caches at their next query after the commit.
+ * process's serial policy (common/serial.h, RFC 1982 arithmetic) and a row of the change log
+ * (table dnschange) tells the DNS workers what to drop from their caches at their next query
+ * after the commit.
  *
  * Every changing call runs inside the caller's transaction as one savepoint (all or
  * nothing, store_sp_begin/end) and appends to the audit log. Not thread-safe: one struct

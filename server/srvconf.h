@@ -40,7 +40,7 @@ struct srvconf {
     char *registry_tls_cert;          /* PEM certificate (chain); default beside the db */
     char *registry_tls_key;           /* PEM private key, mode 0600 */
     struct conf_list registry_tls_name; /* more names for the generated certificate */
-    char *serial_policy;              /* "date", "increment" or "unixtime" (common/serial.h) */
+    char *serial_policy;                /* "date", "increment" or "unixtime" (common/serial.h) */
 };
 
 extern const struct conf_key srvconf_keys[];

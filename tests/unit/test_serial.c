@@ -26,9 +26,9 @@ static void test_serial_lt_follows_rfc1982(void **state)
         {0, 1, true, false},
         {1, 0, false, true},
         {7, 7, false, false},
-        {0xffffffffu, 0, true, false},         /* wrap-around: 0 follows 2^32 - 1 */
-        {0, 0x7fffffffu, true, false},         /* the farthest b still greater */
-        {0, 0x80000000u, false, false},        /* exactly 2^31 apart: unordered */
+        {0xffffffffu, 0, true, false},  /* wrap-around: 0 follows 2^32 - 1 */
+        {0, 0x7fffffffu, true, false},  /* the farthest b still greater */
+        {0, 0x80000000u, false, false}, /* exactly 2^31 apart: unordered */
         {0x80000000u, 0, false, false},
         {2026120299u, 2026120300u, true, false},
     };
@@ -85,7 +85,7 @@ static void test_serial_next_table(void **state)
         {SERIAL_UNIXTIME, 1796212900u, DEC02_1200, 1796212901u, SERIAL_FORM_COUNT},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        enum serial_form form = (enum serial_form)-1;
+        enum serial_form form = (enum serial_form) - 1;
         uint32_t got = serial_next(cases[i].p, cases[i].old, cases[i].now, &form);
         if (got != cases[i].want || form != cases[i].form)
             fail_msg("case %zu: %s %lu: got %lu (form %d), want %lu (form %d)", i,
