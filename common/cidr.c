@@ -217,3 +217,26 @@ int cidr_reverse_name(const struct cidr *c, char *buf, size_t size)
         return LANA_ENOSPACE;
     return 0;
 }
+
+enum cidr_role cidr_role_in(const struct cidr *subnet, const struct cidr *addr)
+{
+    unsigned bits = cidr_bits(subnet);
+    if (!cidr_contains(subnet, addr) || subnet->plen + 1u >= bits)
+        return CIDR_ROLE_HOST; /* a /31, /32, /127, /128: every address is a host's */
+    unsigned __int128 a = cidr_addr_u128(addr), first = cidr_addr_u128(subnet);
+    if (a == first)
+        return subnet->family == 4 ? CIDR_ROLE_NETWORK : CIDR_ROLE_SUBNET_ROUTER;
+    if (subnet->family == 4 && a == first + cidr_size_minus1(subnet))
+        return CIDR_ROLE_BROADCAST;
+    return CIDR_ROLE_HOST;
+}
+
+const char *cidr_role_name(enum cidr_role r)
+{
+    switch (r) {
+    case CIDR_ROLE_NETWORK: return "network address";
+    case CIDR_ROLE_BROADCAST: return "broadcast address";
+    case CIDR_ROLE_SUBNET_ROUTER: return "Subnet-Router anycast address";
+    default: return "host address";
+    }
+}

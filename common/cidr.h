@@ -83,3 +83,20 @@ int cidr_reverse_name(const struct cidr *c, char *buf, size_t size);
 unsigned __int128 cidr_addr_u128(const struct cidr *c);
 /** Sets the address bytes of c from a 128-bit integer (IPv4 from the low 32 bits). */
 void cidr_addr_set_u128(struct cidr *c, unsigned __int128 v);
+
+/* What an address is to the subnet it lies in, for numbering hosts. */
+enum cidr_role {
+    CIDR_ROLE_HOST,          /* an ordinary host address */
+    CIDR_ROLE_NETWORK,       /* IPv4: the all-zeros host part of a /0../30 */
+    CIDR_ROLE_BROADCAST,     /* IPv4: the all-ones host part of a /0../30 */
+    CIDR_ROLE_SUBNET_ROUTER, /* IPv6: the all-zeros interface ID of a /0../126 (RFC 4291 2.6.1) */
+};
+
+/**
+ * The role of host address addr (a /32 or /128 inside subnet) in subnet. A /31 (RFC 3021)
+ * and a /32 have no network or broadcast address; a /127 (RFC 6164) and a /128 no
+ * Subnet-Router anycast address. Automatic host numbering takes only CIDR_ROLE_HOST.
+ */
+enum cidr_role cidr_role_in(const struct cidr *subnet, const struct cidr *addr);
+/** "network address", "broadcast address", "Subnet-Router anycast address", "host address". */
+const char *cidr_role_name(enum cidr_role r);

@@ -260,7 +260,8 @@ static int host_address(struct names *n, const char *name, int family,
     if (k < 0 || (size_t)k >= sizeof descr)
         return diag_set(d, LANA_ERANGE, "host name too long");
     /* a host's own address: the one thing an assigned block may hold */
-    struct ipam_new nb = {.status = IPAM_ASSIGNED, .holder = name, .descr = descr, .host = true};
+    struct ipam_new nb = {.status = IPAM_ASSIGNED, .holder = name, .descr = descr, .host = true,
+                          .force = spec->force};
     int rc;
     if (spec->how == HOST_ADDR_GIVEN) {
         char a[CIDR_STRLEN];
@@ -690,7 +691,8 @@ int host_rename(struct names *n, const char *from, const char *to, const char *a
         free(srv);
         return rc;
     }
-    struct host_addr_spec v4 = {HOST_ADDR_NONE, {0}}, v6 = {HOST_ADDR_NONE, {0}};
+    /* the host keeps its addresses, whatever they are */
+    struct host_addr_spec v4 = {HOST_ADDR_NONE, {0}, true}, v6 = {HOST_ADDR_NONE, {0}, true};
     if (h.v4[0] && cidr_parse_addr(h.v4, &v4.addr, NULL) == 0)
         v4.how = HOST_ADDR_GIVEN;
     if (h.v6[0] && cidr_parse_addr(h.v6, &v6.addr, NULL) == 0)

@@ -32,15 +32,20 @@ struct host_info {
 struct host_addr_spec {
     enum { HOST_ADDR_NONE, HOST_ADDR_AUTO, HOST_ADDR_GIVEN } how;
     struct cidr addr; /* GIVEN: the address (a /32 or /128) */
+    bool force;       /* GIVEN: even its subnet's network, broadcast or Subnet-Router anycast
+                       * address (refused otherwise: cidr_role_in) */
 };
 
 /**
  * Registers host name (letters, digits, hyphens; below the apex of one of our forward zones,
  * with no records there yet) with an address of each family whose spec is not NONE (at
  * least one). AUTO takes the next free address of: block when it is of that family, else
- * the zone's first default block of the family, else the first pool of the family. GIVEN
- * registers that address. Each address becomes an assigned block held by the host; A/AAAA
- * and PTR (when a reverse zone holds the address) are published. *out (may be NULL) gets the
+ * the zone's first default block of the family, else the first pool of the family, and
+ * never the block's network or broadcast address (IPv4, blocks up to /30) nor its IPv6
+ * Subnet-Router anycast address (blocks up to /126). GIVEN registers that address; one of
+ * those is refused (LANA_ERANGE, naming what it is) unless spec->force. Each address
+ * becomes an assigned block held by the host; A/AAAA and PTR (when a reverse zone holds the
+ * address) are published. *out (may be NULL) gets the
  * host. LANA_EPARSE (bad name, an apex, a reverse zone, no address asked for),
  * LANA_ENOTFOUND (no zone holds the name; a given address outside every pool; no pool of the
  * family), LANA_ECONFLICT (the host exists, the name has records, the address is taken),

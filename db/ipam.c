@@ -254,7 +254,7 @@ static const char sql_free_del[] = "DELETE FROM freespace WHERE parent_id = ?1 A
                                    " AND start = ?3";
 /* best fit in one index seek: the key runs plen descending, then start ascending */
 static const char sql_free_best[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
-                                    " AND plen <= ?2 ORDER BY plen DESC, start LIMIT 1";
+                                    " AND plen <= ?2 ORDER BY plen DESC, start LIMIT 3";
 static const char sql_free_is[] = "SELECT 1 FROM freespace WHERE parent_id = ?1 AND plen = ?2"
                                   " AND start = ?3";
 static const char sql_split[] = "UPDATE block SET split = 1 WHERE id = ?1";
@@ -565,6 +565,40 @@ static int parent_usable(struct ipam *ip, const struct ipam_block *p, const stru
     return 0;
 }
 
+/*
+ * The free prefix to allocate a /plen from, best fit (the longest free prefix that holds a
+ * /plen, then the lowest): *fplen and *fstart name it, *want the /plen taken from it. A host
+ * address (host, a /32 or /128) skips its subnet's network and broadcast addresses and the
+ * IPv6 Subnet-Router anycast address (cidr_role_in): at most two of those, so the best three
+ * free prefixes always hold a candidate when there is one. 1, 0 when there is none, LANA_EDB.
+ */
+static int best_free(struct ipam *ip, const struct ipam_block *p, unsigned plen, bool host,
+                     unsigned *fplen, u128 *fstart, u128 *want, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(ip->st, sql_free_best, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, p->id);
+    sqlite3_bind_int(s, 2, (int)plen);
+    bool whole = host && plen == cidr_bits(&p->prefix);
+    while ((rc = ipam__step_free(ip, s, fplen, fstart, d)) == 1) {
+        *want = *fstart;
+        if (!whole)
+            break;
+        struct cidr a;
+        ipam__make_cidr(p->prefix.family, *want, plen, &a);
+        if (cidr_role_in(&p->prefix, &a) == CIDR_ROLE_HOST)
+            break;
+        if (*fplen < plen) { /* the next address of the same free prefix is a host's */
+            *want += 1;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
 int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum ipam_status status,
                const char *holder, const char *descr, const char *actor, struct ipam_block *out,
                struct lana_diag *d)
@@ -602,25 +636,20 @@ int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
         return rc;
     if ((rc = ensure_split(ip, &p, split, d)) != 0)
         return sp_end(ip, rc, d);
-    sqlite3_stmt *s;
-    if ((rc = store__stmt(ip->st, sql_free_best, &s, d)) != 0)
-        return sp_end(ip, rc, d);
-    sqlite3_bind_int64(s, 1, p.id);
-    sqlite3_bind_int(s, 2, (int)plen);
     unsigned fplen = 0;
-    u128 fstart = 0;
-    rc = ipam__step_free(ip, s, &fplen, &fstart, d);
-    sqlite3_reset(s);
-    if (rc == 0)
-        rc = diag_set(d, LANA_EEXHAUSTED, "%s has no free /%u left", t, plen);
+    u128 fstart = 0, want = 0;
+    if ((rc = best_free(ip, &p, plen, nb->host, &fplen, &fstart, &want, d)) == 0)
+        rc = nb->host && plen == cidr_bits(parent)
+                 ? diag_set(d, LANA_EEXHAUSTED, "%s has no free host address left", t)
+                 : diag_set(d, LANA_EEXHAUSTED, "%s has no free /%u left", t, plen);
     if (rc < 0)
         return sp_end(ip, rc, d);
     struct cidr c;
-    ipam__make_cidr(parent->family, fstart, plen, &c);
+    ipam__make_cidr(parent->family, want, plen, &c);
     struct ipam_block b;
     fill(&b, &c, p.id, status, holder, descr);
     memcpy(b.maintainer, m, sizeof b.maintainer);
-    rc = carve(ip, p.id, parent->family, fplen, fstart, plen, fstart, d);
+    rc = carve(ip, p.id, parent->family, fplen, fstart, plen, want, d);
     if (rc == 0)
         rc = insert_block(ip, &b, p.maintainer, d);
     if (rc == 0)
@@ -685,6 +714,16 @@ int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_
         return diag_set(d, LANA_ENOTFOUND, "%s lies outside every pool", t);
     if ((rc = parent_usable(ip, &p, nb, m, d)) != 0)
         return rc;
+    enum cidr_role role = cidr_role_in(&p.prefix, prefix);
+    if (nb->host && !nb->force && role != CIDR_ROLE_HOST) {
+        char a[CIDR_STRLEN], u[CIDR_STRLEN];
+        ipam__fmt(&p.prefix, u);
+        if (cidr_format_addr(prefix, a, sizeof a) < 0)
+            a[0] = '\0';
+        return diag_set(d, LANA_ERANGE,
+                        "%s is the %s of %s, not a host's (--force registers it anyway)", a,
+                        cidr_role_name(role), u);
+    }
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
     if ((rc = ensure_split(ip, &p, split, d)) != 0)

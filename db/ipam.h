@@ -41,6 +41,8 @@ struct ipam_new {
     const char *to;   /* the account that will maintain it (a delegation); NULL: the acting
                        * account (db/authz.h), or the parent's maintainer when there is none */
     bool host;        /* a host's address: the one thing an assigned block may hold */
+    bool force;       /* a host's address may be its subnet's network, broadcast or
+                       * Subnet-Router anycast address (ipam_take_new) */
 };
 
 /** What a block holds: addresses in its children, and how many children. */
@@ -98,6 +100,8 @@ int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum i
  * ipam_alloc with everything a new block can be (nb), under the authority rule (db/authz.h):
  * the acting account must have authority over the parent, and may hand the block only to an
  * account authz_hand_block allows. An assigned parent holds host addresses only (nb->host).
+ * A host's address (nb->host, a /32 or /128) is never the parent's network or broadcast
+ * address nor its IPv6 Subnet-Router anycast address (cidr_role_in).
  * The errors of ipam_alloc, and LANA_EPERM (no authority; or a block other than a host's
  * address inside an assigned one).
  */
@@ -113,7 +117,12 @@ int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
 int ipam_take(struct ipam *ip, const struct cidr *prefix, enum ipam_status status,
               const char *holder, const char *descr, const char *actor, struct ipam_block *out,
               struct lana_diag *d);
-/** ipam_take with everything a new block can be, under the authority rule (ipam_alloc_new). */
+/**
+ * ipam_take with everything a new block can be, under the authority rule (ipam_alloc_new).
+ * A host's address (nb->host) that is the network or broadcast address or the IPv6
+ * Subnet-Router anycast address of the block it lands in (cidr_role_in) is refused with
+ * LANA_ERANGE naming what it is, unless nb->force.
+ */
 int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_new *nb,
                   const char *actor, struct ipam_block *out, struct lana_diag *d);
 

@@ -45,8 +45,9 @@ static int family_cb(const struct ipam_block *b, void *arg)
     return f->found ? 1 : 0; /* 1: stop here */
 }
 
-/* --v4/--v6: auto (the default when a pool of that family exists), none, or an address. */
-static enum regproto_code addr_spec(struct cmd_ctx *c, const char *v, int family,
+/* --v4/--v6: auto (the default when a pool of that family exists), none, or an address
+ * (with --force even a network, broadcast or Subnet-Router anycast address). */
+static enum regproto_code addr_spec(struct cmd_ctx *c, const char *v, int family, bool force,
                                     struct host_addr_spec *s, struct jsonw *j)
 {
     struct lana_diag d;
@@ -71,6 +72,7 @@ static enum regproto_code addr_spec(struct cmd_ctx *c, const char *v, int family
     if (s->addr.family != family)
         return cmd_error(j, RP_INVALID, "--v%d %s: not an IPv%d address", family, v, family);
     s->how = HOST_ADDR_GIVEN;
+    s->force = force;
     return RP_OK;
 }
 
@@ -81,8 +83,8 @@ enum regproto_code cmd__host_add(struct cmd_ctx *c, const struct cmd_args *a, st
     struct host_addr_spec v4 = {0}, v6 = {0};
     struct cidr block;
     enum regproto_code rc;
-    if ((rc = addr_spec(c, a->v4, 4, &v4, j)) != RP_OK ||
-        (rc = addr_spec(c, a->v6, 6, &v6, j)) != RP_OK)
+    if ((rc = addr_spec(c, a->v4, 4, a->force, &v4, j)) != RP_OK ||
+        (rc = addr_spec(c, a->v6, 6, a->force, &v6, j)) != RP_OK)
         return rc;
     if (a->nblocks > 1)
         return cmd_error(j, RP_USAGE, "one --block per host");

@@ -29,6 +29,7 @@ struct cmd_args {
     const char *to, *for_;                /* block --to ACCOUNT, zone --for ACCOUNT */
     const char *role, *sponsor;           /* account add, account list */
     bool recursive, assign, keep_going;   /* flags */
+    bool force;                           /* host add: a network/broadcast address */
     const char *since, *limit, *depth;    /* log, block tree */
     const char *v4, *v6, *port, *proto;   /* host, service */
     const char *origin;                   /* zone import */

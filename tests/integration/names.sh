@@ -28,24 +28,29 @@ expect "reverse zone is served" "$(status 198.in-addr.arpa SOA)" "NOERROR"
 
 # --- a host, resolvable at once
 s0=$(serial)
-expect "host add" "$(L host add web1.lab)" "web1.lab.                    198.18.0.0       2001:db8::"
-expect "dig A" "$(short web1.lab A)" "198.18.0.0"
-expect "dig AAAA" "$(short web1.lab AAAA)" "2001:db8::"
-expect "dig PTR (IPv4)" "$(short -x 198.18.0.0)" "web1.lab."
-expect "dig PTR (IPv6)" "$(short -x 2001:db8::)" "web1.lab."
+expect "host add" "$(L host add web1.lab)" "web1.lab.                    198.18.0.1       2001:db8::1"
+expect "dig A" "$(short web1.lab A)" "198.18.0.1"
+expect "dig AAAA" "$(short web1.lab AAAA)" "2001:db8::1"
+expect "dig PTR (IPv4)" "$(short -x 198.18.0.1)" "web1.lab."
+expect "dig PTR (IPv6)" "$(short -x 2001:db8::1)" "web1.lab."
 expect "SOA serial went up" "$(( $(serial) > s0 ))" "1"
 expect "c-ares A and AAAA over TCP" "$("$CARES_RESOLVE" 127.0.0.1 "$PORT" web1.lab --tcp | sort | tr '\n' ' ')" \
-  "198.18.0.0 2001:db8:: "
-expect "c-ares PTR" "$("$CARES_RESOLVE" 127.0.0.1 "$PORT" 198.18.0.0 --ptr)" "web1.lab"
-expect "c-ares PTR over TCP (IPv6)" "$("$CARES_RESOLVE" 127.0.0.1 "$PORT" 2001:db8:: --ptr --tcp)" "web1.lab"
+  "198.18.0.1 2001:db8::1 "
+expect "c-ares PTR" "$("$CARES_RESOLVE" 127.0.0.1 "$PORT" 198.18.0.1 --ptr)" "web1.lab"
+expect "c-ares PTR over TCP (IPv6)" "$("$CARES_RESOLVE" 127.0.0.1 "$PORT" 2001:db8::1 --ptr --tcp)" "web1.lab"
 expect "the address is a registry block held by the host" \
-  "$(L whois 198.18.0.0 --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["chain"]; print(c[-1]["prefix"], c[-1]["status"], c[-1]["holder"])')" \
-  "198.18.0.0/32 assigned web1.lab."
+  "$(L whois 198.18.0.1 --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["chain"]; print(c[-1]["prefix"], c[-1]["status"], c[-1]["holder"])')" \
+  "198.18.0.1/32 assigned web1.lab."
 
 # --- given addresses, blocks, zones with default blocks
 expect "host add with given addresses" "$(L host add db.lab --v4 198.18.9.9 --v6 2001:db8::99)" \
   "db.lab.                      198.18.9.9       2001:db8::99"
 expect "taken address: exit 73" "$(rc_of L host add db2.lab --v4 198.18.9.9)" "73"
+expect "a network address is refused, with the reason" "$(L host add net.lab --v4 198.18.0.0 2>&1; echo $?)" \
+  "lana: 198.18.0.0 is the network address of 198.18.0.0/15, not a host's (--force registers it anyway)
+65"
+expect "--force registers it" "$(L host add net.lab --v4 198.18.0.0 --v6 none --force --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["v4"])')" "198.18.0.0"
+L host del net.lab >/dev/null
 expect "address outside every pool: message names the pools" "$(L host add db2.lab --v4 10.9.9.9 2>&1)" \
   "lana: 10.9.9.9 is outside every pool (pools: 198.18.0.0/15)"
 expect "outside every pool: exit 66" "$(rc_of L host add db2.lab --v4 10.9.9.9)" "66"
@@ -57,15 +62,15 @@ expect "duplicate host: exit 73" "$(rc_of L host add web1.lab)" "73"
 L block assign 198.18.4.0/24 --holder office >/dev/null
 expect "zone add with a default block" "$(L zone add office.lab --block 198.18.4.0/24 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["zone"]["name"])')" "office.lab."
 expect "zone show lists the block" "$(L zone show office.lab | tail -1)" "default blocks: 198.18.4.0/24"
-expect "host in that zone takes the zone's block" "$(L host add pc1.office.lab --v6 none --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["v4"])')" "198.18.4.0"
-expect "--block chooses the block" "$(L host add pc2.lab --block 198.18.4.0/24 --json | python3 -c 'import json,sys; h=json.load(sys.stdin)["host"]; print(h["v4"], h["v6"] or "-")')" "198.18.4.1 -"
-expect "the new zone answers" "$(short pc1.office.lab A)" "198.18.4.0"
+expect "host in that zone takes the zone's block" "$(L host add pc1.office.lab --v6 none --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["v4"])')" "198.18.4.1"
+expect "--block chooses the block" "$(L host add pc2.lab --block 198.18.4.0/24 --json | python3 -c 'import json,sys; h=json.load(sys.stdin)["host"]; print(h["v4"], h["v6"] or "-")')" "198.18.4.2 -"
+expect "the new zone answers" "$(short pc1.office.lab A)" "198.18.4.1"
 expect "zone del refused while it holds hosts: exit 73" "$(rc_of L zone del office.lab)" "73"
 expect "host list ZONE" "$(L host list office.lab | awk 'NR > 1 {print $1}')" "pc1.office.lab."
 
 # --- records
 expect "record add CNAME" "$(L record add www.lab CNAME web1.lab.)" "www.lab CNAME web1.lab."
-expect "CNAME resolves" "$(short www.lab A | tr '\n' ' ')" "web1.lab. 198.18.0.0 "
+expect "CNAME resolves" "$(short www.lab A | tr '\n' ' ')" "web1.lab. 198.18.0.1 "
 expect "CNAME beside data: exit 73" "$(rc_of L record add web1.lab CNAME db.lab.)" "73"
 expect "data beside a CNAME: exit 73" "$(rc_of L record add www.lab TXT hello)" "73"
 expect "duplicate record: exit 73" "$(rc_of L record add www.lab CNAME web1.lab.)" "73"
@@ -98,19 +103,19 @@ L service unbind web1.lab lana-echo >/dev/null
 expect "unbind withdraws the SRV" "$(status _lana-echo._tcp.web1.lab SRV)" "NXDOMAIN"
 
 # --- rename, delete: NXDOMAIN everywhere
-expect "host rename keeps the addresses" "$(L host rename web1.lab web2.lab)" "web2.lab.                    198.18.0.0       2001:db8::"
+expect "host rename keeps the addresses" "$(L host rename web1.lab web2.lab)" "web2.lab.                    198.18.0.1       2001:db8::1"
 expect "old name gone" "$(status web1.lab A)" "NXDOMAIN"
-expect "new name, PTR and SRV follow" "$(short web2.lab A) $(short -x 198.18.0.0) $(short _http._tcp.web2.lab SRV)" \
-  "198.18.0.0 web2.lab. 0 0 80 web2.lab."
+expect "new name, PTR and SRV follow" "$(short web2.lab A) $(short -x 198.18.0.1) $(short _http._tcp.web2.lab SRV)" \
+  "198.18.0.1 web2.lab. 0 0 80 web2.lab."
 expect "host del" "$(L host del web2.lab)" "deleted host web2.lab."
 expect "deleted host: NXDOMAIN (A)" "$(status web2.lab A)" "NXDOMAIN"
-expect "deleted host: NXDOMAIN (PTR)" "$(status -x 198.18.0.0)" "NXDOMAIN"
+expect "deleted host: NXDOMAIN (PTR)" "$(status -x 198.18.0.1)" "NXDOMAIN"
 expect "deleted host: NXDOMAIN (SRV)" "$(status _http._tcp.web2.lab SRV)" "NXDOMAIN"
 expect "deleted host: c-ares sees NXDOMAIN" "$("$CARES_RESOLVE" 127.0.0.1 "$PORT" web2.lab 2>&1)" \
   "cares_resolve: Domain name not found"
-expect "its address went back to the registry" "$(rc_of L block show 198.18.0.0/32)" "66"
+expect "its address went back to the registry" "$(rc_of L block show 198.18.0.1/32)" "66"
 expect "zone del --recursive" "$(L zone del office.lab --recursive)" "deleted zone office.lab."
-expect "its hosts' addresses are free" "$(rc_of L block show 198.18.4.0/32)" "66"
+expect "its hosts' addresses are free" "$(rc_of L block show 198.18.4.1/32)" "66"
 
 # --- every change visible to the very next query (no sleep between registry and dig)
 miss=0
@@ -166,10 +171,10 @@ expect "its name is gone" "$(status rel1.lab A)" "NXDOMAIN"
 expect "its PTR is gone" "$(status -x "$rel_a")" "NXDOMAIN"
 expect "lanad check finds the live database consistent" "$("$LANAD" check --db "$DB" >/dev/null 2>&1; echo $?)" "0"
 
-# --- a reverse zone created after its hosts takes their PTR records (pc2.lab is 198.18.4.1)
+# --- a reverse zone created after its hosts takes their PTR records (pc2.lab is 198.18.4.2)
 expect "zone add of a more specific reverse zone" "$(L zone add 4.18.198.in-addr.arpa --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["zone"]["name"])')" \
   "4.18.198.in-addr.arpa."
-expect "dig -x answers from the new zone" "$(short -x 198.18.4.1) $(L zone export 4.18.198.in-addr.arpa | grep -c 'PTR.pc2\.lab\.') $(status 4.18.198.in-addr.arpa SOA)" \
+expect "dig -x answers from the new zone" "$(short -x 198.18.4.2) $(L zone export 4.18.198.in-addr.arpa | grep -c 'PTR.pc2\.lab\.') $(status 4.18.198.in-addr.arpa SOA)" \
   "pc2.lab. 1 NOERROR"
 expect "the zone above no longer has that PTR" "$(L zone export 198.in-addr.arpa | grep -c 'pc2\.lab\.')" "0"
 expect "lanad check: the PTR records followed" "$("$LANAD" check --db "$DB" >/dev/null 2>&1; echo $?)" "0"

@@ -331,7 +331,7 @@ static int op_host_add(struct world *w, int who, struct op *o)
     o->expect = !zone_auth(w, who, z) || !block_auth(w, who, parent)     ? DENY
                 : taken || w->b[parent].status == IPAM_RESERVED             ? STRUCT
                                                                             : ALLOW;
-    struct host_addr_spec none = {HOST_ADDR_NONE, {0}}, given = {HOST_ADDR_GIVEN, a};
+    struct host_addr_spec none = {HOST_ADDR_NONE, {0}, false}, given = {HOST_ADDR_GIVEN, a, false};
     int rc = host_add(w->db->nm, name, a.family == 4 ? &given : &none,
                       a.family == 6 ? &given : &none, NULL, "t", NULL, &o->d);
     if (rc == 0) {

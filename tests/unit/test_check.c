@@ -91,7 +91,8 @@ static void ipam_workload(struct ipam *ip, int steps)
 static void names_workload(struct names *nm, int steps)
 {
     struct lana_diag d;
-    const struct host_addr_spec none = {HOST_ADDR_NONE, {0}}, autos = {HOST_ADDR_AUTO, {0}};
+    const struct host_addr_spec none = {HOST_ADDR_NONE, {0}, false},
+                                autos = {HOST_ADDR_AUTO, {0}, false};
     char name[64], to[64];
     for (int step = 0; step < steps; step++) {
         int op = (int)(rnd() % 100);
@@ -138,7 +139,7 @@ static int make_golden(void **state)
             return -1;
     }
     struct cidr f = P("198.18.128.0/17"), a4 = P("198.18.20.5/32");
-    struct host_addr_spec given = {HOST_ADDR_GIVEN, a4}, none = {HOST_ADDR_NONE, {0}};
+    struct host_addr_spec given = {HOST_ADDR_GIVEN, a4, false}, none = {HOST_ADDR_NONE, {0}, false};
     if (zone_ensure(nm, "198.in-addr.arpa.", "t", &d) != 1 ||
         zone_ensure(nm, "8.b.d.0.1.0.0.2.ip6.arpa.", "t", &d) != 1 ||
         zone_add(nm, "lab.", NULL, 0, "t", NULL, &d) != 0 ||

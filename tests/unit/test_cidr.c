@@ -189,6 +189,37 @@ static void test_cidr_zone_index_is_refused_by_name(void **state)
     assert_non_null(strstr(d.msg, "not a valid IPv4 address"));
 }
 
+/* The role of an address in its subnet, as host numbering reads it. */
+static void test_cidr_role_in_a_subnet(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *subnet, *addr;
+        enum cidr_role want;
+    } cases[] = {
+        {"198.18.7.0/24", "198.18.7.0", CIDR_ROLE_NETWORK},
+        {"198.18.7.0/24", "198.18.7.255", CIDR_ROLE_BROADCAST},
+        {"198.18.7.0/24", "198.18.7.1", CIDR_ROLE_HOST},
+        {"198.18.7.0/30", "198.18.7.3", CIDR_ROLE_BROADCAST},
+        {"198.18.7.0/31", "198.18.7.0", CIDR_ROLE_HOST}, /* RFC 3021 */
+        {"198.18.7.1/32", "198.18.7.1", CIDR_ROLE_HOST},
+        {"0.0.0.0/0", "255.255.255.255", CIDR_ROLE_BROADCAST},
+        {"198.18.7.0/24", "198.18.8.0", CIDR_ROLE_HOST}, /* not inside */
+        {"2001:db8::/64", "2001:db8::", CIDR_ROLE_SUBNET_ROUTER},
+        {"2001:db8::/64", "2001:db8::ffff:ffff:ffff:ffff", CIDR_ROLE_HOST},
+        {"2001:db8::/126", "2001:db8::", CIDR_ROLE_SUBNET_ROUTER},
+        {"2001:db8::/127", "2001:db8::", CIDR_ROLE_HOST}, /* RFC 6164 */
+        {"2001:db8::1/128", "2001:db8::1", CIDR_ROLE_HOST},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cidr n = P(cases[i].subnet), a = P(cases[i].addr);
+        if (cidr_role_in(&n, &a) != cases[i].want)
+            fail_msg("%s in %s: %s", cases[i].addr, cases[i].subnet,
+                     cidr_role_name(cidr_role_in(&n, &a)));
+    }
+    assert_string_equal(cidr_role_name(CIDR_ROLE_SUBNET_ROUTER), "Subnet-Router anycast address");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_cidr_reverse_names_follow_rfc_1035_2317_and_3596),
         cmocka_unit_test(test_cidr_is_aligned),
         cmocka_unit_test(test_cidr_zone_index_is_refused_by_name),
+        cmocka_unit_test(test_cidr_role_in_a_subnet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

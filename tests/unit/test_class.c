@@ -218,7 +218,7 @@ static void test_report_delete(void **state)
     struct class_made m;
     create(f, "c", 30, &m);
     struct authz_who w = {.name = "c-03", .role = AUTHZ_REGISTRANT};
-    struct host_addr_spec v4 = {HOST_ADDR_AUTO, {0}}, v6 = {HOST_ADDR_AUTO, {0}};
+    struct host_addr_spec v4 = {HOST_ADDR_AUTO, {0}, false}, v6 = {HOST_ADDR_AUTO, {0}, false};
     struct host_info h;
     assert_int_equal(store_begin(f->st, &d), 0);
     authz_act(f->st, &w);

@@ -32,7 +32,7 @@ static struct cidr P(const char *s)
     return c;
 }
 
-static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}};
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}, false};
 
 #define OK(x)                                                                                      \
     do {                                                                                           \
@@ -53,8 +53,8 @@ static int setup(void **state)
     struct cidr p4 = P("198.18.0.0/16"), p6 = P("2001:db8::/32"), spare = P("198.19.0.0/17"),
                 lan = P("198.18.1.0/24"), big = P("198.18.32.0/20"), sub = P("198.18.33.0/24"),
                 hosts = P("198.18.3.0/30");
-    struct host_addr_spec in_hosts = {HOST_ADDR_GIVEN, P("198.18.3.1/32")};
-    struct host_addr_spec none = {HOST_ADDR_NONE, {0}};
+    struct host_addr_spec in_hosts = {HOST_ADDR_GIVEN, P("198.18.3.1/32"), false};
+    struct host_addr_spec none = {HOST_ADDR_NONE, {0}, false};
     struct host_info h;
     int bound;
     OK(store_begin(f->st, &d));

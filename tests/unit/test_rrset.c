@@ -18,7 +18,8 @@
 #include "db/zone.h"
 #include "tests/lib/testdb.h"
 
-static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}, false},
+                                   NONE = {HOST_ADDR_NONE, {0}, false};
 
 static void test_records_add_del_and_their_conflicts(void **state)
 {

@@ -18,7 +18,8 @@
 #include "db/zone.h"
 #include "tests/lib/testdb.h"
 
-static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}, false},
+                                   NONE = {HOST_ADDR_NONE, {0}, false};
 
 static void test_services_ports_bindings_and_rename(void **state)
 {
@@ -66,7 +67,7 @@ static void test_services_ports_bindings_and_rename(void **state)
     assert_int_equal(service_del(f->nm, "lana", "tcp", "t", &d), LANA_ECONFLICT);
     /* rename keeps the addresses and the bindings */
     assert_int_equal(host_rename(f->nm, "web.lab", "web2.lab", "t", &h, &d), 0);
-    assert_string_equal(h.v4, "198.18.0.0");
+    assert_string_equal(h.v4, "198.18.0.1");
     text = testdb_export(f->st, "lab.");
     assert_null(strstr(text, "web.lab.\t300\tIN\tA"));
     assert_non_null(strstr(text, "_lana._udp.web2.lab.\t300\tIN\tSRV\t0 0 1024 web2.lab."));

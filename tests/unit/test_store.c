@@ -97,7 +97,7 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     bool more;
     int64_t k;
     int bound;
-    static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}};
+    static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}, false};
     /* pools and blocks */
     failed += ipam_pool_add(ip, &p8, "v4", "t", &b, &d) != 0;
     failed += ipam_pool_add(ip, &p6, "v6", "t", &b, &d) != 0;

@@ -29,7 +29,8 @@ static struct cidr P(const char *s)
     return c;
 }
 
-static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}}, NONE = {HOST_ADDR_NONE, {0}};
+static const struct host_addr_spec AUTO = {HOST_ADDR_AUTO, {0}, false},
+                                   NONE = {HOST_ADDR_NONE, {0}, false};
 
 static void test_zone_add_conflict_and_serial(void **state)
 {
@@ -99,7 +100,7 @@ static void test_zone_del_refuses_names_unless_recursive(void **state)
     assert_int_equal(ipam_take(f->ip, &lan, IPAM_ASSIGNED, "lan", NULL, "t", NULL, &d), 0);
     assert_int_equal(zone_add(f->nm, "office.lab", &lan, 1, "t", NULL, &d), 0);
     assert_int_equal(host_add(f->nm, "pc2.office.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
-    assert_string_equal(h.v4, "198.18.4.0");
+    assert_string_equal(h.v4, "198.18.4.1");
     assert_non_null(strstr(testdb_export(f->st, "198.in-addr.arpa."), "PTR\tpc2.office.lab."));
     /* zone del refuses while it holds hosts */
     assert_int_equal(zone_del(f->nm, "office.lab", false, "t", &d), LANA_ECONFLICT);
@@ -161,7 +162,7 @@ static void assert_check_clean(struct testdb_names *f)
     assert_int_equal(check_run(f->t.path, print_finding, NULL, NULL, &d), 0);
 }
 
-#define PTR_PC0 "0.0.18.198.in-addr.arpa.\t300\tIN\tPTR\tpc.lab."
+#define PTR_PC0 "1.0.18.198.in-addr.arpa.\t300\tIN\tPTR\tpc.lab."
 #define PTR_PC "7.4.18.198.in-addr.arpa.\t300\tIN\tPTR\tpc.lab."
 
 static bool zone_has(struct testdb_names *f, const char *zone, const char *text)
@@ -180,8 +181,8 @@ static void test_zone_reverse_created_after_the_host_gets_its_ptr(void **state)
     assert_int_equal(zone_del(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa.", false, "t", &d), 0);
     assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", NULL, &d), 0);
     assert_int_equal(host_add(f->nm, "pc.lab", &AUTO, &AUTO, NULL, "t", &h, &d), 0);
-    assert_string_equal(h.v4, "198.18.0.0");
-    assert_string_equal(h.v6, "2001:db8::");
+    assert_string_equal(h.v4, "198.18.0.1");
+    assert_string_equal(h.v6, "2001:db8::1");
     assert_check_clean(f);
     assert_int_equal(zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d), 1);
     assert_true(zone_has(f, "198.in-addr.arpa.", PTR_PC0));
@@ -199,8 +200,8 @@ static void test_zone_reverse_more_specific_takes_and_gives_back_ptrs(void **sta
     struct testdb_names *f = *state;
     struct lana_diag d;
     struct zone_info z, parent;
-    struct host_addr_spec a = {HOST_ADDR_GIVEN, P("198.18.4.7/32")};
-    struct host_addr_spec b = {HOST_ADDR_GIVEN, P("198.18.9.9/32")};
+    struct host_addr_spec a = {HOST_ADDR_GIVEN, P("198.18.4.7/32"), false};
+    struct host_addr_spec b = {HOST_ADDR_GIVEN, P("198.18.9.9/32"), false};
     assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", NULL, &d), 0);
     assert_int_equal(host_add(f->nm, "pc.lab", &a, &NONE, NULL, "t", NULL, &d), 0);
     assert_int_equal(host_add(f->nm, "far.lab", &b, &NONE, NULL, "t", NULL, &d), 0);
