@@ -44,7 +44,7 @@ static void test_zone_add_conflict_and_serial(void **state)
     uint32_t serial = z.serial;
     assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", &z, &d), LANA_ECONFLICT);
     assert_int_equal(zone_add(f->nm, "bad_zone", NULL, 0, "t", &z, &d), LANA_EPARSE);
-    struct cidr nowhere = P("10.0.0.0/8");
+    struct cidr nowhere = P("192.0.2.0/24");
     assert_int_equal(zone_add(f->nm, "x.", &nowhere, 1, "t", &z, &d), LANA_ENOTFOUND);
     assert_int_equal(zone_get(f->nm, "x.", &z, &d), LANA_ENOTFOUND);
     assert_int_equal(host_add(f->nm, "web.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
