@@ -109,7 +109,7 @@ def run(a, host, port, token):
 
     def reader(i):
         s, f = login(host, port, token)
-        reqs = [b"whois 10.0.0.1\n", b"block show 10.0.0.0/8\n", b"pool list\n"]
+        reqs = [b"whois 198.18.0.1\n", b"block show 198.18.0.0/15\n", b"pool list\n"]
         k = 0
         running.wait()
         while not done.is_set():
@@ -132,7 +132,7 @@ def run(a, host, port, token):
     th += [threading.Thread(target=shaker)]
     for x in th:
         x.start()
-    body = b"batch\n" + b"block alloc 10.0.0.0/8 /29\n" * a.n + b"end\n"
+    body = b"batch\n" + b"block alloc 198.18.0.0/15 /32\n" * a.n + b"end\n"
     t_send = time.monotonic()
     bs.sendall(body)
     for x in th:

@@ -68,7 +68,7 @@ awk -v n="$N" 'BEGIN {
   print "@ NS ns1.lab.\n@ NS ns2.lab.\nns1 A 127.0.0.1\nns1 AAAA ::1\nns2 A 127.0.0.2"
   for (i = 0; i < n; i++) {
     a = i + 1
-    printf "h%06d A 10.%d.%d.%d\nh%06d AAAA fd00::%x:%x\n", i, int(a / 65536) % 256,
+    printf "h%06d A 198.%d.%d.%d\nh%06d AAAA 2001:db8::%x:%x\n", i, 18 + int(a / 65536) % 2,
       int(a / 256) % 256, a % 256, i, int(a / 65536), a % 65536
   }
   for (k = 0; k < 100; k++) {
@@ -89,7 +89,7 @@ awk -v n="$N" 'BEGIN {
 }' >"$Q"
 RECORDS=$(grep -vc '^\$' "$ZONE")
 LAST=$(printf 'h%06d.lab' $((N - 1)))
-LAST_A=$(awk -v n="$N" 'BEGIN {printf "10.%d.%d.%d", int(n / 65536) % 256, int(n / 256) % 256, n % 256}')
+LAST_A=$(awk -v n="$N" 'BEGIN {printf "198.%d.%d.%d", 18 + int(n / 65536) % 2, int(n / 256) % 256, n % 256}')
 echo "# zone: $N hosts, $RECORDS records; $(wc -l <"$Q") queries (80% hosts, 10% NXDOMAIN, 10% SRV/CNAME)"
 echo "# machine: $(nproc) CPU, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"
 echo "# dnsperf -l $LEN -c $CLIENTS -q $OUTST; servers on CPU $SCPU, dnsperf on CPU $CCPU"

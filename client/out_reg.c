@@ -334,13 +334,22 @@ static void print_services(json_t *r)
                (long long)json_integer_value(json_object_get(v, "bound")), str(v, "description"));
 }
 
-/* service bind and unbind */
+/* service bind and unbind; bind also shows the SRV records it published, one per line in
+ * zone file form (OWNER TTL IN SRV PRIORITY WEIGHT PORT TARGET) */
 static void print_bound(json_t *r)
 {
     bool b = json_object_get(r, "bound") != NULL;
     long long n = json_integer_value(json_object_get(r, "records"));
+    size_t i;
+    json_t *v;
     printf("%s %s %s (%lld SRV record%s)\n", str(r, b ? "bound" : "unbound"),
            b ? "bound to" : "unbound from", str(r, "host"), n, n == 1 ? "" : "s");
+    json_array_foreach(json_object_get(r, "srv"), i, v)
+        printf("  %s %lld IN SRV %lld %lld %lld %s\n", str(v, "owner"),
+               (long long)json_integer_value(json_object_get(v, "ttl")),
+               (long long)json_integer_value(json_object_get(v, "priority")),
+               (long long)json_integer_value(json_object_get(v, "weight")),
+               (long long)json_integer_value(json_object_get(v, "port")), str(v, "target"));
 }
 
 /* an account (never its key: the server does not send it), and a new token when it came */

@@ -299,8 +299,10 @@ static int srv_owner(const char *svc, const char *proto, const uint8_t *hw,
     return 0;
 }
 
+/* Binds (bind) or unbinds one transport; a record made is written to *srv (may be NULL). */
 static int bind_one(struct names *n, const char *host, const char *svc, const char *proto,
-                    unsigned port, bool bind, const char *actor, int *count, struct lana_diag *d)
+                    unsigned port, bool bind, const char *actor, int *count,
+                    struct service_srv *srv, struct lana_diag *d)
 {
     struct service_info sv;
     int rc = service_find(n, svc, proto, &sv, d);
@@ -330,6 +332,13 @@ static int bind_one(struct names *n, const char *host, const char *svc, const ch
         if (rc == 0)
             return diag_set(d, LANA_ECONFLICT, "%s offers %s/%s on port %u already", h.name, svc,
                             proto, p);
+        if (srv != NULL) {
+            memset(srv, 0, sizeof *srv);
+            memcpy(srv->owner, obj, sizeof srv->owner);
+            names__text(hw, srv->target);
+            srv->ttl = NAMES_TTL;
+            srv->port = p;
+        }
     } else {
         if ((rc = rrset_drop(n, zone, owner, DNS_T_SRV, NULL, 0, d)) < 0)
             return rc;
@@ -347,7 +356,8 @@ static int bind_one(struct names *n, const char *host, const char *svc, const ch
 }
 
 static int bind_all(struct names *n, const char *host, const char *service, const char *proto,
-                    unsigned port, bool bind, const char *actor, int *count, struct lana_diag *d)
+                    unsigned port, bool bind, const char *actor, int *count,
+                    struct service_srv srv[SERVICE_SRV_MAX], struct lana_diag *d)
 {
     char nm[16];
     int rc = service_key(service, proto, nm, NULL, d);
@@ -357,7 +367,7 @@ static int bind_all(struct names *n, const char *host, const char *service, cons
     if ((rc = store_sp_begin(n->st, d)) != 0)
         return rc;
     if (proto != NULL) {
-        rc = bind_one(n, host, nm, proto, port, bind, actor, count, d);
+        rc = bind_one(n, host, nm, proto, port, bind, actor, count, srv, d);
     } else { /* every transport the service is registered for */
         struct service_info sv;
         bool any = false;
@@ -365,7 +375,8 @@ static int bind_all(struct names *n, const char *host, const char *service, cons
             const char *p = i ? "udp" : "tcp";
             if ((rc = service_find(n, nm, p, &sv, d)) == 1) {
                 any = true;
-                rc = bind_one(n, host, nm, p, port, bind, actor, count, d);
+                rc = bind_one(n, host, nm, p, port, bind, actor, count, srv ? &srv[*count] : NULL,
+                              d);
             }
         }
         if (rc == 0 && !any)
@@ -375,13 +386,14 @@ static int bind_all(struct names *n, const char *host, const char *service, cons
 }
 
 int service_bind(struct names *n, const char *host, const char *service, const char *proto,
-                 unsigned port, const char *actor, int *bound, struct lana_diag *d)
+                 unsigned port, const char *actor, int *bound,
+                 struct service_srv srv[SERVICE_SRV_MAX], struct lana_diag *d)
 {
-    return bind_all(n, host, service, proto, port, true, actor, bound, d);
+    return bind_all(n, host, service, proto, port, true, actor, bound, srv, d);
 }
 
 int service_unbind(struct names *n, const char *host, const char *service, const char *proto,
                    const char *actor, int *unbound, struct lana_diag *d)
 {
-    return bind_all(n, host, service, proto, 0, false, actor, unbound, d);
+    return bind_all(n, host, service, proto, 0, false, actor, unbound, NULL, d);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/dname.h"
 #include "common/err.h"
 #include "db/ipam.h"
 #include "db/names.h"
@@ -46,14 +47,25 @@ typedef int service_each_cb(const struct service_info *s, void *arg); /* nonzero
  * code), LANA_EDB, LANA_ENOMEM. */
 int service_each(struct names *n, service_each_cb *cb, void *arg, struct lana_diag *d);
 
+/* One SRV record service_bind published: OWNER TTL IN SRV PRIORITY WEIGHT PORT TARGET. */
+struct service_srv {
+    char owner[DNAME_TEXT_MAX]; /* _name._proto.host. */
+    uint32_t ttl;
+    unsigned priority, weight, port;
+    char target[DNAME_TEXT_MAX]; /* the host */
+};
+#define SERVICE_SRV_MAX 2 /* one record per transport */
+
 /**
  * Publishes _NAME._PROTO.HOST SRV 0 0 PORT HOST for a registered host (proto NULL: every
- * transport the service has; port 0: the service's port). *bound counts the records made.
- * LANA_EPARSE, LANA_ENOTFOUND (no such service or host), LANA_ECONFLICT (bound already),
- * LANA_ERANGE (the SRV name would be too long), LANA_EDB.
+ * transport the service has; port 0: the service's port). *bound counts the records made;
+ * srv (may be NULL) gets them, srv[0 .. *bound - 1]. LANA_EPARSE, LANA_ENOTFOUND (no such
+ * service or host), LANA_ECONFLICT (bound already), LANA_ERANGE (the SRV name would be too
+ * long), LANA_EDB.
  */
 int service_bind(struct names *n, const char *host, const char *service, const char *proto,
-                 unsigned port, const char *actor, int *bound, struct lana_diag *d);
+                 unsigned port, const char *actor, int *bound,
+                 struct service_srv srv[SERVICE_SRV_MAX], struct lana_diag *d);
 
 /**
  * Withdraws what service_bind published (proto NULL: every transport); *unbound counts the

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/dnsmsg.h"
+#include "common/log.h"
 #include "db/host.h"
 #include "db/ipam_int.h"
 #include "db/authz.h"
@@ -47,6 +48,19 @@ int zone_find(struct names *n, const uint8_t *name, int64_t *id, uint8_t apex[DN
 
 /* ---- serial and change log ---------------------------------------------------------------- */
 
+/* written once before any thread starts (zone_serial_policy_set), only read afterwards */
+static enum serial_policy serial_policy = SERIAL_DATE;
+
+void zone_serial_policy_set(enum serial_policy p)
+{
+    serial_policy = p;
+}
+
+enum serial_policy zone_serial_policy(void)
+{
+    return serial_policy;
+}
+
 int zone_soa_serial(const uint8_t *rd, size_t len, uint32_t *serial)
 {
     if (rd == NULL || len < 22)
@@ -66,12 +80,15 @@ static void put32(uint8_t *p, uint32_t v)
 
 static const char sql_change[] = "INSERT INTO dnschange (name) VALUES (?1)";
 /* by the apex key, so that the primary key finds the SOA in one seek */
-static const char sql_soa_get[] = "SELECT rdata FROM rr WHERE zone_id = ?1 AND type = 6"
+static const char sql_soa_get[] = "SELECT rdata, (SELECT name FROM zone WHERE id = ?1) FROM rr"
+                                  " WHERE zone_id = ?1 AND type = 6"
                                   " AND key = (SELECT apex FROM zone WHERE id = ?1)";
 static const char sql_soa_set[] = "UPDATE rr SET rdata = ?2 WHERE zone_id = ?1 AND type = 6"
                                   " AND key = (SELECT apex FROM zone WHERE id = ?1)";
 static const char sql_zone_updated[] = "UPDATE zone SET updated = ?2 WHERE id = ?1";
 
+/* The zone's SOA serial steps on under the policy (serial_next); the change that leaves
+ * today's YYYYMMDD99 for counting is logged, once. */
 static int bump(struct store *st, int64_t zone, struct lana_diag *d)
 {
     sqlite3_stmt *s;
@@ -82,9 +99,14 @@ static int bump(struct store *st, int64_t zone, struct lana_diag *d)
     uint8_t rd[2 * DNAME_MAXLEN + 20];
     int len = 0;
     uint32_t serial = 0;
+    char name[DNAME_TEXT_MAX] = "";
     if ((rc = store__row(st, s, "serial", d)) < 0)
         return rc;
     if (rc == 1) {
+        const unsigned char *zn = sqlite3_column_text(s, 1);
+        int k = zn ? snprintf(name, sizeof name, "%s", (const char *)zn) : 0;
+        if (k < 0 || (size_t)k >= sizeof name)
+            name[0] = '\0'; /* the name is for the log only */
         len = sqlite3_column_bytes(s, 0);
         if ((size_t)len <= sizeof rd &&
             zone_soa_serial(sqlite3_column_blob(s, 0), (size_t)len, &serial) == 0)
@@ -95,7 +117,13 @@ static int bump(struct store *st, int64_t zone, struct lana_diag *d)
     }
     if (len == 0)
         return diag_set(d, LANA_EDB, "zone %lld has no SOA", (long long)zone);
-    put32(rd + len - 20, serial + 1);
+    enum serial_form form;
+    uint32_t next = serial_next(serial_policy, serial, time(NULL), &form);
+    if (form == SERIAL_SWITCHED)
+        log_notice("zone %s: serial %lu was the day's last date serial (YYYYMMDD99); counting on "
+                   "from %lu until the date catches up",
+                   name, (unsigned long)serial, (unsigned long)next);
+    put32(rd + len - 20, next);
     if ((rc = store__stmt(st, sql_soa_set, &s, d)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, zone);
@@ -142,8 +170,8 @@ int zone_prune_changes(struct names *n, struct lana_diag *d)
 static const char sql_zone_ins[] = "INSERT INTO zone (name, apex, created, updated, sponsor,"
                                    " registrant) VALUES (?1, ?2, ?3, ?3, ?4, ?5)";
 
-/* The SOA rdata of a new zone: our name server ns1.lab., hostmaster.<zone>, serial
- * YYYYMMDD00. Returns its length; ns gets the name server's wire form. */
+/* The SOA rdata of a new zone: our name server ns1.lab., hostmaster.<zone>, the policy's
+ * first serial (YYYYMMDD00 for date). Returns its length; ns gets the name server's wire form. */
 static int soa_of(const char *zone, uint8_t rd[2 * DNAME_MAXLEN + 20], uint8_t ns[DNAME_MAXLEN],
                   struct lana_diag *d)
 {
@@ -159,12 +187,7 @@ static int soa_of(const char *zone, uint8_t rd[2 * DNAME_MAXLEN + 20], uint8_t n
     size_t nl = dname_len(ns), hl = dname_len(hm);
     memcpy(rd, ns, nl);
     memcpy(rd + nl, hm, hl);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    uint32_t v[5] = {
-        (uint32_t)((tm.tm_year + 1900) * 1000000 + (tm.tm_mon + 1) * 10000 + tm.tm_mday * 100),
-        3600, 900, 604800, NAMES_TTL};
+    uint32_t v[5] = {serial_initial(serial_policy, time(NULL)), 3600, 900, 604800, NAMES_TTL};
     for (int i = 0; i < 5; i++)
         put32(rd + nl + hl + 4 * i, v[i]);
     return (int)(nl + hl + 20);

@@ -1,8 +1,9 @@
 /*
  * zone — the zones of the registry: create (SOA and NS of our own), delete, read, and the one
- * place where a change to a zone is recorded (zone_touch): its SOA serial goes up by one
- * (RFC 1982 arithmetic) and a row of the change log (table dnschange) tells the DNS workers
- * what to drop from their caches at their next query after the commit.
+ * place where a change to a zone is recorded (zone_touch): its SOA serial goes up under the
+ * process's serial policy (common/serial.h, RFC 1982 arithmetic) and a row of the change log
+ * (table dnschange) tells the DNS workers what to drop from their caches at their next query
+ * after the commit.
  *
  * Every changing call runs inside the caller's transaction as one savepoint (all or
  * nothing, store_sp_begin/end) and appends to the audit log. Not thread-safe: one struct
@@ -16,6 +17,7 @@
 #include "common/cidr.h"
 #include "common/dname.h"
 #include "common/err.h"
+#include "common/serial.h"
 #include "db/account.h"
 #include "db/names.h"
 
@@ -107,6 +109,15 @@ int zone_find(struct names *n, const uint8_t *name, int64_t *id, uint8_t apex[DN
  */
 int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned what,
                struct lana_diag *d);
+
+/**
+ * Sets the serial policy (common/serial.h) by which this process starts new zones and steps
+ * serials in zone_touch. Like log_init, call it once before any thread starts; until then
+ * the policy is SERIAL_DATE.
+ */
+void zone_serial_policy_set(enum serial_policy p);
+/** The serial policy zone_serial_policy_set chose. */
+enum serial_policy zone_serial_policy(void);
 
 /** The serial of SOA rdata (wire): 0 with *serial, or LANA_EPARSE when it is too short. */
 int zone_soa_serial(const uint8_t *rd, size_t len, uint32_t *serial);

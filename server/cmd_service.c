@@ -84,6 +84,7 @@ enum regproto_code cmd__service_list(struct cmd_ctx *c, const struct cmd_args *a
     return RP_OK;
 }
 
+/* The reply to unbind: what, from which host, how many records. */
 static enum regproto_code bound_reply(const char *key, const struct cmd_args *a, int n,
                                       struct jsonw *j)
 {
@@ -95,16 +96,41 @@ static enum regproto_code bound_reply(const char *key, const struct cmd_args *a,
     return RP_OK;
 }
 
+/* The reply to bind: bound_reply's fields and "srv", the records made, each with owner, ttl,
+ * class, type, priority, weight, port and target, as a zone file would have them. */
 enum regproto_code cmd__service_bind(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
 {
     struct lana_diag d;
+    struct service_srv srv[SERVICE_SRV_MAX];
     unsigned port;
     int n = 0;
     enum regproto_code rc = port_arg(a->port, false, &port, j);
     if (rc != RP_OK)
         return rc;
-    int e = service_bind(c->nm, a->pos[0], a->pos[1], a->proto, port, c->actor, &n, &d);
-    return e ? cmd__fail(j, e, &d) : bound_reply("bound", a, n, j);
+    int e = service_bind(c->nm, a->pos[0], a->pos[1], a->proto, port, c->actor, &n, srv, &d);
+    if (e != 0)
+        return cmd__fail(j, e, &d);
+    cmd__ok_open(j);
+    jsonw_kstr(j, "bound", a->pos[1]);
+    jsonw_kstr(j, "host", a->pos[0]);
+    jsonw_kint(j, "records", n);
+    jsonw_key(j, "srv");
+    jsonw_arr(j);
+    for (int i = 0; i < n && i < SERVICE_SRV_MAX; i++) {
+        jsonw_obj(j);
+        jsonw_kstr(j, "owner", srv[i].owner);
+        jsonw_kint(j, "ttl", srv[i].ttl);
+        jsonw_kstr(j, "class", "IN");
+        jsonw_kstr(j, "type", "SRV");
+        jsonw_kint(j, "priority", srv[i].priority);
+        jsonw_kint(j, "weight", srv[i].weight);
+        jsonw_kint(j, "port", srv[i].port);
+        jsonw_kstr(j, "target", srv[i].target);
+        jsonw_end(j);
+    }
+    jsonw_end(j);
+    jsonw_end(j);
+    return RP_OK;
 }
 
 enum regproto_code cmd__service_unbind(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)

@@ -256,7 +256,7 @@ static int open_db(const struct srvconf *cfg)
         log_err("%s", d.msg);
         return rc == LANA_ECONFLICT ? EX_CANTCREAT : EX_SOFTWARE;
     }
-    if (zonecmd_create_default(cfg->db) != 0) {
+    if (zonecmd_create_default(cfg) != 0) {
         log_err("cannot open or initialise the database %s", cfg->db);
         return EX_SOFTWARE;
     }

@@ -1,6 +1,8 @@
 /*
  * regboot — the registry's first start (registry_bootstrap of server/registry.h): the admin
- * account and its token file, the configured root pools, and a reverse zone for every pool.
+ * account and its token file, the configured root pools (a pool "ula" becomes fdXX:XXXX:XXXX::/48
+ * with a Global ID drawn from auth_random, RFC 4193 section 3.2; the pool row keeps it, so it
+ * is drawn once), and a reverse zone for every pool.
  * It runs before any thread starts, on a connection of its own. The token file is written
  * once, for a database without an admin account, and a file already there is refused.
  */
@@ -96,6 +98,29 @@ static int reverse_cb(const struct ipam_block *b, void *arg)
     return 0;
 }
 
+/* A ULA /48: fd00::/8 with L = 1 (RFC 4193 section 3.1), then the 40-bit Global ID drawn from
+ * the project's random source. LANA_EIO when there is no randomness. */
+static int ula_prefix(struct cidr *out, struct lana_diag *d)
+{
+    uint8_t gid[5];
+    if (auth_random(gid, sizeof gid) != 0)
+        return diag_set(d, LANA_EIO, "no random bytes for the ULA Global ID");
+    memset(out, 0, sizeof *out);
+    out->family = 6;
+    out->plen = 48;
+    out->addr[0] = 0xfd;
+    memcpy(out->addr + 1, gid, sizeof gid);
+    return 0;
+}
+
+/* The root pool named by a pool value: a prefix, or SRVCONF_POOL_ULA (drawn now). */
+static int pool_prefix(const char *val, struct cidr *out, struct lana_diag *d)
+{
+    if (strcmp(val, SRVCONF_POOL_ULA) == 0)
+        return ula_prefix(out, d);
+    return cidr_parse(val, out, d);
+}
+
 static int count_cb(const struct ipam_block *b, void *arg)
 {
     (void)b;
@@ -183,16 +208,32 @@ int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
     for (unsigned i = 0; npools == 0 && i < cfg->pool.n && rc == 0; i++) {
         struct cidr p;
         struct lana_diag pd;
-        if (cidr_parse(cfg->pool.v[i], &p, &pd) != 0)
-            continue; /* checked when the configuration was read */
-        rc = ipam_pool_add(ip, &p, "root pool from the configuration", "lanad", NULL, &pd);
+        char text[CIDR_STRLEN];
+        bool ula = strcmp(cfg->pool.v[i], SRVCONF_POOL_ULA) == 0;
+        if ((rc = pool_prefix(cfg->pool.v[i], &p, &pd)) != 0) {
+            if (rc == LANA_EPARSE) { /* checked when the configuration was read */
+                rc = 0;
+                continue;
+            }
+            diag_set(d, rc, "pool %s: %s", cfg->pool.v[i], pd.msg);
+            break;
+        }
+        if (cidr_format(&p, text, sizeof text) != 0)
+            text[0] = '\0';
+        rc = ipam_pool_add(ip, &p,
+                           ula ? "root pool from the configuration (ULA, random Global ID)"
+                               : "root pool from the configuration",
+                           "lanad", NULL, &pd);
         if (rc == LANA_ECONFLICT) {
-            log_warn("pool %s: %s", cfg->pool.v[i], pd.msg);
+            log_warn("pool %s: %s", text, pd.msg);
             rc = 0;
         } else if (rc != 0) {
-            diag_set(d, rc, "pool %s: %s", cfg->pool.v[i], pd.msg);
+            diag_set(d, rc, "pool %s: %s", text, pd.msg);
+        } else if (ula) {
+            log_notice("root pool %s created (ula: a ULA /48 with a random Global ID, RFC 4193)",
+                       text);
         } else {
-            log_notice("root pool %s created", cfg->pool.v[i]);
+            log_notice("root pool %s created", text);
         }
     }
     /* every pool has its reverse zone (also for databases made before hosts existed) */

@@ -11,6 +11,7 @@
 #include "common/cidr.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/serial.h"
 
 static int check_listen(const char *val, struct lana_diag *d)
 {
@@ -28,10 +29,19 @@ static int check_level(const char *val, struct lana_diag *d)
     return 0;
 }
 
-static int check_prefix(const char *val, struct lana_diag *d)
+/* A root pool: a prefix, or SRVCONF_POOL_ULA (a ULA /48 with a random Global ID). */
+static int check_pool(const char *val, struct lana_diag *d)
 {
     struct cidr c;
+    if (strcmp(val, SRVCONF_POOL_ULA) == 0)
+        return 0;
     return cidr_parse(val, &c, d);
+}
+
+static int check_serial_policy(const char *val, struct lana_diag *d)
+{
+    enum serial_policy p;
+    return serial_policy_parse(val, &p, d);
 }
 
 static int check_path(const char *val, struct lana_diag *d)
@@ -79,8 +89,9 @@ const struct conf_key srvconf_keys[] = {
      check_listen, "registry protocol endpoint ADDR:PORT (TCP); repeat the key for more"},
     {"token-file", CONF_STR, 0, 0, K(token_file), NULL, check_path,
      "where the admin token is written on first start (default: admin.token beside the db)"},
-    {"pool", CONF_LIST, 0, 0, K(pool), "10.0.0.0/8 fd00::/8", check_prefix,
-     "root pool created when the registry has none yet; repeat the key for more"},
+    {"pool", CONF_LIST, 0, 0, K(pool), "198.18.0.0/15 " SRVCONF_POOL_ULA, check_pool,
+     "root pool created when the registry has none yet (ula: a ULA /48 with a random Global "
+     "ID, RFC 4193); repeat the key for more"},
     {"registry-idle-timeout", CONF_UINT, 1, 86400, K(registry_idle_timeout), "60", NULL,
      "seconds a registry connection may stay idle"},
     {"registry-max-connections", CONF_UINT, 1, 100000, K(registry_max_connections), "256", NULL,
@@ -107,6 +118,8 @@ const struct conf_key srvconf_keys[] = {
      "its private key, PEM, mode 0600 (default: registry.key beside the db)"},
     {"registry-tls-name", CONF_LIST, 0, 0, K(registry_tls_name), NULL, check_tls_name,
      "a DNS name or address the generated certificate also names; repeat the key for more"},
+    {"serial-policy", CONF_STR, 0, 0, K(serial_policy), "date", check_serial_policy,
+     "SOA serials: date (YYYYMMDDnn, counting on after nn = 99), increment or unixtime"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -10,6 +10,10 @@
 #include "common/conf.h"
 
 #define SRVCONF_DEFAULT_PATH "/etc/lana/lanad.conf"
+/* The pool value that stands for a ULA /48 whose 40-bit Global ID lanad draws at random when
+ * it creates the pool (RFC 4193 section 3.2); the pool is kept in the database, so the same
+ * prefix stays on every later start. */
+#define SRVCONF_POOL_ULA "ula"
 
 struct srvconf {
     char *db;                    /* database file */
@@ -22,7 +26,7 @@ struct srvconf {
     uint64_t answer_cache;       /* entries per worker; 0 disables the cache */
     struct conf_list listen_registry; /* ADDR:PORT of the registry protocol (TCP) */
     char *token_file;            /* the admin token, written once on first start */
-    struct conf_list pool;       /* root pools created in an empty registry */
+    struct conf_list pool;       /* root pools of an empty registry: prefixes or "ula" */
     uint64_t registry_idle_timeout;    /* seconds */
     uint64_t registry_max_connections;
     uint64_t registry_handshake_timeout; /* seconds from accept to READY */
@@ -36,6 +40,7 @@ struct srvconf {
     char *registry_tls_cert;          /* PEM certificate (chain); default beside the db */
     char *registry_tls_key;           /* PEM private key, mode 0600 */
     struct conf_list registry_tls_name; /* more names for the generated certificate */
+    char *serial_policy;                /* "date", "increment" or "unixtime" (common/serial.h) */
 };
 
 extern const struct conf_key srvconf_keys[];

@@ -8,16 +8,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "common/serial.h"
 #include "db/store.h"
+#include "db/zone.h"
 #include "db/zoneio.h"
 
-/* The zone a new database starts with, so that `dig @127.0.0.1 -p 5300 ns1.lab` answers. */
+/* The zone a new database starts with, so that `dig @127.0.0.1 -p 5300 ns1.lab` answers; its
+ * serial (%lu) is the serial policy's first, as for every zone the registry creates. */
 static const char default_zone[] =
     "$ORIGIN lab.\n"
     "$TTL 3600\n"
-    "@    IN SOA ns1.lab. hostmaster.lab. 1 3600 900 604800 300\n"
+    "@    IN SOA ns1.lab. hostmaster.lab. %lu 3600 900 604800 300\n"
     "@    IN NS  ns1.lab.\n"
     "ns1  IN A    127.0.0.1\n"
     "ns1  IN AAAA ::1\n";
@@ -33,17 +37,27 @@ static int exit_for(int rc)
     }
 }
 
-int zonecmd_create_default(const char *db_path)
+int zonecmd_create_default(const struct srvconf *cfg)
 {
     struct store *st = NULL;
     struct lana_diag d;
+    enum serial_policy policy;
+    const char *db_path = cfg->db;
+    if (serial_policy_parse(cfg->serial_policy, &policy, &d) != 0) {
+        log_err("serial-policy %s", d.msg); /* checked when the configuration was read */
+        return LANA_EPARSE;
+    }
+    zone_serial_policy_set(policy);
     int rc = store_open(db_path, &st, NULL, &d);
     if (rc != 0) {
         log_err("%s", d.msg);
         return rc;
     }
     if (zoneio_zone_count(st) == 0) {
-        FILE *fp = fmemopen((void *)default_zone, sizeof default_zone - 1, "r");
+        char text[sizeof default_zone + 16];
+        int n = snprintf(text, sizeof text, default_zone,
+                         (unsigned long)serial_initial(policy, time(NULL)));
+        FILE *fp = n < 0 || (size_t)n >= sizeof text ? NULL : fmemopen(text, (size_t)n, "r");
         struct zoneio_stats stats;
         rc = fp ? zoneio_import(st, fp, "(default zone)", NULL, &stats, &d) : LANA_ENOMEM;
         if (fp)

@@ -5,8 +5,15 @@
  */
 #pragma once
 
+#include "server/srvconf.h"
+
 /** Runs "lanad zone ..." (argv starts at "zone"); returns a sysexits status. */
 int zonecmd_main(const char *db_path, int argc, char **argv);
 
-/** Creates the default zone "lab." (SOA, NS, ns1 A/AAAA) in an empty database. */
-int zonecmd_create_default(const char *db_path);
+/**
+ * Sets the process's serial policy from cfg (zone_serial_policy_set of db/zone.h: call this
+ * before any thread starts) and creates the default zone "lab." (SOA with the policy's first
+ * serial, NS, ns1 A/AAAA) in an empty database cfg->db. 0, LANA_EPARSE (a bad policy), or the
+ * error of opening the database or importing the zone (logged).
+ */
+int zonecmd_create_default(const struct srvconf *cfg);

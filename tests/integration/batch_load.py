@@ -43,7 +43,7 @@ def rss_kib(pid):
 def batch_against_readers(d):
     a = Conn(d.registry_port, d.token)
     check("the batch's client is ready", a.ready and a.ready.startswith("READY"), a.ready)
-    body = "".join("block alloc 10.0.0.0/8 /28\n" for _ in range(LINES))
+    body = "".join("block alloc 198.18.0.0/15 /32\n" for _ in range(LINES))
     marks = {}
 
     def read_batch():
@@ -75,20 +75,20 @@ def batch_against_readers(d):
     t0 = time.monotonic()
     b = Conn(d.registry_port)
     t_ready = time.monotonic()
-    b.send("block list 10.0.0.0/8")
+    b.send("block list 198.18.0.0/15")
     listed = b.recv()
     t_list = time.monotonic()
-    b.send("whois 10.0.0.1")
+    b.send("whois 198.18.0.1")
     who = b.recv()
     t_whois = time.monotonic()
     # lana itself, as a writer that arrives now: it skips the PROGRESS lines
     cli = None
     if LANA:
-        cli = subprocess.Popen(lana_args(d, "block", "alloc", "10.0.0.0/8", "/24"),
+        cli = subprocess.Popen(lana_args(d, "block", "alloc", "198.18.0.0/15", "/24"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # a writer that arrives now: parked, PROGRESS lines, then its reply
     c = Conn(d.registry_port, d.token)
-    c.send("block alloc 10.0.0.0/8 /24")
+    c.send("block alloc 198.18.0.0/15 /24")
     progress, reply = [], None
     while True:
         line = c.recv()
@@ -115,7 +115,7 @@ def batch_against_readers(d):
           len(progress) >= 1 and all('"waiting":"batch"' in p for p in progress), str(progress[:3]))
     # it ran after the batch: its /24 lies above every block of the batch
     got = json.loads(reply)["block"]["prefix"] if reply and reply.startswith('{"ok":true') else None
-    after = ipaddress.ip_address("10.0.0.0") + 16 * LINES
+    after = ipaddress.ip_address("198.18.0.0") + LINES
     check("and its ok after the batch", got is not None and
           ipaddress.ip_network(got).network_address >= after, f"{(reply or '')[:80]}")
     if cli is not None:
@@ -135,7 +135,7 @@ def batch_progress_bar(d, work):
     """lana batch draws a progress bar when stderr is a terminal, and only then."""
     path = os.path.join(work, "b.lana")
     with open(path, "w") as f:
-        f.write("block alloc 10.0.0.0/8 /30\n" * 2000)
+        f.write("block alloc 198.18.0.0/15 /30\n" * 2000)
     master, slave = pty.openpty()
     outf = open(os.path.join(work, "b.out"), "w+")
     p = subprocess.Popen(lana_args(d, "batch", path), stdout=outf, stderr=slave)
@@ -174,7 +174,7 @@ def non_reading_batch(d):
     check("a batch whose client does not read does not grow lanad's memory (< 32 MiB)",
           grown < 32 * 1024, f"grew {grown} KiB")
     w = Conn(d.registry_port, d.token)
-    w.send("block alloc 10.0.0.0/8 /24")
+    w.send("block alloc 198.18.0.0/15 /24")
     lines = []
     t0 = time.monotonic()
     while True:

@@ -32,7 +32,8 @@ BATCH = int(os.environ.get("CRASH_BATCH_LINES", "10000"))
 SEED = int(os.environ.get("CRASH_SEED", str(random.randrange(1 << 30))))
 BUDGET = float(os.environ.get("CRASH_BUDGET", "480"))
 CLIENTS = 8
-ARGS = ("--workers", "1", "--pool", "10.0.0.0/8", "--pool", "fd00::/8", "--pool", "100.64.0.0/10")
+ARGS = ("--workers", "1", "--pool", "198.18.0.0/15", "--pool", "2001:db8::/33",
+        "--pool", "2001:db8:8000::/33")
 
 
 def norm(prefix):
@@ -53,7 +54,7 @@ def login(port, token):
 
 
 class Client(threading.Thread):
-    """Allocates /56s of fd00::/8 and registers hosts until the connection breaks; sometimes
+    """Allocates /56s of 2001:db8::/33 and registers hosts until the connection breaks; sometimes
     releases one of its blocks. acked: what the server said ok to (and still holds)."""
 
     def __init__(self, n, rnd, port, token, tag, stop):
@@ -79,7 +80,7 @@ class Client(threading.Thread):
                 elif op < 0.40:
                     line = f"host add c{self.n}-{seq}.{self.tag}.lab"
                 else:
-                    line = f"block alloc fd00::/8 /56 --holder c{self.n}"
+                    line = f"block alloc 2001:db8::/33 /56 --holder c{self.n}"
                 s.sendall(line.encode() + b"\n")
                 self.requests += 1
                 reply = f.readline()
@@ -102,15 +103,16 @@ class Client(threading.Thread):
 
 
 def batch_file(work, rnd_no, lines):
-    """The batch of round rnd_no: 100.(64 + 4 r).0.0/14 of the pool 100.64.0.0/10 itself, then
-    lines-1 /32s inside it, all held by "batchR" so that the database tells how many of them
-    are there. (Hosts take their addresses from the first pool, 10.0.0.0/8.)"""
+    """The batch of round rnd_no: 2001:db8:(8000 + r)::/48 of the pool 2001:db8:8000::/33
+    itself, then lines-1 /128s inside it, all held by "batchR" so that the database tells how
+    many of them are there. (Hosts take their addresses from the first pool of each family,
+    198.18.0.0/15 and 2001:db8::/33, and the clients' /56s come from the latter.)"""
     path = os.path.join(work, f"batch{rnd_no}.lana")
-    parent = f"100.{64 + 4 * rnd_no}.0.0/14"
+    parent = f"2001:db8:{0x8000 + rnd_no:x}::/48"
     with open(path, "w") as out:
         out.write(f"block alloc {parent} --holder batch{rnd_no}\n")
         for _ in range(lines - 1):
-            out.write(f"block alloc {parent} /32 --holder batch{rnd_no}\n")
+            out.write(f"block alloc {parent} /128 --holder batch{rnd_no}\n")
     return path
 
 

@@ -72,14 +72,14 @@ def run(work, fs):
         token = read_token(token_file)
         c = Conn(port, token)
         check("connected", c.ready is not None and c.ready.startswith("READY"), c.ready)
-        c.send("block alloc 10.0.0.0/8 /24")
+        c.send("block alloc 198.18.0.0/15 /28")
         check("an allocation before the disk is full", c.recv().startswith('{"ok":true'))
 
         filler = fill(fs)
         # the WAL may still have room it used before: allocate until the disk says no
         replies = []
         for _ in range(5000):
-            c.send("block alloc 10.0.0.0/8 /24")
+            c.send("block alloc 198.18.0.0/15 /28")
             r = c.recv()
             replies.append(r)
             if r is None or '"ok":true' not in r:
@@ -89,7 +89,7 @@ def run(work, fs):
         check("a full disk is told as such", err.get("code") == "full" and
               err.get("message") == FULL_MSG, f"{last!r} after {len(replies)} allocations")
         # pipelined requests still get one reply each, and the connection stays
-        c.s.sendall(b"block alloc 10.0.0.0/8 /24\nping\nblock alloc 10.0.0.0/8 /24\n")
+        c.s.sendall(b"block alloc 198.18.0.0/15 /28\nping\nblock alloc 198.18.0.0/15 /28\n")
         three = [c.recv() for _ in range(3)]
         check("pipelined requests on a full disk get one reply each",
               all(r is not None for r in three) and '"code":"full"' in three[0] and
@@ -97,18 +97,18 @@ def run(work, fs):
               '"code":"full"' in three[2], str(three))
         if LANA:
             r = subprocess.run([LANA, "--server", f"127.0.0.1:{port}", "--token-file", token_file,
-                                "block", "alloc", "10.0.0.0/8", "/24"], capture_output=True,
+                                "block", "alloc", "198.18.0.0/15", "/28"], capture_output=True,
                                text=True)
             check("lana exits 75 on a full disk, saying so",
                   r.returncode == 75 and "disk is full" in r.stderr,
                   f"{r.returncode} {r.stderr.strip()}")
 
         os.unlink(filler)
-        c.send("block alloc 10.0.0.0/8 /24")
+        c.send("block alloc 198.18.0.0/15 /28")
         r = c.recv()
         check("once space is back the same connection allocates again",
               r is not None and r.startswith('{"ok":true'), r)
-        c.send("block list 10.0.0.0/8")
+        c.send("block list 198.18.0.0/15")
         r = c.recv()
         n = len(json.loads(r)["blocks"]) if r else -1
         ok_count = 1 + sum(1 for x in replies if x and '"ok":true' in x) + 1

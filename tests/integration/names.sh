@@ -51,9 +51,9 @@ expect "a network address is refused, with the reason" "$(L host add net.lab --v
 65"
 expect "--force registers it" "$(L host add net.lab --v4 198.18.0.0 --v6 none --force --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["v4"])')" "198.18.0.0"
 L host del net.lab >/dev/null
-expect "address outside every pool: message names the pools" "$(L host add db2.lab --v4 10.9.9.9 2>&1)" \
-  "lana: 10.9.9.9 is outside every pool (pools: 198.18.0.0/15)"
-expect "outside every pool: exit 66" "$(rc_of L host add db2.lab --v4 10.9.9.9)" "66"
+expect "address outside every pool: message names the pools" "$(L host add db2.lab --v4 192.0.2.9 2>&1)" \
+  "lana: 192.0.2.9 is outside every pool (pools: 198.18.0.0/15)"
+expect "outside every pool: exit 66" "$(rc_of L host add db2.lab --v4 192.0.2.9)" "66"
 expect "bad name: exit 65" "$(rc_of L host add 'bad_name.lab')" "65"
 expect "bad name: message" "$(L host add under_score.lab 2>&1)" \
   "lana: under_score.lab: '_' is not allowed (letters, digits and hyphens only)"

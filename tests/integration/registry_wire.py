@@ -52,17 +52,17 @@ def dump(db):
 # Requests that no row of the table names (options before the subcommand, other case, a
 # longer or shorter word, trailing words, option names that only contain an allowed one).
 NOT_IN_TABLE = [
-    "block --holder x alloc 10.0.0.0/8 /24",
+    "block --holder x alloc 198.18.0.0/15 /24",
     "host --v4 auto add sneaky.lab.",
-    "Block alloc 10.0.0.0/8 /24",
-    "block ALLOC 10.0.0.0/8 /24",
-    "block allocate 10.0.0.0/8 /24",
-    "block all 10.0.0.0/8 /24",
+    "Block alloc 198.18.0.0/15 /24",
+    "block ALLOC 198.18.0.0/15 /24",
+    "block allocate 198.18.0.0/15 /24",
+    "block all 198.18.0.0/15 /24",
     "zone import-zone",
     "ping now",
     "help me",
-    'block alloc 10.0.0.0/8 /24 "--holder x" y',
-    'block alloc 10.0.0.0/8 /24 "--desc assign" y',
+    'block alloc 198.18.0.0/15 /24 "--holder x" y',
+    'block alloc 198.18.0.0/15 /24 "--desc assign" y',
     "quit now",
 ]
 
@@ -154,7 +154,7 @@ def main():
             c.send("pool list")
             r = json.loads(c.recv())
             check("anonymous may read", r["ok"] and len(r["pools"]) == 2)
-            c.send("block alloc 10.0.0.0/8 /16")
+            c.send("block alloc 198.18.0.0/15 /16")
             r = json.loads(c.recv())
             check("anonymous may not write", not r["ok"] and r["error"]["code"] == "permission")
             c.close()
@@ -163,16 +163,16 @@ def main():
             c, ready, y = login(port, d.token, x=77)
             check("READY with the proof: admin", json.loads(ready[6:])["role"] == "admin", ready)
             # several requests in one write, answered in order
-            c.s.sendall(b"block alloc 10.0.0.0/8 /16\nping\nblock alloc 10.0.0.0/8 /16\nbogus\n")
+            c.s.sendall(b"block alloc 198.18.0.0/15 /16\nping\nblock alloc 198.18.0.0/15 /16\nbogus\n")
             rs = [json.loads(c.recv()) for _ in range(4)]
             check("pipelined requests answered in order",
-                  rs[0]["block"]["prefix"] == "10.0.0.0/16" and rs[1].get("pong")
-                  and rs[2]["block"]["prefix"] == "10.1.0.0/16" and rs[3]["error"]["code"] == "usage",
+                  rs[0]["block"]["prefix"] == "198.18.0.0/16" and rs[1].get("pong")
+                  and rs[2]["block"]["prefix"] == "198.19.0.0/16" and rs[3]["error"]["code"] == "usage",
                   str(rs))
-            c.send('block update 10.0.0.0/16 --desc "quoted \\"words\\" and \\\\"')
+            c.send('block update 198.18.0.0/16 --desc "quoted \\"words\\" and \\\\"')
             r = json.loads(c.recv())
             check("quoted words", r["ok"] and r["block"]["description"] == 'quoted "words" and \\', str(r))
-            c.send("block alloc 10.0.0.0/8 /16 --desc \"unterminated")
+            c.send("block alloc 198.18.0.0/15 /16 --desc \"unterminated")
             check("unterminated quote: usage error, connection stays",
                   json.loads(c.recv())["error"]["code"] == "usage")
             c.send("x" * 5000)

@@ -62,12 +62,12 @@ pin=$(openssl x509 -in "$WORK/state/registry.crt" -noout -fingerprint -sha256 | 
 expect "token file: tls-sha256= is the certificate's SHA-256" "$(sed -n 's/^tls-sha256=//p' "$TOKEN_FILE")" "$pin"
 
 # --- lana reads it (no --user needed), the old format too, and refuses it readable by others
-expect "lana with the token file" "$("$LANA" --server "127.0.0.1:$RPORT" --token-file "$TOKEN_FILE" block alloc 10.0.0.0/8 /16 --holder a)" \
-  "10.0.0.0/16              allocated  a"
+expect "lana with the token file" "$("$LANA" --server "127.0.0.1:$RPORT" --token-file "$TOKEN_FILE" block alloc 198.18.0.0/15 /16 --holder a)" \
+  "198.18.0.0/16            allocated  a"
 sed -n 's/^token=//p' "$TOKEN_FILE" >"$WORK/old.token"
 chmod 600 "$WORK/old.token"
-expect "lana with a token file of the old format" "$("$LANA" --server "127.0.0.1:$RPORT" --token-file "$WORK/old.token" block release 10.0.0.0/16)" \
-  "released 10.0.0.0/16 (1 block)"
+expect "lana with a token file of the old format" "$("$LANA" --server "127.0.0.1:$RPORT" --token-file "$WORK/old.token" block release 198.18.0.0/16)" \
+  "released 198.18.0.0/16 (1 block)"
 chmod 644 "$WORK/old.token"
 "$LANA" --server "127.0.0.1:$RPORT" --token-file "$WORK/old.token" pool list >/dev/null 2>"$WORK/err"
 expect "token file readable by others: exit 78" "$?" "78"

@@ -77,7 +77,7 @@ def alloc_once(port, token):
         if ready is None or not ready.startswith("READY"):
             c.close()
             return False, time.monotonic() - t0, str(ready)
-        c.send("block alloc 10.0.0.0/8 /28")
+        c.send("block alloc 198.18.0.0/15 /28")
         r = c.recv()
         c.close()
         ok = r is not None and json.loads(r).get("ok") is True
@@ -229,7 +229,7 @@ def test_slowloris(work):
         if lana:
             tf = os.path.join(work, "admin.token")
             p = subprocess.run([lana, "--server", f"127.0.0.1:{port}", "--token-file", tf,
-                                "block", "alloc", "10.0.0.0/8", "/28"],
+                                "block", "alloc", "198.18.0.0/15", "/28"],
                                capture_output=True, text=True, timeout=20)
             check("the lana CLI allocates during the attack", p.returncode == 0,
                   f"exit {p.returncode}: {p.stderr[:300]}")
@@ -388,15 +388,15 @@ def test_anon_reads(work):
         check("a client with a token is not held to it",
               all(json.loads(a.recv()).get("ok") for _ in range(20)))
         for _ in range(40):
-            a.send("block alloc 10.0.0.0/8 /24 --desc filler-text-for-a-long-reply")
+            a.send("block alloc 198.18.0.0/15 /24 --desc filler-text-for-a-long-reply")
             a.recv()
-        a.send("block list 10.0.0.0/8")
+        a.send("block list 198.18.0.0/15")
         big = a.recv()
         check("the block list is long", big is not None and len(big) > 3000, str(len(big or "")))
         a.close()
         time.sleep(1.1)
         c, r = login(port, src="127.0.5.2")
-        c.send("block list 10.0.0.0/8")
+        c.send("block list 198.18.0.0/15")
         x = json.loads(c.recv())
         check("an anonymous reply over the size limit is an error saying what to do",
               not x.get("ok") and x["error"]["code"] == "too_long"

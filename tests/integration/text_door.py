@@ -168,11 +168,11 @@ def raw_walk(d, db):
           not wrong and n > 400, str(wrong[:3])[:600])
     check("raw protocol: and the database did not change", dump(db) == before)
     # the defect as it was reported: the block was committed and every reader broke after
-    c.send(b"block alloc 10.0.0.0/8 /24 --holder \xc3\x28")
+    c.send(b"block alloc 198.18.0.0/15 /24 --holder \xc3\x28")
     r = c.recv()
     check("--holder \\xc3\\x28 is refused as invalid",
           r["error"]["message"].startswith("--holder: invalid UTF-8 at byte 1"), r)
-    c.send("block list 10.0.0.0/8")
+    c.send("block list 198.18.0.0/15")
     check("block list still answers JSON", c.recv()["ok"] is True)
     # a NUL split over two sends is still seen
     c.s.sendall(b"pi\x00")
@@ -206,7 +206,7 @@ def raw_walk(d, db):
     # lines could not be told from requests)
     before = dump(db)
     c.send("batch")
-    c.send("block alloc 10.0.0.0/8 /24 --holder nul-batch")
+    c.send("block alloc 198.18.0.0/15 /24 --holder nul-batch")
     c.send(b"pi\x00ng")
     c.send("end")
     r = c.recv()
@@ -217,7 +217,7 @@ def raw_walk(d, db):
     c, _ = login(d)
     c.send("batch")
     c.send("ping")
-    c.send(b"block alloc 10.0.0.0/8 /24 --holder \xc3\x28")
+    c.send(b"block alloc 198.18.0.0/15 /24 --holder \xc3\x28")
     c.send("end")
     r1, r2, r3 = c.recv(), c.recv(), c.recv()
     check("a batch line with invalid UTF-8 fails as that line; nothing is kept",
@@ -268,7 +268,7 @@ def cli_walk(d, db, rows):
     work = os.path.dirname(db)
     path = os.path.join(work, "bad.batch")
     for content, says in ((b"ping\npi\x00ng\n", b":2: a NUL byte at byte 3"),
-                          (b"block alloc 10.0.0.0/8 /24 --holder \"\xc3\x28\"\n",
+                          (b"block alloc 198.18.0.0/15 /24 --holder \"\xc3\x28\"\n",
                            b":1: --holder: invalid UTF-8 at byte 1")):
         open(path, "wb").write(content)
         rc, _, err = lana(d, "batch", path, server=dead)
@@ -286,9 +286,9 @@ def cli_walk(d, db, rows):
     check("and the zone does not exist", rc == 66, (rc, err))
     # valid text of any script goes in and comes back as it was
     holder = "Zo\u00eb \u2014 \u5b9f\u9a13 \U0001f30d"
-    rc, _, err = lana(d, "block", "alloc", "10.0.0.0/8", "/24", "--holder", holder)
+    rc, _, err = lana(d, "block", "alloc", "198.18.0.0/15", "/24", "--holder", holder)
     check("CLI: a holder in several scripts is accepted", rc == 0, err)
-    rc, out, _ = lana(d, "--json", "block", "list", "10.0.0.0/8")
+    rc, out, _ = lana(d, "--json", "block", "list", "198.18.0.0/15")
     got = [b["holder"] for b in json.loads(out.decode())["blocks"]]
     check("and comes back as it was sent", holder in got, got)
 
@@ -313,12 +313,12 @@ def poisoned(d, work, db, daemons):
     d = Daemon(work)
     daemons.append(d)  # stopped by main whatever happens here
     c, _ = login(d)
-    c.send("block show 10.0.0.0/24")
+    c.send("block show 198.18.0.0/24")
     r = json.loads(c.recv_raw().decode("utf-8"))
     check("the stored bytes come back escaped, ill-formed ones as U+FFFD",
           r["block"]["holder"] == "\ufffd(\x1b]0;pwned\x07", r)
     bad = []
-    for req in ("block list 10.0.0.0/8", "block show 10.0.0.0/24", "block tree", "whois 10.0.0.1",
+    for req in ("block list 198.18.0.0/15", "block show 198.18.0.0/24", "block tree", "whois 198.18.0.1",
                 "log", "zone list", "service list", "pool list"):
         c.send(req)
         line = c.recv_raw()
@@ -329,8 +329,8 @@ def poisoned(d, work, db, daemons):
     check("a poisoned database: every read answers UTF-8 JSON", not bad, bad)
     c.close()
     bad = []
-    for args in (("block", "list", "10.0.0.0/8"), ("block", "show", "10.0.0.0/24"), ("log",),
-                 ("zone", "list"), ("block", "tree"), ("whois", "10.0.0.1")):
+    for args in (("block", "list", "198.18.0.0/15"), ("block", "show", "198.18.0.0/24"), ("log",),
+                 ("zone", "list"), ("block", "tree"), ("whois", "198.18.0.1")):
         rc, out, err = lana(d, *args)
         if rc != 0 or re.search(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]", out):
             bad.append((args, rc, out[:300], err))

@@ -42,15 +42,15 @@ expect "the token file's pin is the certificate's SHA-256" "$PIN" "$fp"
 
 # --- lana: the token file's pin (TLS without asking), a CA file, a wrong pin
 n0=$(tls_lines)
-expect "lana with the token file: TLS, pinned" "$("$LANA" $S --token-file "$TOKEN_FILE" block alloc 10.0.0.0/8 /16 --holder tls)" \
-  "10.0.0.0/16              allocated  tls"
+expect "lana with the token file: TLS, pinned" "$("$LANA" $S --token-file "$TOKEN_FILE" block alloc 198.18.0.0/15 /16 --holder tls)" \
+  "198.18.0.0/16            allocated  tls"
 sleep 0.2
 expect "... and lanad saw TLS 1.3" "$(( $(tls_lines) - n0 ))" "1"
-expect "lana --tls-ca, server by name" "$("$LANA" --server "localhost:$RPORT" --tls-ca "$CRT" --token-file "$TOKEN_FILE" block release 10.0.0.0/16)" \
-  "released 10.0.0.0/16 (1 block)"
+expect "lana --tls-ca, server by name" "$("$LANA" --server "localhost:$RPORT" --tls-ca "$CRT" --token-file "$TOKEN_FILE" block release 198.18.0.0/16)" \
+  "released 198.18.0.0/16 (1 block)"
 expect "lana --tls-ca, server by address" "$("$LANA" $S --tls-ca "$CRT" pool list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["pools"]))')" "2"
 expect "lana --tls-pin with colons" "$("$LANA" $S --tls-pin "$(openssl x509 -in "$CRT" -noout -fingerprint -sha256 | sed 's/.*=//')" pool list >/dev/null; echo $?)" "0"
-err=$("$LANA" $S --token-file "$TOKEN_FILE" --tls-pin "$(printf '%064d' 0)" block alloc 10.0.0.0/8 /16 2>&1); rc=$?
+err=$("$LANA" $S --token-file "$TOKEN_FILE" --tls-pin "$(printf '%064d' 0)" block alloc 198.18.0.0/15 /16 2>&1); rc=$?
 expect "wrong pin: exit 76" "$rc" "76"
 expect "wrong pin: clear message" "$err" \
   "lana: the server's TLS certificate is not the pinned one: sha256=$PIN, pin $(printf '%064d' 0)"
@@ -69,14 +69,14 @@ case $err in *"use --tls-pin, --tls-ca FILE or --tls-tofu"*) ok "... and says wh
 
 # --- plain on loopback: a bare token (no pin), anonymous reads, lana connect --hello
 n0=$(tls_lines)
-expect "plain on loopback with a bare token" "$(LANA_TOKEN=$HEX "$LANA" $S block alloc 10.0.0.0/8 /16 --holder plain)" \
-  "10.0.0.0/16              allocated  plain"
+expect "plain on loopback with a bare token" "$(LANA_TOKEN=$HEX "$LANA" $S block alloc 198.18.0.0/15 /16 --holder plain)" \
+  "198.18.0.0/16            allocated  plain"
 expect "plain anonymous read" "$("$LANA" $S pool list >/dev/null; echo $?)" "0"
 expect "lana connect --hello: plain, unaffected" "$("$LANA" connect 127.0.0.1 "$RPORT" --hello --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hello"]["ready"])')" "True"
 sleep 0.2
 expect "... none of them used TLS" "$(( $(tls_lines) - n0 ))" "0"
-expect "LANA_TOKEN holding the token file's text: TLS, pinned" "$(LANA_TOKEN=$(cat "$TOKEN_FILE") "$LANA" $S block release 10.0.0.0/16)" \
-  "released 10.0.0.0/16 (1 block)"
+expect "LANA_TOKEN holding the token file's text: TLS, pinned" "$(LANA_TOKEN=$(cat "$TOKEN_FILE") "$LANA" $S block release 198.18.0.0/16)" \
+  "released 198.18.0.0/16 (1 block)"
 
 # --- trust on first use, only when asked: the pin is kept, a changed certificate is refused
 err=$("$LANA" $S --tls-tofu pool list 2>&1 >/dev/null); rc=$?
@@ -236,11 +236,11 @@ EOF
     expect "non-loopback: lana uses TLS by itself, and will not trust blindly (exit 76)" "$rc" "76"
     case $err in *"is not trusted (system CAs"*) ok "... saying the certificate is not trusted" ;;
       *) not_ok "... saying the certificate is not trusted" "$err" ;; esac
-    expect "non-loopback: lana with the token file" "$(X "$LANA" --server "$EXT" --token-file "$NT" block alloc 10.0.0.0/8 /24 --holder far)" \
-      "10.0.0.0/24              allocated  far"
+    expect "non-loopback: lana with the token file" "$(X "$LANA" --server "$EXT" --token-file "$NT" block alloc 198.18.0.0/15 /24 --holder far)" \
+      "198.18.0.0/24            allocated  far"
     expect "non-loopback: --tls-ca checks the address in the certificate" "$(LANA_TOKEN=$NHEX X "$LANA" --server "$EXT" --tls-ca "$ND/registry.crt" pool list >/dev/null; echo $?)" "0"
-    expect "the same lanad's loopback endpoint: plain still works" "$(LANA_TOKEN=$NHEX X "$LANA" --server "$LOC" block release 10.0.0.0/24)" \
-      "released 10.0.0.0/24 (1 block)"
+    expect "the same lanad's loopback endpoint: plain still works" "$(LANA_TOKEN=$NHEX X "$LANA" --server "$LOC" block release 198.18.0.0/24)" \
+      "released 198.18.0.0/24 (1 block)"
     lanad_stop
   else
     echo "# skipped the non-loopback part: cannot configure the namespace"

@@ -52,13 +52,13 @@ static uint64_t rnd(void)
 
 #define NB 2048
 
-/* Random allocations, takes and releases below 172.16.0.0/12 and 2001:db8::/32. */
+/* Random allocations, takes and releases below 198.19.0.0/16 and 2001:db8:8000::/33. */
 static void ipam_workload(struct ipam *ip, int steps)
 {
     static struct cidr blocks[NB];
     int n = 2;
-    blocks[0] = P("172.16.0.0/12");
-    blocks[1] = P("2001:db8::/32");
+    blocks[0] = P("198.19.0.0/16");
+    blocks[1] = P("2001:db8:8000::/33");
     struct lana_diag d;
     struct ipam_block b;
     for (int step = 0; step < steps; step++) {
@@ -86,7 +86,8 @@ static void ipam_workload(struct ipam *ip, int steps)
     }
 }
 
-/* Zones, hosts (addresses from 10.0.0.0/8 and fd00::/8 with their PTR), records. */
+/* Zones, hosts (addresses from the first pools, 198.18.0.0/16 and 2001:db8::/33, with their
+ * PTR), records. */
 static void names_workload(struct names *nm, int steps)
 {
     struct lana_diag d;
@@ -116,8 +117,9 @@ static void names_workload(struct names *nm, int steps)
 
 /*
  * The clean database. Besides the random part it holds fixed objects the damage cases
- * name: 10.9.0.0/16 with children 10.9.0.0/24 and 10.9.1.0/24 (so its free rows are
- * 10.9.2.0/23, 10.9.4.0/22, ... 10.9.128.0/17), and the host fixed.lab. at 10.20.0.5.
+ * name: 198.18.128.0/17 with children 198.18.128.0/24 and 198.18.129.0/24 (so its free rows
+ * are 198.18.130.0/23, 198.18.132.0/22, ... 198.18.192.0/18), and the host fixed.lab. at
+ * 198.18.20.5.
  */
 static int make_golden(void **state)
 {
@@ -130,16 +132,16 @@ static int make_golden(void **state)
         ipam_open(st, &ip, &d) != 0 || names_open(st, ip, &nm, &d) != 0 ||
         store_begin(st, &d) != 0)
         return -1;
-    const char *pools[] = {"10.0.0.0/8", "fd00::/8", "172.16.0.0/12", "2001:db8::/32"};
+    const char *pools[] = {"198.18.0.0/16", "2001:db8::/33", "198.19.0.0/16", "2001:db8:8000::/33"};
     for (int i = 0; i < 4; i++) {
         struct cidr p = P(pools[i]);
         if (ipam_pool_add(ip, &p, NULL, "t", NULL, &d) != 0)
             return -1;
     }
-    struct cidr f = P("10.9.0.0/16"), a4 = P("10.20.0.5/32");
+    struct cidr f = P("198.18.128.0/17"), a4 = P("198.18.20.5/32");
     struct host_addr_spec given = {HOST_ADDR_GIVEN, a4, false}, none = {HOST_ADDR_NONE, {0}, false};
-    if (zone_ensure(nm, "10.in-addr.arpa.", "t", &d) != 1 ||
-        zone_ensure(nm, "d.f.ip6.arpa.", "t", &d) != 1 ||
+    if (zone_ensure(nm, "198.in-addr.arpa.", "t", &d) != 1 ||
+        zone_ensure(nm, "8.b.d.0.1.0.0.2.ip6.arpa.", "t", &d) != 1 ||
         zone_add(nm, "lab.", NULL, 0, "t", NULL, &d) != 0 ||
         zone_add(nm, "lab2.", NULL, 0, "t", NULL, &d) != 0 ||
         ipam_take(ip, &f, IPAM_ALLOCATED, "fixed", NULL, "t", NULL, &d) != 0 ||
@@ -259,7 +261,7 @@ static void wire_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
         sqlite3_result_blob(cx, w, n, SQLITE_TRANSIENT);
 }
 
-/* addr('10.9.0.128'): the 16-byte start of the block table */
+/* addr('198.18.128.128'): the 16-byte start of the block table */
 static void addr_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -281,63 +283,63 @@ static void addr_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 static const struct damage damages[] = {
     {"overlapping siblings",
      "INSERT INTO block (family, start, plen, parent_id, status, created, updated)"
-     " VALUES (4, addr('10.9.0.128'), 25, " BLOCK("10.9.0.0", 16) ", 'allocated', 0, 0)",
+     " VALUES (4, addr('198.18.128.128'), 25, " BLOCK("198.18.128.0", 17) ", 'allocated', 0, 0)",
      {CHECK_BLOCK_OVERLAP}, 1},
     {"a missing free prefix",
-     "DELETE FROM freespace WHERE parent_id = " BLOCK("10.9.0.0", 16) " AND plen = 23",
+     "DELETE FROM freespace WHERE parent_id = " BLOCK("198.18.128.0", 17) " AND plen = 23",
      {CHECK_FREE_MISSING}, 1},
     {"an extra free prefix over an allocation",
-     "INSERT INTO freespace VALUES (" BLOCK("10.9.0.0", 16) ", 24, addr('10.9.1.0'))",
+     "INSERT INTO freespace VALUES (" BLOCK("198.18.128.0", 17) ", 24, addr('198.18.129.0'))",
      {CHECK_FREE_OVERLAP}, 1},
     {"two free buddies not merged",
-     "DELETE FROM freespace WHERE parent_id = " BLOCK("10.9.0.0", 16) " AND plen = 17;"
-     "INSERT INTO freespace VALUES (" BLOCK("10.9.0.0", 16) ", 18, addr('10.9.128.0')),"
-     " (" BLOCK("10.9.0.0", 16) ", 18, addr('10.9.192.0'))",
+     "DELETE FROM freespace WHERE parent_id = " BLOCK("198.18.128.0", 17) " AND plen = 18;"
+     "INSERT INTO freespace VALUES (" BLOCK("198.18.128.0", 17) ", 19, addr('198.18.192.0')),"
+     " (" BLOCK("198.18.128.0", 17) ", 19, addr('198.18.224.0'))",
      {CHECK_FREE_NOT_MAXIMAL}, 1},
     {"a free prefix with host bits",
-     "INSERT INTO freespace VALUES (" BLOCK("10.9.0.0", 16) ", 24, addr('10.9.1.1'))",
+     "INSERT INTO freespace VALUES (" BLOCK("198.18.128.0", 17) ", 24, addr('198.18.129.1'))",
      {CHECK_FREE_MISALIGNED}, 1},
     {"children without a free-space index",
-     "UPDATE block SET split = 0 WHERE id = " BLOCK("10.9.0.0", 16),
+     "UPDATE block SET split = 0 WHERE id = " BLOCK("198.18.128.0", 17),
      {CHECK_BLOCK_UNSPLIT, CHECK_FREE_UNSPLIT}, 2},
     {"a child outside its parent",
-     "UPDATE block SET parent_id = " BLOCK("10.9.0.0", 16) " WHERE start = addr('10.20.0.5')",
+     "UPDATE block SET parent_id = " BLOCK("198.18.128.0", 17) " WHERE start = addr('198.18.20.5')",
      {CHECK_BLOCK_OUTSIDE, CHECK_FREE_MISSING}, 2},
     {"a pool inside a pool",
      "INSERT INTO block (family, start, plen, status, created, updated)"
-     " VALUES (4, addr('10.200.0.0'), 16, 'pool', 0, 0)",
+     " VALUES (4, addr('198.18.64.0'), 24, 'pool', 0, 0)",
      {CHECK_BLOCK_OVERLAP}, 1},
     {"a host whose A record points elsewhere",
-     "UPDATE rr SET rdata = addr4('10.20.0.99') WHERE type = 1 AND key = key('fixed.lab.')",
+     "UPDATE rr SET rdata = addr4('198.18.20.99') WHERE type = 1 AND key = key('fixed.lab.')",
      {CHECK_HOST_A}, 1},
     {"a host without its PTR",
-     "DELETE FROM rr WHERE type = 12 AND key = key('5.0.20.10.in-addr.arpa.')",
+     "DELETE FROM rr WHERE type = 12 AND key = key('5.20.18.198.in-addr.arpa.')",
      {CHECK_HOST_PTR}, 1},
     {"a PTR without a host",
-     "INSERT INTO rr VALUES (" ZONE("10.in-addr.arpa.") ", key('99.0.20.10.in-addr.arpa.'), 12,"
+     "INSERT INTO rr VALUES (" ZONE("198.in-addr.arpa.") ", key('99.20.18.198.in-addr.arpa.'), 12,"
      " wire('ghost.lab.'), 300)",
      {CHECK_PTR_ORPHAN}, 1},
     {"a host whose address was released",
-     "DELETE FROM block WHERE start = addr('10.20.0.5') AND plen = 32",
+     "DELETE FROM block WHERE start = addr('198.18.20.5') AND plen = 32",
      {CHECK_HOST_UNREGISTERED, CHECK_FREE_MISSING}, 2},
     {"two hosts with one address",
      "INSERT INTO host (zone_id, name, v4, created) VALUES (" ZONE("lab.") ", 'twin.lab.',"
-     " '10.20.0.5', 0); INSERT INTO rr VALUES (" ZONE("lab.") ", key('twin.lab.'), 1,"
-     " addr4('10.20.0.5'), 300); INSERT INTO rr VALUES (" ZONE("10.in-addr.arpa.") ","
-     " key('5.0.20.10.in-addr.arpa.'), 12, wire('twin.lab.'), 300)",
+     " '198.18.20.5', 0); INSERT INTO rr VALUES (" ZONE("lab.") ", key('twin.lab.'), 1,"
+     " addr4('198.18.20.5'), 300); INSERT INTO rr VALUES (" ZONE("198.in-addr.arpa.") ","
+     " key('5.20.18.198.in-addr.arpa.'), 12, wire('twin.lab.'), 300)",
      {CHECK_HOST_SHARED}, 1},
     {"a host's records left behind",
      "DELETE FROM host WHERE name = 'fixed.lab.'",
      {CHECK_RECORD_ORPHAN}, 1},
     {"records left behind, after a PTR naming a reverse name",
-     "INSERT INTO rr VALUES (" ZONE("10.in-addr.arpa.") ", key('98.0.20.10.in-addr.arpa.'), 12,"
-     " wire('5.0.20.10.in-addr.arpa.'), 300); DELETE FROM host WHERE name = 'fixed.lab.'",
+     "INSERT INTO rr VALUES (" ZONE("198.in-addr.arpa.") ", key('98.20.18.198.in-addr.arpa.'), 12,"
+     " wire('5.20.18.198.in-addr.arpa.'), 300); DELETE FROM host WHERE name = 'fixed.lab.'",
      {CHECK_RECORD_ORPHAN}, 1},
     {"a block maintained by an account that is gone",
-     "UPDATE block SET maintainer = 'ghost' WHERE id = " BLOCK("10.9.0.0", 16),
+     "UPDATE block SET maintainer = 'ghost' WHERE id = " BLOCK("198.18.128.0", 17),
      {CHECK_AUTHORITY_ORPHAN}, 1},
     {"a block whose delegation mark is wrong (lana authority would miss it)",
-     "UPDATE block SET delegated = 1 WHERE id = " BLOCK("10.9.0.0", 16),
+     "UPDATE block SET delegated = 1 WHERE id = " BLOCK("198.18.128.0", 17),
      {CHECK_AUTHORITY_ORPHAN}, 1},
     {"a zone registered for an account that is gone",
      "UPDATE zone SET registrant = 'ghost' WHERE id = " ZONE("lab2."),

@@ -193,12 +193,13 @@ static void test_help_is_the_table(void **state)
 
 /* ---- the table walk ----------------------------------------------------------------------- */
 
-/* The state every example runs against (as an account that may write). */
+/* The state every example runs against (as an account that may write). Its hosts take
+ * addresses from 198.18.0.0/15 and 2001:db8::/32 only (RFC 2544, RFC 3849). */
 static const char *const base[] = {
-    "pool add 10.0.0.0/8",
-    "pool add 192.168.0.0/16",
-    "block alloc 10.0.0.0/8 /16",
-    "block alloc 10.9.0.0/16",
+    "pool add 198.18.0.0/16",
+    "pool add 198.19.0.0/16",
+    "block alloc 198.18.0.0/16 /20",
+    "block alloc 198.18.144.0/20",
     "zone add lab.",
     "host add www.lab.",
     "record add lab. TXT base",
@@ -209,7 +210,7 @@ static const char *const base[] = {
     "account add s1 --role registrant --sponsor r1",
     "account add s3 --role registrant",
     "account disable s3",
-    "pool add fd00::/8",
+    "pool add 2001:db8::/33",
     "class create c0 --students 2",
 };
 
@@ -217,19 +218,19 @@ static const char *const base[] = {
 static const struct example {
     const char *verb, *sub, *line;
 } examples[] = {
-    {"pool", "add", "pool add 172.16.0.0/12 --desc more"},
-    {"pool", "del", "pool del 192.168.0.0/16"},
+    {"pool", "add", "pool add 2001:db8:8000::/33 --desc more"},
+    {"pool", "del", "pool del 198.19.0.0/16"},
     {"pool", "list", "pool list"},
-    {"block", "alloc", "block alloc 10.0.0.0/8 /24 --holder h --assign"},
-    {"block", "assign", "block assign 10.3.0.0/16"},
-    {"block", "reserve", "block reserve 10.4.0.0/16 --desc later"},
-    {"block", "release", "block release 10.9.0.0/16 --recursive"},
-    {"block", "update", "block update 10.0.0.0/16 --holder other"},
-    {"block", "show", "block show 10.0.0.0/16"},
-    {"block", "list", "block list 10.0.0.0/8"},
+    {"block", "alloc", "block alloc 198.18.0.0/16 /24 --holder h --assign"},
+    {"block", "assign", "block assign 198.18.48.0/20"},
+    {"block", "reserve", "block reserve 198.18.64.0/20 --desc later"},
+    {"block", "release", "block release 198.18.144.0/20 --recursive"},
+    {"block", "update", "block update 198.18.0.0/20 --holder other"},
+    {"block", "show", "block show 198.18.0.0/20"},
+    {"block", "list", "block list 198.18.0.0/16"},
     {"block", "tree", "block tree --depth 2"},
-    {"whois", NULL, "whois 10.0.0.1"},
-    {"zone", "add", "zone add example. --block 10.9.0.0/16"},
+    {"whois", NULL, "whois 198.18.0.1"},
+    {"zone", "add", "zone add example. --block 198.18.144.0/20"},
     {"zone", "del", "zone del lab. --recursive"},
     {"zone", "list", "zone list"},
     {"zone", "show", "zone show lab."},
@@ -354,25 +355,25 @@ static void test_not_in_the_table_is_refused(void **state)
     static const char *const lines[] = {
         "frobnicate",
         "pool",
-        "pool frob 10.0.0.0/8",
+        "pool frob 198.18.0.0/16",
         "pool ADD 172.16.0.0/12",
         "POOL add 172.16.0.0/12",
-        "block allocate 10.0.0.0/8 /24",
-        "block --holder x alloc 10.0.0.0/8 /24",
-        "block 10.0.0.0/8 alloc /24",
+        "block allocate 198.18.0.0/16 /24",
+        "block --holder x alloc 198.18.0.0/16 /24",
+        "block 198.18.0.0/16 alloc /24",
         "host --v4 auto add new.lab.",
         "zone import-ish lab.",
         "record set lab. TXT x",
         "service rebind www.lab. http",
         "whois",
-        "whois 10.0.0.1 10.0.0.2",
+        "whois 198.18.0.1 198.18.0.2",
         "ping now",
         "help me",
         "quit now",
         "end of it",
         "log extra",
         "pool list --all",
-        "block alloc 10.0.0.0/8 /24 \"--holder x\" y",
+        "block alloc 198.18.0.0/16 /24 \"--holder x\" y",
     };
     enum regproto_code code;
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -610,10 +611,10 @@ static void test_a_poisoned_database_still_gives_json(void **state)
     sqlite3_close(db);
     static const char *const reads[] = {
         "block list",
-        "block list 10.0.0.0/8",
-        "block show 10.0.0.0/16",
+        "block list 198.18.0.0/16",
+        "block show 198.18.0.0/20",
         "block tree",
-        "whois 10.0.0.1",
+        "whois 198.18.0.1",
         "pool list",
         "zone list",
         "host list",
@@ -630,7 +631,7 @@ static void test_a_poisoned_database_still_gives_json(void **state)
         json_decref(o);
     }
     /* the replacement shows where bytes were lost; what was text stays */
-    assert_int_equal(run(f, "block show 10.0.0.0/16"), RP_OK);
+    assert_int_equal(run(f, "block show 198.18.0.0/20"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"holder\":\"\xef\xbf\xbd(\\u001b[2J\""));
     fix_free(f);
 }

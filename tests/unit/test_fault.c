@@ -50,10 +50,10 @@ static int setup(void **state)
     struct lana_diag d = {{0}};
     if (testdb_names_open_empty(&f) != 0)
         return -1;
-    struct cidr p4 = P("10.0.0.0/8"), p6 = P("fd00::/8"), spare = P("172.16.0.0/12"),
-                lan = P("10.1.0.0/24"), big = P("10.2.0.0/16"), sub = P("10.2.1.0/24"),
-                hosts = P("10.3.0.0/30");
-    struct host_addr_spec in_hosts = {HOST_ADDR_GIVEN, P("10.3.0.1/32"), false};
+    struct cidr p4 = P("198.18.0.0/16"), p6 = P("2001:db8::/32"), spare = P("198.19.0.0/17"),
+                lan = P("198.18.1.0/24"), big = P("198.18.32.0/20"), sub = P("198.18.33.0/24"),
+                hosts = P("198.18.3.0/30");
+    struct host_addr_spec in_hosts = {HOST_ADDR_GIVEN, P("198.18.3.1/32"), false};
     struct host_addr_spec none = {HOST_ADDR_NONE, {0}, false};
     struct host_info h;
     int bound;
@@ -65,8 +65,8 @@ static int setup(void **state)
     OK(ipam_take(f->ip, &big, IPAM_ALLOCATED, "rir", NULL, "t", NULL, &d));
     OK(ipam_take(f->ip, &sub, IPAM_ASSIGNED, "lir", NULL, "t", NULL, &d));
     OK(ipam_take(f->ip, &hosts, IPAM_ASSIGNED, "servers", NULL, "t", NULL, &d));
-    OK(zone_ensure(f->nm, "10.in-addr.arpa.", "t", &d));
-    OK(zone_ensure(f->nm, "d.f.ip6.arpa.", "t", &d));
+    OK(zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d));
+    OK(zone_ensure(f->nm, "8.b.d.0.1.0.0.2.ip6.arpa.", "t", &d));
     OK(zone_add(f->nm, "lab.", &lan, 1, "t", NULL, &d));
     OK(zone_add(f->nm, "empty.", NULL, 0, "t", NULL, &d));
     OK(host_add(f->nm, "web.lab.", &AUTO, &AUTO, NULL, "t", &h, &d));
@@ -77,8 +77,8 @@ static int setup(void **state)
     OK(rrset_add(f->nm, "sub.lab.", "NS", "ns.elsewhere.", "t", &d));
     OK(service_add(f->nm, "http", "tcp", 80, "web", "t", NULL, &d));
     OK(service_add(f->nm, "dns", "udp", 53, "", "t", NULL, &d));
-    OK(service_bind(f->nm, "db.lab.", "http", "tcp", 0, "t", &bound, &d));
-    OK(service_bind(f->nm, "srv.lab.", "http", "tcp", 8080, "t", &bound, &d));
+    OK(service_bind(f->nm, "db.lab.", "http", "tcp", 0, "t", &bound, NULL, &d));
+    OK(service_bind(f->nm, "srv.lab.", "http", "tcp", 8080, "t", &bound, NULL, &d));
     OK(store_commit(f->st, &d));
     *state = f;
     return 0;
@@ -88,49 +88,49 @@ typedef int op_fn(struct testdb_names *f, struct lana_diag *d);
 
 static int op_pool_add(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("192.168.0.0/16");
+    struct cidr p = P("198.19.128.0/17");
     return ipam_pool_add(f->ip, &p, "new", "t", NULL, d);
 }
 
 static int op_pool_del(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("172.16.0.0/12");
+    struct cidr p = P("198.19.0.0/17");
     return ipam_pool_del(f->ip, &p, "t", d);
 }
 
 static int op_block_alloc(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("10.0.0.0/8");
+    struct cidr p = P("198.18.0.0/16");
     return ipam_alloc(f->ip, &p, 20, IPAM_ALLOCATED, "x", "d", "t", NULL, d);
 }
 
 static int op_block_assign(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("10.2.7.0/24");
+    struct cidr p = P("198.18.39.0/24");
     return ipam_take(f->ip, &p, IPAM_ASSIGNED, "x", NULL, "t", NULL, d);
 }
 
 static int op_block_reserve(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("10.9.0.0/16");
+    struct cidr p = P("198.18.64.0/20");
     return ipam_take(f->ip, &p, IPAM_RESERVED, "", NULL, "t", NULL, d);
 }
 
 static int op_block_release(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("10.2.0.0/16");
+    struct cidr p = P("198.18.32.0/20");
     return ipam_release(f->ip, &p, true, "t", NULL, d);
 }
 
 static int op_block_update(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("10.2.0.0/16");
+    struct cidr p = P("198.18.32.0/20");
     return ipam_update(f->ip, &p, "other", "changed", "t", NULL, d);
 }
 
 static int op_zone_add(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr b = P("10.1.0.0/24");
+    struct cidr b = P("198.18.1.0/24");
     return zone_add(f->nm, "new.", &b, 1, "t", NULL, d);
 }
 
@@ -182,7 +182,7 @@ static int op_service_del(struct testdb_names *f, struct lana_diag *d)
 static int op_service_bind(struct testdb_names *f, struct lana_diag *d)
 {
     int n;
-    return service_bind(f->nm, "web.lab.", "http", NULL, 0, "t", &n, d);
+    return service_bind(f->nm, "web.lab.", "http", NULL, 0, "t", &n, NULL, d);
 }
 
 static int op_service_unbind(struct testdb_names *f, struct lana_diag *d)
@@ -193,7 +193,7 @@ static int op_service_unbind(struct testdb_names *f, struct lana_diag *d)
 
 static int op_block_release_hosts(struct testdb_names *f, struct lana_diag *d)
 {
-    struct cidr p = P("10.3.0.0/30");
+    struct cidr p = P("198.18.3.0/30");
     return host_release_block(f->nm, &p, true, "t", NULL, NULL, d);
 }
 
@@ -208,7 +208,7 @@ static int op_zone_import(struct testdb_names *f, struct lana_diag *d)
     static const char text[] = "$ORIGIN imp.\n"
                                "@ 3600 IN SOA ns1.imp. hostmaster.imp. 1 3600 900 604800 300\n"
                                "@ 3600 IN NS ns1.imp.\n"
-                               "ns1 300 IN A 10.7.0.1\n"
+                               "ns1 300 IN A 198.18.7.1\n"
                                "www 300 IN CNAME ns1\n";
     FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
     if (fp == NULL)

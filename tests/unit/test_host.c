@@ -34,21 +34,21 @@ static int setup(void **state)
     struct lana_diag d;
     if (testdb_names_open_empty(&f) != 0)
         return -1;
-    struct cidr pool = P("10.0.0.0/8"), blk = P("10.0.200.0/30");
-    struct host_addr_spec a = {HOST_ADDR_GIVEN, P("10.0.200.1/32"), false},
-                          b = {HOST_ADDR_GIVEN, P("10.0.200.2/32"), false},
-                          c = {HOST_ADDR_GIVEN, P("10.0.1.1/32"), false},
+    struct cidr pool = P("198.18.0.0/15"), blk = P("198.18.200.0/30");
+    struct host_addr_spec a = {HOST_ADDR_GIVEN, P("198.18.200.1/32"), false},
+                          b = {HOST_ADDR_GIVEN, P("198.18.200.2/32"), false},
+                          c = {HOST_ADDR_GIVEN, P("198.18.1.1/32"), false},
                           none = {HOST_ADDR_NONE, {0}, false};
     int bound;
     if (ipam_pool_add(f->ip, &pool, NULL, "t", NULL, &d) != 0 ||
         ipam_take(f->ip, &blk, IPAM_ASSIGNED, "servers", NULL, "t", NULL, &d) != 0 ||
-        zone_ensure(f->nm, "10.in-addr.arpa.", "t", &d) != 1 ||
+        zone_ensure(f->nm, "198.in-addr.arpa.", "t", &d) != 1 ||
         zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d) != 0 ||
         host_add(f->nm, "a.lab.", &a, &none, NULL, "t", NULL, &d) != 0 ||
         host_add(f->nm, "b.lab.", &b, &none, NULL, "t", NULL, &d) != 0 ||
         host_add(f->nm, "c.lab.", &c, &none, NULL, "t", NULL, &d) != 0 ||
         service_add(f->nm, "http", "tcp", 80, NULL, "t", NULL, &d) != 0 ||
-        service_bind(f->nm, "a.lab.", "http", "tcp", 0, "t", &bound, &d) != 0) {
+        service_bind(f->nm, "a.lab.", "http", "tcp", 0, "t", &bound, NULL, &d) != 0) {
         fprintf(stderr, "setup: %s\n", d.msg);
         testdb_names_close(f);
         return -1;
@@ -57,13 +57,13 @@ static int setup(void **state)
     return 0;
 }
 
-/* Defect: `block release 10.0.200.0/30 --recursive` answered "released" and left the hosts
+/* Defect: `block release 198.18.200.0/30 --recursive` answered "released" and left the hosts
  * registered and in DNS; the address could then be given out again, with two PTR names. */
 static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void **state)
 {
     struct testdb_names *f = *state;
     struct lana_diag d;
-    struct cidr blk = P("10.0.200.0/30"), one = P("10.0.200.1/32");
+    struct cidr blk = P("198.18.200.0/30"), one = P("198.18.200.1/32");
     struct host_info h;
     int64_t k = 0;
     char *before = testdb_dump(f->st);
@@ -89,19 +89,19 @@ static void test_release_of_a_block_with_hosts_refuses_or_takes_them_along(void 
     assert_null(strstr(lab, "a.lab.\t"));
     assert_null(strstr(lab, "_http._tcp.a.lab."));
     assert_null(strstr(lab, "b.lab.\t"));
-    assert_non_null(strstr(lab, "c.lab.\t300\tIN\tA\t10.0.1.1"));
-    const char *rev = testdb_export(f->st, "10.in-addr.arpa.");
-    assert_null(strstr(rev, "200.0.10.in-addr.arpa."));
-    assert_non_null(strstr(rev, "1.1.0.10.in-addr.arpa.\t300\tIN\tPTR\tc.lab."));
+    assert_non_null(strstr(lab, "c.lab.\t300\tIN\tA\t198.18.1.1"));
+    const char *rev = testdb_export(f->st, "198.in-addr.arpa.");
+    assert_null(strstr(rev, "200.18.198.in-addr.arpa."));
+    assert_non_null(strstr(rev, "1.1.18.198.in-addr.arpa.\t300\tIN\tPTR\tc.lab."));
     struct ipam_block b;
     assert_int_equal(ipam_get(f->ip, &blk, &b, &d), LANA_ENOTFOUND);
     assert_int_equal(ipam_get(f->ip, &one, &b, &d), LANA_ENOTFOUND);
     /* the address is free again, for one host and one PTR */
-    struct host_addr_spec again = {HOST_ADDR_GIVEN, P("10.0.200.1/32"), false},
+    struct host_addr_spec again = {HOST_ADDR_GIVEN, P("198.18.200.1/32"), false},
                           none = {HOST_ADDR_NONE, {0}, false};
     assert_int_equal(host_add(f->nm, "d.lab.", &again, &none, NULL, "t", &h, &d), 0);
-    rev = testdb_export(f->st, "10.in-addr.arpa.");
-    assert_non_null(strstr(rev, "1.200.0.10.in-addr.arpa.\t300\tIN\tPTR\td.lab."));
+    rev = testdb_export(f->st, "198.in-addr.arpa.");
+    assert_non_null(strstr(rev, "1.200.18.198.in-addr.arpa.\t300\tIN\tPTR\td.lab."));
     assert_null(strstr(rev, "a.lab."));
 }
 
@@ -110,7 +110,7 @@ static void test_release_of_a_block_without_hosts(void **state)
 {
     struct testdb_names *f = *state;
     struct lana_diag d;
-    struct cidr lan = P("10.0.3.0/24"), sub = P("10.0.3.0/28");
+    struct cidr lan = P("198.18.3.0/24"), sub = P("198.18.3.0/28");
     int64_t k = 0, hosts = -1;
     assert_int_equal(ipam_take(f->ip, &lan, IPAM_ALLOCATED, "x", NULL, "t", NULL, &d), 0);
     assert_int_equal(ipam_take(f->ip, &sub, IPAM_ASSIGNED, "y", NULL, "t", NULL, &d), 0);
@@ -128,7 +128,7 @@ static void test_a_read_holds_no_snapshot_open(void **state)
     struct testdb_names *f = *state;
     struct lana_diag d;
     struct ipam_block b;
-    struct cidr lan = P("10.0.3.0/24");
+    struct cidr lan = P("198.18.3.0/24");
     assert_int_equal(ipam_take(f->ip, &lan, IPAM_ALLOCATED, "x", NULL, "t", NULL, &d), 0);
     assert_int_equal(ipam_get(f->ip, &lan, &b, &d), 0);
     assert_int_equal(testdb_import(&f->t, "$ORIGIN other.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n"
@@ -174,10 +174,10 @@ static void test_host_add_publishes_and_del_withdraws(void **state)
     assert_string_equal(h.v4, "198.18.7.7");
     assert_int_equal(host_add(f->nm, "db2.lab", &given, &NONE, NULL, "t", &h, &d),
                      LANA_ECONFLICT);
-    struct host_addr_spec outside = {HOST_ADDR_GIVEN, P("10.1.1.1/32"), false};
+    struct host_addr_spec outside = {HOST_ADDR_GIVEN, P("192.0.2.1/32"), false};
     assert_int_equal(host_add(f->nm, "x.lab", &outside, &NONE, NULL, "t", &h, &d),
                      LANA_ENOTFOUND);
-    assert_string_equal(d.msg, "10.1.1.1 is outside every pool (pools: 198.18.0.0/15)");
+    assert_string_equal(d.msg, "192.0.2.1 is outside every pool (pools: 198.18.0.0/15)");
     /* names */
     assert_int_equal(host_add(f->nm, "web1.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_ECONFLICT);
     assert_int_equal(host_add(f->nm, "bad_name.lab", &AUTO, &NONE, NULL, "t", &h, &d), LANA_EPARSE);

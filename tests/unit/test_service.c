@@ -44,13 +44,26 @@ static void test_services_ports_bindings_and_rename(void **state)
     assert_int_equal(service_add(f->nm, "123", "tcp", 0, NULL, "t", &s, &d), LANA_EPARSE);
     assert_int_equal(service_add(f->nm, "ok", "sctp", 0, NULL, "t", &s, &d), LANA_EPARSE);
     int bound = 0;
-    assert_int_equal(service_bind(f->nm, "web.lab", "lana", NULL, 0, "t", &bound, &d), 0);
-    assert_int_equal(bound, 2); /* tcp and udp */
-    assert_int_equal(service_bind(f->nm, "web.lab", "http", "tcp", 8080, "t", &bound, &d), 0);
+    struct service_srv srv[SERVICE_SRV_MAX];
+    assert_int_equal(service_bind(f->nm, "web.lab", "lana", NULL, 0, "t", &bound, srv, &d), 0);
+    assert_int_equal(bound, 2); /* tcp and udp, and what was published for each */
+    assert_string_equal(srv[0].owner, "_lana._tcp.web.lab.");
+    assert_string_equal(srv[1].owner, "_lana._udp.web.lab.");
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(srv[i].ttl, 300);
+        assert_int_equal(srv[i].priority, 0);
+        assert_int_equal(srv[i].weight, 0);
+        assert_int_equal(srv[i].port, 1024);
+        assert_string_equal(srv[i].target, "web.lab.");
+    }
+    assert_int_equal(service_bind(f->nm, "web.lab", "http", "tcp", 8080, "t", &bound, srv, &d), 0);
+    assert_int_equal(bound, 1);
+    assert_string_equal(srv[0].owner, "_http._tcp.web.lab.");
+    assert_int_equal(srv[0].port, 8080);
     text = testdb_export(f->st, "lab.");
     assert_non_null(strstr(text, "_lana._tcp.web.lab.\t300\tIN\tSRV\t0 0 1024 web.lab."));
     assert_non_null(strstr(text, "_http._tcp.web.lab.\t300\tIN\tSRV\t0 0 8080 web.lab."));
-    assert_int_equal(service_bind(f->nm, "nohost.lab", "http", "tcp", 0, "t", &bound, &d), LANA_ENOTFOUND);
+    assert_int_equal(service_bind(f->nm, "nohost.lab", "http", "tcp", 0, "t", &bound, NULL, &d), LANA_ENOTFOUND);
     assert_int_equal(service_del(f->nm, "lana", "tcp", "t", &d), LANA_ECONFLICT);
     /* rename keeps the addresses and the bindings */
     assert_int_equal(host_rename(f->nm, "web.lab", "web2.lab", "t", &h, &d), 0);

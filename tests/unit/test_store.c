@@ -91,8 +91,8 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     struct zone_info z;
     struct host_info h;
     struct service_info sv;
-    struct cidr p8 = P("10.0.0.0/8"), p6 = P("fd00::/8"), lan = P("10.9.0.0/24"),
-                res = P("10.8.0.0/16"), c[4];
+    struct cidr p8 = P("198.18.0.0/15"), p6 = P("2001:db8::/32"), lan = P("198.18.9.0/24"),
+                res = P("198.19.8.0/24"), c[4];
     unsigned nc;
     bool more;
     int64_t k;
@@ -113,7 +113,7 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     failed += ipam_release(ip, &res, false, "t", &k, &d) != 0;
     /* zones, hosts, records, services */
     failed += zone_add(nm, "a.", NULL, 0, "t", &z, &d) != 0;
-    failed += zone_ensure(nm, "10.in-addr.arpa.", "t", &d) < 0;
+    failed += zone_ensure(nm, "198.in-addr.arpa.", "t", &d) < 0;
     failed += host_add(nm, "web.a.", &AUTO, &AUTO, &lan, "t", &h, &d) != 0;
     failed += host_get(nm, "web.a.", &h, &d) != 0;
     failed += rrset_add(nm, "a.", "MX", "10 web.a.", "t", &d) != 0;
@@ -122,7 +122,7 @@ static void test_long_used_connection_fails_whole_or_not_at_all(void **state)
     failed += rrset_del(nm, "a.", "TXT", NULL, "t", &k, &d) != 0;
     failed += service_add(nm, "http", "tcp", 80, "web", "t", &sv, &d) != 0;
     failed += service_add(nm, "lab", "udp", 0, "", "t", &sv, &d) != 0;
-    failed += service_bind(nm, "web.a.", "http", "tcp", 0, "t", &bound, &d) != 0;
+    failed += service_bind(nm, "web.a.", "http", "tcp", 0, "t", &bound, NULL, &d) != 0;
     failed += host_rename(nm, "web.a.", "www2.a.", "t", &h, &d) != 0;
     failed += service_unbind(nm, "www2.a.", "http", NULL, "t", &bound, &d) != 0;
     failed += service_del(nm, "lab", "udp", "t", &d) != 0;
@@ -171,7 +171,7 @@ static void test_batch_undo_keeps_the_turn(void **state)
     struct ipam *ip;
     struct lana_diag d;
     struct ipam_block b;
-    struct cidr p8 = P("10.0.0.0/8"), lan = P("10.9.0.0/24");
+    struct cidr p8 = P("198.18.0.0/15"), lan = P("198.18.9.0/24");
     assert_int_equal(testdb_make(&t), 0);
     assert_int_equal(store_open(t.path, &st, NULL, &d), 0);
     assert_int_equal(ipam_open(st, &ip, &d), 0);

@@ -1,5 +1,5 @@
-/* Unit tests of db/zone: zones added, read and deleted; the serial goes up by one with every
- * change (zone_touch); a zone with hosts goes only with --recursive, hosts and all. */
+/* Unit tests of db/zone: zones added, read and deleted; the serial goes up with every change
+ * (zone_touch) under the serial policy; a zone with hosts goes only with --recursive, hosts and all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db/check.h"
 #include "db/host.h"
@@ -43,7 +44,7 @@ static void test_zone_add_conflict_and_serial(void **state)
     uint32_t serial = z.serial;
     assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", &z, &d), LANA_ECONFLICT);
     assert_int_equal(zone_add(f->nm, "bad_zone", NULL, 0, "t", &z, &d), LANA_EPARSE);
-    struct cidr nowhere = P("10.0.0.0/8");
+    struct cidr nowhere = P("192.0.2.0/24");
     assert_int_equal(zone_add(f->nm, "x.", &nowhere, 1, "t", &z, &d), LANA_ENOTFOUND);
     assert_int_equal(zone_get(f->nm, "x.", &z, &d), LANA_ENOTFOUND);
     assert_int_equal(host_add(f->nm, "web.lab", &AUTO, &NONE, NULL, "t", &h, &d), 0);
@@ -245,6 +246,62 @@ static void test_zone_reverse_more_specific_takes_and_gives_back_ptrs(void **sta
     assert_check_clean(f);
 }
 
+/* Imports zone NAME with SOA serial `serial` and steps it once (zone_touch, as every change
+ * does); returns the serial after. */
+static uint32_t touched(struct testdb_names *f, const char *name, uint32_t serial)
+{
+    struct lana_diag d;
+    struct zone_info z;
+    char text[256];
+    int n = snprintf(text, sizeof text,
+                     "$ORIGIN %s\n$TTL 60\n@ SOA ns1 hm %lu 2 3 4 5\n@ NS ns1\n"
+                     "ns1 A 198.18.0.53\n",
+                     name, (unsigned long)serial);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    FILE *fp = fmemopen(text, (size_t)n, "r");
+    assert_non_null(fp);
+    assert_int_equal(zoneio_import(f->st, fp, "serial.zone", NULL, NULL, &d), 0);
+    fclose(fp);
+    assert_int_equal(zone_get(f->nm, name, &z, &d), 0);
+    assert_int_equal(z.serial, serial);
+    assert_int_equal(zone_touch(f->st, z.id, NULL, ZONE_TOUCH_SERIAL, &d), 0);
+    assert_int_equal(zone_get(f->nm, name, &z, &d), 0);
+    assert_true(serial_lt(serial, z.serial)); /* up, in RFC 1982 terms */
+    return z.serial;
+}
+
+/* The serial policy reaches every zone change: under date, a zone's serial from before the
+ * date form (the default zone's old 1) takes today's YYYYMMDD00, YYYYMMDD99 counts on, a
+ * serial far ahead goes on by one; increment starts new zones at 1; unixtime at now. */
+static void test_zone_serial_follows_the_policy(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct zone_info z;
+    assert_int_equal(zone_serial_policy(), SERIAL_DATE);
+    uint32_t today = serial_date00(time(NULL));
+    assert_int_equal(touched(f, "one.", 1), today);
+    assert_int_equal(touched(f, "full.", today + 99), today + 100);
+    assert_int_equal(touched(f, "ahead.", 4000000000u), 4000000001u);
+    assert_int_equal(touched(f, "wrap.", 0xffffffffu), today);
+    assert_int_equal(zone_add(f->nm, "dated.", NULL, 0, "t", &z, &d), 0);
+    assert_int_equal(z.serial, today);
+
+    zone_serial_policy_set(SERIAL_INCREMENT);
+    assert_int_equal(zone_add(f->nm, "inc.", NULL, 0, "t", &z, &d), 0);
+    assert_int_equal(z.serial, 1);
+    assert_int_equal(rrset_add(f->nm, "inc.", "TXT", "\"a change\"", "t", &d), 0);
+    assert_int_equal(zone_get(f->nm, "inc.", &z, &d), 0);
+    assert_int_equal(z.serial, 2);
+    assert_int_equal(touched(f, "inc2.", 0xffffffffu), 0);
+
+    zone_serial_policy_set(SERIAL_UNIXTIME);
+    time_t t0 = time(NULL);
+    assert_int_equal(zone_add(f->nm, "unix.", NULL, 0, "t", &z, &d), 0);
+    assert_true(z.serial >= (uint32_t)t0 && z.serial <= (uint32_t)time(NULL));
+    zone_serial_policy_set(SERIAL_DATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +318,8 @@ int main(void)
                                         testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_zone_reverse_more_specific_takes_and_gives_back_ptrs,
                                         testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_zone_serial_follows_the_policy, testdb_names_setup,
+                                        testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
