@@ -189,16 +189,20 @@ static int step_resolve(struct connect_report *r, const struct resolve_opts *ro)
 /* The registry's pools for the lab rule: asked anonymously (pool list is public), quickly. */
 static int lab_pools(struct labaddr_set *pools, struct lana_diag *d)
 {
-    struct regclient_opts ro = {
-        .server = clienv.server,
-        .timeout_ms =
-            clienv.timeout < CONNECT_POOLS_WAIT_MS ? (int)clienv.timeout : CONNECT_POOLS_WAIT_MS,
-        .tls = clienv.tls,
-        .tls_ca = clienv.tls_ca,
-        .tofu = false,
-    };
-    if (clienv.tls_pin != NULL)
-        ro.have_pin = tokfile_parse_pin(clienv.tls_pin, ro.pin) == 0;
+    struct regclient_opts ro;
+    char *known = NULL;
+    /* the registry lana's other commands reach (the token file's server and pin included);
+     * anonymous, and trusting no new certificate */
+    int rc = clienv_opts(&ro, &known);
+    free(known);
+    if (rc != 0)
+        return diag_set(d, LANA_EUNSUPP, "the registry's options are unusable");
+    memset(ro.token, 0, sizeof ro.token);
+    ro.have_token = false;
+    ro.user = NULL;
+    ro.tofu = false;
+    if (clienv.timeout > CONNECT_POOLS_WAIT_MS)
+        ro.timeout_ms = CONNECT_POOLS_WAIT_MS;
     return labaddr_pools(&ro, pools, d);
 }
 
@@ -282,8 +286,7 @@ static int traced_connect(const struct sockaddr_storage *to, socklen_t tolen, in
             close(fd);
         return diag_set(d, LANA_EIO, "socket: %s", strerror(h->att[0].err));
     }
-    int rc = trace_start(net_addr_port((struct sockaddr *)&me),
-                         net_addr_port((const struct sockaddr *)to), tr, d);
+    int rc = trace_start(net_addr_port((struct sockaddr *)&me), (const struct sockaddr *)to, tr, d);
     if (rc != 0) {
         close(fd);
         return rc;

@@ -241,14 +241,13 @@ static int save_pin(const char *path, const char *server, const uint8_t pin[TOKF
     return rc;
 }
 
-int clienv_connect(struct regclient *c, bool trace)
+int clienv_opts(struct regclient_opts *o, char **known)
 {
-    struct regclient_opts o = {
-        .server = clienv.server,
-        .user = clienv.user,
-        .timeout_ms = (int)clienv.timeout,
-        .trace = trace ? stderr : NULL,
-    };
+    memset(o, 0, sizeof *o);
+    o->server = clienv.server;
+    o->user = clienv.user;
+    o->timeout_ms = (int)clienv.timeout;
+    *known = NULL;
     int rc;
     struct tokfile t;
     struct lana_diag d;
@@ -257,7 +256,7 @@ int clienv_connect(struct regclient *c, bool trace)
     if (clienv.token_file != NULL) {
         if ((rc = read_token(clienv.token_file, &t, true)) != 0)
             return rc;
-        o.have_token = true;
+        o->have_token = true;
     } else if (env != NULL && *env != '\0') {
         /* the token itself, or a token file's whole text */
         if (tokfile_parse(env, &t, &d) != 0) {
@@ -265,32 +264,51 @@ int clienv_connect(struct regclient *c, bool trace)
                             "token file's text: %s\n", d.msg);
             return LANA_EXIT_CONFIG;
         }
-        o.have_token = true;
+        o->have_token = true;
     } else {
         char *p = xdg_path("token");
         rc = p ? read_token(p, &t, false) : -1;
         free(p);
         if (rc > 0)
             return rc;
-        o.have_token = rc == 0;
+        o->have_token = rc == 0;
     }
-    memcpy(o.token, t.token, sizeof o.token);
-    if (o.have_token && t.user[0] != '\0' && !clienv.user_set)
-        o.user = t.user;
-    if (o.have_token && t.server[0] != '\0' && !clienv.server_set)
-        o.server = t.server;
+    memcpy(o->token, t.token, sizeof o->token);
+    /* the token file's user and server live as long as the process: keep them */
+    static char user[sizeof t.user], server[sizeof t.server];
+    if (o->have_token && t.user[0] != '\0' && !clienv.user_set) {
+        memcpy(user, t.user, sizeof user);
+        o->user = user;
+    }
+    if (o->have_token && t.server[0] != '\0' && !clienv.server_set) {
+        memcpy(server, t.server, sizeof server);
+        o->server = server;
+    }
     /* the pin: --tls-pin (or the configuration's), the token file's, one trusted before */
-    char *known = xdg_path("known_servers");
-    o.tls = clienv.tls;
-    o.tls_ca = clienv.tls_ca;
+    *known = xdg_path("known_servers");
+    o->tls = clienv.tls;
+    o->tls_ca = clienv.tls_ca;
     if (clienv.tls_pin != NULL) {
-        o.have_pin = tokfile_parse_pin(clienv.tls_pin, o.pin) == 0;
+        o->have_pin = tokfile_parse_pin(clienv.tls_pin, o->pin) == 0;
     } else if (t.have_pin) {
-        memcpy(o.pin, t.pin, sizeof o.pin);
-        o.have_pin = true;
+        memcpy(o->pin, t.pin, sizeof o->pin);
+        o->have_pin = true;
     } else if (clienv.tls_ca == NULL)
-        o.have_pin = known_pin(known, o.server, o.pin);
-    o.tofu = clienv.tls_tofu && !o.have_pin && clienv.tls_ca == NULL;
+        o->have_pin = known_pin(*known, o->server, o->pin);
+    o->tofu = clienv.tls_tofu && !o->have_pin && clienv.tls_ca == NULL;
+    memset(&t, 0, sizeof t);
+    return 0;
+}
+
+int clienv_connect(struct regclient *c, bool trace)
+{
+    struct regclient_opts o;
+    char *known;
+    struct lana_diag d;
+    int rc = clienv_opts(&o, &known);
+    if (rc != 0)
+        return rc;
+    o.trace = trace ? stderr : NULL;
     rc = regclient_open(c, &o, &d);
     /* o.server may be the token file's, cleared below */
     int n = snprintf(clienv.used_server, sizeof clienv.used_server, "%s", o.server);
@@ -298,7 +316,6 @@ int clienv_connect(struct regclient *c, bool trace)
         clienv.used_server[0] = '\0';
     clienv.used_pin = rc == 0 && c->ssl != NULL && (o.have_pin || o.tofu);
     memset(o.token, 0, sizeof o.token);
-    memset(&t, 0, sizeof t);
     if (rc != 0) {
         fprintf(stderr, "lana: %s\n", d.msg);
         regclient_close(c);

@@ -44,6 +44,15 @@ extern struct clienv clienv;
  */
 int clienv_init(int *argc, char **argv);
 
+/**
+ * The registry client's options from the global options, the environment and the token
+ * file, as clienv_connect uses them: the server (--server, else the token file's), the
+ * token, the TLS pin (--tls-pin, the token file's, one trusted before) and TOFU. *known
+ * gets the known-servers file's path (free it; may be NULL). Returns 0 or an exit status
+ * (message printed).
+ */
+int clienv_opts(struct regclient_opts *o, char **known);
+
 /** Connects to the registry with the token when there is one. Returns 0 or an exit status
  * (message printed; regclient's code mapped by out_exit_of). trace: print the handshake lines
  * to stderr. */

@@ -6,6 +6,7 @@
 #include <ares.h>
 #include <netdb.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -89,24 +90,48 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
     ares_freeaddrinfo(res);
 }
 
-static bool numeric(const char *host, uint16_t port, struct resolve_result *out)
+/*
+ * A literal address: 1 with out->addr[0] set, 0 when host is a name, -1 (d set) for an IPv6
+ * literal whose zone ("fe80::1%eth0", RFC 4007 §11) names no interface of this machine: an
+ * address is never sent to DNS as if it were a name.
+ */
+static int numeric(const char *host, uint16_t port, struct resolve_result *out,
+                   struct lana_diag *d)
 {
     struct sockaddr_in *s4 = (struct sockaddr_in *)&out->addr[0];
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->addr[0];
     memset(&out->addr[0], 0, sizeof out->addr[0]);
-    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+    char a[INET6_ADDRSTRLEN];
+    const char *zone = strchr(host, '%');
+    size_t alen = zone ? (size_t)(zone - host) : strlen(host);
+    if (alen >= sizeof a)
+        return 0;
+    memcpy(a, host, alen);
+    a[alen] = '\0';
+    if (zone == NULL && inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         s4->sin_port = htons(port);
         out->len[0] = sizeof *s4;
-    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons(port);
+        if (zone != NULL) {
+            char *end;
+            unsigned long id = strtoul(zone + 1, &end, 10);
+            s6->sin6_scope_id = *end == '\0' && zone[1] != '\0' ? (uint32_t)id
+                                                                 : if_nametoindex(zone + 1);
+            if (s6->sin6_scope_id == 0) {
+                diag_set(d, LANA_EPARSE, "%s: the zone %s names no interface of this machine",
+                         host, zone + 1);
+                return -1;
+            }
+        }
         out->len[0] = sizeof *s6;
     } else {
-        return false;
+        return 0;
     }
     out->n = 1;
-    return true;
+    return 1;
 }
 
 /* The status of c-ares' st, with the reason in d; asked ("ADDR:PORT, ...") names the servers
@@ -479,7 +504,10 @@ enum resolve_status resolve_host(const char *host, uint16_t port, const struct r
 {
     memset(out, 0, sizeof *out);
     uint64_t t0 = mono_us();
-    if (numeric(host, port, out)) {
+    int lit = numeric(host, port, out, d);
+    if (lit < 0)
+        return RESOLVE_ERROR;
+    if (lit > 0) {
         out->source = RESOLVE_SRC_LITERAL;
         out->ms = ms_since(t0);
         return RESOLVE_OK;

@@ -5,6 +5,8 @@
  */
 #include "client/trace.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "client/handshake.h"
 #include "common/clock.h"
+#include "common/net.h"
 
 struct trace {
     pcap_t *p;
@@ -26,7 +29,8 @@ static double since(const struct timespec *t0, const struct timeval *tv)
            (double)t0->tv_nsec / 1e6;
 }
 
-int trace_start(uint16_t local_port, uint16_t remote_port, struct trace **out, struct lana_diag *d)
+int trace_start(uint16_t local_port, const struct sockaddr *remote, struct trace **out,
+                struct lana_diag *d)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
     struct trace *t = calloc(1, sizeof *t);
@@ -53,9 +57,17 @@ int trace_start(uint16_t local_port, uint16_t remote_port, struct trace **out, s
         free(t);
         return perm ? LANA_EPERM : LANA_EIO;
     }
-    char filter[96]; /* "tcp and port 65535 and port 65535" fits */
-    int fn = snprintf(filter, sizeof filter, "tcp and port %u and port %u", local_port,
-                      remote_port);
+    /* the remote address too: on a router, other connections may share the two ports */
+    char host[INET6_ADDRSTRLEN];
+    const void *ra = remote->sa_family == AF_INET
+                         ? (const void *)&((const struct sockaddr_in *)remote)->sin_addr
+                         : (const void *)&((const struct sockaddr_in6 *)remote)->sin6_addr;
+    if (inet_ntop(remote->sa_family, ra, host, sizeof host) == NULL)
+        host[0] = '\0';
+    char filter[160]; /* "tcp and host <IPv6> and port 65535 and port 65535" fits */
+    int fn = host[0] ? snprintf(filter, sizeof filter, "tcp and host %s and port %u and port %u",
+                                host, local_port, net_addr_port(remote))
+                     : -1;
     if (fn < 0 || (size_t)fn >= sizeof filter) {
         pcap_close(t->p);
         free(t);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "common/err.h"
 
@@ -20,9 +21,9 @@ struct trace_segment {
 
 struct trace;
 
-/** Starts capturing TCP between local_port and remote_port on every interface. LANA_EPERM
- * (with how to get the right) when capturing is not allowed. */
-int trace_start(uint16_t local_port, uint16_t remote_port, struct trace **out,
+/** Starts capturing TCP between local_port and the remote endpoint (its address and port)
+ * on every interface. LANA_EPERM (with how to get the right) when capturing is not allowed. */
+int trace_start(uint16_t local_port, const struct sockaddr *remote, struct trace **out,
                 struct lana_diag *d);
 /**
  * Reads what was captured into out (at most max segments, a segment seen twice on the

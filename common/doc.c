@@ -62,7 +62,7 @@ static const char *glyph_name(uint32_t cp)
     case 0x2019: return "\\(cq";
     case 0x201c: return "\\(lq";
     case 0x201d: return "\\(rq";
-    case 0x2026: return "...";
+    case 0x2026: return "\\&...";  /* \& : never a request, even at the start of a line */
     case 0x00d7: return "\\(mu";
     case 0x2264: return "\\(<=";
     case 0x2265: return "\\(>=";

@@ -75,7 +75,8 @@ expect "host add h1.lab" "$(R host add h1.lab --v4 198.18.0.2 --v6 2001:db8::2)"
   "h1.lab.                      198.18.0.2       2001:db8::2"
 R service add lab-echo tcp --port 8080 >/dev/null
 expect "service bind: what was bound, and its SRV records" "$(R service bind h1.lab lab-echo)" \
-  "lab-echo bound to h1.lab (1 SRV record)"
+  "lab-echo bound to h1.lab (1 SRV record)
+  _lab-echo._tcp.h1.lab. 300 IN SRV 0 0 8080 h1.lab."
 
 # --- h1 serves; cli connects
 ip netns exec "$H1" timeout 60 "$LANA" serve 8080 --count 4 >"$WORK/serve.out" 2>&1 &

@@ -41,6 +41,12 @@ static void test_roff_text(void **state)
     char *s = mem_close(&m);
     assert_string_equal(s, "\\&.start \\-\\-opt a\\eb\n\\&'quote\\(-> \\[u2713] ?");
     free(s);
+    /* an ellipsis that starts a line is text, not a roff request */
+    mem_open(&m);
+    doc_roff_str(m.fp, "\xe2\x80\xa6 more\n");
+    s = mem_close(&m);
+    assert_string_equal(s, "\\&... more\n");
+    free(s);
 }
 
 static void test_roff_usage(void **state)

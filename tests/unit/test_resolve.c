@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -303,6 +305,13 @@ static void test_host_literal_and_hosts_file_ask_no_server(void **state)
     assert_int_equal(r->source, RESOLVE_SRC_LITERAL);
     assert_int_equal(resolve_host("2001:db8::7", 80, &o, r, &d), RESOLVE_OK);
     assert_int_equal(r->source, RESOLVE_SRC_LITERAL);
+    /* a link-local literal with its zone is an address, never a name sent to DNS */
+    assert_int_equal(resolve_host("fe80::1%lo", 80, &o, r, &d), RESOLVE_OK);
+    assert_int_equal(r->source, RESOLVE_SRC_LITERAL);
+    assert_int_equal(((struct sockaddr_in6 *)&r->addr[0])->sin6_scope_id, if_nametoindex("lo"));
+    assert_int_equal(resolve_host("fe80::1%no-such-if", 80, &o, r, &d), RESOLVE_ERROR);
+    assert_string_equal(d.msg, "fe80::1%no-such-if: the zone no-such-if names no interface of "
+                               "this machine");
     /* "localhost": /etc/hosts when it has the name (it does nearly everywhere), else c-ares'
      * own loopback addresses; never a query */
     assert_int_equal(resolve_host("localhost", 80, &o, r, &d), RESOLVE_OK);
