@@ -693,6 +693,7 @@ int cli_connect(int argc, char **argv)
     } else {
         render_text(r);
     }
+    fflush(stdout); /* the report, then why it failed: the order a terminal shows */
     if (r->error[0])
         fprintf(stderr, "lana: %s\n", r->error);
     free(r);

@@ -212,6 +212,7 @@ int cli_resolve(int argc, char **argv)
         } else {
             render_text(r);
         }
+        fflush(stdout); /* the report, then why it failed: the order a terminal shows */
         if (r->status != RESOLVE_OK)
             fprintf(stderr, "lana: %s\n", r->d.msg);
         rc = cli_net_exit_of(r->status);

@@ -204,6 +204,8 @@ def main():
             if rc == 0 and matches(s.want, got):
                 passes += 1
                 print(f"ok - README.md:{s.line}: {first}")
+                if os.environ.get("WALKTHROUGH_SHOW"):  # for whoever edits the walk-through
+                    print("\n".join("#     " + g for g in got))
                 continue
             fails += 1
             failed = True
