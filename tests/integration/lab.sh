@@ -174,6 +174,25 @@ rc=$(timeout 10 ip netns exec "$CLI" "$LANA" --timeout 500 connect h1.lab 8081 -
 took=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "--hello to a silent server: exit 76 within 3 s" "$rc $(( took < 3000 ))" "76 1"
 
+# the lab rule asks the registry that the token file names (its server, not the default one):
+# a namespace of its own with only loopback, lanad's registry on another port and a 10/8 pool;
+# a pool address passes the rule and fails with "unreachable" (no route: nothing leaves)
+TOK=lana-tok-$S
+if ip netns add "$TOK" 2>/dev/null; then
+  nsx "$TOK" ip link set lo up
+  mkdir -p "$WORK/tok"
+  ip netns exec "$TOK" "$LANAD" --db "$WORK/tok/lana.db" --listen-dns 127.0.0.1:0 \
+    --listen-registry 127.0.0.1:5399 --pool 10.0.0.0/8 --ready-file "$WORK/tok/ready" 2>"$WORK/tok/lanad.log" &
+  PIDS+=($!)
+  for _ in $(seq 100); do [ -s "$WORK/tok/ready" ] && break; sleep 0.05; done
+  rc=$(ip netns exec "$TOK" env -u LANA_SERVER -u LANA_TOKEN "$LANA" --token-file "$WORK/tok/admin.token" \
+    --timeout 500 connect 10.9.9.9 80 >/dev/null 2>"$WORK/tok/err"; echo $?)
+  expect "the lab rule asks the token file's registry: a pool address is in the lab (exit 72, no route)" \
+    "$rc" "72"
+  kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null
+  ip netns del "$TOK"
+fi
+
 sleep 0.5
 expect "serve saw both connections' endpoints" \
   "$(grep -c 'accept() → new socket [0-9]* for .* (local ' "$WORK/serve.out")" "4"
