@@ -105,6 +105,11 @@ expect "pool add" "$(A pool add 2001:db8::/32 --desc bench)" "2001:db8::/32     
 expect "pool del" "$(A pool del 2001:db8::/32)" "deleted pool 2001:db8::/32"
 half=$(A block alloc "$ULA" /49 --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["block"]; print(b["prefix"], b["size"])')
 expect "ipv6 exact sizes" "${half#* }" "604462909807314587353088"
+# sizes past 2^96 too: the IPv6 documentation prefix of RFC 9637, a /21 of it is 2^107
+A pool add 3fff::/20 --desc big >/dev/null
+expect "ipv6 exact sizes past 2^96" "$(A block alloc 3fff::/20 /21 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["block"]["size"])')" \
+  "162259276829213363391578010288128"
+A block release 3fff::/21 >/dev/null && A pool del 3fff::/20 >/dev/null
 # a port that was just free (one we bound and closed), not a fixed one someone may listen on
 closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 expect "connection refused: exit 69" "$(rc_of A --server "127.0.0.1:$closed_port" pool list)" "69"

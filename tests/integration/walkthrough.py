@@ -17,6 +17,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, "..", "..", "README.md")
-STEP = 60.0  # the longest one command may take, in seconds
+STEP = 30.0  # the longest one command may take, in seconds
 BEGIN, END, CLEANUP = ("<!-- walkthrough: begin", "<!-- walkthrough: end", "<!-- walkthrough: cleanup")
 
 
@@ -102,38 +103,65 @@ def matches(want, got):
 
 
 class Shell:
-    """One bash; each command's output goes to a file, its status back through a pipe."""
+    """One bash in a session of its own; each command's output goes to a file, its status back
+    through a pipe read without Python's buffering (select() sees every byte). A command that
+    does not end in time kills the whole session (the shell and whatever it started); the
+    shell is then dead and every later step, cleanup included, is not run."""
 
     def __init__(self, work, cwd, env):
         self.work = work
         self.p = subprocess.Popen(["bash", "--norc", "--noprofile"], cwd=cwd, env=env,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, bufsize=1)
+                                  stderr=subprocess.STDOUT, start_new_session=True)
         self.n = 0
+        self.buf = b""
+        self.dead = False
 
     def run(self, cmd):
+        """(exit status, output); the status is None when the command did not end."""
         self.n += 1
         out = os.path.join(self.work, f".step{self.n}.out")
-        mark = f"__walkthrough_done_{self.n}"
-        self.p.stdin.write(f"{{\n{cmd}\n}} >{out} 2>&1 </dev/null\necho \"{mark} $?\"\n")
-        self.p.stdin.flush()
+        mark = f"__walkthrough_done_{self.n} ".encode()
+        if self.dead:
+            return None, "(not run: the shell was stopped)"
+        try:
+            self.p.stdin.write(f"{{\n{cmd}\n}} >{out} 2>&1 </dev/null\necho \"{mark.decode()}$?\"\n"
+                               .encode())
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            self.dead = True
+            return None, "(the shell exited)"
         deadline = time.monotonic() + STEP
-        rc, buf = None, ""
-        while rc is None:
+        fd = self.p.stdout.fileno()
+        while True:
+            at = self.buf.find(mark)
+            if at >= 0:
+                end = self.buf.find(b"\n", at)
+                if end >= 0:
+                    rc = int(self.buf[at + len(mark):end])
+                    self.buf = self.buf[end + 1:]
+                    return rc, read(out)
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.p.stdout], [], [], left)[0]:
-                return None, read(out) + f"\n(no end after {STEP:.0f} s)"
-            ln = self.p.stdout.readline()
-            if ln == "":
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.stop()
+                return None, read(out) + f"\n(no end after {STEP:.0f} s: stopped)"
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.dead = True
                 return None, read(out) + "\n(the shell exited)"
-            buf += ln
-            if ln.startswith(mark + " "):
-                rc = int(ln.split()[1])
-        return rc, read(out)
+            self.buf += chunk
+
+    def stop(self):
+        if not self.dead:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.dead = True
 
     def close(self):
         if self.p.poll() is None:
-            self.p.kill()
+            self.stop()
         self.p.wait()
 
 
@@ -188,6 +216,8 @@ def main():
         env.pop(v, None)
     work = tempfile.mkdtemp(prefix="lana-walk.")
     env["HOME"] = work
+    env["TMPDIR"] = work  # the walk-through's mktemp -d lies inside, removed at the end
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: stopped (SIGTERM)"))
     env["XDG_CONFIG_HOME"] = os.path.join(work, ".config")
     sh = Shell(work, os.path.join(HERE, "..", ".."), env)  # README's commands run from the top
     fails = passes = 0
