@@ -12,7 +12,7 @@
 #define SRVCONF_DEFAULT_PATH "/etc/lana/lanad.conf"
 /* The pool value that stands for a ULA /48 whose 40-bit Global ID lanad draws at random when
  * it creates the pool (RFC 4193 section 3.2); the pool is kept in the database, so the same
- * prefix stays on every later start. */
+ * prefix stays on every later start (a registry left with no pool at all draws again). */
 #define SRVCONF_POOL_ULA "ula"
 
 struct srvconf {
