@@ -7,8 +7,9 @@
  * free buddy at each length F+1..N. Releasing a block gives it back and merges it with its
  * buddy as long as the buddy is free, so the rows stay the maximal aligned free prefixes.
  *
- * This file holds the changes; the reads (usage, children, chain, free lists, JSON) are in
- * ipamread.c, and what both share in ipam_int.h.
+ * This file holds the changes; the free space's rows are kept by ipamfree.c, the reads
+ * (usage, children, chain, free lists, JSON) are in ipamread.c, and what they share is in
+ * ipam_int.h.
  */
 #include "db/ipam.h"
 
@@ -247,69 +248,10 @@ static int sp_end(struct ipam *ip, int rc, struct lana_diag *d)
     return ip->no_savepoints ? rc : store_sp_end(ip->st, rc, d);
 }
 
-/* ---- free space ---------------------------------------------------------------------------- */
+/* ---- free space (the rest is in ipamfree.c) ------------------------------------------ */
 
-static const char sql_free_ins[] = "INSERT INTO freespace (parent_id, plen, start) VALUES (?1, ?2, ?3)";
-static const char sql_free_del[] = "DELETE FROM freespace WHERE parent_id = ?1 AND plen = ?2"
-                                   " AND start = ?3";
-/* best fit in one index seek: the key runs plen descending, then start ascending */
-static const char sql_free_best[] = "SELECT plen, start FROM freespace WHERE parent_id = ?1"
-                                    " AND plen <= ?2 ORDER BY plen DESC, start LIMIT 3";
 static const char sql_free_is[] = "SELECT 1 FROM freespace WHERE parent_id = ?1 AND plen = ?2"
                                   " AND start = ?3";
-static const char sql_split[] = "UPDATE block SET split = 1 WHERE id = ?1";
-
-static int free_put(struct ipam *ip, int64_t parent, unsigned plen, u128 start, struct lana_diag *d)
-{
-    sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql_free_ins, &s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, parent);
-    sqlite3_bind_int(s, 2, (int)plen);
-    ipam__bind_key(s, 3, start);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store__err(ip->st->db, d, "free space");
-    sqlite3_reset(s);
-    return rc;
-}
-
-/* Deletes a free row; 1 if it was there, 0 if not. */
-static int free_take(struct ipam *ip, int64_t parent, unsigned plen, u128 start,
-                     struct lana_diag *d)
-{
-    sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql_free_del, &s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, parent);
-    sqlite3_bind_int(s, 2, (int)plen);
-    ipam__bind_key(s, 3, start);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store__err(ip->st->db, d, "free space");
-    else
-        rc = sqlite3_changes(ip->st->db) > 0;
-    sqlite3_reset(s);
-    return rc;
-}
-
-/* Starts tracking the free space of a block that had no children. */
-static int ensure_split(struct ipam *ip, const struct ipam_block *b, bool split, struct lana_diag *d)
-{
-    if (split)
-        return 0;
-    int rc = free_put(ip, b->id, b->prefix.plen, cidr_addr_u128(&b->prefix), d);
-    if (rc != 0)
-        return rc;
-    sqlite3_stmt *s;
-    if ((rc = store__stmt(ip->st, sql_split, &s, d)) != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, b->id);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store__err(ip->st->db, d, "split");
-    sqlite3_reset(s);
-    return rc;
-}
 
 /* Reads one (plen, start) row of a freespace query: 1, 0 for none, <0 error. */
 int ipam__step_free(struct ipam *ip, sqlite3_stmt *s, unsigned *plen, u128 *start,
@@ -322,43 +264,6 @@ int ipam__step_free(struct ipam *ip, sqlite3_stmt *s, unsigned *plen, u128 *star
         return 1;
     }
     return rc == SQLITE_DONE ? 0 : store__err(ip->st->db, d, "free space");
-}
-
-/*
- * Carves the aligned prefix (want, wplen) out of the free prefix (fstart, fplen) that holds
- * it: the free row goes, and at each length between them the half not holding want stays
- * free.
- */
-static int carve(struct ipam *ip, int64_t parent, int family, unsigned fplen, u128 fstart,
-                 unsigned wplen, u128 want, struct lana_diag *d)
-{
-    int rc = free_take(ip, parent, fplen, fstart, d);
-    if (rc < 0)
-        return rc;
-    for (unsigned k = fplen + 1; k <= wplen; k++) {
-        u128 half = ipam__span(family, k);
-        u128 mine = want & ~(half - 1);  /* the /k holding want */
-        if ((rc = free_put(ip, parent, k, mine ^ half, d)) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* Gives (start, plen) back to the parent's free space, merging with free buddies. */
-static int give_back(struct ipam *ip, const struct ipam_block *parent, int family, unsigned plen,
-                     u128 start, struct lana_diag *d)
-{
-    while (plen > parent->prefix.plen) {
-        u128 half = ipam__span(family, plen);
-        int rc = free_take(ip, parent->id, plen, start ^ half, d);
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
-            break;
-        start &= ~half;
-        plen--;
-    }
-    return free_put(ip, parent->id, plen, start, d);
 }
 
 /* ---- changes ------------------------------------------------------------------------------ */
@@ -565,40 +470,6 @@ static int parent_usable(struct ipam *ip, const struct ipam_block *p, const stru
     return 0;
 }
 
-/*
- * The free prefix to allocate a /plen from, best fit (the longest free prefix that holds a
- * /plen, then the lowest): *fplen and *fstart name it, *want the /plen taken from it. A host
- * address (host, a /32 or /128) skips its subnet's network and broadcast addresses and the
- * IPv6 Subnet-Router anycast address (cidr_role_in): at most two of those, so the best three
- * free prefixes always hold a candidate when there is one. 1, 0 when there is none, LANA_EDB.
- */
-static int best_free(struct ipam *ip, const struct ipam_block *p, unsigned plen, bool host,
-                     unsigned *fplen, u128 *fstart, u128 *want, struct lana_diag *d)
-{
-    sqlite3_stmt *s;
-    int rc = store__stmt(ip->st, sql_free_best, &s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, p->id);
-    sqlite3_bind_int(s, 2, (int)plen);
-    bool whole = host && plen == cidr_bits(&p->prefix);
-    while ((rc = ipam__step_free(ip, s, fplen, fstart, d)) == 1) {
-        *want = *fstart;
-        if (!whole)
-            break;
-        struct cidr a;
-        ipam__make_cidr(p->prefix.family, *want, plen, &a);
-        if (cidr_role_in(&p->prefix, &a) == CIDR_ROLE_HOST)
-            break;
-        if (*fplen < plen) { /* the next address of the same free prefix is a host's */
-            *want += 1;
-            break;
-        }
-    }
-    sqlite3_reset(s);
-    return rc;
-}
-
 int ipam_alloc(struct ipam *ip, const struct cidr *parent, unsigned plen, enum ipam_status status,
                const char *holder, const char *descr, const char *actor, struct ipam_block *out,
                struct lana_diag *d)
@@ -634,11 +505,11 @@ int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
                         parent->plen + 1, cidr_bits(parent));
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
-    if ((rc = ensure_split(ip, &p, split, d)) != 0)
+    if ((rc = ipam__ensure_split(ip, &p, split, d)) != 0)
         return sp_end(ip, rc, d);
     unsigned fplen = 0;
     u128 fstart = 0, want = 0;
-    if ((rc = best_free(ip, &p, plen, nb->host, &fplen, &fstart, &want, d)) == 0)
+    if ((rc = ipam__best_free(ip, &p, plen, nb->host, &fplen, &fstart, &want, d)) == 0)
         rc = nb->host && plen == cidr_bits(parent)
                  ? diag_set(d, LANA_EEXHAUSTED, "%s has no free host address left", t)
                  : diag_set(d, LANA_EEXHAUSTED, "%s has no free /%u left", t, plen);
@@ -649,7 +520,7 @@ int ipam_alloc_new(struct ipam *ip, const struct cidr *parent, unsigned plen,
     struct ipam_block b;
     fill(&b, &c, p.id, status, holder, descr);
     memcpy(b.maintainer, m, sizeof b.maintainer);
-    rc = carve(ip, p.id, parent->family, fplen, fstart, plen, want, d);
+    rc = ipam__carve(ip, p.id, parent->family, fplen, fstart, plen, want, d);
     if (rc == 0)
         rc = insert_block(ip, &b, p.maintainer, d);
     if (rc == 0)
@@ -726,7 +597,7 @@ int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_
     }
     if ((rc = sp_begin(ip, d)) != 0)
         return rc;
-    if ((rc = ensure_split(ip, &p, split, d)) != 0)
+    if ((rc = ipam__ensure_split(ip, &p, split, d)) != 0)
         return sp_end(ip, rc, d);
     /* the free prefix holding it, if any, is one of its aligned ancestors inside the parent:
      * at most one point lookup per bit, with no second index to keep on every change */
@@ -759,7 +630,7 @@ int ipam_take_new(struct ipam *ip, const struct cidr *prefix, const struct ipam_
     struct ipam_block b;
     fill(&b, prefix, p.id, status, holder, descr);
     memcpy(b.maintainer, m, sizeof b.maintainer);
-    rc = carve(ip, p.id, prefix->family, fplen, fstart, prefix->plen, want, d);
+    rc = ipam__carve(ip, p.id, prefix->family, fplen, fstart, prefix->plen, want, d);
     if (rc == 0)
         rc = insert_block(ip, &b, p.maintainer, d);
     if (rc == 0)
@@ -809,7 +680,7 @@ int ipam_release(struct ipam *ip, const struct cidr *prefix, bool recursive, con
         return rc;
     rc = delete_block(ip, b.id, d); /* children and free rows go with it (ON DELETE CASCADE) */
     if (rc == 0)
-        rc = give_back(ip, &p, prefix->family, prefix->plen, cidr_addr_u128(prefix), d);
+        rc = ipam__give_back(ip, &p, prefix->family, prefix->plen, cidr_addr_u128(prefix), d);
     if (rc == 0)
         rc = audit(ip, actor, "block.release", prefix, &b, NULL, d);
     if ((rc = sp_end(ip, rc, d)) == 0 && released != NULL)

@@ -1,7 +1,7 @@
 /*
- * ipam_int — what ipam.c (changes) and ipamread.c (reads) share: the context's layout, the
- * address-as-key helpers (inline: they sit on the allocation path) and the row readers.
- * Included only by those two files.
+ * ipam_int — what ipam.c (changes), ipamfree.c (free space) and ipamread.c (reads) share:
+ * the context's layout, the address-as-key helpers (inline: they sit on the allocation path),
+ * the row readers and the free-space operations. Included only by those three files.
  */
 #pragma once
 
@@ -99,3 +99,27 @@ int ipam__count_query(struct ipam *ip, const char *sql, int64_t id, int64_t *n,
 /** Reads one (plen, start) row of a freespace query: 1, 0 for none, LANA_EDB. */
 int ipam__step_free(struct ipam *ip, sqlite3_stmt *s, unsigned *plen, u128 *start,
                     struct lana_diag *d);
+
+/* ---- free space (ipamfree.c) ---- */
+
+/** Starts tracking the free space of block b when it had none (split false): one freespace
+ * row covering it, and its split flag set. 0 or LANA_EDB. */
+int ipam__ensure_split(struct ipam *ip, const struct ipam_block *b, bool split,
+                       struct lana_diag *d);
+/** Carves the aligned prefix (want, wplen) out of the free prefix (fstart, fplen) of parent
+ * that holds it: the free row goes, and at each length between them the half not holding
+ * want stays free. 0 or LANA_EDB. */
+int ipam__carve(struct ipam *ip, int64_t parent, int family, unsigned fplen, u128 fstart,
+                unsigned wplen, u128 want, struct lana_diag *d);
+/** Gives (start, plen) back to parent's free space, merged with its free buddies. 0 or
+ * LANA_EDB. */
+int ipam__give_back(struct ipam *ip, const struct ipam_block *parent, int family, unsigned plen,
+                    u128 start, struct lana_diag *d);
+/**
+ * The free prefix of block p to allocate a /plen from, best fit (the longest free prefix
+ * that holds a /plen, then the lowest): *fplen and *fstart name it, *want the /plen to take
+ * from it. A host's address (host, a /32 or /128) is never p's network or broadcast address
+ * nor its Subnet-Router anycast address (cidr_role_in). 1, 0 when there is none, LANA_EDB.
+ */
+int ipam__best_free(struct ipam *ip, const struct ipam_block *p, unsigned plen, bool host,
+                    unsigned *fplen, u128 *fstart, u128 *want, struct lana_diag *d);
