@@ -240,14 +240,8 @@ struct scan {
 static void scan_word(const char *opt, const char *metavar, void *arg)
 {
     struct scan *sc = arg;
-    char kind[256];
-    if (sc->rc != 0)
-        return;
-    if (opt != NULL)
-        sc->rc = doc_comp_opt(sc->c, sc->cmd, sc->sub, opt,
-                              metavar ? doc_value_kind(metavar, kind, sizeof kind) : NULL);
-    else if (doc_value_kind(metavar, kind, sizeof kind)[0] == '@' && kind[0] == '@')
-        sc->rc = doc_comp_pos(sc->c, sc->cmd, sc->sub, kind); /* a file or a directory */
+    if (sc->rc == 0)
+        sc->rc = doc_comp_word(sc->c, sc->cmd, sc->sub, opt, metavar);
 }
 
 /* One usage of cmd in a --help text: "lana CMD [SUB] ..." up to a " | lana" that starts the

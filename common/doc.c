@@ -459,6 +459,19 @@ int doc_comp_pos(struct doc_comp *c, const char *cmd, const char *sub, const cha
     return 0;
 }
 
+int doc_comp_word(struct doc_comp *c, const char *cmd, const char *sub, const char *opt,
+                  const char *metavar)
+{
+    char kind[256];
+    if (opt != NULL)
+        return doc_comp_opt(c, cmd, sub, opt,
+                            metavar ? doc_value_kind(metavar, kind, sizeof kind) : NULL);
+    /* "@file" or "@dir" written into kind (a bare "@" returned means no kind at all) */
+    if (metavar != NULL && doc_value_kind(metavar, kind, sizeof kind) == kind && kind[0] == '@')
+        return doc_comp_pos(c, cmd, sub, kind);
+    return 0;
+}
+
 bool doc_comp_has(const struct doc_comp *c, const char *cmd, const char *sub)
 {
     for (size_t i = 0; i < c->n; i++)

@@ -89,6 +89,14 @@ int doc_comp_opt(struct doc_comp *c, const char *cmd, const char *sub, const cha
                  const char *kind);
 /** Sets what the positional words of cmd's sub complete ("@file", "@dir"). 0 or LANA_ENOMEM. */
 int doc_comp_pos(struct doc_comp *c, const char *cmd, const char *sub, const char *kind);
+/**
+ * One word of a usage line, as doc_usage_scan hands it over: an option (opt, with its
+ * metavar or NULL) goes to cmd's sub with the kind of its value; a positional word whose
+ * metavar names a file or a directory makes the positional words complete that. Other words
+ * add nothing. 0 or LANA_ENOMEM.
+ */
+int doc_comp_word(struct doc_comp *c, const char *cmd, const char *sub, const char *opt,
+                  const char *metavar);
 /** Whether cmd has a subcommand named sub (sub NULL: any). */
 bool doc_comp_has(const struct doc_comp *c, const char *cmd, const char *sub);
 /**

@@ -229,14 +229,8 @@ struct scan {
 static void scan_word(const char *opt, const char *metavar, void *arg)
 {
     struct scan *sc = arg;
-    char kind[256];
-    if (sc->rc != 0)
-        return;
-    if (opt != NULL)
-        sc->rc = doc_comp_opt(sc->c, sc->cmd, sc->sub, opt,
-                              metavar ? doc_value_kind(metavar, kind, sizeof kind) : NULL);
-    else if (strncmp(doc_value_kind(metavar, kind, sizeof kind), "@", 1) == 0 && kind[0] == '@')
-        sc->rc = doc_comp_pos(sc->c, sc->cmd, sc->sub, kind); /* a file or a directory */
+    if (sc->rc == 0)
+        sc->rc = doc_comp_word(sc->c, sc->cmd, sc->sub, opt, metavar);
 }
 
 static int completion(const struct srvdoc *s, FILE *out)
