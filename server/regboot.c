@@ -121,10 +121,26 @@ static int pool_prefix(const char *val, struct cidr *out, struct lana_diag *d)
     return cidr_parse(val, out, d);
 }
 
+/* The registry's root pools: how many, and as text for the log ("a, b", cut with "..."). */
+struct pools_seen {
+    int n;
+    char text[512];
+    size_t len;
+};
+
 static int count_cb(const struct ipam_block *b, void *arg)
 {
-    (void)b;
-    (*(int *)arg)++;
+    struct pools_seen *ps = arg;
+    char t[CIDR_STRLEN];
+    ps->n++;
+    if (cidr_format(&b->prefix, t, sizeof t) != 0)
+        return 0;
+    int k = snprintf(ps->text + ps->len, sizeof ps->text - ps->len, "%s%s", ps->len ? ", " : "",
+                     t);
+    if (k > 0 && (size_t)k < sizeof ps->text - ps->len)
+        ps->len += (size_t)k;
+    else if (ps->len + 4 <= sizeof ps->text)
+        memcpy(ps->text + ps->len, "...", 4);
     return 0;
 }
 
@@ -202,9 +218,16 @@ int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
     /* root pools, when the registry has none */
     if ((rc = ipam_open(st, &ip, d)) != 0)
         goto out;
-    int npools = 0;
-    if ((rc = ipam_children(ip, NULL, count_cb, &npools, d)) != 0)
+    struct pools_seen seen = {0};
+    if ((rc = ipam_children(ip, NULL, count_cb, &seen, d)) != 0)
         goto out;
+    int npools = seen.n;
+    /* an existing registry keeps its pools, whatever the configuration says now: say which
+     * (the lab rule of lana connect trusts them) */
+    if (npools > 0)
+        log_notice("root pools: %s (the configuration's pool list applies to an empty registry "
+                   "only: lana pool add|del changes them)",
+                   seen.text);
     for (unsigned i = 0; npools == 0 && i < cfg->pool.n && rc == 0; i++) {
         struct cidr p;
         struct lana_diag pd;

@@ -54,7 +54,9 @@ lanad_stop
 : >"$WORK/lanad.log"
 lanad_start
 expect "restart: the same pools" "$(pools)" "$p"
-expect "restart: no pool created" "$(grep -c 'root pool' "$WORK/lanad.log")" "0"
+expect "restart: no pool created" "$(grep -c 'root pool .* created' "$WORK/lanad.log")" "0"
+expect "restart: the registry's pools are logged, whatever the configuration says" \
+  "$(grep -o 'root pools: [^(]*' "$WORK/lanad.log")" "root pools: 198.18.0.0/15, $ula "
 
 # --- service bind prints the SRV records it published
 L service add http tcp --port 80 >/dev/null
