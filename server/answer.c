@@ -208,8 +208,14 @@ int answer_build(struct zonedb_reader *r, const struct dnsmsg_query *q, struct a
         rcode = DNS_R_REFUSED; /* not ours: we are no resolver (RFC 1034 §4.3.1) */
         goto done;
     }
-    if (q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR) {
-        rcode = DNS_R_REFUSED; /* zone transfers are not offered */
+    if (q->qtype == DNS_T_AXFR) {
+        /* AXFR is served over TCP only (server/xfr.c); over UDP it is not defined (RFC 5936
+         * §4.2), and NOTIMP is what NSD and Knot answer there */
+        rcode = DNS_R_NOTIMP;
+        goto done;
+    }
+    if (q->qtype == DNS_T_IXFR) {
+        rcode = DNS_R_REFUSED; /* incremental transfers are not offered */
         goto done;
     }
     if (q->qtype == DNS_T_MAILA || q->qtype == DNS_T_MAILB || q->qtype == DNS_T_OPT) {

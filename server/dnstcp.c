@@ -26,6 +26,7 @@
 #define TCP_IN_INITIAL 1024
 #define TCP_ACCEPT_BATCH 64 /* connections accepted per wake-up */
 #define TCP_SOCKS_MAX CONF_LIST_MAX /* one listener per DNS endpoint */
+#define TCP_STREAM_ROUNDS 4 /* output buffers of a stream sent per wake-up */
 #define TCP_ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
 
 struct tcpconn {
@@ -39,6 +40,8 @@ struct tcpconn {
     size_t outlen, outoff, outcap;
     unsigned mask; /* what the loop watches now */
     bool eof;      /* the client shut its sending side: answer what came, then close */
+    struct dnstcp_more more; /* the stream being sent; the queries after it wait */
+    struct sockaddr_storage addr;
     char peer[NET_ADDRSTRLEN];
 };
 
@@ -95,6 +98,8 @@ static void touch(struct dnstcp *t, struct tcpconn *c)
 static void conn_free(void *arg)
 {
     struct tcpconn *c = arg;
+    if (c->more.next != NULL)
+        c->more.free(c->more.stream);
     free(c->in);
     free(c->out);
     free(c);
@@ -114,7 +119,7 @@ static void conn_close(struct dnstcp *t, struct tcpconn *c)
 /* Read only while the output is under the cap; write interest only while output waits. */
 static void update_mask(struct dnstcp *t, struct tcpconn *c)
 {
-    bool pending = c->outlen > c->outoff;
+    bool pending = c->outlen > c->outoff || c->more.next != NULL;
     bool full = c->outlen - c->outoff > t->cfg->tcp_max_buffer;
     unsigned mask = (full || c->eof ? 0 : EV_READ) | (pending ? EV_WRITE : 0);
     if (mask == c->mask)
@@ -176,13 +181,34 @@ static bool append_out(struct tcpconn *c, const uint8_t *msg, size_t len)
     return true;
 }
 
-/* Answers every complete message in the input buffer, while output stays under the cap.
- * Returns false when the connection was closed. */
+/* Pulls the stream's messages while the output stays under the cap; at its end the stream is
+ * freed. Returns false when the connection was closed (the stream failed, or no memory). */
+static bool pump_stream(struct dnstcp *t, struct tcpconn *c)
+{
+    while (c->more.next != NULL && c->outlen - c->outoff <= t->cfg->tcp_max_buffer) {
+        long n = c->more.next(c->more.stream, t->resp);
+        if (n == 0) {
+            c->more.free(c->more.stream);
+            c->more = (struct dnstcp_more){0};
+            break;
+        }
+        if (n < 0 || !append_out(c, t->resp, (size_t)n)) {
+            conn_close(t, c); /* conn_free frees the stream */
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Answers every complete message in the input buffer, while output stays under the cap and
+ * no stream is being sent. Returns false when the connection was closed. */
 static bool process_input(struct dnstcp *t, struct tcpconn *c)
 {
     size_t off = 0;
     bool sync = true;
-    while (c->inlen - off >= 2) {
+    if (!pump_stream(t, c))
+        return false;
+    while (c->more.next == NULL && c->inlen - off >= 2) {
         size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
         if (mlen < DNSMSG_HDRLEN) {
             log_info("%s: TCP message of %zu bytes, closing", c->peer, mlen);
@@ -193,14 +219,23 @@ static bool process_input(struct dnstcp *t, struct tcpconn *c)
             break;
         if (c->outlen - c->outoff > t->cfg->tcp_max_buffer)
             break; /* the client is not reading: keep the rest for later */
-        size_t rlen = t->respond(t->ctx, c->in + off + 2, mlen, sync, t->resp);
+        struct dnstcp_more more = {0};
+        size_t rlen = t->respond(t->ctx, c->in + off + 2, mlen, sync,
+                                 (const struct sockaddr *)&c->addr, t->resp, &more);
         sync = false;
         t->stats.queries++;
-        if (rlen > 0 && !append_out(c, t->resp, rlen)) {
-            conn_close(t, c);
+        off += 2 + mlen;
+        if (rlen > 0 && more.next != NULL) {
+            c->more = more;
+            t->stats.streams++;
+        } else if (more.next != NULL) {
+            more.free(more.stream); /* no response, no stream */
+        }
+        if ((rlen > 0 && !append_out(c, t->resp, rlen)) || !pump_stream(t, c)) {
+            if (c->fd >= 0)
+                conn_close(t, c);
             return false;
         }
-        off += 2 + mlen;
     }
     if (off > 0) {
         memmove(c->in, c->in + off, c->inlen - off);
@@ -240,14 +275,17 @@ static bool has_message(const struct tcpconn *c)
 }
 
 /* Answers and sends; again while sending emptied the output and complete queries wait, since
- * queries held back by the output cap must not wait for input that may never come.
- * Returns false when the connection was closed. */
+ * queries held back by the output cap must not wait for input that may never come. A stream
+ * gets a few rounds per call, then the loop's other connections have their turn (its write
+ * interest brings it back). Returns false when the connection was closed. */
 static bool serve(struct dnstcp *t, struct tcpconn *c)
 {
+    unsigned rounds = 0;
     do {
         if (!process_input(t, c) || !flush_out(t, c))
             return false;
-    } while (c->outlen == 0 && has_message(c));
+    } while (c->outlen == 0 &&
+             (c->more.next != NULL ? ++rounds < TCP_STREAM_ROUNDS : has_message(c)));
     return true;
 }
 
@@ -255,7 +293,7 @@ static bool serve(struct dnstcp *t, struct tcpconn *c)
  * partial message left over is never completed). Returns false when it closed. */
 static bool finish_if_done(struct dnstcp *t, struct tcpconn *c)
 {
-    if (!c->eof || c->outlen > c->outoff || has_message(c))
+    if (!c->eof || c->outlen > c->outoff || has_message(c) || c->more.next != NULL)
         return true;
     conn_close(t, c);
     return false;
@@ -327,6 +365,7 @@ static void conn_open(struct dnstcp *t, int fd, const struct sockaddr_storage *p
     c->fd = fd;
     c->incap = TCP_IN_INITIAL;
     c->mask = EV_READ;
+    c->addr = *peer;
     net_addr_format((const struct sockaddr *)peer, c->peer, sizeof c->peer);
     if (ev_fd_add(t->loop, fd, EV_READ, on_conn, c) != 0) {
         conn_free(c);

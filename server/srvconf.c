@@ -38,6 +38,12 @@ static int check_pool(const char *val, struct lana_diag *d)
     return cidr_parse(val, &c, d);
 }
 
+static int check_prefix(const char *val, struct lana_diag *d)
+{
+    struct cidr c;
+    return cidr_parse(val, &c, d);
+}
+
 static int check_serial_policy(const char *val, struct lana_diag *d)
 {
     enum serial_policy p;
@@ -120,6 +126,9 @@ const struct conf_key srvconf_keys[] = {
      "a DNS name or address the generated certificate also names; repeat the key for more"},
     {"serial-policy", CONF_STR, 0, 0, K(serial_policy), "date", check_serial_policy,
      "SOA serials: date (YYYYMMDDnn, counting on after nn = 99), increment or unixtime"},
+    {"allow-transfer", CONF_LIST, 0, 0, K(allow_transfer), NULL, check_prefix,
+     "prefix whose clients may transfer every zone by AXFR over TCP (default: nobody); repeat "
+     "the key for more"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -41,6 +41,7 @@ struct srvconf {
     char *registry_tls_key;           /* PEM private key, mode 0600 */
     struct conf_list registry_tls_name; /* more names for the generated certificate */
     char *serial_policy;                /* "date", "increment" or "unixtime" (common/serial.h) */
+    struct conf_list allow_transfer;    /* prefixes whose clients may transfer zones (AXFR) */
 };
 
 extern const struct conf_key srvconf_keys[];

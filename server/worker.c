@@ -19,6 +19,7 @@
 #include "server/answer.h"
 #include "server/dnstcp.h"
 #include "server/dnsudp.h"
+#include "server/xfr.h"
 
 struct worker {
     unsigned id;
@@ -139,11 +140,20 @@ static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync, 
     return respond(ctx, pkt, len, false, out);
 }
 
-static size_t respond_tcp(void *ctx, const uint8_t *pkt, size_t len, bool sync, uint8_t *out)
+/* Over TCP an AXFR query starts a transfer (server/xfr.h); the rest is answered as over UDP
+ * but with room for 64 KiB. */
+static size_t respond_tcp(void *ctx, const uint8_t *pkt, size_t len, bool sync,
+                          const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
 {
+    struct worker *w = ctx;
+    struct dnsmsg_query q;
     if (sync)
-        worker_sync(ctx);
-    return respond(ctx, pkt, len, true, out);
+        worker_sync(w);
+    if (dnsmsg_parse_query(pkt, len, &q) == DNSMSG_OK && q.qtype == DNS_T_AXFR &&
+        !(q.has_edns && q.edns_version > 0))
+        return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,
+                          more);
+    return respond(w, pkt, len, true, out);
 }
 
 static int open_transports(struct worker *w, const struct worker_listen *ls, unsigned nls,

@@ -32,9 +32,12 @@ struct fx {
 };
 
 /* The answer: the query with QR set, padded with zeros to answer_len. */
-static size_t respond(void *ctx, const uint8_t *q, size_t len, bool sync, uint8_t *out)
+static size_t respond(void *ctx, const uint8_t *q, size_t len, bool sync,
+                      const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
 {
     (void)sync;
+    (void)peer;
+    (void)more;
     struct fx *f = ctx;
     size_t n = f->answer_len > len ? f->answer_len : len;
     memset(out, 0, n);

@@ -1,0 +1,199 @@
+/*
+ * xfr — see xfr.h. A transfer packs records into messages of up to 65535 bytes, each with
+ * its own compression table (names compress within one message only), the question in every
+ * message and an OPT record in each when the query had one. A record that does not fit stays
+ * current and opens the next message. The SOA closes the last message.
+ */
+#include "server/xfr.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/cidr.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "db/zonedb.h"
+#include "db/zonexfr.h"
+#include "server/answer.h"
+
+#define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
+#define XFR_OPT_LEN 11  /* an OPT record without options */
+
+struct xfr {
+    struct zonexfr *zx;
+    struct dnsmsg_query q;
+    struct zonexfr_rr cur; /* a record read but not yet sent */
+    bool have_cur, rows_done, done;
+    uint64_t records, messages, bytes, start_ms;
+    char zone[DNAME_TEXT_MAX];
+    char peer[NET_ADDRSTRLEN];
+};
+
+bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer)
+{
+    struct cidr a = {0};
+    if (peer->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)peer;
+        a.family = 4;
+        a.plen = CIDR_V4_BITS;
+        memcpy(a.addr, &s4->sin_addr, 4);
+    } else if (peer->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)peer;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            a.family = 4;
+            a.plen = CIDR_V4_BITS;
+            memcpy(a.addr, s6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            a.family = 6;
+            a.plen = CIDR_V6_BITS;
+            memcpy(a.addr, s6->sin6_addr.s6_addr, 16);
+        }
+    } else {
+        return false;
+    }
+    for (unsigned i = 0; i < list->n; i++) {
+        struct cidr p;
+        if (cidr_parse(list->v[i], &p, NULL) == 0 && cidr_contains(&p, &a))
+            return true;
+    }
+    return false;
+}
+
+static void put_opt(uint8_t *out, size_t *len, const struct dnsmsg_query *q)
+{
+    uint8_t *p = out + *len;
+    memset(p, 0, XFR_OPT_LEN);
+    p[2] = (uint8_t)DNS_T_OPT;
+    p[3] = (uint8_t)(DNSMSG_EDNS_SIZE >> 8);
+    p[4] = (uint8_t)DNSMSG_EDNS_SIZE;
+    if (q->edns_do)
+        p[7] = 0x80;
+    *len += XFR_OPT_LEN;
+    out[10] = 0;
+    out[11] = 1;
+}
+
+/* The next message into out: 1 with *len set, 0 when the transfer has ended, <0 on error. */
+static int build(struct xfr *x, uint8_t *out, size_t *len)
+{
+    struct dnsmsg_builder b;
+    struct lana_diag d;
+    if (x->done)
+        return 0;
+    size_t cap = DNSMSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
+    uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
+    dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
+    dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
+    unsigned n = 0;
+    if (x->messages == 0) { /* the opening SOA */
+        const struct zonexfr_rr *soa = zonexfr_soa(x->zx);
+        if (!dnsmsg_put_rr(&b, DNSMSG_AN, soa->owner, DNS_T_SOA, DNS_C_IN, soa->ttl, soa->rdata,
+                           soa->rdlen))
+            return LANA_ERANGE;
+        n++;
+    }
+    for (;;) {
+        if (!x->have_cur && !x->rows_done) {
+            int rc = zonexfr_next(x->zx, &x->cur, &d);
+            if (rc < 0) {
+                log_warn("axfr %s to %s: %s", x->zone, x->peer, d.msg);
+                return rc;
+            }
+            x->have_cur = rc == 1;
+            x->rows_done = rc == 0;
+        }
+        const struct zonexfr_rr *rr = x->have_cur ? &x->cur : zonexfr_soa(x->zx);
+        if (!dnsmsg_put_rr(&b, DNSMSG_AN, rr->owner, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
+                           rr->rdlen)) {
+            if (n == 0) {
+                log_warn("axfr %s to %s: a record too big for a message", x->zone, x->peer);
+                return LANA_ERANGE; /* alone in a message and still too big */
+            }
+            break;
+        }
+        n++;
+        if (!x->have_cur) { /* the closing SOA went in */
+            x->done = true;
+            break;
+        }
+        x->have_cur = false;
+        x->records++;
+    }
+    *len = dnsmsg_finish(&b);
+    if (*len == 0)
+        return LANA_ERANGE; /* cannot happen: every put checked its room */
+    if (x->q.has_edns)
+        put_opt(out, len, &x->q);
+    x->messages++;
+    x->bytes += *len;
+    return 1;
+}
+
+static long xfr_next(void *stream, uint8_t *out)
+{
+    struct xfr *x = stream;
+    size_t len = 0;
+    int rc = build(x, out, &len);
+    return rc == 1 ? (long)len : rc;
+}
+
+static void xfr_free(void *stream)
+{
+    struct xfr *x = stream;
+    if (x->done)
+        log_notice("axfr %s to %s: %llu records, %llu messages, %llu bytes, %llu ms", x->zone,
+                   x->peer, (unsigned long long)x->records + 2,
+                   (unsigned long long)x->messages, (unsigned long long)x->bytes,
+                   (unsigned long long)(mono_ms() - x->start_ms));
+    else
+        log_info("axfr %s to %s: ended after %llu records, %llu messages (connection closed)",
+                 x->zone, x->peer, (unsigned long long)x->records,
+                 (unsigned long long)x->messages);
+    zonexfr_close(x->zx);
+    free(x);
+}
+
+size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
+                  const struct dnsmsg_query *q, const uint8_t *pkt, size_t len,
+                  const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
+{
+    char zone[DNAME_TEXT_MAX], who[NET_ADDRSTRLEN];
+    uint8_t key[DNAME_KEY_MAX];
+    struct lana_diag d;
+    dname_to_text(q->qname, zone, sizeof zone);
+    net_addr_format(peer, who, sizeof who);
+    if (!xfr_allowed(allow, peer)) {
+        log_info("axfr %s to %s: refused (not in allow-transfer)", zone, who);
+        return answer_error(q, pkt, len, DNS_R_REFUSED, out, DNSMSG_MAX);
+    }
+    size_t klen = dname_key(q->qname, key);
+    const struct zonedb_zone *z = zonedb_find_zone(r, key, klen);
+    if (z == NULL || z->apex_keylen != klen || q->qclass != DNS_C_IN) {
+        log_info("axfr %s to %s: refused (not a zone served here)", zone, who);
+        return answer_error(q, pkt, len, XFR_R_NOTAUTH, out, DNSMSG_MAX);
+    }
+    struct xfr *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return answer_error(q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
+    x->q = *q;
+    x->start_ms = mono_ms();
+    memcpy(x->zone, zone, sizeof zone);
+    memcpy(x->peer, who, sizeof who);
+    size_t rlen = 0;
+    int rc = zonexfr_open(db, q->qname, &x->zx, &d);
+    if (rc != 0 && rc != LANA_ENOTFOUND)
+        log_warn("axfr %s to %s: %s", zone, who, d.msg);
+    if (rc == 0)
+        rc = build(x, out, &rlen);
+    if (rc != 1) { /* build logged a database error itself */
+        zonexfr_close(x->zx);
+        free(x);
+        return answer_error(q, pkt, len, rc == LANA_ENOTFOUND ? XFR_R_NOTAUTH : DNS_R_SERVFAIL,
+                            out, DNSMSG_MAX);
+    }
+    *more = (struct dnstcp_more){x, xfr_next, xfr_free};
+    return rlen;
+}
