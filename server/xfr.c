@@ -1,8 +1,13 @@
 /*
- * xfr — see xfr.h. A transfer packs records into messages of up to 65535 bytes, each with
- * its own compression table (names compress within one message only), the question in every
- * message and an OPT record in each when the query had one. A record that does not fit stays
- * current and opens the next message. The SOA closes the last message.
+ * xfr — see xfr.h. A transfer packs records into messages of up to XFR_MSG_MAX bytes, with
+ * the question in every message and an OPT record in each when the query had one. A record
+ * that does not fit stays current and opens the next message; the SOA closes the last one.
+ *
+ * Compression: pointers reach the first 16 KiB of a message only (RFC 1035 §4.1.4), hence
+ * messages of 16 KiB as NSD sends. The builder's table of names (common/dnsmsg.h) holds a
+ * few dozen entries, too few for a message of hundreds of owners; before each record it is
+ * cut back to the question's names (the apex and its suffixes) plus the names of the record
+ * before, which in canonical order is where the owner and the in-zone targets repeat.
  */
 #include "server/xfr.h"
 
@@ -21,6 +26,7 @@
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
+#define XFR_MSG_MAX 16384 /* bytes of one message: as far as compression pointers reach */
 
 struct xfr {
     struct zonexfr *zx;
@@ -83,11 +89,11 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     struct lana_diag d;
     if (x->done)
         return 0;
-    size_t cap = DNSMSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
+    size_t cap = XFR_MSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
     dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
     dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
-    unsigned n = 0;
+    unsigned n = 0, base = b.ncomp, last = b.ncomp;
     if (x->messages == 0) { /* the opening SOA */
         const struct zonexfr_rr *soa = zonexfr_soa(x->zx);
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, soa->owner, DNS_T_SOA, DNS_C_IN, soa->ttl, soa->rdata,
@@ -106,6 +112,9 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
             x->rows_done = rc == 0;
         }
         const struct zonexfr_rr *rr = x->have_cur ? &x->cur : zonexfr_soa(x->zx);
+        unsigned prev = b.ncomp - last; /* the names the record before added */
+        memmove(&b.comp[base], &b.comp[last], prev * sizeof b.comp[0]);
+        b.ncomp = last = base + prev;
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, rr->owner, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
                            rr->rdlen)) {
             if (n == 0) {

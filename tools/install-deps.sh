@@ -4,7 +4,8 @@
 # used by bench/; with --fuzz, clang for the libFuzzer targets (bench/fuzz.sh).
 set -eu
 pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
-      python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps openssl groff-base man-db ipcalc"
+      python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps openssl groff-base man-db ipcalc
+      python3-dnspython"
 for a in "$@"; do
   case $a in
     --bench) pkgs="$pkgs dnsperf nsd knot sqlite3" ;;
