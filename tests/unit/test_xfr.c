@@ -1,0 +1,223 @@
+/* Unit tests of zone transfers: db/zonexfr (one snapshot whatever is committed meanwhile)
+ * and server/xfr (allow-transfer's address match; the messages of a transfer). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/dnsmsg.h"
+#include "db/zonedb.h"
+#include "db/zonexfr.h"
+#include "server/xfr.h"
+#include "tests/lib/testdb.h"
+
+static const uint8_t lab[] = "\3lab";
+
+static int setup(void **state)
+{
+    struct testdb *t = calloc(1, sizeof *t);
+    if (testdb_make(t) != 0)
+        return -1;
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    testdb_cleanup(*state);
+    free(*state);
+    return 0;
+}
+
+/* A zone lab. of serial `serial` with n hosts hN, each an A record. */
+static void import_hosts(struct testdb *t, unsigned serial, unsigned n)
+{
+    size_t cap = 256 + (size_t)n * 48, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "$ORIGIN lab.\n@ 3600 SOA ns1 hm %u 2 3 4 5\n@ NS ns1\n"
+                            "ns1 A 198.18.0.1\n", serial);
+    for (unsigned i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "host-with-a-long-name-%u A 198.18.%u.%u\n",
+                                i, 1 + i / 250, 1 + i % 250);
+    assert_int_equal(testdb_import(t, text), 0);
+    free(text);
+}
+
+static unsigned read_all(struct zonexfr *x)
+{
+    struct zonexfr_rr rr;
+    unsigned n = 0;
+    int rc;
+    while ((rc = zonexfr_next(x, &rr, NULL)) == 1) {
+        assert_int_not_equal(rr.type, DNS_T_SOA);
+        n++;
+    }
+    assert_int_equal(rc, 0);
+    return n;
+}
+
+/* A cursor keeps its snapshot while the zone is replaced under it; a new one sees the new. */
+static void test_zonexfr_is_one_snapshot(void **state)
+{
+    struct testdb *t = *state;
+    struct zonexfr *x;
+    import_hosts(t, 7, 10);
+    assert_int_equal(zonexfr_open(t->path, lab, &x, NULL), 0);
+    assert_int_equal(zonexfr_soa(x)->type, DNS_T_SOA);
+    import_hosts(t, 8, 20); /* committed while the cursor is open: it does not wait */
+    assert_int_equal(read_all(x), 12); /* NS, ns1 A, 10 hosts */
+    const uint8_t *soa = zonexfr_soa(x)->rdata;
+    uint16_t len = zonexfr_soa(x)->rdlen;
+    assert_int_equal(soa[len - 20 + 3], 7); /* the serial of the snapshot */
+    zonexfr_close(x);
+    assert_int_equal(zonexfr_open(t->path, lab, &x, NULL), 0);
+    assert_int_equal(read_all(x), 22);
+    zonexfr_close(x);
+}
+
+static void test_zonexfr_unknown_zone(void **state)
+{
+    struct testdb *t = *state;
+    struct zonexfr *x = NULL;
+    struct lana_diag d;
+    import_hosts(t, 1, 1);
+    assert_int_equal(zonexfr_open(t->path, (const uint8_t *)"\4nope", &x, &d), LANA_ENOTFOUND);
+    assert_null(x);
+    zonexfr_close(NULL);
+}
+
+static struct sockaddr_storage addr(const char *text)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(text, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        assert_int_equal(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        assert_int_equal(inet_pton(AF_INET, text, &s4->sin_addr), 1);
+    }
+    return ss;
+}
+
+static bool allowed(const struct conf_list *l, const char *text)
+{
+    struct sockaddr_storage ss = addr(text);
+    return xfr_allowed(l, (const struct sockaddr *)&ss);
+}
+
+static void test_xfr_allowed(void **state)
+{
+    (void)state;
+    struct conf_list none = {0};
+    struct conf_list l = {3, {"127.0.0.0/8", "::1/128", "2001:db8::/32"}};
+    assert_false(allowed(&none, "127.0.0.1")); /* the default: nobody */
+    assert_true(allowed(&l, "127.0.0.1"));
+    assert_true(allowed(&l, "127.255.0.9"));
+    assert_false(allowed(&l, "128.0.0.1"));
+    assert_true(allowed(&l, "::1"));
+    assert_false(allowed(&l, "::2"));
+    assert_true(allowed(&l, "2001:db8:1::5"));
+    assert_true(allowed(&l, "::ffff:127.0.0.1")); /* a v4 client of a dual-stack socket */
+    assert_false(allowed(&l, "::ffff:10.0.0.1"));
+}
+
+static size_t make_query(uint8_t *pkt, uint16_t id, uint16_t qtype)
+{
+    static const uint8_t q[] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'l', 'a', 'b', 0};
+    memcpy(pkt, q, sizeof q);
+    pkt[0] = (uint8_t)(id >> 8);
+    pkt[1] = (uint8_t)id;
+    pkt[sizeof q] = (uint8_t)(qtype >> 8);
+    pkt[sizeof q + 1] = (uint8_t)qtype;
+    pkt[sizeof q + 2] = 0;
+    pkt[sizeof q + 3] = 1;
+    return sizeof q + 4;
+}
+
+static unsigned u16at(const uint8_t *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+/* The messages of a transfer of 2,000 hosts: several, each with the id, AA and the question,
+ * every record once, and the stream ends (freed) after the closing SOA. */
+static void test_xfr_messages(void **state)
+{
+    struct testdb *t = *state;
+    struct zonedb_reader *r;
+    struct dnsmsg_query q;
+    uint8_t pkt[64], *out = malloc(DNSMSG_MAX);
+    assert_non_null(out);
+    import_hosts(t, 3, 2000);
+    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
+    size_t len = make_query(pkt, 0xbeef, DNS_T_AXFR);
+    assert_int_equal(dnsmsg_parse_query(pkt, len, &q), DNSMSG_OK);
+    struct conf_list allow = {1, {"127.0.0.1/32"}};
+    struct sockaddr_storage ok = addr("127.0.0.1"), no = addr("127.0.0.2");
+    struct dnstcp_more more = {0};
+
+    size_t n = xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&no, out,
+                          &more);
+    assert_true(n >= DNSMSG_HDRLEN);
+    assert_int_equal(out[3] & 15, DNS_R_REFUSED);
+    assert_null(more.next);
+
+    n = xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
+    assert_non_null(more.next);
+    unsigned msgs = 0, records = 0;
+    long m = (long)n;
+    while (m > 0) {
+        assert_true(m <= DNSMSG_MAX);
+        assert_int_equal(u16at(out), 0xbeef);
+        assert_int_equal(out[2] & 0x84, 0x84); /* QR, AA */
+        assert_int_equal(out[3] & 15, 0);
+        assert_int_equal(u16at(out + 4), 1);
+        records += u16at(out + 6);
+        msgs++;
+        m = more.next(more.stream, out);
+    }
+    assert_int_equal(m, 0);
+    more.free(more.stream);
+    assert_true(msgs >= 2);
+    assert_int_equal(records, 2000 + 2 + 2); /* hosts, NS, ns1 A, SOA twice */
+
+    /* a stream freed before its end (the client left) frees everything (ASan checks) */
+    n = xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
+    assert_non_null(more.next);
+    assert_true(more.next(more.stream, out) > 0);
+    more.free(more.stream);
+
+    /* not the apex of a zone: NOTAUTH */
+    static const uint8_t sub[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 3, 'l', 'a', 'b',
+                                  0, 0, 252, 0, 1};
+    assert_int_equal(dnsmsg_parse_query(sub, sizeof sub, &q), DNSMSG_OK);
+    more = (struct dnstcp_more){0};
+    n = xfr_answer(t->path, &allow, r, &q, sub, sizeof sub, (const struct sockaddr *)&ok, out,
+                   &more);
+    assert_int_equal(out[3] & 15, 9);
+    assert_null(more.next);
+    zonedb_reader_close(r);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
+        cmocka_unit_test(test_xfr_allowed),
+        cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
