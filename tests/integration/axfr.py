@@ -321,6 +321,11 @@ def main():
         check("each refusal is logged at info", "info: axfr lab. to 127.0.0.2:" in log and
               "refused" in log)
         check("lanad is still running", d.alive())
+        d.stop()
+        log = open(d.log).read()
+        check("lanad stops cleanly (exit status 0, no sanitizer report)",
+              d.proc.returncode == 0 and "Sanitizer" not in log and "runtime error" not in log,
+              f"status {d.proc.returncode}")
     finally:
         d.stop()
         shutil.rmtree(work, ignore_errors=True)
