@@ -104,7 +104,7 @@ def rr_set(recs):
     return sorted(recs)
 
 
-def strict_axfr(port, zone, qid=0x4242, slow=False):
+def strict_axfr(port, zone, qid=0x4242, slow=False, pause=0.02):
     """AXFR read message by message: (messages as dns.message objects, their sizes)."""
     s = connect(port, rcvbuf=4096 if slow else None)
     q = dns.message.make_query(zone, dns.rdatatype.AXFR)
@@ -125,7 +125,7 @@ def strict_axfr(port, zone, qid=0x4242, slow=False):
             if rrset.rdtype == dns.rdatatype.SOA:
                 soas += 1
         if slow:
-            time.sleep(0.02)
+            time.sleep(pause)
     s.close()
     return msgs, sizes
 
@@ -303,9 +303,21 @@ def test_leave_and_pipeline(d):
           f"{len(ids)} transfer messages, {soas} SOA, answer {rest is not None}")
 
 
+def test_slow_reader(d):
+    """A transfer read slowly for longer than tcp-idle-timeout (1 s here) is not idle."""
+    t = time.monotonic()
+    msgs, _ = strict_axfr(d.dns_port, "lab.", slow=True, pause=0.2)
+    took = time.monotonic() - t
+    recs = records_of(msgs)
+    check(f"a transfer read over {took:.1f} s (idle timeout 1 s) completes",
+          took > 2 and len(recs) > 2 and recs[-1][2] == dns.rdatatype.SOA and
+          recs[0][3] == recs[-1][3], f"{len(recs)} records")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="lana-axfr.")
-    d = Daemon(work, "--allow-transfer", "127.0.0.1/32", "--log-level", "info")
+    d = Daemon(work, "--allow-transfer", "127.0.0.1/32", "--log-level", "info",
+               "--tcp-idle-timeout", "1")
     try:
         summary = setup(d)
         check(f"{HOSTS} hosts registered", summary is not None and '"failed":0' in summary,
@@ -314,6 +326,7 @@ def main():
         test_strict(d, work)
         test_access(d)
         test_leave_and_pipeline(d)
+        test_slow_reader(d)
         test_snapshot(d)
         log = open(d.log).read()
         check("each transfer is logged at notice (zone, client, records, messages, ms)",

@@ -305,7 +305,12 @@ static void test_answer_refuses_names_outside_our_zones(void **state)
     assert_int_equal(r->rcode, DNS_R_REFUSED);
     assert_false(AA(r));
     assert_string_equal(r->qname, "example.com.");
+    /* AXFR is served over TCP only (server/xfr.c): here, the UDP path, NOTIMP (RFC 5936
+     * §4.2, as NSD); IXFR is not offered */
     r = ask(*state, "test.", DNS_T_AXFR, 0, true);
+    assert_int_equal(r->rcode, DNS_R_NOTIMP);
+    assert_int_equal(r->count[AN], 0);
+    r = ask(*state, "test.", DNS_T_IXFR, 0, true);
     assert_int_equal(r->rcode, DNS_R_REFUSED);
 }
 
