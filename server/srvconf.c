@@ -38,10 +38,28 @@ static int check_pool(const char *val, struct lana_diag *d)
     return cidr_parse(val, &c, d);
 }
 
-static int check_prefix(const char *val, struct lana_diag *d)
+/* One or more prefixes separated by spaces (allow-transfer). */
+static int check_prefixes(const char *val, struct lana_diag *d)
 {
-    struct cidr c;
-    return cidr_parse(val, &c, d);
+    char word[CIDR_STRLEN + 1];
+    int n = 0;
+    for (const char *p = val;;) {
+        p += strspn(p, " \t");
+        size_t len = strcspn(p, " \t");
+        if (len == 0)
+            break;
+        if (len >= sizeof word)
+            return diag_set(d, LANA_EPARSE, "%.60s: not a prefix", p);
+        memcpy(word, p, len);
+        word[len] = '\0';
+        struct cidr c;
+        int rc = cidr_parse(word, &c, d);
+        if (rc != 0)
+            return rc;
+        n++;
+        p += len;
+    }
+    return n > 0 ? 0 : diag_set(d, LANA_EPARSE, "no prefix");
 }
 
 static int check_serial_policy(const char *val, struct lana_diag *d)
@@ -126,9 +144,9 @@ const struct conf_key srvconf_keys[] = {
      "a DNS name or address the generated certificate also names; repeat the key for more"},
     {"serial-policy", CONF_STR, 0, 0, K(serial_policy), "date", check_serial_policy,
      "SOA serials: date (YYYYMMDDnn, counting on after nn = 99), increment or unixtime"},
-    {"allow-transfer", CONF_LIST, 0, 0, K(allow_transfer), NULL, check_prefix,
-     "prefix whose clients may transfer every zone by AXFR over TCP (default: nobody); repeat "
-     "the key for more"},
+    {"allow-transfer", CONF_LIST, 0, 0, K(allow_transfer), NULL, check_prefixes,
+     "prefixes (space-separated) whose clients may transfer every zone by AXFR over TCP "
+     "(default: nobody); repeat the key for more"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

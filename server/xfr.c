@@ -61,13 +61,27 @@ bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer)
         return false;
     }
     for (unsigned i = 0; i < list->n; i++) {
-        struct cidr p;
-        if (cidr_parse(list->v[i], &p, NULL) == 0 && cidr_contains(&p, &a))
-            return true;
+        for (const char *s = list->v[i];;) { /* each value: prefixes separated by spaces */
+            char word[CIDR_STRLEN + 1];
+            s += strspn(s, " \t");
+            size_t len = strcspn(s, " \t");
+            if (len == 0)
+                break;
+            if (len < sizeof word) {
+                struct cidr p;
+                memcpy(word, s, len);
+                word[len] = '\0';
+                if (cidr_parse(word, &p, NULL) == 0 && cidr_contains(&p, &a))
+                    return true;
+            }
+            s += len;
+        }
     }
     return false;
 }
 
+/* Appends our OPT record (no options, the DO bit echoed) to the finished message out of *len
+ * bytes, which has room for it, and makes it the one additional record. */
 static void put_opt(uint8_t *out, size_t *len, const struct dnsmsg_query *q)
 {
     uint8_t *p = out + *len;

@@ -20,8 +20,9 @@ struct sockaddr;
 struct zonedb_reader;
 
 /**
- * Whether the address lies inside one of the prefixes of list (allow-transfer's text values,
- * already validated); an IPv4-mapped IPv6 address counts as its IPv4 address. Never fails.
+ * Whether the address lies inside one of the prefixes of list (allow-transfer's values: each
+ * one or more prefixes separated by spaces, already validated); an IPv4-mapped IPv6 address
+ * counts as its IPv4 address. Never fails.
  */
 bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer);
 

@@ -316,7 +316,7 @@ def test_slow_reader(d):
 
 def main():
     work = tempfile.mkdtemp(prefix="lana-axfr.")
-    d = Daemon(work, "--allow-transfer", "127.0.0.1/32", "--log-level", "info",
+    d = Daemon(work, "--allow-transfer", "127.0.0.1/32 ::1/128", "--log-level", "info",
                "--tcp-idle-timeout", "1")
     try:
         summary = setup(d)
