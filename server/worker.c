@@ -103,9 +103,11 @@ static void worker_sync(struct worker *w)
     w->change_seq = last;
 }
 
-/* Answers one query message; limit is the transport's: 0 for UDP (the query's EDNS size or
- * 512 applies). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
-static size_t respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, uint8_t *out)
+/* Answers one query message; peer and more are given over TCP only (NULL for UDP, where the
+ * query's EDNS size or 512 limits the answer; over TCP 64 KiB, and an AXFR starts a transfer,
+ * server/xfr.h). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
+static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
+                      const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
 {
     struct dnsmsg_query q;
     struct answer a;
@@ -121,7 +123,10 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len, bool tcp
     }
     if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
-    size_t limit = tcp ? DNSMSG_MAX : answer_udp_limit(&q);
+    if (more != NULL && q.qtype == DNS_T_AXFR)
+        return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,
+                          more);
+    size_t limit = more != NULL ? DNSMSG_MAX : answer_udp_limit(&q);
     if (!anscache_get(w->cache, &q, &a) && !anscache_get(w->fcache, &q, &a)) {
         a.buf = w->ansbuf;
         if (answer_build(w->zr, &q, &a) != 0) {
@@ -137,23 +142,15 @@ static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync, 
 {
     if (sync)
         worker_sync(ctx);
-    return respond(ctx, pkt, len, false, out);
+    return respond(ctx, pkt, len, NULL, out, NULL);
 }
 
-/* Over TCP an AXFR query starts a transfer (server/xfr.h); the rest is answered as over UDP
- * but with room for 64 KiB. */
 static size_t respond_tcp(void *ctx, const uint8_t *pkt, size_t len, bool sync,
                           const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
 {
-    struct worker *w = ctx;
-    struct dnsmsg_query q;
     if (sync)
-        worker_sync(w);
-    if (dnsmsg_parse_query(pkt, len, &q) == DNSMSG_OK && q.qtype == DNS_T_AXFR &&
-        !(q.has_edns && q.edns_version > 0))
-        return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,
-                          more);
-    return respond(w, pkt, len, true, out);
+        worker_sync(ctx);
+    return respond(ctx, pkt, len, peer, out, more);
 }
 
 static int open_transports(struct worker *w, const struct worker_listen *ls, unsigned nls,
