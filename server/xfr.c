@@ -1,7 +1,8 @@
 /*
  * xfr — see xfr.h. A transfer packs records into messages of up to XFR_MSG_MAX bytes, with
  * the question in every message and an OPT record in each when the query had one. A record
- * that does not fit stays current and opens the next message; the SOA closes the last one.
+ * that does not fit stays current and opens the next message (a record larger than that goes
+ * alone in a message of up to 65535 bytes); the SOA closes the last one.
  *
  * Compression: pointers reach the first 16 KiB of a message only (RFC 1035 §4.1.4), hence
  * messages of 16 KiB as NSD sends. The builder's table of names (common/dnsmsg.h) holds a
@@ -103,7 +104,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     struct lana_diag d;
     if (x->done)
         return 0;
-    size_t cap = XFR_MSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
+    size_t cap = DNSMSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
     dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
     dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
@@ -126,6 +127,10 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
             x->rows_done = rc == 0;
         }
         const struct zonexfr_rr *rr = x->have_cur ? &x->cur : zonexfr_soa(x->zx);
+        /* past XFR_MSG_MAX with it (uncompressed, the most it takes): the next message;
+         * a record bigger than that alone goes out in a message of up to 64 KiB */
+        if (n > 0 && b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > XFR_MSG_MAX)
+            break;
         unsigned prev = b.ncomp - last; /* the names the record before added */
         memmove(&b.comp[base], &b.comp[last], prev * sizeof b.comp[0]);
         b.ncomp = last = base + prev;

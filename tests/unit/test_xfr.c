@@ -211,6 +211,49 @@ static void test_xfr_messages(void **state)
     free(out);
 }
 
+/* A record larger than the 16 KiB a message usually takes goes out alone in a bigger one. */
+static void test_xfr_big_record(void **state)
+{
+    struct testdb *t = *state;
+    struct zonedb_reader *r;
+    struct dnsmsg_query q;
+    uint8_t pkt[64], *out = malloc(DNSMSG_MAX);
+    size_t cap = 40000, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(out);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "$ORIGIN lab.\n@ SOA ns1 hm 1 2 3 4 5\n@ NS ns1\n"
+                            "ns1 A 198.18.0.1\nbig TXT");
+    for (int i = 0; i < 100; i++) /* 100 strings of 200 bytes: 20,100 bytes of rdata */
+        len += (size_t)snprintf(text + len, cap - len, " \"%0200d\"", i);
+    snprintf(text + len, cap - len, "\nz A 198.18.0.2\n");
+    assert_int_equal(testdb_import(t, text), 0);
+    free(text);
+    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
+    len = make_query(pkt, 1, DNS_T_AXFR);
+    assert_int_equal(dnsmsg_parse_query(pkt, len, &q), DNSMSG_OK);
+    struct conf_list allow = {1, {"127.0.0.1"}};
+    struct sockaddr_storage ok = addr("127.0.0.1");
+    struct dnstcp_more more = {0};
+    long m = (long)xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&ok,
+                              out, &more);
+    assert_non_null(more.next);
+    unsigned records = 0;
+    long biggest = 0;
+    while (m > 0) {
+        assert_int_equal(out[3] & 15, 0);
+        records += u16at(out + 6);
+        biggest = m > biggest ? m : biggest;
+        m = more.next(more.stream, out);
+    }
+    assert_int_equal(m, 0);
+    more.free(more.stream);
+    assert_int_equal(records, 6); /* SOA, NS, ns1 A, big TXT, z A, SOA */
+    assert_true(biggest > 20100);
+    zonedb_reader_close(r);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
         cmocka_unit_test(test_xfr_allowed),
         cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
