@@ -172,10 +172,10 @@ static void xfr_free(void *stream)
 {
     struct xfr *x = stream;
     if (x->done)
-        log_notice("axfr %s to %s: %llu records, %llu messages, %llu bytes, %llu ms", x->zone,
+        log_notice("axfr %s to %s: %llu records, %llu message%s, %llu bytes, %llu ms", x->zone,
                    x->peer, (unsigned long long)x->records + 2,
-                   (unsigned long long)x->messages, (unsigned long long)x->bytes,
-                   (unsigned long long)(mono_ms() - x->start_ms));
+                   (unsigned long long)x->messages, x->messages == 1 ? "" : "s",
+                   (unsigned long long)x->bytes, (unsigned long long)(mono_ms() - x->start_ms));
     else
         log_info("axfr %s to %s: ended after %llu records, %llu messages (connection closed)",
                  x->zone, x->peer, (unsigned long long)x->records,
