@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dname.h"
 #include "common/dnsmsg.h"
 #include "db/store_int.h"
 
@@ -16,7 +17,7 @@ struct zonexfr {
     sqlite3_stmt *rows;
     bool in_txn;
     struct zonexfr_rr soa;
-    uint8_t soa_rdata[512];
+    uint8_t soa_rdata[2 * DNAME_MAXLEN + 20]; /* MNAME, RNAME and five numbers at most */
 };
 
 int zonexfr_open(const char *path, const uint8_t *apex, struct zonexfr **out,

@@ -123,7 +123,9 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     }
     if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
-    if (more != NULL && q.qtype == DNS_T_AXFR)
+    /* over TCP an IXFR gets the whole zone, AXFR-style (RFC 1995 §4), until the journal
+     * answers with differences */
+    if (more != NULL && (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR))
         return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,
                           more);
     size_t limit = more != NULL ? DNSMSG_MAX : answer_udp_limit(&q);

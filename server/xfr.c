@@ -32,12 +32,19 @@
 struct xfr {
     struct zonexfr *zx;
     struct dnsmsg_query q;
+    uint8_t qraw[DNAME_MAXLEN]; /* the question's name as the client wrote it (its case) */
     struct zonexfr_rr cur; /* a record read but not yet sent */
     bool have_cur, rows_done, done;
     uint64_t records, messages, bytes, start_ms;
     char zone[DNAME_TEXT_MAX];
     char peer[NET_ADDRSTRLEN];
 };
+
+/* What the log calls a transfer: an IXFR is answered with the whole zone (RFC 1995 §4). */
+static const char *kind(const struct dnsmsg_query *q)
+{
+    return q->qtype == DNS_T_IXFR ? "ixfr (whole zone)" : "axfr";
+}
 
 bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer)
 {
@@ -108,6 +115,9 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
     dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
     dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
+    /* the question as asked, case included (the name sits right after the header) */
+    if (b.wb.pos >= DNSMSG_HDRLEN + x->q.qname_len)
+        memcpy(out + DNSMSG_HDRLEN, x->qraw, x->q.qname_len);
     unsigned n = 0, base = b.ncomp, last = b.ncomp;
     if (x->messages == 0) { /* the opening SOA */
         const struct zonexfr_rr *soa = zonexfr_soa(x->zx);
@@ -120,7 +130,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
         if (!x->have_cur && !x->rows_done) {
             int rc = zonexfr_next(x->zx, &x->cur, &d);
             if (rc < 0) {
-                log_warn("axfr %s to %s: %s", x->zone, x->peer, d.msg);
+                log_warn("%s %s to %s: %s", kind(&x->q), x->zone, x->peer, d.msg);
                 return rc;
             }
             x->have_cur = rc == 1;
@@ -137,7 +147,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, rr->owner, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
                            rr->rdlen)) {
             if (n == 0) {
-                log_warn("axfr %s to %s: a record too big for a message", x->zone, x->peer);
+                log_warn("%s %s to %s: a record too big for a message", kind(&x->q), x->zone, x->peer);
                 return LANA_ERANGE; /* alone in a message and still too big */
             }
             break;
@@ -172,12 +182,12 @@ static void xfr_free(void *stream)
 {
     struct xfr *x = stream;
     if (x->done)
-        log_notice("axfr %s to %s: %llu records, %llu message%s, %llu bytes, %llu ms", x->zone,
+        log_notice("%s %s to %s: %llu records, %llu message%s, %llu bytes, %llu ms", kind(&x->q), x->zone,
                    x->peer, (unsigned long long)x->records + 2,
                    (unsigned long long)x->messages, x->messages == 1 ? "" : "s",
                    (unsigned long long)x->bytes, (unsigned long long)(mono_ms() - x->start_ms));
     else
-        log_info("axfr %s to %s: ended after %llu records, %llu messages (connection closed)",
+        log_info("%s %s to %s: ended after %llu records, %llu messages (connection closed)", kind(&x->q),
                  x->zone, x->peer, (unsigned long long)x->records,
                  (unsigned long long)x->messages);
     zonexfr_close(x->zx);
@@ -194,26 +204,30 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
     dname_to_text(q->qname, zone, sizeof zone);
     net_addr_format(peer, who, sizeof who);
     if (!xfr_allowed(allow, peer)) {
-        log_info("axfr %s to %s: refused (not in allow-transfer)", zone, who);
+        log_info("%s %s to %s: refused (not in allow-transfer)", kind(q), zone, who);
         return answer_error(q, pkt, len, DNS_R_REFUSED, out, DNSMSG_MAX);
     }
     size_t klen = dname_key(q->qname, key);
     const struct zonedb_zone *z = zonedb_find_zone(r, key, klen);
     if (z == NULL || z->apex_keylen != klen || q->qclass != DNS_C_IN) {
-        log_info("axfr %s to %s: refused (not a zone served here)", zone, who);
+        log_info("%s %s to %s: refused (not a zone served here)", kind(q), zone, who);
         return answer_error(q, pkt, len, XFR_R_NOTAUTH, out, DNSMSG_MAX);
     }
     struct xfr *x = calloc(1, sizeof *x);
     if (x == NULL)
         return answer_error(q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
     x->q = *q;
+    if (len >= DNSMSG_HDRLEN + q->qname_len && q->qname_len <= sizeof x->qraw)
+        memcpy(x->qraw, pkt + DNSMSG_HDRLEN, q->qname_len);
+    else
+        memcpy(x->qraw, q->qname, q->qname_len);
     x->start_ms = mono_ms();
     memcpy(x->zone, zone, sizeof zone);
     memcpy(x->peer, who, sizeof who);
     size_t rlen = 0;
     int rc = zonexfr_open(db, q->qname, &x->zx, &d);
     if (rc != 0 && rc != LANA_ENOTFOUND)
-        log_warn("axfr %s to %s: %s", zone, who, d.msg);
+        log_warn("%s %s to %s: %s", kind(q), zone, who, d.msg);
     if (rc == 0)
         rc = build(x, out, &rlen);
     if (rc != 1) { /* build logged a database error itself */

@@ -263,7 +263,28 @@ def test_access(d):
     w1, w2 = tcp_read(s), tcp_read(s)
     s.close()
     check("AXFR of a zone not served here: NOTAUTH", w1 is not None and w1[3] & 15 == 9)
-    check("IXFR stays REFUSED", w2 is not None and w2[3] & 15 == 5)
+    # over TCP an IXFR gets the whole zone, AXFR-style (RFC 1995 §4): NOERROR, AA, the SOA first,
+    # the question as asked
+    check("IXFR over TCP: the whole zone (NOERROR, AA, an answer)",
+          w2 is not None and w2[3] & 15 == 0 and w2[2] & 4 != 0 and (w2[6] << 8 | w2[7]) > 0,
+          repr(w2[:12] if w2 else w2))
+    qn = encode_name("lab.")
+    check("IXFR over TCP: the question is IXFR", w2 is not None and w2[12:12 + len(qn)] == qn
+          and w2[12 + len(qn):14 + len(qn)] == b"\x00\xfb")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(2)
+    u.sendto(query("lab.", 251, 11), ("127.0.0.1", d.dns_port))
+    w = u.recv(65535)
+    u.close()
+    check("IXFR over UDP: REFUSED (no journal yet)", w[3] & 15 == 5)
+    # the question comes back as the client wrote it, case included
+    s = connect(d.dns_port)
+    s.sendall(frame(query("LaB.", 252, 12)))
+    w = tcp_read(s)
+    s.close()
+    qn = encode_name("LaB.")
+    check("AXFR: the question as asked (its case)", w is not None and w[12:12 + len(qn)] == qn,
+          repr(w[12:20] if w else w))
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.settimeout(2)
     u.sendto(query("lab.", 252, 10), ("127.0.0.1", d.dns_port))
