@@ -62,6 +62,30 @@ static bool parse_opt(struct rbuf *rb, struct dnsmsg_query *q)
     return !rb->err;
 }
 
+/* The first authority record of an IXFR query, when it is an SOA owned by the qname: the
+ * client's serial (RFC 1995 §3). The record at off was checked whole by dnsmsg_skip_rr; its
+ * owner may point back into the question, so it is decoded against the whole packet. */
+static void ixfr_serial(const uint8_t *pkt, size_t len, size_t off, struct dnsmsg_query *q)
+{
+    uint8_t owner[DNAME_MAXLEN];
+    struct rbuf rb;
+    rbuf_init(&rb, pkt, len);
+    rb.pos = off;
+    if (dname_decode(&rb, owner) < 0)
+        return;
+    dname_lower(owner);
+    uint16_t type = rbuf_u16(&rb);
+    rbuf_skip(&rb, 6); /* class, ttl */
+    uint16_t rdlen = rbuf_u16(&rb);
+    size_t end = rb.pos + rdlen;
+    uint8_t name[DNAME_MAXLEN];
+    if (rb.err || type != DNS_T_SOA || !dname_equal(owner, q->qname) ||
+        dname_decode(&rb, name) < 0 || dname_decode(&rb, name) < 0 || rb.pos + 20 != end)
+        return;
+    q->ixfr_serial = rbuf_u32(&rb);
+    q->has_ixfr_serial = !rb.err;
+}
+
 enum dnsmsg_verdict dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dnsmsg_query *q)
 {
     struct rbuf rb;
@@ -71,7 +95,8 @@ enum dnsmsg_verdict dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dn
         return DNSMSG_DROP;
     if (q->hdr.flags & DNS_F_QR)
         return DNSMSG_DROP; /* never answer a response: that is how reflection loops start */
-    if (DNS_F_OPCODE(q->hdr.flags) != DNS_OP_QUERY)
+    q->opcode = (uint8_t)DNS_F_OPCODE(q->hdr.flags);
+    if (q->opcode != DNS_OP_QUERY && q->opcode != DNS_OP_NOTIFY)
         return DNSMSG_NOTIMP;
     if (q->hdr.qdcount != 1)
         return DNSMSG_FORMERR;
@@ -87,15 +112,23 @@ enum dnsmsg_verdict dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dn
     q->qname_len = (size_t)n;
     dname_lower(q->qname);
     q->question_end = rb.pos;
-    for (size_t i = 0; i < (size_t)q->hdr.ancount + q->hdr.nscount; i++)
+    for (size_t i = 0; i < (size_t)q->hdr.ancount + q->hdr.nscount; i++) {
+        size_t start = rb.pos;
         if (dnsmsg_skip_rr(&rb) < 0)
             return DNSMSG_FORMERR;
+        if (i == q->hdr.ancount && q->qtype == DNS_T_IXFR)
+            ixfr_serial(pkt, len, start, q);
+    }
     for (unsigned i = 0; i < q->hdr.arcount; i++) {
         size_t start = rb.pos;
         int type = dnsmsg_skip_rr(&rb);
         if (type < 0)
             return DNSMSG_FORMERR;
-        if (type == DNS_T_OPT) {
+        if (type == DNS_T_TSIG) {
+            if (i + 1 != q->hdr.arcount)
+                return DNSMSG_FORMERR; /* RFC 8945 §5.1: TSIG is the last record, once */
+            q->tsig_off = start;
+        } else if (type == DNS_T_OPT) {
             if (q->has_edns)
                 return DNSMSG_FORMERR; /* RFC 6891 §6.1.1: more than one OPT */
             struct rbuf ob;

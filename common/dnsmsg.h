@@ -24,7 +24,7 @@
 enum dns_type {
     DNS_T_A = 1, DNS_T_NS = 2, DNS_T_CNAME = 5, DNS_T_SOA = 6, DNS_T_PTR = 12, DNS_T_HINFO = 13,
     DNS_T_MX = 15, DNS_T_TXT = 16, DNS_T_AAAA = 28, DNS_T_SRV = 33, DNS_T_OPT = 41,
-    DNS_T_DS = 43, DNS_T_RRSIG = 46, DNS_T_IXFR = 251, DNS_T_AXFR = 252, DNS_T_MAILB = 253,
+    DNS_T_DS = 43, DNS_T_RRSIG = 46, DNS_T_TSIG = 250, DNS_T_IXFR = 251, DNS_T_AXFR = 252, DNS_T_MAILB = 253,
     DNS_T_MAILA = 254, DNS_T_ANY = 255,
 };
 
@@ -61,6 +61,10 @@ struct dnsmsg_query {
     uint8_t edns_version;
     uint16_t edns_udp;    /* requested payload size, raised to 512 when lower */
     bool edns_do;
+    uint8_t opcode;       /* DNS_OP_QUERY or DNS_OP_NOTIFY (the others are NOTIMP) */
+    bool has_ixfr_serial; /* an IXFR with the client's SOA first in the authority section */
+    uint32_t ixfr_serial; /* that SOA's serial (RFC 1995 §3) */
+    size_t tsig_off;      /* offset of the TSIG record, the last one of the message; 0: none */
 };
 
 /** Outcome of dnsmsg_parse_query(), telling the server how to react. */
@@ -75,8 +79,10 @@ enum dnsmsg_verdict {
 bool dnsmsg_header_decode(struct rbuf *rb, struct dnsmsg_header *h);
 
 /**
- * Parses a query strictly: exactly one question, every RR of the other sections well formed
- * and inside the packet, at most one OPT (in the additional section, owner root).
+ * Parses a query (opcode QUERY or NOTIFY) strictly: exactly one question, every RR of the
+ * other sections well formed and inside the packet, at most one OPT (in the additional
+ * section, owner root), at most one TSIG and only as the very last record (RFC 8945 §5.1).
+ * For an IXFR, the serial of an SOA record owned by the qname first in the authority section.
  */
 enum dnsmsg_verdict dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dnsmsg_query *q);
 

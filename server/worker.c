@@ -123,6 +123,8 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     }
     if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
+    if (q.opcode == DNS_OP_NOTIFY) /* a primary has nothing to do with a NOTIFY (yet) */
+        return answer_error(&q, pkt, len, DNS_R_NOTIMP, out, DNSMSG_MAX);
     /* over TCP an IXFR gets the whole zone, AXFR-style (RFC 1995 §4), until the journal
      * answers with differences */
     if (more != NULL && (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR))

@@ -67,9 +67,12 @@ static void test_dnsmsg_classifies_malformed_queries(void **state)
     memcpy(buf, q_plain, sizeof q_plain);
     buf[2] |= 0x80;
     assert_int_equal(dnsmsg_parse_query(buf, sizeof q_plain, &q), DNSMSG_DROP);
-    /* the NOTIFY opcode: answered NOTIMP (lanad is no secondary) */
+    /* NOTIFY is parsed (the server answers it), UPDATE is not served: NOTIMP */
     memcpy(buf, q_plain, sizeof q_plain);
     buf[2] = (uint8_t)(DNS_OP_NOTIFY << 3);
+    assert_int_equal(dnsmsg_parse_query(buf, sizeof q_plain, &q), DNSMSG_OK);
+    assert_int_equal(q.opcode, DNS_OP_NOTIFY);
+    buf[2] = (uint8_t)(DNS_OP_UPDATE << 3);
     assert_int_equal(dnsmsg_parse_query(buf, sizeof q_plain, &q), DNSMSG_NOTIMP);
     /* qdcount 0 and 2 */
     memcpy(buf, q_plain, sizeof q_plain);
@@ -193,6 +196,54 @@ static void test_dnsmsg_type_names_round_trip(void **state)
     assert_int_equal(dnsmsg_type_parse("BOGUS"), 0);
 }
 
+/* An IXFR query carries the client's SOA in the authority section (RFC 1995 §3); a TSIG
+ * record may only be the last record of a message (RFC 8945 §5.1). */
+static void test_dnsmsg_reads_the_ixfr_serial_and_finds_the_tsig(void **state)
+{
+    (void)state;
+    static const uint8_t ixfr[] = {
+        0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 1, 0, 0,
+        3, 'l', 'a', 'b', 0, 0, 251, 0, 1,
+        0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 0, 0, 22, /* owner: a pointer to the qname */
+        0, 0, 0x78, 0x56, 0x34, 0x12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
+    };
+    uint8_t buf[256];
+    struct dnsmsg_query q;
+    assert_int_equal(dnsmsg_parse_query(ixfr, sizeof ixfr, &q), DNSMSG_OK);
+    assert_true(q.has_ixfr_serial);
+    assert_int_equal(q.ixfr_serial, 0x78563412u);
+    assert_int_equal(q.tsig_off, 0);
+    /* an SOA of another owner, or of the wrong length, gives no serial */
+    memcpy(buf, ixfr, sizeof ixfr);
+    buf[21] = 0; /* owner: the root */
+    memcpy(buf + 22, ixfr + 23, sizeof ixfr - 23);
+    assert_int_equal(dnsmsg_parse_query(buf, sizeof ixfr - 1, &q), DNSMSG_OK);
+    assert_false(q.has_ixfr_serial);
+    memcpy(buf, ixfr, sizeof ixfr);
+    buf[32] = 21; /* rdlength one short: the record is malformed */
+    assert_int_equal(dnsmsg_parse_query(buf, sizeof ixfr, &q), DNSMSG_FORMERR);
+    /* a plain query with a record of type TSIG last: its offset */
+    static const uint8_t tsig[] = {0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};
+    memcpy(buf, q_plain, sizeof q_plain);
+    buf[11] = 1;
+    memcpy(buf + sizeof q_plain, tsig, sizeof tsig);
+    assert_int_equal(dnsmsg_parse_query(buf, sizeof q_plain + sizeof tsig, &q), DNSMSG_OK);
+    assert_int_equal(q.tsig_off, sizeof q_plain);
+    /* TSIG before an OPT: FORMERR */
+    size_t n = with_opt(buf, q_plain, sizeof q_plain, 1232, 0, 0, 2);
+    uint8_t opt[11];
+    memcpy(opt, buf + sizeof q_plain, 11);
+    memcpy(buf + sizeof q_plain, tsig, sizeof tsig);
+    memcpy(buf + sizeof q_plain + sizeof tsig, opt, 11);
+    assert_int_equal(dnsmsg_parse_query(buf, n + sizeof tsig, &q), DNSMSG_FORMERR);
+    /* after the OPT: fine */
+    memcpy(buf + sizeof q_plain, opt, 11);
+    memcpy(buf + sizeof q_plain + 11, tsig, sizeof tsig);
+    assert_int_equal(dnsmsg_parse_query(buf, n + sizeof tsig, &q), DNSMSG_OK);
+    assert_int_equal(q.tsig_off, sizeof q_plain + 11);
+    assert_true(q.has_edns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_dnsmsg_builder_compresses_names_exactly),
         cmocka_unit_test(test_dnsmsg_builder_rolls_back_a_record_that_does_not_fit),
         cmocka_unit_test(test_dnsmsg_type_names_round_trip),
+        cmocka_unit_test(test_dnsmsg_reads_the_ixfr_serial_and_finds_the_tsig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
