@@ -5,6 +5,8 @@
  */
 #include "db/store_int.h"
 
+#include "db/journal_int.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -82,6 +84,38 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';"
     "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
     " students INTEGER NOT NULL, created INTEGER NOT NULL);",
+    /* 5 -> 6: zone transfers — the IXFR journal (db/journal.h), filled by triggers on rr and
+     * sealed into versions at every commit; each zone starts with its current version */
+    "ALTER TABLE zone ADD COLUMN journal INTEGER NOT NULL DEFAULT 1;"
+    "CREATE TABLE journal (seq INTEGER PRIMARY KEY, zone_id INTEGER NOT NULL,"
+    " op INTEGER NOT NULL, key BLOB NOT NULL, type INTEGER NOT NULL, rdata BLOB NOT NULL,"
+    " ttl INTEGER NOT NULL);"
+    "CREATE INDEX journal_zone ON journal(zone_id);"
+    "CREATE TABLE journal_version (seq INTEGER PRIMARY KEY, zone_id INTEGER NOT NULL,"
+    " serial BLOB NOT NULL, soa BLOB NOT NULL, ttl INTEGER NOT NULL);"
+    "CREATE INDEX journal_version_zone ON journal_version(zone_id);"
+    "CREATE INDEX journal_version_serial ON journal_version(zone_id, serial);"
+    "CREATE TRIGGER journal_rr_ins AFTER INSERT ON rr"
+    " WHEN (SELECT journal FROM zone WHERE id = NEW.zone_id) BEGIN"
+    " INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
+    " VALUES (NEW.zone_id, 1, NEW.key, NEW.type, NEW.rdata, NEW.ttl); END;"
+    "CREATE TRIGGER journal_rr_del AFTER DELETE ON rr"
+    " WHEN (SELECT journal FROM zone WHERE id = OLD.zone_id) BEGIN"
+    " INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
+    " VALUES (OLD.zone_id, 0, OLD.key, OLD.type, OLD.rdata, OLD.ttl); END;"
+    "CREATE TRIGGER journal_rr_upd AFTER UPDATE ON rr BEGIN"
+    " INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
+    " SELECT OLD.zone_id, 0, OLD.key, OLD.type, OLD.rdata, OLD.ttl"
+    " WHERE (SELECT journal FROM zone WHERE id = OLD.zone_id);"
+    " INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
+    " SELECT NEW.zone_id, 1, NEW.key, NEW.type, NEW.rdata, NEW.ttl"
+    " WHERE (SELECT journal FROM zone WHERE id = NEW.zone_id); END;"
+    "CREATE TRIGGER journal_zone_del AFTER DELETE ON zone BEGIN"
+    " DELETE FROM journal WHERE zone_id = OLD.id;"
+    " DELETE FROM journal_version WHERE zone_id = OLD.id; END;"
+    "INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
+    " SELECT r.zone_id, 2, r.key, 6, r.rdata, r.ttl FROM rr r JOIN zone z"
+    " ON z.id = r.zone_id AND r.key = z.apex AND r.type = 6;" JOURNAL_SEAL_SQL ";",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)
@@ -328,7 +362,9 @@ int store_commit(struct store *st, struct lana_diag *d)
                         "the turn was aborted (a change could not be undone): nothing of it "
                         "was kept");
     }
-    int rc = tx_run(st, STORE_TX_COMMIT, d);
+    int rc = journal__seal(st, d);
+    if (rc == 0)
+        rc = tx_run(st, STORE_TX_COMMIT, d);
     if (rc != 0)
         rollback_all(st);
     st->sp_depth = st->sp_own = 0;
@@ -391,7 +427,9 @@ int store_sp_end(struct store *st, int rc, struct lana_diag *d)
         rc = diag_set(d, LANA_EDB, "the turn was aborted");
     if (rc == 0) {
         bool own = st->sp_own == st->sp_depth;
-        if ((rc = tx_run(st, STORE_TX_RELEASE, d)) == 0) {
+        /* the outermost RELEASE commits: the journal is sealed first */
+        if ((!own || (rc = journal__seal(st, d)) == 0) &&
+            (rc = tx_run(st, STORE_TX_RELEASE, d)) == 0) {
             st->sp_depth--;
             if (own)
                 st->sp_own = 0;

@@ -18,6 +18,7 @@
 #include "common/dnsmsg.h"
 #include "common/rdata.h"
 #include "common/zfile.h"
+#include "db/journal_int.h"
 #include "db/store_int.h"
 #include "db/zone.h"
 
@@ -123,6 +124,9 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
         goto out;
     sqlite3_finalize(s);
     s = NULL;
+    /* the zone is replaced whole: its IXFR history restarts at the imported version */
+    if ((rc = journal__stop(c->st, c->zone_id, c->d)) != 0)
+        goto out;
     if ((rc = store__prepare(c->st, "DELETE FROM rr WHERE zone_id = ?1", &s, c->d)) != 0)
         goto out;
     sqlite3_bind_int64(s, 1, c->zone_id);
@@ -245,7 +249,7 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
         rc = diag_set(d, LANA_EPARSE, "%s: no records (a zone needs an SOA and NS)", fname);
         goto out;
     }
-    if ((rc = check_zone(&c)) != 0)
+    if ((rc = check_zone(&c)) != 0 || (rc = journal__start(st, c.zone_id, d)) != 0)
         goto out;
     sqlite3_finalize(c.ins);
     c.ins = NULL;

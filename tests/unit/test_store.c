@@ -197,6 +197,9 @@ static void downgrade_to_v4(const char *path)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     const char *sql =
+        "DROP TRIGGER journal_rr_ins; DROP TRIGGER journal_rr_del; DROP TRIGGER journal_rr_upd;"
+        "DROP TRIGGER journal_zone_del; DROP TABLE journal; DROP TABLE journal_version;"
+        "ALTER TABLE zone DROP COLUMN journal;"
         "DROP INDEX account_sponsor; DROP INDEX account_class; DROP INDEX block_mnt;"
         "DROP INDEX zone_sponsor; DROP INDEX zone_registrant; DROP INDEX audit_account;"
         "ALTER TABLE account DROP COLUMN sponsor; ALTER TABLE account DROP COLUMN enabled;"

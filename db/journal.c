@@ -1,0 +1,133 @@
+/*
+ * journal — see journal.h and journal_int.h. Sealing costs a commit that touched no zone two
+ * index lookups (the newest journal row against the newest version).
+ */
+#include "db/journal.h"
+#include "db/journal_int.h"
+
+#include <stdlib.h>
+
+static unsigned journal_serials = JOURNAL_SERIALS_DEFAULT;
+
+void journal_serials_set(unsigned n)
+{
+    journal_serials = n > 0 ? n : 1;
+}
+
+static const char sql_pending[] = "SELECT (SELECT coalesce(max(seq), 0) FROM journal),"
+                                  " (SELECT coalesce(max(seq), 0) FROM journal_version)";
+static const char sql_seal[] = JOURNAL_SEAL_SQL;
+/* rows of zones deleted in the same transaction (their delete trigger ran first) */
+static const char sql_orphans[] =
+    "DELETE FROM journal WHERE seq > ?1 AND zone_id NOT IN (SELECT id FROM zone)";
+static const char sql_sealed[] = "SELECT zone_id FROM journal_version WHERE seq > ?1";
+/* the newest version a zone may no longer keep: the (bound + 1)th newest stays as the base */
+static const char sql_cut[] = "SELECT seq FROM journal_version WHERE zone_id = ?1"
+                              " ORDER BY seq DESC LIMIT 1 OFFSET ?2";
+static const char sql_drop_rows[] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= ?2";
+static const char sql_drop_versions[] =
+    "DELETE FROM journal_version WHERE zone_id = ?1 AND seq < ?2";
+
+/* Drops the versions of zone beyond the bound, and the rows before the oldest kept. */
+static int compact(struct store *st, int64_t zone, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_cut, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)journal_serials);
+    if ((rc = store__row(st, s, "journal", d)) <= 0)
+        return rc;
+    int64_t cut = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    const char *sql[2] = {sql_drop_rows, sql_drop_versions};
+    for (int i = 0; i < 2 && rc >= 0; i++) {
+        if ((rc = store__stmt(st, sql[i], &s, d)) != 0)
+            return rc;
+        sqlite3_bind_int64(s, 1, zone);
+        sqlite3_bind_int64(s, 2, cut);
+        rc = store__done(st, s, "journal", d);
+    }
+    return rc;
+}
+
+int journal__seal(struct store *st, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_pending, &s, d);
+    if (rc != 0 || (rc = store__row(st, s, "journal", d)) <= 0)
+        return rc;
+    int64_t last_row = sqlite3_column_int64(s, 0), prev = sqlite3_column_int64(s, 1);
+    sqlite3_reset(s);
+    if (last_row <= prev)
+        return 0; /* no zone changed */
+    if ((rc = store__stmt(st, sql_orphans, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, prev);
+    if ((rc = store__done(st, s, "journal", d)) != 0)
+        return rc;
+    if ((rc = store__stmt(st, sql_seal, &s, d)) != 0 ||
+        (rc = store__done(st, s, "journal", d)) != 0)
+        return rc;
+    /* the zones just sealed; collected first, since compacting writes the table read */
+    int64_t *zones = NULL;
+    size_t n = 0, cap = 0;
+    if ((rc = store__stmt(st, sql_sealed, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, prev);
+    while ((rc = store__row(st, s, "journal", d)) == 1) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            int64_t *p = realloc(zones, ncap * sizeof *p);
+            if (p == NULL) {
+                sqlite3_reset(s);
+                free(zones);
+                return diag_set(d, LANA_ENOMEM, "out of memory");
+            }
+            zones = p;
+            cap = ncap;
+        }
+        zones[n++] = sqlite3_column_int64(s, 0);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = compact(st, zones[i], d);
+    free(zones);
+    return rc;
+}
+
+static const char sql_off[] = "UPDATE zone SET journal = ?2 WHERE id = ?1";
+static const char sql_forget_rows[] = "DELETE FROM journal WHERE zone_id = ?1";
+static const char sql_forget_versions[] = "DELETE FROM journal_version WHERE zone_id = ?1";
+static const char sql_mark[] =
+    "INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
+    " SELECT r.zone_id, 2, r.key, 6, r.rdata, r.ttl FROM rr r JOIN zone z"
+    " ON z.id = r.zone_id AND r.key = z.apex AND r.type = 6 WHERE z.id = ?1";
+
+static int run(struct store *st, const char *sql, int64_t zone, int on, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    if (on >= 0)
+        sqlite3_bind_int(s, 2, on);
+    return store__done(st, s, "journal", d);
+}
+
+int journal__stop(struct store *st, int64_t zone, struct lana_diag *d)
+{
+    int rc = run(st, sql_off, zone, 0, d);
+    if (rc == 0)
+        rc = run(st, sql_forget_rows, zone, -1, d);
+    if (rc == 0)
+        rc = run(st, sql_forget_versions, zone, -1, d);
+    return rc;
+}
+
+int journal__start(struct store *st, int64_t zone, struct lana_diag *d)
+{
+    int rc = run(st, sql_off, zone, 1, d);
+    return rc == 0 ? run(st, sql_mark, zone, -1, d) : rc;
+}
