@@ -2,26 +2,183 @@
  * zonexfr — see zonexfr.h. BEGIN on a fresh connection opens no snapshot yet; the first
  * SELECT does, and the transaction stays open until zonexfr_close(), so the SOA and every row
  * after it are read from the same WAL snapshot.
+ *
+ * A difference is read from the journal rows after the client's version, ordered by record
+ * (owner key, type, rdata) and then by time: the rows of one record form a group whose first
+ * operation tells whether the record existed in the client's version (its first change was
+ * a removal) and whose last tells whether it exists now. The query runs twice, once for the
+ * removed records and once for the added, so a difference of any size costs two rows of
+ * memory. A record whose TTL changed is removed with the old and added with the new.
  */
 #include "db/zonexfr.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/dname.h"
 #include "common/dnsmsg.h"
+#include "common/serial.h"
 #include "db/store_int.h"
+
+#define SOA_RDATA_MAX (2 * DNAME_MAXLEN + 20) /* MNAME, RNAME and five numbers at most */
+#define OP_REMOVED 0
+#define OP_ADDED 1
+
+/* the journal rows of one record, merged */
+struct group {
+    uint8_t key[DNAME_KEY_MAX];
+    size_t klen;
+    uint16_t type;
+    uint8_t *rdata; /* 65535 bytes */
+    size_t rdlen;
+    int first_op, last_op;
+    uint32_t first_ttl, last_ttl;
+};
+
+/* where a difference stands: the SOAs and the two passes over the journal */
+enum phase { PH_OLD_SOA, PH_REMOVED, PH_NEW_SOA, PH_ADDED, PH_DONE };
 
 struct zonexfr {
     sqlite3 *db;
-    sqlite3_stmt *rows;
+    sqlite3_stmt *rows; /* the zone's records, or the journal rows of the difference */
     bool in_txn;
+    enum zonexfr_kind kind;
+    char why[128];
     struct zonexfr_rr soa;
-    uint8_t soa_rdata[2 * DNAME_MAXLEN + 20]; /* MNAME, RNAME and five numbers at most */
+    uint8_t soa_rdata[SOA_RDATA_MAX];
+    /* a difference */
+    struct zonexfr_rr old_soa;
+    uint8_t old_rdata[SOA_RDATA_MAX];
+    enum phase phase;
+    struct group g[2]; /* the current group and the first row of the next */
+    int cur;
+    bool pending, at_end;
 };
 
-int zonexfr_open(const char *path, const uint8_t *apex, struct zonexfr **out,
-                 struct lana_diag *d)
+/* Prepares sql on the transfer's connection into *s. */
+static int prep(struct zonexfr *x, const char *sql, sqlite3_stmt **s, struct lana_diag *d)
+{
+    if (sqlite3_prepare_v2(x->db, sql, -1, s, NULL) != SQLITE_OK) {
+        *s = NULL;
+        return store__err(x->db, d, "prepare transfer");
+    }
+    return 0;
+}
+
+static int full(struct zonexfr *x, const char *why)
+{
+    x->kind = ZONEXFR_FULL;
+    snprintf(x->why, sizeof x->why, "%s", why);
+    return 0;
+}
+
+/*
+ * Decides how to answer an IXFR from serial since: the SOA alone, a difference from the
+ * version of that serial, or the whole zone (x->why says why). 0, or LANA_EDB/LANA_ENOMEM.
+ */
+static int plan_ixfr(struct zonexfr *x, int64_t zone, uint32_t since, struct lana_diag *d)
+{
+    uint32_t now;
+    char why[96];
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    const uint8_t *p = x->soa_rdata + x->soa.rdlen - 20;
+    now = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    if (!serial_lt(since, now)) {
+        x->kind = ZONEXFR_CURRENT;
+        return 0;
+    }
+    /* the newest version must be the zone as it is, with nothing unsealed after it */
+    if ((rc = prep(x, "SELECT seq, serial FROM journal_version WHERE zone_id = ?1"
+                      " ORDER BY seq DESC LIMIT 1", &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = store__err(x->db, d, "journal");
+        goto out;
+    }
+    if (step == SQLITE_DONE || sqlite3_column_bytes(s, 1) != 4 ||
+        memcmp(sqlite3_column_blob(s, 1), p, 4) != 0) {
+        rc = full(x, "the journal does not reach the current serial");
+        goto out;
+    }
+    int64_t last = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if ((rc = prep(x, "SELECT EXISTS(SELECT 1 FROM journal WHERE zone_id = ?1 AND seq > ?2)", &s,
+                   d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_int64(s, 2, last);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        rc = store__err(x->db, d, "journal");
+        goto out;
+    }
+    if (sqlite3_column_int(s, 0) != 0) {
+        rc = full(x, "changes not sealed into a version");
+        goto out;
+    }
+    sqlite3_finalize(s);
+    /* the client's version: exactly one */
+    uint8_t want[4] = {(uint8_t)(since >> 24), (uint8_t)(since >> 16), (uint8_t)(since >> 8),
+                       (uint8_t)since};
+    if ((rc = prep(x, "SELECT seq, soa, ttl FROM journal_version WHERE zone_id = ?1"
+                      " AND serial = ?2 ORDER BY seq DESC LIMIT 2", &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_blob(s, 2, want, 4, SQLITE_STATIC);
+    if ((step = sqlite3_step(s)) != SQLITE_ROW) {
+        if (step != SQLITE_DONE)
+            rc = store__err(x->db, d, "journal");
+        else {
+            snprintf(why, sizeof why, "serial %lu is not in the journal", (unsigned long)since);
+            rc = full(x, why);
+        }
+        goto out;
+    }
+    int64_t base = sqlite3_column_int64(s, 0);
+    int n = sqlite3_column_bytes(s, 1);
+    if (n < 22 || (size_t)n > sizeof x->old_rdata) {
+        rc = diag_set(d, LANA_EDB, "journal: bad SOA of serial %lu", (unsigned long)since);
+        goto out;
+    }
+    memcpy(x->old_rdata, sqlite3_column_blob(s, 1), (size_t)n);
+    x->old_soa = x->soa;
+    x->old_soa.ttl = (uint32_t)sqlite3_column_int64(s, 2);
+    x->old_soa.rdlen = (uint16_t)n;
+    x->old_soa.rdata = x->old_rdata;
+    if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        snprintf(why, sizeof why, "serial %lu names two versions", (unsigned long)since);
+        rc = full(x, why);
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        rc = store__err(x->db, d, "journal");
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    x->g[0].rdata = malloc(65535);
+    x->g[1].rdata = malloc(65535);
+    if (x->g[0].rdata == NULL || x->g[1].rdata == NULL)
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    if ((rc = prep(x, "SELECT key, type, rdata, op, ttl FROM journal WHERE zone_id = ?1"
+                      " AND seq > ?2 AND seq <= ?3 AND op < 2 AND type != 6"
+                      " ORDER BY key, type, rdata, seq", &x->rows, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(x->rows, 1, zone);
+    sqlite3_bind_int64(x->rows, 2, base);
+    sqlite3_bind_int64(x->rows, 3, last);
+    x->kind = ZONEXFR_INCR;
+    x->phase = PH_OLD_SOA;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int zonexfr_open(const char *path, const uint8_t *apex, const uint32_t *since,
+                 struct zonexfr **out, struct lana_diag *d)
 {
     uint8_t key[DNAME_KEY_MAX];
     size_t klen = dname_key(apex, key);
@@ -64,7 +221,7 @@ int zonexfr_open(const char *path, const uint8_t *apex, struct zonexfr **out,
     }
     int64_t zone_id = sqlite3_column_int64(s, 0);
     int n = sqlite3_column_bytes(s, 2);
-    if (n <= 0 || (size_t)n > sizeof x->soa_rdata) {
+    if (n < 22 || (size_t)n > sizeof x->soa_rdata) {
         rc = diag_set(d, LANA_EDB, "transfer SOA: bad rdata");
         goto out;
     }
@@ -74,13 +231,14 @@ int zonexfr_open(const char *path, const uint8_t *apex, struct zonexfr **out,
     x->soa.ttl = (uint32_t)sqlite3_column_int64(s, 1);
     x->soa.rdlen = (uint16_t)n;
     x->soa.rdata = x->soa_rdata;
-    if (sqlite3_prepare_v2(x->db,
-                           "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1 AND type != 6"
-                           " ORDER BY key, type, rdata",
-                           -1, &x->rows, NULL) != SQLITE_OK) {
-        rc = store__err(x->db, d, "prepare transfer");
+    sqlite3_finalize(s);
+    s = NULL;
+    if (since != NULL && ((rc = plan_ixfr(x, zone_id, *since, d)) != 0 || x->kind != ZONEXFR_FULL))
         goto out;
-    }
+    x->kind = ZONEXFR_FULL;
+    if ((rc = prep(x, "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1 AND type != 6"
+                      " ORDER BY key, type, rdata", &x->rows, d)) != 0)
+        goto out;
     sqlite3_bind_int64(x->rows, 1, zone_id);
 out:
     sqlite3_finalize(s);
@@ -97,8 +255,122 @@ const struct zonexfr_rr *zonexfr_soa(const struct zonexfr *x)
     return &x->soa;
 }
 
+enum zonexfr_kind zonexfr_kind(const struct zonexfr *x)
+{
+    return x->kind;
+}
+
+const char *zonexfr_why(const struct zonexfr *x)
+{
+    return x->why;
+}
+
+/* Steps the journal query into g: 1 with a row, 0 at its end, LANA_EDB. */
+static int row_into(struct zonexfr *x, struct group *g, struct lana_diag *d)
+{
+    for (;;) {
+        int step = sqlite3_step(x->rows);
+        if (step == SQLITE_DONE)
+            return 0;
+        if (step != SQLITE_ROW)
+            return store__err(x->db, d, "journal");
+        int klen = sqlite3_column_bytes(x->rows, 0), rdlen = sqlite3_column_bytes(x->rows, 2);
+        if (klen <= 0 || (size_t)klen > sizeof g->key || rdlen > 65535)
+            continue; /* not a record a message can carry */
+        memcpy(g->key, sqlite3_column_blob(x->rows, 0), (size_t)klen);
+        g->klen = (size_t)klen;
+        g->type = (uint16_t)sqlite3_column_int(x->rows, 1);
+        if (rdlen > 0)
+            memcpy(g->rdata, sqlite3_column_blob(x->rows, 2), (size_t)rdlen);
+        g->rdlen = (size_t)rdlen;
+        g->first_op = g->last_op = sqlite3_column_int(x->rows, 3);
+        g->first_ttl = g->last_ttl = (uint32_t)sqlite3_column_int64(x->rows, 4);
+        return 1;
+    }
+}
+
+static bool same_record(const struct group *a, const struct group *b)
+{
+    return a->klen == b->klen && a->type == b->type && a->rdlen == b->rdlen &&
+           memcmp(a->key, b->key, a->klen) == 0 && memcmp(a->rdata, b->rdata, a->rdlen) == 0;
+}
+
+/* The next record's group into x->g[x->cur]: 1, 0 at the end of the pass, LANA_EDB. */
+static int group_next(struct zonexfr *x, struct lana_diag *d)
+{
+    int rc;
+    if (x->at_end)
+        return 0;
+    if (x->pending) { /* its first row was read ahead */
+        x->cur ^= 1;
+        x->pending = false;
+    } else if ((rc = row_into(x, &x->g[x->cur], d)) <= 0) {
+        x->at_end = rc == 0;
+        return rc;
+    }
+    struct group *g = &x->g[x->cur], *n = &x->g[x->cur ^ 1];
+    for (;;) {
+        if ((rc = row_into(x, n, d)) < 0)
+            return rc;
+        if (rc == 0) {
+            x->at_end = true;
+            return 1;
+        }
+        if (!same_record(g, n)) {
+            x->pending = true;
+            return 1;
+        }
+        g->last_op = n->first_op;
+        g->last_ttl = n->first_ttl;
+    }
+}
+
+/* The next record of a difference (see zonexfr.h): 1, 0 at the end, LANA_EDB. */
+static int next_incr(struct zonexfr *x, struct zonexfr_rr *rr, struct lana_diag *d)
+{
+    for (;;) {
+        switch (x->phase) {
+        case PH_OLD_SOA:
+        case PH_NEW_SOA:
+            *rr = x->phase == PH_OLD_SOA ? x->old_soa : x->soa;
+            x->phase++;
+            return 1;
+        case PH_REMOVED:
+        case PH_ADDED: {
+            int rc = group_next(x, d);
+            if (rc < 0)
+                return rc;
+            if (rc == 0) {
+                sqlite3_reset(x->rows); /* the second pass reads the same rows */
+                x->at_end = x->pending = false;
+                x->phase++;
+                continue;
+            }
+            const struct group *g = &x->g[x->cur];
+            bool before = g->first_op == OP_REMOVED, after = g->last_op == OP_ADDED;
+            bool ttl = before && after && g->first_ttl != g->last_ttl;
+            bool send = x->phase == PH_REMOVED ? before && (!after || ttl)
+                                               : after && (!before || ttl);
+            if (!send || dname_from_key(g->key, g->klen, rr->owner) < 0)
+                continue;
+            rr->type = g->type;
+            rr->ttl = x->phase == PH_REMOVED ? g->first_ttl : g->last_ttl;
+            rr->rdlen = (uint16_t)g->rdlen;
+            rr->rdata = g->rdata;
+            return 1;
+        }
+        case PH_DONE:
+            return 0;
+        }
+    }
+}
+
 int zonexfr_next(struct zonexfr *x, struct zonexfr_rr *rr, struct lana_diag *d)
 {
+    if (x->kind == ZONEXFR_INCR)
+        return next_incr(x, rr, d);
+    if (x->kind == ZONEXFR_CURRENT)
+        return 0;
     for (;;) {
         int step = sqlite3_step(x->rows);
         if (step == SQLITE_DONE)
@@ -123,6 +395,8 @@ void zonexfr_close(struct zonexfr *x)
     if (x == NULL)
         return;
     sqlite3_finalize(x->rows);
+    free(x->g[0].rdata);
+    free(x->g[1].rdata);
     if (x->in_txn)
         sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(x->db);

@@ -6,7 +6,8 @@
  * transfer started, whatever the registry commits meanwhile, and the DNS worker's own reader
  * is neither blocked nor held back. The SOA is read first; the other records follow in
  * canonical order (owner key, type, rdata), one at a time, so a zone of any size costs one
- * row of memory. A cursor is used by one thread only.
+ * row of memory. An IXFR reads the zone's journal in the same snapshot. A cursor is used by
+ * one thread only.
  */
 #pragma once
 
@@ -26,20 +27,38 @@ struct zonexfr_rr {
 
 struct zonexfr;
 
+/** What the transfer sends, decided when the cursor opens (zonexfr_kind). */
+enum zonexfr_kind {
+    ZONEXFR_FULL,    /* the whole zone: SOA, every record, SOA (AXFR, or IXFR falling back) */
+    ZONEXFR_INCR,    /* one condensed difference sequence (RFC 1995 §4): the records come as
+                      * old SOA, the removed records, the zone's SOA, the added records */
+    ZONEXFR_CURRENT, /* the client's serial is not older than ours: the SOA alone */
+};
+
 /**
  * Opens the database at path read-only, starts the snapshot and reads the SOA of the zone
- * whose apex is the wire name apex (lower case).
+ * whose apex is the wire name apex (lower case). since is NULL for AXFR; for IXFR the
+ * client's serial: the difference from that version when the journal (db/journal.h) holds
+ * it, else the whole zone (zonexfr_kind, zonexfr_why).
  * @return 0 with *out set; LANA_ENOTFOUND when no zone has that apex (or it has no SOA);
  * LANA_ENOMEM; LANA_EDB with the message in d.
  */
-int zonexfr_open(const char *path, const uint8_t *apex, struct zonexfr **out,
-                 struct lana_diag *d);
+int zonexfr_open(const char *path, const uint8_t *apex, const uint32_t *since,
+                 struct zonexfr **out, struct lana_diag *d);
+
+/** What the cursor sends (never fails). */
+enum zonexfr_kind zonexfr_kind(const struct zonexfr *x);
+
+/** Why an IXFR gets the whole zone ("serial 5 is not in the journal"), or "" (never fails). */
+const char *zonexfr_why(const struct zonexfr *x);
 
 /** The zone's SOA record, read when the cursor opened (never fails). */
 const struct zonexfr_rr *zonexfr_soa(const struct zonexfr *x);
 
 /**
- * The next record other than the SOA into *rr.
+ * The next record between the opening and closing SOA into *rr: for a whole zone every
+ * record but the SOA, in canonical order; for a difference, the sequence zonexfr_kind
+ * describes, removed and added records each in canonical order.
  * @return 1 with *rr filled, 0 when every record was read, LANA_EDB with the message in d.
  */
 int zonexfr_next(struct zonexfr *x, struct zonexfr_rr *rr, struct lana_diag *d);

@@ -145,8 +145,10 @@ const struct conf_key srvconf_keys[] = {
     {"serial-policy", CONF_STR, 0, 0, K(serial_policy), "date", check_serial_policy,
      "SOA serials: date (YYYYMMDDnn, counting on after nn = 99), increment or unixtime"},
     {"allow-transfer", CONF_LIST, 0, 0, K(allow_transfer), NULL, check_prefixes,
-     "prefixes (space-separated) whose clients may transfer every zone by AXFR over TCP "
+     "prefixes (space-separated) whose clients may transfer every zone, AXFR and IXFR "
      "(default: nobody); repeat the key for more"},
+    {"journal-serials", CONF_UINT, 1, 1000000, K(journal_serials), "1000", NULL,
+     "versions of each zone kept for IXFR; a client on an older serial gets the whole zone"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -41,7 +41,8 @@ struct srvconf {
     char *registry_tls_key;           /* PEM private key, mode 0600 */
     struct conf_list registry_tls_name; /* more names for the generated certificate */
     char *serial_policy;                /* "date", "increment" or "unixtime" (common/serial.h) */
-    struct conf_list allow_transfer;    /* prefixes whose clients may transfer zones (AXFR) */
+    struct conf_list allow_transfer;    /* prefixes whose clients may transfer zones */
+    uint64_t journal_serials;           /* versions of each zone kept for IXFR (db/journal.h) */
 };
 
 extern const struct conf_key srvconf_keys[];

@@ -103,9 +103,9 @@ static void worker_sync(struct worker *w)
     w->change_seq = last;
 }
 
-/* Answers one query message; peer and more are given over TCP only (NULL for UDP, where the
- * query's EDNS size or 512 limits the answer; over TCP 64 KiB, and an AXFR starts a transfer,
- * server/xfr.h). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
+/* Answers one query message from peer; more is given over TCP only (NULL for UDP, where the
+ * query's EDNS size or 512 limits the answer; over TCP 64 KiB, and a transfer streams its
+ * messages, server/xfr.h). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
 static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
                       const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
 {
@@ -125,9 +125,8 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
     if (q.opcode == DNS_OP_NOTIFY) /* a primary has nothing to do with a NOTIFY (yet) */
         return answer_error(&q, pkt, len, DNS_R_NOTIMP, out, DNSMSG_MAX);
-    /* over TCP an IXFR gets the whole zone, AXFR-style (RFC 1995 §4), until the journal
-     * answers with differences */
-    if (more != NULL && (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR))
+    /* transfers: AXFR over TCP, IXFR over either (AXFR over UDP is answered NOTIMP) */
+    if (q.qtype == DNS_T_IXFR || (q.qtype == DNS_T_AXFR && more != NULL))
         return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,
                           more);
     size_t limit = more != NULL ? DNSMSG_MAX : answer_udp_limit(&q);
@@ -142,11 +141,12 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     return answer_finish(&a, &q, pkt, out, limit);
 }
 
-static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync, uint8_t *out)
+static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync,
+                          const struct sockaddr *peer, uint8_t *out)
 {
     if (sync)
         worker_sync(ctx);
-    return respond(ctx, pkt, len, NULL, out, NULL);
+    return respond(ctx, pkt, len, peer, out, NULL);
 }
 
 static size_t respond_tcp(void *ctx, const uint8_t *pkt, size_t len, bool sync,

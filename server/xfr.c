@@ -13,6 +13,7 @@
 #include "server/xfr.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +32,9 @@
 
 struct xfr {
     struct zonexfr *zx;
+    size_t msg_max;  /* bytes that end a message: XFR_MSG_MAX, or over UDP the client's limit */
+    size_t cap;      /* bytes of one message at most: 64 KiB, or over UDP the client's limit */
+    bool udp, soa_only; /* over UDP; the SOA alone, since the rest does not fit (RFC 1995 §2) */
     struct dnsmsg_query q;
     uint8_t qraw[DNAME_MAXLEN]; /* the question's name as the client wrote it (its case) */
     struct zonexfr_rr cur; /* a record read but not yet sent */
@@ -40,10 +44,10 @@ struct xfr {
     char peer[NET_ADDRSTRLEN];
 };
 
-/* What the log calls a transfer: an IXFR is answered with the whole zone (RFC 1995 §4). */
+/* What the log calls a transfer. */
 static const char *kind(const struct dnsmsg_query *q)
 {
-    return q->qtype == DNS_T_IXFR ? "ixfr (whole zone)" : "axfr";
+    return q->qtype == DNS_T_IXFR ? "ixfr" : "axfr";
 }
 
 bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer)
@@ -111,7 +115,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     struct lana_diag d;
     if (x->done)
         return 0;
-    size_t cap = DNSMSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
+    size_t cap = x->cap - (x->q.has_edns ? XFR_OPT_LEN : 0);
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
     dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
     dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
@@ -119,14 +123,15 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     if (b.wb.pos >= DNSMSG_HDRLEN + x->q.qname_len)
         memcpy(out + DNSMSG_HDRLEN, x->qraw, x->q.qname_len);
     unsigned n = 0, base = b.ncomp, last = b.ncomp;
-    if (x->messages == 0) { /* the opening SOA */
+    if (x->messages == 0) { /* the opening SOA; alone when the client is up to date */
         const struct zonexfr_rr *soa = zonexfr_soa(x->zx);
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, soa->owner, DNS_T_SOA, DNS_C_IN, soa->ttl, soa->rdata,
                            soa->rdlen))
             return LANA_ERANGE;
         n++;
+        x->done = x->soa_only || zonexfr_kind(x->zx) == ZONEXFR_CURRENT;
     }
-    for (;;) {
+    while (!x->done) {
         if (!x->have_cur && !x->rows_done) {
             int rc = zonexfr_next(x->zx, &x->cur, &d);
             if (rc < 0) {
@@ -139,7 +144,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
         const struct zonexfr_rr *rr = x->have_cur ? &x->cur : zonexfr_soa(x->zx);
         /* past XFR_MSG_MAX with it (uncompressed, the most it takes): the next message;
          * a record bigger than that alone goes out in a message of up to 64 KiB */
-        if (n > 0 && b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > XFR_MSG_MAX)
+        if (n > 0 && b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > x->msg_max)
             break;
         unsigned prev = b.ncomp - last; /* the names the record before added */
         memmove(&b.comp[base], &b.comp[last], prev * sizeof b.comp[0]);
@@ -158,7 +163,6 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
             break;
         }
         x->have_cur = false;
-        x->records++;
     }
     *len = dnsmsg_finish(&b);
     if (*len == 0)
@@ -166,6 +170,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     if (x->q.has_edns)
         put_opt(out, len, &x->q);
     x->messages++;
+    x->records += n;
     x->bytes += *len;
     return 1;
 }
@@ -178,12 +183,40 @@ static long xfr_next(void *stream, uint8_t *out)
     return rc == 1 ? (long)len : rc;
 }
 
+/* How the log describes what the transfer sent: "" for an AXFR. */
+static void what(const struct xfr *x, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (x->q.qtype != DNS_T_IXFR)
+        return;
+    if (x->soa_only && zonexfr_kind(x->zx) != ZONEXFR_CURRENT) {
+        snprintf(buf, size, " (over UDP: the SOA alone, the %s does not fit)",
+                 zonexfr_kind(x->zx) == ZONEXFR_INCR ? "difference" : "whole zone");
+        return;
+    }
+    switch (zonexfr_kind(x->zx)) {
+    case ZONEXFR_CURRENT:
+        snprintf(buf, size, " (serial %lu is current: the SOA alone)",
+                 (unsigned long)x->q.ixfr_serial);
+        break;
+    case ZONEXFR_INCR:
+        snprintf(buf, size, " (differences from serial %lu)", (unsigned long)x->q.ixfr_serial);
+        break;
+    case ZONEXFR_FULL:
+        snprintf(buf, size, " (whole zone: %s)", zonexfr_why(x->zx));
+        break;
+    }
+}
+
 static void xfr_free(void *stream)
 {
     struct xfr *x = stream;
+    char how[160];
+    what(x, how, sizeof how);
     if (x->done)
-        log_notice("%s %s to %s: %llu records, %llu message%s, %llu bytes, %llu ms", kind(&x->q), x->zone,
-                   x->peer, (unsigned long long)x->records + 2,
+        log_notice("%s %s to %s%s: %llu records, %llu message%s, %llu bytes, %llu ms", kind(&x->q),
+                   x->zone, x->peer, how,
+                   (unsigned long long)x->records,
                    (unsigned long long)x->messages, x->messages == 1 ? "" : "s",
                    (unsigned long long)x->bytes, (unsigned long long)(mono_ms() - x->start_ms));
     else
@@ -203,6 +236,10 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
     struct lana_diag d;
     dname_to_text(q->qname, zone, sizeof zone);
     net_addr_format(peer, who, sizeof who);
+    if (q->qtype == DNS_T_IXFR && !q->has_ixfr_serial) {
+        log_info("ixfr %s to %s: refused (no SOA of the zone in the authority section)", zone, who);
+        return answer_error(q, pkt, len, DNS_R_FORMERR, out, DNSMSG_MAX);
+    }
     if (!xfr_allowed(allow, peer)) {
         log_info("%s %s to %s: refused (not in allow-transfer)", kind(q), zone, who);
         return answer_error(q, pkt, len, DNS_R_REFUSED, out, DNSMSG_MAX);
@@ -221,20 +258,35 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         memcpy(x->qraw, pkt + DNSMSG_HDRLEN, q->qname_len);
     else
         memcpy(x->qraw, q->qname, q->qname_len);
+    x->udp = more == NULL;
+    x->cap = x->udp ? answer_udp_limit(q) : DNSMSG_MAX;
+    x->msg_max = x->udp ? x->cap : XFR_MSG_MAX;
     x->start_ms = mono_ms();
     memcpy(x->zone, zone, sizeof zone);
     memcpy(x->peer, who, sizeof who);
     size_t rlen = 0;
-    int rc = zonexfr_open(db, q->qname, &x->zx, &d);
+    int rc = zonexfr_open(db, q->qname, q->qtype == DNS_T_IXFR ? &q->ixfr_serial : NULL, &x->zx,
+                          &d);
     if (rc != 0 && rc != LANA_ENOTFOUND)
         log_warn("%s %s to %s: %s", kind(q), zone, who, d.msg);
+    /* over UDP the whole zone never goes, a difference only when one message holds it */
+    x->soa_only = rc == 0 && x->udp && zonexfr_kind(x->zx) == ZONEXFR_FULL;
     if (rc == 0)
         rc = build(x, out, &rlen);
+    if (rc == 1 && x->udp && !x->done) {
+        x->soa_only = true;
+        x->messages = x->records = x->bytes = 0;
+        rc = build(x, out, &rlen);
+    }
     if (rc != 1) { /* build logged a database error itself */
         zonexfr_close(x->zx);
         free(x);
         return answer_error(q, pkt, len, rc == LANA_ENOTFOUND ? XFR_R_NOTAUTH : DNS_R_SERVFAIL,
                             out, DNSMSG_MAX);
+    }
+    if (x->udp) {
+        xfr_free(x); /* logs it */
+        return rlen;
     }
     *more = (struct dnstcp_more){x, xfr_next, xfr_free};
     return rlen;

@@ -1,10 +1,14 @@
 /*
- * xfr — outgoing zone transfers (AXFR, RFC 5936) over DNS TCP: who may transfer, and the
- * stream of messages (SOA, every record of the zone, SOA) that dnstcp pulls as its output
- * drains. The records come from a snapshot of the zone (db/zonexfr.h), so a transfer is
+ * xfr — outgoing zone transfers over DNS: AXFR (RFC 5936) over TCP, IXFR (RFC 1995) over TCP
+ * and UDP; who may transfer, and the stream of messages that dnstcp pulls as its output
+ * drains. AXFR sends SOA, every record of the zone, SOA. IXFR sends the differences from the
+ * client's serial as one condensed sequence when the journal holds that version (db/journal.h),
+ * the SOA alone when the client is current, else the whole zone AXFR-style (RFC 1995 §4). Over
+ * UDP an IXFR gets its answer only when it fits in one message, else the SOA alone (§2), which
+ * sends the client to TCP. The records come from a snapshot (db/zonexfr.h), so a transfer is
  * consistent even while the registry commits. Access is by client address (allow-transfer);
  * a key check (TSIG) can sit beside xfr_allowed(). Each transfer is logged at notice level
- * when it ends, each refusal at info.
+ * when it ends, with what it sent, each refusal at info.
  */
 #pragma once
 
@@ -27,10 +31,12 @@ struct zonedb_reader;
 bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer);
 
 /**
- * Answers the AXFR query q (raw bytes pkt) from peer over TCP: REFUSED when the address is not
- * allowed, NOTAUTH when no zone the reader r knows has qname as its apex, SERVFAIL when the
- * snapshot cannot be opened; else the transfer's first message, with the rest handed to dnstcp
- * through more. db is the database file. out holds DNSMSG_MAX bytes.
+ * Answers the AXFR or IXFR query q (raw bytes pkt) from peer: FORMERR for an IXFR without the
+ * client's SOA, REFUSED when the address is not allowed, NOTAUTH when no zone the reader r
+ * knows has qname as its apex, SERVFAIL when the snapshot cannot be opened; else the
+ * transfer's first message. Over TCP (more given) the rest is handed to dnstcp through more;
+ * over UDP (more NULL: IXFR only) the one message is the whole answer. db is the database
+ * file. out holds DNSMSG_MAX bytes.
  * @return the response length (0 only when the query's header is unusable).
  */
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/serial.h"
+#include "db/journal.h"
 #include "db/store.h"
 #include "db/zone.h"
 #include "db/zoneio.h"
@@ -48,6 +49,7 @@ int zonecmd_create_default(const struct srvconf *cfg)
         return LANA_EPARSE;
     }
     zone_serial_policy_set(policy);
+    journal_serials_set((unsigned)cfg->journal_serials);
     int rc = store_open(db_path, &st, NULL, &d);
     if (rc != 0) {
         log_err("%s", d.msg);

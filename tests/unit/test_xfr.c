@@ -70,7 +70,7 @@ static void test_zonexfr_is_one_snapshot(void **state)
     struct testdb *t = *state;
     struct zonexfr *x;
     import_hosts(t, 7, 10);
-    assert_int_equal(zonexfr_open(t->path, lab, &x, NULL), 0);
+    assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
     assert_int_equal(zonexfr_soa(x)->type, DNS_T_SOA);
     import_hosts(t, 8, 20); /* committed while the cursor is open: it does not wait */
     assert_int_equal(read_all(x), 12); /* NS, ns1 A, 10 hosts */
@@ -78,7 +78,7 @@ static void test_zonexfr_is_one_snapshot(void **state)
     uint16_t len = zonexfr_soa(x)->rdlen;
     assert_int_equal(soa[len - 20 + 3], 7); /* the serial of the snapshot */
     zonexfr_close(x);
-    assert_int_equal(zonexfr_open(t->path, lab, &x, NULL), 0);
+    assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
     assert_int_equal(read_all(x), 22);
     zonexfr_close(x);
 }
@@ -89,7 +89,7 @@ static void test_zonexfr_unknown_zone(void **state)
     struct zonexfr *x = NULL;
     struct lana_diag d;
     import_hosts(t, 1, 1);
-    assert_int_equal(zonexfr_open(t->path, (const uint8_t *)"\4nope", &x, &d), LANA_ENOTFOUND);
+    assert_int_equal(zonexfr_open(t->path, (const uint8_t *)"\4nope", NULL, &x, &d), LANA_ENOTFOUND);
     assert_null(x);
     zonexfr_close(NULL);
 }
