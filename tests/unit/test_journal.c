@@ -1,0 +1,229 @@
+/* Unit tests of the IXFR journal (db/journal.h) and the differences read from it
+ * (db/zonexfr.h): one version per committed transaction, nothing from a rollback, the bound,
+ * a deleted zone's history gone, an import restarting it, condensation and TTL changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dnsmsg.h"
+#include "db/journal.h"
+#include "db/rrset.h"
+#include "db/store_int.h"
+#include "db/zone.h"
+#include "db/zonexfr.h"
+#include "tests/lib/testdb.h"
+
+static const uint8_t lab[] = "\3lab";
+
+static int64_t count(struct store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+static int64_t zone_id_of(struct testdb_names *f)
+{
+    return count(f->st, "SELECT id FROM zone WHERE name = 'lab.'");
+}
+
+static uint32_t serial(struct names *nm)
+{
+    struct zone_info z;
+    struct lana_diag d;
+    assert_int_equal(zone_get(nm, "lab.", &z, &d), 0);
+    return z.serial;
+}
+
+static void txt(struct names *nm, const char *owner, const char *data)
+{
+    struct lana_diag d;
+    if (rrset_add(nm, owner, "TXT", data, "t", &d) != 0)
+        fail_msg("rrset_add %s: %s", owner, d.msg);
+}
+
+static void untxt(struct names *nm, const char *owner)
+{
+    struct lana_diag d;
+    if (rrset_del(nm, owner, "TXT", NULL, "t", NULL, &d) != 0)
+        fail_msg("rrset_del %s: %s", owner, d.msg);
+}
+
+/* What an IXFR from since gets: its kind, and the records between the SOAs as lines
+ * "owner TYPE ttl" with a '-' or '+' for the removed or added part. */
+static enum zonexfr_kind diff(const char *path, uint32_t since, char *out, size_t size)
+{
+    struct zonexfr *x;
+    struct zonexfr_rr rr;
+    struct lana_diag d;
+    if (zonexfr_open(path, lab, &since, &x, &d) != 0)
+        fail_msg("zonexfr_open: %s", d.msg);
+    enum zonexfr_kind k = zonexfr_kind(x);
+    size_t len = 0;
+    int soas = 0, rc;
+    out[0] = '\0';
+    while ((rc = zonexfr_next(x, &rr, &d)) == 1) {
+        char owner[DNAME_TEXT_MAX], type[16];
+        if (rr.type == DNS_T_SOA) {
+            soas++;
+            continue;
+        }
+        dname_to_text(rr.owner, owner, sizeof owner);
+        len += (size_t)snprintf(out + len, size - len, "%c%s %s %u\n", soas == 1 ? '-' : '+',
+                                owner, dnsmsg_type_name(rr.type, type, sizeof type), rr.ttl);
+        assert_true(len < size);
+    }
+    assert_int_equal(rc, 0);
+    if (k == ZONEXFR_INCR)
+        assert_int_equal(soas, 2);
+    zonexfr_close(x);
+    return k;
+}
+
+static void test_journal_one_version_per_commit_none_for_a_rollback(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[4096];
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    uint32_t s0 = serial(f->nm);
+    int64_t v0 = count(f->st, "SELECT count(*) FROM journal_version");
+    txt(f->nm, "a.lab.", "\"one\"");
+    assert_int_equal(count(f->st, "SELECT count(*) FROM journal_version"), v0 + 1);
+    /* two changes, two serial bumps, one transaction: one version */
+    assert_int_equal(store_begin(f->st, &d), 0);
+    txt(f->nm, "b.lab.", "\"two\"");
+    txt(f->nm, "c.lab.", "\"three\"");
+    assert_int_equal(store_commit(f->st, &d), 0);
+    assert_int_equal(count(f->st, "SELECT count(*) FROM journal_version"), v0 + 2);
+    uint32_t s2 = serial(f->nm);
+    /* a rolled back change leaves neither rows nor a version */
+    int64_t rows = count(f->st, "SELECT count(*) FROM journal");
+    assert_int_equal(store_begin(f->st, &d), 0);
+    txt(f->nm, "gone.lab.", "\"never\"");
+    store_rollback(f->st);
+    assert_int_equal(count(f->st, "SELECT count(*) FROM journal"), rows);
+    assert_int_equal(serial(f->nm), s2);
+    /* from each committed version, what came after it */
+    assert_int_equal(diff(f->t.path, s0, buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "+a.lab. TXT 300\n+b.lab. TXT 300\n+c.lab. TXT 300\n");
+    assert_int_equal(diff(f->t.path, s0 + 1, buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "+b.lab. TXT 300\n+c.lab. TXT 300\n");
+    /* the serial between b and c was never committed: no client can hold it */
+    assert_int_equal(s2, s0 + 3); /* the date policy steps one per change within a day */
+    assert_int_equal(diff(f->t.path, s0 + 2, buf, sizeof buf), ZONEXFR_FULL);
+    assert_int_equal(diff(f->t.path, s2, buf, sizeof buf), ZONEXFR_CURRENT);
+    assert_string_equal(buf, "");
+}
+
+/* A record added and removed between the versions cancels out; one removed since is sent as
+ * removed; a TTL change is the record removed with the old TTL and added with the new. */
+static void test_journal_condenses_and_carries_ttl_changes(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[4096];
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    txt(f->nm, "old.lab.", "\"x\"");
+    txt(f->nm, "ttl.lab.", "\"y\"");
+    uint32_t base = serial(f->nm);
+    txt(f->nm, "flash.lab.", "\"z\"");
+    untxt(f->nm, "flash.lab.");
+    untxt(f->nm, "old.lab.");
+    txt(f->nm, "new.lab.", "\"w\"");
+    assert_int_equal(store_begin(f->st, &d), 0);
+    assert_int_equal(sqlite3_exec(f->st->db, "UPDATE rr SET ttl = 60 WHERE type = 16 AND"
+                                             " key = x'6c61620074746c00'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(zone_touch(f->st, zone_id_of(f), NULL, ZONE_TOUCH_SERIAL, &d), 0);
+    assert_int_equal(store_commit(f->st, &d), 0);
+    assert_int_equal(diff(f->t.path, base, buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "-old.lab. TXT 300\n-ttl.lab. TXT 300\n"
+                             "+new.lab. TXT 300\n+ttl.lab. TXT 60\n");
+}
+
+/* journal_serials_set(3): a zone keeps three versions after its base; older serials get the
+ * whole zone, and the rows before the oldest base are gone. */
+static void test_journal_bound_drops_the_oldest(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[8192];
+    journal_serials_set(3);
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    uint32_t s[8];
+    for (int i = 0; i < 8; i++) {
+        char owner[32];
+        snprintf(owner, sizeof owner, "h%d.lab.", i);
+        txt(f->nm, owner, "\"v\"");
+        s[i] = serial(f->nm);
+    }
+    int64_t zid = zone_id_of(f);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM journal_version WHERE zone_id = %lld",
+             (long long)zid);
+    assert_int_equal(count(f->st, sql), 4);
+    assert_int_equal(diff(f->t.path, s[3], buf, sizeof buf), ZONEXFR_FULL);
+    assert_int_equal(diff(f->t.path, s[4], buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "+h5.lab. TXT 300\n+h6.lab. TXT 300\n+h7.lab. TXT 300\n");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM journal WHERE zone_id = %lld AND seq <="
+             " (SELECT min(seq) FROM journal_version WHERE zone_id = %lld)",
+             (long long)zid, (long long)zid);
+    assert_int_equal(count(f->st, sql), 0);
+    journal_serials_set(JOURNAL_SERIALS_DEFAULT);
+}
+
+/* A deleted zone takes its history with it, and an import starts a zone's history at the
+ * imported version: from it a difference, from before it the whole zone. */
+static void test_journal_zone_delete_and_import(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[4096];
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    txt(f->nm, "a.lab.", "\"one\"");
+    int64_t zid = zone_id_of(f);
+    assert_int_equal(zone_del(f->nm, "lab.", true, "t", &d), 0);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM journal WHERE zone_id = %lld) +"
+             " (SELECT count(*) FROM journal_version WHERE zone_id = %lld)",
+             (long long)zid, (long long)zid);
+    assert_int_equal(count(f->st, sql), 0);
+    assert_int_equal(testdb_import(&f->t, "$ORIGIN lab.\n@ 3600 SOA ns1 hm 700 2 3 4 5\n"
+                                          "@ NS ns1\nns1 A 198.18.0.1\nx TXT \"x\"\n"),
+                     0);
+    zid = zone_id_of(f);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM journal_version WHERE zone_id = %lld AND serial = x'000002bc'",
+             (long long)zid);
+    assert_int_equal(count(f->st, sql), 1);
+    txt(f->nm, "b.lab.", "\"two\"");
+    assert_int_equal(diff(f->t.path, 700, buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "+b.lab. TXT 300\n");
+    assert_int_equal(diff(f->t.path, 699, buf, sizeof buf), ZONEXFR_FULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_journal_one_version_per_commit_none_for_a_rollback,
+                                        testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_condenses_and_carries_ttl_changes,
+                                        testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_bound_drops_the_oldest, testdb_names_setup,
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_zone_delete_and_import, testdb_names_setup,
+                                        testdb_names_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
