@@ -33,11 +33,6 @@ from lanatest import Daemon, Line, check, finish  # noqa: E402
 
 try:
     import secondaries as sec  # noqa: E402  (needs dnspython)
-    import dns.message  # noqa: E402
-    import dns.query  # noqa: E402
-    import dns.rdatatype  # noqa: E402
-    import dns.rrset  # noqa: E402
-    import dns.tsigkeyring  # noqa: E402
 except ImportError:
     print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
     sys.exit(77)
@@ -89,10 +84,8 @@ def populate(d):
 # ---- capability probes (each returns a reason string when the capability is absent)
 def probe_notify(lanad):
     """lanad has the also-notify key when its check mode knows it."""
-    r = subprocess.run([lanad, "--check"], capture_output=True, text=True, timeout=10)
-    for line in r.stdout.splitlines():
-        if line.lstrip("# ").startswith(NOTIFY_KEY):
-            return None
+    if sec.has_config_key(lanad, NOTIFY_KEY):
+        return None
     return f"lanad has no {NOTIFY_KEY} key: NOTIFY checks skipped, refreshes asked by hand"
 
 
@@ -112,19 +105,10 @@ def probe_ixfr(d, work, key=None):
     sequence (RFC 1995 §4: the new SOA, then the old SOA) means lanad has a journal."""
     before = sec.soa_serial(d.dns_port, "lab.")
     lana(d, work, "record", "add", "ixfr-probe.lab.", "TXT", "probe")
-    q = dns.message.make_query("lab.", dns.rdatatype.IXFR)
-    q.authority.append(dns.rrset.from_text("lab.", 0, "IN", "SOA",
-                                           f". . {before} 0 0 0 0"))
-    if key is not None:
-        q.use_tsig(dns.tsigkeyring.from_text({key.name: key.secret}), keyname=key.name,
-                   algorithm=key.algorithm)
-    try:
-        r = dns.query.tcp(q, "127.0.0.1", port=d.dns_port, timeout=10)
-    except Exception as e:  # noqa: BLE001 (any failure means: no IXFR to test)
-        return f"IXFR probe failed ({e}): IXFR checks skipped"
-    rrs = [(rrset.rdtype, rd) for rrset in r.answer for rd in rrset]
-    if (len(rrs) >= 2 and rrs[0][0] == dns.rdatatype.SOA and rrs[1][0] == dns.rdatatype.SOA
-            and rrs[1][1].serial == before):
+    r = sec.ixfr(d.dns_port, "lab.", before, key=key)
+    if r is None:
+        return "IXFR probe: no answer or an error: IXFR checks skipped"
+    if r["incremental"]:
         return None
     return "lanad answers IXFR with the whole zone: IXFR checks skipped"
 

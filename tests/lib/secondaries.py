@@ -37,6 +37,7 @@ import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
+import dns.rrset  # noqa: E402
 import dns.tsigkeyring  # noqa: E402
 
 START_TIMEOUT = 20   # seconds a secondary may take to listen
@@ -127,10 +128,7 @@ def axfr_records(port, zone, host="127.0.0.1", timeout=30, key=None):
     """The zone by AXFR from host:port as a sorted list of "owner ttl class type rdata" lines
     (owners lowercased, the closing SOA left out), and the serial; (None, None) when the
     transfer fails. key: a Tsig to sign the request with."""
-    kw = {}
-    if key is not None:
-        kw = {"keyring": dns.tsigkeyring.from_text({key.name: key.secret}),
-              "keyname": key.name, "keyalgorithm": key.algorithm}
+    kw = _tsig_kw(key)
     lines, serial, n_soa = [], None, 0
     try:
         for m in dns.query.xfr(host, zone, port=port, timeout=timeout, lifetime=timeout * 4,
@@ -148,6 +146,92 @@ def axfr_records(port, zone, host="127.0.0.1", timeout=30, key=None):
     except (dns.exception.DNSException, OSError, EOFError):
         return None, None
     return sorted(lines), serial
+
+
+def _tsig_kw(key):
+    if key is None:
+        return {}
+    return {"keyring": dns.tsigkeyring.from_text({key.name: key.secret}), "keyname": key.name,
+            "keyalgorithm": key.algorithm}
+
+
+def _read_frame(s):
+    head = b""
+    while len(head) < 2:
+        chunk = s.recv(2 - len(head))
+        if not chunk:
+            return None
+        head += chunk
+    n = int.from_bytes(head, "big")
+    body = b""
+    while len(body) < n:
+        chunk = s.recv(n - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    return body
+
+
+def ixfr(port, zone, serial, host="127.0.0.1", timeout=10, key=None):
+    """Asks IXFR of zone from `serial` over TCP (RFC 1995) and reads the whole answer.
+    Returns a dict: incremental (True when it is a difference sequence: the new SOA, then
+    the SOA at `serial`; False for an AXFR-style whole zone), serial (the new one), bytes
+    (DNS messages without their TCP length prefix), messages, records; or None when the
+    server answers with an error or not at all. A server already at `serial` answers the
+    SOA alone: incremental False, records 1."""
+    q = dns.message.make_query(zone, dns.rdatatype.IXFR)
+    q.authority.append(dns.rrset.from_text(zone, 0, "IN", "SOA", f". . {serial} 0 0 0 0"))
+    kw = _tsig_kw(key)
+    if kw:
+        q.use_tsig(kw["keyring"], keyname=kw["keyname"], algorithm=kw["keyalgorithm"])
+    wire = q.to_wire()
+    out = {"incremental": False, "serial": None, "bytes": 0, "messages": 0, "records": 0}
+    new_soas, ctx = 0, None
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.sendall(len(wire).to_bytes(2, "big") + wire)
+            deadline = time.monotonic() + timeout * 6
+            while time.monotonic() < deadline:
+                w = _read_frame(s)
+                if w is None:
+                    return None
+                m = dns.message.from_wire(w, xfr=True, one_rr_per_rrset=True,
+                                          keyring=kw.get("keyring"), request_mac=q.mac,
+                                          multi=True, tsig_ctx=ctx)
+                ctx = m.tsig_ctx
+                if m.rcode() != dns.rcode.NOERROR:
+                    return None
+                out["bytes"] += len(w)
+                out["messages"] += 1
+                for rrset in m.answer:
+                    out["records"] += 1
+                    if rrset.rdtype != dns.rdatatype.SOA:
+                        continue
+                    sn = rrset[0].serial
+                    if out["serial"] is None:
+                        out["serial"] = sn
+                        if sn == serial:
+                            return out  # up to date: the SOA alone
+                    elif out["records"] == 2 and sn == serial:
+                        out["incremental"] = True
+                    if sn == out["serial"]:
+                        new_soas += 1
+                # the end: AXFR-style after its second SOA, a difference sequence after
+                # the third time the new SOA is seen (the first, the last sequence's, the end)
+                if new_soas >= (3 if out["incremental"] else 2):
+                    return out
+    except (dns.exception.DNSException, OSError):
+        return None
+    return None
+
+
+def has_config_key(lanad, key):
+    """Whether `lanad --check` knows the configuration key (set or not)."""
+    try:
+        r = subprocess.run([lanad, "--check"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(re.match(r"#?\s*" + re.escape(key) + r"\b", l) for l in r.stdout.splitlines())
 
 
 def _b64_secret():
