@@ -24,6 +24,7 @@ sbin directories beside PATH's bin directories (a user's PATH often lacks sbin).
 import base64
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -232,6 +233,14 @@ def has_config_key(lanad, key):
     except (OSError, subprocess.TimeoutExpired):
         return False
     return any(re.match(r"#?\s*" + re.escape(key) + r"\b", l) for l in r.stdout.splitlines())
+
+
+def _apparmor_enabled():
+    try:
+        with open("/sys/module/apparmor/parameters/enabled") as f:
+            return f.read().strip() == "Y"
+    except OSError:
+        return False
 
 
 def _b64_secret():
@@ -480,16 +489,23 @@ class Bind(Secondary):
 
     kind = "bind"
     program = "named"
+    debug = 3  # named -d: at 3 it logs whether a transfer came as IXFR (0: quieter)
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         self.rndc_port = None
         self.rndc_secret = _b64_secret()
+        # The distribution's AppArmor profile for named confines the program at its
+        # installed path to the system's directories (/etc/bind, /var/cache/bind): an
+        # instance with its files in a temporary directory runs from a copy there instead.
+        if self.exe is not None and _apparmor_enabled():
+            copy = os.path.join(self.dir, "named")
+            shutil.copy2(self.exe, copy)
+            self.exe = copy
 
     def _argv(self):
-        # -g: foreground, log to stderr; -d 3: "got incremental response" is at debug 3;
-        # -n 1: one worker thread is plenty on loopback
-        return [self.exe, "-g", "-d", "3", "-n", "1", "-c", self._conf()]
+        # -g: foreground, log to stderr; -n 1: one worker thread is plenty on loopback
+        return [self.exe, "-g", "-d", str(self.debug), "-n", "1", "-c", self._conf()]
 
     def _conf(self):
         return os.path.join(self.dir, "named.conf")
