@@ -133,7 +133,7 @@ def axfr_records(port, zone, host="127.0.0.1", timeout=30, key=None):
     lines, serial, n_soa = [], None, 0
     try:
         for m in dns.query.xfr(host, zone, port=port, timeout=timeout, lifetime=timeout * 4,
-                               **kw):
+                               relativize=False, **kw):
             for rrset in m.answer:
                 for rd in rrset:
                     if rrset.rdtype == dns.rdatatype.SOA:
