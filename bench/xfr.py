@@ -377,6 +377,23 @@ def part_b(args, w):
         k.stop()
 
 
+def lanad_notifying(args, w, part, port, zonefile):
+    """lanad in w/part (with zonefile imported, when given), told to NOTIFY a Knot and a BIND
+    whose ports are chosen here, when it can: (directory, database, Server, those ports)."""
+    d = os.path.join(w, part)
+    os.makedirs(d)
+    db = os.path.join(d, "lana.db")
+    if zonefile:
+        subprocess.run([args.lanad, "--db", db, "zone", "import", zonefile],
+                       capture_output=True, check=True)
+    ports = {"knot": sec.free_port(), "bind": sec.free_port()}
+    notify = []
+    if sec.has_config_key(args.lanad, NOTIFY_KEY):
+        for p in ports.values():
+            notify += [f"--{NOTIFY_KEY}", f"127.0.0.1:{p}"]
+    return d, db, lanad_server(args.lanad, db, port, d, None, notify), ports
+
+
 def secondaries_of(args, d, lanad_port, ports, catalog):
     """Knot and BIND secondaries of lanad for lab. (or with the catalog only)."""
     out = []
@@ -396,6 +413,20 @@ def secondaries_of(args, d, lanad_port, ports, catalog):
     return out
 
 
+def wait_all(secs, ready, t0, limit, pause):
+    """Polls every `pause` s until ready(x) holds for each secondary x; the seconds since t0
+    when the last one got there, or None after `limit` s."""
+    pending = list(secs)
+    while pending:
+        pending = [x for x in pending if not ready(x)]
+        if not pending:
+            break
+        if time.monotonic() - t0 >= limit:
+            return None
+        time.sleep(pause)
+    return time.monotonic() - t0
+
+
 def percentile(v, p):
     """Nearest rank: the smallest value with at least p% of the values at or below it."""
     v = sorted(v)
@@ -407,17 +438,8 @@ def part_c(args, w):
     if not sec.has_config_key(args.lanad, NOTIFY_KEY):
         note(f"skipped: lanad has no {NOTIFY_KEY} (it sends no NOTIFY yet)")
         return
-    d = os.path.join(w, "c")
-    os.makedirs(d)
-    db = os.path.join(d, "lana.db")
-    subprocess.run([args.lanad, "--db", db, "zone", "import", args.small_zone],
-                   capture_output=True, check=True)
-    ports = {"knot": sec.free_port(), "bind": sec.free_port()}
-    port = args.port + 5
-    notify = []
-    for p in ports.values():
-        notify += [f"--{NOTIFY_KEY}", f"127.0.0.1:{p}"]
-    s = lanad_server(args.lanad, db, port, d, None, notify)
+    d, db, s, ports = lanad_notifying(args, w, "c", args.port + 5, args.small_zone)
+    port = s.port
     secs = []
     try:
         if not s.wait_zone("lab."):
@@ -441,19 +463,12 @@ def part_c(args, w):
             if reply is None or '"ok":true' not in reply:
                 note(f"change {i} failed: {reply}")
                 break
-            pending = set(x.kind for x in secs)
-            while pending and time.monotonic() - t0 < args.wait:
-                for x in secs:
-                    if x.kind in pending:
-                        a = x.query(name, "TXT")
-                        if a and value in a[0]:
-                            pending.discard(x.kind)
-                if pending:
-                    time.sleep(0.002)
-            if pending:
+            took = wait_all(secs, lambda x: value in (x.query(name, "TXT") or [""])[0], t0,
+                            args.wait, 0.002)
+            if took is None:
                 missed += 1
             else:
-                times.append(time.monotonic() - t0)
+                times.append(took)
         c.close()
         if times:
             print(f"propagation knot+bind changes={len(times)} "
@@ -473,16 +488,8 @@ def part_c(args, w):
 def part_d(args, w):
     note(f"---- (d) catalog: lana zone add to the zone served by Knot and BIND, "
          f"{args.zones} zones")
-    d = os.path.join(w, "d")
-    os.makedirs(d)
-    db = os.path.join(d, "lana.db")
-    ports = {"knot": sec.free_port(), "bind": sec.free_port()}
-    port = args.port + 6
-    notify = []
-    if sec.has_config_key(args.lanad, NOTIFY_KEY):
-        for p in ports.values():
-            notify += [f"--{NOTIFY_KEY}", f"127.0.0.1:{p}"]
-    s = lanad_server(args.lanad, db, port, d, None, notify)
+    d, db, s, ports = lanad_notifying(args, w, "d", args.port + 6, None)
+    port = s.port
     secs = []
     try:
         if not s.wait_zone("lab."):
@@ -503,17 +510,11 @@ def part_d(args, w):
             if r.returncode != 0:
                 note(f"lana zone add {zone}: {r.stderr.strip()}")
                 break
-            pending = set(x.kind for x in secs)
-            while pending and time.monotonic() - t0 < args.wait * 3:
-                for x in secs:
-                    if x.kind in pending and x.serial(zone) is not None:
-                        pending.discard(x.kind)
-                if pending:
-                    time.sleep(0.01)
-            if pending:
+            took = wait_all(secs, lambda x: x.serial(zone) is not None, t0, args.wait * 3, 0.01)
+            if took is None:
                 missed += 1
             else:
-                times.append(time.monotonic() - t0)
+                times.append(took)
         if times:
             print(f"catalog knot+bind zones={len(times)} median_s={median(times):.2f} "
                   f"max_s={max(times):.2f} missed={missed} (target < 10 s)")

@@ -70,13 +70,7 @@ def populate(d):
              "service bind h0002.lab. http\n")
     c = Line(d.registry_port, timeout=120)
     c.login(d.token)
-    c.s.sendall(b"batch\n" + body.encode() + b"end\n")
-    summary = None
-    while True:
-        line = c.recv()
-        if line is None or '"batch":{' in line:
-            summary = line
-            break
+    summary = c.batch(body)
     c.close()
     return summary
 
