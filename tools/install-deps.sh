@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages lana needs to build and test (idempotent: apt-get runs only when
-# something is missing). Run as root. With --bench, also the reference servers and dnsperf
-# used by bench/; with --fuzz, clang for the libFuzzer targets (bench/fuzz.sh).
+# something is missing). Run as root. With --bench, also dnsperf and sqlite3 used by bench/ (the
+# tests need Knot, BIND and NSD already); with --fuzz, clang for the libFuzzer targets.
 set -eu
 pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
       python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps openssl groff-base man-db ipcalc
