@@ -291,7 +291,7 @@ def part_a(args, w):
                 continue
             wall, cpu = median([x[0] for x in v]), median([x[1] for x in v])
             sched = median([x[5] for x in v])
-            med[s.name] = (wall, cpu)
+            med[s.name] = (wall, sched if sched > 0 else cpu)
             print(f"axfr {s.name:<6} wall_ms={wall * 1000:.0f} server_cpu_ms={cpu * 1000:.0f} "
                   f"sched_cpu_ms={sched * 1000:.1f} "
                   f"bytes={v[0][2]} messages={v[0][3]} records={v[0][4]} "
@@ -301,10 +301,11 @@ def part_a(args, w):
             lw, lc = med["lanad"]
             for name, (rw, rc) in med.items():
                 if name != "lanad":
-                    cpu = f"{lc / rc:.2f}" if rc else "n/a (under one tick)"
+                    cpu = f"{lc / rc:.2f}" if rc else "n/a (too short to measure)"
                     note(f"lanad/{name}: wall {lw / rw:.2f}, server CPU {cpu} (target <= 1)")
         note(f"server_cpu: /proc/PID/stat utime + stime, in ticks of {1000 // TICK} ms; "
-             "sched_cpu: the threads' schedstat run time, in ns")
+             "sched_cpu: the threads' run time from schedstat (ns resolution), which the "
+             "ratios use when the kernel keeps it")
     finally:
         os.sched_setaffinity(0, set(range(os.cpu_count())))
         for s in servers:

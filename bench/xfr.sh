@@ -57,7 +57,7 @@ SMALL_HOSTS=4900   # 2 records each, plus 205: a zone of 10,005 records
 big=$(grep -vc '^\$' "$W/big.zone") small=$(grep -vc '^\$' "$W/small.zone")
 echo "# zones: $N hosts ($big records); $SMALL_HOSTS hosts ($small records)"
 echo "# machine: $(nproc) CPU, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"
-exec timeout -k 10 1800 python3 "$here/xfr.py" --lanad "$LANAD" --lana "$LANA" \
+timeout -k 10 1800 python3 "$here/xfr.py" --lanad "$LANAD" --lana "$LANA" \
   --zone "$W/big.zone" --hosts "$N" --small-zone "$W/small.zone" --small "$small" \
   --rounds "$RUNS" --changes "$CHANGES" --zones "$ZONES" --parts "$PARTS" --port "$BASEPORT" \
   --servers "$SERVERS" --server-cpu "$SCPU" --client-cpu "$CCPU"
