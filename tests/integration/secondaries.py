@@ -200,10 +200,12 @@ def test_catalog(d, work, secs):
         check(f"{s.kind}: serves {zone} from the catalog within 10 s "
               f"({time.monotonic() - t0:.1f} s)", ok, f"serial {got}\n{s.log_tail()}")
     r = lana(d, work, "zone", "del", zone)
+    check(f"lana zone del {zone}", r.returncode == 0, r.stderr)
     t0 = time.monotonic()
     for s in secs:
-        check(f"{s.kind}: drops {zone} within 10 s of zone del", s.wait_gone(zone, 10),
-              s.log_tail())
+        gone = s.wait_gone(zone, 10)
+        check(f"{s.kind}: drops {zone} within 10 s of zone del "
+              f"({time.monotonic() - t0:.1f} s)", gone, s.log_tail())
 
 
 def test_tsig_refusals(d, key):
