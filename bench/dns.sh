@@ -62,20 +62,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # ---- the zone and the queries: deterministic (a fixed multiplicative walk, no RNG)
 ZONE=$W/lab.zone Q=$W/queries.txt
-awk -v n="$N" 'BEGIN {
-  print "$ORIGIN lab.\n$TTL 3600"
-  print "@ SOA ns1.lab. hostmaster.lab. 2026112401 3600 900 1209600 300"
-  print "@ NS ns1.lab.\n@ NS ns2.lab.\nns1 A 127.0.0.1\nns1 AAAA ::1\nns2 A 127.0.0.2"
-  for (i = 0; i < n; i++) {
-    a = i + 1
-    printf "h%06d A 198.%d.%d.%d\nh%06d AAAA 2001:db8::%x:%x\n", i, 18 + int(a / 65536) % 2,
-      int(a / 256) % 256, a % 256, i, int(a / 65536), a % 65536
-  }
-  for (k = 0; k < 100; k++) {
-    printf "_svc%d._tcp SRV 10 5 %d h%06d.lab.\n", k, 8000 + k, k
-    printf "www%d CNAME h%06d.lab.\n", k, k
-  }
-}' >"$ZONE"
+"$here/genzone.sh" "$N" >"$ZONE"
 awk -v n="$N" 'BEGIN {
   m = 2 * n; if (m < 200000) m = 200000
   for (j = 0; j < m; j++) {

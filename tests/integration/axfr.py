@@ -152,14 +152,7 @@ def uncompressed_size(msgs):
 def setup(d):
     c = Line(d.registry_port, timeout=120)
     c.login(d.token)
-    body = "".join(f"host add student-host-{i:05d}.lab.\n" for i in range(HOSTS))
-    c.s.sendall(b"batch\n" + body.encode() + b"end\n")
-    summary = None
-    while True:
-        line = c.recv()
-        if line is None or '"batch":{' in line:
-            summary = line
-            break
+    summary = c.batch("".join(f"host add student-host-{i:05d}.lab.\n" for i in range(HOSTS)))
     c.close()
     return summary
 

@@ -134,6 +134,16 @@ class Line:
             return None
         return line.decode().rstrip("\n") if line else None
 
+    def batch(self, body):
+        """Sends `body` (command lines, each ending in a newline) as one batch and returns
+        the batch's summary line (its JSON has "batch":{...}), or None when the connection
+        ends first."""
+        self.s.sendall(b"batch\n" + body.encode() + b"end\n")
+        while True:
+            line = self.recv()
+            if line is None or '"batch":{' in line:
+                return line
+
     def closed(self):
         """Whether the server ends the stream (or resets it) before sending another line."""
         try:
