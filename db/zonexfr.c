@@ -44,6 +44,7 @@ struct zonexfr {
     sqlite3_stmt *rows; /* the zone's records, or the journal rows of the difference */
     bool in_txn;
     enum zonexfr_kind kind;
+    int64_t zone, version;
     char why[128];
     struct zonexfr_rr soa;
     uint8_t soa_rdata[SOA_RDATA_MAX];
@@ -219,7 +220,7 @@ int zonexfr_open(const char *path, const uint8_t *apex, const uint32_t *since,
         rc = store__err(x->db, d, "transfer SOA");
         goto out;
     }
-    int64_t zone_id = sqlite3_column_int64(s, 0);
+    int64_t zone_id = x->zone = sqlite3_column_int64(s, 0);
     int n = sqlite3_column_bytes(s, 2);
     if (n < 22 || (size_t)n > sizeof x->soa_rdata) {
         rc = diag_set(d, LANA_EDB, "transfer SOA: bad rdata");
@@ -236,6 +237,18 @@ int zonexfr_open(const char *path, const uint8_t *apex, const uint32_t *since,
     if (since != NULL && ((rc = plan_ixfr(x, zone_id, *since, d)) != 0 || x->kind != ZONEXFR_FULL))
         goto out;
     x->kind = ZONEXFR_FULL;
+    if ((rc = prep(x, "SELECT (SELECT max(seq) FROM journal_version WHERE zone_id = ?1),"
+                      " (SELECT max(seq) FROM journal WHERE zone_id = ?1)", &s, d)) != 0)
+        goto out;
+    sqlite3_bind_int64(s, 1, zone_id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        rc = store__err(x->db, d, "journal");
+        goto out;
+    }
+    if (sqlite3_column_int64(s, 0) >= sqlite3_column_int64(s, 1)) /* NULL reads as 0 */
+        x->version = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    s = NULL;
     if ((rc = prep(x, "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1 AND type != 6"
                       " ORDER BY key, type, rdata", &x->rows, d)) != 0)
         goto out;
@@ -253,6 +266,16 @@ out:
 const struct zonexfr_rr *zonexfr_soa(const struct zonexfr *x)
 {
     return &x->soa;
+}
+
+int64_t zonexfr_zone(const struct zonexfr *x)
+{
+    return x->zone;
+}
+
+int64_t zonexfr_version(const struct zonexfr *x)
+{
+    return x->version;
 }
 
 enum zonexfr_kind zonexfr_kind(const struct zonexfr *x)

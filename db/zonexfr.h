@@ -46,6 +46,14 @@ enum zonexfr_kind {
 int zonexfr_open(const char *path, const uint8_t *apex, const uint32_t *since,
                  struct zonexfr **out, struct lana_diag *d);
 
+/**
+ * The zone's id and its newest journal version (db/journal.h) in the snapshot: together with
+ * the SOA's serial they name exactly the records sent. version is 0 when the journal does not
+ * describe the snapshot (changes not sealed into a version). Never fails.
+ */
+int64_t zonexfr_zone(const struct zonexfr *x);
+int64_t zonexfr_version(const struct zonexfr *x);
+
 /** What the cursor sends (never fails). */
 enum zonexfr_kind zonexfr_kind(const struct zonexfr *x);
 

@@ -1,0 +1,200 @@
+/*
+ * xfrcache — see xfrcache.h. A few dozen zones at most are transferred, so the cache is an
+ * array searched in order under one mutex, held only for a lookup or an insertion; bodies
+ * are read without it (published entries never change).
+ */
+#include "server/xfrcache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct xfrcache_msgs {
+    int64_t zone, version;
+    uint32_t serial;
+    atomic_int refs;
+    size_t limit;       /* bytes this entry may grow to: the cache's size */
+    uint8_t *data;      /* the bodies, one after the other */
+    size_t len, cap;
+    size_t *off;        /* n + 1 offsets into data */
+    uint16_t *ancount;
+    size_t n, ncap;
+    uint64_t used;      /* the cache's tick at the last lookup (under its mutex) */
+};
+
+struct xfrcache {
+    pthread_mutex_t mu;
+    size_t max_bytes, bytes;
+    struct xfrcache_msgs **v;
+    size_t n, cap;
+    uint64_t tick;
+};
+
+struct xfrcache *xfrcache_new(size_t max_bytes)
+{
+    struct xfrcache *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->max_bytes = max_bytes;
+    return c;
+}
+
+void xfrcache_release(struct xfrcache_msgs *m)
+{
+    if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1)
+        return;
+    free(m->data);
+    free(m->off);
+    free(m->ancount);
+    free(m);
+}
+
+void xfrcache_drop(struct xfrcache_msgs *m)
+{
+    xfrcache_release(m);
+}
+
+void xfrcache_free(struct xfrcache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        xfrcache_release(c->v[i]);
+    free(c->v);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, int64_t zone, int64_t version,
+                                   uint32_t serial)
+{
+    struct xfrcache_msgs *m = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->zone == zone && c->v[i]->version == version && c->v[i]->serial == serial) {
+            m = c->v[i];
+            m->used = ++c->tick;
+            atomic_fetch_add(&m->refs, 1);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return m;
+}
+
+size_t xfrcache_count(const struct xfrcache_msgs *m)
+{
+    return m->n;
+}
+
+const uint8_t *xfrcache_body(const struct xfrcache_msgs *m, size_t i, size_t *len,
+                             uint16_t *ancount)
+{
+    *len = m->off[i + 1] - m->off[i];
+    *ancount = m->ancount[i];
+    return m->data + m->off[i];
+}
+
+struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, int64_t zone, int64_t version,
+                                      uint32_t serial)
+{
+    if (c == NULL || c->max_bytes == 0)
+        return NULL;
+    struct xfrcache_msgs *m = calloc(1, sizeof *m);
+    if (m == NULL || (m->off = calloc(1, sizeof *m->off)) == NULL) {
+        free(m);
+        return NULL;
+    }
+    m->zone = zone;
+    m->version = version;
+    m->serial = serial;
+    m->limit = c->max_bytes;
+    atomic_init(&m->refs, 1);
+    return m;
+}
+
+bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount)
+{
+    if (m->len + len > m->limit)
+        return false;
+    if (m->len + len > m->cap) {
+        size_t cap = m->cap ? m->cap : 65536;
+        while (cap < m->len + len)
+            cap *= 2;
+        uint8_t *p = realloc(m->data, cap);
+        if (p == NULL)
+            return false;
+        m->data = p;
+        m->cap = cap;
+    }
+    if (m->n == m->ncap) {
+        size_t ncap = m->ncap ? 2 * m->ncap : 64;
+        size_t *off = realloc(m->off, (ncap + 1) * sizeof *off);
+        if (off == NULL)
+            return false;
+        m->off = off;
+        uint16_t *an = realloc(m->ancount, ncap * sizeof *an);
+        if (an == NULL)
+            return false;
+        m->ancount = an;
+        m->ncap = ncap;
+    }
+    memcpy(m->data + m->len, body, len);
+    m->ancount[m->n] = ancount;
+    m->len += len;
+    m->off[++m->n] = m->len;
+    return true;
+}
+
+/* Removes entry i from the array (the caller holds the mutex) and drops the cache's reference. */
+static void take_out(struct xfrcache *c, size_t i)
+{
+    struct xfrcache_msgs *m = c->v[i];
+    c->bytes -= m->len;
+    c->v[i] = c->v[--c->n];
+    xfrcache_release(m);
+}
+
+void xfrcache_publish(struct xfrcache *c, struct xfrcache_msgs *m)
+{
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->zone == m->zone) { /* one version per zone: the newest built */
+            take_out(c, i);
+            break;
+        }
+    while (c->n > 0 && c->bytes + m->len > c->max_bytes) { /* the least recently used go */
+        size_t old = 0;
+        for (size_t i = 1; i < c->n; i++)
+            if (c->v[i]->used < c->v[old]->used)
+                old = i;
+        take_out(c, old);
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        void *p = realloc(c->v, cap * sizeof *c->v);
+        if (p == NULL) {
+            pthread_mutex_unlock(&c->mu);
+            xfrcache_release(m);
+            return;
+        }
+        c->v = p;
+        c->cap = cap;
+    }
+    m->used = ++c->tick;
+    c->v[c->n++] = m;
+    c->bytes += m->len;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void xfrcache_stats(struct xfrcache *c, size_t *bytes, size_t *entries)
+{
+    pthread_mutex_lock(&c->mu);
+    *bytes = c->bytes;
+    *entries = c->n;
+    pthread_mutex_unlock(&c->mu);
+}
