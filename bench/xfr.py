@@ -5,7 +5,9 @@ Prints figures, asserts nothing. Everything on 127.0.0.1, every wait bounded.
 (a) AXFR of the big zone from lanad, Knot and NSD serving the same zone file in one run, the
     servers pinned to one CPU and this client to another: wall time from the query to the last
     message, the server's CPU time (utime + stime of its processes, /proc/PID/stat, before and
-    after), bytes, messages, records; medians over the rounds, after one warm-up transfer each.
+    after), bytes, messages, records; medians over the rounds, after one first transfer each
+    (printed on its own: lanad reads and encodes the zone then, and copies it from its transfer
+    cache for the next transfers of the same version).
 (b) IXFR of a one-record change to the small zone, in bytes, against the AXFR of the same zone,
     from lanad (and Knot, for reference); "not available" when lanad answers the whole zone.
 (c) propagation: one-record changes in lana, the time until both a Knot and a BIND secondary
@@ -284,6 +286,9 @@ def part_a(args, w):
                     continue
                 if rnd > 0:  # round 0 warms caches up
                     res[s.name].append((got[0], (c1 - c0) / TICK, *got[1:], (n1 - n0) / 1e9))
+                else:  # the first transfer of this version: lanad builds it from the database
+                    print(f"axfr {s.name:<6} first transfer: wall_ms={got[0] * 1000:.0f} "
+                          f"sched_cpu_ms={(n1 - n0) / 1e6:.1f}", flush=True)
         med = {}
         for s in servers:
             v = res[s.name]

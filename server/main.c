@@ -25,6 +25,7 @@
 #include "server/srvconf.h"
 #include "server/srvdoc.h"
 #include "server/worker.h"
+#include "server/xfr.h"
 #include "server/zonecmd.h"
 
 /* lanad's options: --help, getopt and lanad(8) are all made from this table (server/srvdoc.h).
@@ -259,6 +260,10 @@ static int open_db(const struct srvconf *cfg)
     if (zonecmd_create_default(cfg) != 0) {
         log_err("cannot open or initialise the database %s", cfg->db);
         return EX_SOFTWARE;
+    }
+    if (xfr_cache_init((size_t)cfg->transfer_cache << 20) != 0) {
+        log_err("out of memory");
+        return EX_OSERR;
     }
     if ((rc = registry_bootstrap(cfg, &d)) != 0) {
         log_err("%s", d.msg);

@@ -149,6 +149,9 @@ const struct conf_key srvconf_keys[] = {
      "(default: nobody); repeat the key for more"},
     {"journal-serials", CONF_UINT, 1, 1000000, K(journal_serials), "1000", NULL,
      "versions of each zone kept for IXFR; a client on an older serial gets the whole zone"},
+    {"transfer-cache", CONF_UINT, 0, 65536, K(transfer_cache), "64", NULL,
+     "MiB of whole-zone transfers kept in memory for the next transfer of the same version "
+     "(0 = none)"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -43,6 +43,7 @@ struct srvconf {
     char *serial_policy;                /* "date", "increment" or "unixtime" (common/serial.h) */
     struct conf_list allow_transfer;    /* prefixes whose clients may transfer zones */
     uint64_t journal_serials;           /* versions of each zone kept for IXFR (db/journal.h) */
+    uint64_t transfer_cache;            /* MiB of whole-zone transfers kept (server/xfrcache.h) */
 };
 
 extern const struct conf_key srvconf_keys[];

@@ -25,13 +25,20 @@
 #include "db/zonedb.h"
 #include "db/zonexfr.h"
 #include "server/answer.h"
+#include "server/xfrcache.h"
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
 #define XFR_MSG_MAX 16384 /* bytes of one message: as far as compression pointers reach */
 
+/* the whole-zone transfers kept for the next transfer of the same version (xfr_cache_init) */
+static struct xfrcache *cache;
+
 struct xfr {
     struct zonexfr *zx;
+    struct xfrcache_msgs *rec;    /* this transfer's messages, recorded for the cache */
+    struct xfrcache_msgs *cached; /* the messages sent, from the cache; next is msg */
+    size_t msg;
     size_t msg_max;  /* bytes that end a message: XFR_MSG_MAX, or over UDP the client's limit */
     size_t cap;      /* bytes of one message at most: 64 KiB, or over UDP the client's limit */
     bool udp, soa_only; /* over UDP; the SOA alone, since the rest does not fit (RFC 1995 §2) */
@@ -43,6 +50,13 @@ struct xfr {
     char zone[DNAME_TEXT_MAX];
     char peer[NET_ADDRSTRLEN];
 };
+
+/* The serial of an SOA record. */
+static uint32_t soa_serial(const struct zonexfr_rr *soa)
+{
+    const uint8_t *p = soa->rdata + soa->rdlen - 20;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* What the log calls a transfer. */
 static const char *kind(const struct dnsmsg_query *q)
@@ -108,6 +122,18 @@ static void put_opt(uint8_t *out, size_t *len, const struct dnsmsg_query *q)
     out[11] = 1;
 }
 
+/* A message of n records is ready in out (*len bytes): the client's OPT record goes in, and
+ * it is counted. @return 1. */
+static int sent(struct xfr *x, uint8_t *out, size_t *len, unsigned n)
+{
+    if (x->q.has_edns)
+        put_opt(out, len, &x->q);
+    x->messages++;
+    x->records += n;
+    x->bytes += *len;
+    return 1;
+}
+
 /* The next message into out: 1 with *len set, 0 when the transfer has ended, <0 on error. */
 static int build(struct xfr *x, uint8_t *out, size_t *len)
 {
@@ -167,19 +193,53 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     *len = dnsmsg_finish(&b);
     if (*len == 0)
         return LANA_ERANGE; /* cannot happen: every put checked its room */
-    if (x->q.has_edns)
-        put_opt(out, len, &x->q);
-    x->messages++;
-    x->records += n;
-    x->bytes += *len;
-    return 1;
+    if (x->rec != NULL) {
+        size_t qend = DNSMSG_HDRLEN + x->q.qname_len + 4;
+        if (!xfrcache_add(x->rec, out + qend, *len - qend, b.counts[DNSMSG_AN])) {
+            xfrcache_drop(x->rec); /* too big to keep, or out of memory: sent all the same */
+            x->rec = NULL;
+        } else if (x->done) {
+            xfrcache_publish(cache, x->rec);
+            x->rec = NULL;
+        }
+    }
+    return sent(x, out, len, n);
+}
+
+/* The next message from the cached transfer: the client's header and question around the
+ * cached body. */
+static int build_cached(struct xfr *x, uint8_t *out, size_t *len)
+{
+    if (x->done)
+        return 0;
+    size_t blen;
+    uint16_t an;
+    const uint8_t *body = xfrcache_body(x->cached, x->msg++, &blen, &an);
+    uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
+    uint16_t hdr[6] = {x->q.hdr.id, flags, 1, an, 0, 0};
+    for (int i = 0; i < 6; i++) {
+        out[2 * i] = (uint8_t)(hdr[i] >> 8);
+        out[2 * i + 1] = (uint8_t)hdr[i];
+    }
+    size_t pos = DNSMSG_HDRLEN;
+    memcpy(out + pos, x->qraw, x->q.qname_len);
+    pos += x->q.qname_len;
+    uint16_t tc[2] = {x->q.qtype, x->q.qclass};
+    for (int i = 0; i < 2; i++) {
+        out[pos++] = (uint8_t)(tc[i] >> 8);
+        out[pos++] = (uint8_t)tc[i];
+    }
+    memcpy(out + pos, body, blen);
+    *len = pos + blen;
+    x->done = x->msg == xfrcache_count(x->cached);
+    return sent(x, out, len, an);
 }
 
 static long xfr_next(void *stream, uint8_t *out)
 {
     struct xfr *x = stream;
     size_t len = 0;
-    int rc = build(x, out, &len);
+    int rc = x->cached != NULL ? build_cached(x, out, &len) : build(x, out, &len);
     return rc == 1 ? (long)len : rc;
 }
 
@@ -187,6 +247,10 @@ static long xfr_next(void *stream, uint8_t *out)
 static void what(const struct xfr *x, char *buf, size_t size)
 {
     buf[0] = '\0';
+    if (x->cached != NULL) {
+        snprintf(buf, size, " (from the transfer cache)");
+        return;
+    }
     if (x->q.qtype != DNS_T_IXFR)
         return;
     if (x->soa_only && zonexfr_kind(x->zx) != ZONEXFR_CURRENT) {
@@ -223,8 +287,17 @@ static void xfr_free(void *stream)
         log_info("%s %s to %s: ended after %llu records, %llu messages (connection closed)", kind(&x->q),
                  x->zone, x->peer, (unsigned long long)x->records,
                  (unsigned long long)x->messages);
+    xfrcache_drop(x->rec);
+    xfrcache_release(x->cached);
     zonexfr_close(x->zx);
     free(x);
+}
+
+int xfr_cache_init(size_t bytes)
+{
+    if (bytes == 0)
+        return 0;
+    return (cache = xfrcache_new(bytes)) != NULL ? 0 : LANA_ENOMEM;
 }
 
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
@@ -271,14 +344,23 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         log_warn("%s %s to %s: %s", kind(q), zone, who, d.msg);
     /* over UDP the whole zone never goes, a difference only when one message holds it */
     x->soa_only = rc == 0 && x->udp && zonexfr_kind(x->zx) == ZONEXFR_FULL;
+    if (rc == 0 && cache != NULL && !x->udp && zonexfr_kind(x->zx) == ZONEXFR_FULL &&
+        zonexfr_version(x->zx) != 0) {
+        int64_t zid = zonexfr_zone(x->zx), ver = zonexfr_version(x->zx);
+        uint32_t serial = soa_serial(zonexfr_soa(x->zx));
+        if ((x->cached = xfrcache_get(cache, zid, ver, serial)) == NULL)
+            x->rec = xfrcache_record(cache, zid, ver, serial);
+    }
     if (rc == 0)
-        rc = build(x, out, &rlen);
+        rc = x->cached != NULL ? build_cached(x, out, &rlen) : build(x, out, &rlen);
     if (rc == 1 && x->udp && !x->done) {
         x->soa_only = true;
         x->messages = x->records = x->bytes = 0;
         rc = build(x, out, &rlen);
     }
     if (rc != 1) { /* build logged a database error itself */
+        xfrcache_drop(x->rec);
+        xfrcache_release(x->cached);
         zonexfr_close(x->zx);
         free(x);
         return answer_error(q, pkt, len, rc == LANA_ENOTFOUND ? XFR_R_NOTAUTH : DNS_R_SERVFAIL,

@@ -31,6 +31,13 @@ struct zonedb_reader;
 bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer);
 
 /**
+ * Keeps up to bytes of whole-zone transfers in memory (server/xfrcache.h), so that the next
+ * transfer of the same version of a zone is a copy; 0 keeps none. Call once before the DNS
+ * workers start. 0 or LANA_ENOMEM.
+ */
+int xfr_cache_init(size_t bytes);
+
+/**
  * Answers the AXFR or IXFR query q (raw bytes pkt) from peer: FORMERR for an IXFR without the
  * client's SOA, REFUSED when the address is not allowed, NOTAUTH when no zone the reader r
  * knows has qname as its apex, SERVFAIL when the snapshot cannot be opened; else the

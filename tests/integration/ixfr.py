@@ -207,6 +207,20 @@ def test_differences(d):
     say(c, "host add bound-last.lab.")
     kind, _ = parse(flat(ixfr(d.dns_port, recent)))
     check("IXFR from a recent version: a difference", kind == "incr", kind)
+    # the transfer cache: the next AXFR of the same version is a copy, byte for byte; a change
+    # makes a new version, never served from the old copy
+    first = [m.to_wire() for m in dns.query.xfr("127.0.0.1", ZONE, port=d.dns_port, timeout=20)]
+    hits = open(d.log).read().count("(from the transfer cache)")
+    second = [m.to_wire() for m in dns.query.xfr("127.0.0.1", ZONE, port=d.dns_port, timeout=20)]
+    check("a second AXFR of the same version: the same messages (but the id)",
+          [w[2:] for w in first] == [w[2:] for w in second], str(len(first)))
+    time.sleep(0.2)
+    check("the log says that one came from the transfer cache",
+          open(d.log).read().count("(from the transfer cache)") == hits + 1)
+    say(c, "host add after-cache.lab.")
+    recs = flat(dns.query.xfr("127.0.0.1", ZONE, port=d.dns_port, timeout=20, relativize=False))
+    check("after a change the AXFR has it (not the cached copy)",
+          any(r[0] == "after-cache.lab." for r in recs) and serial(recs[0]) == serial_of(d.dns_port))
     c.close()
     log = open(d.log).read()
     check("the transfer log says what each IXFR sent",
