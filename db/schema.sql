@@ -176,3 +176,14 @@ CREATE TABLE class (
     students INTEGER NOT NULL,
     created  INTEGER NOT NULL
 );
+
+-- ---- version 6 ----------------------------------------------------------------------------
+
+-- The secondaries a zone's changes are announced to by NOTIFY (RFC 1996), besides lanad.conf's
+-- also-notify: `lana zone notify add ZONE ADDR[:PORT]`. addr is canonical text, "192.0.2.1:53"
+-- or "[2001:db8::1]:53", so one secondary is one row however it was written.
+CREATE TABLE notify_target (
+    zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,
+    addr    TEXT NOT NULL,
+    PRIMARY KEY (zone_id, addr)
+) WITHOUT ROWID;

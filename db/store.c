@@ -82,6 +82,9 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';"
     "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
     " students INTEGER NOT NULL, created INTEGER NOT NULL);",
+    /* 5 -> 6: zone secondaries and transfers */
+    "CREATE TABLE notify_target (zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+    " addr TEXT NOT NULL, PRIMARY KEY (zone_id, addr)) WITHOUT ROWID;",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

@@ -95,7 +95,8 @@ static int serve_batch(struct dnsudp *u, int fd)
     for (int i = 0; i < n; i++) {
         if (u->in[i].msg_hdr.msg_flags & MSG_TRUNC)
             continue;
-        size_t len = u->respond(u->ctx, u->qbuf[i], u->in[i].msg_len, sync, u->rbuf[i]);
+        size_t len = u->respond(u->ctx, u->qbuf[i], u->in[i].msg_len, sync,
+                                (const struct sockaddr *)&u->peer[i], u->rbuf[i]);
         sync = false;
         if (len == 0)
             continue;

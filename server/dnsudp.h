@@ -12,16 +12,18 @@
 
 #include "common/ev.h"
 
+struct sockaddr;
+
 struct dnsudp;
 
 /**
- * Answers one query of len bytes into out (DNSMSG_MAX bytes). sync is set for the first query
- * of a batch read from a socket: the answerer checks its data for committed changes first, so
- * an answer is never older than the last commit before its batch was read.
+ * Answers one query of len bytes from peer into out (DNSMSG_MAX bytes). sync is set for the
+ * first query of a batch read from a socket: the answerer checks its data for committed
+ * changes first, so an answer is never older than the last commit before its batch was read.
  * @return the response length, or 0 to send nothing.
  */
 typedef size_t dnsudp_respond_cb(void *ctx, const uint8_t *query, size_t len, bool sync,
-                                 uint8_t *out);
+                                 const struct sockaddr *peer, uint8_t *out);
 
 struct dnsudp_stats {
     uint64_t queries; /* datagrams read */

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/serial.h"
+#include "db/notifydb.h"
 
 static int check_listen(const char *val, struct lana_diag *d)
 {
@@ -91,6 +92,31 @@ static int check_tls_name(const char *val, struct lana_diag *d)
     return 0;
 }
 
+/* One or more NOTIFY targets separated by spaces (also-notify): ADDR, ADDR:PORT, [V6]:PORT. */
+static int check_notify_targets(const char *val, struct lana_diag *d)
+{
+    char word[NET_ADDRSTRLEN + 8];
+    int n = 0;
+    for (const char *p = val;;) {
+        p += strspn(p, " \t");
+        size_t len = strcspn(p, " \t");
+        if (len == 0)
+            break;
+        if (len >= sizeof word)
+            return diag_set(d, LANA_EPARSE, "%.60s: not an address", p);
+        memcpy(word, p, len);
+        word[len] = '\0';
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        int rc = notifydb_parse_target(word, &ss, &sl, NULL, d);
+        if (rc != 0)
+            return rc;
+        n++;
+        p += len;
+    }
+    return n > 0 ? 0 : diag_set(d, LANA_EPARSE, "no address");
+}
+
 #define K(field) offsetof(struct srvconf, field)
 const struct conf_key srvconf_keys[] = {
     {"db", CONF_STR, 0, 0, K(db), NULL, check_path,
@@ -147,6 +173,9 @@ const struct conf_key srvconf_keys[] = {
     {"allow-transfer", CONF_LIST, 0, 0, K(allow_transfer), NULL, check_prefixes,
      "prefixes (space-separated) whose clients may transfer every zone by AXFR over TCP "
      "(default: nobody); repeat the key for more"},
+    {"also-notify", CONF_LIST, 0, 0, K(also_notify), NULL, check_notify_targets,
+     "secondaries (ADDR[:PORT], IPv6 as [ADDR]:PORT, port 53 by default; space-separated) sent "
+     "a NOTIFY after every change of any zone (default: none); repeat the key for more"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

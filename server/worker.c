@@ -19,6 +19,7 @@
 #include "server/answer.h"
 #include "server/dnstcp.h"
 #include "server/dnsudp.h"
+#include "server/primary.h"
 #include "server/xfr.h"
 
 struct worker {
@@ -103,7 +104,7 @@ static void worker_sync(struct worker *w)
     w->change_seq = last;
 }
 
-/* Answers one query message; peer and more are given over TCP only (NULL for UDP, where the
+/* Answers one query message from peer; more is given over TCP only (NULL for UDP, where the
  * query's EDNS size or 512 limits the answer; over TCP 64 KiB, and an AXFR starts a transfer,
  * server/xfr.h). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
 static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
@@ -123,8 +124,9 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     }
     if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
-    if (q.opcode == DNS_OP_NOTIFY) /* a primary has nothing to do with a NOTIFY (yet) */
-        return answer_error(&q, pkt, len, DNS_R_NOTIMP, out, DNSMSG_MAX);
+    if (q.opcode == DNS_OP_NOTIFY) /* answered as a primary does (server/primary.h) */
+        return primary_notify_answer(w->zr, &q, pkt, len, peer, out, DNSMSG_MAX);
+    primary_query_seen(w->zr, &q, peer); /* a secondary's SOA query (server/secstate.h) */
     /* over TCP an IXFR gets the whole zone, AXFR-style (RFC 1995 §4), until the journal
      * answers with differences */
     if (more != NULL && (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR))
@@ -142,11 +144,12 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     return answer_finish(&a, &q, pkt, out, limit);
 }
 
-static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync, uint8_t *out)
+static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync,
+                          const struct sockaddr *peer, uint8_t *out)
 {
     if (sync)
         worker_sync(ctx);
-    return respond(ctx, pkt, len, NULL, out, NULL);
+    return respond(ctx, pkt, len, peer, out, NULL);
 }
 
 static size_t respond_tcp(void *ctx, const uint8_t *pkt, size_t len, bool sync,

@@ -24,6 +24,7 @@
 #include "db/zonedb.h"
 #include "db/zonexfr.h"
 #include "server/answer.h"
+#include "server/secstate.h"
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
@@ -190,6 +191,9 @@ static void xfr_free(void *stream)
         log_info("%s %s to %s: ended after %llu records, %llu messages (connection closed)", kind(&x->q),
                  x->zone, x->peer, (unsigned long long)x->records,
                  (unsigned long long)x->messages);
+    if (x->done) /* what the secondary has now (server/secstate.h) */
+        secstate_xfr_done(x->zone, x->peer, x->q.qtype == DNS_T_IXFR ? "ixfr" : "axfr",
+                          zonexfr_soa(x->zx)->rdata, zonexfr_soa(x->zx)->rdlen, x->bytes);
     zonexfr_close(x->zx);
     free(x);
 }
