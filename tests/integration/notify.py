@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -34,23 +35,30 @@ except ImportError:
 LANA = os.environ.get("LANA", "lana")
 LANAD = os.environ.get("LANAD", "lanad")
 TRIES = 5  # server/notifier.h NOTIFIER_TRIES
+SO_TIMESTAMP = getattr(socket, "SO_TIMESTAMP", 29)  # Linux's number, when Python lacks the name
 
 
 def udp_socket():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)  # the kernel's arrival times
     s.bind(("127.0.0.1", 0))
     return s
 
 
 def receive(s, timeout):
-    """One NOTIFY message read from s within timeout seconds: (message, sender, arrival), or
-    None."""
+    """One NOTIFY message read from s within timeout seconds: (message, sender, arrival: the
+    kernel's wall-clock time, so that a test busy elsewhere does not skew it), or None."""
     s.settimeout(max(timeout, 0.001))
     try:
-        data, peer = s.recvfrom(4096)
+        data, anc, _, peer = s.recvmsg(4096, socket.CMSG_SPACE(16))
     except socket.timeout:
         return None
-    return dns.message.from_wire(data), peer, time.monotonic()
+    at = time.time()
+    for level, kind, raw in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMP and len(raw) >= 16:
+            sec, usec = struct.unpack("qq", raw[:16])
+            at = sec + usec / 1e6
+    return dns.message.from_wire(data), peer, at
 
 
 def drain(s, quiet):
@@ -122,9 +130,9 @@ def main():
         check("a new zone is not announced", drain(also, 0.3) == [])
 
         # 1. a change reaches the also-notify target within a second
-        t0 = time.monotonic()
+        t0 = time.time()
         r = change("t1")
-        t1 = time.monotonic()
+        t1 = time.time()
         check("record add t1.lab. TXT", r.returncode == 0, r.stderr)
         first = receive(also, 2.0)
         check("a NOTIFY arrives", first is not None)
@@ -227,7 +235,7 @@ def main():
         drain(also, 0.2)
         r = subprocess.run([LANAD, "--db", os.path.join(work, "lana.db"), "zone", "import", zf],
                            capture_output=True, text=True, timeout=60)
-        t1 = time.monotonic()
+        t1 = time.time()
         check("lanad zone import of lab. with a higher serial", r.returncode == 0, r.stderr)
         got = receive(also, 2.0)
         check("the import is announced within a second, with its serial",
