@@ -48,6 +48,29 @@ int notifydb_parse_target(const char *s, struct sockaddr_storage *ss, socklen_t 
     return 0;
 }
 
+int notifydb_parse_list(const char *val, notifydb_each_cb *cb, void *arg, struct lana_diag *d)
+{
+    char word[NET_ADDRSTRLEN + 8];
+    int n = 0, rc;
+    for (const char *p = val;; p += strcspn(p, " \t")) {
+        p += strspn(p, " \t");
+        size_t len = strcspn(p, " \t");
+        if (len == 0)
+            break;
+        if (len >= sizeof word)
+            return diag_set(d, LANA_EPARSE, "%.60s: not an address", p);
+        memcpy(word, p, len);
+        word[len] = '\0';
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        if ((rc = notifydb_parse_target(word, &ss, &sl, NULL, d)) != 0 ||
+            (cb != NULL && (rc = cb(&ss, arg)) != 0))
+            return rc;
+        n++;
+    }
+    return n > 0 ? 0 : diag_set(d, LANA_EPARSE, "no address");
+}
+
 static const char sql_add[] = "INSERT INTO notify_target (zone_id, addr) VALUES (?1, ?2)";
 static const char sql_has[] = "SELECT 1 FROM notify_target WHERE zone_id = ?1 AND addr = ?2";
 static const char sql_del[] = "DELETE FROM notify_target WHERE zone_id = ?1 AND addr = ?2";

@@ -31,6 +31,15 @@
 int notifydb_parse_target(const char *s, struct sockaddr_storage *ss, socklen_t *len,
                           char canon[NET_ADDRSTRLEN], struct lana_diag *d);
 
+typedef int notifydb_each_cb(const struct sockaddr_storage *ss, void *arg); /* !=0 stops */
+
+/**
+ * Parses a list of targets separated by spaces or tabs (a value of lanad.conf's also-notify)
+ * with notifydb_parse_target, handing each to cb (may be NULL: only check). 0 (or cb's
+ * nonzero return), or LANA_EPARSE with what is wrong in d (a bad target, or none at all).
+ */
+int notifydb_parse_list(const char *val, notifydb_each_cb *cb, void *arg, struct lana_diag *d);
+
 /**
  * Adds target to zone's NOTIFY targets; canon (may be NULL) gets its canonical text.
  * 0; LANA_EPARSE (bad zone name or target), LANA_ENOTFOUND (no such zone), LANA_EPERM,

@@ -31,6 +31,7 @@
 #define NOTIFIER_PENDING_MAX 100000 /* NOTIFYs in flight at most; more are dropped, logged */
 #define NOTIFIER_MSG_MAX 1232       /* never more than a safe UDP payload */
 #define SOA_MAX (2 * DNAME_MAXLEN + 20)
+#define TARGETS_MAX (2 * CONF_LIST_MAX * 8 + 256) /* targets of one zone that are notified */
 
 struct nzone {
     char name[DNAME_TEXT_MAX];
@@ -78,6 +79,7 @@ struct notifier {
     size_t npending;
     uint64_t last_scan_ms;
     int64_t scan_timer;            /* a deferred scan, or 0 */
+    struct sockaddr_storage tg[TARGETS_MAX]; /* scratch: the targets of one zone */
 };
 
 uint64_t notifier_retry_ms(unsigned sent)
@@ -306,8 +308,6 @@ static bool same_targets(const struct nzone *a, const struct nzone *b)
 
 /* ---- scanning -------------------------------------------------------------------------- */
 
-#define TARGETS_MAX (2 * CONF_LIST_MAX * 8 + 256)
-
 /* Reads the zones when the database changed, and notifies the targets of each zone whose
  * serial moved. first: the baseline at start, which announces nothing. */
 static void scan(struct notifier *n, bool first)
@@ -320,7 +320,7 @@ static void scan(struct notifier *n, bool first)
         log_warn("notifier: %s", d.msg);
     if (rc != 1)
         return;
-    static struct sockaddr_storage tg[TARGETS_MAX]; /* the notifier's thread only */
+    struct sockaddr_storage *tg = n->tg;
     for (size_t i = 0; i < n->next.n; i++) {
         const struct nzone *z = &n->next.v[i];
         const struct nzone *old = first ? NULL : find(&n->zones, z->name);
@@ -430,32 +430,26 @@ static void on_answer(struct ev_loop *loop, int fd, void *arg, unsigned events)
 
 /* ---- life ------------------------------------------------------------------------------ */
 
+static int add_also(const struct sockaddr_storage *ss, void *arg)
+{
+    struct notifier *n = arg;
+    struct sockaddr_storage *v = realloc(n->also, (n->nalso + 1) * sizeof *v);
+    if (v == NULL)
+        return LANA_ENOMEM;
+    n->also = v;
+    n->also[n->nalso++] = *ss;
+    return 0;
+}
+
 /* also-notify: each value one or more targets separated by spaces. */
 static int parse_also(struct notifier *n, const struct conf_list *l, struct lana_diag *d)
 {
-    for (unsigned i = 0; i < l->n; i++)
-        for (const char *s = l->v[i];;) {
-            char word[NET_ADDRSTRLEN + 8];
-            s += strspn(s, " \t");
-            size_t len = strcspn(s, " \t");
-            if (len == 0)
-                break;
-            if (len >= sizeof word)
-                return diag_set(d, LANA_EPARSE, "also-notify: %.60s: not an address", s);
-            memcpy(word, s, len);
-            word[len] = '\0';
-            s += len;
-            struct sockaddr_storage ss;
-            socklen_t sl;
-            struct lana_diag e;
-            if (notifydb_parse_target(word, &ss, &sl, NULL, &e) != 0)
-                return diag_set(d, LANA_EPARSE, "also-notify: %s", e.msg);
-            struct sockaddr_storage *v = realloc(n->also, (n->nalso + 1) * sizeof *v);
-            if (v == NULL)
-                return diag_set(d, LANA_ENOMEM, "out of memory");
-            n->also = v;
-            n->also[n->nalso++] = ss;
-        }
+    for (unsigned i = 0; i < l->n; i++) {
+        struct lana_diag e = {""};
+        int rc = notifydb_parse_list(l->v[i], add_also, n, &e);
+        if (rc != 0)
+            return diag_set(d, rc, "also-notify: %s", rc == LANA_ENOMEM ? "out of memory" : e.msg);
+    }
     return 0;
 }
 

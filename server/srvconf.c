@@ -95,26 +95,7 @@ static int check_tls_name(const char *val, struct lana_diag *d)
 /* One or more NOTIFY targets separated by spaces (also-notify): ADDR, ADDR:PORT, [V6]:PORT. */
 static int check_notify_targets(const char *val, struct lana_diag *d)
 {
-    char word[NET_ADDRSTRLEN + 8];
-    int n = 0;
-    for (const char *p = val;;) {
-        p += strspn(p, " \t");
-        size_t len = strcspn(p, " \t");
-        if (len == 0)
-            break;
-        if (len >= sizeof word)
-            return diag_set(d, LANA_EPARSE, "%.60s: not an address", p);
-        memcpy(word, p, len);
-        word[len] = '\0';
-        struct sockaddr_storage ss;
-        socklen_t sl;
-        int rc = notifydb_parse_target(word, &ss, &sl, NULL, d);
-        if (rc != 0)
-            return rc;
-        n++;
-        p += len;
-    }
-    return n > 0 ? 0 : diag_set(d, LANA_EPARSE, "no address");
+    return notifydb_parse_list(val, NULL, NULL, d);
 }
 
 #define K(field) offsetof(struct srvconf, field)
