@@ -69,7 +69,12 @@ static const char help_zone[] =
     "       lana zone list | lana zone show NAME\n"
     "       lana zone export NAME                     the zone as a master file\n"
     "       lana zone import FILE|- [--origin NAME]   a master file, all or nothing (a zone\n"
-    "                                                 that exists is replaced)\n";
+    "                                                 that exists is replaced)\n"
+    "       lana zone notify add|del ZONE ADDR[:PORT] a secondary sent a NOTIFY when the zone\n"
+    "                                                 changes (port 53 by default)\n"
+    "       lana zone notify list ZONE                the zone's own NOTIFY targets\n"
+    "       lana zone secondaries [ZONE]              each secondary: last NOTIFY sent and\n"
+    "                                                 answered, SOA query, transfer, serial\n";
 static const char help_host[] =
     "usage: lana host add NAME [--v4 auto|none|ADDR] [--v6 auto|none|ADDR] [--block PREFIX]\n"
     "                     [--force]\n"

@@ -148,6 +148,78 @@ static void print_log_entry(json_t *e)
            str(e, "object"));
 }
 
+/* ---- secondaries (zone secondaries, zone show, zone notify) ------------------------------ */
+
+/* A time of the server's in ms since the epoch as UTC text, "never" for null. */
+static const char *when(json_t *o, const char *k, char buf[32])
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v))
+        return "never";
+    time_t t = (time_t)(json_integer_value(v) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+static long long ival(json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static void print_secondary(json_t *s)
+{
+    char t[32];
+    json_t *n = json_object_get(s, "notify"), *x = json_object_get(s, "transfer");
+    json_t *sent = json_object_get(n, "sent"), *ans = json_object_get(n, "answered");
+    json_t *gave = json_object_get(n, "gave_up");
+    printf("%s %s", str(s, "zone"), str(s, "address"));
+    if (json_is_true(json_object_get(s, "notify_target")))
+        printf(" (NOTIFY target, port %lld)", ival(s, "notify_port"));
+    if (json_is_integer(json_object_get(s, "serial")))
+        printf(": has serial %lld", ival(s, "serial"));
+    printf("\n");
+    if (sent != NULL)
+        printf("  notify sent:     serial %lld, try %lld, %s\n", ival(sent, "serial"),
+               ival(sent, "tries"), when(sent, "time_ms", t));
+    if (ans != NULL)
+        printf("  notify answered: serial %lld after %lld tr%s (rcode %lld), %s\n",
+               ival(ans, "serial"), ival(ans, "tries"), ival(ans, "tries") == 1 ? "y" : "ies",
+               ival(ans, "rcode"), when(ans, "time_ms", t));
+    if (gave != NULL)
+        printf("  notify given up: serial %lld, %s\n", ival(gave, "serial"),
+               when(gave, "time_ms", t));
+    printf("  soa query:       %s\n", when(s, "soa_query_ms", t));
+    if (json_is_object(x))
+        printf("  transfer:        %s serial %lld, %lld bytes, %s\n", str(x, "kind"),
+               ival(x, "serial"), ival(x, "bytes"), when(x, "time_ms", t));
+    else
+        printf("  transfer:        none\n");
+}
+
+static void print_secondaries(json_t *r)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(r, "secondaries"), i, v) print_secondary(v);
+    if (json_array_size(json_object_get(r, "secondaries")) == 0)
+        printf("no secondary known\n");
+}
+
+static void print_notify(json_t *r)
+{
+    size_t i;
+    json_t *v, *tg = json_object_get(r, "targets");
+    if (json_object_get(r, "added") != NULL)
+        printf("%s: NOTIFY target %s added\n", str(r, "zone"), str(r, "added"));
+    else if (json_object_get(r, "deleted") != NULL)
+        printf("%s: NOTIFY target %s deleted\n", str(r, "zone"), str(r, "deleted"));
+    else if (json_array_size(tg) == 0)
+        printf("%s: no NOTIFY target of its own\n", str(r, "zone"));
+    json_array_foreach(tg, i, v) printf("%s %s\n", str(v, "zone"), str(v, "target"));
+}
+
 static void print_zone(json_t *r)
 {
     size_t i;
@@ -165,6 +237,8 @@ static void print_zone(json_t *r)
         json_array_foreach(bl, i, v) printf(" %s", json_string_value(v));
         printf("\n");
     }
+    if (json_array_size(json_object_get(r, "secondaries")) > 0)
+        print_secondaries(r);
 }
 
 /* ---- one printer per (verb, subcommand) --------------------------------------------------- */
@@ -409,6 +483,8 @@ static const struct {
     {"zone", "list", print_zones},
     {"zone", "export", print_text},
     {"zone", "import", print_imported},
+    {"zone", "notify", print_notify},
+    {"zone", "secondaries", print_secondaries},
     {"host", "add", print_host},
     {"host", "show", print_host},
     {"host", "rename", print_host},

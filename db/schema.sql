@@ -176,3 +176,43 @@ CREATE TABLE class (
     students INTEGER NOT NULL,
     created  INTEGER NOT NULL
 );
+
+-- ---- version 6 ----------------------------------------------------------------------------
+
+-- The IXFR journal (db/journal.h): triggers on rr write every record added (op 1) or removed
+-- (op 0) into journal as it happens, SOA records aside; op 2 marks the start of a zone's
+-- history (its first version: this migration, an import). At every commit db/journal.c seals
+-- the new rows: each zone they touched gets one journal_version whose seq is its last row of
+-- the transaction and whose soa is the zone's SOA at the commit (serial: its 4 bytes). The
+-- difference from a version is the rows after it, condensed. A zone keeps journal-serials
+-- versions; a zone file import replaces the zone's history (zone.journal is 0 meanwhile).
+ALTER TABLE zone ADD COLUMN journal INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE journal (
+    seq     INTEGER PRIMARY KEY,
+    zone_id INTEGER NOT NULL,
+    op      INTEGER NOT NULL,
+    key     BLOB NOT NULL,
+    type    INTEGER NOT NULL,
+    rdata   BLOB NOT NULL,
+    ttl     INTEGER NOT NULL
+);
+CREATE INDEX journal_zone ON journal(zone_id);
+CREATE TABLE journal_version (
+    seq     INTEGER PRIMARY KEY,
+    zone_id INTEGER NOT NULL,
+    serial  BLOB NOT NULL,
+    soa     BLOB NOT NULL,
+    ttl     INTEGER NOT NULL
+);
+CREATE INDEX journal_version_zone ON journal_version(zone_id);
+CREATE INDEX journal_version_serial ON journal_version(zone_id, serial);
+-- (triggers journal_rr_ins, journal_rr_del, journal_rr_upd, journal_zone_del: db/store.c)
+
+-- The secondaries a zone's changes are announced to by NOTIFY (RFC 1996), besides lanad.conf's
+-- also-notify: `lana zone notify add ZONE ADDR[:PORT]`. addr is canonical text, "192.0.2.1:53"
+-- or "[2001:db8::1]:53", so one secondary is one row however it was written.
+CREATE TABLE notify_target (
+    zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,
+    addr    TEXT NOT NULL,
+    PRIMARY KEY (zone_id, addr)
+) WITHOUT ROWID;

@@ -115,7 +115,10 @@ static const char *const migrations[] = {
     " DELETE FROM journal_version WHERE zone_id = OLD.id; END;"
     "INSERT INTO journal (zone_id, op, key, type, rdata, ttl)"
     " SELECT r.zone_id, 2, r.key, 6, r.rdata, r.ttl FROM rr r JOIN zone z"
-    " ON z.id = r.zone_id AND r.key = z.apex AND r.type = 6;" JOURNAL_SEAL_SQL ";",
+    " ON z.id = r.zone_id AND r.key = z.apex AND r.type = 6;" JOURNAL_SEAL_SQL ";"
+    /* and the NOTIFY targets of each zone (db/notifydb.h) */
+    "CREATE TABLE notify_target (zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+    " addr TEXT NOT NULL, PRIMARY KEY (zone_id, addr)) WITHOUT ROWID;",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

@@ -45,3 +45,8 @@ cmd_fn cmd__class_create, cmd__class_report, cmd__class_delete;
 cmd_fn cmd__authority; /* cmd_authz.c */
 cmd_fn cmd__account_add, cmd__account_list, cmd__account_show, cmd__account_disable;
 cmd_fn cmd__account_enable, cmd__account_token;
+cmd_fn cmd__zone_notify, cmd__zone_secondaries; /* cmd_notify.c */
+
+/* KEY "secondaries": what the daemon knows of zone's secondaries (NULL: every zone's), as a
+ * member of the open object j (server/secstate.h). */
+void cmd__ksecondaries(struct jsonw *j, const char *zone);

@@ -93,6 +93,7 @@ enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, s
     jsonw_key(j, "zone");
     zone_json(j, &z);
     cmd__kcidrs(j, "blocks", bl, nb);
+    cmd__ksecondaries(j, z.name);
     jsonw_end(j);
     return RP_OK;
 }

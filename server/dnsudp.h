@@ -12,6 +12,8 @@
 
 #include "common/ev.h"
 
+struct sockaddr;
+
 struct dnsudp;
 struct sockaddr;
 

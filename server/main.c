@@ -21,6 +21,7 @@
 #include "common/net.h"
 #include "common/regproto.h"
 #include "server/checkcmd.h"
+#include "server/notifier.h"
 #include "server/registry.h"
 #include "server/srvconf.h"
 #include "server/srvdoc.h"
@@ -238,6 +239,7 @@ struct lanad {
     struct worker **workers;
     unsigned nw, made; /* workers wanted; created (they own their sockets) */
     struct registry *registry;
+    struct notifier *notifier; /* NOTIFY to the secondaries */
     bool ready;        /* the ready file was written */
     sigset_t sigs;
 };
@@ -406,6 +408,12 @@ static int start(struct lanad *d)
         }
         d->nreg = n;
     }
+    struct lana_diag nd;
+    int nrc = notifier_new(d->cfg, &d->commits, &d->notifier, &nd);
+    if (nrc != 0 || (nrc = notifier_start(d->notifier)) != 0) {
+        log_err("notifier: %s", d->notifier != NULL ? strerror(-nrc) : nd.msg);
+        return nrc == LANA_EPARSE ? EX_CONFIG : EX_SOFTWARE;
+    }
     return EX_OK;
 }
 
@@ -477,6 +485,7 @@ static int shutdown_daemon(struct lanad *d, int status)
     if (d->ready)
         notify_systemd("STOPPING=1");
     registry_stop(d->registry);
+    notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
     uint64_t udp = 0, tcp = 0;
     for (unsigned i = 0; i < d->made; i++) {
         struct worker_stats ws;

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/serial.h"
+#include "db/notifydb.h"
 
 static int check_listen(const char *val, struct lana_diag *d)
 {
@@ -91,6 +92,12 @@ static int check_tls_name(const char *val, struct lana_diag *d)
     return 0;
 }
 
+/* One or more NOTIFY targets separated by spaces (also-notify): ADDR, ADDR:PORT, [V6]:PORT. */
+static int check_notify_targets(const char *val, struct lana_diag *d)
+{
+    return notifydb_parse_list(val, NULL, NULL, d);
+}
+
 #define K(field) offsetof(struct srvconf, field)
 const struct conf_key srvconf_keys[] = {
     {"db", CONF_STR, 0, 0, K(db), NULL, check_path,
@@ -152,6 +159,9 @@ const struct conf_key srvconf_keys[] = {
     {"transfer-cache", CONF_UINT, 0, 65536, K(transfer_cache), "64", NULL,
      "MiB of whole-zone transfers kept in memory for the next transfer of the same version "
      "(0 = none)"},
+    {"also-notify", CONF_LIST, 0, 0, K(also_notify), NULL, check_notify_targets,
+     "secondaries (ADDR[:PORT], IPv6 as [ADDR]:PORT, port 53 by default; space-separated) sent "
+     "a NOTIFY after every change of any zone (default: none); repeat the key for more"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -44,6 +44,7 @@ struct srvconf {
     struct conf_list allow_transfer;    /* prefixes whose clients may transfer zones */
     uint64_t journal_serials;           /* versions of each zone kept for IXFR (db/journal.h) */
     uint64_t transfer_cache;            /* MiB of whole-zone transfers kept (server/xfrcache.h) */
+    struct conf_list also_notify;       /* NOTIFY targets of every zone: ADDR[:PORT] ... */
 };
 
 extern const struct conf_key srvconf_keys[];

@@ -19,6 +19,7 @@
 #include "server/answer.h"
 #include "server/dnstcp.h"
 #include "server/dnsudp.h"
+#include "server/primary.h"
 #include "server/xfr.h"
 
 struct worker {
@@ -123,8 +124,9 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     }
     if (q.has_edns && q.edns_version > 0) /* RFC 6891 §6.1.3 */
         return answer_error(&q, pkt, len, DNS_R_BADVERS, out, DNSMSG_MAX);
-    if (q.opcode == DNS_OP_NOTIFY) /* a primary has nothing to do with a NOTIFY (yet) */
-        return answer_error(&q, pkt, len, DNS_R_NOTIMP, out, DNSMSG_MAX);
+    if (q.opcode == DNS_OP_NOTIFY) /* answered as a primary does (server/primary.h) */
+        return primary_notify_answer(w->zr, &q, pkt, len, peer, out, DNSMSG_MAX);
+    primary_query_seen(w->zr, &q, peer); /* a secondary's SOA query (server/secstate.h) */
     /* transfers: AXFR over TCP, IXFR over either (AXFR over UDP is answered NOTIMP) */
     if (q.qtype == DNS_T_IXFR || (q.qtype == DNS_T_AXFR && more != NULL))
         return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,

@@ -26,6 +26,7 @@
 #include "db/zonexfr.h"
 #include "server/answer.h"
 #include "server/xfrcache.h"
+#include "server/secstate.h"
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
@@ -272,6 +273,22 @@ static void what(const struct xfr *x, char *buf, size_t size)
     }
 }
 
+/* The kind of transfer for `lana zone secondaries`. */
+static const char *xfr_kind_name(const struct xfr *x)
+{
+    if (x->q.qtype == DNS_T_AXFR)
+        return "axfr";
+    switch (zonexfr_kind(x->zx)) {
+    case ZONEXFR_INCR:
+        return "ixfr";
+    case ZONEXFR_CURRENT:
+        return "ixfr (up to date)";
+    case ZONEXFR_FULL:
+        break;
+    }
+    return "ixfr (whole zone)";
+}
+
 static void xfr_free(void *stream)
 {
     struct xfr *x = stream;
@@ -289,6 +306,10 @@ static void xfr_free(void *stream)
                  (unsigned long long)x->messages);
     xfrcache_drop(x->rec);
     xfrcache_release(x->cached);
+    /* what the secondary has now (server/secstate.h); not after the SOA alone over UDP */
+    if (x->done && (!x->soa_only || zonexfr_kind(x->zx) == ZONEXFR_CURRENT))
+        secstate_xfr_done(x->zone, x->peer, xfr_kind_name(x), zonexfr_soa(x->zx)->rdata,
+                          zonexfr_soa(x->zx)->rdlen, x->bytes);
     zonexfr_close(x->zx);
     free(x);
 }

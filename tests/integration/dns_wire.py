@@ -106,7 +106,8 @@ def malformed_packets(d):
         "trailing garbage after the question: FORMERR": (q + b"\x01\x02\x03", 1),
         "two OPT records: FORMERR": (struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 2) + q[12:]
                                      + b"\0\0\x29\x04\xd0\0\0\0\0\0\0" * 2, 1),
-        "NOTIFY opcode: NOTIMP": (query("test", 6, flags=4 << 11), 4),
+        "NOTIFY of a zone served here: NOERROR": (query("test", 6, flags=4 << 11), 0),
+        "NOTIFY of another zone: NOTAUTH": (query("elsewhere", 6, flags=4 << 11), 9),
         "STATUS opcode: NOTIMP": (query("test", flags=2 << 11), 4),
         "UPDATE opcode: NOTIMP": (query("test", 6, flags=5 << 11), 4),
     }

@@ -169,7 +169,7 @@ static void test_help_is_the_table(void **state)
     assert_int_equal(run(f, "help"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"commands\":\"pool add|del|list, block alloc|assign|reserve|"
                                    "release|update|show|list|tree, whois, zone add|del|list|show|"
-                                   "export|import, host add|del|show|list|rename, record add|del, "
+                                   "export|notify|secondaries|import, host add|del|show|list|rename, record add|del, "
                                    "service add|del|list|bind|unbind, account add|list|show|disable|"
                                    "enable|token, class create|report|delete, log, authority, batch, "
                                    "end, ping, help, "
@@ -236,6 +236,8 @@ static const struct example {
     {"zone", "show", "zone show lab."},
     {"zone", "export", "zone export lab."},
     {"zone", "import", "zone import --origin lab."},
+    {"zone", "notify", "zone notify add lab. 192.0.2.53"},
+    {"zone", "secondaries", "zone secondaries lab."},
     {"host", "add", "host add mail.lab. --v6 none"},
     {"host", "del", "host del www.lab."},
     {"host", "show", "host show www.lab."},
