@@ -74,12 +74,12 @@ static void ixfr_serial(const uint8_t *pkt, size_t len, size_t off, struct dnsms
     if (dname_decode(&rb, owner) < 0)
         return;
     dname_lower(owner);
-    uint16_t type = rbuf_u16(&rb);
-    rbuf_skip(&rb, 6); /* class, ttl */
+    uint16_t type = rbuf_u16(&rb), klass = rbuf_u16(&rb);
+    rbuf_skip(&rb, 4); /* ttl */
     uint16_t rdlen = rbuf_u16(&rb);
     size_t end = rb.pos + rdlen;
     uint8_t name[DNAME_MAXLEN];
-    if (rb.err || type != DNS_T_SOA || !dname_equal(owner, q->qname) ||
+    if (rb.err || type != DNS_T_SOA || klass != q->qclass || !dname_equal(owner, q->qname) ||
         dname_decode(&rb, name) < 0 || dname_decode(&rb, name) < 0 || rb.pos + 20 != end)
         return;
     q->ixfr_serial = rbuf_u32(&rb);

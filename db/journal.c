@@ -7,6 +7,9 @@
 
 #include <stdlib.h>
 
+#include "common/log.h"
+#include "db/zone.h"
+
 static unsigned journal_serials = JOURNAL_SERIALS_DEFAULT;
 
 void journal_serials_set(unsigned n)
@@ -17,9 +20,14 @@ void journal_serials_set(unsigned n)
 static const char sql_pending[] = "SELECT (SELECT coalesce(max(seq), 0) FROM journal),"
                                   " (SELECT coalesce(max(seq), 0) FROM journal_version)";
 static const char sql_seal[] = JOURNAL_SEAL_SQL;
-/* rows of zones deleted in the same transaction (their delete trigger ran first) */
-static const char sql_orphans[] =
-    "DELETE FROM journal WHERE seq > ?1 AND zone_id NOT IN (SELECT id FROM zone)";
+/* zones whose records changed in the transaction while their serial stayed that of their
+ * last version: a version needs a serial of its own */
+static const char sql_stale[] =
+    "SELECT t.zone_id FROM (SELECT DISTINCT zone_id FROM journal NOT INDEXED WHERE seq > ?1) t"
+    " JOIN zone z ON z.id = t.zone_id"
+    " JOIN rr s ON s.zone_id = t.zone_id AND s.key = z.apex AND s.type = 6"
+    " WHERE substr(s.rdata, -20, 4) = (SELECT serial FROM journal_version"
+    "  WHERE zone_id = t.zone_id ORDER BY seq DESC LIMIT 1)";
 static const char sql_sealed[] = "SELECT zone_id FROM journal_version WHERE seq > ?1";
 /* the newest version a zone may no longer keep: the (bound + 1)th newest stays as the base */
 static const char sql_cut[] = "SELECT seq FROM journal_version WHERE zone_id = ?1"
@@ -52,9 +60,45 @@ static int compact(struct store *st, int64_t zone, struct lana_diag *d)
     return rc;
 }
 
+/* The zone ids sql (bound to prev) returns, into a malloc'd *out of *n. 0, LANA_EDB, ENOMEM. */
+static int collect(struct store *st, const char *sql, int64_t prev, int64_t **out, size_t *n,
+                   struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    size_t cap = 0;
+    int rc = store__stmt(st, sql, &s, d);
+    *out = NULL;
+    *n = 0;
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, prev);
+    while ((rc = store__row(st, s, "journal", d)) == 1) {
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            int64_t *p = realloc(*out, ncap * sizeof *p);
+            if (p == NULL) {
+                sqlite3_reset(s);
+                free(*out);
+                *out = NULL;
+                return diag_set(d, LANA_ENOMEM, "out of memory");
+            }
+            *out = p;
+            cap = ncap;
+        }
+        (*out)[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int journal__seal(struct store *st, struct lana_diag *d)
 {
     sqlite3_stmt *s;
+    int64_t *zones = NULL;
+    size_t n = 0;
     int rc = store__stmt(st, sql_pending, &s, d);
     if (rc != 0 || (rc = store__row(st, s, "journal", d)) <= 0)
         return rc;
@@ -62,34 +106,24 @@ int journal__seal(struct store *st, struct lana_diag *d)
     sqlite3_reset(s);
     if (last_row <= prev)
         return 0; /* no zone changed */
-    if ((rc = store__stmt(st, sql_orphans, &s, d)) != 0)
+    if ((rc = collect(st, sql_stale, prev, &zones, &n, d)) != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, prev);
-    if ((rc = store__done(st, s, "journal", d)) != 0)
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        log_notice("zone %lld: records changed without a new serial; stepping it for IXFR",
+                   (long long)zones[i]);
+        rc = zone_touch(st, zones[i], NULL, ZONE_TOUCH_SERIAL, d);
+    }
+    free(zones);
+    zones = NULL;
+    n = 0;
+    if (rc != 0)
         return rc;
     if ((rc = store__stmt(st, sql_seal, &s, d)) != 0 ||
         (rc = store__done(st, s, "journal", d)) != 0)
         return rc;
     /* the zones just sealed; collected first, since compacting writes the table read */
-    int64_t *zones = NULL;
-    size_t n = 0, cap = 0;
-    if ((rc = store__stmt(st, sql_sealed, &s, d)) != 0)
+    if ((rc = collect(st, sql_sealed, prev, &zones, &n, d)) != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, prev);
-    while ((rc = store__row(st, s, "journal", d)) == 1) {
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            int64_t *p = realloc(zones, ncap * sizeof *p);
-            if (p == NULL) {
-                sqlite3_reset(s);
-                free(zones);
-                return diag_set(d, LANA_ENOMEM, "out of memory");
-            }
-            zones = p;
-            cap = ncap;
-        }
-        zones[n++] = sqlite3_column_int64(s, 0);
-    }
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = compact(st, zones[i], d);
     free(zones);

@@ -22,6 +22,8 @@
 #include "db/store_int.h"
 
 #define SOA_RDATA_MAX (2 * DNAME_MAXLEN + 20) /* MNAME, RNAME and five numbers at most */
+/* changes in a difference at most: its rows are sorted on the DNS worker's thread */
+#define ZONEXFR_DIFF_MAX 100000
 #define OP_REMOVED 0
 #define OP_ADDED 1
 
@@ -86,10 +88,12 @@ static int plan_ixfr(struct zonexfr *x, int64_t zone, uint32_t since, struct lan
     int rc = 0;
     const uint8_t *p = x->soa_rdata + x->soa.rdlen - 20;
     now = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    if (!serial_lt(since, now)) {
+    if (since == now || serial_lt(now, since)) {
         x->kind = ZONEXFR_CURRENT;
         return 0;
     }
+    if (!serial_lt(since, now)) /* 2^31 apart: RFC 1982 leaves the order undefined */
+        return full(x, "the serials are 2^31 apart");
     /* the newest version must be the zone as it is, with nothing unsealed after it */
     if ((rc = prep(x, "SELECT seq, serial FROM journal_version WHERE zone_id = ?1"
                       " ORDER BY seq DESC LIMIT 1", &s, d)) != 0)
@@ -156,6 +160,26 @@ static int plan_ixfr(struct zonexfr *x, int64_t zone, uint32_t since, struct lan
     }
     if (step != SQLITE_DONE) {
         rc = store__err(x->db, d, "journal");
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    /* a difference is sorted before it is sent; beyond a bound the whole zone is cheaper */
+    if ((rc = prep(x, "SELECT count(*) FROM (SELECT 1 FROM journal WHERE zone_id = ?1"
+                      " AND seq > ?2 AND seq <= ?3 LIMIT ?4)", &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_int64(s, 2, base);
+    sqlite3_bind_int64(s, 3, last);
+    sqlite3_bind_int64(s, 4, ZONEXFR_DIFF_MAX + 1);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        rc = store__err(x->db, d, "journal");
+        goto out;
+    }
+    if (sqlite3_column_int64(s, 0) > ZONEXFR_DIFF_MAX) {
+        snprintf(why, sizeof why, "the difference from serial %lu has more than %d changes",
+                 (unsigned long)since, ZONEXFR_DIFF_MAX);
+        rc = full(x, why);
         goto out;
     }
     sqlite3_finalize(s);

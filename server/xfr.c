@@ -31,6 +31,7 @@
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
 #define XFR_MSG_MAX 16384 /* bytes of one message: as far as compression pointers reach */
+#define XFR_UDP_RATE 100  /* IXFR over UDP per second per DNS worker */
 
 /* the whole-zone transfers kept for the next transfer of the same version (xfr_cache_init) */
 static struct xfrcache *cache;
@@ -51,6 +52,23 @@ struct xfr {
     char zone[DNAME_TEXT_MAX];
     char peer[NET_ADDRSTRLEN];
 };
+
+/* IXFR over UDP opens a database snapshot on the worker's thread: a token bucket per worker
+ * thread bounds how often (a source address over UDP proves nothing). */
+static bool udp_token(void)
+{
+    static _Thread_local uint64_t last_ms;
+    static _Thread_local double tokens = XFR_UDP_RATE;
+    uint64_t now = mono_ms();
+    tokens += (double)(now - last_ms) * XFR_UDP_RATE / 1000.0;
+    if (tokens > XFR_UDP_RATE)
+        tokens = XFR_UDP_RATE;
+    last_ms = now;
+    if (tokens < 1)
+        return false;
+    tokens -= 1;
+    return true;
+}
 
 /* The serial of an SOA record. */
 static uint32_t soa_serial(const struct zonexfr_rr *soa)
@@ -255,7 +273,7 @@ static void what(const struct xfr *x, char *buf, size_t size)
     if (x->q.qtype != DNS_T_IXFR)
         return;
     if (x->soa_only && zonexfr_kind(x->zx) != ZONEXFR_CURRENT) {
-        snprintf(buf, size, " (over UDP: the SOA alone, the %s does not fit)",
+        snprintf(buf, size, " (the SOA alone: the %s does not fit one datagram)",
                  zonexfr_kind(x->zx) == ZONEXFR_INCR ? "difference" : "whole zone");
         return;
     }
@@ -294,9 +312,10 @@ static void xfr_free(void *stream)
     struct xfr *x = stream;
     char how[160];
     what(x, how, sizeof how);
-    if (x->done)
-        log_notice("%s %s to %s%s: %llu records, %llu message%s, %llu bytes, %llu ms", kind(&x->q),
-                   x->zone, x->peer, how,
+    if (x->done) /* over UDP at info: anyone can send those */
+        log_msg(x->udp ? LOG_LVL_INFO : LOG_LVL_NOTICE,
+                "%s %s to %s%s%s: %llu records, %llu message%s, %llu bytes, %llu ms", kind(&x->q),
+                   x->zone, x->peer, x->udp ? " over UDP" : "", how,
                    (unsigned long long)x->records,
                    (unsigned long long)x->messages, x->messages == 1 ? "" : "s",
                    (unsigned long long)x->bytes, (unsigned long long)(mono_ms() - x->start_ms));
@@ -353,7 +372,16 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
     else
         memcpy(x->qraw, q->qname, q->qname_len);
     x->udp = more == NULL;
-    x->cap = x->udp ? answer_udp_limit(q) : DNSMSG_MAX;
+    if (x->udp && !udp_token()) {
+        log_info("ixfr %s to %s: refused (more than %d IXFR over UDP per second)", zone, who,
+                 XFR_UDP_RATE);
+        free(x);
+        return answer_error(q, pkt, len, DNS_R_REFUSED, out, DNSMSG_MAX);
+    }
+    /* over UDP no more than our own EDNS size: a spoofed source gets no large reply */
+    x->cap = x->udp ? (answer_udp_limit(q) < DNSMSG_EDNS_SIZE ? answer_udp_limit(q)
+                                                               : DNSMSG_EDNS_SIZE)
+                    : DNSMSG_MAX;
     x->msg_max = x->udp ? x->cap : XFR_MSG_MAX;
     x->start_ms = mono_ms();
     memcpy(x->zone, zone, sizeof zone);

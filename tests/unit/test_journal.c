@@ -213,6 +213,34 @@ static void test_journal_zone_delete_and_import(void **state)
     assert_int_equal(diff(f->t.path, 699, buf, sizeof buf), ZONEXFR_FULL);
 }
 
+/* Every version has a serial of its own: records changed without a new serial get one at the
+ * commit, and a new serial alone is a version (its difference is empty). */
+static void test_journal_every_version_has_its_own_serial(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[4096];
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    txt(f->nm, "a.lab.", "\"one\"");
+    uint32_t s1 = serial(f->nm);
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO rr (zone_id, key, type, rdata, ttl) VALUES (%lld,"
+             " x'6c61620072617700', 16, x'03726177', 300)", (long long)zone_id_of(f));
+    assert_int_equal(store_begin(f->st, &d), 0);
+    assert_int_equal(sqlite3_exec(f->st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_commit(f->st, &d), 0);
+    uint32_t s2 = serial(f->nm);
+    assert_true(s2 != s1);
+    assert_int_equal(diff(f->t.path, s1, buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "+raw.lab. TXT 300\n");
+    assert_int_equal(store_begin(f->st, &d), 0);
+    assert_int_equal(zone_touch(f->st, zone_id_of(f), NULL, ZONE_TOUCH_SERIAL, &d), 0);
+    assert_int_equal(store_commit(f->st, &d), 0);
+    assert_true(serial(f->nm) != s2);
+    assert_int_equal(diff(f->t.path, s2, buf, sizeof buf), ZONEXFR_INCR);
+    assert_string_equal(buf, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +252,8 @@ int main(void)
                                         testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_journal_zone_delete_and_import, testdb_names_setup,
                                         testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_every_version_has_its_own_serial,
+                                        testdb_names_setup, testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
