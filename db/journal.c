@@ -131,6 +131,11 @@ int journal__seal(struct store *st, struct lana_diag *d)
 }
 
 static const char sql_off[] = "UPDATE zone SET journal = ?2 WHERE id = ?1";
+/* the serial the zone had, which its serials after an import must pass (db/zone.c) */
+static const char sql_floor[] =
+    "INSERT OR REPLACE INTO serial_floor (apex, serial) SELECT z.apex, substr(r.rdata, -20, 4)"
+    " FROM zone z JOIN rr r ON r.zone_id = z.id AND r.key = z.apex AND r.type = 6"
+    " WHERE z.id = ?1";
 static const char sql_forget_rows[] = "DELETE FROM journal WHERE zone_id = ?1";
 static const char sql_forget_versions[] = "DELETE FROM journal_version WHERE zone_id = ?1";
 static const char sql_mark[] =
@@ -152,7 +157,9 @@ static int run(struct store *st, const char *sql, int64_t zone, int on, struct l
 
 int journal__stop(struct store *st, int64_t zone, struct lana_diag *d)
 {
-    int rc = run(st, sql_off, zone, 0, d);
+    int rc = run(st, sql_floor, zone, -1, d);
+    if (rc == 0)
+        rc = run(st, sql_off, zone, 0, d);
     if (rc == 0)
         rc = run(st, sql_forget_rows, zone, -1, d);
     if (rc == 0)

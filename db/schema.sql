@@ -208,6 +208,14 @@ CREATE INDEX journal_version_zone ON journal_version(zone_id);
 CREATE INDEX journal_version_serial ON journal_version(zone_id, serial);
 -- (triggers journal_rr_ins, journal_rr_del, journal_rr_upd, journal_zone_del: db/store.c)
 
+-- The last serial of each apex whose zone was deleted (trigger zone_serial_floor) or replaced
+-- by an import: a secondary may still hold it, so the serials of a zone of that apex step
+-- past it (db/zone.c), and no version of the new zone is named like a state of the old.
+CREATE TABLE serial_floor (
+    apex   BLOB PRIMARY KEY,
+    serial BLOB NOT NULL
+) WITHOUT ROWID;
+
 -- The secondaries a zone's changes are announced to by NOTIFY (RFC 1996), besides lanad.conf's
 -- also-notify: `lana zone notify add ZONE ADDR[:PORT]`. addr is canonical text, "192.0.2.1:53"
 -- or "[2001:db8::1]:53", so one secondary is one row however it was written.

@@ -86,6 +86,29 @@ static const char sql_soa_get[] = "SELECT rdata, (SELECT name FROM zone WHERE id
 static const char sql_soa_set[] = "UPDATE rr SET rdata = ?2 WHERE zone_id = ?1 AND type = 6"
                                   " AND key = (SELECT apex FROM zone WHERE id = ?1)";
 static const char sql_zone_updated[] = "UPDATE zone SET updated = ?2 WHERE id = ?1";
+static const char sql_floor[] = "SELECT serial FROM serial_floor"
+                                " WHERE apex = (SELECT apex FROM zone WHERE id = ?1)";
+
+/* The last serial of a zone of the same apex that was deleted or replaced by an import: a
+ * secondary may still hold it, so the zone's serials must pass it, or an IXFR from it would
+ * start from another zone's state. 1 with *floor, 0 when there is none, LANA_EDB. */
+static int floor_of(struct store *st, int64_t zone, uint32_t *floor, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_floor, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    if ((rc = store__row(st, s, "serial floor", d)) <= 0)
+        return rc;
+    const uint8_t *p = sqlite3_column_blob(s, 0);
+    if (p == NULL || sqlite3_column_bytes(s, 0) != 4)
+        rc = 0;
+    else
+        *floor = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    sqlite3_reset(s);
+    return rc;
+}
 
 /* The zone's SOA serial steps on under the policy (serial_next); the change that leaves
  * today's YYYYMMDD99 for counting is logged, once. */
@@ -118,7 +141,11 @@ static int bump(struct store *st, int64_t zone, struct lana_diag *d)
     if (len == 0)
         return diag_set(d, LANA_EDB, "zone %lld has no SOA", (long long)zone);
     enum serial_form form;
-    uint32_t next = serial_next(serial_policy, serial, time(NULL), &form);
+    uint32_t next = serial_next(serial_policy, serial, time(NULL), &form), floor;
+    if ((rc = floor_of(st, zone, &floor, d)) < 0)
+        return rc;
+    if (rc == 1 && !serial_lt(floor, next))
+        next = floor + 1;
     if (form == SERIAL_SWITCHED)
         log_notice("zone %s: serial %lu was the day's last date serial (YYYYMMDD99); counting on "
                    "from %lu until the date catches up",
@@ -361,6 +388,13 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
     if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
         (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0 ||
         (rc = delegate(n, *id, apex, ns, d)) < 0)
+        return rc;
+    /* a zone of this name existed: the new one's serials start past the old one's */
+    uint32_t floor, first;
+    if ((rc = floor_of(n->st, *id, &floor, d)) < 0)
+        return rc;
+    if (rc == 1 && zone_soa_serial(rd, (size_t)len, &first) == 0 && !serial_lt(floor, first) &&
+        (rc = bump(n->st, *id, d)) != 0)
         return rc;
     /* a reverse zone takes the PTR records of the host addresses it covers */
     return host_ptr_follow(n, apex, d);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/dnsmsg.h"
+#include "common/serial.h"
 #include "db/journal.h"
 #include "db/rrset.h"
 #include "db/store_int.h"
@@ -241,6 +242,36 @@ static void test_journal_every_version_has_its_own_serial(void **state)
     assert_string_equal(buf, "");
 }
 
+/* A zone deleted and made again, or replaced by an import, never names a state of the old
+ * zone with one of its serials: its serials step past the last one the old zone had. */
+static void test_journal_a_new_zone_passes_the_old_serials(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[4096];
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    for (int i = 0; i < 5; i++) {
+        char data[16];
+        snprintf(data, sizeof data, "\"%d\"", i);
+        txt(f->nm, "a.lab.", data);
+    }
+    uint32_t old = serial(f->nm);
+    assert_int_equal(zone_del(f->nm, "lab.", true, "t", &d), 0);
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    uint32_t again = serial(f->nm);
+    assert_true(serial_lt(old, again));
+    /* a secondary of the old zone gets the new one whole */
+    assert_int_equal(diff(f->t.path, old, buf, sizeof buf), ZONEXFR_FULL);
+    /* an import with an older serial: the next change still passes the one before it */
+    txt(f->nm, "b.lab.", "\"z\"");
+    uint32_t before = serial(f->nm);
+    assert_int_equal(testdb_import(&f->t, "$ORIGIN lab.\n@ 3600 SOA ns1 hm 7 2 3 4 5\n"
+                                          "@ NS ns1\nns1 A 198.18.0.1\n"),
+                     0);
+    txt(f->nm, "c.lab.", "\"w\"");
+    assert_true(serial_lt(before, serial(f->nm)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +284,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_zone_delete_and_import, testdb_names_setup,
                                         testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_journal_every_version_has_its_own_serial,
+                                        testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_a_new_zone_passes_the_old_serials,
                                         testdb_names_setup, testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,7 +199,8 @@ static void downgrade_to_v4(const char *path)
     const char *sql =
         "DROP TRIGGER journal_rr_ins; DROP TRIGGER journal_rr_del; DROP TRIGGER journal_rr_upd;"
         "DROP TRIGGER journal_zone_del; DROP TABLE journal; DROP TABLE journal_version;"
-        "ALTER TABLE zone DROP COLUMN journal;"
+        "ALTER TABLE zone DROP COLUMN journal; DROP TRIGGER zone_serial_floor;"
+        "DROP TABLE serial_floor;"
         "DROP INDEX account_sponsor; DROP INDEX account_class; DROP INDEX block_mnt;"
         "DROP INDEX zone_sponsor; DROP INDEX zone_registrant; DROP INDEX audit_account;"
         "ALTER TABLE account DROP COLUMN sponsor; ALTER TABLE account DROP COLUMN enabled;"
