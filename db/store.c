@@ -82,6 +82,14 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';"
     "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
     " students INTEGER NOT NULL, created INTEGER NOT NULL);",
+    /* 5 -> 6: TSIG keys and the zones each may transfer */
+    "CREATE TABLE tsig_key (name TEXT PRIMARY KEY, algorithm TEXT NOT NULL"
+    " CHECK (algorithm IN ('hmac-sha1', 'hmac-sha256', 'hmac-sha512')),"
+    " secret BLOB NOT NULL CHECK (length(secret) BETWEEN 1 AND 128),"
+    " all_zones INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE tsig_key_zone (key TEXT NOT NULL REFERENCES tsig_key(name) ON DELETE CASCADE,"
+    " zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE, PRIMARY KEY (key, zone_id));"
+    "CREATE INDEX tsig_key_zone_zone ON tsig_key_zone(zone_id);",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

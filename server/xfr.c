@@ -24,6 +24,7 @@
 #include "db/zonedb.h"
 #include "db/zonexfr.h"
 #include "server/answer.h"
+#include "server/tsigsrv.h"
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
@@ -38,6 +39,8 @@ struct xfr {
     uint64_t records, messages, bytes, start_ms;
     char zone[DNAME_TEXT_MAX];
     char peer[NET_ADDRSTRLEN];
+    struct tsig_ctx tsig; /* the request's key: every message is signed when tsig_on */
+    bool tsig_on;
 };
 
 /* What the log calls a transfer: an IXFR is answered with the whole zone (RFC 1995 §4). */
@@ -111,7 +114,8 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     struct lana_diag d;
     if (x->done)
         return 0;
-    size_t cap = DNSMSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0);
+    size_t cap = DNSMSG_MAX - (x->q.has_edns ? XFR_OPT_LEN : 0) -
+                 (x->tsig_on ? tsigsrv_space(&x->tsig) : 0);
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
     dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
     dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
@@ -165,6 +169,8 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
         return LANA_ERANGE; /* cannot happen: every put checked its room */
     if (x->q.has_edns)
         put_opt(out, len, &x->q);
+    if (x->tsig_on && !tsigsrv_sign(&x->tsig, out, len))
+        return LANA_ERANGE; /* cannot happen: its room was kept */
     x->messages++;
     x->bytes += *len;
     return 1;
@@ -195,18 +201,20 @@ static void xfr_free(void *stream)
 }
 
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
-                  const struct dnsmsg_query *q, const uint8_t *pkt, size_t len,
-                  const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
+                  struct tsigsrv *ts, const struct dnsmsg_query *q, const uint8_t *pkt,
+                  size_t len, const struct sockaddr *peer, uint8_t *out,
+                  struct dnstcp_more *more)
 {
     char zone[DNAME_TEXT_MAX], who[NET_ADDRSTRLEN];
     uint8_t key[DNAME_KEY_MAX];
     struct lana_diag d;
     dname_to_text(q->qname, zone, sizeof zone);
     net_addr_format(peer, who, sizeof who);
-    if (!xfr_allowed(allow, peer)) {
-        log_info("%s %s to %s: refused (not in allow-transfer)", kind(q), zone, who);
-        return answer_error(q, pkt, len, DNS_R_REFUSED, out, DNSMSG_MAX);
-    }
+    struct tsig_ctx tsig;
+    bool tsig_on;
+    size_t refused = tsigsrv_xfr_check(ts, allow, q, pkt, len, peer, &tsig, &tsig_on, out);
+    if (refused != 0)
+        return refused; /* not signed with a key of this zone, nor from allow-transfer */
     size_t klen = dname_key(q->qname, key);
     const struct zonedb_zone *z = zonedb_find_zone(r, key, klen);
     if (z == NULL || z->apex_keylen != klen || q->qclass != DNS_C_IN) {
@@ -217,6 +225,8 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
     if (x == NULL)
         return answer_error(q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
     x->q = *q;
+    x->tsig = tsig;
+    x->tsig_on = tsig_on;
     if (len >= DNSMSG_HDRLEN + q->qname_len && q->qname_len <= sizeof x->qraw)
         memcpy(x->qraw, pkt + DNSMSG_HDRLEN, q->qname_len);
     else

@@ -18,6 +18,7 @@
 
 struct sockaddr;
 struct zonedb_reader;
+struct tsigsrv;
 
 /**
  * Whether the address lies inside one of the prefixes of list (allow-transfer's values: each
@@ -27,12 +28,15 @@ struct zonedb_reader;
 bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer);
 
 /**
- * Answers the AXFR query q (raw bytes pkt) from peer over TCP: REFUSED when the address is not
- * allowed, NOTAUTH when no zone the reader r knows has qname as its apex, SERVFAIL when the
+ * Answers the AXFR query q (raw bytes pkt) from peer over TCP: refused unless it is signed
+ * with a key allowed for the zone or comes from an allowed address (tsigsrv_xfr_check() of
+ * ts: NOTAUTH with a TSIG error, or REFUSED), and a signed transfer is signed message by
+ * message; NOTAUTH when no zone the reader r knows has qname as its apex, SERVFAIL when the
  * snapshot cannot be opened; else the transfer's first message, with the rest handed to dnstcp
  * through more. db is the database file. out holds DNSMSG_MAX bytes.
  * @return the response length (0 only when the query's header is unusable).
  */
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
-                  const struct dnsmsg_query *q, const uint8_t *pkt, size_t len,
-                  const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more);
+                  struct tsigsrv *ts, const struct dnsmsg_query *q, const uint8_t *pkt,
+                  size_t len, const struct sockaddr *peer, uint8_t *out,
+                  struct dnstcp_more *more);
