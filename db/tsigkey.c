@@ -106,20 +106,25 @@ static int read_zones(struct store *st, struct tsigkey *k, struct lana_diag *d)
     return rc;
 }
 
+void tsigkey_zones_json(struct jsonw *j, const struct tsigkey *k)
+{
+    if (k->all_zones) {
+        jsonw_str(j, "all");
+        return;
+    }
+    jsonw_arr(j);
+    for (unsigned i = 0; i < k->nzones; i++)
+        jsonw_str(j, k->zones[i]);
+    jsonw_end(j);
+}
+
 /* The after/before JSON of the audit log: the algorithm and zones, never the secret. */
 static void audit_json(struct jsonw *j, const struct tsigkey *k)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "algorithm", tsig_alg_name(k->key.alg));
     jsonw_key(j, "zones");
-    if (k->all_zones) {
-        jsonw_str(j, "all");
-    } else {
-        jsonw_arr(j);
-        for (unsigned i = 0; i < k->nzones; i++)
-            jsonw_str(j, k->zones[i]);
-        jsonw_end(j);
-    }
+    tsigkey_zones_json(j, k);
     jsonw_end(j);
 }
 

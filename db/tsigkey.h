@@ -12,6 +12,7 @@
 
 #include "common/dname.h"
 #include "common/err.h"
+#include "common/jsonw.h"
 #include "common/tsig.h"
 #include "db/store.h"
 
@@ -46,6 +47,9 @@ int tsigkey_name(const char *in, char *text, uint8_t *wire, struct lana_diag *d)
 int tsigkey_add(struct store *st, const char *name, enum tsig_alg alg, const uint8_t *secret,
                 size_t len, const char *const *zones, unsigned nzones, const char *actor,
                 struct tsigkey *out, struct lana_diag *d);
+
+/** Writes the key's zones as a JSON value into j: "all", or the array of zone names. */
+void tsigkey_zones_json(struct jsonw *j, const struct tsigkey *k);
 
 /** Deletes key name (admin only; audited as key.del). 0, LANA_EPARSE, LANA_EPERM,
  * LANA_ENOTFOUND, LANA_EDB. */

@@ -27,14 +27,7 @@ static void put_key(struct jsonw *j, const char *member, const struct tsigkey *k
         memset(b64, 0, sizeof b64);
     }
     jsonw_key(j, "zones");
-    if (k->all_zones) {
-        jsonw_str(j, "all");
-    } else {
-        jsonw_arr(j);
-        for (unsigned i = 0; i < k->nzones; i++)
-            jsonw_str(j, k->zones[i]);
-        jsonw_end(j);
-    }
+    tsigkey_zones_json(j, k);
     jsonw_kint(j, "created", k->created);
     jsonw_end(j);
 }
