@@ -16,7 +16,7 @@
 #include "db/zone.h"
 #include "tests/lib/testdb.h"
 
-static const uint8_t SECRET[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+static const uint8_t SECRET[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
 static int count(const struct tsigkey *k, void *arg)
 {
@@ -41,7 +41,7 @@ static void test_tsigkey_add_get_transfer_del(void **state)
     const char *zones[] = {"Lab"};
     assert_int_equal(zone_add(f->nm, "lab", NULL, 0, "t", NULL, &d), 0);
     assert_int_equal(zone_add(f->nm, "other", NULL, 0, "t", NULL, &d), 0);
-    assert_int_equal(tsigkey_add(f->st, "Xfr.Key", TSIG_HMAC_SHA256, SECRET, sizeof SECRET, zones,
+    assert_int_equal(tsigkey_add(f->st, "Xfr.Key", TSIG_HMAC_SHA256, SECRET, 32, zones,
                                  1, "t", &k, &d),
                      0);
     assert_string_equal(k.name, "xfr.key.");
@@ -54,8 +54,8 @@ static void test_tsigkey_add_get_transfer_del(void **state)
     dname_lower(kw);
     assert_int_equal(tsigkey_lookup(f->st, kw, &tk, &d), 1);
     assert_int_equal(tk.alg, TSIG_HMAC_SHA256);
-    assert_int_equal(tk.secret_len, sizeof SECRET);
-    assert_memory_equal(tk.secret, SECRET, sizeof SECRET);
+    assert_int_equal(tk.secret_len, 32);
+    assert_memory_equal(tk.secret, SECRET, 32);
     wire("lab.", zw);
     wire("other.", ow);
     assert_int_equal(tsigkey_may_transfer(f->st, kw, zw, &d), 1);
