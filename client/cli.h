@@ -28,6 +28,8 @@ int cli_class(int argc, char **argv); /* cli_class.c */
 int cli_authority(int argc, char **argv); /* cli_authority.c */
 /* accounts and their tokens (cli_account.c) */
 int cli_account(int argc, char **argv);
+/* TSIG keys (cli_key.c) */
+int cli_key(int argc, char **argv);
 /*
  * One registry request (cli_reg.c), for the commands that print its reply their own way:
  * argv's words checked at the text door on our side, sent as one line over a new

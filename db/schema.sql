@@ -224,3 +224,25 @@ CREATE TABLE notify_target (
     addr    TEXT NOT NULL,
     PRIMARY KEY (zone_id, addr)
 ) WITHOUT ROWID;
+-- ---------------------------------------------------------------------------------------------
+-- version 6
+-- ---------------------------------------------------------------------------------------------
+
+-- TSIG keys (RFC 8945), made by `lana key add` (admin). name: the key's domain name in text,
+-- lowercase with its final dot; secret: the raw bytes (the HMAC key: it must be kept, not
+-- hashed). A key transfers every zone when all_zones is 1, else the zones listed in
+-- tsig_key_zone; deleting a zone takes it off its keys' lists (and a key whose list empties
+-- transfers nothing).
+CREATE TABLE tsig_key (
+    name      TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL CHECK (algorithm IN ('hmac-sha1', 'hmac-sha256', 'hmac-sha512')),
+    secret    BLOB NOT NULL CHECK (length(secret) BETWEEN 1 AND 128),
+    all_zones INTEGER NOT NULL DEFAULT 0,
+    created   INTEGER NOT NULL
+);
+CREATE TABLE tsig_key_zone (
+    key     TEXT NOT NULL REFERENCES tsig_key(name) ON DELETE CASCADE,
+    zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,
+    PRIMARY KEY (key, zone_id)
+);
+CREATE INDEX tsig_key_zone_zone ON tsig_key_zone(zone_id);

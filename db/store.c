@@ -126,7 +126,15 @@ static const char *const migrations[] = {
     " ON z.id = r.zone_id AND r.key = z.apex AND r.type = 6;" JOURNAL_SEAL_SQL ";"
     /* and the NOTIFY targets of each zone (db/notifydb.h) */
     "CREATE TABLE notify_target (zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
-    " addr TEXT NOT NULL, PRIMARY KEY (zone_id, addr)) WITHOUT ROWID;",
+    " addr TEXT NOT NULL, PRIMARY KEY (zone_id, addr)) WITHOUT ROWID;"
+    /* and the TSIG keys, with the zones each may transfer (db/tsigkey.h) */
+    "CREATE TABLE tsig_key (name TEXT PRIMARY KEY, algorithm TEXT NOT NULL"
+    " CHECK (algorithm IN ('hmac-sha1', 'hmac-sha256', 'hmac-sha512')),"
+    " secret BLOB NOT NULL CHECK (length(secret) BETWEEN 1 AND 128),"
+    " all_zones INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE tsig_key_zone (key TEXT NOT NULL REFERENCES tsig_key(name) ON DELETE CASCADE,"
+    " zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE, PRIMARY KEY (key, zone_id));"
+    "CREATE INDEX tsig_key_zone_zone ON tsig_key_zone(zone_id);",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "common/tsig.h"
 #include "db/authz.h"
 #include "server/cmd_int.h"
 
@@ -97,6 +98,16 @@ const struct cmd cmd_table[] = {
      cmd__class_create},
     {"class", "report", CMD_ACCOUNT, 0, 1, 1, "class report NAME", NULL, cmd__class_report},
     {"class", "delete", ADMIN, 0, 1, 1, "class delete NAME", NULL, cmd__class_delete},
+    {"key", "add", ADMIN | CMD_SECRET, 0, 1, 1,
+     "key add NAME [--algorithm hmac-sha256|hmac-sha512|hmac-sha1] [--secret BASE64] "
+     "[--zone ZONE]...",
+     OPTS(CMDARGS_OPT_TEXT(algorithm, 32), CMDARGS_OPT_TEXT(secret, TSIG_B64_MAX - 1),
+          CMDARGS_OPT("zone", CMDARGS_LIST, blocks)),
+     cmd__key_add},
+    {"key", "list", CMD_ADMIN, 0, 0, 0, "key list [--secrets]", OPTS(CMDARGS_OPT_FLAG(secrets)),
+     cmd__key_list},
+    {"key", "show", CMD_ADMIN, 0, 1, 1, "key show NAME", NULL, cmd__key_show},
+    {"key", "del", ADMIN, 0, 1, 1, "key del NAME", NULL, cmd__key_del},
     {"log", NULL, CMD_ACCOUNT, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
      OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
     {"authority", NULL, 0, 0, 0, 1, "authority [ACCOUNT]", NULL, cmd__authority},
@@ -167,7 +178,8 @@ void cmd__kcidrs(struct jsonw *j, const char *key, const struct cidr *v, unsigne
 
 bool cmd_permitted(const struct cmd *row, const struct cmd_ctx *c)
 {
-    if (!cmd_is_write(row)) /* an account-only read: any account, a disabled one too */
+    if (!cmd_is_write(row) && (row->flags & CMD_ADMIN) == 0) /* an account-only read: any
+                                                                 * account, a disabled one too */
         return (row->flags & CMD_ACCOUNT) == 0 || c->may_write || c->who != NULL;
     if (!c->may_write)
         return false;

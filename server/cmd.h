@@ -58,7 +58,8 @@ struct cmd_ctx {
 
 enum cmd_flags {
     CMD_WRITE = 1u << 0, /* changes the registry: permission, then the turn's transaction */
-    CMD_ADMIN = 1u << 1, /* admin's alone (with CMD_WRITE): pools, the port registry, imports */
+    CMD_ADMIN = 1u << 1, /* admin's alone (with CMD_WRITE): pools, the port registry, imports;
+                          * alone, a read for admin only (TSIG keys and their secrets) */
     CMD_ACCOUNT = 1u << 2, /* a read for accounts only (the audit log), never anonymous */
     CMD_SECRET = 1u << 3,  /* its reply hands out a token: never inside a batch, whose lines
                             * are answered before it commits (an undone batch would take back

@@ -50,3 +50,4 @@ cmd_fn cmd__zone_notify, cmd__zone_secondaries; /* cmd_notify.c */
 /* KEY "secondaries": what the daemon knows of zone's secondaries (NULL: every zone's), as a
  * member of the open object j (server/secstate.h). */
 void cmd__ksecondaries(struct jsonw *j, const char *zone);
+cmd_fn cmd__key_add, cmd__key_list, cmd__key_show, cmd__key_del; /* cmd_key.c */

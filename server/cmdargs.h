@@ -35,6 +35,8 @@ struct cmd_args {
     const char *origin;                   /* zone import */
     const char *progress;                 /* batch --progress N */
     const char *students, *suffix;        /* class create */
+    const char *algorithm, *secret;       /* key add */
+    bool secrets;                         /* key list --secrets */
     const char *blocks[CMDARGS_LIST_MAX]; /* --block, repeatable */
     int nblocks;
 };

@@ -20,6 +20,7 @@
 #include "server/dnstcp.h"
 #include "server/dnsudp.h"
 #include "server/primary.h"
+#include "server/tsigsrv.h"
 #include "server/xfr.h"
 
 struct worker {
@@ -39,6 +40,7 @@ struct worker {
     uint8_t *ansbuf;         /* DNSMSG_MAX bytes for answer_build() */
     uint64_t last_sync_us;   /* when the database was last checked for commits */
     uint64_t seen_gen;       /* the commit generation when it was last checked */
+    struct tsigsrv *tsig;    /* TSIG keys, read per signed request */
 };
 
 struct change_ctx {
@@ -129,9 +131,14 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     primary_query_seen(w->zr, &q, peer); /* a secondary's SOA query (server/secstate.h) */
     /* transfers: AXFR over TCP, IXFR over either (AXFR over UDP is answered NOTIMP) */
     if (q.qtype == DNS_T_IXFR || (q.qtype == DNS_T_AXFR && more != NULL))
-        return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, &q, pkt, len, peer, out,
-                          more);
-    size_t limit = more != NULL ? DNSMSG_MAX : answer_udp_limit(&q);
+        return xfr_answer(w->cfg->db, &w->cfg->allow_transfer, w->zr, w->tsig, &q, pkt, len,
+                          peer, out, more);
+    struct tsig_ctx tsig; /* a signed query: verified, and its answer signed (RFC 8945) */
+    size_t refused = q.tsig_off != 0 ? tsigsrv_verify(w->tsig, &q, pkt, len, peer, &tsig, out) : 0;
+    if (refused != 0)
+        return refused;
+    size_t limit = (more != NULL ? DNSMSG_MAX : answer_udp_limit(&q)) -
+                   (q.tsig_off != 0 ? tsigsrv_space(&tsig) : 0);
     if (!anscache_get(w->cache, &q, &a) && !anscache_get(w->fcache, &q, &a)) {
         a.buf = w->ansbuf;
         if (answer_build(w->zr, &q, &a) != 0) {
@@ -140,7 +147,10 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
         }
         anscache_put(anscache_is_plain(&q, &a) ? w->cache : w->fcache, &q, &a);
     }
-    return answer_finish(&a, &q, pkt, out, limit);
+    size_t n = answer_finish(&a, &q, pkt, out, limit);
+    if (n != 0 && q.tsig_off != 0 && !tsigsrv_sign(&tsig, out, &n))
+        return answer_error(&q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
+    return n;
 }
 
 static size_t respond_udp(void *ctx, const uint8_t *pkt, size_t len, bool sync,
@@ -202,7 +212,8 @@ int worker_new(unsigned id, const struct srvconf *cfg, struct commitgen *gen,
         goto out;
     }
     if ((rc = open_transports(w, ls, nls, d)) != 0 ||
-        (rc = zonedb_reader_open(cfg->db, &w->zr, d)) != 0)
+        (rc = zonedb_reader_open(cfg->db, &w->zr, d)) != 0 ||
+        (rc = tsigsrv_new(cfg->db, &w->tsig, d)) != 0)
         goto out;
     w->cache = anscache_new(cfg->answer_cache);
     w->fcache = anscache_new(cfg->answer_cache);
@@ -281,6 +292,7 @@ void worker_free(struct worker *w)
     dnsudp_free(w->udp);
     ev_loop_free(w->loop);
     zonedb_reader_close(w->zr);
+    tsigsrv_free(w->tsig);
     anscache_free(w->cache);
     anscache_free(w->fcache);
     free(w->ansbuf);

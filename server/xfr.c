@@ -25,8 +25,9 @@
 #include "db/zonedb.h"
 #include "db/zonexfr.h"
 #include "server/answer.h"
-#include "server/xfrcache.h"
 #include "server/secstate.h"
+#include "server/tsigsrv.h"
+#include "server/xfrcache.h"
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
@@ -51,6 +52,8 @@ struct xfr {
     uint64_t records, messages, bytes, start_ms;
     char zone[DNAME_TEXT_MAX];
     char peer[NET_ADDRSTRLEN];
+    struct tsig_ctx tsig; /* the request's key: every message is signed when tsig_on */
+    bool tsig_on;
 };
 
 /* IXFR over UDP opens a database snapshot on the worker's thread: a token bucket per worker
@@ -141,12 +144,14 @@ static void put_opt(uint8_t *out, size_t *len, const struct dnsmsg_query *q)
     out[11] = 1;
 }
 
-/* A message of n records is ready in out (*len bytes): the client's OPT record goes in, and
- * it is counted. @return 1. */
+/* A message of n records is ready in out (*len bytes): the client's OPT record goes in, the
+ * TSIG signature of a signed transfer, and it is counted. @return 1, or LANA_ERANGE. */
 static int sent(struct xfr *x, uint8_t *out, size_t *len, unsigned n)
 {
     if (x->q.has_edns)
         put_opt(out, len, &x->q);
+    if (x->tsig_on && !tsigsrv_sign(&x->tsig, out, len))
+        return LANA_ERANGE; /* cannot happen: its room was kept */
     x->messages++;
     x->records += n;
     x->bytes += *len;
@@ -160,7 +165,8 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     struct lana_diag d;
     if (x->done)
         return 0;
-    size_t cap = x->cap - (x->q.has_edns ? XFR_OPT_LEN : 0);
+    size_t cap = x->cap - (x->q.has_edns ? XFR_OPT_LEN : 0) -
+                 (x->tsig_on ? tsigsrv_space(&x->tsig) : 0);
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
     dnsmsg_begin(&b, out, cap, x->q.hdr.id, flags);
     dnsmsg_put_question(&b, x->q.qname, x->q.qtype, x->q.qclass);
@@ -214,7 +220,10 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
         return LANA_ERANGE; /* cannot happen: every put checked its room */
     if (x->rec != NULL) {
         size_t qend = DNSMSG_HDRLEN + x->q.qname_len + 4;
-        if (!xfrcache_add(x->rec, out + qend, *len - qend, b.counts[DNSMSG_AN])) {
+        /* a message past XFR_MSG_MAX (a record alone) might not leave room for another
+         * client's TSIG: such a zone is not kept */
+        if (*len > XFR_MSG_MAX ||
+            !xfrcache_add(x->rec, out + qend, *len - qend, b.counts[DNSMSG_AN])) {
             xfrcache_drop(x->rec); /* too big to keep, or out of memory: sent all the same */
             x->rec = NULL;
         } else if (x->done) {
@@ -341,8 +350,9 @@ int xfr_cache_init(size_t bytes)
 }
 
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
-                  const struct dnsmsg_query *q, const uint8_t *pkt, size_t len,
-                  const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
+                  struct tsigsrv *ts, const struct dnsmsg_query *q, const uint8_t *pkt,
+                  size_t len, const struct sockaddr *peer, uint8_t *out,
+                  struct dnstcp_more *more)
 {
     char zone[DNAME_TEXT_MAX], who[NET_ADDRSTRLEN];
     uint8_t key[DNAME_KEY_MAX];
@@ -353,10 +363,11 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         log_info("ixfr %s to %s: refused (no SOA of the zone in the authority section)", zone, who);
         return answer_error(q, pkt, len, DNS_R_FORMERR, out, DNSMSG_MAX);
     }
-    if (!xfr_allowed(allow, peer)) {
-        log_info("%s %s to %s: refused (not in allow-transfer)", kind(q), zone, who);
-        return answer_error(q, pkt, len, DNS_R_REFUSED, out, DNSMSG_MAX);
-    }
+    struct tsig_ctx tsig;
+    bool tsig_on;
+    size_t refused = tsigsrv_xfr_check(ts, allow, q, pkt, len, peer, &tsig, &tsig_on, out);
+    if (refused != 0)
+        return refused; /* not signed with a key of this zone, nor from allow-transfer */
     size_t klen = dname_key(q->qname, key);
     const struct zonedb_zone *z = zonedb_find_zone(r, key, klen);
     if (z == NULL || z->apex_keylen != klen || q->qclass != DNS_C_IN) {
@@ -367,6 +378,8 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
     if (x == NULL)
         return answer_error(q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
     x->q = *q;
+    x->tsig = tsig;
+    x->tsig_on = tsig_on;
     if (len >= DNSMSG_HDRLEN + q->qname_len && q->qname_len <= sizeof x->qraw)
         memcpy(x->qraw, pkt + DNSMSG_HDRLEN, q->qname_len);
     else
@@ -400,11 +413,13 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         if ((x->cached = xfrcache_get(cache, zid, ver, serial)) == NULL)
             x->rec = xfrcache_record(cache, zid, ver, serial);
     }
+    struct tsig_ctx unsigned_yet = x->tsig; /* the signing chain before the first message */
     if (rc == 0)
         rc = x->cached != NULL ? build_cached(x, out, &rlen) : build(x, out, &rlen);
-    if (rc == 1 && x->udp && !x->done) {
+    if (rc == 1 && x->udp && !x->done) { /* that message is not sent: the SOA alone instead */
         x->soa_only = true;
         x->messages = x->records = x->bytes = 0;
+        x->tsig = unsigned_yet;
         rc = build(x, out, &rlen);
     }
     if (rc != 1) { /* build logged a database error itself */

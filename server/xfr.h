@@ -22,6 +22,7 @@
 
 struct sockaddr;
 struct zonedb_reader;
+struct tsigsrv;
 
 /**
  * Whether the address lies inside one of the prefixes of list (allow-transfer's values: each
@@ -39,13 +40,16 @@ int xfr_cache_init(size_t bytes);
 
 /**
  * Answers the AXFR or IXFR query q (raw bytes pkt) from peer: FORMERR for an IXFR without the
- * client's SOA, REFUSED when the address is not allowed, NOTAUTH when no zone the reader r
- * knows has qname as its apex, SERVFAIL when the snapshot cannot be opened; else the
- * transfer's first message. Over TCP (more given) the rest is handed to dnstcp through more;
- * over UDP (more NULL: IXFR only) the one message is the whole answer. db is the database
- * file. out holds DNSMSG_MAX bytes.
+ * client's SOA; refused unless it is signed with a key allowed for the zone or comes from an
+ * allowed address (tsigsrv_xfr_check() of ts: NOTAUTH with a TSIG error, or REFUSED), and a
+ * signed transfer is signed message by message; NOTAUTH when no zone the reader r knows has
+ * qname as its apex, SERVFAIL when the snapshot cannot be opened; else the transfer's first
+ * message. Over TCP (more given) the rest is handed to dnstcp through more; over UDP (more
+ * NULL: IXFR only) the one message is the whole answer. db is the database file. out holds
+ * DNSMSG_MAX bytes.
  * @return the response length (0 only when the query's header is unusable).
  */
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
-                  const struct dnsmsg_query *q, const uint8_t *pkt, size_t len,
-                  const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more);
+                  struct tsigsrv *ts, const struct dnsmsg_query *q, const uint8_t *pkt,
+                  size_t len, const struct sockaddr *peer, uint8_t *out,
+                  struct dnstcp_more *more);

@@ -171,7 +171,8 @@ static void test_help_is_the_table(void **state)
                                    "release|update|show|list|tree, whois, zone add|del|list|show|"
                                    "export|notify|secondaries|import, host add|del|show|list|rename, record add|del, "
                                    "service add|del|list|bind|unbind, account add|list|show|disable|"
-                                   "enable|token, class create|report|delete, log, authority, batch, "
+                                   "enable|token, class create|report|delete, key add|list|show|del, "
+                                   "log, authority, batch, "
                                    "end, ping, help, "
                                    "quit\""));
     size_t rows = 0;
@@ -212,6 +213,7 @@ static const char *const base[] = {
     "account disable s3",
     "pool add 2001:db8::/33",
     "class create c0 --students 2",
+    "key add k0. --secret AAECAwQFBgcICQoLDA0ODw==",
 };
 
 /* One request per row that succeeds from the base state; a new row needs one here. */
@@ -259,6 +261,10 @@ static const struct example {
     {"class", "create", "class create c1 --students 3 --v4 /26 --v6 /64 --suffix lab."},
     {"class", "report", "class report c0"},
     {"class", "delete", "class delete c0"},
+    {"key", "add", "key add k1 --algorithm hmac-sha512 --zone lab."},
+    {"key", "list", "key list --secrets"},
+    {"key", "show", "key show k0."},
+    {"key", "del", "key del k0"},
     {"log", NULL, "log --limit 5"},
     {"authority", NULL, "authority admin"},
     {"batch", NULL, "batch --keep-going"},
@@ -323,7 +329,7 @@ static void test_every_row_tells_the_truth(void **state)
         struct fix *f = based();
         char bogus[300];
         snprintf(bogus, sizeof bogus, "%s --no-such-option", line);
-        if (cmd_is_write(row) || (row->flags & CMD_ACCOUNT)) {
+        if (cmd_is_write(row) || (row->flags & (CMD_ACCOUNT | CMD_ADMIN))) {
             /* without authority: refused before anything else, database untouched */
             if (changes(f, false, line, &code) || code != RP_PERMISSION)
                 fail_msg("anonymous %s: %s", line, f->j.s);

@@ -167,13 +167,13 @@ static void test_xfr_messages(void **state)
     struct sockaddr_storage ok = addr("127.0.0.1"), no = addr("127.0.0.2");
     struct dnstcp_more more = {0};
 
-    size_t n = xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&no, out,
+    size_t n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&no, out,
                           &more);
     assert_true(n >= DNSMSG_HDRLEN);
     assert_int_equal(out[3] & 15, DNS_R_REFUSED);
     assert_null(more.next);
 
-    n = xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
+    n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
     assert_non_null(more.next);
     unsigned msgs = 0, records = 0;
     long m = (long)n;
@@ -193,7 +193,7 @@ static void test_xfr_messages(void **state)
     assert_int_equal(records, 2000 + 2 + 2); /* hosts, NS, ns1 A, SOA twice */
 
     /* a stream freed before its end (the client left) frees everything (ASan checks) */
-    n = xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
+    n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
     assert_non_null(more.next);
     assert_true(more.next(more.stream, out) > 0);
     more.free(more.stream);
@@ -203,7 +203,7 @@ static void test_xfr_messages(void **state)
                                   0, 0, 252, 0, 1};
     assert_int_equal(dnsmsg_parse_query(sub, sizeof sub, &q), DNSMSG_OK);
     more = (struct dnstcp_more){0};
-    n = xfr_answer(t->path, &allow, r, &q, sub, sizeof sub, (const struct sockaddr *)&ok, out,
+    n = xfr_answer(t->path, &allow, r, NULL, &q, sub, sizeof sub, (const struct sockaddr *)&ok, out,
                    &more);
     assert_int_equal(out[3] & 15, 9);
     assert_null(more.next);
@@ -235,7 +235,7 @@ static void test_xfr_big_record(void **state)
     struct conf_list allow = {1, {"127.0.0.1"}};
     struct sockaddr_storage ok = addr("127.0.0.1");
     struct dnstcp_more more = {0};
-    long m = (long)xfr_answer(t->path, &allow, r, &q, pkt, len, (const struct sockaddr *)&ok,
+    long m = (long)xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok,
                               out, &more);
     assert_non_null(more.next);
     unsigned records = 0;
