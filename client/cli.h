@@ -26,6 +26,7 @@ int cli_record(int argc, char **argv);
 int cli_service(int argc, char **argv);
 int cli_class(int argc, char **argv); /* cli_class.c */
 int cli_authority(int argc, char **argv); /* cli_authority.c */
+int cli_root(int argc, char **argv);      /* cli_root.c */
 /* accounts and their tokens (cli_account.c) */
 int cli_account(int argc, char **argv);
 /*

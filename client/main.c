@@ -28,6 +28,7 @@ static const struct cli_command commands[] = {
     {"account", cli_account, "add|list|show|disable|enable|token   accounts, roles and tokens", true},
     {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
     {"class", cli_class, "create|report|delete  a class of students in one command", true},
+    {"root", cli_root, "add|del|hints         the lab's root servers, a root hints file", true},
 };
 
 static const char synopsis[] = "lana [--help] [--version] COMMAND [ARGS]";

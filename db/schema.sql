@@ -176,3 +176,15 @@ CREATE TABLE class (
     students INTEGER NOT NULL,
     created  INTEGER NOT NULL
 );
+
+-- ---- version 6 ------------------------------------------------------------------------------
+
+-- The lab's root servers (`lana root add NAME ADDR...`): one row per address (type 1 = A,
+-- 28 = AAAA, rdata in wire form), name lower case with its final dot. They are the NS set of
+-- `.` and of every zone lanad serves; db/root.c derives those records and their glue.
+CREATE TABLE root_server (
+    name  TEXT NOT NULL,
+    type  INTEGER NOT NULL CHECK (type IN (1, 28)),
+    rdata BLOB NOT NULL CHECK (length(rdata) = CASE type WHEN 1 THEN 4 ELSE 16 END),
+    PRIMARY KEY (name, rdata)
+);

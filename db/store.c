@@ -82,6 +82,10 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';"
     "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
     " students INTEGER NOT NULL, created INTEGER NOT NULL);",
+    /* 5 -> 6: the root server system and the replication of zones */
+    "CREATE TABLE root_server (name TEXT NOT NULL, type INTEGER NOT NULL CHECK (type IN (1, 28)),"
+    " rdata BLOB NOT NULL CHECK (length(rdata) = CASE type WHEN 1 THEN 4 ELSE 16 END),"
+    " PRIMARY KEY (name, rdata));",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

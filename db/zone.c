@@ -18,6 +18,7 @@
 #include "db/ipam_int.h"
 #include "db/authz.h"
 #include "db/names_int.h"
+#include "db/root.h"
 
 static const char sql_zone_by_apex[] = "SELECT id, name FROM zone WHERE apex = ?1";
 
@@ -360,7 +361,7 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
         return len;
     if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
         (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0 ||
-        (rc = delegate(n, *id, apex, ns, d)) < 0)
+        (rc = delegate(n, *id, apex, ns, d)) < 0 || (rc = root_zone_changed(n, apex, d)) != 0)
         return rc;
     /* a reverse zone takes the PTR records of the host addresses it covers */
     return host_ptr_follow(n, apex, d);
@@ -382,7 +383,9 @@ int zone_register(struct names *n, const char *name, const char *registrant,
     uint8_t apex[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX];
     int rc;
-    if ((rc = host_check_name(name, d)) != 0 || (rc = names__canonical(name, apex, text, d)) != 0)
+    /* the root zone of a lab (db/root.h) is a zone name, though no host name */
+    if ((strcmp(name, ".") != 0 && (rc = host_check_name(name, d)) != 0) ||
+        (rc = names__canonical(name, apex, text, d)) != 0)
         return rc;
     struct authz_zone_roles roles;
     if ((rc = authz_zone_create(n->st, n->ip, apex, registrant, &roles, d)) != 0)
@@ -633,6 +636,8 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
     uint8_t apex[DNAME_MAXLEN];
     if (rc == 0 && (rc = names__wire(z.name, apex, d)) == 0 && (rc = undelegate(n, apex, d)) == 0)
         rc = host_ptr_follow(n, apex, d);
+    if (rc == 0)
+        rc = root_zone_changed(n, apex, d);
     if (rc == 0)
         rc = names__audit(n, actor, "zone.del", z.name, NULL, NULL, d);
     return store_sp_end(n->st, rc, d);

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "db/authz.h"
+#include "db/root.h"
 #include "server/cmd_int.h"
 
 #define OPTS(...) ((const struct cmd_opt[]){__VA_ARGS__, {NULL, CMDARGS_FLAG, 0, 0}})
@@ -94,6 +95,9 @@ const struct cmd cmd_table[] = {
      cmd__class_create},
     {"class", "report", CMD_ACCOUNT, 0, 1, 1, "class report NAME", NULL, cmd__class_report},
     {"class", "delete", ADMIN, 0, 1, 1, "class delete NAME", NULL, cmd__class_delete},
+    {"root", "add", ADMIN, 0, 2, 1 + ROOT_ADDRS_MAX, "root add NAME ADDR...", NULL, cmd__root_add},
+    {"root", "del", ADMIN, 0, 1, 1, "root del NAME", NULL, cmd__root_del},
+    {"root", "hints", 0, 0, 0, 0, "root hints", NULL, cmd__root_hints},
     {"log", NULL, CMD_ACCOUNT, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
      OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
     {"authority", NULL, 0, 0, 0, 1, "authority [ACCOUNT]", NULL, cmd__authority},

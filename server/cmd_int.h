@@ -45,3 +45,4 @@ cmd_fn cmd__class_create, cmd__class_report, cmd__class_delete;
 cmd_fn cmd__authority; /* cmd_authz.c */
 cmd_fn cmd__account_add, cmd__account_list, cmd__account_show, cmd__account_disable;
 cmd_fn cmd__account_enable, cmd__account_token;
+cmd_fn cmd__root_add, cmd__root_del, cmd__root_hints; /* cmd_root.c */
