@@ -95,9 +95,6 @@ const struct cmd cmd_table[] = {
      cmd__class_create},
     {"class", "report", CMD_ACCOUNT, 0, 1, 1, "class report NAME", NULL, cmd__class_report},
     {"class", "delete", ADMIN, 0, 1, 1, "class delete NAME", NULL, cmd__class_delete},
-    {"root", "add", ADMIN, 0, 2, 1 + ROOT_ADDRS_MAX, "root add NAME ADDR...", NULL, cmd__root_add},
-    {"root", "del", ADMIN, 0, 1, 1, "root del NAME", NULL, cmd__root_del},
-    {"root", "hints", 0, 0, 0, 0, "root hints", NULL, cmd__root_hints},
     {"log", NULL, CMD_ACCOUNT, 0, 0, 0, "log [--since UNIX_MS] [--limit N]",
      OPTS(CMDARGS_OPT_VALUE(since), CMDARGS_OPT_VALUE(limit)), cmd__log},
     {"authority", NULL, 0, 0, 0, 1, "authority [ACCOUNT]", NULL, cmd__authority},
@@ -108,6 +105,9 @@ const struct cmd cmd_table[] = {
     {"ping", NULL, 0, 0, 0, 0, "ping", NULL, cmd__ping},
     {"help", NULL, 0, 0, 0, 0, "help", NULL, cmd__help},
     {"quit", NULL, 0, CMD_FRAME_QUIT, 0, 0, "quit", NULL, NULL},
+    {"root", "add", ADMIN, 0, 2, 1 + ROOT_ADDRS_MAX, "root add NAME ADDR...", NULL, cmd__root_add},
+    {"root", "del", ADMIN, 0, 1, 1, "root del NAME", NULL, cmd__root_del},
+    {"root", "hints", 0, 0, 0, 0, "root hints", NULL, cmd__root_hints},
 };
 const size_t cmd_ntable = sizeof cmd_table / sizeof cmd_table[0];
 
