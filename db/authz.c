@@ -203,8 +203,9 @@ static int zone_row(struct store *st, int64_t id, char name[DNAME_TEXT_MAX],
     snprintf(sponsor, ACCOUNT_NAME_MAX, "%s", sp ? sp : "");
     snprintf(registrant, ACCOUNT_NAME_MAX, "%s", rg ? rg : "");
     int kl = sqlite3_column_bytes(s, 1);
-    rc = kl > 0 && kl <= DNAME_KEY_MAX &&
-                 dname_from_key(sqlite3_column_blob(s, 1), (size_t)kl, apex) > 0
+    apex[0] = 0; /* the root's key is empty */
+    rc = kl == 0 || (kl <= DNAME_KEY_MAX &&
+                 dname_from_key(sqlite3_column_blob(s, 1), (size_t)kl, apex) > 0)
              ? 1
              : diag_set(d, LANA_EDB, "zone %s: bad apex", name);
     sqlite3_reset(s);
