@@ -236,6 +236,46 @@ def lana(*args):
 lana_env = dict(os.environ)
 
 
+def referrals(work):
+    """A server holding `.` without lab. answers h1.student07.lab. with the referral to lab.,
+    and one holding lab. without student07.lab. with the referral to that: a second lanad
+    (198.18.0.1 port 5353) loaded with the first one's zone files, one level at a time."""
+    files = {}
+    for z in (".", "lab."):
+        rc, text = lana("zone", "export", z)
+        files[z] = os.path.join(work, f"{z.strip('.') or 'root'}.zone")
+        open(files[z], "w").write(text)
+    ready = os.path.join(work, "ready2")
+    start("lanad2", R1, LANAD, "--db", os.path.join(work, "two.db"), "--listen-dns",
+          f"{ADDR[R1]}:5353", "--listen-registry", "127.0.0.1:0", "--ready-file", ready,
+          "--token-file", os.path.join(work, "two.token"), log=os.path.join(work, "lanad2.log"))
+    if not wait_for("lanad2", lambda: os.path.exists(ready) and "pid" in open(ready).read(), 15):
+        check("a second lanad starts", False)
+        return
+    port = next(l.split(":")[-1] for l in open(ready).read().split("\n")
+                if l.startswith("registry"))
+    env = dict(lana_env, LANA_SERVER=f"127.0.0.1:{port}",
+               LANA_TOKEN_FILE=os.path.join(work, "two.token"))
+    two = lambda *a: run(LANA, *a, ns=R1, env=env)  # noqa: E731
+    two("zone", "del", "lab.", "--recursive")
+    rc, out, err = two("zone", "import", files["."], "--origin", ".")
+    check("the root zone's file loads into another lanad", rc == 0, out + err)
+    q = ["-p", "5353", "+norec", "h1.student07.lab.", "A"]
+    ref = dig(RES, ADDR[R1], *q, short=False)
+    auth = ref.split("AUTHORITY SECTION:")[-1]
+    check("from `.` alone: a referral to lab. (AA clear, NS in authority, glue in additional)",
+          "flags: qr;" in ref and "status: NOERROR" in ref and
+          all(f"{l}.root-servers.lab." in auth for l in "abc") and
+          all(f"A\t{ADDR[n]}" in ref.split("ADDITIONAL SECTION:")[-1] for n in (R1, R2, R3)),
+          ref)
+    rc, out, err = two("zone", "import", files["lab."], "--origin", "lab.")
+    ref = dig(RES, ADDR[R1], *q, short=False)
+    check("from lab. without student07.lab.: the referral to student07.lab.",
+          rc == 0 and "flags: qr;" in ref and
+          "student07.lab.\t\t3600\tIN\tNS\ta.root-servers.lab." in ref, out + err + ref)
+    stop("lanad2")
+
+
 def scenario(work):
     ready = os.path.join(work, "ready")
     start("lanad", R1, LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns",
@@ -294,6 +334,8 @@ def scenario(work):
           "lab. 3600 IN NS c.root-servers.lab." in labx and
           "student07.lab. 3600 IN NS c.root-servers.lab." in
           records(dig(RES, lanad, "student07.lab.", "AXFR", short=False)), str(labx))
+
+    referrals(work)
 
     # --- the secondaries copy the three zones
     start("knotd", R2, "knotd", "-c", knot_conf(work), log=os.path.join(work, "knot.log"))
