@@ -14,19 +14,8 @@
 
 #include "tests/unit/asker.h"
 
-static void expect(struct fix *f, const char *name, const char *line, enum regproto_code want)
-{
-    asker_as(f, name);
-    enum regproto_code got = asker_run(f, line);
-    if (got != want)
-        fail_msg("%s: %s: got %s, want %s: %s", name, line, regproto_code_name(got),
-                 regproto_code_name(want), f->j.s);
-}
-
-static bool zone_has(struct fix *f, const char *zone, const char *text)
-{
-    return strstr(testdb_export(f->db->st, zone), text) != NULL;
-}
+#define expect asker_expect
+#define zone_has asker_zone_has
 
 static void test_the_root_zone_is_admins_and_delegates_the_zones_below(void **state)
 {
