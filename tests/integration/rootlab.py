@@ -372,6 +372,11 @@ def scenario(work):
     # --- one root server down: lanad itself
     stop("lanad")
     check("lanad stopped: it no longer answers", serial(RES, lanad, ".") is None)
+    rc, out, err = run(LANAD, "--db", os.path.join(work, "lana.db"), "check")
+    check("lanad check finds the root server system's database sound", rc == 0, out + err)
+    log = open(os.path.join(work, "lanad.log")).read()
+    check("lanad's log has no sanitizer report (in a sanitizer build)",
+          "runtime error" not in log and "AddressSanitizer" not in log, log[-3000:])
     check("unbound's cache flushed (unbound-control)", flush())
     check("with lanad stopped, unbound still resolves h1.student07.lab.",
           wait_for("unbound without lanad", got, 30),
