@@ -382,10 +382,10 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
         }
         return below_ok(st, apex, text, d);
     }
-    /* a registration in a registry zone: one label below a forward zone an admin holds */
     /* one label below the root is a top-level zone: admin's, even when `.` is served */
     if (papex[0] == 0)
         return diag_set(d, LANA_EPERM, "%s would be a top-level zone: those are admin's", text);
+    /* a registration in a registry zone: one label below a forward zone an admin holds */
     bool child = apex[0] != 0 && dname_equal(apex + apex[0] + 1, papex);
     int registry = admin_held(st, prg, d);
     if (registry < 0)

@@ -233,8 +233,8 @@ static int addrs_read(struct names *n, const char *sql, int64_t zone, const uint
 
 /* A name server's addresses: a root server's from the table, any other's wherever the
  * registry holds them. */
-static int addrs_of(struct names *n, const struct root_set *r, const uint8_t *ns,
-                    struct addrs *out, struct lana_diag *d)
+static int addrs_of(struct names *n, const struct root_set *r, const uint8_t *ns, struct addrs *out,
+                    struct lana_diag *d)
 {
     const struct root_server *s = find_server(r, ns);
     if (s == NULL)
@@ -370,8 +370,8 @@ static int zones_all(struct names *n, struct zref **out, size_t *count, struct l
         }
         struct zref *z = &(*out)[*count];
         z->id = sqlite3_column_int64(s, 0);
-        if (dname_from_key(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
-                           z->apex) > 0)
+        if (dname_from_key(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), z->apex) >
+            0)
             (*count)++;
     }
     sqlite3_finalize(s);
@@ -545,8 +545,7 @@ int root_add(struct names *n, const char *name, const char *const *addrs, unsign
             break;
         sqlite3_bind_text(st, 1, s.name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 2, s.addr[i].type);
-        sqlite3_bind_blob(st, 3, s.addr[i].a, s.addr[i].type == DNS_T_A ? 4 : 16,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 3, s.addr[i].a, s.addr[i].type == DNS_T_A ? 4 : 16, SQLITE_TRANSIENT);
         rc = store__done(n->st, st, "root server", d);
     }
     if (rc == 0)
@@ -557,8 +556,7 @@ int root_add(struct names *n, const char *name, const char *const *addrs, unsign
     return store_sp_end(n->st, rc, d);
 }
 
-int root_del(struct names *n, const char *name, const char *actor, int *zones,
-             struct lana_diag *d)
+int root_del(struct names *n, const char *name, const char *actor, int *zones, struct lana_diag *d)
 {
     uint8_t wire[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX];

@@ -23,8 +23,8 @@
 #include "common/err.h"
 #include "db/names.h"
 
-#define ROOT_SERVERS_MAX 13 /* as many names as the Internet's root has (fits 512 bytes) */
-#define ROOT_ADDRS_MAX 4    /* addresses of one server */
+#define ROOT_SERVERS_MAX 13     /* as many names as the Internet's root has (fits 512 bytes) */
+#define ROOT_ADDRS_MAX 4        /* addresses of one server */
 #define ROOT_HINTS_TTL 3600000u /* the TTL a root hints file gives (named.root) */
 
 struct root_server {
@@ -60,8 +60,7 @@ int root_add(struct names *n, const char *name, const char *const *addrs, unsign
  * Removes root server name: out of every NS set, its addresses out of the zones. The last one
  * stays (the zones would be left without NS). LANA_ENOTFOUND, LANA_ECONFLICT, LANA_EDB.
  */
-int root_del(struct names *n, const char *name, const char *actor, int *zones,
-             struct lana_diag *d);
+int root_del(struct names *n, const char *name, const char *actor, int *zones, struct lana_diag *d);
 
 /**
  * Called by zone creation and deletion (db/zone.c), inside their savepoint, once the zone at

@@ -361,7 +361,9 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
         return len;
     if ((rc = rrset_put(n, *id, apex, DNS_T_SOA, rd, (size_t)len, 3600, d)) < 0 ||
         (rc = rrset_put(n, *id, apex, DNS_T_NS, ns, dname_len(ns), 3600, d)) < 0 ||
-        (rc = delegate(n, *id, apex, ns, d)) < 0 || (rc = root_zone_changed(n, apex, d)) != 0)
+        (rc = delegate(n, *id, apex, ns, d)) < 0)
+        return rc;
+    if ((rc = root_zone_changed(n, apex, d)) != 0) /* the lab's root servers, if any */
         return rc;
     /* a reverse zone takes the PTR records of the host addresses it covers */
     return host_ptr_follow(n, apex, d);

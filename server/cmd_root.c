@@ -27,8 +27,8 @@ static void server_json(struct jsonw *j, const struct root_server *s)
 
 /* {"ok":true,"ttl":3600000,"servers":[{"name":N,"addresses":[...]}...]} and, after a change,
  * "changed": what was done and "zones": how many zones it changed */
-static enum regproto_code reply(struct cmd_ctx *c, const char *changed, const char *name,
-                                int zones, struct jsonw *j)
+static enum regproto_code reply(struct cmd_ctx *c, const char *changed, const char *name, int zones,
+                                struct jsonw *j)
 {
     struct lana_diag d;
     struct root_set *r = malloc(sizeof *r);
