@@ -403,13 +403,33 @@ static int place(struct names *n, const struct root_server *s, struct touched *t
 }
 
 /* Brings every zone in line with the root servers (root.h); the caller bumps t's zones. */
+/* A catalog zone (RFC 9432 §4.1: its NS is the single name `invalid.`) is no zone to resolve:
+ * the pass leaves its NS and its delegation as they are. 1, 0, or <0. */
+static int is_catalog(struct names *n, const struct zref *z, struct lana_diag *d)
+{
+    static const uint8_t invalid[] = "\7invalid";
+    struct nsset ns;
+    int rc = ns_at(n, z->id, z->apex, &ns, d);
+    return rc < 0 ? rc : ns.n == 1 && dname_equal(ns.name[0], invalid);
+}
+
 static int sync(struct names *n, const struct root_set *r, struct touched *t, struct lana_diag *d)
 {
     struct zref *z;
-    size_t nz;
+    size_t nz, kept = 0;
     int rc = zones_all(n, &z, &nz, d);
-    if (rc != 0)
+    for (size_t i = 0; rc == 0 && i < nz; i++) {
+        int c = is_catalog(n, &z[i], d);
+        if (c < 0)
+            rc = c;
+        else if (c == 0)
+            z[kept++] = z[i];
+    }
+    nz = kept;
+    if (rc != 0) {
+        free(z);
         return rc;
+    }
     struct nsset want = {0};
     for (unsigned i = 0; i < r->n && want.n < NS_MAX; i++)
         memcpy(want.name[want.n++], r->s[i].wire, dname_len(r->s[i].wire));

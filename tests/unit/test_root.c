@@ -73,6 +73,13 @@ static void test_root_servers_are_every_zones_name_servers(void **state)
     for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
         assert_false(zone_has(f, zones[i], "b.root-servers.lab."));
     expect(f, "admin", "root del a.root-servers.lab.", RP_CONFLICT); /* the last one */
+    /* a catalog zone (NS invalid., RFC 9432) keeps its NS */
+    expect(f, "admin", "zone add catalog.lab.", RP_OK);
+    expect(f, "admin", "record add catalog.lab. NS invalid.", RP_OK);
+    expect(f, "admin", "record del catalog.lab. NS a.root-servers.lab.", RP_OK);
+    expect(f, "admin", "root add a.root-servers.lab. 198.18.0.12", RP_OK);
+    assert_true(zone_has(f, "catalog.lab.", "IN\tNS\tinvalid.\n"));
+    assert_false(zone_has(f, "catalog.lab.", "root-servers"));
     assert_true(zone_has(f, "s07.lab.", "s07.lab.\t3600\tIN\tNS\ta.root-servers.lab."));
 }
 
