@@ -39,6 +39,8 @@ struct regclient;
 int cli_reg_ask(int argc, char **argv, struct regclient *c, char **reply);
 /** Ends the session (quit) and closes c. */
 void cli_reg_close(struct regclient *c);
+/** One registry request whose reply is printed as out_reg prints it. An exit status. */
+int cli_reg_request(int argc, char **argv);
 /* lab tools (cli_net.c) */
 int cli_resolve(int argc, char **argv);
 int cli_connect(int argc, char **argv);

@@ -10,7 +10,6 @@
 #include "client/cli.h"
 #include "client/clienv.h"
 #include "client/out.h"
-#include "client/out_reg.h"
 
 static const char help_root[] =
     "usage: lana root add NAME ADDR...   a root server of the lab (admin): NAME becomes the NS\n"
@@ -31,12 +30,5 @@ int cli_root(int argc, char **argv)
         fputs(help_root, stderr);
         return LANA_EXIT_USAGE;
     }
-    struct regclient c;
-    char *reply;
-    int rc = cli_reg_ask(argc, argv, &c, &reply);
-    if (rc != 0)
-        return rc;
-    rc = out_reg_reply(reply, argc, argv, 0, clienv.json);
-    cli_reg_close(&c);
-    return rc;
+    return cli_reg_request(argc, argv);
 }
