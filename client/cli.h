@@ -26,6 +26,7 @@ int cli_record(int argc, char **argv);
 int cli_service(int argc, char **argv);
 int cli_class(int argc, char **argv); /* cli_class.c */
 int cli_authority(int argc, char **argv); /* cli_authority.c */
+int cli_root(int argc, char **argv);      /* cli_root.c */
 /* accounts and their tokens (cli_account.c) */
 int cli_account(int argc, char **argv);
 /* TSIG keys (cli_key.c) */
@@ -40,6 +41,8 @@ struct regclient;
 int cli_reg_ask(int argc, char **argv, struct regclient *c, char **reply);
 /** Ends the session (quit) and closes c. */
 void cli_reg_close(struct regclient *c);
+/** One registry request whose reply is printed as out_reg prints it. An exit status. */
+int cli_reg_request(int argc, char **argv);
 /* lab tools (cli_net.c) */
 int cli_resolve(int argc, char **argv);
 int cli_connect(int argc, char **argv);

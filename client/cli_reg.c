@@ -199,6 +199,11 @@ static int request(int argc, char **argv)
     return rc;
 }
 
+int cli_reg_request(int argc, char **argv)
+{
+    return request(argc, argv);
+}
+
 int cli_pool(int argc, char **argv)
 {
     if (wants_help(argc, argv) || argc < 2)

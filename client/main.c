@@ -29,6 +29,7 @@ static const struct cli_command commands[] = {
     {"batch", cli_batch, "[FILE|-] [--keep-going]   many commands in one transaction", true},
     {"class", cli_class, "create|report|delete  a class of students in one command", true},
     {"key", cli_key, "add|list|show|del      TSIG keys for zone transfers (admin)", true},
+    {"root", cli_root, "add|del|hints         the lab's root servers, a root hints file", true},
 };
 
 static const char synopsis[] = "lana [--help] [--version] COMMAND [ARGS]";

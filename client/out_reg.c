@@ -456,6 +456,40 @@ static void print_accounts(json_t *r)
                json_is_true(json_object_get(v, "enabled")) ? "yes" : "no");
 }
 
+/* root hints: the lab's root servers as a root hints file, in the format of the Internet's
+ * named.root (`.  TTL NS NAME` lines, then each name's addresses), which resolvers read */
+static void print_root_hints(json_t *r)
+{
+    json_int_t ttl = json_integer_value(json_object_get(r, "ttl"));
+    json_t *servers = json_object_get(r, "servers"), *s, *a;
+    size_t i, k;
+    printf(";       root hints of the lab (lana root hints): %zu server%s\n",
+           json_array_size(servers), json_array_size(servers) == 1 ? "" : "s");
+    json_array_foreach(servers, i, s)
+    {
+        printf(".                        %-10lld NS    %s\n", (long long)ttl, str(s, "name"));
+    }
+    json_array_foreach(servers, i, s)
+    {
+        json_array_foreach(json_object_get(s, "addresses"), k, a)
+        {
+            const char *addr = json_string_value(a) ? json_string_value(a) : "?";
+            printf("%-24s %-10lld %-5s %s\n", str(s, "name"), (long long)ttl,
+                   strchr(addr, ':') ? "AAAA" : "A", addr);
+        }
+    }
+}
+
+/* root add, root del */
+static void print_root_changed(json_t *r)
+{
+    const char *what = json_object_get(r, "added") ? "added" : "deleted";
+    json_int_t zones = json_integer_value(json_object_get(r, "zones"));
+    size_t n = json_array_size(json_object_get(r, "servers"));
+    printf("root server %s %s: %lld zone%s changed, %zu root server%s\n", str(r, what), what,
+           (long long)zones, zones == 1 ? "" : "s", n, n == 1 ? "" : "s");
+}
+
 typedef void out_reg_printer(json_t *reply);
 
 /* The printers; sub NULL matches any second word (whois ADDRESS, log --limit N). A request
@@ -503,6 +537,9 @@ static const struct {
     {"account", "enable", print_account},
     {"account", "token", print_account},
     {"account", "list", print_accounts},
+    {"root", "hints", print_root_hints},
+    {"root", "add", print_root_changed},
+    {"root", "del", print_root_changed},
 };
 
 static out_reg_printer *printer_of(const char *verb, const char *sub)

@@ -203,8 +203,9 @@ static int zone_row(struct store *st, int64_t id, char name[DNAME_TEXT_MAX],
     snprintf(sponsor, ACCOUNT_NAME_MAX, "%s", sp ? sp : "");
     snprintf(registrant, ACCOUNT_NAME_MAX, "%s", rg ? rg : "");
     int kl = sqlite3_column_bytes(s, 1);
-    rc = kl > 0 && kl <= DNAME_KEY_MAX &&
-                 dname_from_key(sqlite3_column_blob(s, 1), (size_t)kl, apex) > 0
+    apex[0] = 0; /* the root's key is empty */
+    rc = kl == 0 || (kl <= DNAME_KEY_MAX &&
+                 dname_from_key(sqlite3_column_blob(s, 1), (size_t)kl, apex) > 0)
              ? 1
              : diag_set(d, LANA_EDB, "zone %s: bad apex", name);
     sqlite3_reset(s);
@@ -381,6 +382,9 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
         }
         return below_ok(st, apex, text, d);
     }
+    /* one label below the root is a top-level zone: admin's, even when `.` is served */
+    if (papex[0] == 0)
+        return diag_set(d, LANA_EPERM, "%s would be a top-level zone: those are admin's", text);
     /* a registration in a registry zone: one label below a forward zone an admin holds */
     bool child = apex[0] != 0 && dname_equal(apex + apex[0] + 1, papex);
     int registry = admin_held(st, prg, d);

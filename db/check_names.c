@@ -184,6 +184,8 @@ static int zone_row(struct ctx *c, sqlite3_stmt *s, void *arg)
     const char *name = (const char *)sqlite3_column_text(s, 1);
     const void *apex = sqlite3_column_blob(s, 2);
     int alen = sqlite3_column_bytes(s, 2);
+    if (apex == NULL)
+        apex = ""; /* the root's key is empty, and SQLite gives an empty blob as NULL */
     uint8_t w[DNAME_MAXLEN], key[DNAME_KEY_MAX];
     char t[DNAME_TEXT_MAX];
     if (!name_wire(name, w)) {

@@ -1,4 +1,4 @@
--- lana database schema, version 5 (PRAGMA user_version = 5).
+-- lana database schema, version 6 (PRAGMA user_version = 6).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -224,9 +224,6 @@ CREATE TABLE notify_target (
     addr    TEXT NOT NULL,
     PRIMARY KEY (zone_id, addr)
 ) WITHOUT ROWID;
--- ---------------------------------------------------------------------------------------------
--- version 6
--- ---------------------------------------------------------------------------------------------
 
 -- TSIG keys (RFC 8945), made by `lana key add` (admin). name: the key's domain name in text,
 -- lowercase with its final dot; secret: the raw bytes (the HMAC key: it must be kept, not
@@ -246,3 +243,13 @@ CREATE TABLE tsig_key_zone (
     PRIMARY KEY (key, zone_id)
 );
 CREATE INDEX tsig_key_zone_zone ON tsig_key_zone(zone_id);
+
+-- The lab's root servers (`lana root add NAME ADDR...`): one row per address (type 1 = A,
+-- 28 = AAAA, rdata in wire form), name lower case with its final dot. They are the NS set of
+-- `.` and of every zone lanad serves; db/root.c derives those records and their glue.
+CREATE TABLE root_server (
+    name  TEXT NOT NULL,
+    type  INTEGER NOT NULL CHECK (type IN (1, 28)),
+    rdata BLOB NOT NULL CHECK (length(rdata) = CASE type WHEN 1 THEN 4 ELSE 16 END),
+    PRIMARY KEY (name, rdata)
+);

@@ -134,7 +134,11 @@ static const char *const migrations[] = {
     " all_zones INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
     "CREATE TABLE tsig_key_zone (key TEXT NOT NULL REFERENCES tsig_key(name) ON DELETE CASCADE,"
     " zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE, PRIMARY KEY (key, zone_id));"
-    "CREATE INDEX tsig_key_zone_zone ON tsig_key_zone(zone_id);",
+    "CREATE INDEX tsig_key_zone_zone ON tsig_key_zone(zone_id);"
+    /* and the lab's root servers (db/root.h) */
+    "CREATE TABLE root_server (name TEXT NOT NULL, type INTEGER NOT NULL CHECK (type IN (1, 28)),"
+    " rdata BLOB NOT NULL CHECK (length(rdata) = CASE type WHEN 1 THEN 4 ELSE 16 END),"
+    " PRIMARY KEY (name, rdata));",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

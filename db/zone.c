@@ -18,6 +18,7 @@
 #include "db/ipam_int.h"
 #include "db/authz.h"
 #include "db/names_int.h"
+#include "db/root.h"
 
 static const char sql_zone_by_apex[] = "SELECT id, name FROM zone WHERE apex = ?1";
 
@@ -396,6 +397,8 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
     if (rc == 1 && zone_soa_serial(rd, (size_t)len, &first) == 0 && !serial_lt(floor, first) &&
         (rc = bump(n->st, *id, d)) != 0)
         return rc;
+    if ((rc = root_zone_changed(n, apex, d)) != 0) /* the lab's root servers, if any */
+        return rc;
     /* a reverse zone takes the PTR records of the host addresses it covers */
     return host_ptr_follow(n, apex, d);
 }
@@ -416,7 +419,9 @@ int zone_register(struct names *n, const char *name, const char *registrant,
     uint8_t apex[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX];
     int rc;
-    if ((rc = host_check_name(name, d)) != 0 || (rc = names__canonical(name, apex, text, d)) != 0)
+    /* the root zone of a lab (db/root.h) is a zone name, though no host name */
+    if ((strcmp(name, ".") != 0 && (rc = host_check_name(name, d)) != 0) ||
+        (rc = names__canonical(name, apex, text, d)) != 0)
         return rc;
     struct authz_zone_roles roles;
     if ((rc = authz_zone_create(n->st, n->ip, apex, registrant, &roles, d)) != 0)
@@ -667,6 +672,8 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
     uint8_t apex[DNAME_MAXLEN];
     if (rc == 0 && (rc = names__wire(z.name, apex, d)) == 0 && (rc = undelegate(n, apex, d)) == 0)
         rc = host_ptr_follow(n, apex, d);
+    if (rc == 0)
+        rc = root_zone_changed(n, apex, d);
     if (rc == 0)
         rc = names__audit(n, actor, "zone.del", z.name, NULL, NULL, d);
     return store_sp_end(n->st, rc, d);

@@ -129,7 +129,7 @@ static int load_zones(struct zonedb_reader *r, struct lana_diag *d)
         struct zonedb_zone *z = zone_by_id(zones, n, sqlite3_column_int64(r->st_cuts, 0));
         const void *k = sqlite3_column_blob(r->st_cuts, 1);
         size_t len = (size_t)sqlite3_column_bytes(r->st_cuts, 1);
-        if (z == NULL || (len == z->apex_keylen && memcmp(k, z->apex_key, len) == 0))
+        if (z == NULL || (len == z->apex_keylen && (len == 0 || memcmp(k, z->apex_key, len) == 0)))
             continue;
         if (add_key(&z->cuts, &z->ncuts, k, len) != 0) {
             rc = diag_set(d, LANA_ENOMEM, "out of memory");
@@ -325,9 +325,10 @@ int zonedb_node_get(struct zonedb_reader *r, const struct zonedb_zone *z, const 
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         const uint8_t *k = sqlite3_column_blob(s, 0);
         size_t klen = (size_t)sqlite3_column_bytes(s, 0);
-        if (klen != keylen || memcmp(k, key, keylen) != 0) {
+        /* (the root's key is empty: SQLite gives it as NULL, which memcmp may not see) */
+        if (klen != keylen || (keylen > 0 && memcmp(k, key, keylen) != 0)) {
             /* The first row after the node: a name below it shares the node's key prefix. */
-            out->has_below = klen > keylen && memcmp(k, key, keylen) == 0;
+            out->has_below = klen > keylen && (keylen == 0 || memcmp(k, key, keylen) == 0);
             break;
         }
         const uint8_t *rd = sqlite3_column_blob(s, 3);

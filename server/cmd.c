@@ -13,6 +13,7 @@
 #include "common/text.h"
 #include "common/tsig.h"
 #include "db/authz.h"
+#include "db/root.h"
 #include "server/cmd_int.h"
 
 #define OPTS(...) ((const struct cmd_opt[]){__VA_ARGS__, {NULL, CMDARGS_FLAG, 0, 0}})
@@ -118,6 +119,9 @@ const struct cmd cmd_table[] = {
     {"ping", NULL, 0, 0, 0, 0, "ping", NULL, cmd__ping},
     {"help", NULL, 0, 0, 0, 0, "help", NULL, cmd__help},
     {"quit", NULL, 0, CMD_FRAME_QUIT, 0, 0, "quit", NULL, NULL},
+    {"root", "add", ADMIN, 0, 2, 1 + ROOT_ADDRS_MAX, "root add NAME ADDR...", NULL, cmd__root_add},
+    {"root", "del", ADMIN, 0, 1, 1, "root del NAME", NULL, cmd__root_del},
+    {"root", "hints", 0, 0, 0, 0, "root hints", NULL, cmd__root_hints},
 };
 const size_t cmd_ntable = sizeof cmd_table / sizeof cmd_table[0];
 

@@ -51,3 +51,4 @@ cmd_fn cmd__zone_notify, cmd__zone_secondaries; /* cmd_notify.c */
  * member of the open object j (server/secstate.h). */
 void cmd__ksecondaries(struct jsonw *j, const char *zone);
 cmd_fn cmd__key_add, cmd__key_list, cmd__key_show, cmd__key_del; /* cmd_key.c */
+cmd_fn cmd__root_add, cmd__root_del, cmd__root_hints; /* cmd_root.c */

@@ -125,3 +125,17 @@ enum regproto_code asker_run(struct fix *f, const char *line)
     return rc;
 }
 
+
+void asker_expect(struct fix *f, const char *name, const char *line, enum regproto_code want)
+{
+    asker_as(f, name);
+    enum regproto_code got = asker_run(f, line);
+    if (got != want)
+        fail_msg("%s: %s: got %s, want %s: %s", name, line, regproto_code_name(got),
+                 regproto_code_name(want), f->j.s);
+}
+
+bool asker_zone_has(struct fix *f, const char *zone, const char *text)
+{
+    return strstr(testdb_export(f->db->st, zone), text) != NULL;
+}

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/auth.h"
@@ -39,3 +40,7 @@ int asker_setup_pools(void **state);
 void asker_as(struct fix *f, const char *name);
 /** Runs a request line as the asker; the reply is in f->j.s. */
 enum regproto_code asker_run(struct fix *f, const char *line);
+/** Runs line as name and fails the test unless it gets want; the reply stays in f->j.s. */
+void asker_expect(struct fix *f, const char *name, const char *line, enum regproto_code want);
+/** Whether zone's master file (testdb_export) holds text. */
+bool asker_zone_has(struct fix *f, const char *zone, const char *text);

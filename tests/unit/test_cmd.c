@@ -174,7 +174,7 @@ static void test_help_is_the_table(void **state)
                                    "enable|token, class create|report|delete, key add|list|show|del, "
                                    "log, authority, batch, "
                                    "end, ping, help, "
-                                   "quit\""));
+                                   "quit, root add|del|hints\""));
     size_t rows = 0;
     for (const char *p = f->j.s; (p = strstr(p, "{\"verb\":")) != NULL; p++)
         rows++;
@@ -214,6 +214,9 @@ static const char *const base[] = {
     "pool add 2001:db8::/33",
     "class create c0 --students 2",
     "key add k0. --secret AAECAwQFBgcICQoLDA0ODw==",
+    "zone add .",
+    "root add a.root-servers.lab. 198.18.0.53",
+    "root add b.root-servers.lab. 2001:db8::53",
 };
 
 /* One request per row that succeeds from the base state; a new row needs one here. */
@@ -272,6 +275,9 @@ static const struct example {
     {"ping", NULL, "ping"},
     {"help", NULL, "help"},
     {"quit", NULL, "quit"},
+    {"root", "add", "root add c.root-servers.lab. 198.18.0.55 2001:db8::55"},
+    {"root", "del", "root del b.root-servers.lab."},
+    {"root", "hints", "root hints"},
 };
 
 static const char *example_of(const struct cmd *row)

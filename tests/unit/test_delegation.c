@@ -16,21 +16,8 @@
 
 #include "tests/unit/asker.h"
 
-/* Runs line as name and checks its code; the reply stays in f->j.s. */
-static void expect(struct fix *f, const char *name, const char *line, enum regproto_code want)
-{
-    asker_as(f, name);
-    enum regproto_code got = asker_run(f, line);
-    if (got != want)
-        fail_msg("%s: %s: got %s, want %s: %s", name, line, regproto_code_name(got),
-                 regproto_code_name(want), f->j.s);
-}
-
-/* Whether the zone's master file holds text. */
-static bool zone_has(struct fix *f, const char *zone, const char *text)
-{
-    return strstr(testdb_export(f->db->st, zone), text) != NULL;
-}
+#define expect asker_expect     /* runs a line as an account, checks its code */
+#define zone_has asker_zone_has /* whether the zone's master file holds text */
 
 /* A registration over names the zone above holds would hide them, and its deletion took away
  * every address and NS record at and below its apex in the zone above (admin's too). */
