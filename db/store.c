@@ -82,6 +82,10 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_account ON audit(account, id) WHERE account <> 'admin';"
     "CREATE TABLE class (name TEXT PRIMARY KEY, suffix TEXT NOT NULL,"
     " students INTEGER NOT NULL, created INTEGER NOT NULL);",
+    /* 5 -> 6: transfers — the catalog zone (db/catalog.c) */
+    "CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " zone_id INTEGER UNIQUE REFERENCES zone(id) ON DELETE SET NULL,"
+    " next_label INTEGER NOT NULL DEFAULT 1, serial INTEGER);",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

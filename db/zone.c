@@ -14,6 +14,7 @@
 
 #include "common/dnsmsg.h"
 #include "common/log.h"
+#include "db/catalog.h"
 #include "db/host.h"
 #include "db/ipam_int.h"
 #include "db/authz.h"
@@ -87,9 +88,10 @@ static const char sql_soa_set[] = "UPDATE rr SET rdata = ?2 WHERE zone_id = ?1 A
                                   " AND key = (SELECT apex FROM zone WHERE id = ?1)";
 static const char sql_zone_updated[] = "UPDATE zone SET updated = ?2 WHERE id = ?1";
 
-/* The zone's SOA serial steps on under the policy (serial_next); the change that leaves
- * today's YYYYMMDD99 for counting is logged, once. */
-static int bump(struct store *st, int64_t zone, struct lana_diag *d)
+/* The zone's SOA serial steps on under the policy (serial_next), from floor instead when
+ * floor (may be NULL) is not below it; the change that leaves today's YYYYMMDD99 for
+ * counting is logged, once. */
+static int bump(struct store *st, int64_t zone, const uint32_t *floor, struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(st, sql_soa_get, &s, d);
@@ -117,6 +119,8 @@ static int bump(struct store *st, int64_t zone, struct lana_diag *d)
     }
     if (len == 0)
         return diag_set(d, LANA_EDB, "zone %lld has no SOA", (long long)zone);
+    if (floor != NULL && !serial_lt(*floor, serial))
+        serial = *floor;
     enum serial_form form;
     uint32_t next = serial_next(serial_policy, serial, time(NULL), &form);
     if (form == SERIAL_SWITCHED)
@@ -151,8 +155,13 @@ int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned wh
             return rc;
     }
     if (what & ZONE_TOUCH_SERIAL)
-        rc = bump(st, zone, d);
+        rc = bump(st, zone, NULL, d);
     return rc;
+}
+
+int zone_serial_above(struct store *st, int64_t zone, uint32_t floor, struct lana_diag *d)
+{
+    return bump(st, zone, &floor, d);
 }
 
 static const char sql_prune[] =
@@ -352,6 +361,8 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
     if ((rc = store__done(n->st, s, "create zone", d)) != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(n->st->db);
+    if ((rc = catalog_zone_added(n->st, *id, apex, d)) != 0) /* a member of the catalog */
+        return rc;
     /* a new zone: REFUSED turns into answers */
     if ((rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
         return rc;
@@ -622,6 +633,8 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
     rc = del_hosts(n, z.id, actor, d);
     if (rc == 0)
         rc = lift_cuts(n, &z, d);
+    if (rc == 0) /* no longer a member of the catalog */
+        rc = catalog_zone_deleting(n->st, z.id, d);
     sqlite3_stmt *s;
     if (rc == 0 && (rc = store__stmt(n->st, sql_zone_delete, &s, d)) == 0) {
         sqlite3_bind_int64(s, 1, z.id);

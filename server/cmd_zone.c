@@ -6,12 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/catalog.h"
 #include "db/zoneio.h"
 #include "server/cmd_int.h"
 
 #define ZONE_BLOCKS_MAX 8 /* blocks shown by zone show */
 
-static void zone_json(struct jsonw *j, const struct zone_info *z)
+/* The catalog zone's id (db/catalog.h), 0 when there is none or it cannot be read: only
+ * the mark in the listing depends on it. */
+static int64_t catalog_id(struct cmd_ctx *c)
+{
+    int64_t id = 0;
+    return catalog_zone(c->st, &id, NULL, NULL) == 1 ? id : 0;
+}
+
+static void zone_json(struct jsonw *j, const struct zone_info *z, int64_t catalog)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", z->name);
@@ -21,13 +30,21 @@ static void zone_json(struct jsonw *j, const struct zone_info *z)
     jsonw_kbool(j, "reverse", z->reverse);
     jsonw_kstr(j, "sponsor", z->sponsor);
     jsonw_kstr(j, "registrant", z->registrant);
+    if (z->id == catalog)
+        jsonw_kbool(j, "catalog", true); /* lanad's catalog zone (RFC 9432) */
     jsonw_end(j);
 }
 
+struct zone_list {
+    struct jsonw *j;
+    int64_t catalog;
+};
+
 static int zone_cb(const struct zone_info *z, void *arg)
 {
-    zone_json(arg, z);
-    return jsonw_over(arg) ? 1 : 0; /* 1: stop, the reply is over its cap */
+    struct zone_list *l = arg;
+    zone_json(l->j, z, l->catalog);
+    return jsonw_over(l->j) ? 1 : 0; /* 1: stop, the reply is over its cap */
 }
 
 enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
@@ -44,7 +61,7 @@ enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, st
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
-    zone_json(j, &z);
+    zone_json(j, &z, catalog_id(c));
     jsonw_end(j);
     return RP_OK;
 }
@@ -71,7 +88,8 @@ enum regproto_code cmd__zone_list(struct cmd_ctx *c, const struct cmd_args *a, s
     cmd__ok_open(j);
     jsonw_key(j, "zones");
     jsonw_arr(j);
-    int e = zone_each(c->nm, zone_cb, j, &d);
+    struct zone_list l = {j, catalog_id(c)};
+    int e = zone_each(c->nm, zone_cb, &l, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);
@@ -91,7 +109,7 @@ enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, s
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
-    zone_json(j, &z);
+    zone_json(j, &z, catalog_id(c));
     cmd__kcidrs(j, "blocks", bl, nb);
     jsonw_end(j);
     return RP_OK;

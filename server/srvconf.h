@@ -42,6 +42,7 @@ struct srvconf {
     struct conf_list registry_tls_name; /* more names for the generated certificate */
     char *serial_policy;                /* "date", "increment" or "unixtime" (common/serial.h) */
     struct conf_list allow_transfer;    /* prefixes whose clients may transfer zones (AXFR) */
+    char *catalog_zone;                 /* the catalog zone's name (RFC 9432), or "none" */
 };
 
 extern const struct conf_key srvconf_keys[];
