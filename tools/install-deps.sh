@@ -6,6 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
       python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps openssl groff-base man-db ipcalc
       python3-dnspython"
+pkgs="$pkgs knot knot-dnssecutils bind9" # catalog consumers and kzonecheck (catalog test)
 for a in "$@"; do
   case $a in
     --bench) pkgs="$pkgs dnsperf nsd knot sqlite3" ;;
