@@ -12,12 +12,12 @@
 
 #define ZONE_BLOCKS_MAX 8 /* blocks shown by zone show */
 
-/* The catalog zone's id (db/catalog.h), 0 when there is none or it cannot be read: only
- * the mark in the listing depends on it. */
-static int64_t catalog_id(struct cmd_ctx *c)
+/* The catalog zone's id (db/catalog.h) into *id, 0 when there is none: 0 or LANA_EDB. */
+static int catalog_id(struct cmd_ctx *c, int64_t *id, struct lana_diag *d)
 {
-    int64_t id = 0;
-    return catalog_zone(c->st, &id, NULL, NULL) == 1 ? id : 0;
+    *id = 0;
+    int rc = catalog_zone(c->st, id, NULL, d);
+    return rc < 0 ? rc : 0;
 }
 
 static void zone_json(struct jsonw *j, const struct zone_info *z, int64_t catalog)
@@ -56,12 +56,13 @@ enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, st
     for (int i = 0; i < a->nblocks; i++)
         if ((rc = cmd__prefix(a->blocks[i], &bl[i], j)) != RP_OK)
             return rc;
+    int64_t cat;
     int e = zone_register(c->nm, a->pos[0], a->for_, bl, (unsigned)a->nblocks, c->actor, &z, &d);
-    if (e != 0)
+    if (e != 0 || (e = catalog_id(c, &cat, &d)) != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
-    zone_json(j, &z, catalog_id(c));
+    zone_json(j, &z, cat);
     jsonw_end(j);
     return RP_OK;
 }
@@ -88,8 +89,10 @@ enum regproto_code cmd__zone_list(struct cmd_ctx *c, const struct cmd_args *a, s
     cmd__ok_open(j);
     jsonw_key(j, "zones");
     jsonw_arr(j);
-    struct zone_list l = {j, catalog_id(c)};
-    int e = zone_each(c->nm, zone_cb, &l, &d);
+    struct zone_list l = {j, 0};
+    int e = catalog_id(c, &l.catalog, &d);
+    if (e == 0)
+        e = zone_each(c->nm, zone_cb, &l, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);
@@ -103,13 +106,15 @@ enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, s
     struct zone_info z;
     struct cidr bl[ZONE_BLOCKS_MAX];
     unsigned nb = 0;
+    int64_t cat;
     int e;
     if ((e = zone_get(c->nm, a->pos[0], &z, &d)) != 0 ||
-        (e = zone_blocks(c->nm, z.id, bl, ZONE_BLOCKS_MAX, &nb, &d)) != 0)
+        (e = zone_blocks(c->nm, z.id, bl, ZONE_BLOCKS_MAX, &nb, &d)) != 0 ||
+        (e = catalog_id(c, &cat, &d)) != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
-    zone_json(j, &z, catalog_id(c));
+    zone_json(j, &z, cat);
     cmd__kcidrs(j, "blocks", bl, nb);
     jsonw_end(j);
     return RP_OK;

@@ -208,7 +208,7 @@ static void downgrade_to_v4(const char *path)
         "ALTER TABLE audit DROP COLUMN account;"
         "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
         " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-        "DROP TABLE class; PRAGMA user_version = 4;";
+        "DROP TABLE class; DROP TABLE IF EXISTS catalog; PRAGMA user_version = 4;";
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("downgrade: %s", err);
