@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "db/catalog.h"
+#include "db/check.h"
 #include "db/class.h"
 #include "db/host.h"
 #include "db/names.h"
@@ -104,6 +107,8 @@ static struct view exact(struct testdb_names *f, const char *cat)
     assert_int_equal(v.ns, 1);
     assert_int_equal(v.version, 1);
     assert_int_equal(v.other, 0);
+    if (v.n != zs.n)
+        print_message("%s", testdb_export(f->st, cat));
     assert_int_equal(v.n, zs.n);
     for (unsigned i = 0; i < zs.n; i++) {
         unsigned found = 0;
@@ -115,6 +120,9 @@ static struct view exact(struct testdb_names *f, const char *cat)
     for (unsigned i = 0; i < v.n; i++)
         for (unsigned j = i + 1; j < v.n; j++)
             assert_string_not_equal(v.m[i].label, v.m[j].label);
+    int found = check_run(f->t.path, NULL, NULL, NULL, &d); /* lanad check agrees */
+    if (found != 0)
+        fail_msg("lanad check: %d, %s", found, found < 0 ? d.msg : "findings");
     return v;
 }
 
@@ -332,6 +340,53 @@ static void test_catalog_setup_renames_disables_and_recreates(void **state)
     exact(f, CAT); /* and the catalog stays */
 }
 
+static int count_catalog(const struct check_finding *c, void *arg)
+{
+    if (c->code == CHECK_CATALOG)
+        ++*(int *)arg;
+    return 0;
+}
+
+static void sql(const char *path, const char *text)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A catalog changed behind lanad's back (a member lost, a stranger, a second PTR for one
+ * zone, the version gone) is what lanad check reports, and the next start mends it. */
+static void test_catalog_check_finds_and_setup_mends(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    const char *what = NULL;
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    struct view v = exact(f, CAT);
+    const char *cat = "(SELECT zone_id FROM catalog)";
+    char q[1024];
+    snprintf(q, sizeof q,
+             "DELETE FROM rr WHERE zone_id = %s AND type = 12 AND rdata = x'036c616200';"
+             "INSERT INTO rr VALUES (%s, x'696e76616c6964006c616e6100636174616c6f67007a6f6e6573006d31007800',"
+             " 12, x'0331393807696e2d61646472046172706100', 0);"
+             "INSERT INTO rr VALUES (%s, x'696e76616c6964006c616e6100636174616c6f67007a6f6e65730078797a00', 12,"
+             " x'0667686f737400', 0);"
+             "DELETE FROM rr WHERE zone_id = %s AND type = 16;",
+             cat, cat, cat, cat);
+    sql(f->t.path, q);
+    int found = 0;
+    assert_true(check_run(f->t.path, count_catalog, &found, NULL, &d) > 0);
+    assert_true(found >= 4); /* lab. missing, 198... twice, ghost. no zone, no version */
+    assert_int_equal(catalog_setup(f->nm, CAT, &what, &d), 0);
+    assert_string_equal(what, "synced");
+    struct view w = exact(f, CAT);
+    assert_true(w.serial > v.serial);
+    /* the member that stayed right kept its label; the one lost comes back under a new one */
+    assert_string_equal(label_of(&w, "198.in-addr.arpa."), label_of(&v, "198.in-addr.arpa."));
+    assert_string_not_equal(label_of(&w, "lab."), label_of(&v, "lab."));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catalog_refuses_hand_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog_setup_renames_disables_and_recreates, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_check_finds_and_setup_mends, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
