@@ -340,6 +340,31 @@ static void test_catalog_setup_renames_disables_and_recreates(void **state)
     exact(f, CAT); /* and the catalog stays */
 }
 
+/* A class makes and removes its students' zones in one transaction each: the catalog follows. */
+static void test_catalog_follows_a_class(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    struct class_made m;
+    struct class_gone g;
+    struct class_spec spec = {.name = "c", .students = 12};
+    uint32_t serial = exact(f, CAT).serial;
+    assert_int_equal(store_begin(f->st, &d), 0);
+    assert_int_equal(class_create(f->nm, &spec, "t", &m, &d), 0);
+    assert_int_equal(store_commit(f->st, &d), 0);
+    struct view v = exact(f, CAT);
+    for (unsigned i = 1; i < m.n; i++)
+        assert_non_null(label_of(&v, m.m[i].zone));
+    assert_true(v.serial > serial);
+    assert_int_equal(store_begin(f->st, &d), 0);
+    assert_int_equal(class_delete(f->nm, "c", "t", &g, &d), 0);
+    assert_int_equal(store_commit(f->st, &d), 0);
+    v = exact(f, CAT);
+    for (unsigned i = 1; i < m.n; i++)
+        assert_null(label_of(&v, m.m[i].zone));
+    class_made_free(&m);
+}
+
 static int count_catalog(const struct check_finding *c, void *arg)
 {
     if (c->code == CHECK_CATALOG)
@@ -400,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catalog_setup_renames_disables_and_recreates, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catalog_check_finds_and_setup_mends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_follows_a_class, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
