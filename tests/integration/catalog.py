@@ -82,9 +82,9 @@ def axfr(port, zone):
         return None
 
 
-def catalog_view(z):
-    """(members {zone: label}, duplicates, problems) of a catalog zone per RFC 9432."""
-    origin = dns.name.from_text(CAT)
+def catalog_view(z, cat=CAT):
+    """(members {zone: label}, duplicates, problems) of catalog zone cat per RFC 9432."""
+    origin = dns.name.from_text(cat)
     zones_node = dns.name.from_text("zones", origin)
     members, dup, problems = {}, [], []
     ns = z.get_rdataset(origin, dns.rdatatype.NS)
@@ -375,6 +375,24 @@ def main():
             consumer_follows(name, c, d, work, members)
             c.stop()
         check("lanad still running", d.alive())
+        # start-up: none deletes the catalog, the default name makes it again above its old
+        # serial (so consumers take it as newer), another name renames it
+        last = soa_serial(d.dns_port, CAT)
+        for name, want in (("none", None), (CAT, CAT), ("cat2.lana.invalid.", "cat2.lana.invalid.")):
+            d.stop()
+            d = Daemon(work, "--allow-transfer", "127.0.0.1/32", "--catalog-zone", name)
+            gone = [z for z in (CAT, "cat2.lana.invalid.") if z != want]
+            check(f"catalog-zone {name}: " + (f"{want} served" if want else "no catalog"),
+                  (want is None or soa_serial(d.dns_port, want) is not None)
+                  and all(soa_serial(d.dns_port, z) is None for z in gone))
+            if want == CAT:
+                check("a catalog made again starts above its old serial",
+                      soa_serial(d.dns_port, CAT) > last)
+            if want:
+                members = catalog_view(axfr(d.dns_port, want) or dns.zone.Zone(want), want)[0]
+                zones = [n for n in served_zones(d, work) if n != want]
+                check(f"catalog-zone {name}: lists every zone", sorted(members) == zones,
+                      f"{sorted(members)} vs {zones}")
     finally:
         for c in consumers:
             c.stop()
