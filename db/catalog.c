@@ -87,18 +87,28 @@ static int member_owner(const char *label, const uint8_t *cat, uint8_t out[DNAME
     return 0;
 }
 
+/* The statement sql with ?1 zone, ?2 key (canonical, kl bytes) and ?3 type bound. */
+static int stmt_rr(struct store *st, const char *sql, int64_t zone, const uint8_t *key, size_t kl,
+                   uint16_t type, sqlite3_stmt **s, struct lana_diag *d)
+{
+    int rc = store__stmt(st, sql, s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(*s, 1, zone);
+    sqlite3_bind_blob(*s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_int(*s, 3, type);
+    return 0;
+}
+
 static int rr_insert(struct store *st, int64_t zone, const uint8_t *owner, uint16_t type,
                      const uint8_t *rd, size_t rdlen, struct lana_diag *d)
 {
     uint8_t key[DNAME_KEY_MAX];
     size_t kl = dname_key(owner, key);
     sqlite3_stmt *s;
-    int rc = store__stmt(st, sql_rr_ins, &s, d);
+    int rc = stmt_rr(st, sql_rr_ins, zone, key, kl, type, &s, d);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, zone);
-    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 3, type);
     sqlite3_bind_blob(s, 4, rd, (int)rdlen, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 5, CATALOG_TTL);
     return store__done(st, s, "catalog record", d);
@@ -161,13 +171,8 @@ static int drop_at(struct store *st, int64_t cat, const uint8_t *key, size_t kl,
     if (dname_from_key(key, kl, owner) <= 0)
         return diag_set(d, LANA_EDB, "catalog: a bad record key");
     sqlite3_stmt *s;
-    int rc = store__stmt(st, sql_rr_del_key, &s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, cat);
-    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 3, type);
-    if ((rc = store__done(st, s, "catalog record", d)) != 0)
+    int rc = stmt_rr(st, sql_rr_del_key, cat, key, kl, type, &s, d);
+    if (rc != 0 || (rc = store__done(st, s, "catalog record", d)) != 0)
         return rc;
     return zone_touch(st, cat, owner, ZONE_TOUCH_NAME, d);
 }
@@ -276,12 +281,9 @@ static int exactly(struct store *st, int64_t cat, const uint8_t *owner, uint16_t
     uint8_t key[DNAME_KEY_MAX];
     size_t kl = dname_key(owner, key);
     sqlite3_stmt *s;
-    int rc = store__stmt(st, sql_at_type, &s, d), n = 0, same = 0;
+    int rc = stmt_rr(st, sql_at_type, cat, key, kl, type, &s, d), n = 0, same = 0;
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, cat);
-    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 3, type);
     while ((rc = store__row(st, s, "catalog", d)) == 1) {
         n++;
         same += (size_t)sqlite3_column_bytes(s, 0) == rdlen &&

@@ -194,17 +194,8 @@ zone:
             self.proc = subprocess.Popen([which("knotd"), "-c", conf], stdout=log,
                                          stderr=subprocess.STDOUT)
 
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    alive = Daemon.alive  # both stop the process they started, by its PID
+    stop = Daemon.stop
 
     def tail(self):
         return open(self.log).read()[-1500:]
