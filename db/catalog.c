@@ -17,6 +17,7 @@
 #include "common/dnsmsg.h"
 #include "common/rbuf.h"
 #include "db/names_int.h"
+#include "db/rrset.h"
 #include "db/zone.h"
 
 #define CATALOG_TTL 0 /* a catalog is transferred, not queried (RFC 9432 §1) */
@@ -70,8 +71,6 @@ int catalog_guard(struct store *st, int64_t zone, struct lana_diag *d)
 
 static const char sql_label_next[] =
     "UPDATE catalog SET next_label = next_label + 1 WHERE id = 1 RETURNING next_label - 1";
-static const char sql_rr_ins[] =
-    "INSERT INTO rr (zone_id, key, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /* <label>.zones.<catalog apex> in wire form into out: 0, or LANA_ERANGE when it is too long. */
 static int member_owner(const char *label, const uint8_t *cat, uint8_t out[DNAME_MAXLEN],
@@ -87,38 +86,21 @@ static int member_owner(const char *label, const uint8_t *cat, uint8_t out[DNAME
     return 0;
 }
 
-/* The statement sql with ?1 zone, ?2 key (canonical, kl bytes) and ?3 type bound. */
-static int stmt_rr(struct store *st, const char *sql, int64_t zone, const uint8_t *key, size_t kl,
-                   uint16_t type, sqlite3_stmt **s, struct lana_diag *d)
-{
-    int rc = store__stmt(st, sql, s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(*s, 1, zone);
-    sqlite3_bind_blob(*s, 2, key, (int)kl, SQLITE_TRANSIENT);
-    sqlite3_bind_int(*s, 3, type);
-    return 0;
-}
-
-static int rr_insert(struct store *st, int64_t zone, const uint8_t *owner, uint16_t type,
+/* Inserts a record of the catalog through rrset_put, which notes the change for the DNS
+ * workers (and whatever else follows the records the registry writes). */
+static int rr_insert(struct names *n, int64_t zone, const uint8_t *owner, uint16_t type,
                      const uint8_t *rd, size_t rdlen, struct lana_diag *d)
 {
-    uint8_t key[DNAME_KEY_MAX];
-    size_t kl = dname_key(owner, key);
-    sqlite3_stmt *s;
-    int rc = stmt_rr(st, sql_rr_ins, zone, key, kl, type, &s, d);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_blob(s, 4, rd, (int)rdlen, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 5, CATALOG_TTL);
-    return store__done(st, s, "catalog record", d);
+    int rc = rrset_put(n, zone, owner, type, rd, rdlen, CATALOG_TTL, d);
+    return rc < 0 ? rc : 0;
 }
 
 /* A PTR to member (wire, lower case) at a label never given before; the change is noted for
  * the DNS workers, the serial is the caller's. */
-static int member_add(struct store *st, int64_t cat, const uint8_t *cat_apex,
+static int member_add(struct names *n, int64_t cat, const uint8_t *cat_apex,
                       const uint8_t *member, struct lana_diag *d)
 {
+    struct store *st = n->st;
     sqlite3_stmt *s;
     int rc = store__stmt(st, sql_label_next, &s, d);
     if (rc != 0 || (rc = store__row(st, s, "catalog label", d)) < 0)
@@ -129,14 +111,14 @@ static int member_add(struct store *st, int64_t cat, const uint8_t *cat_apex,
     snprintf(label, sizeof label, "m%lld", (long long)sqlite3_column_int64(s, 0));
     sqlite3_reset(s);
     uint8_t owner[DNAME_MAXLEN];
-    if ((rc = member_owner(label, cat_apex, owner, d)) != 0 ||
-        (rc = rr_insert(st, cat, owner, DNS_T_PTR, member, dname_len(member), d)) != 0)
+    if ((rc = member_owner(label, cat_apex, owner, d)) != 0)
         return rc;
-    return zone_touch(st, cat, owner, ZONE_TOUCH_NAME, d);
+    return rr_insert(n, cat, owner, DNS_T_PTR, member, dname_len(member), d);
 }
 
-int catalog_zone_added(struct store *st, int64_t zone, const uint8_t *apex, struct lana_diag *d)
+int catalog_zone_added(struct names *n, int64_t zone, const uint8_t *apex, struct lana_diag *d)
 {
+    struct store *st = n->st;
     int64_t cat;
     uint8_t cat_apex[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX], zt[DNAME_TEXT_MAX];
@@ -153,7 +135,7 @@ int catalog_zone_added(struct store *st, int64_t zone, const uint8_t *apex, stru
     uint8_t member[DNAME_MAXLEN];
     memcpy(member, apex, dname_len(apex));
     dname_lower(member);
-    if ((rc = member_add(st, cat, cat_apex, member, d)) != 0)
+    if ((rc = member_add(n, cat, cat_apex, member, d)) != 0)
         return rc;
     return zone_touch(st, cat, NULL, ZONE_TOUCH_SERIAL, d);
 }
@@ -161,24 +143,22 @@ int catalog_zone_added(struct store *st, int64_t zone, const uint8_t *apex, stru
 static const char sql_zone_apex[] = "SELECT apex FROM zone WHERE id = ?1";
 static const char sql_member_of[] =
     "SELECT key FROM rr WHERE zone_id = ?1 AND type = 12 AND rdata = ?2";
-static const char sql_rr_del_key[] = "DELETE FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3";
 
-/* Deletes the records of type at key (canonical) in the catalog, noting the owner. */
-static int drop_at(struct store *st, int64_t cat, const uint8_t *key, size_t kl, uint16_t type,
+/* Deletes the records of type at key (canonical) in the catalog through rrset_drop, which
+ * notes the change as rrset_put does. */
+static int drop_at(struct names *n, int64_t cat, const uint8_t *key, size_t kl, uint16_t type,
                    struct lana_diag *d)
 {
     uint8_t owner[DNAME_MAXLEN];
     if (dname_from_key(key, kl, owner) <= 0)
         return diag_set(d, LANA_EDB, "catalog: a bad record key");
-    sqlite3_stmt *s;
-    int rc = stmt_rr(st, sql_rr_del_key, cat, key, kl, type, &s, d);
-    if (rc != 0 || (rc = store__done(st, s, "catalog record", d)) != 0)
-        return rc;
-    return zone_touch(st, cat, owner, ZONE_TOUCH_NAME, d);
+    int rc = rrset_drop(n, cat, owner, type, NULL, 0, d);
+    return rc < 0 ? rc : 0;
 }
 
-int catalog_zone_deleting(struct store *st, int64_t zone, struct lana_diag *d)
+int catalog_zone_deleting(struct names *n, int64_t zone, struct lana_diag *d)
 {
+    struct store *st = n->st;
     int64_t cat;
     int rc = cat_get(st, &cat, NULL, NULL, d);
     if (rc <= 0)
@@ -211,7 +191,7 @@ int catalog_zone_deleting(struct store *st, int64_t zone, struct lana_diag *d)
         }
         memcpy(key, sqlite3_column_blob(s, 0), kl);
         sqlite3_reset(s);
-        if ((rc = drop_at(st, cat, key, kl, DNS_T_PTR, d)) != 0)
+        if ((rc = drop_at(n, cat, key, kl, DNS_T_PTR, d)) != 0)
             return rc;
         found++;
     }
@@ -281,9 +261,12 @@ static int exactly(struct store *st, int64_t cat, const uint8_t *owner, uint16_t
     uint8_t key[DNAME_KEY_MAX];
     size_t kl = dname_key(owner, key);
     sqlite3_stmt *s;
-    int rc = stmt_rr(st, sql_at_type, cat, key, kl, type, &s, d), n = 0, same = 0;
+    int rc = store__stmt(st, sql_at_type, &s, d), n = 0, same = 0;
     if (rc != 0)
         return rc;
+    sqlite3_bind_int64(s, 1, cat);
+    sqlite3_bind_blob(s, 2, key, (int)kl, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 3, type);
     while ((rc = store__row(st, s, "catalog", d)) == 1) {
         n++;
         same += (size_t)sqlite3_column_bytes(s, 0) == rdlen &&
@@ -294,9 +277,10 @@ static int exactly(struct store *st, int64_t cat, const uint8_t *owner, uint16_t
 
 /* The fixed records: NS invalid. at the apex, version TXT "2", and nothing else but the SOA
  * and the members' PTRs (member owners are checked by sync_members). *fixed counts changes. */
-static int sync_fixed(struct store *st, int64_t cat, const uint8_t *apex, int *fixed,
+static int sync_fixed(struct names *n, int64_t cat, const uint8_t *apex, int *fixed,
                       struct lana_diag *d)
 {
+    struct store *st = n->st;
     uint8_t version[DNAME_MAXLEN], akey[DNAME_KEY_MAX], vkey[DNAME_KEY_MAX];
     size_t al = dname_len(apex);
     if (al + 8 > DNAME_MAXLEN)
@@ -320,8 +304,8 @@ static int sync_fixed(struct store *st, int64_t cat, const uint8_t *apex, int *f
                 return rc;
             continue;
         }
-        if ((rc = drop_at(st, cat, want[i].key, want[i].kl, want[i].type, d)) != 0 ||
-            (rc = rr_insert(st, cat, want[i].owner, want[i].type, want[i].rd, want[i].rdlen, d)) !=
+        if ((rc = drop_at(n, cat, want[i].key, want[i].kl, want[i].type, d)) != 0 ||
+            (rc = rr_insert(n, cat, want[i].owner, want[i].type, want[i].rd, want[i].rdlen, d)) !=
                 0)
             return rc;
         ++*fixed;
@@ -343,7 +327,7 @@ static int sync_fixed(struct store *st, int64_t cat, const uint8_t *apex, int *f
             kl = sizeof key;
         memcpy(key, sqlite3_column_blob(s, 0), kl);
         sqlite3_reset(s);
-        if ((rc = drop_at(st, cat, key, kl, type, d)) != 0)
+        if ((rc = drop_at(n, cat, key, kl, type, d)) != 0)
             return rc;
         ++*fixed;
     }
@@ -362,9 +346,10 @@ static bool member_key(const uint8_t *key, size_t kl, const uint8_t *cat_apex)
 
 /* The members become the zone table: stale, misplaced and doubled PTRs go, missing ones come
  * with new labels; members already right keep theirs. */
-static int sync_members(struct store *st, int64_t cat, const uint8_t *cat_apex, int *fixed,
+static int sync_members(struct names *n, int64_t cat, const uint8_t *cat_apex, int *fixed,
                         struct lana_diag *d)
 {
+    struct store *st = n->st;
     struct blobs have = {0}, drop = {0};
     sqlite3_stmt *s = NULL;
     int rc = store__prepare(st, sql_members, &s, d);
@@ -396,7 +381,7 @@ static int sync_members(struct store *st, int64_t cat, const uint8_t *cat_apex, 
     sqlite3_finalize(s);
     s = NULL;
     for (size_t i = 0; rc == 0 && i < drop.n; i++, ++*fixed)
-        rc = drop_at(st, cat, drop.v[i].p, drop.v[i].len, DNS_T_PTR, d);
+        rc = drop_at(n, cat, drop.v[i].p, drop.v[i].len, DNS_T_PTR, d);
     /* have is sorted by rdata (ORDER BY rdata is memcmp order, then length): qsort once more
      * with blob_cmp's order for bsearch */
     if (have.n > 1)
@@ -418,7 +403,7 @@ static int sync_members(struct store *st, int64_t cat, const uint8_t *cat_apex, 
     }
     sqlite3_finalize(s);
     for (size_t i = 0; rc == 0 && i < missing.n; i++, ++*fixed)
-        rc = member_add(st, cat, cat_apex, missing.v[i].p, d);
+        rc = member_add(n, cat, cat_apex, missing.v[i].p, d);
     blobs_free(&have);
     blobs_free(&drop);
     blobs_free(&missing);
@@ -545,8 +530,8 @@ int catalog_setup(struct names *n, const char *name, const char **changed, struc
         if (what[0] == '\0')
             what = "created";
     }
-    if ((rc = sync_fixed(st, cat, apex, &fixed, d)) != 0 ||
-        (rc = sync_members(st, cat, apex, &fixed, d)) != 0)
+    if ((rc = sync_fixed(n, cat, apex, &fixed, d)) != 0 ||
+        (rc = sync_members(n, cat, apex, &fixed, d)) != 0)
         goto out;
     if (fixed > 0 && (rc = zone_touch(st, cat, NULL, ZONE_TOUCH_NAME | ZONE_TOUCH_SERIAL, d)) != 0)
         goto out;

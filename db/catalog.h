@@ -12,7 +12,9 @@
  * a zone deleted and created again gets a new one, which tells consumers to start it afresh
  * (§5.5). The members change in the transaction that changes the zone table (the hooks below,
  * one call from each path that creates or deletes a zone), and each change steps the
- * catalog's serial through zone_touch. Nobody edits the catalog by hand (catalog_guard).
+ * catalog's serial through zone_touch; its records are written through rrset_put and
+ * rrset_drop, as every record of the registry. Nobody edits the catalog by hand
+ * (catalog_guard).
  */
 #pragma once
 
@@ -50,13 +52,13 @@ int catalog_zone(struct store *st, int64_t *id, char text[DNAME_TEXT_MAX], struc
  * no catalog. LANA_EPERM when apex lies below the catalog's apex (the caller's unit must
  * then undo the insert), LANA_EDB.
  */
-int catalog_zone_added(struct store *st, int64_t zone, const uint8_t *apex, struct lana_diag *d);
+int catalog_zone_added(struct names *n, int64_t zone, const uint8_t *apex, struct lana_diag *d);
 
 /**
  * Zone id is about to be deleted, inside the caller's transaction: its member record goes
  * and the catalog's serial steps. LANA_EPERM when it is the catalog itself, LANA_EDB.
  */
-int catalog_zone_deleting(struct store *st, int64_t zone, struct lana_diag *d);
+int catalog_zone_deleting(struct names *n, int64_t zone, struct lana_diag *d);
 
 /**
  * May anyone change zone id by hand (records, hosts, delete, import)? 0, or LANA_EPERM when

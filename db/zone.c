@@ -361,7 +361,7 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
     if ((rc = store__done(n->st, s, "create zone", d)) != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(n->st->db);
-    if ((rc = catalog_zone_added(n->st, *id, apex, d)) != 0) /* a member of the catalog */
+    if ((rc = catalog_zone_added(n, *id, apex, d)) != 0) /* a member of the catalog */
         return rc;
     /* a new zone: REFUSED turns into answers */
     if ((rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
@@ -634,7 +634,7 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
     if (rc == 0)
         rc = lift_cuts(n, &z, d);
     if (rc == 0) /* no longer a member of the catalog */
-        rc = catalog_zone_deleting(n->st, z.id, d);
+        rc = catalog_zone_deleting(n, z.id, d);
     sqlite3_stmt *s;
     if (rc == 0 && (rc = store__stmt(n->st, sql_zone_delete, &s, d)) == 0) {
         sqlite3_bind_int64(s, 1, z.id);

@@ -19,6 +19,7 @@
 #include "common/rdata.h"
 #include "common/zfile.h"
 #include "db/catalog.h"
+#include "db/names.h"
 #include "db/store_int.h"
 #include "db/zone.h"
 
@@ -70,6 +71,17 @@ static int ptr_host_below(struct import_ctx *c, char *who, size_t size)
     return rc;
 }
 
+/* A zone the import made becomes a member of the catalog (db/catalog.h). */
+static int catalog_member(struct import_ctx *c)
+{
+    struct names *nm = NULL;
+    int rc = names_open(c->st, NULL, &nm, c->d);
+    if (rc == 0)
+        rc = catalog_zone_added(nm, c->zone_id, c->apex, c->d);
+    names_close(nm);
+    return rc;
+}
+
 static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
 {
     sqlite3_stmt *s = NULL;
@@ -106,7 +118,7 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
     sqlite3_finalize(s);
     s = NULL;
     if ((rc = catalog_guard(c->st, c->zone_id, c->d)) != 0 ||
-        (created && (rc = catalog_zone_added(c->st, c->zone_id, c->apex, c->d)) != 0))
+        (created && (rc = catalog_member(c)) != 0))
         goto out;
     /* The import replaces the zone's records: registered hosts would keep their addresses
      * with no A/AAAA left, so a zone with hosts is refused, whoever imports (the daemon or
