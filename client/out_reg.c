@@ -229,7 +229,9 @@ static void print_zone(json_t *r)
            (long long)json_integer_value(json_object_get(z, "serial")),
            (long long)json_integer_value(json_object_get(z, "records")),
            (long long)json_integer_value(json_object_get(z, "hosts")),
-           json_is_true(json_object_get(z, "reverse")) ? " (reverse)" : "");
+           json_is_true(json_object_get(z, "reverse"))   ? " (reverse)"
+           : json_is_true(json_object_get(z, "catalog")) ? " (catalog, kept by lanad)"
+                                                         : "");
     printf("registrant %s, sponsor %s\n", str(z, "registrant"), str(z, "sponsor"));
     json_t *bl = json_object_get(r, "blocks");
     if (json_array_size(bl) > 0) {
@@ -329,10 +331,11 @@ static void print_zones(json_t *r)
     json_t *v;
     printf("%-34s %12s %8s %6s\n", "ZONE", "SERIAL", "RECORDS", "HOSTS");
     json_array_foreach(json_object_get(r, "zones"), i, v)
-        printf("%-34s %12lld %8lld %6lld\n", str(v, "name"),
+        printf("%-34s %12lld %8lld %6lld%s\n", str(v, "name"),
                (long long)json_integer_value(json_object_get(v, "serial")),
                (long long)json_integer_value(json_object_get(v, "records")),
-               (long long)json_integer_value(json_object_get(v, "hosts")));
+               (long long)json_integer_value(json_object_get(v, "hosts")),
+               json_is_true(json_object_get(v, "catalog")) ? "  catalog" : "");
 }
 
 static void print_text(json_t *r)

@@ -11,6 +11,7 @@
 
 #include "common/cidr.h"
 #include "common/dname.h"
+#include "db/catalog.h"
 #include "db/ipam.h"
 #include "db/ipam_int.h"
 #include "db/store_int.h"
@@ -214,6 +215,9 @@ static int zone_row(struct store *st, int64_t id, char name[DNAME_TEXT_MAX],
 
 int authz_zone(struct store *st, int64_t id, struct lana_diag *d)
 {
+    int guard = catalog_guard(st, id, d); /* lanad's own, admin's neither */
+    if (guard != 0)
+        return guard;
     if (authz_is_admin(st))
         return 0;
     char first[DNAME_TEXT_MAX] = "", sp0[ACCOUNT_NAME_MAX] = "", rg0[ACCOUNT_NAME_MAX] = "";
@@ -477,6 +481,9 @@ static int deepest_cb(const struct ipam_block *b, void *arg)
 int authz_name(struct store *st, struct ipam *ip, int64_t zone, const uint8_t *owner,
                struct lana_diag *d)
 {
+    int guard = catalog_guard(st, zone, d); /* lanad's own, admin's neither */
+    if (guard != 0)
+        return guard;
     if (authz_is_admin(st))
         return 0;
     struct cidr p;

@@ -74,7 +74,8 @@ int authz_hand_block(struct store *st, const char *to, const char *status, struc
 
 /**
  * May the acting account change zone id and everything in it? 0, LANA_EPERM ("zone
- * student07.lab. is held by student07 (sponsor class1)"), LANA_ENOTFOUND, LANA_EDB.
+ * student07.lab. is held by student07 (sponsor class1)"; for the catalog zone, whoever
+ * asks: db/catalog.h), LANA_ENOTFOUND, LANA_EDB.
  */
 int authz_zone(struct store *st, int64_t id, struct lana_diag *d);
 

@@ -46,6 +46,7 @@ static const char *const code_names[CHECK_NCODES] = {
     [CHECK_ZONE_APEX] = "zone-apex",
     [CHECK_ZONE_SOA] = "zone-soa",
     [CHECK_ZONE_NS] = "zone-ns",
+    [CHECK_CATALOG] = "catalog",
     [CHECK_RECORD_OUTSIDE] = "record-outside-zone",
     [CHECK_RECORD_MALFORMED] = "record-malformed",
     [CHECK_CNAME_CONFLICT] = "cname-conflict",

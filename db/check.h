@@ -23,6 +23,8 @@
  *    registry (a /32 or /128) and no other host has it; the A and AAAA RRsets at the name
  *    are exactly the host's addresses; where a reverse zone holds an address, its PTR
  *    names the host;
+ *  - the catalog zone (db/catalog.h), when there is one: NS invalid., version TXT "2",
+ *    and one PTR per other zone, at <label>.zones, each label once;
  *  - records no host owns any more: a PTR naming a name of our forward zones that does not
  *    have that address (a host's, or an A/AAAA there), and an A/AAAA whose address is an
  *    assigned block held by that very name (as host add makes them) with no such host.
@@ -66,6 +68,7 @@ enum check_code {
     CHECK_RECORD_ORPHAN,     /* "record-orphan": a host's A/AAAA without the host */
     CHECK_AUTHORITY_ORPHAN,  /* "authority-orphan": a maintainer, sponsor or registrant that
                               * is no account, or a block's delegation mark wrong */
+    CHECK_CATALOG,           /* "catalog": the catalog zone's members are not the zones */
     CHECK_NCODES
 };
 

@@ -468,7 +468,129 @@ static int ptr_row(struct ctx *c, sqlite3_stmt *s, void *arg)
 /* A PTR that names a name of our forward zones must map back: that name has the address. */
 static int check_ptrs(struct ctx *c)
 {
-    return check__rows(c, "SELECT key, rdata FROM rr WHERE type = 12", ptr_row, NULL);
+    /* the catalog's PTRs name zones, not addresses (check_catalog) */
+    return check__rows(c,
+                       "SELECT key, rdata FROM rr WHERE type = 12"
+                       " AND zone_id IS NOT (SELECT zone_id FROM catalog)",
+                       ptr_row, NULL);
+}
+
+/* ---- the catalog zone ------------------------------------------------------------------------ */
+
+struct catalog_pass {
+    int64_t id;
+    char name[DNAME_TEXT_MAX];
+    uint8_t zones[DNAME_MAXLEN]; /* zones.<catalog> */
+    int64_t members;
+};
+
+/* NS and version: exactly NS invalid. and one TXT "2" (at version: sync_fixed writes it). */
+static int fixed_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    struct catalog_pass *p = arg;
+    if (sqlite3_column_int64(s, 0) != 1 || sqlite3_column_int64(s, 1) != 1)
+        FIND(c, CHECK_CATALOG, p->name, "the apex NS RRset is not exactly invalid.");
+    if (sqlite3_column_int64(s, 2) != 1)
+        FIND(c, CHECK_CATALOG, p->name, "no version TXT \"2\"");
+    return 0;
+}
+
+/* One PTR of the catalog: at <one label>.zones.<catalog>, naming a zone that is not the
+ * catalog; doubles are found by SQL (check_catalog). */
+static int member_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    struct catalog_pass *p = arg;
+    uint8_t owner[DNAME_MAXLEN], target[DNAME_MAXLEN];
+    char o[DNAME_TEXT_MAX], t[DNAME_TEXT_MAX];
+    struct rbuf rb;
+    rbuf_init(&rb, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+    if (dname_from_key(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), owner) <= 0 ||
+        dname_decode(&rb, target) < 0)
+        return 0; /* record-malformed */
+    name_text(owner, o);
+    if (owner[0] == 0 || !dname_equal(owner + owner[0] + 1, p->zones))
+        FIND(c, CHECK_CATALOG, p->name, "PTR at %s, not at <label>.zones", o);
+    int64_t tz;
+    char zone[DNAME_TEXT_MAX];
+    bool apex = false;
+    int rc = zone_of(c, target, &tz, zone, &apex);
+    if (rc < 0)
+        return rc;
+    name_text(target, t);
+    if (rc == 0 || !apex || tz == p->id)
+        FIND(c, CHECK_CATALOG, p->name, "%s names %s, which is no other zone", o, t);
+    else
+        p->members++;
+    return 0;
+}
+
+static int double_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    struct catalog_pass *p = arg;
+    uint8_t target[DNAME_MAXLEN];
+    char t[DNAME_TEXT_MAX];
+    struct rbuf rb;
+    rbuf_init(&rb, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+    if (dname_decode(&rb, target) < 0)
+        return 0;
+    name_text(target, t);
+    FIND(c, CHECK_CATALOG, p->name, "%s is listed %lld times", t,
+         (long long)sqlite3_column_int64(s, 1));
+    p->members -= sqlite3_column_int64(s, 1) - 1;
+    return 0;
+}
+
+/* The catalog lists every zone but itself exactly once: every PTR names another zone, none
+ * twice, and there are as many as zones - 1. O(members log zones). */
+static int check_catalog(struct ctx *c)
+{
+    struct catalog_pass p = {0};
+    sqlite3_stmt *s;
+    int rc = check__prep(c,
+                         "SELECT z.id, z.name, z.apex, (SELECT count(*) FROM zone) FROM catalog k"
+                         " JOIN zone z ON z.id = k.zone_id",
+                         &s);
+    if (rc != 0)
+        return rc;
+    int step = sqlite3_step(s);
+    int64_t zones = 0;
+    if (step == SQLITE_ROW) {
+        p.id = sqlite3_column_int64(s, 0);
+        check__fmt(p.name, sizeof p.name, "%s", (const char *)sqlite3_column_text(s, 1));
+        uint8_t apex[DNAME_MAXLEN];
+        zones = sqlite3_column_int64(s, 3);
+        if (dname_from_key(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2), apex) <=
+                0 ||
+            dname_len(apex) + 6 > DNAME_MAXLEN) {
+            p.id = 0;
+        } else {
+            memcpy(p.zones, "\5zones", 6);
+            memcpy(p.zones + 6, apex, dname_len(apex));
+        }
+    }
+    if ((rc = check__ended(c, s, step == SQLITE_ROW ? SQLITE_DONE : step)) != 0 || p.id == 0)
+        return rc;
+    char q[600];
+    check__fmt(q, sizeof q, "SELECT key, rdata FROM rr WHERE zone_id = %lld AND type = 12",
+               (long long)p.id);
+    if ((rc = check__rows(c, q, member_row, &p)) != 0)
+        return rc;
+    check__fmt(q, sizeof q,
+               "SELECT rdata, count(*) FROM rr WHERE zone_id = %lld AND type = 12 GROUP BY rdata"
+               " HAVING count(*) > 1",
+               (long long)p.id);
+    if ((rc = check__rows(c, q, double_row, &p)) != 0)
+        return rc;
+    if (p.members != zones - 1)
+        FIND(c, CHECK_CATALOG, p.name, "%lld zones are listed of %lld", (long long)p.members,
+             (long long)(zones - 1));
+    /* RFC 9432 §4.1 and §4.2.1 */
+    check__fmt(q, sizeof q,
+               "SELECT (SELECT count(*) FROM rr WHERE zone_id = %lld AND type = 2),"
+               " (SELECT count(*) FROM rr WHERE zone_id = %lld AND type = 2 AND rdata = x'07696e76616c696400'),"
+               " (SELECT count(*) FROM rr WHERE zone_id = %lld AND type = 16 AND rdata = x'0132')",
+               (long long)p.id, (long long)p.id, (long long)p.id);
+    return check__rows(c, q, fixed_row, &p);
 }
 
 static int addr_record_row(struct ctx *c, sqlite3_stmt *s, void *arg)
@@ -526,6 +648,7 @@ int check__names(struct ctx *c)
     int (*const passes[])(struct ctx *) = {
         prepare,     check_zones,  check_records, check_cnames,
         check_hosts, check_shared, check_ptrs,    check_addr_records,
+        check_catalog,
     };
     int rc = 0;
     for (size_t i = 0; rc == 0 && !c->stop && i < sizeof passes / sizeof passes[0]; i++)

@@ -1,7 +1,7 @@
 /*
  * names_int — what zone.c, rrset.c, host.c and service.c share: the context's layout and the
- * name helpers all four use. Included only by those .c files (it names sqlite3 types through
- * store_int.h).
+ * name helpers all four use. Included only by those .c files, and by catalog.c, which keeps
+ * a zone of its own through them (it names sqlite3 types through store_int.h).
  */
 #pragma once
 

@@ -252,4 +252,15 @@ CREATE TABLE root_server (
     type  INTEGER NOT NULL CHECK (type IN (1, 28)),
     rdata BLOB NOT NULL CHECK (length(rdata) = CASE type WHEN 1 THEN 4 ELSE 16 END),
     PRIMARY KEY (name, rdata)
+-- ---- version 6 ------------------------------------------------------------------------------
+
+-- The catalog zone lanad produces (RFC 9432; db/catalog.c), one row at most: which zone it
+-- is (NULL: none, catalog-zone = none), the number of the next member label ("m<N>", never
+-- given twice, so a zone deleted and created again gets a new one, RFC 9432 §5.5), and the
+-- serial of the last catalog deleted, so that one made again starts above it.
+CREATE TABLE catalog (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    zone_id    INTEGER UNIQUE REFERENCES zone(id) ON DELETE SET NULL,
+    next_label INTEGER NOT NULL DEFAULT 1,
+    serial     INTEGER
 );

@@ -138,7 +138,11 @@ static const char *const migrations[] = {
     /* and the lab's root servers (db/root.h) */
     "CREATE TABLE root_server (name TEXT NOT NULL, type INTEGER NOT NULL CHECK (type IN (1, 28)),"
     " rdata BLOB NOT NULL CHECK (length(rdata) = CASE type WHEN 1 THEN 4 ELSE 16 END),"
-    " PRIMARY KEY (name, rdata));",
+    " PRIMARY KEY (name, rdata));"
+    /* and the catalog zone (db/catalog.c) */
+    "CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " zone_id INTEGER UNIQUE REFERENCES zone(id) ON DELETE SET NULL,"
+    " next_label INTEGER NOT NULL DEFAULT 1, serial INTEGER);",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)

@@ -14,6 +14,7 @@
 
 #include "common/dnsmsg.h"
 #include "common/log.h"
+#include "db/catalog.h"
 #include "db/host.h"
 #include "db/ipam_int.h"
 #include "db/authz.h"
@@ -111,9 +112,10 @@ static int floor_of(struct store *st, int64_t zone, uint32_t *floor, struct lana
     return rc;
 }
 
-/* The zone's SOA serial steps on under the policy (serial_next); the change that leaves
- * today's YYYYMMDD99 for counting is logged, once. */
-static int bump(struct store *st, int64_t zone, struct lana_diag *d)
+/* The zone's SOA serial steps on under the policy (serial_next), from floor instead when
+ * floor (may be NULL) is not below it; the change that leaves today's YYYYMMDD99 for
+ * counting is logged, once. */
+static int bump(struct store *st, int64_t zone, const uint32_t *floor, struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(st, sql_soa_get, &s, d);
@@ -141,12 +143,14 @@ static int bump(struct store *st, int64_t zone, struct lana_diag *d)
     }
     if (len == 0)
         return diag_set(d, LANA_EDB, "zone %lld has no SOA", (long long)zone);
+    if (floor != NULL && !serial_lt(*floor, serial))
+        serial = *floor;
     enum serial_form form;
-    uint32_t next = serial_next(serial_policy, serial, time(NULL), &form), floor;
-    if ((rc = floor_of(st, zone, &floor, d)) < 0)
+    uint32_t next = serial_next(serial_policy, serial, time(NULL), &form), gone;
+    if ((rc = floor_of(st, zone, &gone, d)) < 0) /* a deleted or replaced zone's last serial */
         return rc;
-    if (rc == 1 && !serial_lt(floor, next))
-        next = floor + 1;
+    if (rc == 1 && !serial_lt(gone, next))
+        next = gone + 1;
     if (form == SERIAL_SWITCHED)
         log_notice("zone %s: serial %lu was the day's last date serial (YYYYMMDD99); counting on "
                    "from %lu until the date catches up",
@@ -179,8 +183,13 @@ int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned wh
             return rc;
     }
     if (what & ZONE_TOUCH_SERIAL)
-        rc = bump(st, zone, d);
+        rc = bump(st, zone, NULL, d);
     return rc;
+}
+
+int zone_serial_above(struct store *st, int64_t zone, uint32_t floor, struct lana_diag *d)
+{
+    return bump(st, zone, &floor, d);
 }
 
 static const char sql_prune[] =
@@ -380,6 +389,8 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
     if ((rc = store__done(n->st, s, "create zone", d)) != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(n->st->db);
+    if ((rc = catalog_zone_added(n, *id, apex, d)) != 0) /* a member of the catalog */
+        return rc;
     /* a new zone: REFUSED turns into answers */
     if ((rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d)) != 0)
         return rc;
@@ -395,7 +406,7 @@ static int zone_create(struct names *n, const uint8_t *apex, const struct authz_
     if ((rc = floor_of(n->st, *id, &floor, d)) < 0)
         return rc;
     if (rc == 1 && zone_soa_serial(rd, (size_t)len, &first) == 0 && !serial_lt(floor, first) &&
-        (rc = bump(n->st, *id, d)) != 0)
+        (rc = bump(n->st, *id, NULL, d)) != 0)
         return rc;
     if ((rc = root_zone_changed(n, apex, d)) != 0) /* the lab's root servers, if any */
         return rc;
@@ -661,6 +672,8 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
     rc = del_hosts(n, z.id, actor, d);
     if (rc == 0)
         rc = lift_cuts(n, &z, d);
+    if (rc == 0) /* no longer a member of the catalog */
+        rc = catalog_zone_deleting(n, z.id, d);
     sqlite3_stmt *s;
     if (rc == 0 && (rc = store__stmt(n->st, sql_zone_delete, &s, d)) == 0) {
         sqlite3_bind_int64(s, 1, z.id);

@@ -111,6 +111,13 @@ int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned wh
                struct lana_diag *d);
 
 /**
+ * Steps zone's serial as zone_touch does, but from floor when floor is not below the serial
+ * (RFC 1982): a zone made again (the catalog, db/catalog.h) goes on above the serial its
+ * consumers last saw. 0 or LANA_EDB.
+ */
+int zone_serial_above(struct store *st, int64_t zone, uint32_t floor, struct lana_diag *d);
+
+/**
  * Sets the serial policy (common/serial.h) by which this process starts new zones and steps
  * serials in zone_touch. Like log_init, call it once before any thread starts; until then
  * the policy is SERIAL_DATE.

@@ -19,6 +19,8 @@
 #include "common/rdata.h"
 #include "common/zfile.h"
 #include "db/journal_int.h"
+#include "db/catalog.h"
+#include "db/names.h"
 #include "db/store_int.h"
 #include "db/zone.h"
 
@@ -70,6 +72,17 @@ static int ptr_host_below(struct import_ctx *c, char *who, size_t size)
     return rc;
 }
 
+/* A zone the import made becomes a member of the catalog (db/catalog.h). */
+static int catalog_member(struct import_ctx *c)
+{
+    struct names *nm = NULL;
+    int rc = names_open(c->st, NULL, &nm, c->d);
+    if (rc == 0)
+        rc = catalog_zone_added(nm, c->zone_id, c->apex, c->d);
+    names_close(nm);
+    return rc;
+}
+
 static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
 {
     sqlite3_stmt *s = NULL;
@@ -80,6 +93,16 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
     c->apex_keylen = dname_key(c->apex, c->apex_key);
     dname_to_text(c->apex, text, sizeof text);
     int64_t now = (int64_t)time(NULL);
+    /* a zone the import creates becomes a member of the catalog (db/catalog.h) */
+    if ((rc = store__prepare(c->st, "SELECT EXISTS(SELECT 1 FROM zone WHERE apex = ?1)", &s,
+                             c->d)) != 0)
+        return rc;
+    sqlite3_bind_blob(s, 1, c->apex_key, (int)c->apex_keylen, SQLITE_STATIC);
+    if ((rc = store__row(c->st, s, "zone", c->d)) < 0)
+        goto out;
+    bool created = rc == 1 && sqlite3_column_int(s, 0) == 0;
+    sqlite3_finalize(s);
+    s = NULL;
     if ((rc = store__prepare(c->st,
                              "INSERT INTO zone(name, apex, created, updated) VALUES(?1, ?2, ?3, ?3)"
                              " ON CONFLICT(name) DO UPDATE SET updated = ?3 RETURNING id",
@@ -95,6 +118,9 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
     c->zone_id = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     s = NULL;
+    if ((rc = catalog_guard(c->st, c->zone_id, c->d)) != 0 ||
+        (created && (rc = catalog_member(c)) != 0))
+        goto out;
     /* The import replaces the zone's records: registered hosts would keep their addresses
      * with no A/AAAA left, so a zone with hosts is refused, whoever imports (the daemon or
      * lanad zone import offline). */

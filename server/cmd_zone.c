@@ -6,12 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/catalog.h"
 #include "db/zoneio.h"
 #include "server/cmd_int.h"
 
 #define ZONE_BLOCKS_MAX 8 /* blocks shown by zone show */
 
-static void zone_json(struct jsonw *j, const struct zone_info *z)
+/* The catalog zone's id (db/catalog.h) into *id, 0 when there is none: 0 or LANA_EDB. */
+static int catalog_id(struct cmd_ctx *c, int64_t *id, struct lana_diag *d)
+{
+    *id = 0;
+    int rc = catalog_zone(c->st, id, NULL, d);
+    return rc < 0 ? rc : 0;
+}
+
+static void zone_json(struct jsonw *j, const struct zone_info *z, int64_t catalog)
 {
     jsonw_obj(j);
     jsonw_kstr(j, "name", z->name);
@@ -21,13 +30,21 @@ static void zone_json(struct jsonw *j, const struct zone_info *z)
     jsonw_kbool(j, "reverse", z->reverse);
     jsonw_kstr(j, "sponsor", z->sponsor);
     jsonw_kstr(j, "registrant", z->registrant);
+    if (z->id == catalog)
+        jsonw_kbool(j, "catalog", true); /* lanad's catalog zone (RFC 9432) */
     jsonw_end(j);
 }
 
+struct zone_list {
+    struct jsonw *j;
+    int64_t catalog;
+};
+
 static int zone_cb(const struct zone_info *z, void *arg)
 {
-    zone_json(arg, z);
-    return jsonw_over(arg) ? 1 : 0; /* 1: stop, the reply is over its cap */
+    struct zone_list *l = arg;
+    zone_json(l->j, z, l->catalog);
+    return jsonw_over(l->j) ? 1 : 0; /* 1: stop, the reply is over its cap */
 }
 
 enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, struct jsonw *j)
@@ -39,12 +56,13 @@ enum regproto_code cmd__zone_add(struct cmd_ctx *c, const struct cmd_args *a, st
     for (int i = 0; i < a->nblocks; i++)
         if ((rc = cmd__prefix(a->blocks[i], &bl[i], j)) != RP_OK)
             return rc;
+    int64_t cat;
     int e = zone_register(c->nm, a->pos[0], a->for_, bl, (unsigned)a->nblocks, c->actor, &z, &d);
-    if (e != 0)
+    if (e != 0 || (e = catalog_id(c, &cat, &d)) != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
-    zone_json(j, &z);
+    zone_json(j, &z, cat);
     jsonw_end(j);
     return RP_OK;
 }
@@ -71,7 +89,10 @@ enum regproto_code cmd__zone_list(struct cmd_ctx *c, const struct cmd_args *a, s
     cmd__ok_open(j);
     jsonw_key(j, "zones");
     jsonw_arr(j);
-    int e = zone_each(c->nm, zone_cb, j, &d);
+    struct zone_list l = {j, 0};
+    int e = catalog_id(c, &l.catalog, &d);
+    if (e == 0)
+        e = zone_each(c->nm, zone_cb, &l, &d);
     if (e != 0)
         return cmd__fail(j, e, &d);
     jsonw_end(j);
@@ -85,13 +106,15 @@ enum regproto_code cmd__zone_show(struct cmd_ctx *c, const struct cmd_args *a, s
     struct zone_info z;
     struct cidr bl[ZONE_BLOCKS_MAX];
     unsigned nb = 0;
+    int64_t cat;
     int e;
     if ((e = zone_get(c->nm, a->pos[0], &z, &d)) != 0 ||
-        (e = zone_blocks(c->nm, z.id, bl, ZONE_BLOCKS_MAX, &nb, &d)) != 0)
+        (e = zone_blocks(c->nm, z.id, bl, ZONE_BLOCKS_MAX, &nb, &d)) != 0 ||
+        (e = catalog_id(c, &cat, &d)) != 0)
         return cmd__fail(j, e, &d);
     cmd__ok_open(j);
     jsonw_key(j, "zone");
-    zone_json(j, &z);
+    zone_json(j, &z, cat);
     cmd__kcidrs(j, "blocks", bl, nb);
     cmd__ksecondaries(j, z.name);
     jsonw_end(j);

@@ -23,6 +23,7 @@
 #include "common/regproto.h"
 #include "common/tokfile.h"
 #include "db/account.h"
+#include "db/catalog.h"
 #include "db/ipam.h"
 #include "db/names.h"
 #include "db/store.h"
@@ -95,6 +96,22 @@ static int reverse_cb(const struct ipam_block *b, void *arg)
         log_notice("reverse zone %s created for the pool", rev);
     else if (rc < 0)
         log_warn("reverse zone %s: %s", rev, d.msg);
+    return 0;
+}
+
+/* The catalog zone of catalog-zone (db/catalog.h): made, renamed, deleted or brought up to
+ * the zone table; what was done is logged. */
+static int catalog_boot(const struct srvconf *cfg, struct names *nm, struct lana_diag *d)
+{
+    const char *what = "";
+    struct lana_diag cd;
+    int rc = catalog_setup(nm, cfg->catalog_zone, &what, &cd);
+    if (rc != 0)
+        return diag_set(d, rc, "%s", cd.msg);
+    if (strcmp(what, "deleted") == 0)
+        log_notice("catalog zone deleted (catalog-zone = none)");
+    else if (what[0] != '\0')
+        log_notice("catalog zone %s %s (RFC 9432)", cfg->catalog_zone, what);
     return 0;
 }
 
@@ -264,6 +281,8 @@ int registry_bootstrap(const struct srvconf *cfg, struct lana_diag *d)
         struct names *nm = NULL;
         if ((rc = names_open(st, ip, &nm, d)) == 0)
             rc = ipam_children(ip, NULL, reverse_cb, nm, d);
+        if (rc == 0)
+            rc = catalog_boot(cfg, nm, d);
         names_close(nm);
     }
 out:

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "common/cidr.h"
+#include "common/dname.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/serial.h"
@@ -67,6 +68,17 @@ static int check_serial_policy(const char *val, struct lana_diag *d)
 {
     enum serial_policy p;
     return serial_policy_parse(val, &p, d);
+}
+
+/* A catalog zone's name (below the root), or "none". */
+static int check_catalog(const char *val, struct lana_diag *d)
+{
+    uint8_t w[DNAME_MAXLEN];
+    if (strcmp(val, "none") == 0)
+        return 0;
+    if (dname_from_text(val, (const uint8_t *)"", w, d) < 0)
+        return LANA_EPARSE;
+    return w[0] == 0 ? diag_set(d, LANA_EPARSE, "the root cannot be the catalog zone") : 0;
 }
 
 static int check_path(const char *val, struct lana_diag *d)
@@ -162,6 +174,9 @@ const struct conf_key srvconf_keys[] = {
     {"also-notify", CONF_LIST, 0, 0, K(also_notify), NULL, check_notify_targets,
      "secondaries (ADDR[:PORT], IPv6 as [ADDR]:PORT, port 53 by default; space-separated) sent "
      "a NOTIFY after every change of any zone (default: none); repeat the key for more"},
+    {"catalog-zone", CONF_STR, 0, 0, K(catalog_zone), "catalog.lana.invalid.", check_catalog,
+     "name of the catalog zone (RFC 9432) listing every zone, for Knot and BIND secondaries; "
+     "none: no catalog"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
       python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps openssl groff-base man-db ipcalc
       python3-dnspython
-      knot bind9 nsd unbound"
+      knot knot-dnssecutils bind9 nsd unbound"
 for a in "$@"; do
   case $a in
     --bench) pkgs="$pkgs dnsperf sqlite3" ;;

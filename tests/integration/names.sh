@@ -23,7 +23,7 @@ status() { "${D[@]}" "$@" | awk '/status:/{s=$6; sub(/,/, "", s); print s}'; }
 serial() { short lab SOA | awk '{print $3}'; }
 
 expect "reverse zones of the pools exist" "$(L zone list --json | python3 -c 'import json,sys; print(" ".join(z["name"] for z in json.load(sys.stdin)["zones"]))')" \
-  "198.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa. lab."
+  "198.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa. catalog.lana.invalid. lab."
 expect "reverse zone is served" "$(status 198.in-addr.arpa SOA)" "NOERROR"
 
 # --- a host, resolvable at once

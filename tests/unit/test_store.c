@@ -213,7 +213,8 @@ static void downgrade_to_v4(const char *path)
         "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
         " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
         "DROP TABLE class; DROP TABLE tsig_key_zone; DROP TABLE tsig_key;"
-        "DROP TABLE notify_target; DROP TABLE root_server; PRAGMA user_version = 4;";
+        "DROP TABLE notify_target; DROP TABLE root_server; DROP TABLE IF EXISTS catalog;"
+        "PRAGMA user_version = 4;";
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("downgrade: %s", err);
