@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -25,6 +26,8 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "db/notifydb.h"
+#include "db/store.h"
+#include "db/tsigkey.h"
 #include "server/secstate.h"
 
 #define NOTIFIER_SCAN_GAP_MS 2
@@ -72,6 +75,9 @@ struct notifier {
     bool started;
     int wakefd, fd4, fd6;
     struct notifydb_reader *rd;
+    struct store *keys;            /* for notify-key (db/tsigkey.h), or NULL */
+    uint8_t key_wire[DNAME_MAXLEN]; /* notify-key's name */
+    bool key_missing;              /* logged once: notify-key names no key */
     struct sockaddr_storage *also; /* also-notify */
     unsigned nalso;
     struct zones zones, next;      /* as last seen; being read */
@@ -229,6 +235,27 @@ static void build(struct pending *p, const struct nzone *z)
     }
 }
 
+/* Signs the NOTIFY in p with notify-key (RFC 8945), read from the database each time so that
+ * a key made or changed with lana key takes effect; unsigned when there is no such key. */
+static void sign(struct notifier *n, struct pending *p)
+{
+    struct tsig_key key;
+    struct tsig_ctx ctx;
+    struct lana_diag d;
+    int rc = tsigkey_lookup(n->keys, n->key_wire, &key, &d);
+    if (rc != 1) {
+        if (!n->key_missing)
+            log_warn("NOTIFY: notify-key %s: %s; NOTIFYs go unsigned", n->cfg->notify_key,
+                     rc == 0 ? "no such key (lana key add)" : d.msg);
+        n->key_missing = true;
+        return;
+    }
+    n->key_missing = false;
+    if (tsig_sign_request(&key, p->msg, &p->len, sizeof p->msg, (uint64_t)time(NULL), &ctx) != 0)
+        log_warn("NOTIFY %s: no room for the TSIG record; sent unsigned", p->zone);
+    memset(&key, 0, sizeof key);
+}
+
 static void notify_one(struct notifier *n, const struct nzone *z,
                        const struct sockaddr_storage *to)
 {
@@ -261,6 +288,8 @@ static void notify_one(struct notifier *n, const struct nzone *z,
     if (getrandom(&p->id, sizeof p->id, 0) != sizeof p->id)
         p->id = (uint16_t)mono_us();
     build(p, z);
+    if (p->len > 0 && n->keys != NULL)
+        sign(n, p);
     if (p->len == 0) {
         free(p);
         return;
@@ -493,6 +522,10 @@ int notifier_new(const struct srvconf *cfg, struct commitgen *gen, struct notifi
     n->fd6 = open_udp(n, AF_INET6);
     if ((rc = notifydb_reader_open(cfg->db, &n->rd, d)) != 0)
         goto out;
+    if (cfg->notify_key != NULL &&
+        ((rc = tsigkey_name(cfg->notify_key, NULL, n->key_wire, d)) != 0 ||
+         (rc = store_open_reader(cfg->db, &n->keys, d)) != 0))
+        goto out;
     scan(n, true);
     if (ev_timer_add(n->loop, NOTIFIER_POLL_MS, on_poll, n) < 0) {
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
@@ -546,6 +579,7 @@ void notifier_free(struct notifier *n)
         }
     ev_loop_free(n->loop);
     notifydb_reader_close(n->rd);
+    store_close(n->keys);
     zones_clear(&n->zones);
     zones_clear(&n->next);
     free(n->zones.v);

@@ -14,6 +14,7 @@
 #include "common/net.h"
 #include "common/serial.h"
 #include "db/notifydb.h"
+#include "db/tsigkey.h"
 
 static int check_listen(const char *val, struct lana_diag *d)
 {
@@ -38,6 +39,12 @@ static int check_pool(const char *val, struct lana_diag *d)
     if (strcmp(val, SRVCONF_POOL_ULA) == 0)
         return 0;
     return cidr_parse(val, &c, d);
+}
+
+/* A TSIG key's name (notify-key): the syntax lana key add takes. */
+static int check_key_name(const char *val, struct lana_diag *d)
+{
+    return tsigkey_name(val, NULL, NULL, d);
 }
 
 /* One or more prefixes separated by spaces (allow-transfer). */
@@ -171,6 +178,8 @@ const struct conf_key srvconf_keys[] = {
     {"transfer-cache", CONF_UINT, 0, 65536, K(transfer_cache), "64", NULL,
      "MiB of whole-zone transfers kept in memory for the next transfer of the same version "
      "(0 = none)"},
+    {"notify-key", CONF_STR, 0, 0, K(notify_key), NULL, check_key_name,
+     "the TSIG key (lana key add) that signs every NOTIFY (default: unsigned)"},
     {"also-notify", CONF_LIST, 0, 0, K(also_notify), NULL, check_notify_targets,
      "secondaries (ADDR[:PORT], IPv6 as [ADDR]:PORT, port 53 by default; space-separated) sent "
      "a NOTIFY after every change of any zone (default: none); repeat the key for more"},
@@ -235,6 +244,9 @@ void srvconf_print(const struct srvconf *c, FILE *out)
             break;
         case CONF_LIST: {
             const struct conf_list *l = (const struct conf_list *)(const void *)field;
+            if (l->n == 0)
+                fprintf(out, "# %s: not set (%s)\n", k->name,
+                        k->def != NULL ? "default applies" : "none");
             for (unsigned j = 0; j < l->n; j++)
                 fprintf(out, "%s = %s\n", k->name, l->v[j]);
             break;

@@ -45,6 +45,7 @@ struct srvconf {
     uint64_t journal_serials;           /* versions of each zone kept for IXFR (db/journal.h) */
     uint64_t transfer_cache;            /* MiB of whole-zone transfers kept (server/xfrcache.h) */
     struct conf_list also_notify;       /* NOTIFY targets of every zone: ADDR[:PORT] ... */
+    char *notify_key;                   /* the TSIG key that signs NOTIFYs, or NULL */
     char *catalog_zone;                 /* the catalog zone's name (RFC 9432), or "none" */
 };
 

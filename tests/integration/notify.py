@@ -123,8 +123,9 @@ def main():
         check("nothing was created by the refused starts",
               not os.path.exists(os.path.join(work, "x.db")))
 
+        # no catalog zone here: its NOTIFY at every zone added would mix with the ones counted
         d = Daemon(work, "--also-notify", f"127.0.0.1:{also_port}", "--allow-transfer",
-                   "127.0.0.0/8", "--log-level", "info")
+                   "127.0.0.0/8", "--log-level", "info", "--catalog-zone", "none")
         check("zone add other.", lana("zone", "add", "other.").returncode == 0)
         time.sleep(0.3)
         check("a new zone is not announced", drain(also, 0.3) == [])

@@ -246,8 +246,11 @@ def main():
         if caps["tsig"] is None and key is None:
             caps["tsig"] = "lana key add gave no usable key: TSIG checks skipped"
         if key is not None:
-            # again without allow-transfer: only the key opens transfers now
+            # again without allow-transfer: only the key opens transfers now, and it signs
+            # the NOTIFYs, which Knot and NSD then accept only signed
             d.stop()
+            if caps["notify"] is None:
+                args += ["--notify-key", key.name]
             d = Daemon(work, *args)
         summary = populate(d)
         check(f"{HOSTS} hosts and other records registered",
