@@ -55,7 +55,7 @@ int catalog_zone(struct store *st, int64_t *id, char text[DNAME_TEXT_MAX], struc
 
 int catalog_guard(struct store *st, int64_t zone, struct lana_diag *d)
 {
-    int64_t cat;
+    int64_t cat = 0;
     char text[DNAME_TEXT_MAX];
     int rc = cat_get(st, &cat, text, NULL, d);
     if (rc <= 0 || cat != zone)
@@ -119,7 +119,7 @@ static int member_add(struct names *n, int64_t cat, const uint8_t *cat_apex,
 int catalog_zone_added(struct names *n, int64_t zone, const uint8_t *apex, struct lana_diag *d)
 {
     struct store *st = n->st;
-    int64_t cat;
+    int64_t cat = 0;
     uint8_t cat_apex[DNAME_MAXLEN];
     char text[DNAME_TEXT_MAX], zt[DNAME_TEXT_MAX];
     int rc = cat_get(st, &cat, text, cat_apex, d);
@@ -159,7 +159,7 @@ static int drop_at(struct names *n, int64_t cat, const uint8_t *key, size_t kl, 
 int catalog_zone_deleting(struct names *n, int64_t zone, struct lana_diag *d)
 {
     struct store *st = n->st;
-    int64_t cat;
+    int64_t cat = 0;
     int rc = cat_get(st, &cat, NULL, NULL, d);
     if (rc <= 0)
         return rc;
