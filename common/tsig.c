@@ -25,7 +25,7 @@
 #include "common/rbuf.h"
 #include "common/wbuf.h"
 
-#define REPLAY_MAX 1024 /* keys remembered by the replay cache */
+#define REPLAY_MAX 256 /* keys remembered by the replay cache */
 
 static const struct {
     const char *name, *digest;
@@ -240,11 +240,24 @@ static size_t hmac_end(EVP_MAC_CTX *c, uint8_t *mac)
 
 /* ---- the replay cache ----------------------------------------------------------------------- */
 
+/* The MACs of the last REPLAY_MACS requests accepted with one key. A request is refused when
+ * its MAC is among them: the same message again. Older Time Signed values are not refused
+ * (RFC 8945 §5.2.3 suggests it): one key shared by several secondaries, whose clocks differ
+ * by a second or whose requests cross on the way, would be refused for no replay at all. A
+ * replay older than the ring is still refused by the time check once outside the fudge. */
+#define REPLAY_MACS 64
+
+struct replay_mac {
+    uint64_t time;
+    uint8_t mac[TSIG_MAC_MAX];
+    size_t len;
+};
+
 struct replay_entry {
     uint8_t name[DNAME_MAXLEN];
-    uint64_t time, used; /* newest Time Signed accepted; when the entry last changed */
-    uint8_t mac[TSIG_MAC_MAX];
-    size_t mac_len;
+    uint64_t used; /* when the entry last changed */
+    struct replay_mac m[REPLAY_MACS];
+    unsigned next; /* the slot the next MAC takes */
 };
 
 struct tsig_replay {
@@ -286,20 +299,21 @@ static bool replay_accept(struct tsig_replay *r, const uint8_t *key, uint64_t ti
             oldest = &r->e[i];
     }
     if (e != NULL) {
-        /* RFC 8945 §5.2.3: earlier than the newest seen is refused; the same time with the
-         * same MAC is the same message again */
-        if (time < e->time ||
-            (time == e->time && mac_len == e->mac_len && CRYPTO_memcmp(mac, e->mac, mac_len) == 0))
-            ok = false;
+        for (unsigned i = 0; i < REPLAY_MACS && ok; i++)
+            if (e->m[i].len == mac_len && e->m[i].time == time &&
+                CRYPTO_memcmp(mac, e->m[i].mac, mac_len) == 0)
+                ok = false; /* the same message again */
     } else {
         e = r->n < REPLAY_MAX ? &r->e[r->n++] : oldest;
+        memset(e, 0, sizeof *e);
         memcpy(e->name, key, dname_len(key));
-        e->time = 0;
     }
     if (ok) {
-        e->time = time;
-        memcpy(e->mac, mac, mac_len);
-        e->mac_len = mac_len;
+        struct replay_mac *m = &e->m[e->next];
+        e->next = (e->next + 1) % REPLAY_MACS;
+        m->time = time;
+        memcpy(m->mac, mac, mac_len);
+        m->len = mac_len;
         e->used = ++r->clock;
     }
     pthread_mutex_unlock(&r->lock);

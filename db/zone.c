@@ -169,6 +169,28 @@ static int bump(struct store *st, int64_t zone, const uint32_t *floor, struct la
     return store__done(st, s, "zone", d);
 }
 
+int zone_serial_past_floor(struct store *st, int64_t zone, struct lana_diag *d)
+{
+    uint32_t gone, serial;
+    int rc = floor_of(st, zone, &gone, d);
+    if (rc <= 0)
+        return rc;
+    sqlite3_stmt *s;
+    if ((rc = store__stmt(st, sql_soa_get, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    if ((rc = store__row(st, s, "serial", d)) <= 0)
+        return rc;
+    rc = zone_soa_serial(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), &serial);
+    sqlite3_reset(s);
+    if (rc != 0 || !serial_lt(serial, gone))
+        return 0;
+    log_notice("zone %lld: serial %lu is older than %lu, the zone's before: stepping it, so "
+               "that secondaries take the new records",
+               (long long)zone, (unsigned long)serial, (unsigned long)gone);
+    return bump(st, zone, NULL, d);
+}
+
 int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned what,
                struct lana_diag *d)
 {

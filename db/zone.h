@@ -107,6 +107,16 @@ int zone_find(struct names *n, const uint8_t *name, int64_t *id, uint8_t apex[DN
  * writer of SOA serials and of the change log. 0, or LANA_EDB (also when the zone has no
  * SOA).
  */
+/**
+ * Steps the serial of zone past the last serial a zone of its apex had before it was deleted
+ * or replaced by an import, when it is older (a zone file bringing an older serial):
+ * secondaries holding the old serial would otherwise keep the old records, and an IXFR could
+ * start from them. The same serial again is left alone: a file imported again as it was
+ * keeps its serial (and changed records under an unchanged serial reach no secondary, as with
+ * any DNS server). 0, or LANA_EDB.
+ */
+int zone_serial_past_floor(struct store *st, int64_t zone, struct lana_diag *d);
+
 int zone_touch(struct store *st, int64_t zone, const uint8_t *owner, unsigned what,
                struct lana_diag *d);
 

@@ -275,7 +275,8 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
         rc = diag_set(d, LANA_EPARSE, "%s: no records (a zone needs an SOA and NS)", fname);
         goto out;
     }
-    if ((rc = check_zone(&c)) != 0 || (rc = journal__start(st, c.zone_id, d)) != 0)
+    if ((rc = check_zone(&c)) != 0 || (rc = journal__start(st, c.zone_id, d)) != 0 ||
+        (rc = zone_serial_past_floor(st, c.zone_id, d)) != 0)
         goto out;
     sqlite3_finalize(c.ins);
     c.ins = NULL;

@@ -410,8 +410,8 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         zonexfr_version(x->zx) != 0) {
         int64_t zid = zonexfr_zone(x->zx), ver = zonexfr_version(x->zx);
         uint32_t serial = soa_serial(zonexfr_soa(x->zx));
-        if ((x->cached = xfrcache_get(cache, zid, ver, serial)) == NULL)
-            x->rec = xfrcache_record(cache, zid, ver, serial);
+        if ((x->cached = xfrcache_get(cache, q->qname, zid, ver, serial)) == NULL)
+            x->rec = xfrcache_record(cache, q->qname, zid, ver, serial);
     }
     struct tsig_ctx unsigned_yet = x->tsig; /* the signing chain before the first message */
     if (rc == 0)

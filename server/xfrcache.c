@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dname.h"
+
 struct xfrcache_msgs {
+    uint8_t apex[DNAME_MAXLEN];
     int64_t zone, version;
     uint32_t serial;
     atomic_int refs;
@@ -70,13 +73,14 @@ void xfrcache_free(struct xfrcache *c)
     free(c);
 }
 
-struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, int64_t zone, int64_t version,
-                                   uint32_t serial)
+struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, const uint8_t *apex, int64_t zone,
+                                   int64_t version, uint32_t serial)
 {
     struct xfrcache_msgs *m = NULL;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->n; i++)
-        if (c->v[i]->zone == zone && c->v[i]->version == version && c->v[i]->serial == serial) {
+        if (c->v[i]->zone == zone && c->v[i]->version == version && c->v[i]->serial == serial &&
+            dname_equal(c->v[i]->apex, apex)) {
             m = c->v[i];
             m->used = ++c->tick;
             atomic_fetch_add(&m->refs, 1);
@@ -99,8 +103,8 @@ const uint8_t *xfrcache_body(const struct xfrcache_msgs *m, size_t i, size_t *le
     return m->data + m->off[i];
 }
 
-struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, int64_t zone, int64_t version,
-                                      uint32_t serial)
+struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, const uint8_t *apex, int64_t zone,
+                                      int64_t version, uint32_t serial)
 {
     if (c == NULL || c->max_bytes == 0)
         return NULL;
@@ -109,6 +113,7 @@ struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, int64_t zone, int64_t 
         free(m);
         return NULL;
     }
+    memcpy(m->apex, apex, dname_len(apex));
     m->zone = zone;
     m->version = version;
     m->serial = serial;
@@ -163,7 +168,7 @@ void xfrcache_publish(struct xfrcache *c, struct xfrcache_msgs *m)
 {
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->n; i++)
-        if (c->v[i]->zone == m->zone) { /* one version per zone: the newest built */
+        if (c->v[i]->zone == m->zone) { /* one version per zone: the last built */
             take_out(c, i);
             break;
         }

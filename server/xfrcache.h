@@ -32,12 +32,12 @@ struct xfrcache *xfrcache_new(size_t max_bytes);
 void xfrcache_free(struct xfrcache *c);
 
 /**
- * The messages of zone (its id) at version and serial (a change of the SOA alone makes no
- * journal version), with a reference the caller gives back with
+ * The messages of zone (its apex in lowercase wire form, and its id: a deleted zone's id and
+ * journal positions may come back for another zone) at version and serial, with a reference the caller gives back with
  * xfrcache_release; NULL when they are not cached.
  */
-struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, int64_t zone, int64_t version,
-                                   uint32_t serial);
+struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, const uint8_t *apex, int64_t zone,
+                                   int64_t version, uint32_t serial);
 void xfrcache_release(struct xfrcache_msgs *m);
 
 /** How many messages; body i with its length and answer count. */
@@ -51,8 +51,8 @@ const uint8_t *xfrcache_body(const struct xfrcache_msgs *m, size_t i, size_t *le
  * whole, else drop it. add returns false (and the entry should be dropped) when the entry
  * would not fit in the cache or memory runs out.
  */
-struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, int64_t zone, int64_t version,
-                                      uint32_t serial);
+struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, const uint8_t *apex, int64_t zone,
+                                      int64_t version, uint32_t serial);
 bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount);
 /** Publishes m, replacing the zone's entry; takes the recorder's reference. */
 void xfrcache_publish(struct xfrcache *c, struct xfrcache_msgs *m);

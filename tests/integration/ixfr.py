@@ -221,6 +221,21 @@ def test_differences(d):
     recs = flat(dns.query.xfr("127.0.0.1", ZONE, port=d.dns_port, timeout=20, relativize=False))
     check("after a change the AXFR has it (not the cached copy)",
           any(r[0] == "after-cache.lab." for r in recs) and serial(recs[0]) == serial_of(d.dns_port))
+    # a deleted zone's id and journal positions come back for the next zone made: its AXFR is
+    # never the deleted zone's cached copy
+    def zone_a(name):
+        return {r[3] for r in flat(dns.query.xfr("127.0.0.1", name, port=d.dns_port, timeout=20,
+                                                 relativize=False)) if r[1] == dns.rdatatype.TXT}
+    say(c, "zone add za.lab.")
+    say(c, "record add www.za.lab. TXT old-zone")
+    zone_a("za.lab.")
+    zone_a("za.lab.")  # the second from the cache
+    say(c, "zone del za.lab. --recursive")
+    say(c, "zone add zb.lab.")
+    say(c, "record add www.zb.lab. TXT new-zone")
+    got = zone_a("zb.lab.")
+    check("a new zone in a deleted one's place: its own records, not the cached copy",
+          got == {'"new-zone"'}, str(got))
     c.close()
     log = open(d.log).read()
     check("the transfer log says what each IXFR sent",

@@ -16,6 +16,7 @@
 #include "db/zonedb.h"
 #include "db/zonexfr.h"
 #include "server/xfr.h"
+#include "server/xfrcache.h"
 #include "tests/lib/testdb.h"
 
 static const uint8_t lab[] = "\3lab";
@@ -254,6 +255,54 @@ static void test_xfr_big_record(void **state)
     free(out);
 }
 
+/* The transfer cache: an entry is found only by its own zone (apex and id), version and
+ * serial — a deleted zone's id and journal positions may come back for another zone — and a
+ * transfer holding an entry keeps it valid after the zone's next version replaces it. */
+static void test_xfrcache_key_and_lifetime(void **state)
+{
+    (void)state;
+    struct xfrcache *c = xfrcache_new(1 << 20);
+    assert_non_null(c);
+    static const uint8_t za[] = "\2za\3lab", zb[] = "\2zb\3lab";
+    struct xfrcache_msgs *m = xfrcache_record(c, za, 7, 40, 2026120201);
+    assert_non_null(m);
+    assert_true(xfrcache_add(m, (const uint8_t *)"body-one", 8, 1));
+    assert_true(xfrcache_add(m, (const uint8_t *)"body-two!", 9, 2));
+    xfrcache_publish(c, m);
+    assert_null(xfrcache_get(c, zb, 7, 40, 2026120201)); /* another zone in its place */
+    assert_null(xfrcache_get(c, za, 7, 41, 2026120201));
+    assert_null(xfrcache_get(c, za, 7, 40, 2026120202));
+    struct xfrcache_msgs *got = xfrcache_get(c, za, 7, 40, 2026120201);
+    assert_non_null(got);
+    assert_int_equal(xfrcache_count(got), 2);
+    size_t len;
+    uint16_t an;
+    const uint8_t *b = xfrcache_body(got, 1, &len, &an);
+    assert_int_equal(len, 9);
+    assert_int_equal(an, 2);
+    assert_memory_equal(b, "body-two!", 9);
+    /* the next version replaces it; the transfer still holding the old one reads it whole */
+    struct xfrcache_msgs *n = xfrcache_record(c, za, 7, 41, 2026120202);
+    assert_true(xfrcache_add(n, (const uint8_t *)"new", 3, 1));
+    xfrcache_publish(c, n);
+    assert_null(xfrcache_get(c, za, 7, 40, 2026120201));
+    b = xfrcache_body(got, 0, &len, &an);
+    assert_memory_equal(b, "body-one", 8);
+    xfrcache_release(got);
+    size_t bytes, entries;
+    xfrcache_stats(c, &bytes, &entries);
+    assert_int_equal(bytes, 3);
+    assert_int_equal(entries, 1);
+    /* an entry bigger than the cache is not kept */
+    struct xfrcache *small = xfrcache_new(16);
+    struct xfrcache_msgs *big = xfrcache_record(small, za, 1, 1, 1);
+    assert_true(xfrcache_add(big, (const uint8_t *)"0123456789", 10, 1));
+    assert_false(xfrcache_add(big, (const uint8_t *)"0123456789", 10, 1));
+    xfrcache_drop(big);
+    xfrcache_free(small);
+    xfrcache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_xfr_allowed),
         cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
+        cmocka_unit_test(test_xfrcache_key_and_lifetime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
