@@ -396,7 +396,7 @@ static int sync_members(struct names *n, int64_t cat, const uint8_t *cat_apex, i
                                member) <= 0)
                 continue;
             struct blob k = {member, dname_len(member)};
-            if (bsearch(&k, have.v, have.n, sizeof *have.v, blob_cmp) == NULL &&
+            if ((have.n == 0 || bsearch(&k, have.v, have.n, sizeof *have.v, blob_cmp) == NULL) &&
                 (rc = blobs_push(&missing, member, k.len, d)) != 0)
                 break;
         }
