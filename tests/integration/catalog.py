@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from lanatest import Daemon, check, finish  # noqa: E402
+from secondaries import find_program  # noqa: E402
 
 if "/usr/lib/python3/dist-packages" not in sys.path:  # Debian's package, under another python3
     sys.path.append("/usr/lib/python3/dist-packages")
@@ -38,10 +39,10 @@ WAIT = 10.0  # seconds a consumer has to follow a change (the issue's target)
 
 
 def which(*names):
-    """The first of names found on PATH or in the sbin directories (daemons live there)."""
-    path = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin" + os.pathsep + "/sbin"
+    """The first of names found on PATH or in an sbin directory beside one of its bin
+    directories (daemons live there; tests/lib/secondaries.py)."""
     for n in names:
-        p = shutil.which(n, path=path)
+        p = find_program(n)
         if p:
             return p
     return None
