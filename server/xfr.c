@@ -276,7 +276,11 @@ static void what(const struct xfr *x, char *buf, size_t size)
 {
     buf[0] = '\0';
     if (x->cached != NULL) {
-        snprintf(buf, size, " (from the transfer cache)");
+        if (x->q.qtype == DNS_T_IXFR)
+            snprintf(buf, size, " (whole zone: %s; from the transfer cache)",
+                     zonexfr_why(x->zx));
+        else
+            snprintf(buf, size, " (from the transfer cache)");
         return;
     }
     if (x->q.qtype != DNS_T_IXFR)

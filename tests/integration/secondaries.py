@@ -22,6 +22,7 @@ is skipped with a note, all missing is a skip (77)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,7 @@ WAIT = 30            # seconds any one wait may take
 CATALOG = "catalog.lana.invalid."
 # the lanad.conf key that lists the secondaries to NOTIFY (ADDR:PORT, repeatable)
 NOTIFY_KEY = "also-notify"
+JOURNAL = 5  # lanad's journal-serials here: a secondary 7 versions behind gets the whole zone
 KEY_NAME = "lab-xfr."
 
 
@@ -188,6 +190,36 @@ def test_change(d, work, secs, zones, key, caps):
     check_replica(d, secs, [z for z in want if z in zones], key, "after the change")
 
 
+def test_far_behind(d, work, s):
+    """A secondary stopped while lab. changes more often than the journal keeps (lanad runs
+    with journal-serials JOURNAL): back, it asks IXFR from a serial lanad no longer has and
+    gets the whole zone, which its log shows as AXFR; then it equals lanad's zone."""
+    old = s.serial("lab.")
+    since = os.path.getsize(d.log)
+    s.stop()
+    for i in range(JOURNAL + 2):
+        r = lana(d, work, "record", "add", f"far-{i}.lab.", "TXT", "while-away")
+        if r.returncode != 0:
+            check("lana: the changes while the secondary is away", False, r.stderr)
+            return
+    want = sec.soa_serial(d.dns_port, "lab.")
+    mark = s.mark()
+    s.start()
+    s.refresh("lab.")
+    got, ok = s.wait_serial("lab.", want, WAIT)
+    check(f"{s.kind} far behind (serial {old}, {JOURNAL + 2} versions older): back at "
+          f"serial {want}", ok, f"serial {got}\n{s.log_tail()}")
+    kinds = s.transfers("lab.", mark)
+    check(f"{s.kind} far behind: lab. came whole, as its log says ({kinds})",
+          kinds == ["AXFR"], s.log_tail())
+    with open(d.log) as f:
+        f.seek(since)
+        told = re.search(r"ixfr lab\. to \S+ \(whole zone: serial \d+ is not in the journal",
+                         f.read())
+    check("lanad's log says why: the serial is not in the journal", told is not None)
+    check_replica(d, [s], ["lab."], s.key, "after coming back far behind")
+
+
 def test_catalog(d, work, secs):
     """A zone added in lana appears on both consumers, and disappears when deleted."""
     zone = "newzone.lab."
@@ -233,7 +265,8 @@ def main():
     # the secondaries' ports first: lanad may have to NOTIFY them
     ports = {k: sec.free_port() for k in kinds}
     caps = {"notify": probe_notify(lanad)}
-    args = ["--pool", "198.18.0.0/15", "--pool", "2001:db8::/32", "--log-level", "info"]
+    args = ["--pool", "198.18.0.0/15", "--pool", "2001:db8::/32", "--log-level", "info",
+            "--journal-serials", str(JOURNAL)]
     if caps["notify"] is None:
         for k in kinds:
             args += [f"--{NOTIFY_KEY}", f"127.0.0.1:{ports[k]}"]
@@ -277,6 +310,9 @@ def main():
         if key is not None:
             test_tsig_refusals(d, key)
         test_change(d, work, secs, zones, key, caps)
+        knot = [s for s in secs if s.kind == "knot"]
+        if caps["ixfr"] is None and knot:
+            test_far_behind(d, work, knot[0])
         if caps["catalog"] is None:
             test_catalog(d, work, [s for s in secs if s.kind in ("knot", "bind")])
         for s in secs:
