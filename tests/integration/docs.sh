@@ -171,15 +171,15 @@ done
 # ---- (d) cmake --install ------------------------------------------------------------------
 if [ -n "${CMAKE:-}" ] && [ -n "${BUILD:-}" ]; then
   pfx=prefix # the install prefix inside DESTDIR (any will do: nothing leaves $tmp)
-  DESTDIR=$tmp/root "$CMAKE" --install "$BUILD" --prefix "/$pfx" >"$tmp/install.log" 2>&1 ||
+  DESTDIR=$tmp/destdir "$CMAKE" --install "$BUILD" --prefix "/$pfx" >"$tmp/install.log" 2>&1 ||
     bad "cmake --install failed: $(tail -3 "$tmp/install.log")"
   for f in share/man/man1/lana.1 share/man/man8/lanad.8 share/man/man5/lanad.conf.5 \
     share/bash-completion/completions/lana share/bash-completion/completions/lanad bin/lana \
     sbin/lanad; do
-    [ -s "$tmp/root/$pfx/$f" ] || bad "cmake --install did not install $pfx/$f"
+    [ -s "$tmp/destdir/$pfx/$f" ] || bad "cmake --install did not install $pfx/$f"
   done
-  cmp -s "$tmp/root/$pfx/share/man/man1/lana.1" "$tmp/lana.1" || bad "the installed lana.1 differs"
-  mode=$(stat -c %a "$tmp/root/$pfx/share/man/man8/lanad.8" 2>/dev/null)
+  cmp -s "$tmp/destdir/$pfx/share/man/man1/lana.1" "$tmp/lana.1" || bad "the installed lana.1 differs"
+  mode=$(stat -c %a "$tmp/destdir/$pfx/share/man/man8/lanad.8" 2>/dev/null)
   [ "$mode" = 644 ] || bad "lanad.8 installed with mode $mode"
 fi
 
