@@ -1,0 +1,48 @@
+/*
+ * http — lanad's HTTP endpoint (libmicrohttpd), `listen-http`: RDAP under /rdap/
+ * (server/rdap.c) and the live web view everywhere else (server/webview.c). main.c starts and
+ * stops it like the registry thread. Only GET and HEAD are served; every response carries
+ * `Access-Control-Allow-Origin: *`. Handlers run on the library's threads, each with a
+ * read-only registry handle of its own, and never write the registry.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+#include "common/err.h"
+#include "server/commitgen.h"
+#include "server/srvconf.h"
+
+struct http;
+struct store;
+struct webview;
+
+/** What a handler is given for one request. */
+struct http_req {
+    struct MHD_Connection *conn;
+    const char *method; /* "GET" or "HEAD" */
+    bool head;          /* a HEAD: the same status and headers, no body */
+    const char *url;    /* the path, without the query string */
+    struct store *st;   /* this thread's read-only handle on the registry */
+    const struct srvconf *cfg;
+};
+
+/**
+ * Starts serving on the given listening sockets (it takes them over). gen is bumped after
+ * every registry commit. 0 with *out, or a LANA_E code with d.
+ */
+int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds, unsigned nfds,
+               struct http **out, struct lana_diag *d);
+/** Stops serving, closes everything; NULL is a no-op. */
+void http_stop(struct http *h);
+
+/**
+ * Queues a complete response: status, Content-Type ctype, the common headers, and body
+ * (copied; none for a HEAD). MHD_NO when it could not be queued.
+ */
+enum MHD_Result http_reply(const struct http_req *r, unsigned status, const char *ctype,
+                           const char *body, size_t len);
