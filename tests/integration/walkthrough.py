@@ -5,8 +5,10 @@ with "$ " is a command (a line ending in a backslash continues on the next one, 
 "> "); the lines after it, up to the next command, are what it prints (stdout and stderr).
 The commands run in order in one bash (so variables and functions carry over), each must
 exit 0, and each output must match its lines, where "..." inside a line matches any text and
-a line that is only "..." matches any number of lines. A block after the marker
-<!-- walkthrough: cleanup --> runs at the end whatever happened before it.
+a line that is only "..." matches any number of lines. A command with a here-document
+(`<<EOF`) is followed by its body on "> " lines, as bash shows them, up to the delimiter.
+A block after the marker <!-- walkthrough: cleanup --> runs at the end whatever happened
+before it.
 
 The commands run from the top of the source tree, as a reader runs them.
 Needs root (the walk-through makes network namespaces): skipped otherwise. LANA and LANAD
@@ -26,6 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, "..", "..", "README.md")
 STEP = 30.0  # the longest one command may take, in seconds
+HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 BEGIN, END, CLEANUP = ("<!-- walkthrough: begin", "<!-- walkthrough: end", "<!-- walkthrough: cleanup")
 
 
@@ -69,6 +72,18 @@ def split_block(block, cleanup):
             while cmd.endswith("\\") and k + 1 < len(block) and block[k + 1][1].startswith("> "):
                 k += 1
                 cmd = cmd + "\n" + block[k][1][2:]
+            here = HEREDOC.search(cmd)
+            if here:  # its body follows on "> " lines (">" alone: an empty one), delimiter last
+                while True:
+                    k += 1
+                    if k >= len(block) or not (block[k][1] == ">" or
+                                               block[k][1].startswith("> ")):
+                        sys.exit(f"FAIL: README.md:{no}: the here-document has no "
+                                 f"'> {here.group(2)}' line")
+                    body = block[k][1][2:]
+                    cmd = cmd + "\n" + body
+                    if body == here.group(2):
+                        break
             cur = Step(no, cmd, [], cleanup)
             steps.append(cur)
         elif cur is None:
