@@ -1,18 +1,21 @@
 /*
- * jsonw — see jsonw.h. Every byte reaches the buffer through put(); the public writers of
- * caller text (strings, keys, raw JSON) pass theirs through escape() or clean() first, so the
- * buffer only ever holds valid UTF-8 on one line.
+ * jsonw — see jsonw.h. Values are jansson's; jsonw keeps the stack of open containers, the
+ * key waiting for its value, and the exact size the text will have (so that a capped writer
+ * stops where the text would pass its cap, before it is dumped). Caller text reaches jansson
+ * only through utf8_fix(): jansson is handed valid UTF-8 and never has to refuse a string.
  */
 #include "common/jsonw.h"
 
-#include <inttypes.h>
-#include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/text.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
+/* The one way text is written: compact, ASCII only (every control character, U+2028/2029 and
+ * whatever else is not ASCII as \u escapes), reals with up to 15 significant digits. */
+#define DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 
 void jsonw_init(struct jsonw *j)
 {
@@ -20,255 +23,271 @@ void jsonw_init(struct jsonw *j)
     j->first[0] = true;
 }
 
+/* Drops the values being built (the outermost owns the others). */
+static void drop_open(struct jsonw *j)
+{
+    if (j->depth > 0)
+        json_decref(j->open[0]);
+    memset(j->open, 0, sizeof j->open);
+    j->depth = 0;
+}
+
 void jsonw_free(struct jsonw *j)
 {
+    drop_open(j);
     free(j->s);
+    free(j->key);
     jsonw_init(j);
 }
 
 void jsonw_reset(struct jsonw *j)
 {
+    drop_open(j);
     j->len = 0;
+    j->size = 0;
     j->oom = false;
     j->over = false;
-    j->depth = 0;
+    j->have_key = false;
     j->first[0] = true;
-    j->after_key = false;
     if (j->s != NULL)
         j->s[0] = '\0';
 }
 
-static bool grow(struct jsonw *j, size_t n)
+/*
+ * The bytes jansson writes for the string s (n bytes of valid UTF-8) with DUMP_FLAGS,
+ * quotes included: two for '"', '\\' and the five controls with a short escape, six for any
+ * other control and every other character outside ASCII, twelve above U+FFFF (a surrogate
+ * pair), one for the rest of ASCII (DEL included: jansson leaves it as it is).
+ */
+static size_t dumped_size(const char *s, size_t n)
 {
-    if (j->oom || j->over)
-        return false;
-    if (j->limit > 0 && n > j->limit - (j->len < j->limit ? j->len : j->limit)) {
-        j->over = true;
-        return false;
-    }
-    if (j->cap - j->len > n)
-        return true;
-    size_t cap = j->cap ? j->cap : 256;
-    while (cap - j->len <= n) {
-        if (cap > SIZE_MAX / 2) {
-            j->oom = true;
-            return false;
+    size_t size = 2;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+                c == '\t')
+                size += 2;
+            else
+                size += c < 0x20 ? 6 : 1;
+            i++;
+            continue;
         }
-        cap *= 2;
+        uint32_t cp;
+        i += text_utf8_next(s + i, n - i, &cp);
+        size += cp > 0xffff ? 12 : 6;
     }
-    char *s = realloc(j->s, cap);
-    if (s == NULL) {
-        j->oom = true;
-        return false;
-    }
-    j->s = s;
-    j->cap = cap;
-    return true;
-}
-
-/* Appends bytes as they are: only for bytes this file has made safe. */
-static void put(struct jsonw *j, const char *s, size_t n)
-{
-    if (!grow(j, n))
-        return;
-    memcpy(j->s + j->len, s, n);
-    j->len += n;
-    j->s[j->len] = '\0';
+    return size;
 }
 
 /*
- * Appends text that is meant to be JSON already (a value built elsewhere, a stored audit
- * record) so that the buffer stays valid UTF-8 on one line whatever it holds: an ill-formed
- * UTF-8 sequence becomes U+FFFD (one per maximal subpart, Unicode §3.9), a tab, CR or LF
- * becomes a space (JSON whitespace between tokens; inside a string it was invalid anyway) and
- * any other control byte becomes U+FFFD.
+ * s (n bytes) as valid UTF-8: s itself when it is (*fixed NULL), else a copy in *fixed (to
+ * free) where every ill-formed sequence became U+FFFD, one per maximal subpart (Unicode
+ * §3.9, as the WHATWG decoder does): the reader sees where bytes were lost. false: no memory.
  */
-static void clean(struct jsonw *j, const char *s, size_t n)
+static bool utf8_fix(const char *s, size_t n, char **fixed, size_t *fixed_n)
 {
-    size_t run = 0; /* bytes taken as they are, flushed in one go */
+    *fixed = NULL;
+    if (text_is_utf8(s, n))
+        return true;
+    char *out = malloc(n * 3 + 1); /* one byte at worst becomes three */
+    if (out == NULL)
+        return false;
+    size_t o = 0;
     for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f) {
-            run++, i++;
-            continue;
+        uint32_t cp = (unsigned char)s[i];
+        size_t k = cp < 0x80 ? 1 : text_utf8_next(s + i, n - i, &cp);
+        if (cp == TEXT_INVALID) {
+            memcpy(out + o, REPLACEMENT, 3);
+            o += 3;
+        } else {
+            memcpy(out + o, s + i, k);
+            o += k;
         }
-        uint32_t cp = c;
-        size_t k = c < 0x80 ? 1 : text_utf8_next(s + i, n - i, &cp);
-        if (c >= 0x80 && cp != TEXT_INVALID) {
-            run += k, i += k;
-            continue;
-        }
-        put(j, s + i - run, run);
-        run = 0;
-        if (c == '\t' || c == '\n' || c == '\r')
-            put(j, " ", 1);
-        else
-            put(j, REPLACEMENT, 3);
         i += k;
     }
-    put(j, s + n - run, run);
+    out[o] = '\0';
+    *fixed = out;
+    *fixed_n = o;
+    return true;
 }
 
-void jsonw_raw(struct jsonw *j, const char *s, size_t n)
+/* Appends the dumped text of a completed outermost value (a comma before all but the first,
+ * as a sequence of values on one line). Its size is known (size counts every byte the text
+ * will have), so jansson dumps it once, straight into the buffer. */
+static void emit(struct jsonw *j, json_t *v)
 {
-    clean(j, s, n);
-}
-
-void jsonw_printf(struct jsonw *j, const char *fmt, ...)
-{
-    char small[256], *buf = small;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        j->oom = true; /* nothing sensible to write: fail rather than write half */
-        return;
-    }
-    if ((size_t)n >= sizeof small) {
-        if ((buf = malloc((size_t)n + 1)) == NULL) {
+    size_t need = j->size - j->len;
+    for (int pass = 0; pass < 2; pass++) {
+        if (need == 0 || need > SIZE_MAX / 4 - j->len) {
             j->oom = true;
             return;
         }
-        va_start(ap, fmt);
-        vsnprintf(buf, (size_t)n + 1, fmt, ap);
-        va_end(ap);
+        if (j->cap < j->len + need + 1) {
+            size_t cap = j->cap ? j->cap : 256;
+            while (cap < j->len + need + 1)
+                cap *= 2;
+            char *s = realloc(j->s, cap);
+            if (s == NULL) {
+                j->oom = true;
+                return;
+            }
+            j->s = s;
+            j->cap = cap;
+        }
+        size_t comma = j->len > 0 ? 1 : 0;
+        if (comma)
+            j->s[j->len] = ',';
+        size_t got = json_dumpb(v, j->s + j->len + comma, need - comma, DUMP_FLAGS);
+        if (got == need - comma) {
+            j->len += need;
+            j->s[j->len] = '\0';
+            return;
+        }
+        need = got + comma; /* counted wrong (a bug, not the input): take jansson's size */
     }
-    clean(j, buf, (size_t)n);
-    if (buf != small)
-        free(buf);
+    j->oom = true;
 }
 
-/* Before a value: a comma unless it is the first at its level or follows a key. */
-static void sep(struct jsonw *j)
+/*
+ * Adds v (its reference taken; NULL means out of memory) of `size` dumped bytes where the
+ * writer stands: into the open container under the waiting key or at the end, or as an
+ * outermost value. A container is then open. Past the cap, or after a failure, v is dropped
+ * (a container is still counted open, as NULL, so that the closes stay paired).
+ */
+static void add(struct jsonw *j, json_t *v, size_t size, bool container)
 {
-    if (j->after_key) {
-        j->after_key = false;
-        return;
-    }
-    if (!j->first[j->depth])
-        put(j, ",", 1);
+    json_t *parent = j->depth > 0 ? j->open[j->depth - 1] : NULL;
+    bool in_object = parent != NULL && json_is_object(parent);
+    if (v == NULL)
+        j->oom = true;
+    if (in_object && !j->have_key)
+        j->oom = true; /* a value without its key: fail rather than write bad JSON */
+    if (container && j->depth + 1 >= JSONW_DEPTH)
+        j->oom = true; /* deeper than this writer allows */
+    size_t more = size + (j->first[j->depth] ? 0 : 1);
+    if (in_object && j->have_key)
+        more += dumped_size(j->key, strlen(j->key)) + 1;
     j->first[j->depth] = false;
-}
-
-static void open(struct jsonw *j, char c)
-{
-    sep(j);
-    put(j, &c, 1);
-    if (j->depth + 1 >= JSONW_DEPTH) {
-        j->oom = true; /* deeper than this writer allows: fail rather than write bad JSON */
+    if (!j->oom && !j->over && j->limit > 0 && more > j->limit - (j->size < j->limit ? j->size : j->limit))
+        j->over = true;
+    j->size += more;
+    bool keep = !j->oom && !j->over && (j->depth == 0 || parent != NULL);
+    if (keep && parent != NULL) {
+        int rc = in_object ? json_object_set_new_nocheck(parent, j->key, v)
+                           : json_array_append_new(parent, v);
+        if (rc != 0) {
+            j->oom = true;
+            keep = false; /* jansson has released v */
+        }
+    } else if (!keep) {
+        json_decref(v);
+    }
+    j->have_key = false;
+    if (container) {
+        if (j->depth + 1 < JSONW_DEPTH) {
+            j->open[j->depth++] = keep ? v : NULL;
+            j->first[j->depth] = true;
+        }
         return;
     }
-    j->depth++;
-    j->first[j->depth] = true;
-    j->closer[j->depth] = c == '{' ? '}' : ']';
+    if (keep && j->depth == 0) {
+        emit(j, v);
+        json_decref(v);
+    }
 }
 
-void jsonw_obj(struct jsonw *j) { open(j, '{'); }
-void jsonw_arr(struct jsonw *j) { open(j, '['); }
+void jsonw_obj(struct jsonw *j) { add(j, json_object(), 2, true); }
+void jsonw_arr(struct jsonw *j) { add(j, json_array(), 2, true); }
 
 void jsonw_end(struct jsonw *j)
 {
-    if (j->depth == 0) {
-        j->oom = true;
+    if (j->depth == 0 || j->have_key) {
+        j->oom = true; /* one close too many, or a key without its value */
         return;
     }
-    put(j, &j->closer[j->depth], 1);
-    j->depth--;
+    json_t *v = j->open[--j->depth];
+    j->open[j->depth] = NULL;
+    if (j->depth == 0 && v != NULL) {
+        if (!j->oom && !j->over)
+            emit(j, v);
+        json_decref(v);
+    }
 }
 
 void jsonw_key(struct jsonw *j, const char *k)
 {
-    jsonw_str(j, k);
-    put(j, ":", 1);
-    j->after_key = true;
+    char *fixed;
+    size_t n = strlen(k);
+    if (!utf8_fix(k, n, &fixed, &n)) {
+        j->oom = true;
+        return;
+    }
+    const char *src = fixed ? fixed : k;
+    if (j->keycap < n + 1) {
+        char *key = realloc(j->key, n + 1);
+        if (key == NULL) {
+            free(fixed);
+            j->oom = true;
+            return;
+        }
+        j->key = key;
+        j->keycap = n + 1;
+    }
+    memcpy(j->key, src, n + 1);
+    free(fixed);
+    j->have_key = true;
 }
 
-/*
- * RFC 8259 §7: '"', '\\' and the C0 controls must be escaped; we also escape DEL and the C1
- * controls (as \u007f, \u0080..\u009f), so that nothing a reader prints can drive a terminal,
- * and U+2028/U+2029, which end a line for JavaScript. An ill-formed UTF-8 sequence (text stored
- * before the registry checked it) becomes U+FFFD, one per maximal subpart as Unicode §3.9 and
- * the WHATWG decoder do: the reply stays valid JSON, and the reader sees where bytes were lost.
- */
 void jsonw_strn(struct jsonw *j, const char *v, size_t n)
 {
-    sep(j);
-    put(j, "\"", 1);
-    size_t run = 0; /* bytes copied as they are, flushed in one go */
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)v[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-            run++, i++;
-            continue;
-        }
-        uint32_t cp = c;
-        size_t k = c < 0x80 ? 1 : text_utf8_next(v + i, n - i, &cp);
-        const char *esc = NULL;
-        char hex[8];
-        switch (cp) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case TEXT_INVALID: esc = REPLACEMENT; break;
-        default:
-            if (text_is_control(cp) || cp == 0x2028 || cp == 0x2029) {
-                snprintf(hex, sizeof hex, "\\u%04x", (unsigned)cp); /* 6 bytes: fits */
-                esc = hex;
-            }
-        }
-        if (esc == NULL) {
-            run += k, i += k;
-            continue;
-        }
-        put(j, v + i - run, run);
-        run = 0;
-        put(j, esc, strlen(esc));
-        i += k;
+    char *fixed;
+    if (!utf8_fix(v, n, &fixed, &n)) {
+        j->oom = true;
+        return;
     }
-    put(j, v + n - run, run);
-    put(j, "\"", 1);
+    const char *src = fixed ? fixed : v;
+    add(j, json_stringn_nocheck(src, n), dumped_size(src, n), false);
+    free(fixed);
 }
 
 void jsonw_str(struct jsonw *j, const char *v)
 {
-    if (v == NULL) {
+    if (v == NULL)
         jsonw_null(j);
-        return;
-    }
-    jsonw_strn(j, v, strlen(v));
+    else
+        jsonw_strn(j, v, strlen(v));
 }
 
 void jsonw_int(struct jsonw *j, int64_t v)
 {
-    sep(j);
-    char buf[24], *p = buf + sizeof buf;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        *--p = '-';
-    put(j, p, (size_t)(buf + sizeof buf - p));
+    size_t digits = v < 0 ? 2 : 1;
+    for (uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; u >= 10; u /= 10)
+        digits++;
+    add(j, json_integer((json_int_t)v), digits, false);
 }
 
-void jsonw_bool(struct jsonw *j, bool v)
-{
-    sep(j);
-    put(j, v ? "true" : "false", v ? 4 : 5);
-}
+void jsonw_bool(struct jsonw *j, bool v) { add(j, json_boolean(v), v ? 4 : 5, false); }
+void jsonw_null(struct jsonw *j) { add(j, json_null(), 4, false); }
 
-void jsonw_null(struct jsonw *j)
+/* Added whole: an object or array given here is not left open for more. */
+void jsonw_value(struct jsonw *j, json_t *v)
 {
-    sep(j);
-    put(j, "null", 4);
+    add(j, v, v != NULL ? json_dumpb(v, NULL, 0, DUMP_FLAGS) : 0, false);
 }
 
 void jsonw_json(struct jsonw *j, const char *json)
 {
-    sep(j);
-    clean(j, json, strlen(json));
+    char *fixed;
+    size_t n = strlen(json);
+    if (!utf8_fix(json, n, &fixed, &n)) {
+        j->oom = true;
+        return;
+    }
+    const char *src = fixed ? fixed : json;
+    json_t *v = json_loadb(src, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (v == NULL) /* not JSON after all: kept as text */
+        v = json_stringn_nocheck(src, n);
+    free(fixed);
+    jsonw_value(j, v);
 }

@@ -1,35 +1,40 @@
 /*
- * jsonw — a growable text buffer and a small JSON writer on top of it, for the registry
- * protocol's one-object-per-line replies and the audit log. Commas are placed by the writer:
- * the caller only opens, names and closes. Out of memory makes the buffer sticky-failed
- * (jsonw_ok() false) instead of crashing.
+ * jsonw — the writer of every JSON text lanad and lana produce (the registry protocol's
+ * one-object-per-line replies, the audit log's records, `--json` output): a builder on
+ * jansson, the project's one JSON library, which also parses (the client's replies, RDAP).
+ * The caller opens, names and closes in order, as it would write the text; jsonw builds the
+ * jansson value, and when the outermost value is closed its text is in s (len bytes), dumped
+ * compactly with every non-ASCII character escaped. Commas and quoting are jansson's. Out of
+ * memory, or a misuse (a value without its key, one close too many), makes the writer
+ * sticky-failed (jsonw_ok() false) instead of crashing.
  *
- * Invariant: the text is valid UTF-8 on one line, whatever bytes the caller passes. Strings
- * and keys are escaped per RFC 8259, and further: every control character (C0, DEL, C1) as
- * \u00XX, U+2028/U+2029 as \u2028/\u2029, and an ill-formed UTF-8 sequence (text stored by an
- * older registry that did not check it) becomes U+FFFD, one per maximal subpart (Unicode
- * §3.9). Valid UTF-8 is otherwise passed through, so a reader gets back exactly the text that
- * was written. Raw JSON (jsonw_raw, jsonw_printf, jsonw_json) is trusted for its structure
- * but not for its bytes: ill-formed UTF-8 and control bytes become U+FFFD, tabs and line ends
- * spaces.
+ * Invariant: the text is valid JSON in ASCII on one line, whatever bytes the caller passes.
+ * An ill-formed UTF-8 sequence in a string or key (text stored by an older registry that did
+ * not check it) becomes U+FFFD, one per maximal subpart (Unicode §3.9), before jansson sees
+ * it; every control character, U+2028 and U+2029 leave escaped, so nothing a reader prints can
+ * drive a terminal or end a JavaScript line. Valid UTF-8 reads back exactly as written.
  */
 #pragma once
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define JSONW_DEPTH 32
 
+struct json_t;
+
 struct jsonw {
-    char *s;
+    char *s;           /* the text of the values completed so far, NUL-terminated (NULL: none) */
     size_t len, cap;
     bool oom;
-    unsigned depth;
-    bool first[JSONW_DEPTH]; /* nothing written yet at this level */
-    char closer[JSONW_DEPTH]; /* '}' or ']' for each open level */
-    bool after_key;
+    unsigned depth;                    /* containers open */
+    struct json_t *open[JSONW_DEPTH];  /* open[0] the outermost (owned), the others borrowed */
+    bool first[JSONW_DEPTH + 1];       /* nothing written yet at this level (for size) */
+    char *key;         /* the key waiting for its value, when have_key (owned buffer) */
+    size_t keycap;
+    bool have_key;
+    size_t size;       /* the bytes the text will have: len plus what is open */
     size_t limit; /* bytes the text may reach; 0: no limit (jsonw_set_limit) */
     bool over;    /* something did not fit under the limit: the text is incomplete */
 };
@@ -47,10 +52,6 @@ static inline bool jsonw_ok(const struct jsonw *j) { return !j->oom; }
 static inline void jsonw_set_limit(struct jsonw *j, size_t limit) { j->limit = limit; }
 static inline bool jsonw_over(const struct jsonw *j) { return j->over; }
 
-/* Raw text, no JSON structure added (no comma, no quotes); cleaned as the file head says. */
-void jsonw_raw(struct jsonw *j, const char *s, size_t n);
-void jsonw_printf(struct jsonw *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 void jsonw_obj(struct jsonw *j);   /* { */
 void jsonw_arr(struct jsonw *j);   /* [ */
 void jsonw_end(struct jsonw *j);   /* } or ] */
@@ -62,9 +63,13 @@ void jsonw_strn(struct jsonw *j, const char *v, size_t n);
 void jsonw_int(struct jsonw *j, int64_t v);
 void jsonw_bool(struct jsonw *j, bool v);
 void jsonw_null(struct jsonw *j);
-/** A value already in JSON form (a nested object built elsewhere, a stored audit record);
- * cleaned as the file head says. */
+/** A value given as JSON text (a stored audit record, a number formatted elsewhere), parsed
+ * by jansson after ill-formed UTF-8 became U+FFFD; text that does not parse is written as a
+ * string, so that nothing stored is lost. */
 void jsonw_json(struct jsonw *j, const char *json);
+/** A value jansson built elsewhere (an RDAP object, a parsed record); the reference is taken
+ * (NULL: out of memory). Its strings must be valid UTF-8, as jansson's constructors ensure. */
+void jsonw_value(struct jsonw *j, struct json_t *v);
 
 /* key + value in one call */
 static inline void jsonw_kstr(struct jsonw *j, const char *k, const char *v) { jsonw_key(j, k); jsonw_str(j, v); }

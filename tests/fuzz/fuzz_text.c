@@ -66,10 +66,17 @@ static void check_json(const char *s, size_t n)
     if (text_is_utf8(s, n))
         FUZZ_ASSERT(json_string_length(v) == n && memcmp(json_string_value(v), s, n) == 0);
     json_decref(a);
-    /* raw JSON with the bytes in it still leaves valid UTF-8 on one line */
+    FUZZ_ASSERT(j.size == j.len);
+    /* the bytes given as JSON text still leave JSON in ASCII on one line */
     jsonw_reset(&j);
-    jsonw_raw(&j, s, n);
-    FUZZ_ASSERT(!jsonw_ok(&j) || (text_is_utf8(j.s, j.len) && memchr(j.s, '\n', j.len) == NULL));
+    jsonw_json(&j, key);
+    if (jsonw_ok(&j)) {
+        for (size_t i = 0; i < j.len; i++)
+            FUZZ_ASSERT((unsigned char)j.s[i] >= 0x20 && (unsigned char)j.s[i] < 0x80);
+        json_t *t = json_loadb(j.s, j.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        FUZZ_ASSERT(t != NULL);
+        json_decref(t);
+    }
 out:
     free(key);
     jsonw_free(&j);

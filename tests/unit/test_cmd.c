@@ -98,7 +98,7 @@ static void test_blocks_flow(void **state)
     assert_non_null(strstr(f->j.s, "\"status\":\"assigned\""));
     assert_int_equal(run(f, "block show 10.0.0.0/11"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"used\":\"65536\""));
-    assert_non_null(strstr(f->j.s, "\"percent\":3.125000}"));
+    assert_non_null(strstr(f->j.s, "\"percent\":3.125}"));
     assert_non_null(strstr(f->j.s, "\"free\":[\"10.1.0.0/16\",\"10.2.0.0/15\""));
     assert_int_equal(run(f, "whois 10.0.0.1"), RP_OK);
     assert_non_null(strstr(f->j.s, "\"query\":\"10.0.0.1/32\""));
@@ -568,9 +568,14 @@ static void test_valid_text_is_kept_as_sent(void **state)
                "--desc \"\xd0\xbb\xd0\xb0\xd0\xb1 \xe5\xae\x9f\xe9\xa8\x93\xe5\xae\xa4\""),
         RP_OK);
     assert_int_equal(run(f, "block show 10.0.0.0/24"), RP_OK);
-    assert_non_null(strstr(f->j.s, "\"holder\":\"Zo\xc3\xab \\\"Z\\\" \xf0\x9f\x8c\x8d\","));
-    assert_non_null(strstr(f->j.s, "\"description\":\"\xd0\xbb\xd0\xb0\xd0\xb1 "
-                                   "\xe5\xae\x9f\xe9\xa8\x93\xe5\xae\xa4\","));
+    json_t *o = json_loads(f->j.s, 0, NULL), *b = json_object_get(o, "block");
+    assert_string_equal(json_string_value(json_object_get(b, "holder")),
+                        "Zo\xc3\xab \"Z\" \xf0\x9f\x8c\x8d");
+    assert_string_equal(json_string_value(json_object_get(b, "description")),
+                        "\xd0\xbb\xd0\xb0\xd0\xb1 \xe5\xae\x9f\xe9\xa8\x93\xe5\xae\xa4");
+    json_decref(o);
+    /* on the wire as \u escapes: the line is ASCII, whatever the text */
+    assert_non_null(strstr(f->j.s, "\"holder\":\"Zo\\u00EB \\\"Z\\\" \\uD83C\\uDF0D\","));
     char line[600];
     snprintf(line, sizeof line, "block update 10.0.0.0/24 --holder %0255d", 7);
     assert_int_equal(run(f, line), RP_OK);
@@ -646,7 +651,7 @@ static void test_a_poisoned_database_still_gives_json(void **state)
     }
     /* the replacement shows where bytes were lost; what was text stays */
     assert_int_equal(run(f, "block show 198.18.0.0/20"), RP_OK);
-    assert_non_null(strstr(f->j.s, "\"holder\":\"\xef\xbf\xbd(\\u001b[2J\""));
+    assert_non_null(strstr(f->j.s, "\"holder\":\"\\uFFFD(\\u001B[2J\""));
     fix_free(f);
 }
 

@@ -1,6 +1,7 @@
-/* Unit tests of common/jsonw: structure, escapes, and the promise that whatever bytes a caller
- * hands it (text stored before the registry checked it included), the output is valid JSON in
- * valid UTF-8 on one line, which jansson reads back. */
+/* Unit tests of common/jsonw, the builder on jansson: structure, escapes, and the promise that
+ * whatever bytes a caller hands it (text stored before the registry checked it included), the
+ * output is valid JSON in ASCII on one line, which jansson reads back, of exactly the size the
+ * writer counted for its cap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@
 #include "common/jsonw.h"
 #include "common/text.h"
 
-#define FFFD "\xef\xbf\xbd"
+#define FFFD "\\uFFFD" /* U+FFFD as the text shows it */
 
 /* {"k":v} with the value written by jsonw_strn, as text (valid until the next call) */
 static const char *one(const char *v, size_t n)
@@ -63,12 +64,13 @@ static void test_escapes_every_control_character(void **state)
         {"plain", 5, "{\"k\":\"plain\"}"},
         {"q\"b\\", 4, "{\"k\":\"q\\\"b\\\\\"}"},
         {"\n\r\t", 3, "{\"k\":\"\\n\\r\\t\"}"},
-        {"\0\x01\x1b\x1f", 4, "{\"k\":\"\\u0000\\u0001\\u001b\\u001f\"}"},
-        {"\x7f", 1, "{\"k\":\"\\u007f\"}"},
-        {"\xc2\x80\xc2\x9b\xc2\x9f", 6, "{\"k\":\"\\u0080\\u009b\\u009f\"}"}, /* C1 */
-        {"\xc2\xa0", 2, "{\"k\":\"\xc2\xa0\"}"},                              /* U+00A0 is text */
+        {"\0\x01\x1b\x1f", 4, "{\"k\":\"\\u0000\\u0001\\u001B\\u001F\"}"},
+        {"\b\f", 2, "{\"k\":\"\\b\\f\"}"},
+        {"\x7f", 1, "{\"k\":\"\x7f\"}"}, /* DEL is ASCII, and drives no terminal */
+        {"\xc2\x80\xc2\x9b\xc2\x9f", 6, "{\"k\":\"\\u0080\\u009B\\u009F\"}"}, /* C1 */
+        {"\xc2\xa0", 2, "{\"k\":\"\\u00A0\"}"},
         {"\xe2\x80\xa8\xe2\x80\xa9", 6, "{\"k\":\"\\u2028\\u2029\"}"},
-        {"Zo\xc3\xab \xf0\x9f\x8c\x8d", 9, "{\"k\":\"Zo\xc3\xab \xf0\x9f\x8c\x8d\"}"},
+        {"Zo\xc3\xab \xf0\x9f\x8c\x8d", 9, "{\"k\":\"Zo\\u00EB \\uD83C\\uDF0D\"}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(one(cases[i].in, cases[i].n), cases[i].out);
@@ -105,32 +107,48 @@ static void test_keys_are_escaped_too(void **state)
     jsonw_free(&j);
 }
 
-/* Raw JSON (a stored audit record, a number built elsewhere) keeps its structure, but bytes
- * that would break the line or the encoding are replaced. */
-static void test_raw_json_is_cleaned(void **state)
+/* JSON text (a stored audit record, a number formatted elsewhere) is parsed into the value,
+ * after bytes that would break the encoding became U+FFFD; text that is not JSON is kept as a
+ * string. A jansson value goes in whole. */
+static void test_json_text_and_values(void **state)
 {
     (void)state;
     struct jsonw j;
     jsonw_init(&j);
     jsonw_arr(&j);
-    jsonw_json(&j, "{\"holder\":\"\xc3\x28\",\n\"d\":\"\x1b\"}");
-    jsonw_raw(&j, ",\"\x80\"", 4);
-    jsonw_printf(&j, ",\"%s\"", "\xff\tx");
+    jsonw_json(&j, "{\"holder\":\"\xc3\x28\",\n\"d\":\"\\u001b\"}");
+    jsonw_json(&j, "12.500000");
+    jsonw_json(&j, "{not json\xff");
+    jsonw_value(&j, json_pack("{s:[i,b]}", "v", 7, 1));
     jsonw_end(&j);
     assert_true(jsonw_ok(&j));
-    assert_string_equal(j.s, "[{\"holder\":\"" FFFD "(\", \"d\":\"" FFFD "\"},\"" FFFD "\",\"" FFFD
-                             " x\"]");
-    json_error_t e;
-    json_t *o = json_loads(j.s, 0, &e);
-    assert_non_null(o);
-    json_decref(o);
-    /* a long printf goes through the heap */
+    assert_string_equal(j.s, "[{\"holder\":\"" FFFD "(\",\"d\":\"\\u001B\"},12.5,\"{not json" FFFD
+                             "\",{\"v\":[7,true]}]");
+    assert_int_equal(j.size, j.len);
+    jsonw_free(&j);
+}
+
+/* Misuse fails the writer instead of writing bad JSON: a value without its key in an object,
+ * a close with a key waiting. */
+static void test_misuse_fails(void **state)
+{
+    (void)state;
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_obj(&j);
+    jsonw_int(&j, 1);
+    assert_false(jsonw_ok(&j));
     jsonw_reset(&j);
-    char big[1000];
-    memset(big, 'x', sizeof big - 1);
-    big[sizeof big - 1] = '\0';
-    jsonw_printf(&j, "\"%s\"", big);
-    assert_int_equal(j.len, sizeof big + 1);
+    jsonw_obj(&j);
+    jsonw_key(&j, "k");
+    jsonw_end(&j);
+    assert_false(jsonw_ok(&j));
+    jsonw_reset(&j);
+    jsonw_obj(&j);
+    jsonw_kint(&j, "k", 1);
+    jsonw_end(&j);
+    assert_true(jsonw_ok(&j));
+    assert_string_equal(j.s, "{\"k\":1}");
     jsonw_free(&j);
 }
 
@@ -146,7 +164,8 @@ static uint64_t rnd(uint64_t *s)
 /*
  * 20,000 random strings, as keys and as values, biased toward the bytes that matter (controls,
  * quotes, lead and continuation bytes, the edges of the valid ranges): the text is always one
- * line of valid UTF-8 that jansson parses, and a valid input reads back byte for byte.
+ * line of printable ASCII that jansson parses, of the size counted, and a valid input reads
+ * back byte for byte.
  */
 static void test_any_bytes_give_json_a_reader_parses(void **state)
 {
@@ -176,7 +195,9 @@ static void test_any_bytes_give_json_a_reader_parses(void **state)
         jsonw_end(&j);
         jsonw_end(&j);
         assert_true(jsonw_ok(&j));
-        assert_true(text_is_utf8(j.s, j.len));
+        assert_int_equal(j.size, j.len); /* the size counted for the cap is exact */
+        for (size_t i = 0; i < j.len; i++)
+            assert_true((unsigned char)j.s[i] >= 0x20 && (unsigned char)j.s[i] < 0x80);
         assert_null(memchr(j.s, '\n', j.len));
         assert_null(memchr(j.s, '\r', j.len));
         json_error_t e;
@@ -230,7 +251,8 @@ int main(void)
         cmocka_unit_test(test_escapes_every_control_character),
         cmocka_unit_test(test_invalid_utf8_becomes_replacement_characters),
         cmocka_unit_test(test_keys_are_escaped_too),
-        cmocka_unit_test(test_raw_json_is_cleaned),
+        cmocka_unit_test(test_json_text_and_values),
+        cmocka_unit_test(test_misuse_fails),
         cmocka_unit_test(test_any_bytes_give_json_a_reader_parses),
         cmocka_unit_test(test_a_capped_writer_stops_at_its_cap),
     };
