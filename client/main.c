@@ -15,7 +15,7 @@ static const struct cli_command commands[] = {
     {"calc", cli_calc, "PREFIX|ADDRESS[/LEN]  like ipcalc, exact over 128 bits (offline)", false},
     {"pool", cli_pool, "add|del|list          root pools of address space", true},
     {"block", cli_block, "alloc|assign|reserve|release|...  blocks: allocate, assign, show, tree", true},
-    {"zone", cli_zone, "add|del|list|show|export|notify|secondaries  zones, their secondaries", true},
+    {"zone", cli_zone, "add|del|list|show|export|...       zones, NOTIFY targets, secondaries", true},
     {"host", cli_host, "add|del|show|list|rename   hosts: addresses + A/AAAA/PTR at once", true},
     {"record", cli_record, "add|del NAME TYPE DATA   CNAME, MX, TXT, NS, SRV records", true},
     {"service", cli_service, "add|del|list|bind|unbind   the service/port registry, SRV", true},
