@@ -48,15 +48,16 @@ enum phase { PH_OLD_SOA, PH_REMOVED, PH_NEW_SOA, PH_ADDED, PH_DONE };
  * parsing, and its map of the file (PRAGMA mmap_size) would be faulted in page by page again
  * by every transfer; a kept one finds the pages of the zone mapped already. A connection is
  * given back with no statement and no transaction open, and taken again only for the same
- * path naming the same file (a database replaced under the same name gets a new one).
+ * path naming the same file: device, inode and change time as when it was opened (a file
+ * replaced under the same name, even on a reused inode, gets a new connection; so does the
+ * file after a checkpoint wrote to it, which costs an open, never a wrong answer).
  */
 #define POOL_MAX 4
 
 struct pooled {
     sqlite3 *db;
     char *path;
-    dev_t dev;
-    ino_t ino;
+    struct stat st;
 };
 
 static struct {
@@ -65,21 +66,35 @@ static struct {
     unsigned n;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* An idle connection to the file at path (whose identity st gives), or NULL. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* An idle connection to the file at path (whose identity st gives), or NULL; the kept
+ * connections to what path named before are closed. */
 static sqlite3 *pool_take(const char *path, const struct stat *st)
 {
-    sqlite3 *db = NULL;
+    sqlite3 *db = NULL, *stale[POOL_MAX];
+    unsigned nstale = 0;
     pthread_mutex_lock(&pool.mu);
     for (unsigned i = pool.n; i-- > 0;) {
         struct pooled *p = &pool.v[i];
-        if (p->dev == st->st_dev && p->ino == st->st_ino && strcmp(p->path, path) == 0) {
+        if (strcmp(p->path, path) != 0)
+            continue;
+        if (db == NULL && same_file(&p->st, st))
             db = p->db;
-            free(p->path);
-            pool.v[i] = pool.v[--pool.n];
-            break;
-        }
+        else if (!same_file(&p->st, st))
+            stale[nstale++] = p->db;
+        else
+            continue;
+        free(p->path);
+        pool.v[i] = pool.v[--pool.n];
     }
     pthread_mutex_unlock(&pool.mu);
+    for (unsigned i = 0; i < nstale; i++)
+        sqlite3_close(stale[i]);
     return db;
 }
 
@@ -89,7 +104,7 @@ static void pool_give(sqlite3 *db, const char *path, const struct stat *st)
     char *copy = strdup(path);
     pthread_mutex_lock(&pool.mu);
     if (copy != NULL && pool.n < POOL_MAX) {
-        pool.v[pool.n++] = (struct pooled){db, copy, st->st_dev, st->st_ino};
+        pool.v[pool.n++] = (struct pooled){db, copy, *st};
         db = NULL;
         copy = NULL;
     }

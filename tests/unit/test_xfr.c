@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "common/dnsmsg.h"
 #include "db/zonedb.h"
@@ -81,6 +82,35 @@ static void test_zonexfr_is_one_snapshot(void **state)
     zonexfr_close(x);
     assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
     assert_int_equal(read_all(x), 22);
+    zonexfr_close(x);
+}
+
+/* Transfers keep their connection for the next transfer: two databases transferred in turn
+ * each give their own zone, and a database removed and made again under the same path (the
+ * inode may well be reused) gives the new one, not what a kept connection still maps. */
+static void test_zonexfr_kept_connections_follow_the_file(void **state)
+{
+    struct testdb *t = *state, other;
+    struct zonexfr *x;
+    assert_int_equal(testdb_make(&other), 0);
+    import_hosts(t, 7, 10);
+    import_hosts(&other, 9, 30);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
+        assert_int_equal(read_all(x), 12);
+        zonexfr_close(x);
+        assert_int_equal(zonexfr_open(other.path, lab, NULL, &x, NULL), 0);
+        assert_int_equal(read_all(x), 32);
+        zonexfr_close(x);
+    }
+    testdb_cleanup(t);
+    testdb_cleanup(&other); /* the same directory name again, for the same path */
+    memcpy(t, &other, sizeof other);
+    assert_int_equal(mkdir(t->dir, 0700), 0);
+    import_hosts(t, 11, 5);
+    assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
+    assert_int_equal(read_all(x), 7);
+    assert_int_equal(zonexfr_soa(x)->rdata[zonexfr_soa(x)->rdlen - 20 + 3], 11);
     zonexfr_close(x);
 }
 
@@ -308,6 +338,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_kept_connections_follow_the_file, setup,
+                                        teardown),
         cmocka_unit_test(test_xfr_allowed),
         cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
