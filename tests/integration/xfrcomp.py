@@ -31,6 +31,7 @@ try:
 except ImportError:
     print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
     sys.exit(77)
+from secondaries import _read_frame as read_frame  # noqa: E402
 
 NODES = 2500
 
@@ -63,30 +64,16 @@ def zone_text():
     return "\n".join(lines) + "\n"
 
 
-def frame(p):
-    return struct.pack("!H", len(p)) + p
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
 def raw_axfr(port, zone="lab."):
     """The messages of one AXFR, as bytes, until the closing SOA (at most 10,000)."""
     q = dns.message.make_query(zone, dns.rdatatype.AXFR)
     q.id = 0x1234
     out, soas = [], 0
     with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
-        s.sendall(frame(q.to_wire()))
+        w = q.to_wire()
+        s.sendall(struct.pack("!H", len(w)) + w)
         while soas < 2 and len(out) < 10000:
-            ln = recv_exact(s, 2)
-            w = ln and recv_exact(s, struct.unpack("!H", ln)[0])
+            w = read_frame(s)
             if not w:
                 break
             out.append(w)
