@@ -522,14 +522,16 @@ int zonexfr_next(struct zonexfr *x, struct zonexfr_rr *rr, struct lana_diag *d)
             continue; /* the zone's SOA opens and closes the transfer */
         const uint8_t *key = sqlite3_value_blob(vkey);
         int klen = sqlite3_value_bytes(vkey);
-        /* the records of one owner follow each other: its name is rebuilt once */
-        if (klen != x->last_klen || memcmp(key, x->last_key, (size_t)klen) != 0) {
-            if (klen <= 0 || (size_t)klen > sizeof x->last_key ||
+        /* the records of one owner follow each other: its name is rebuilt once (the
+         * root's key is empty: the apex of the zone ".") */
+        if (klen != x->last_klen || (klen > 0 && memcmp(key, x->last_key, (size_t)klen) != 0)) {
+            if ((size_t)klen > sizeof x->last_key ||
                 dname_from_key(key, (size_t)klen, x->last_owner) < 0) {
                 x->last_klen = -1;
                 continue; /* not a record a message can carry (lanad check reports it) */
             }
-            memcpy(x->last_key, key, (size_t)klen);
+            if (klen > 0)
+                memcpy(x->last_key, key, (size_t)klen);
             x->last_klen = klen;
             x->last_olen = dname_len(x->last_owner);
         }

@@ -114,6 +114,29 @@ static void test_zonexfr_kept_connections_follow_the_file(void **state)
     zonexfr_close(x);
 }
 
+/* The root zone: the records owned by the apex "." (whose key is empty) go out too. */
+static void test_zonexfr_root_zone(void **state)
+{
+    struct testdb *t = *state;
+    struct zonexfr *x;
+    struct zonexfr_rr rr;
+    static const uint8_t root[] = "";
+    assert_int_equal(testdb_import(t, "$ORIGIN .\n@ 3600 SOA ns1.lab. hm. 3 2 3 4 5\n"
+                                      "@ NS ns1.lab.\n@ NS ns2.lab.\nlab. NS ns1.lab.\n"
+                                      "ns1.lab. A 198.18.0.1\nns2.lab. A 198.18.0.2\n"),
+                     0);
+    assert_int_equal(zonexfr_open(t->path, root, NULL, &x, NULL), 0);
+    unsigned n = 0, apex_ns = 0;
+    while (zonexfr_next(x, &rr, NULL) == 1) {
+        n++;
+        if (rr.owner[0] == 0 && rr.type == DNS_T_NS)
+            apex_ns++;
+    }
+    assert_int_equal(n, 5);
+    assert_int_equal(apex_ns, 2);
+    zonexfr_close(x);
+}
+
 static void test_zonexfr_unknown_zone(void **state)
 {
     struct testdb *t = *state;
@@ -338,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_root_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_kept_connections_follow_the_file, setup,
                                         teardown),
         cmocka_unit_test(test_xfr_allowed),
