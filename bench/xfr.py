@@ -7,7 +7,8 @@ Prints figures, asserts nothing. Everything on 127.0.0.1, every wait bounded.
     message, the server's CPU time (utime + stime of its processes, /proc/PID/stat, before and
     after), bytes, messages, records; medians over the rounds, after one first transfer each
     (printed on its own: lanad reads and encodes the zone then, and copies it from its transfer
-    cache for the next transfers of the same version).
+    cache for the next transfers of the same version); and a second lanad with its transfer
+    cache off ("lanad-cold"), whose every transfer is such a first one, for their median.
 (b) IXFR of a one-record change to the small zone, in bytes, against the AXFR of the same zone,
     from lanad (and Knot, for reference); "not available" when lanad answers the whole zone.
 (c) propagation: one-record changes in lana, the time until both a Knot and a BIND secondary
@@ -265,6 +266,16 @@ def part_a(args, w):
         return
     note(f"lanad zone import: {time.monotonic() - t0:.2f} s")
     servers.append(lanad_server(args.lanad, db, port, w, args.server_cpu))
+    # a second lanad with its transfer cache off: every round a first transfer (from the
+    # database), for a median of those too
+    cold_db = os.path.join(w, "a-cold", "lana.db")
+    os.makedirs(os.path.dirname(cold_db))
+    subprocess.run([args.lanad, "--db", cold_db, "zone", "import", args.zone],
+                   capture_output=True, check=True)
+    cold = lanad_server(args.lanad, cold_db, port + 7, os.path.dirname(cold_db),
+                        args.server_cpu, ["--transfer-cache", "0"])
+    cold.name = "lanad-cold"
+    servers.append(cold)
     if "knot" in args.servers:
         servers.append(knot_primary(args.zone, port + 1, w, args.server_cpu))
     if "nsd" in args.servers:
@@ -302,12 +313,14 @@ def part_a(args, w):
                   f"bytes={v[0][2]} messages={v[0][3]} records={v[0][4]} "
                   f"(wall {min(x[0] for x in v) * 1000:.0f}-{max(x[0] for x in v) * 1000:.0f} ms)",
                   flush=True)
-        if "lanad" in med:
-            lw, lc = med["lanad"]
+        for lanad in ("lanad", "lanad-cold"):
+            if lanad not in med:
+                continue
+            lw, lc = med[lanad]
             for name, (rw, rc) in med.items():
-                if name != "lanad":
+                if not name.startswith("lanad"):
                     cpu = f"{lc / rc:.2f}" if rc else "n/a (too short to measure)"
-                    note(f"lanad/{name}: wall {lw / rw:.2f}, server CPU {cpu} (target <= 1)")
+                    note(f"{lanad}/{name}: wall {lw / rw:.2f}, server CPU {cpu} (target <= 1)")
         note(f"server_cpu: /proc/PID/stat utime + stime, in ticks of {1000 // TICK} ms; "
              "sched_cpu: the threads' run time from schedstat (ns resolution), which the "
              "ratios use when the kernel keeps it")

@@ -14,7 +14,7 @@
 #   -s "SERVERS"    reference servers: nsd knot ("knot nsd")
 #   -k CHANGES      changes for (c) (100)               -z ZONES    zones for (d) (5)
 #   -P PARTS        which parts, among a b c d (abcd)
-#   -p PORT         first port of the servers started here (15500; up to PORT+6)
+#   -p PORT         first port of the servers started here (15500; up to PORT+7)
 #   --lanad PATH, --lana PATH   the binaries (build/lanad, build/lana)
 #   --server-cpu C, --client-cpu C   CPUs of the servers (0) and of the client (1)
 # Needs python3 with dnspython, knotd/knotc, named/rndc, nsd (tools/install-deps.sh).

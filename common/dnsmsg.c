@@ -149,42 +149,147 @@ void dnsmsg_begin(struct dnsmsg_builder *b, void *buf, size_t cap, uint16_t id, 
     wbuf_init(&b->wb, buf, cap);
     memset(b->counts, 0, sizeof b->counts);
     b->ncomp = 0;
+    b->prev_owner = 0;
+    memset(b->used, 0, sizeof b->used);
     wbuf_u16(&b->wb, id);
     wbuf_u16(&b->wb, flags);
     for (int i = 0; i < 4; i++)
         wbuf_u16(&b->wb, 0);
 }
 
-/* Does the (possibly compressed) name at msg offset `off` equal the uncompressed `name`? */
+#define COMP_MASK (DNSMSG_COMP_SLOTS - 1u)
+
+static inline uint8_t lower(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static inline bool slot_used(const struct dnsmsg_builder *b, unsigned i)
+{
+    return (b->used[i / 64] >> (i % 64)) & 1;
+}
+
+/* Does the name in the message at off (our own writing: pointers lead backwards) equal the
+ * uncompressed name, ignoring case? */
 static bool name_at_equals(const struct wbuf *wb, size_t off, const uint8_t *name)
 {
-    uint8_t tmp[DNAME_MAXLEN];
-    struct rbuf rb;
-    rbuf_init(&rb, wb->data, wb->pos);
-    rb.pos = off;
-    if (dname_decode(&rb, tmp) < 0)
-        return false;
-    return dname_equal(tmp, name);
+    const uint8_t *m = wb->data;
+    for (unsigned hops = 0; off < wb->pos;) {
+        uint8_t l = m[off];
+        if ((l & 0xc0) == 0xc0) {
+            size_t to = (size_t)(l & 0x3f) << 8 | m[off + 1];
+            if (to >= off || ++hops > DNAME_PTR_HOPS_MAX)
+                return false;
+            off = to;
+            continue;
+        }
+        if (l != *name || off + 1 + l > wb->pos)
+            return false;
+        if (l == 0)
+            return true;
+        for (unsigned i = 1; i <= l; i++)
+            if (m[off + i] != name[i] && lower(m[off + i]) != lower(name[i]))
+                return false;
+        off += (size_t)l + 1;
+        name += l + 1;
+    }
+    return false;
+}
+
+/* The offset of an earlier copy of suffix (hash h), or 0. */
+static size_t comp_find(const struct dnsmsg_builder *b, const uint8_t *suffix, uint32_t h)
+{
+    uint16_t tag = (uint16_t)(h >> 16);
+    for (unsigned i = h & COMP_MASK; slot_used(b, i); i = (i + 1) & COMP_MASK)
+        if (b->slot[i].tag == tag && name_at_equals(&b->wb, b->slot[i].off, suffix))
+            return b->slot[i].off;
+    return 0;
+}
+
+/* Remembers that a suffix with hash h starts at off, when a pointer can reach it. */
+static void comp_add(struct dnsmsg_builder *b, size_t off, uint32_t h)
+{
+    if (off >= 0x4000 || b->ncomp >= DNSMSG_COMP_MAX)
+        return;
+    unsigned i = h & COMP_MASK;
+    while (slot_used(b, i))
+        i = (i + 1) & COMP_MASK;
+    b->used[i / 64] |= (uint64_t)1 << (i % 64);
+    b->slot[i].off = (uint16_t)off;
+    b->slot[i].tag = (uint16_t)(h >> 16);
+    b->log[b->ncomp++] = (uint16_t)i;
+}
+
+/* Forgets the suffixes remembered after the first n (a record rolled back). */
+static void comp_undo(struct dnsmsg_builder *b, unsigned n)
+{
+    while (b->ncomp > n) {
+        unsigned i = b->log[--b->ncomp];
+        b->used[i / 64] &= ~((uint64_t)1 << (i % 64));
+    }
+}
+
+/* The bytes of w with ASCII capitals made small, eight at a time. */
+static inline uint64_t lower8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t low7 = w & ~high;                  /* each byte's lower seven bits */
+    uint64_t ge_a = low7 + ones * (0x80 - 'A');  /* high bit: at least 'A' */
+    uint64_t gt_z = low7 + ones * (0x7f - 'Z');  /* high bit: past 'Z' */
+    uint64_t upper = (ge_a ^ gt_z) & ~w & high;  /* high bit: 'A'..'Z' (and ASCII) */
+    return w | upper >> 2;
+}
+
+/* Mixes one label (its length byte and its bytes, ASCII case folded) into the hash h. */
+static inline uint64_t hash_label(uint64_t h, const uint8_t *p)
+{
+    unsigned len = (unsigned)p[0] + 1, k = 0;
+    for (; k + 8 <= len; k += 8) {
+        uint64_t w;
+        memcpy(&w, p + k, 8);
+        h = (h ^ lower8(w)) * 0x9e3779b97f4a7c15u;
+        h ^= h >> 32; /* a product's low bits depend on the factors' low bits only */
+    }
+    if (k < len) {
+        uint64_t w = 0;
+        for (unsigned j = k; j < len; j++)
+            w |= (uint64_t)p[j] << 8 * (j - k);
+        h = (h ^ lower8(w)) * 0x9e3779b97f4a7c15u;
+        h ^= h >> 32;
+    }
+    return h;
 }
 
 void dnsmsg_put_name(struct dnsmsg_builder *b, const uint8_t *name)
 {
-    /* For each suffix, longest first, look for an earlier copy to point at. O(labels*ncomp),
-     * fine for answers of a few dozen records; the answer cache spares repeated work. */
-    const uint8_t *p = name;
-    while (*p) {
-        for (unsigned i = 0; i < b->ncomp; i++) {
-            if (name_at_equals(&b->wb, b->comp[i], p)) {
-                wbuf_u16(&b->wb, (uint16_t)(0xc000 | b->comp[i]));
-                return;
-            }
-        }
-        if (b->wb.pos < 0x4000 && b->ncomp < DNSMSG_COMP_MAX)
-            b->comp[b->ncomp++] = (uint16_t)b->wb.pos;
-        wbuf_put(&b->wb, p, (size_t)*p + 1);
-        p += *p + 1;
+    /* the hash of every suffix, from the root up: h[i] covers labels i.. of the name */
+    const uint8_t *label[DNAME_MAXLEN / 2 + 1];
+    uint32_t h[DNAME_MAXLEN / 2 + 1];
+    unsigned n = 0;
+    for (const uint8_t *p = name; *p && n < DNAME_MAXLEN / 2; p += *p + 1)
+        label[n++] = p;
+    uint64_t acc = 0;
+    for (unsigned i = n; i-- > 0;) {
+        acc = hash_label(acc, label[i]);
+        uint64_t x = acc * 0xff51afd7ed558ccdu; /* spread every bit over the slot and tag */
+        h[i] = (uint32_t)(x >> 32);
     }
-    wbuf_u8(&b->wb, 0);
+    /* longest suffix first: the labels before the first one found go out as they are */
+    size_t start = b->wb.pos, ptr = 0;
+    unsigned i = 0;
+    for (; i < n; i++)
+        if ((ptr = comp_find(b, label[i], h[i])) != 0)
+            break;
+    size_t plain = i < n ? (size_t)(label[i] - name) : dname_len(name) - 1;
+    wbuf_put(&b->wb, name, plain);
+    if (b->wb.overflow)
+        return;
+    for (unsigned k = 0; k < i; k++)
+        comp_add(b, start + (size_t)(label[k] - name), h[k]);
+    if (i < n)
+        wbuf_u16(&b->wb, (uint16_t)(0xc000 | ptr));
+    else
+        wbuf_u8(&b->wb, 0);
 }
 
 void dnsmsg_put_question(struct dnsmsg_builder *b, const uint8_t *name, uint16_t type,
@@ -239,7 +344,17 @@ bool dnsmsg_put_rr(struct dnsmsg_builder *b, enum dnsmsg_section sec, const uint
 {
     size_t start = b->wb.pos;
     unsigned ncomp = b->ncomp;
-    dnsmsg_put_name(b, owner);
+    uint16_t prev = b->prev_owner;
+    /* the records of an RRset, and of a node, come one after the other: the owner of the
+     * record before is tried first */
+    if (prev != 0 && name_at_equals(&b->wb, prev, owner)) {
+        wbuf_u16(&b->wb, (uint16_t)(0xc000 | prev));
+    } else {
+        dnsmsg_put_name(b, owner);
+        uint8_t l = b->wb.overflow ? 0 : b->wb.data[start];
+        b->prev_owner = (l & 0xc0) == 0xc0 ? (uint16_t)((l & 0x3f) << 8 | b->wb.data[start + 1])
+                        : start < 0x4000 && l != 0 ? (uint16_t)start : 0;
+    }
     wbuf_u16(&b->wb, type);
     wbuf_u16(&b->wb, klass);
     wbuf_u32(&b->wb, ttl);
@@ -248,7 +363,8 @@ bool dnsmsg_put_rr(struct dnsmsg_builder *b, enum dnsmsg_section sec, const uint
     put_rdata(b, type, rdata, rdlen);
     if (b->wb.overflow) {
         wbuf_truncate(&b->wb, start);
-        b->ncomp = ncomp;
+        comp_undo(b, ncomp);
+        b->prev_owner = prev;
         return false;
     }
     wbuf_set_u16(&b->wb, lenpos, (uint16_t)(b->wb.pos - lenpos - 2));

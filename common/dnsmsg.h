@@ -91,14 +91,31 @@ int dnsmsg_skip_rr(struct rbuf *rb);
 
 /* ---- building ---------------------------------------------------------------------- */
 
-#define DNSMSG_COMP_MAX 64
+/*
+ * Compression (RFC 1035 §4.1.4) remembers every suffix of the names written uncompressed at
+ * an offset a pointer can reach (below 0x4000) in an open-addressing hash table keyed by the
+ * lowercased label sequence: a name costs one lookup per label, longest suffix first, and one
+ * comparison against the message where a lookup hits. Matching ignores ASCII case, as names
+ * do (RFC 4343); the first writing of a name keeps the case it was given. Slots are claimed
+ * in order and remembered in `log`, so a record that does not fit gives its suffixes back
+ * (linear probing undone last-in first-out leaves the table exactly as before). Only the
+ * bitmap of used slots is cleared when a message begins.
+ */
+#define DNSMSG_COMP_SLOTS 1024 /* a power of two */
+#define DNSMSG_COMP_MAX 768    /* suffixes remembered per message: the table 3/4 full at most */
 
 /** A response under construction; counts are patched into the header by dnsmsg_finish(). */
 struct dnsmsg_builder {
     struct wbuf wb;
-    uint16_t counts[4];            /* qd, an, ns, ar */
-    uint16_t comp[DNSMSG_COMP_MAX]; /* offsets of names written, for compression */
-    unsigned ncomp;
+    uint16_t counts[4];             /* qd, an, ns, ar */
+    unsigned ncomp;                 /* suffixes remembered, in log */
+    uint16_t prev_owner;            /* where the last record's owner is spelled out; 0: none */
+    uint64_t used[DNSMSG_COMP_SLOTS / 64];
+    uint16_t log[DNSMSG_COMP_MAX];  /* their slots, in the order they were claimed */
+    struct {
+        uint16_t off;               /* where the suffix starts in the message */
+        uint16_t tag;               /* the upper bits of its hash */
+    } slot[DNSMSG_COMP_SLOTS];
 };
 
 enum dnsmsg_section { DNSMSG_QD = 0, DNSMSG_AN = 1, DNSMSG_NS = 2, DNSMSG_AR = 3 };

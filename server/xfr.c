@@ -5,10 +5,8 @@
  * alone in a message of up to 65535 bytes); the SOA closes the last one.
  *
  * Compression: pointers reach the first 16 KiB of a message only (RFC 1035 §4.1.4), hence
- * messages of 16 KiB as NSD sends. The builder's table of names (common/dnsmsg.h) holds a
- * few dozen entries, too few for a message of hundreds of owners; before each record it is
- * cut back to the question's names (the apex and its suffixes) plus the names of the record
- * before, which in canonical order is where the owner and the in-zone targets repeat.
+ * messages of 16 KiB as NSD sends; the builder (common/dnsmsg.h) points at any name written
+ * before in the message.
  */
 #include "server/xfr.h"
 
@@ -173,7 +171,7 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     /* the question as asked, case included (the name sits right after the header) */
     if (b.wb.pos >= DNSMSG_HDRLEN + x->q.qname_len)
         memcpy(out + DNSMSG_HDRLEN, x->qraw, x->q.qname_len);
-    unsigned n = 0, base = b.ncomp, last = b.ncomp;
+    unsigned n = 0;
     if (x->messages == 0) { /* the opening SOA; alone when the client is up to date */
         const struct zonexfr_rr *soa = zonexfr_soa(x->zx);
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, soa->owner, DNS_T_SOA, DNS_C_IN, soa->ttl, soa->rdata,
@@ -197,9 +195,6 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
          * a record bigger than that alone goes out in a message of up to 64 KiB */
         if (n > 0 && b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > x->msg_max)
             break;
-        unsigned prev = b.ncomp - last; /* the names the record before added */
-        memmove(&b.comp[base], &b.comp[last], prev * sizeof b.comp[0]);
-        b.ncomp = last = base + prev;
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, rr->owner, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
                            rr->rdlen)) {
             if (n == 0) {

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/dname.h"
 
@@ -18,7 +19,7 @@ struct xfrcache_msgs {
     uint32_t serial;
     atomic_int refs;
     size_t limit;       /* bytes this entry may grow to: the cache's size */
-    uint8_t *data;      /* the bodies, one after the other */
+    uint8_t *data;      /* the bodies, one after the other, in cap bytes mapped (see add) */
     size_t len, cap;
     size_t *off;        /* n + 1 offsets into data */
     uint16_t *ancount;
@@ -51,7 +52,8 @@ void xfrcache_release(struct xfrcache_msgs *m)
 {
     if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1)
         return;
-    free(m->data);
+    if (m->data != NULL)
+        munmap(m->data, m->cap);
     free(m->off);
     free(m->ancount);
     free(m);
@@ -126,13 +128,19 @@ bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint
 {
     if (m->len + len > m->limit)
         return false;
-    if (m->len + len > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->len + len)
-            cap *= 2;
-        uint8_t *p = realloc(m->data, cap);
-        if (p == NULL)
+    /* The bodies go into address space reserved for the most the entry may hold, mapped
+     * lazily: the buffer never moves (a growing malloc'd one is copied over and over, its new
+     * pages faulted in each time), and past its first 2 MiB, which small zones never leave,
+     * the kernel may back it with huge pages: a few faults for a zone of megabytes instead of
+     * one per 4 KiB page, a cost the first transfer of a version pays whole. */
+    if (m->data == NULL) {
+        size_t huge = (size_t)2 << 20, cap = (m->limit + huge - 1) / huge * huge;
+        void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
             return false;
+        if (cap > huge)
+            madvise((uint8_t *)p + huge, cap - huge, MADV_HUGEPAGE); /* advice only */
         m->data = p;
         m->cap = cap;
     }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "common/dnsmsg.h"
 #include "db/zonedb.h"
@@ -81,6 +82,58 @@ static void test_zonexfr_is_one_snapshot(void **state)
     zonexfr_close(x);
     assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
     assert_int_equal(read_all(x), 22);
+    zonexfr_close(x);
+}
+
+/* Transfers keep their connection for the next transfer: two databases transferred in turn
+ * each give their own zone, and a database removed and made again under the same path (the
+ * inode may well be reused) gives the new one, not what a kept connection still maps. */
+static void test_zonexfr_kept_connections_follow_the_file(void **state)
+{
+    struct testdb *t = *state, other;
+    struct zonexfr *x;
+    assert_int_equal(testdb_make(&other), 0);
+    import_hosts(t, 7, 10);
+    import_hosts(&other, 9, 30);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
+        assert_int_equal(read_all(x), 12);
+        zonexfr_close(x);
+        assert_int_equal(zonexfr_open(other.path, lab, NULL, &x, NULL), 0);
+        assert_int_equal(read_all(x), 32);
+        zonexfr_close(x);
+    }
+    testdb_cleanup(t);
+    testdb_cleanup(&other); /* the same directory name again, for the same path */
+    memcpy(t, &other, sizeof other);
+    assert_int_equal(mkdir(t->dir, 0700), 0);
+    import_hosts(t, 11, 5);
+    assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
+    assert_int_equal(read_all(x), 7);
+    assert_int_equal(zonexfr_soa(x)->rdata[zonexfr_soa(x)->rdlen - 20 + 3], 11);
+    zonexfr_close(x);
+}
+
+/* The root zone: the records owned by the apex "." (whose key is empty) go out too. */
+static void test_zonexfr_root_zone(void **state)
+{
+    struct testdb *t = *state;
+    struct zonexfr *x;
+    struct zonexfr_rr rr;
+    static const uint8_t root[] = "";
+    assert_int_equal(testdb_import(t, "$ORIGIN .\n@ 3600 SOA ns1.lab. hm. 3 2 3 4 5\n"
+                                      "@ NS ns1.lab.\n@ NS ns2.lab.\nlab. NS ns1.lab.\n"
+                                      "ns1.lab. A 198.18.0.1\nns2.lab. A 198.18.0.2\n"),
+                     0);
+    assert_int_equal(zonexfr_open(t->path, root, NULL, &x, NULL), 0);
+    unsigned n = 0, apex_ns = 0;
+    while (zonexfr_next(x, &rr, NULL) == 1) {
+        n++;
+        if (rr.owner[0] == 0 && rr.type == DNS_T_NS)
+            apex_ns++;
+    }
+    assert_int_equal(n, 5);
+    assert_int_equal(apex_ns, 2);
     zonexfr_close(x);
 }
 
@@ -308,6 +361,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_root_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_kept_connections_follow_the_file, setup,
+                                        teardown),
         cmocka_unit_test(test_xfr_allowed),
         cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
