@@ -21,7 +21,12 @@ struct http;
 struct store;
 struct webview;
 
-/** What a handler is given for one request. */
+/* The longest request path answered (the query string apart); longer ones get 414. */
+#define HTTP_URL_MAX 2048
+
+/** What a handler is given for one request. st is valid only during the handler's call (the
+ * next request of the thread may see a newer commit through it); it is NULL only when the
+ * registry cannot be opened, and then the handler is not called (503). */
 struct http_req {
     struct MHD_Connection *conn;
     const char *method; /* "GET" or "HEAD" */
@@ -46,3 +51,21 @@ void http_stop(struct http *h);
  */
 enum MHD_Result http_reply(const struct http_req *r, unsigned status, const char *ctype,
                            const char *body, size_t len);
+
+/**
+ * http_reply with more headers: hdrs is NULL or a NULL-terminated list of name, value pairs
+ * (e.g. {"Allow", "GET, HEAD", NULL}). MHD_NO when it could not be queued.
+ */
+enum MHD_Result http_reply_hdrs(const struct http_req *r, unsigned status, const char *ctype,
+                                const char *body, size_t len, const char *const *hdrs);
+/**
+ * Adds the headers every response carries (`Access-Control-Allow-Origin: *`) to a response a
+ * handler made itself (a streamed one, e.g. Server-Sent Events). MHD_NO when it failed.
+ */
+enum MHD_Result http_common_headers(struct MHD_Response *resp);
+/**
+ * The scheme and authority this request reached the server at, "http://HOST[:PORT]", from its
+ * Host header (checked: letters, digits and ".-:[]" only) else the local address; for the
+ * absolute links RDAP wants. Written into buf (NUL-terminated); false when it does not fit.
+ */
+bool http_base_url(const struct http_req *r, char *buf, size_t size);

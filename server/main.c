@@ -21,6 +21,7 @@
 #include "common/net.h"
 #include "common/regproto.h"
 #include "server/checkcmd.h"
+#include "server/http.h"
 #include "server/notifier.h"
 #include "server/registry.h"
 #include "server/srvconf.h"
@@ -39,6 +40,7 @@ static const struct srvdoc_opt lanad_opts[] = {
      "$STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
     {'l', "listen-dns", "A:P", "DNS endpoint, UDP and TCP; repeatable; port 0 = any"},
     {0, "listen-registry", "A:P", "registry protocol endpoint (TCP); repeatable"},
+    {0, "listen-http", "A:P", "HTTP endpoint: RDAP under /rdap/, the web view at /; repeatable"},
     {0, "token-file", "PATH",
      "where the admin token is written on first start (default "
      "admin.token beside the database)"},
@@ -240,6 +242,10 @@ struct lanad {
     unsigned nw, made; /* workers wanted; created (they own their sockets) */
     struct registry *registry;
     struct notifier *notifier; /* NOTIFY to the secondaries */
+    struct endpoint web[CONF_LIST_MAX]; /* HTTP: RDAP and the web view */
+    int webfds[CONF_LIST_MAX];
+    unsigned nweb;
+    struct http *http;
     bool ready;        /* the ready file was written */
     sigset_t sigs;
 };
@@ -372,6 +378,38 @@ static int listen_registry(struct lanad *d)
     return EX_OK;
 }
 
+/* HTTP endpoints: TCP, one socket each, handed to server/http.c. */
+static int listen_http(struct lanad *d)
+{
+    const struct conf_list *eps = &d->cfg->listen_http;
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &d->web[d->nweb];
+        struct lana_diag diag;
+        if (net_parse_endpoint(eps->v[e], -1, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("listen-http: %s", diag.msg);
+            return EX_CONFIG;
+        }
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
+            continue;
+        }
+        if (fd < 0) {
+            log_err("cannot listen on %s (http): %s%s", eps->v[e], strerror(-fd),
+                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
+                                        "another with --listen-http ADDR:PORT"
+                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                                    : "");
+            return EX_OSERR;
+        }
+        socklen_t l = sizeof ep->addr;
+        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
+        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
+        d->webfds[d->nweb++] = fd;
+    }
+    return EX_OK;
+}
+
 /* Starts the workers and the registry thread; signals are blocked first, so that only
  * wait_signal() takes them (the threads inherit the mask). */
 static int start(struct lanad *d)
@@ -408,6 +446,16 @@ static int start(struct lanad *d)
         }
         d->nreg = n;
     }
+    if (d->nweb > 0) {
+        struct lana_diag diag;
+        unsigned n = d->nweb;
+        d->nweb = 0; /* the HTTP endpoint takes the sockets over */
+        if (http_start(d->cfg, &d->commits, d->webfds, n, &d->http, &diag) != 0) {
+            log_err("http: %s", diag.msg);
+            return EX_SOFTWARE;
+        }
+        d->nweb = n;
+    }
     struct lana_diag nd;
     int nrc = notifier_new(d->cfg, &d->commits, &d->notifier, &nd);
     if (nrc != 0 || (nrc = notifier_start(d->notifier)) != 0) {
@@ -430,6 +478,8 @@ static int write_ready_file(const struct lanad *d)
         fprintf(fp, "dns %s\n", d->dns[e].text);
     for (unsigned e = 0; e < d->nreg; e++)
         fprintf(fp, "registry %s\n", d->reg[e].text);
+    for (unsigned e = 0; e < d->nweb; e++)
+        fprintf(fp, "http %s\n", d->web[e].text);
     fprintf(fp, "pid %d\n", (int)getpid());
     if (fclose(fp) != 0 || rename(tmp, d->ready_file) != 0) {
         log_err("cannot write %s: %s", d->ready_file, strerror(errno));
@@ -458,6 +508,8 @@ static int announce(struct lanad *d)
                d->nw == 1 ? "" : "s", d->cfg->db);
     for (unsigned e = 0; e < d->nreg; e++)
         log_notice("ready: registry on %s (tcp)", d->reg[e].text);
+    for (unsigned e = 0; e < d->nweb; e++)
+        log_notice("ready: HTTP on %s (RDAP at /rdap/, web view at /)", d->web[e].text);
     notify_systemd("READY=1");
     return EX_OK;
 }
@@ -484,6 +536,7 @@ static int shutdown_daemon(struct lanad *d, int status)
 {
     if (d->ready)
         notify_systemd("STOPPING=1");
+    http_stop(d->http); /* first: its threads read the registry */
     registry_stop(d->registry);
     notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
     uint64_t udp = 0, tcp = 0;
@@ -505,6 +558,9 @@ static int shutdown_daemon(struct lanad *d, int status)
     if (d->registry == NULL)
         for (unsigned e = 0; e < d->nreg; e++)
             close(d->regfds[e]);
+    if (d->http == NULL)
+        for (unsigned e = 0; e < d->nweb; e++)
+            close(d->webfds[e]);
     if (d->ready) {
         log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
                    (unsigned long long)tcp);
@@ -527,6 +583,7 @@ static void fit_fd_limit(const struct srvconf *cfg)
     uint64_t own = 64 + (cfg->workers + 1) * (8 + 2 * (uint64_t)cfg->listen_dns.n) +
                    cfg->listen_registry.n;
     uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections;
+    need += cfg->listen_http.n + cfg->http_max_connections + 4 * cfg->http_threads;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return;
     unsigned long long was = (unsigned long long)rl.rlim_cur;
@@ -564,7 +621,8 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         for (unsigned k = 0; k < 2 * CONF_LIST_MAX; k++)
             d.socks[i][k].fd = -1;
     if ((status = listen_dns(&d)) == EX_OK && (status = listen_registry(&d)) == EX_OK &&
-        (status = start(&d)) == EX_OK && (status = announce(&d)) == EX_OK)
+        (status = listen_http(&d)) == EX_OK && (status = start(&d)) == EX_OK &&
+        (status = announce(&d)) == EX_OK)
         wait_signal(&d);
     return shutdown_daemon(&d, status);
 }

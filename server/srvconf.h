@@ -47,6 +47,10 @@ struct srvconf {
     struct conf_list also_notify;       /* NOTIFY targets of every zone: ADDR[:PORT] ... */
     char *notify_key;                   /* the TSIG key that signs NOTIFYs, or NULL */
     char *catalog_zone;                 /* the catalog zone's name (RFC 9432), or "none" */
+    struct conf_list listen_http;       /* ADDR:PORT of the HTTP endpoint (RDAP, web view) */
+    uint64_t http_threads;              /* threads of each HTTP endpoint */
+    uint64_t http_max_connections;      /* open HTTP connections in all */
+    uint64_t http_idle_timeout;         /* seconds */
 };
 
 extern const struct conf_key srvconf_keys[];

@@ -1,0 +1,251 @@
+/*
+ * http — lanad's HTTP endpoint: one libmicrohttpd daemon per listening socket, each with its
+ * own thread pool (epoll, suspend/resume for streamed responses). This file is transport only:
+ * the method and URL-length checks, the per-thread registry handle, the common headers; what
+ * a path answers is rdap.c's (/rdap and below) or webview.c's (everything else).
+ *
+ * Each pool thread opens its read-only registry handle on its first request and keeps it in a
+ * thread-local slot; every handle opened is also listed in struct http, which closes them all
+ * once the library's threads have stopped.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/net.h"
+#include "db/store.h"
+#include "server/rdap.h"
+#include "server/webview.h"
+
+#define HTTP_MAX_DAEMONS CONF_LIST_MAX
+#define HTTP_MAX_STORES 1024 /* handles: one per pool thread of every daemon */
+
+struct http {
+    const struct srvconf *cfg;
+    struct webview *web;
+    struct MHD_Daemon *daemons[HTTP_MAX_DAEMONS];
+    unsigned ndaemons;
+    pthread_mutex_t lock; /* guards stores */
+    struct store *stores[HTTP_MAX_STORES];
+    unsigned nstores;
+};
+
+/* This thread's registry handle, and the endpoint that opened it (a handle never outlives
+ * its http: http_stop closes it after the thread is gone). */
+static _Thread_local struct store *tls_store;
+static _Thread_local const struct http *tls_owner;
+
+static struct store *thread_store(struct http *h)
+{
+    if (tls_owner == h && tls_store != NULL)
+        return tls_store;
+    struct lana_diag d;
+    struct store *st = NULL;
+    if (store_open_reader(h->cfg->db, &st, &d) != 0) {
+        log_warn("http: cannot open the registry: %s", d.msg);
+        return NULL;
+    }
+    pthread_mutex_lock(&h->lock);
+    bool kept = h->nstores < HTTP_MAX_STORES;
+    if (kept)
+        h->stores[h->nstores++] = st;
+    pthread_mutex_unlock(&h->lock);
+    if (!kept) {
+        store_close(st);
+        log_warn("http: more threads than registry handles (%d)", HTTP_MAX_STORES);
+        return NULL;
+    }
+    tls_store = st;
+    tls_owner = h;
+    return st;
+}
+
+enum MHD_Result http_common_headers(struct MHD_Response *resp)
+{
+    /* RFC 7480 section 5.6: RDAP is read by web pages of other origins */
+    return MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+}
+
+enum MHD_Result http_reply_hdrs(const struct http_req *r, unsigned status, const char *ctype,
+                                const char *body, size_t len, const char *const *hdrs)
+{
+    /* a HEAD gets the GET's headers, Content-Length included; the library sends no body */
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    enum MHD_Result ok = http_common_headers(resp);
+    if (ok == MHD_YES && ctype != NULL)
+        ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    for (size_t i = 0; ok == MHD_YES && hdrs != NULL && hdrs[i] != NULL && hdrs[i + 1] != NULL;
+         i += 2)
+        ok = MHD_add_response_header(resp, hdrs[i], hdrs[i + 1]);
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+enum MHD_Result http_reply(const struct http_req *r, unsigned status, const char *ctype,
+                           const char *body, size_t len)
+{
+    return http_reply_hdrs(r, status, ctype, body, len, NULL);
+}
+
+/* A Host header lana may echo into a link: a name, an IPv4 address or a bracketed IPv6
+ * address, each with an optional port. */
+static bool host_ok(const char *host)
+{
+    size_t n = strlen(host);
+    return n > 0 && n <= 261 &&
+           strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+               n;
+}
+
+bool http_base_url(const struct http_req *r, char *buf, size_t size)
+{
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    char local[NET_ADDRSTRLEN] = "localhost";
+    if (host == NULL || !host_ok(host)) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&ss, &sl) == 0)
+            net_addr_format((struct sockaddr *)&ss, local, sizeof local);
+        host = local;
+    }
+    int n = snprintf(buf, size, "http://%s", host);
+    return n > 0 && (size_t)n < size;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    struct http *h = cls;
+    struct http_req r = {.conn = conn, .method = method, .url = url, .cfg = h->cfg};
+    static const char text[] = "text/plain; charset=utf-8";
+    r.head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (!r.head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
+        /* RFC 9110 section 15.5.6: a 405 lists what is allowed. Answered before any body
+         * is read, so the library closes the connection instead of reading that body. */
+        static const char *const allow[] = {MHD_HTTP_HEADER_ALLOW, "GET, HEAD", NULL};
+        static const char body[] = "only GET and HEAD are served here\n";
+        return http_reply_hdrs(&r, 405, text, body, sizeof body - 1, allow);
+    }
+    /* The library calls once when the headers are in, then again for each piece of a body
+     * and once at its end. A response queued before that end costs the connection (the
+     * library cannot keep it alive), so the first call only marks the request seen. */
+    static int seen;
+    if (*req_cls == NULL) {
+        *req_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) { /* GET and HEAD take no body: refused, connection closed */
+        *upload_data_size = 0;
+        static const char body[] = "a GET or HEAD request carries no body\n";
+        return http_reply(&r, 400, text, body, sizeof body - 1);
+    }
+    /* the library bounds the request line by its memory pool; the path is bounded here */
+    if (strlen(url) > HTTP_URL_MAX) {
+        static const char body[] = "the URL is too long\n";
+        return http_reply(&r, 414, text, body, sizeof body - 1);
+    }
+    if ((r.st = thread_store(h)) == NULL) {
+        static const char body[] = "the registry cannot be read now\n";
+        return http_reply(&r, 503, text, body, sizeof body - 1);
+    }
+    enum MHD_Result res;
+    if (strncmp(url, "/rdap", 5) == 0 && (url[5] == '\0' || url[5] == '/'))
+        res = rdap_answer(&r);
+    else
+        res = webview_answer(h->web, &r);
+    store_read_done(r.st); /* the next request sees the last commit */
+    return res;
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!log_enabled(LOG_LVL_INFO))
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_info("http: %s", msg);
+}
+
+int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds, unsigned nfds,
+               struct http **out, struct lana_diag *d)
+{
+    int rc = 0;
+    unsigned i = 0;
+    struct http *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        rc = diag_set(d, LANA_ENOMEM, "out of memory");
+        goto out;
+    }
+    h->cfg = cfg;
+    pthread_mutex_init(&h->lock, NULL);
+    if ((rc = webview_open(cfg, gen, &h->web, d)) != 0)
+        goto out;
+    unsigned threads = (unsigned)cfg->http_threads;
+    /* the connection cap is the library's per daemon: split it among the sockets */
+    unsigned cap = (unsigned)(cfg->http_max_connections / (nfds ? nfds : 1));
+    for (; i < nfds && i < HTTP_MAX_DAEMONS; i++) {
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                         MHD_ALLOW_SUSPEND_RESUME;
+        if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+            flags |= MHD_USE_EPOLL;
+        else
+            flags |= MHD_USE_POLL;
+        struct MHD_Daemon *md = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i],
+            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+            cap ? cap : 1u, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_idle_timeout,
+            /* the request line and headers live in this pool: a longer request gets 414 or
+             * 431 from the library before any handler runs */
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+        if (md == NULL) {
+            rc = diag_set(d, LANA_EIO, "cannot start the HTTP server on socket %d", fds[i]);
+            goto out;
+        }
+        h->daemons[h->ndaemons++] = md;
+    }
+out:
+    if (rc != 0) {
+        for (unsigned k = i; k < nfds; k++) /* the sockets no daemon took over */
+            close(fds[k]);
+        http_stop(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+void http_stop(struct http *h)
+{
+    if (h == NULL)
+        return;
+    for (unsigned i = 0; i < h->ndaemons; i++)
+        MHD_stop_daemon(h->daemons[i]); /* joins its threads and closes its socket */
+    for (unsigned i = 0; i < h->nstores; i++)
+        store_close(h->stores[i]);
+    webview_close(h->web);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
