@@ -5,6 +5,7 @@
 set(body "/* written by cmake/webassets.cmake from server/web/: do not edit */\n")
 string(APPEND body "#include \"server/webassets.h\"\n\n")
 set(table "")
+string(REPEAT "0x..," 16 sixteen) # CMake's regular expressions have no {n}
 set(i 0)
 foreach(name IN LISTS FILES)
   file(READ "${DIR}/${name}" hex HEX)
@@ -12,7 +13,7 @@ foreach(name IN LISTS FILES)
   math(EXPR n "${n} / 2")
   # 0xNN, per byte, 16 to a line
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
-  string(REGEX REPLACE "((0x..,){16})" "\\1\n    " hex "${hex}")
+  string(REGEX REPLACE "(${sixteen})" "\\1\n    " hex "${hex}")
   if(name MATCHES "\\.html$")
     set(ctype "text/html; charset=utf-8")
   elseif(name MATCHES "\\.js$")

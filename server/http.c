@@ -241,6 +241,7 @@ void http_stop(struct http *h)
 {
     if (h == NULL)
         return;
+    webview_stop(h->web); /* the library must not stop with a live feed suspended */
     for (unsigned i = 0; i < h->ndaemons; i++)
         MHD_stop_daemon(h->daemons[i]); /* joins its threads and closes its socket */
     for (unsigned i = 0; i < h->nstores; i++)

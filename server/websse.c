@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -37,9 +38,13 @@ struct client {
 
 struct frame {
     int64_t id;
-    char *text; /* a whole SSE event, "id: ...\nevent: change\ndata: ...\n\n" */
+    char *text; /* an SSE event but for its type: "id: ...\ndata: ...\n\n" */
     size_t len;
 };
+
+/* The type line that goes before a frame: `change` as it happens (the page refreshes what it
+ * shows), `history` for the recent past a new stream starts with (the page lists it only). */
+static const char type_change[] = "event: change\n", type_history[] = "event: history\n";
 
 struct websse {
     pthread_mutex_t mu;
@@ -92,10 +97,14 @@ wake:
     }
 }
 
-static void push_all(struct websse *s, const char *text, size_t len)
+/* Queues a frame (type NULL: a comment or field lines of their own) to every stream. */
+static void push_all(struct websse *s, const char *type, const char *text, size_t len)
 {
-    for (struct client *c = s->clients; c != NULL; c = c->next)
+    for (struct client *c = s->clients; c != NULL; c = c->next) {
+        if (type != NULL)
+            client_push(c, type, strlen(type));
         client_push(c, text, len);
+    }
     s->last_send_ms = mono_ms();
 }
 
@@ -155,15 +164,14 @@ static char *event_frame(const struct audit_entry *e, size_t *len)
     json_object_set_new(o, "object", json_string(e->object));
     /* what it is now, or what it was when it is gone */
     json_object_set_new(o, "fields", public_object(e->after ? e->after : e->before));
-    json_object_set_new(o, "gone", json_boolean(e->after == NULL));
+    json_object_set_new(o, "gone", json_boolean(e->after == NULL && e->before != NULL));
     char *data = json_dumps(o, JSON_COMPACT); /* one line: no newline in compact output */
     json_decref(o);
     if (data == NULL)
         return NULL;
     size_t cap = strlen(data) + 64;
     char *text = malloc(cap);
-    int n = text ? snprintf(text, cap, "id: %" PRId64 "\nevent: change\ndata: %s\n\n", e->id, data)
-                 : -1;
+    int n = text ? snprintf(text, cap, "id: %" PRId64 "\ndata: %s\n\n", e->id, data) : -1;
     free(data);
     if (n < 0 || (size_t)n >= cap) {
         free(text);
@@ -201,7 +209,7 @@ static int on_entry(const struct audit_entry *e, void *arg)
     b->s->last_id = e->id;
     if (text != NULL) {
         if (b->live)
-            push_all(b->s, text, len);
+            push_all(b->s, type_change, text, len);
         ring_add(b->s, e->id, text, len);
     }
     pthread_mutex_unlock(&b->s->mu);
@@ -220,6 +228,39 @@ static void poll_log(struct websse *s)
     store_read_done(s->st);
 }
 
+/* Streams whose browser has gone (the tab closed) while suspended: libmicrohttpd does not
+ * watch a suspended connection, so its slot would stay taken until the next event failed to
+ * be written. A peer that closed shows as POLLRDHUP (or an error) on the socket; such a
+ * stream is ended and resumed, and the library closes it. Under s->mu; poll() does not wait. */
+static void reap_gone(struct websse *s)
+{
+    struct pollfd fds[64];
+    struct client *who[64];
+    struct client *c = s->clients;
+    while (c != NULL) {
+        nfds_t n = 0;
+        for (; c != NULL && n < 64; c = c->next) {
+            if (!c->suspended)
+                continue;
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+            if (ci == NULL)
+                continue;
+            fds[n] = (struct pollfd){.fd = ci->connect_fd, .events = POLLRDHUP};
+            who[n++] = c;
+        }
+        if (n == 0 || poll(fds, n, 0) <= 0)
+            continue;
+        for (nfds_t i = 0; i < n; i++) {
+            if (fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                who[i]->ended = true;
+                who[i]->suspended = false;
+                MHD_resume_connection(who[i]->conn);
+            }
+        }
+    }
+}
+
 static void *watch(void *arg)
 {
     struct websse *s = arg;
@@ -228,9 +269,10 @@ static void *watch(void *arg)
         pthread_mutex_unlock(&s->mu);
         poll_log(s);
         pthread_mutex_lock(&s->mu);
+        reap_gone(s);
         if (mono_ms() - s->last_send_ms >= WEBSSE_KEEPALIVE_MS) {
             static const char ping[] = ": keep-alive\n\n";
-            push_all(s, ping, sizeof ping - 1);
+            push_all(s, NULL, ping, sizeof ping - 1);
         }
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
@@ -393,8 +435,9 @@ static bool last_event_id(const struct http_req *r, int64_t *id)
 }
 
 /* What a new stream starts with (under s->mu): the reconnection delay, then the events after
- * the browser's Last-Event-ID (a `reset` event first when some of them are no longer kept:
- * the page reloads what it shows), or without one the last few as history; then the id of
+ * the browser's Last-Event-ID as changes (a `reset` event first when some of them are no
+ * longer kept: the page reloads what it shows), or without one the last few as `history`
+ * (the page it loads is already as they left it); then the id of
  * the end of the log, so that a reconnection resumes from here even when nothing public
  * came since. */
 static void stream_start(struct websse *s, struct client *c, bool resume, int64_t from)
@@ -413,8 +456,11 @@ static void stream_start(struct websse *s, struct client *c, bool resume, int64_
     }
     for (unsigned i = first; i < s->count; i++) {
         const struct frame *f = &s->ring[(s->head + i) % WEBSSE_RING];
-        if (!resume || f->id > from)
+        if (!resume || f->id > from) {
+            const char *type = resume ? type_change : type_history;
+            client_push(c, type, strlen(type));
             client_push(c, f->text, f->len);
+        }
     }
     n = snprintf(line, sizeof line, "id: %" PRId64 "\n\n", s->last_id);
     if (n > 0 && (size_t)n < sizeof line)

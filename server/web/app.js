@@ -257,13 +257,41 @@ function showError(where, e) {
   setTimeout(() => p.remove(), 8000);
 }
 
-/* A change under prefix: the rows that contain it are refreshed, and the list of the
- * deepest open one reloaded, so a new block appears and a released one goes. */
-async function treeChanged(prefixes) {
-  const targets = prefixes.map(parsePrefix).filter(Boolean);
+/* The deepest row on the page whose block contains t (t itself when it is shown). */
+function deepest(t) {
+  let best = null;
+  for (const node of tree.nodes.values()) {
+    if (contains(node.parsed, t) && (!best || node.parsed.plen > best.parsed.plen)) best = node;
+  }
+  return best;
+}
+
+/* Opens the rows down to a new block so that it shows, unless a row on the way was closed
+ * by hand (or the block is beyond the pages loaded of a long list: the counts say it). */
+async function reveal(t) {
+  for (let i = 0; i < 32; i++) {
+    const node = deepest(t);
+    if (node && node.parsed.plen === t.plen) {
+      node.elem.classList.remove("fresh");
+      void node.elem.offsetWidth;                 /* restarts the highlight */
+      node.elem.classList.add("fresh");
+      return;
+    }
+    if (!node || node.expanded || node.closed) return;
+    await loadChildren(node, false);
+  }
+}
+
+/* Changes to blocks: the rows that contain one are refreshed (an open row reloads its list,
+ * so a new block appears and a released one goes), then new blocks are revealed. A burst
+ * touches many rows: past 50 changes every open row is reloaded instead. */
+async function treeChanged(changes) {
+  const targets = changes.map((c) => c.parsed);
   const hit = [];
   for (const node of tree.nodes.values()) {
-    if (targets.some((t) => contains(node.parsed, t))) hit.push(node);
+    if (targets.length > 50 ? node.expanded : targets.some((t) => contains(node.parsed, t))) {
+      hit.push(node);
+    }
   }
   hit.sort((a, b) => a.parsed.plen - b.parsed.plen);
   await loadPools(true);      /* the pools' own rows: a handful */
@@ -272,11 +300,12 @@ async function treeChanged(prefixes) {
     const pool = node.elem.parentNode === tree.root;
     if (node.expanded || (pool && !node.closed)) {      /* pools stay open unless closed */
       await loadChildren(node, true);
-    } else if (node.parsed.plen > 0) {
+    } else {
       const page = await getJSON("/api/tree?" + q({block: node.prefix, limit: 1}));
       if (page.block) { node.data = page.block; drawRow(node); }
     }
   }
+  for (const c of changes.slice(-20)) if (!c.gone) await reveal(c.parsed);
 }
 
 /* ---- zones and hosts ---- */
@@ -293,7 +322,8 @@ function zoneRow(z) {
   row.appendChild(el("span", "zmeta",
     countText(z.hosts, "host", "hosts") + " · " + countText(z.records, "record", "records") +
     (z.registrant ? " · " + z.registrant : "")));
-  row.addEventListener("click", () => toggleZone(wrap, z.name));
+  /* its wrapper at the time of the click: a refresh moves this row into the one shown */
+  row.addEventListener("click", () => toggleZone(row.parentNode, z.name));
   wrap.appendChild(row);
   return wrap;
 }
@@ -387,8 +417,8 @@ async function zonesChanged() {
 const VERBS = {add: "add", alloc: "add", allocate: "add", assign: "add", reserve: "add",
   bind: "add", del: "del", release: "del", unbind: "del", update: "upd"};
 
-function feedItem(ev) {
-  const li = el("li", "fresh");
+function feedItem(ev, fresh) {
+  const li = el("li", fresh ? "fresh" : "");
   li.dataset.id = ev.id;
   li.dataset.object = ev.object;
   const verb = ev.action.split(".")[1] || ev.action;
@@ -408,7 +438,7 @@ function feedItem(ev) {
   return li;
 }
 
-const pending = {prefixes: new Set(), names: false, timer: 0, busy: false};
+const pending = {blocks: new Map(), names: false, timer: 0, busy: false};
 
 function schedule() {
   if (pending.timer) return;
@@ -419,12 +449,12 @@ async function flush() {
   pending.timer = 0;
   if (pending.busy) { schedule(); return; }
   pending.busy = true;
-  const prefixes = Array.from(pending.prefixes);
+  const changes = Array.from(pending.blocks.values());
   const names = pending.names;
-  pending.prefixes.clear();
+  pending.blocks.clear();
   pending.names = false;
   try {
-    if (prefixes.length) await treeChanged(prefixes);
+    if (changes.length) await treeChanged(changes);
     if (names) await zonesChanged();
   } catch (e) {
     showError(tree.root, e);
@@ -433,18 +463,29 @@ async function flush() {
   }
 }
 
-function onChange(ev) {
+function blockChanged(prefix, gone) {
+  const parsed = parsePrefix(prefix);
+  if (!parsed) return;
+  pending.blocks.delete(prefix);                 /* the last word on it, in order */
+  pending.blocks.set(prefix, {prefix, parsed, gone: !!gone});
+}
+
+/* An event into the feed: false when it was there already. */
+function listEvent(ev, fresh) {
   const feed = document.getElementById("feed");
-  if (feed.querySelector("[data-id=\"" + ev.id + "\"]")) return;      /* seen already */
+  if (feed.querySelector("[data-id=\"" + Number(ev.id) + "\"]")) return false;
   document.getElementById("feed-empty").hidden = true;
-  feed.insertBefore(feedItem(ev), feed.firstChild);
+  feed.insertBefore(feedItem(ev, fresh), feed.firstChild);
   while (feed.children.length > FEED_MAX) feed.lastChild.remove();
+  return true;
+}
+
+function onChange(ev) {
+  if (!listEvent(ev, true)) return;
   const f = ev.fields || {};
-  if (ev.kind === "pool" || ev.kind === "block") {
-    pending.prefixes.add(f.prefix || ev.object);
-  }
+  if (ev.kind === "pool" || ev.kind === "block") blockChanged(f.prefix || ev.object, ev.gone);
   if (ev.kind === "host") {
-    for (const a of [f.v4, f.v6]) if (a) pending.prefixes.add(a);
+    for (const a of [f.v4, f.v6]) if (a) blockChanged(a, ev.gone);
     pending.names = true;
   }
   if (ev.kind === "zone" || ev.kind === "record" || ev.kind === "service" || ev.kind === "root") {
@@ -473,9 +514,12 @@ function connect() {
     try { ev = JSON.parse(m.data); } catch (e) { return; }
     onChange(ev);
   });
+  es.addEventListener("history", (m) => {
+    try { listEvent(JSON.parse(m.data), false); } catch (e) { /* not ours: ignored */ }
+  });
   es.addEventListener("reset", () => {
     /* some changes were missed while away: reload what is shown */
-    for (const n of tree.nodes.values()) pending.prefixes.add(n.prefix);
+    for (const n of tree.nodes.values()) if (n.expanded) blockChanged(n.prefix, true);
     pending.names = true;
     schedule();
   });
