@@ -195,37 +195,72 @@ static void ring_add(struct websse *s, int64_t id, char *text, size_t len)
     s->count++;
 }
 
+/* What one look at the log found: the public frames in order, and the last entry seen. */
 struct batch {
-    struct websse *s;
-    bool live; /* push to the streams (false while filling the history at start) */
+    struct frame *f;
+    size_t n, cap;
+    int64_t last_id;
 };
 
 static int on_entry(const struct audit_entry *e, void *arg)
 {
     struct batch *b = arg;
+    b->last_id = e->id;
     size_t len = 0;
     char *text = event_frame(e, &len);
-    pthread_mutex_lock(&b->s->mu);
-    b->s->last_id = e->id;
-    if (text != NULL) {
-        if (b->live)
-            push_all(b->s, type_change, text, len);
-        ring_add(b->s, e->id, text, len);
+    if (text == NULL)
+        return 0;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        struct frame *f = realloc(b->f, cap * sizeof *f);
+        if (f == NULL) {
+            free(text);
+            return LANA_ENOMEM;
+        }
+        b->f = f;
+        b->cap = cap;
     }
-    pthread_mutex_unlock(&b->s->mu);
+    b->f[b->n++] = (struct frame){e->id, text, len};
     return 0;
+}
+
+/* Takes what b found into the ring (the texts move there) and, with live, to the streams:
+ * each change as it is, or past WEBSSE_BURST of them at once (a batch of thousands) a single
+ * `burst` event with their number, after which the page reloads what it shows once rather
+ * than once per change. The burst carries the last one's id: a reconnection resumes after it.
+ * Under s->mu. */
+static void take(struct websse *s, struct batch *b, bool live)
+{
+    if (b->last_id > s->last_id)
+        s->last_id = b->last_id;
+    if (live && b->n > WEBSSE_BURST) {
+        char text[128];
+        int k = snprintf(text, sizeof text, "id: %" PRId64 "\nevent: burst\ndata: {\"count\":%zu}\n\n",
+                         b->f[b->n - 1].id, b->n);
+        if (k > 0 && (size_t)k < sizeof text)
+            push_all(s, NULL, text, (size_t)k);
+    } else if (live) {
+        for (size_t i = 0; i < b->n; i++)
+            push_all(s, type_change, b->f[i].text, b->f[i].len);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        ring_add(s, b->f[i].id, b->f[i].text, b->f[i].len);
+    free(b->f);
+    *b = (struct batch){0};
 }
 
 /* One look at the log: whatever is new goes to the ring and the streams. */
 static void poll_log(struct websse *s)
 {
-    struct batch b = {s, true};
+    struct batch b = {0};
     struct lana_diag d = {0};
-    int rc;
-    /* bounded per pass; a burst larger than this is taken over the next passes */
-    if ((rc = audit_after(s->st, s->last_id, 1000, on_entry, &b, &d)) < 0)
+    /* bounded per pass; more is taken over the next passes, 10 a second */
+    if (audit_after(s->st, s->last_id, WEBSSE_PASS_MAX, on_entry, &b, &d) < 0)
         log_warn("web view: reading the audit log: %s", d.msg);
     store_read_done(s->st);
+    pthread_mutex_lock(&s->mu);
+    take(s, &b, true);
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Streams whose browser has gone (the tab closed) while suspended: libmicrohttpd does not
@@ -305,8 +340,10 @@ int websse_open(const char *db, unsigned max_clients, struct websse **out, struc
     if (rc != 0)
         goto out;
     /* history: the newest public events, then follow from the end of the log */
-    struct batch b = {s, false};
-    if ((rc = audit_list_of(s->st, NULL, false, 0, WEBSSE_RING, true, on_entry, &b, d)) < 0)
+    struct batch b = {0};
+    rc = audit_list_of(s->st, NULL, false, 0, WEBSSE_RING, true, on_entry, &b, d);
+    take(s, &b, false); /* frees b even after a failure */
+    if (rc < 0)
         goto out;
     store_read_done(s->st);
     int e = pthread_create(&s->thread, NULL, watch, s);

@@ -4,7 +4,8 @@
  * whichever process made them. One watcher thread follows the log (a read-only connection of
  * its own, polled every WEBSSE_POLL_MS) and keeps the last WEBSSE_RING public events; each
  * stream is a libmicrohttpd response whose reader suspends its connection when it has nothing
- * to send, and the watcher resumes it when it has. Only what the registry publishes anyway
+ * to send, and the watcher resumes it when it has; a burst of changes (a batch) goes out as
+ * one event with their number. Only what the registry publishes anyway
  * goes out: the action, the object, the time and the public fields of the block, host or
  * zone (never an account's or a key's change, never a token). Each event carries the audit
  * id as its SSE id, so a browser reconnecting with Last-Event-ID resumes where it stopped.
@@ -22,6 +23,8 @@
 #define WEBSSE_KEEPALIVE_MS 15000 /* a comment line on idle streams, so dead peers are found */
 #define WEBSSE_RETRY_MS 2000      /* the reconnection delay the browser is told (`retry:`) */
 #define WEBSSE_CLIENT_BUF (256u << 10) /* bytes queued for one slow stream before it is ended */
+#define WEBSSE_PASS_MAX 5000 /* audit entries taken in one look */
+#define WEBSSE_BURST 50      /* more changes than this in one look go out as one `burst` */
 
 struct websse;
 

@@ -438,17 +438,21 @@ function feedItem(ev, fresh) {
   return li;
 }
 
-const pending = {blocks: new Map(), names: false, timer: 0, busy: false};
+const pending = {blocks: new Map(), names: false, timer: 0, busy: false, last: -1e9};
 
+/* Changes are taken together: a refresh starts 60 ms after the first change, and no sooner
+ * than 250 ms after the previous one, so a busy class costs a few requests a second. */
 function schedule() {
   if (pending.timer) return;
-  pending.timer = setTimeout(flush, 60);       /* a burst of changes, one refresh */
+  const wait = Math.max(60, 250 - (performance.now() - pending.last));
+  pending.timer = setTimeout(flush, wait);
 }
 
 async function flush() {
   pending.timer = 0;
   if (pending.busy) { schedule(); return; }
   pending.busy = true;
+  pending.last = performance.now();
   const changes = Array.from(pending.blocks.values());
   const names = pending.names;
   pending.blocks.clear();
@@ -478,6 +482,25 @@ function listEvent(ev, fresh) {
   feed.insertBefore(feedItem(ev, fresh), feed.firstChild);
   while (feed.children.length > FEED_MAX) feed.lastChild.remove();
   return true;
+}
+
+function listBurst(id, count) {
+  const feed = document.getElementById("feed");
+  document.getElementById("feed-empty").hidden = true;
+  const li = el("li", "fresh");
+  li.dataset.id = "burst-" + id;
+  li.appendChild(el("span", "time", clock(Date.now())));
+  li.appendChild(el("span", "what upd", "batch"));
+  li.appendChild(el("span", "obj", count.toLocaleString("en") + " changes at once"));
+  feed.insertBefore(li, feed.firstChild);
+  while (feed.children.length > FEED_MAX) feed.lastChild.remove();
+}
+
+/* Reloads every open list and the zones (after a burst, or changes missed while away). */
+function reloadAll() {
+  for (const n of tree.nodes.values()) if (n.expanded) blockChanged(n.prefix, true);
+  pending.names = true;
+  schedule();
 }
 
 function onChange(ev) {
@@ -517,11 +540,12 @@ function connect() {
   es.addEventListener("history", (m) => {
     try { listEvent(JSON.parse(m.data), false); } catch (e) { /* not ours: ignored */ }
   });
-  es.addEventListener("reset", () => {
-    /* some changes were missed while away: reload what is shown */
-    for (const n of tree.nodes.values()) if (n.expanded) blockChanged(n.prefix, true);
-    pending.names = true;
-    schedule();
+  es.addEventListener("reset", reloadAll);   /* some changes were missed while away */
+  es.addEventListener("burst", (m) => {      /* many at once: one line, one reload */
+    let n = 0;
+    try { n = JSON.parse(m.data).count; } catch (e) { n = 0; }
+    listBurst(Number(m.lastEventId), n);
+    reloadAll();
   });
 }
 
