@@ -8,6 +8,7 @@ pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev l
       python3-dnspython
       knot knot-dnssecutils bind9 nsd unbound
       libmicrohttpd-dev python3-jsonschema curl whois"
+pkgs="$pkgs chromium fonts-dejavu-core" # the web view's test drives a headless browser
 for a in "$@"; do
   case $a in
     --bench) pkgs="$pkgs dnsperf sqlite3 wrk" ;;
