@@ -14,6 +14,7 @@
 #include "db/host.h"
 #include "db/ipam.h"
 #include "db/names.h"
+#include "db/regdata.h"
 #include "db/zone.h"
 #include "server/webview.h"
 
@@ -249,12 +250,14 @@ static enum MHD_Result names_page(struct api *a, bool hosts)
     return send_json(a, 200, root);
 }
 
-/* ---- search ---- */
+/* ---- search: through the registration data layer, as whois and RDAP answer ---- */
 
-static int add_chain(const struct ipam_block *b, void *arg)
+#define SEARCH_MAX 200 /* blocks one search lists */
+
+static int add_found(const struct regdata_block *rb, void *arg)
 {
     struct api *a = arg;
-    json_t *o = block_json(a, b);
+    json_t *o = block_json(a, &rb->b);
     if (o == NULL)
         return LANA_EDB;
     json_object_set_new(o, "type", json_string("block"));
@@ -262,60 +265,75 @@ static int add_chain(const struct ipam_block *b, void *arg)
     return 0;
 }
 
-/* Who holds an address or prefix: the chain of blocks from its root pool down. */
-static int search_prefix(struct api *a, const struct cidr *p)
+static void add_typed(struct api *a, json_t *o, const char *type)
 {
-    a->limit = WEBAPI_LIMIT_MAX;
-    int rc = ipam_chain(a->ip, p, add_chain, a, &a->d);
-    return rc == LANA_ENOTFOUND ? 0 : rc;
+    json_object_set_new(o, "type", json_string(type));
+    json_array_append_new(a->list, o);
 }
 
-/* A zone and a host by that name (either may be missing). */
-static int search_name(struct api *a, const char *q)
+/* Who holds an address or prefix: the chain of blocks from its root pool down (whois -L),
+ * and the host registered at that very address. */
+static int search_prefix(struct api *a, struct regdata *rd, const struct cidr *p)
+{
+    int rc = regdata_ip(rd, p, REGDATA_IP_CHAIN, CIDR_V6_BITS + 2, add_found, a, NULL, &a->d);
+    if (rc == LANA_ENOTFOUND)
+        return 0;
+    struct host_info h;
+    if (rc == 0 && (rc = regdata_host_at(rd, p, &h, &a->d)) == 1)
+        add_typed(a, host_json(&h), "host");
+    return rc < 0 ? rc : 0;
+}
+
+/* A name, an account or a holder text: the zone and the host of that name; the account with
+ * the blocks it maintains; the blocks whose holder text it is. */
+static int search_name(struct api *a, struct regdata *rd, const char *q)
 {
     struct zone_info z;
     struct host_info h;
-    struct lana_diag e;
-    int rc = zone_get(a->n, q, &z, &e);
-    if (rc == 0) {
-        json_t *o = zone_json(&z);
-        json_object_set_new(o, "type", json_string("zone"));
-        json_array_append_new(a->list, o);
-    } else if (rc != LANA_ENOTFOUND && rc != LANA_EPARSE) {
-        a->d = e;
+    struct regdata_entity e;
+    struct lana_diag x;
+    bool more = false, more2 = false;
+    int rc;
+    if ((rc = zone_get(a->n, q, &z, &x)) == 0)
+        add_typed(a, zone_json(&z), "zone");
+    if ((rc = host_get(a->n, q, &h, &x)) == 0)
+        add_typed(a, host_json(&h), "host");
+    if ((rc = regdata_entity(rd, q, &e, &x)) == 0 && e.is_account) {
+        add_typed(a, json_pack("{s:s,s:s}", "name", e.name, "role", e.role), "account");
+        if ((rc = regdata_mnt_blocks(rd, q, SEARCH_MAX / 2, add_found, a, &more, &a->d)) < 0)
+            return rc;
+    } else if (rc == LANA_EDB) {
+        a->d = x;
         return rc;
     }
-    rc = host_get(a->n, q, &h, &e);
-    if (rc == 0) {
-        json_t *o = host_json(&h);
-        json_object_set_new(o, "type", json_string("host"));
-        json_array_append_new(a->list, o);
-    } else if (rc != LANA_ENOTFOUND && rc != LANA_EPARSE) {
-        a->d = e;
-        return rc;
-    }
-    return 0;
+    rc = regdata_holder_blocks(rd, q, SEARCH_MAX / 2, add_found, a, &more2, &a->d);
+    a->more = more || more2;
+    return rc < 0 ? rc : 0;
 }
 
 static enum MHD_Result search(struct api *a)
 {
     const char *q = arg(a, "q");
     if (q == NULL || *q == '\0')
-        return send_error(a, 400, "search: what? (q=ADDRESS, PREFIX or NAME)");
+        return send_error(a, 400, "search: what? (q=ADDRESS, PREFIX, NAME or HOLDER)");
     if (strlen(q) > 253)
         return send_error(a, 400, "search: the query is longer than 253 bytes");
     struct cidr p;
     struct lana_diag e;
+    struct regdata *rd = NULL;
     bool addr = cidr_parse_addr(q, &p, &e) == 0 || cidr_parse(q, &p, &e) == 0;
     a->list = json_array();
-    int rc = addr ? search_prefix(a, &p) : search_name(a, q);
+    int rc = regdata_open(a->r->st, &rd, &a->d);
+    if (rc == 0)
+        rc = addr ? search_prefix(a, rd, &p) : search_name(a, rd, q);
+    regdata_close(rd);
     if (rc < 0) {
         json_decref(a->list);
         return send_error(a, status_of(rc), a->d.msg);
     }
     return send_json(a, 200,
-                     json_pack("{s:s,s:s,s:o}", "query", q, "kind", addr ? "address" : "name",
-                               "results", a->list));
+                     json_pack("{s:s,s:s,s:o,s:b}", "query", q, "kind", addr ? "address" : "name",
+                               "results", a->list, "more", a->more));
 }
 
 enum MHD_Result webapi_answer(const struct http_req *r, const char *what)

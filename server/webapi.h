@@ -11,7 +11,10 @@
  *   GET /api/hosts?zone=Z[&after=H][&limit=N]
  *                                      one page of the hosts of zone Z
  *   GET /api/search?q=TEXT             who holds an address or prefix (the chain of blocks
- *                                      from the root pool down), a host or zone by name
+ *                                      from the root pool down, and the host at an address),
+ *                                      a zone or host by name, an account (with the blocks it
+ *                                      maintains), a holder text (its blocks): all read
+ *                                      through db/regdata.h, as whois and RDAP answer
  *
  * A block is {prefix, status, holder, description, maintainer, created, updated, size, used,
  * ppm, children}: size and used are decimal strings (an IPv6 count does not fit a JSON

@@ -283,8 +283,8 @@ async function reveal(t) {
 }
 
 /* Changes to blocks: the rows that contain one are refreshed (an open row reloads its list,
- * so a new block appears and a released one goes), then new blocks are revealed. A burst
- * touches many rows: past 50 changes every open row is reloaded instead. */
+ * so a new block appears and a released one goes), all at once, then new blocks are
+ * revealed. A burst touches many rows: past 50 changes every open row is reloaded instead. */
 async function treeChanged(changes) {
   const targets = changes.map((c) => c.parsed);
   const hit = [];
@@ -293,18 +293,22 @@ async function treeChanged(changes) {
       hit.push(node);
     }
   }
-  hit.sort((a, b) => a.parsed.plen - b.parsed.plen);
-  await loadPools(true);      /* the pools' own rows: a handful */
-  for (const node of hit) {
-    if (!tree.nodes.has(node.prefix)) continue;          /* gone with its parent */
+  /* a pool added or removed, or a change outside every pool shown: the pools' list too */
+  const pools = hit.filter((n) => n.elem.parentNode === tree.root);
+  if (changes.some((c) => !pools.some((n) => contains(n.parsed, c.parsed)) ||
+                          pools.some((n) => n.prefix === c.prefix))) {
+    await loadPools(true);
+  }
+  await Promise.all(hit.map(async (node) => {
+    if (!tree.nodes.has(node.prefix)) return;           /* gone with its parent */
     const pool = node.elem.parentNode === tree.root;
-    if (node.expanded || (pool && !node.closed)) {      /* pools stay open unless closed */
+    if (node.expanded || (pool && !node.closed)) {     /* pools stay open unless closed */
       await loadChildren(node, true);
     } else {
       const page = await getJSON("/api/tree?" + q({block: node.prefix, limit: 1}));
-      if (page.block) { node.data = page.block; drawRow(node); }
+      if (page.block && tree.nodes.get(node.prefix) === node) { node.data = page.block; drawRow(node); }
     }
-  }
+  }));
   for (const c of changes.slice(-20)) if (!c.gone) await reveal(c.parsed);
 }
 
@@ -566,6 +570,10 @@ function resultRow(r, depth) {
     li.appendChild(el("span", "prefix", r.name));
     li.appendChild(el("span", "muted", "sponsor " + r.sponsor + " · registrant " + r.registrant));
     li.appendChild(el("span", "muted", countText(r.hosts, "host", "hosts")));
+  } else if (r.type === "account") {
+    li.appendChild(el("span", "pill allocated", "account"));
+    li.appendChild(el("span", "prefix", r.name));
+    li.appendChild(el("span", "muted", r.role));
   } else if (r.type === "host") {
     li.appendChild(el("span", "pill assigned", "host"));
     li.appendChild(el("span", "prefix", r.name));
@@ -588,11 +596,16 @@ async function search(text) {
       list.appendChild(el("li", "muted", "Nobody: " + text + " is not registered here."));
       return;
     }
-    res.results.forEach((r, i) => {
-      const li = resultRow(r, res.kind === "address" ? i : 0);
-      if (res.kind === "address" && i === res.results.length - 1) li.classList.add("holder");
+    /* an address: the chain from its pool down, the last block is who holds it */
+    const blocks = res.results.filter((r) => r.type === "block");
+    const holder = res.kind === "address" ? blocks[blocks.length - 1] : null;
+    let depth = 0;
+    for (const r of res.results) {
+      const li = resultRow(r, res.kind === "address" && r.type === "block" ? depth++ : 0);
+      if (r === holder) li.classList.add("holder");
       list.appendChild(li);
-    });
+    }
+    if (res.more) list.appendChild(el("li", "muted", "… and more (the first ones are shown)"));
   } catch (e) {
     list.appendChild(el("li", "error", e.message));
   }

@@ -285,10 +285,25 @@ def api(web):
           s.get("kind") == "address" and chain == ["198.18.0.0/15", "198.18.0.0/20", "198.18.2.0/24"]
           and s["results"][-1]["holder"] == "student3", s)
     status, s = web.json("/api/search?q=www.class.")
-    check("search a name: the host with its addresses", status == 200 and
-          [r["type"] for r in s["results"]] == ["host"] and s["results"][0]["v4"], s)
+    check("search a name: the host with its addresses, then the blocks it holds",
+          status == 200 and [r["type"] for r in s["results"]] == ["host", "block", "block"] and
+          s["results"][0]["v4"] == s["results"][1]["prefix"].split("/")[0], s)
     status, s = web.json("/api/search?q=class.")
     check("search a zone", status == 200 and [r["type"] for r in s["results"]] == ["zone"], s)
+    status, s = web.json("/api/search?q=198.18.32.1")
+    check("search a host's address: the chain, then the host there",
+          [r["type"] for r in s.get("results", [])][-1:] == ["host"] and
+          s["results"][-1]["name"] == "www.class." and
+          s["results"][-2]["prefix"] == "198.18.32.1/32", s)
+    status, s = web.json("/api/search?q=Team%20Alpha")
+    check("search a holder: the blocks with that holder",
+          status == 200 and [r.get("prefix") for r in s["results"]] ==
+          ["198.18.0.0/20", "2001:db8::/48"], s)
+    status, s = web.json("/api/search?q=alpha")
+    check("search an account: it, and the blocks it maintains",
+          status == 200 and s["results"][0] == {"type": "account", "name": "alpha",
+                                                 "role": "registrar"} and
+          [r.get("prefix") for r in s["results"][1:]] == ["198.18.0.0/20", "2001:db8::/48"], s)
     status, s = web.json("/api/search?q=10.1.2.3")
     check("search outside every pool: nobody", status == 200 and s["results"] == [], s)
     status, h, body = web.get("/api/tree")
