@@ -182,11 +182,10 @@ static enum MHD_Result tree(struct api *a)
 /* Whether a row keyed name belongs to the page: after the `after` key, and within limit. */
 static int page_row(struct api *a, const char *name)
 {
-    if (a->skip != NULL) {
-        if (strcmp(name, a->skip) == 0)
-            a->skip = NULL;
+    /* the walks go by name in byte order (SQL's BINARY collation), as strcmp compares: a
+     * page still starts in the right place when its `after` row has gone meanwhile */
+    if (a->skip != NULL && strcmp(name, a->skip) <= 0)
         return 0;
-    }
     if (json_array_size(a->list) == a->limit) {
         a->more = true;
         return 1;

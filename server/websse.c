@@ -181,6 +181,16 @@ static char *event_frame(const struct audit_entry *e, size_t *len)
     return text;
 }
 
+#define BURST_TEXT 128
+
+/* The `burst` event standing for count changes, the last of them id: its length, or -1. */
+static int burst_text(char buf[BURST_TEXT], int64_t id, size_t count)
+{
+    int n = snprintf(buf, BURST_TEXT, "id: %" PRId64 "\nevent: burst\ndata: {\"count\":%zu}\n\n",
+                     id, count);
+    return n > 0 && n < BURST_TEXT ? n : -1;
+}
+
 /* Keeps a frame in the ring (taking text), dropping the oldest when full. Under s->mu. */
 static void ring_add(struct websse *s, int64_t id, char *text, size_t len)
 {
@@ -234,10 +244,9 @@ static void take(struct websse *s, struct batch *b, bool live)
     if (b->last_id > s->last_id)
         s->last_id = b->last_id;
     if (live && b->n > WEBSSE_BURST) {
-        char text[128];
-        int k = snprintf(text, sizeof text, "id: %" PRId64 "\nevent: burst\ndata: {\"count\":%zu}\n\n",
-                         b->f[b->n - 1].id, b->n);
-        if (k > 0 && (size_t)k < sizeof text)
+        char text[BURST_TEXT];
+        int k = burst_text(text, b->f[b->n - 1].id, b->n);
+        if (k > 0)
             push_all(s, NULL, text, (size_t)k);
     } else if (live) {
         for (size_t i = 0; i < b->n; i++)
@@ -479,7 +488,7 @@ static bool last_event_id(const struct http_req *r, int64_t *id)
  * came since. */
 static void stream_start(struct websse *s, struct client *c, bool resume, int64_t from)
 {
-    char line[64];
+    char line[BURST_TEXT];
     int n = snprintf(line, sizeof line, "retry: %d\n\n", WEBSSE_RETRY_MS);
     if (n > 0 && (size_t)n < sizeof line)
         client_push(c, line, (size_t)n);
@@ -490,6 +499,20 @@ static void stream_start(struct websse *s, struct client *c, bool resume, int64_
             client_push(c, reset, sizeof reset - 1);
         }
         first = 0;
+    }
+    unsigned missed = 0;
+    int64_t last = 0;
+    for (unsigned i = first; resume && i < s->count; i++) {
+        const struct frame *f = &s->ring[(s->head + i) % WEBSSE_RING];
+        if (f->id > from) {
+            missed++;
+            last = f->id;
+        }
+    }
+    if (missed > WEBSSE_BURST) { /* many missed: one burst, as when they happened at once */
+        if ((n = burst_text(line, last, missed)) > 0)
+            client_push(c, line, (size_t)n);
+        first = s->count;
     }
     for (unsigned i = first; i < s->count; i++) {
         const struct frame *f = &s->ring[(s->head + i) % WEBSSE_RING];

@@ -374,6 +374,13 @@ def feed(d, lana, alloc):
           json.loads(got[0]["data"]) == {"count": 120} and got[0].get("id", "").isdigit(),
           (summary, got[:3]))
     s3.close()
+    s4 = Stream(d.http_port, last_id=seen)
+    e = s4.event(1.0)
+    e = s4.event(1.0) if e and "retry" in e else e
+    check("resuming from before the batch: its changes as one burst",
+          e and e.get("event") == "burst" and json.loads(e["data"])["count"] > 120 and
+          e.get("id") == got[0].get("id"), (e, got[:1]))
+    s4.close()
     time.sleep(0.5)  # the streams closed above are found gone (websse.c reap_gone)
 
     # the cap: MAX_STREAMS at once, the next one refused, a slot freed when one leaves
