@@ -152,8 +152,9 @@ function dropNode(node) {
 }
 
 /* Puts the rows of list into container in order: rows already shown are updated in place
- * (their subtrees stay open), new ones are made (marked fresh when mark), and with complete
- * the ones no longer there go. */
+ * (their subtrees stay open), new ones are made (marked fresh when mark). With complete, list
+ * is the whole list from the top and the rows no longer in it go; without, list is a further
+ * page, put after the rows there. */
 function reconcile(container, list, complete, mark) {
   const keep = new Set(list.map((b) => b.prefix));
   if (complete) {
@@ -164,7 +165,8 @@ function reconcile(container, list, complete, mark) {
       }
     }
   }
-  let before = container.firstChild;
+  for (const m of container.querySelectorAll(":scope > .more")) m.remove();
+  let before = complete ? container.firstChild : null;
   for (const b of list) {
     let node = tree.nodes.get(b.prefix);
     if (node && node.elem.parentNode === container) {
@@ -175,7 +177,7 @@ function reconcile(container, list, complete, mark) {
       if (mark) node.elem.classList.add("fresh");
     }
     if (node.elem !== before) container.insertBefore(node.elem, before);
-    before = node.elem.nextSibling;
+    before = complete ? node.elem.nextSibling : null;
   }
 }
 
@@ -199,7 +201,6 @@ function moreButton(node, after) {
 function appendPage(node, page, mark) {
   reconcile(node.kids, page.children, false, mark);
   node.shown += page.children.length;
-  for (const m of node.kids.querySelectorAll(":scope > .more")) m.remove();
   if (page.more && page.children.length) {
     node.kids.appendChild(moreButton(node, page.children[page.children.length - 1].prefix));
   }
@@ -219,7 +220,6 @@ async function loadChildren(node, mark) {
   drawRow(node);
   reconcile(node.kids, page.children, true, mark);
   node.shown = page.children.length;
-  for (const m of node.kids.querySelectorAll(":scope > .more")) m.remove();
   if (page.more && page.children.length) {
     node.kids.appendChild(moreButton(node, page.children[page.children.length - 1].prefix));
   }

@@ -492,9 +492,11 @@ def scale(d, n):
         status, body, p50, p99 = timed(path)
         print(f"# {label:22} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  ({len(body)} bytes)")
         got = len(json.loads(body).get("children", [])) if status == 200 else -1
-        # generous bounds: the machine is shared; a walk of N rows would take seconds
-        check(f"{n} blocks: {label} in p50 {p50:.1f} ms (< 250 ms)",
-              status == 200 and p50 < 250 and (rows is None or got == rows), (status, got))
+        # generous bounds (a shared machine, a sanitizer build): a walk of the N rows would
+        # take seconds
+        bound = max(250, rows or 0)
+        check(f"{n} blocks: {label} in p50 {p50:.1f} ms (< {bound} ms)",
+              status == 200 and p50 < bound and (rows is None or got == rows), (status, got))
     if cdp.find_browser() is None:
         check("chromium on PATH", False)
         return lanatest.finish()
@@ -508,6 +510,13 @@ def scale(d, n):
         print(f"# the page with {n} blocks: ready in {took * 1000:.0f} ms, {rows} rows drawn")
         check(f"the page is ready in {took:.1f} s (< 10 s) with one page of rows ({rows})",
               ready and took < 10 and rows is not None and rows <= 2 + 100)
+        b.eval("document.querySelector('#tree .more').click(), 1")
+        more = b.wait_for("document.querySelectorAll('#tree .node').length === 202", 10)
+        order = b.eval("Array.from(document.querySelectorAll('[data-prefix=\"198.18.0.0/15\"] "
+                       "> .kids > .node')).map((e) => e.dataset.prefix)")
+        want = ["198.18.%d.%d/32" % divmod(i, 256) for i in range(200)]
+        check("Show more: the next 100 rows, after the first 100", more and order == want,
+              (order or [])[95:105])
         check("no console error", not b.errors(), b.errors())
     finally:
         b.close()
