@@ -4,9 +4,9 @@
  * the method and URL-length checks, the per-thread registry handle, the common headers; what
  * a path answers is rdap.c's (/rdap and below) or webview.c's (everything else).
  *
- * Each pool thread opens its read-only registry handle on its first request and keeps it in a
- * thread-local slot; every handle opened is also listed in struct http, which closes them all
- * once the library's threads have stopped.
+ * Each pool thread opens its read-only registry handle (and the regdata reader over it) on its
+ * first request and keeps it in a thread-local slot; every one opened is also listed in struct
+ * http, which closes them all once the library's threads have stopped.
  */
 #include "server/http.h"
 
@@ -22,51 +22,60 @@
 
 #include "common/log.h"
 #include "common/net.h"
+#include "db/regdata.h"
 #include "db/store.h"
 #include "server/rdap.h"
 #include "server/webview.h"
 
 #define HTTP_MAX_DAEMONS CONF_LIST_MAX
-#define HTTP_MAX_STORES 1024 /* handles: one per pool thread of every daemon */
+#define HTTP_MAX_CTX 1024 /* registry handles: one per pool thread of every daemon */
+
+/* A pool thread's registry handle and the registration data reader over it. */
+struct http_ctx {
+    struct store *st;
+    struct regdata *rd;
+};
 
 struct http {
     const struct srvconf *cfg;
     struct webview *web;
     struct MHD_Daemon *daemons[HTTP_MAX_DAEMONS];
     unsigned ndaemons;
-    pthread_mutex_t lock; /* guards stores */
-    struct store *stores[HTTP_MAX_STORES];
-    unsigned nstores;
+    pthread_mutex_t lock; /* guards ctx */
+    struct http_ctx ctx[HTTP_MAX_CTX];
+    unsigned nctx;
 };
 
-/* This thread's registry handle, and the endpoint that opened it (a handle never outlives
- * its http: http_stop closes it after the thread is gone). */
-static _Thread_local struct store *tls_store;
+/* This thread's context, and the endpoint that made it (a context never outlives its http:
+ * http_stop closes it after the thread is gone). */
+static _Thread_local struct http_ctx *tls_ctx;
 static _Thread_local const struct http *tls_owner;
 
-static struct store *thread_store(struct http *h)
+static struct http_ctx *thread_ctx(struct http *h)
 {
-    if (tls_owner == h && tls_store != NULL)
-        return tls_store;
+    if (tls_owner == h && tls_ctx != NULL)
+        return tls_ctx;
     struct lana_diag d;
-    struct store *st = NULL;
-    if (store_open_reader(h->cfg->db, &st, &d) != 0) {
+    struct http_ctx c = {0};
+    if (store_open_reader(h->cfg->db, &c.st, &d) != 0 || regdata_open(c.st, &c.rd, &d) != 0) {
         log_warn("http: cannot open the registry: %s", d.msg);
+        store_close(c.st);
         return NULL;
     }
     pthread_mutex_lock(&h->lock);
-    bool kept = h->nstores < HTTP_MAX_STORES;
-    if (kept)
-        h->stores[h->nstores++] = st;
+    struct http_ctx *slot = h->nctx < HTTP_MAX_CTX ? &h->ctx[h->nctx++] : NULL;
+    if (slot != NULL)
+        *slot = c;
     pthread_mutex_unlock(&h->lock);
-    if (!kept) {
-        store_close(st);
-        log_warn("http: more threads than registry handles (%d)", HTTP_MAX_STORES);
+    if (slot == NULL) {
+        regdata_close(c.rd);
+        store_close(c.st);
+        log_warn("http: more threads than registry handles (%d)", HTTP_MAX_CTX);
         return NULL;
     }
-    tls_store = st;
+    tls_ctx = slot;
     tls_owner = h;
-    return st;
+    return slot;
 }
 
 enum MHD_Result http_common_headers(struct MHD_Response *resp)
@@ -164,10 +173,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         static const char body[] = "the URL is too long\n";
         return http_reply(&r, 414, text, body, sizeof body - 1);
     }
-    if ((r.st = thread_store(h)) == NULL) {
+    struct http_ctx *ctx = thread_ctx(h);
+    if (ctx == NULL) {
         static const char body[] = "the registry cannot be read now\n";
         return http_reply(&r, 503, text, body, sizeof body - 1);
     }
+    r.st = ctx->st;
+    r.rd = ctx->rd;
     enum MHD_Result res;
     if (strncmp(url, "/rdap", 5) == 0 && (url[5] == '\0' || url[5] == '/'))
         res = rdap_answer(&r);
@@ -243,8 +255,10 @@ void http_stop(struct http *h)
         return;
     for (unsigned i = 0; i < h->ndaemons; i++)
         MHD_stop_daemon(h->daemons[i]); /* joins its threads and closes its socket */
-    for (unsigned i = 0; i < h->nstores; i++)
-        store_close(h->stores[i]);
+    for (unsigned i = 0; i < h->nctx; i++) {
+        regdata_close(h->ctx[i].rd);
+        store_close(h->ctx[i].st);
+    }
     webview_close(h->web);
     pthread_mutex_destroy(&h->lock);
     free(h);

@@ -18,21 +18,23 @@
 #include "server/srvconf.h"
 
 struct http;
+struct regdata;
 struct store;
 struct webview;
 
 /* The longest request path answered (the query string apart); longer ones get 414. */
 #define HTTP_URL_MAX 2048
 
-/** What a handler is given for one request. st is valid only during the handler's call (the
- * next request of the thread may see a newer commit through it); it is NULL only when the
- * registry cannot be opened, and then the handler is not called (503). */
+/** What a handler is given for one request. st and rd are valid only during the handler's
+ * call, on its thread (the next request of the thread may see a newer commit through them);
+ * when the registry cannot be opened the handler is not called (503). */
 struct http_req {
     struct MHD_Connection *conn;
     const char *method; /* "GET" or "HEAD" */
     bool head;          /* a HEAD: the same status and headers, no body */
     const char *url;    /* the path, without the query string */
     struct store *st;   /* this thread's read-only handle on the registry */
+    struct regdata *rd; /* the registration data over st (db/regdata.h) */
     const struct srvconf *cfg;
 };
 

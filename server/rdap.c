@@ -1,8 +1,20 @@
 /*
  * rdap — see rdap.h. Every answer is one jansson tree dumped compactly: the object of RFC 9083
  * (or an error object, section 6) with the members every top-level response carries
- * (rdapConformance, notices, links with self). Handles follow lana's own names: an ip network
- * is its prefix ("198.18.0.0/16"), a domain its name, an entity its account or holder.
+ * (rdapConformance, notices, links with self). Handles are regdata's (db/regdata.h): an ip
+ * network is its prefix ("198.18.0.0/16"), a domain its name without the final dot, an entity
+ * its account or holder text. Nothing here reads a table: regdata_* is the one source.
+ *
+ * Mapping of lana's data onto RFC 9083 (the same words the port-43 server prints):
+ *   block status  pool -> type "ALLOCATED UNSPECIFIED", allocated -> "ALLOCATED PA",
+ *                 allocated inside an allocation -> "SUB-ALLOCATED PA", assigned ->
+ *                 "ASSIGNED PA", reserved -> "RESERVED"; status "active" ("reserved" for
+ *                 reserved blocks);
+ *   entities      the block's holder text as registrant; its maintainer (mnt-by) as
+ *                 registrant too when there is no other holder, else administrative; the
+ *                 maintainer's registrar as registrar. A zone: registrant and sponsoring
+ *                 registrar.
+ *   events        registration = created, last changed = updated (unix seconds, as UTC).
  */
 #include "server/rdap.h"
 
@@ -11,25 +23,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/cidr.h"
 #include "common/err.h"
+#include "db/regdata.h"
 
-/* What a query asks, split from the path: the kind and its argument ("" when none). */
+#define RDAP_LIST_MAX 100 /* objects listed in one answer (search results, an entity's blocks) */
+
 struct rdap_q {
-    const char *base;
-    const char *path; /* the whole path after /rdap, for the self link */
-    const char *name; /* ?name= */
-    struct store *st;
+    const char *base; /* "http://HOST:PORT" */
+    struct regdata *rd;
 };
 
-static json_t *link_self(const struct rdap_q *q, const char *path)
+/* ---- small builders ------------------------------------------------------------------- */
+
+/* Sets o[k] = v (v consumed; a NULL v, from a failed allocation, sets nothing). */
+static void put(json_t *o, const char *k, json_t *v)
+{
+    json_object_set_new(o, k, v);
+}
+
+static void put_str(json_t *o, const char *k, const char *v)
+{
+    put(o, k, json_string(v));
+}
+
+static void push(json_t *a, json_t *v)
+{
+    json_array_append_new(a, v);
+}
+
+/* A link (RFC 9083 section 4.2) to path under /rdap on this server; value is the page the
+ * link appears in (the self link's own href for top-level self links). */
+static json_t *rlink(const struct rdap_q *q, const char *rel, const char *path)
 {
     char href[HTTP_URL_MAX + 512];
     int n = snprintf(href, sizeof href, "%s/rdap%s", q->base, path);
     if (n < 0 || (size_t)n >= sizeof href)
-        return json_array();
-    return json_pack("[{s:s, s:s, s:s, s:s}]", "value", href, "rel", "self", "href", href,
-                     "type", RDAP_CTYPE);
+        return NULL;
+    return json_pack("{s:s, s:s, s:s, s:s}", "value", href, "rel", rel, "href", href, "type",
+                     RDAP_CTYPE);
+}
+
+/* [self link] for the object at "/<kind>/<handle>" */
+static json_t *links_self(const struct rdap_q *q, const char *kind, const char *handle)
+{
+    char path[HTTP_URL_MAX];
+    int n = snprintf(path, sizeof path, "/%s/%s", kind, handle);
+    json_t *a = json_array();
+    if (n > 0 && (size_t)n < sizeof path)
+        push(a, rlink(q, "self", path));
+    return a;
 }
 
 /* RFC 9083 section 4.1: the specifications the response follows; cidr0 for ip networks */
@@ -37,7 +82,7 @@ static json_t *conformance(bool cidr0)
 {
     json_t *a = json_pack("[s]", "rdap_level_0");
     if (cidr0)
-        json_array_append_new(a, json_string("cidr0"));
+        push(a, json_string("cidr0"));
     return a;
 }
 
@@ -47,8 +92,167 @@ static json_t *notices(void)
     return json_pack("[{s:s, s:[s, s]}]", "title", "Terms of use", "description",
                      "Registration data of a lana lab registry: addresses and names of a "
                      "teaching network, not of the Internet.",
-                     "The same data answers `lana whois` and whois on port 43.");
+                     "lana whois and whois on port 43 answer from the same data.");
 }
+
+/* RFC 9083 section 4.5: an event; nothing when the time is not recorded (0) */
+static void push_event(json_t *events, const char *action, int64_t when)
+{
+    if (when <= 0)
+        return;
+    time_t t = (time_t)when;
+    struct tm tm;
+    char s[32];
+    if (gmtime_r(&t, &tm) == NULL || strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return;
+    push(events, json_pack("{s:s, s:s}", "eventAction", action, "eventDate", s));
+}
+
+static json_t *events(int64_t created, int64_t updated)
+{
+    json_t *e = json_array();
+    push_event(e, "registration", created);
+    push_event(e, "last changed", updated);
+    return e;
+}
+
+/* A name without its final dot (regdata gives canonical text with it). */
+static void undot(const char *name, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s", name);
+    size_t len = n > 0 ? strlen(out) : 0;
+    if (len > 1 && out[len - 1] == '.')
+        out[len - 1] = '\0';
+}
+
+/* ---- entities (RFC 9083 section 5.1) ---------------------------------------------------- */
+
+/* jCard (RFC 7095) of an account or a holder: version, fn, kind */
+static json_t *vcard(const char *fn, bool org)
+{
+    return json_pack("[s, [[s, {}, s, s], [s, {}, s, s], [s, {}, s, s]]]", "vcard", "version",
+                     "text", "4.0", "fn", "text", fn, "kind", "text",
+                     org ? "org" : "individual");
+}
+
+/* A nested entity: handle, vCard, role, self link. */
+static json_t *entity_ref(const struct rdap_q *q, const char *handle, bool org, const char *role)
+{
+    json_t *e = json_pack("{s:s, s:s, s:o, s:[s]}", "objectClassName", "entity", "handle",
+                          handle, "vcardArray", vcard(handle, org), "roles", role);
+    if (e != NULL) {
+        /* a holder's text may hold what a path cannot: no link then */
+        if (strcspn(handle, "/?#% ") == strlen(handle))
+            put(e, "links", links_self(q, "entity", handle));
+    }
+    return e;
+}
+
+/* ---- ip networks (RFC 9083 section 5.4, cidr0) ------------------------------------------ */
+
+/* RIPE's words for a block's status (the port-43 server prints the same). An allocation
+ * inside another allocation is a sub-allocation. */
+static const char *ripe_type(const struct regdata_block *b, bool parent_allocated)
+{
+    switch (b->b.status) {
+    case IPAM_POOL: return "ALLOCATED UNSPECIFIED";
+    case IPAM_ALLOCATED: return parent_allocated ? "SUB-ALLOCATED PA" : "ALLOCATED PA";
+    case IPAM_ASSIGNED: return "ASSIGNED PA";
+    case IPAM_RESERVED: return "RESERVED";
+    }
+    return "ALLOCATED UNSPECIFIED";
+}
+
+/* The ip network object of block b (top-level members are the caller's). */
+static json_t *ip_network(const struct rdap_q *q, const struct regdata_block *b,
+                          bool parent_allocated)
+{
+    char handle[CIDR_STRLEN], first[CIDR_STRLEN], last[CIDR_STRLEN], prefix[CIDR_STRLEN];
+    struct cidr f, l;
+    cidr_format(&b->b.prefix, handle, sizeof handle);
+    cidr_first(&b->b.prefix, &f);
+    cidr_last(&b->b.prefix, &l);
+    cidr_format_addr(&f, first, sizeof first);
+    cidr_format_addr(&l, last, sizeof last);
+    cidr_format_addr(&b->b.prefix, prefix, sizeof prefix);
+    bool v4 = b->b.prefix.family == 4;
+    json_t *o = json_object();
+    put_str(o, "objectClassName", "ip network");
+    put_str(o, "handle", handle);
+    put_str(o, "startAddress", first);
+    put_str(o, "endAddress", last);
+    put_str(o, "ipVersion", v4 ? "v4" : "v6");
+    put_str(o, "name", b->b.holder[0] ? b->b.holder : handle);
+    put_str(o, "type", ripe_type(b, parent_allocated));
+    put(o, "status",
+        json_pack("[s]", b->b.status == IPAM_RESERVED ? "reserved" : "active"));
+    json_t *links = links_self(q, "ip", handle);
+    if (b->has_parent) {
+        char parent[CIDR_STRLEN], path[CIDR_STRLEN + 8];
+        cidr_format(&b->parent, parent, sizeof parent);
+        put_str(o, "parentHandle", parent);
+        snprintf(path, sizeof path, "/ip/%s", parent);
+        push(links, rlink(q, "up", path));
+    }
+    put(o, "links", links);
+    /* the cidr0 extension: the prefix itself, which a start/end pair only implies */
+    put(o, "cidr0_cidrs", json_pack("[{s:s, s:i}]", v4 ? "v4prefix" : "v6prefix", prefix,
+                                    "length", (json_int_t)b->b.prefix.plen));
+    if (b->b.descr[0])
+        put(o, "remarks", json_pack("[{s:s, s:[s]}]", "title", "description", "description",
+                                    b->b.descr));
+    put(o, "events", events(b->b.created, b->b.updated));
+    json_t *ents = json_array();
+    bool other_holder = b->b.holder[0] && strcmp(b->b.holder, b->b.maintainer) != 0;
+    if (other_holder)
+        push(ents, entity_ref(q, b->b.holder, true, "registrant"));
+    if (b->b.maintainer[0]) {
+        push(ents, entity_ref(q, b->b.maintainer, false,
+                              other_holder ? "administrative" : "registrant"));
+        struct regdata_entity me;
+        struct lana_diag d;
+        if (regdata_entity(q->rd, b->b.maintainer, &me, &d) == 0 && me.is_account &&
+            me.sponsor[0])
+            push(ents, entity_ref(q, me.sponsor, false, "registrar"));
+    }
+    put(o, "entities", ents);
+    return o;
+}
+
+/* The chain's last two blocks: what a lookup answers, and whether its parent is an allocation
+ * (which makes an allocation a sub-allocation). */
+struct ip_pick {
+    struct regdata_block last;
+    bool found;
+    bool parent_allocated;
+    enum ipam_status prev;
+    bool has_prev;
+};
+
+static int pick_cb(const struct regdata_block *b, void *arg)
+{
+    struct ip_pick *p = arg;
+    if (p->found) {
+        p->prev = p->last.b.status;
+        p->has_prev = true;
+    }
+    p->last = *b;
+    p->found = true;
+    p->parent_allocated = p->has_prev && p->prev == IPAM_ALLOCATED;
+    return 0;
+}
+
+/* The most specific block containing c, with its type's context. 0, or a LANA_E code. */
+static int ip_lookup(const struct rdap_q *q, const struct cidr *c, struct ip_pick *p,
+                     struct lana_diag *d)
+{
+    memset(p, 0, sizeof *p);
+    /* the chain (root first) rather than the block alone: its parent's status decides
+     * ALLOCATED against SUB-ALLOCATED; the depth of a lab's tree is a handful */
+    return regdata_ip(q->rd, c, REGDATA_IP_CHAIN, 256, pick_cb, p, NULL, d);
+}
+
+/* ---- top level ---------------------------------------------------------------------------- */
 
 /* Completes a top-level object and dumps it as the answer. o is consumed. */
 static int finish(json_t *o, unsigned status, struct rdap_out *out)
@@ -65,6 +269,16 @@ static int finish(json_t *o, unsigned status, struct rdap_out *out)
     return 0;
 }
 
+/* A top-level object: o with rdapConformance and notices added. */
+static int top(json_t *o, bool cidr0, struct rdap_out *out)
+{
+    if (o == NULL)
+        return LANA_ENOMEM;
+    put(o, "rdapConformance", conformance(cidr0));
+    put(o, "notices", notices());
+    return finish(o, 200, out);
+}
+
 /* RFC 9083 section 6: an error object, with the HTTP status as its errorCode */
 static int error_obj(unsigned status, const char *title, const char *descr, struct rdap_out *out)
 {
@@ -72,6 +286,18 @@ static int error_obj(unsigned status, const char *title, const char *descr, stru
                           "errorCode", (json_int_t)status, "title", title, "description", descr,
                           "notices", notices());
     return finish(o, status, out);
+}
+
+/* The error object for a regdata failure: 400, 404 or 500. */
+static int failed(int rc, const struct lana_diag *d, struct rdap_out *out)
+{
+    if (rc == LANA_EPARSE)
+        return error_obj(400, "Bad request", d->msg, out);
+    if (rc == LANA_ENOTFOUND)
+        return error_obj(404, "Not found", d->msg, out);
+    if (rc == LANA_ENOMEM)
+        return rc;
+    return error_obj(500, "Internal error", "the registry could not be read", out);
 }
 
 static int help(const struct rdap_q *q, struct rdap_out *out)
@@ -85,12 +311,259 @@ static int help(const struct rdap_q *q, struct rdap_out *out)
                   "/rdap/domain/NAME: a zone or a host, forward or reverse (e.g. "
                   "7.18.198.in-addr.arpa)",
                   "/rdap/entity/HANDLE: an account or a holder, with what it holds",
-                  "/rdap/domains?name=PATTERN: names matching a pattern, * at the end "
-                  "(stud*.lab)",
+                  "/rdap/domains?name=PATTERN: zones and hosts matching a pattern, * at the end "
+                  "of a label (stud*.lab)",
                   "/rdap/help: this text",
                   "Only GET and HEAD are served; the answers are application/rdap+json."));
+    json_t *links = json_array();
+    push(links, rlink(q, "self", "/help"));
     json_t *o = json_pack("{s:o, s:o, s:o}", "rdapConformance", conformance(true), "notices", n,
-                          "links", link_self(q, "/help"));
+                          "links", links);
+    return finish(o, 200, out);
+}
+
+/* /ip/ADDRESS or /ip/ADDRESS/LEN (RFC 9082 section 3.1.1) */
+static int ip_query(const struct rdap_q *q, const char *arg, struct rdap_out *out)
+{
+    struct lana_diag d;
+    struct cidr c;
+    int rc = strchr(arg, '/') ? cidr_parse(arg, &c, &d) : cidr_parse_addr(arg, &c, &d);
+    if (rc != 0)
+        return error_obj(400, "Bad request", d.msg, out);
+    struct ip_pick p;
+    if ((rc = ip_lookup(q, &c, &p, &d)) != 0)
+        return failed(rc, &d, out);
+    return top(ip_network(q, &p.last, p.parent_allocated), true, out);
+}
+
+/* A domain object (RFC 9083 section 5.3) of what regdata found under that name. */
+static json_t *domain_obj(const struct rdap_q *q, const struct regdata_domain *dom)
+{
+    char name[DNAME_TEXT_MAX];
+    undot(dom->name, name, sizeof name);
+    json_t *o = json_object();
+    put_str(o, "objectClassName", "domain");
+    put_str(o, "handle", name);
+    put_str(o, "ldhName", name);
+    put(o, "links", links_self(q, "domain", name));
+    json_t *ents = json_array(), *remarks = json_array();
+    const struct zone_info *z = dom->has_zone ? &dom->zone.z : NULL;
+    switch (dom->kind) {
+    case REGDATA_DOMAIN_ZONE:
+        put(o, "status", json_pack("[s]", "active"));
+        put(o, "events", events(dom->zone.created, dom->zone.updated));
+        push(remarks, json_pack("{s:s, s:[s]}", "title", "zone", "description",
+                                z->reverse ? "a reverse zone served by this registry"
+                                           : "a zone served by this registry"));
+        break;
+    case REGDATA_DOMAIN_HOST: {
+        put(o, "status", json_pack("[s]", "active"));
+        put(o, "events", events(dom->host.created, 0));
+        json_t *addrs = json_array();
+        if (dom->host.v4[0])
+            push(addrs, json_string(dom->host.v4));
+        if (dom->host.v6[0])
+            push(addrs, json_string(dom->host.v6));
+        push(remarks, json_pack("{s:s, s:o}", "title", "host addresses", "description", addrs));
+        break;
+    }
+    case REGDATA_DOMAIN_REVERSE:
+        if (dom->has_host) {
+            char host[DNAME_TEXT_MAX];
+            undot(dom->host.name, host, sizeof host);
+            push(remarks, json_pack("{s:s, s:[s]}", "title", "host", "description", host));
+        }
+        break;
+    }
+    if (z != NULL) {
+        if (z->registrant[0])
+            push(ents, entity_ref(q, z->registrant, false, "registrant"));
+        if (z->sponsor[0])
+            push(ents, entity_ref(q, z->sponsor, false, "registrar"));
+        if (dom->kind != REGDATA_DOMAIN_ZONE) {
+            char zn[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 16];
+            undot(z->name, zn, sizeof zn);
+            snprintf(path, sizeof path, "/domain/%s", zn);
+            push(json_object_get(o, "links"), rlink(q, "up", path));
+        }
+    }
+    /* a reverse name's network: the most specific block holding its prefix (section 5.3) */
+    struct lana_diag d;
+    struct ip_pick p;
+    if (dom->has_prefix && ip_lookup(q, &dom->prefix, &p, &d) == 0)
+        put(o, "network", ip_network(q, &p.last, p.parent_allocated));
+    put(o, "secureDNS", json_pack("{s:b}", "delegationSigned", 0));
+    if (json_array_size(ents) > 0)
+        put(o, "entities", ents);
+    else
+        json_decref(ents);
+    if (json_array_size(remarks) > 0)
+        put(o, "remarks", remarks);
+    else
+        json_decref(remarks);
+    return o;
+}
+
+/* /domain/NAME (RFC 9082 section 3.1.3): forward and reverse names */
+static int domain_query(const struct rdap_q *q, const char *arg, struct rdap_out *out)
+{
+    struct lana_diag d;
+    struct regdata_domain *dom = malloc(sizeof *dom);
+    if (dom == NULL)
+        return LANA_ENOMEM;
+    int rc = regdata_domain(q->rd, arg, dom, &d);
+    if (rc == 0)
+        rc = top(domain_obj(q, dom), dom->has_prefix, out);
+    else
+        rc = failed(rc, &d, out);
+    free(dom);
+    return rc;
+}
+
+/* What a listing walk collected, rendered once the walk is over (a regdata walk's callback
+ * must not ask regdata again: the walk's statement is still running). */
+struct blocks {
+    struct regdata_block v[RDAP_LIST_MAX];
+    unsigned n;
+};
+
+static int block_cb(const struct regdata_block *b, void *arg)
+{
+    struct blocks *l = arg;
+    if (l->n < RDAP_LIST_MAX)
+        l->v[l->n++] = *b;
+    return 0;
+}
+
+struct zone_list {
+    const struct rdap_q *q;
+    json_t *links;
+};
+
+static int zone_cb(const struct regdata_zone *z, void *arg)
+{
+    struct zone_list *l = arg;
+    char zn[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 16];
+    undot(z->z.name, zn, sizeof zn);
+    snprintf(path, sizeof path, "/domain/%s", zn);
+    push(l->links, rlink(l->q, "related", path));
+    return 0;
+}
+
+/* The networks of a listing; the type's sub-allocation needs each one's parent status: a
+ * second lookup per block, which the bound of the list keeps small. */
+static json_t *networks(const struct rdap_q *q, const struct blocks *l)
+{
+    json_t *nets = json_array();
+    for (unsigned i = 0; i < l->n; i++) {
+        struct ip_pick p;
+        struct lana_diag d;
+        bool pa = ip_lookup(q, &l->v[i].b.prefix, &p, &d) == 0 && p.parent_allocated;
+        push(nets, ip_network(q, &l->v[i], pa));
+    }
+    return nets;
+}
+
+/* /entity/HANDLE (RFC 9082 section 3.1.5): an account, or a holder text */
+static int entity_query(const struct rdap_q *q, const char *arg, struct rdap_out *out)
+{
+    struct lana_diag d;
+    struct regdata_entity e;
+    int rc = regdata_entity(q->rd, arg, &e, &d);
+    if (rc != 0)
+        return failed(rc, &d, out);
+    struct blocks *held = malloc(sizeof *held);
+    if (held == NULL)
+        return LANA_ENOMEM;
+    held->n = 0;
+    json_t *o = json_object();
+    put_str(o, "objectClassName", "entity");
+    put_str(o, "handle", e.name);
+    put(o, "vcardArray", vcard(e.name, !e.is_account));
+    json_t *links = links_self(q, "entity", e.name);
+    struct zone_list zl = {q, links};
+    bool more = false, zmore = false;
+    if (e.is_account) {
+        /* RFC 9083 section 10.2.4: the role an account plays in this registry */
+        const char *role = strcmp(e.role, "registrar") == 0    ? "registrar"
+                           : strcmp(e.role, "registrant") == 0 ? "registrant"
+                                                               : "administrative";
+        put(o, "roles", json_pack("[s]", role));
+        put(o, "status", json_pack("[s]", e.enabled ? "active" : "inactive"));
+        put(o, "events", events(e.created, e.updated));
+        if (e.sponsor[0])
+            put(o, "entities",
+                json_pack("[o]", entity_ref(q, e.sponsor, false, "registrar")));
+        rc = regdata_mnt_blocks(q->rd, e.name, RDAP_LIST_MAX, block_cb, held, &more, &d);
+        if (rc == 0)
+            rc = regdata_mnt_zones(q->rd, e.name, RDAP_LIST_MAX, zone_cb, &zl, &zmore, &d);
+    } else {
+        put(o, "roles", json_pack("[s]", "registrant"));
+        rc = regdata_holder_blocks(q->rd, e.name, RDAP_LIST_MAX, block_cb, held, &more, &d);
+    }
+    put(o, "links", links);
+    if (rc != 0) {
+        free(held);
+        json_decref(o);
+        return failed(rc, &d, out);
+    }
+    put(o, "networks", networks(q, held));
+    bool cidr0 = held->n > 0;
+    free(held);
+    if (more || zmore)
+        put(o, "remarks",
+            json_pack("[{s:s, s:[s]}]", "title", "listing truncated", "description",
+                      "only the first 100 networks and 100 zones are listed"));
+    return top(o, cidr0, out);
+}
+
+/* /domains?name=PATTERN (RFC 9082 section 3.2.1) */
+struct found {
+    struct regdata_domain v[RDAP_LIST_MAX];
+    unsigned n;
+};
+
+static int found_cb(const struct regdata_domain *dom, void *arg)
+{
+    struct found *f = arg;
+    if (f->n < RDAP_LIST_MAX)
+        f->v[f->n++] = *dom;
+    return 0;
+}
+
+static int domains_search(const struct rdap_q *q, const char *name, struct rdap_out *out)
+{
+    struct lana_diag d;
+    if (name == NULL || *name == '\0')
+        return error_obj(400, "Bad request",
+                         "a domain search needs name=PATTERN (e.g. name=stud*.lab)", out);
+    struct found *f = malloc(sizeof *f);
+    if (f == NULL)
+        return LANA_ENOMEM;
+    f->n = 0;
+    bool truncated = false;
+    int rc = regdata_domain_search(q->rd, name, RDAP_LIST_MAX, found_cb, f, &truncated, &d);
+    if (rc != 0) {
+        free(f);
+        return failed(rc, &d, out);
+    }
+    json_t *results = json_array();
+    bool cidr0 = false;
+    for (unsigned i = 0; i < f->n; i++) {
+        push(results, domain_obj(q, &f->v[i]));
+        cidr0 = cidr0 || f->v[i].has_prefix;
+    }
+    free(f);
+    json_t *links = json_array();
+    push(links, rlink(q, "self", "/domains"));
+    json_t *n = notices();
+    if (truncated)
+        /* RFC 9083 sections 8 and 10.2.1: a truncated result set says so */
+        push(n, json_pack("{s:s, s:s, s:[s]}", "title", "Search truncated", "type",
+                          "result set truncated due to load", "description",
+                          "only the first 100 matches are listed; narrow the pattern"));
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "rdapConformance", conformance(cidr0),
+                          "notices", n, "domainSearchResults", results, "links", links);
     return finish(o, 200, out);
 }
 
@@ -102,26 +575,46 @@ static int not_implemented(const char *what, struct rdap_out *out)
     return error_obj(501, "Not implemented", descr, out);
 }
 
-int rdap_render(struct store *st, const char *base, const char *path, const char *name,
+/* Whether path is "/<word>" or "/<word>/..."; *arg gets what follows "/<word>/" ("" when
+ * nothing does). */
+static bool is(const char *path, const char *word, const char **arg)
+{
+    size_t n = strlen(word);
+    if (path[0] != '/' || strncmp(path + 1, word, n) != 0)
+        return false;
+    const char *rest = path + 1 + n;
+    if (*rest != '\0' && *rest != '/')
+        return false;
+    *arg = *rest == '/' ? rest + 1 : rest;
+    return true;
+}
+
+int rdap_render(struct regdata *rd, const char *base, const char *path, const char *name,
                 struct rdap_out *out)
 {
-    struct rdap_q q = {.base = base, .path = path, .name = name, .st = st};
+    struct rdap_q q = {.base = base, .rd = rd};
+    const char *arg;
     memset(out, 0, sizeof *out);
-    if (path[0] == '\0' || strcmp(path, "/") == 0 || strcmp(path, "/help") == 0)
+    if (path[0] == '\0' || strcmp(path, "/") == 0 || is(path, "help", &arg))
         return help(&q, out);
-    static const char *const later[] = {"/ip", "/domain", "/entity", "/domains"};
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
-        size_t n = strlen(later[i]);
-        if (strncmp(path, later[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
-            return error_obj(404, "Not found", "no registration data yet", out);
-    }
-    static const char *const unserved[] = {"/autnum", "/nameserver", "/nameservers",
-                                           "/entities"};
-    for (size_t i = 0; i < sizeof unserved / sizeof unserved[0]; i++) {
-        size_t n = strlen(unserved[i]);
-        if (strncmp(path, unserved[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
-            return not_implemented(unserved[i] + 1, out);
-    }
+    if (is(path, "ip", &arg))
+        return *arg ? ip_query(&q, arg, out)
+                    : error_obj(400, "Bad request", "/ip/ needs an address or a prefix", out);
+    if (is(path, "domain", &arg))
+        return *arg && !strchr(arg, '/')
+                   ? domain_query(&q, arg, out)
+                   : error_obj(400, "Bad request", "/domain/ needs one domain name", out);
+    if (is(path, "entity", &arg))
+        return *arg && !strchr(arg, '/')
+                   ? entity_query(&q, arg, out)
+                   : error_obj(400, "Bad request", "/entity/ needs one handle", out);
+    if (is(path, "domains", &arg))
+        return *arg ? error_obj(400, "Bad request", "a search takes no path after /domains", out)
+                    : domains_search(&q, name, out);
+    static const char *const unserved[] = {"autnum", "nameserver", "nameservers", "entities"};
+    for (size_t i = 0; i < sizeof unserved / sizeof unserved[0]; i++)
+        if (is(path, unserved[i], &arg))
+            return not_implemented(unserved[i], out);
     return error_obj(501, "Not implemented",
                      "not an RDAP query this registry knows; see /rdap/help", out);
 }
@@ -133,9 +626,10 @@ enum MHD_Result rdap_answer(const struct http_req *r)
         snprintf(base, sizeof base, "http://localhost");
     const char *name = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "name");
     struct rdap_out o;
-    if (rdap_render(r->st, base, r->url + 5, name, &o) != 0) {
-        static const char body[] =
-            "{\"errorCode\":500,\"title\":\"Internal error\",\"description\":[\"out of memory\"]}";
+    if (rdap_render(r->rd, base, r->url + 5, name, &o) != 0) {
+        static const char body[] = "{\"rdapConformance\":[\"rdap_level_0\"],\"errorCode\":500,"
+                                   "\"title\":\"Internal error\",\"description\":"
+                                   "[\"out of memory\"]}";
         return http_reply(r, 500, RDAP_CTYPE, body, sizeof body - 1);
     }
     enum MHD_Result res = http_reply(r, o.status, RDAP_CTYPE, o.body, o.len);
