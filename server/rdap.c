@@ -66,14 +66,48 @@ static json_t *rlink(const struct rdap_q *q, const char *rel, const char *path)
                      RDAP_CTYPE);
 }
 
+/* Writes handle into out as one URL path segment (RFC 3986 section 3.3): unreserved
+ * characters, ':' and '@' as they are, every other byte %XX. false when it does not fit. */
+static bool segment(const char *handle, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)handle; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~:@", *p) != NULL;
+        if (o + (plain ? 1 : 3) >= size)
+            return false;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* A link with rel to the object at "/<kind>/<handle>" ("ip" handles keep their '/'). */
+static json_t *rlink_to(const struct rdap_q *q, const char *rel, const char *kind,
+                        const char *handle)
+{
+    char seg[HTTP_URL_MAX / 2], path[HTTP_URL_MAX];
+    bool ip = strcmp(kind, "ip") == 0; /* a prefix: digits, letters, '.', ':' and its '/' */
+    if (!segment(ip ? "" : handle, seg, sizeof seg))
+        return NULL;
+    int n = snprintf(path, sizeof path, "/%s/%s", kind, ip ? handle : seg);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return NULL;
+    return rlink(q, rel, path);
+}
+
 /* [self link] for the object at "/<kind>/<handle>" */
 static json_t *links_self(const struct rdap_q *q, const char *kind, const char *handle)
 {
-    char path[HTTP_URL_MAX];
-    int n = snprintf(path, sizeof path, "/%s/%s", kind, handle);
     json_t *a = json_array();
-    if (n > 0 && (size_t)n < sizeof path)
-        push(a, rlink(q, "self", path));
+    push(a, rlink_to(q, "self", kind, handle));
     return a;
 }
 
@@ -140,11 +174,8 @@ static json_t *entity_ref(const struct rdap_q *q, const char *handle, bool org, 
 {
     json_t *e = json_pack("{s:s, s:s, s:o, s:[s]}", "objectClassName", "entity", "handle",
                           handle, "vcardArray", vcard(handle, org), "roles", role);
-    if (e != NULL) {
-        /* a holder's text may hold what a path cannot: no link then */
-        if (strcspn(handle, "/?#% ") == strlen(handle))
-            put(e, "links", links_self(q, "entity", handle));
-    }
+    if (e != NULL)
+        put(e, "links", links_self(q, "entity", handle));
     return e;
 }
 
@@ -188,11 +219,10 @@ static json_t *ip_network(const struct rdap_q *q, const struct regdata_block *b,
         json_pack("[s]", b->b.status == IPAM_RESERVED ? "reserved" : "active"));
     json_t *links = links_self(q, "ip", handle);
     if (b->has_parent) {
-        char parent[CIDR_STRLEN], path[CIDR_STRLEN + 8];
+        char parent[CIDR_STRLEN];
         cidr_format(&b->parent, parent, sizeof parent);
         put_str(o, "parentHandle", parent);
-        snprintf(path, sizeof path, "/ip/%s", parent);
-        push(links, rlink(q, "up", path));
+        push(links, rlink_to(q, "up", "ip", parent));
     }
     put(o, "links", links);
     /* the cidr0 extension: the prefix itself, which a start/end pair only implies */
@@ -381,10 +411,9 @@ static json_t *domain_obj(const struct rdap_q *q, const struct regdata_domain *d
         if (z->sponsor[0])
             push(ents, entity_ref(q, z->sponsor, false, "registrar"));
         if (dom->kind != REGDATA_DOMAIN_ZONE) {
-            char zn[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 16];
+            char zn[DNAME_TEXT_MAX];
             undot(z->name, zn, sizeof zn);
-            snprintf(path, sizeof path, "/domain/%s", zn);
-            push(json_object_get(o, "links"), rlink(q, "up", path));
+            push(json_object_get(o, "links"), rlink_to(q, "up", "domain", zn));
         }
     }
     /* a reverse name's network: the most specific block holding its prefix (section 5.3) */
@@ -443,10 +472,9 @@ struct zone_list {
 static int zone_cb(const struct regdata_zone *z, void *arg)
 {
     struct zone_list *l = arg;
-    char zn[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 16];
+    char zn[DNAME_TEXT_MAX];
     undot(z->z.name, zn, sizeof zn);
-    snprintf(path, sizeof path, "/domain/%s", zn);
-    push(l->links, rlink(l->q, "related", path));
+    push(l->links, rlink_to(l->q, "related", "domain", zn));
     return 0;
 }
 
