@@ -225,13 +225,13 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
         else
             flags |= MHD_USE_POLL;
         struct MHD_Daemon *md = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i],
-            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-            cap ? cap : 1u, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_idle_timeout,
+            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i], MHD_OPTION_THREAD_POOL_SIZE, threads,
+            MHD_OPTION_CONNECTION_LIMIT, cap ? cap : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)cfg->http_idle_timeout,
             /* the request line and headers live in this pool: a longer request gets 414 or
              * 431 from the library before any handler runs */
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
         if (md == NULL) {
             rc = diag_set(d, LANA_EIO, "cannot start the HTTP server on socket %d", fds[i]);
             goto out;

@@ -79,7 +79,7 @@ class Daemon:
                 self.dns_port = int(f[1].rsplit(":", 1)[1])
             elif f[0] == "registry":
                 self.registry_port = int(f[1].rsplit(":", 1)[1])
-            elif f[0] == "http":
+            elif f[0] == "http" and not hasattr(self, "http_port"):  # the first: 127.0.0.1
                 self.http_port = int(f[1].rsplit(":", 1)[1])
         self.token = read_token(os.path.join(work, "admin.token"))
 
