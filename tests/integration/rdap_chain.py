@@ -71,7 +71,7 @@ def random_addresses(rng, blocks, n):
         elif r < 0.97:
             net = rng.choice(POOLS)
         else:
-            net = ipaddress.ip_network("192.0.2.0/24" if i % 2 else "2001:db9::/32")
+            net = ipaddress.ip_network("192.0.2.0/24")  # TEST-NET-1: in no pool
         out.append(str(net.network_address + rng.randrange(net.num_addresses)))
     return out
 
