@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -607,6 +608,11 @@ static void fit_fd_limit(const struct srvconf *cfg)
 static int run_daemon(struct srvconf *cfg, const char *ready_file)
 {
     fit_fd_limit(cfg);
+    /* glibc gives memory back to the kernel (madvise) whenever the top of a thread's arena
+     * passes the trim threshold: SQLite's statements on the HTTP threads crossed it on every
+     * request, and the system calls cost more than the query (bench/rdap.sh). A fixed
+     * threshold keeps up to this much free memory per arena instead. */
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
     struct lanad d = {.cfg = cfg, .ready_file = ready_file, .nw = (unsigned)cfg->workers};
     int status = open_db(cfg);
     if (status != EX_OK)
