@@ -28,21 +28,37 @@
 #include "server/webview.h"
 
 #define HTTP_MAX_DAEMONS CONF_LIST_MAX
-#define HTTP_MAX_CTX 1024 /* registry handles: one per pool thread of every daemon */
+#define HTTP_MAX_CTX 64 /* registry handles: one per pool thread of every daemon */
+#define HTTP_CACHE_SLOTS 512         /* cached answers per thread */
+#define HTTP_CACHE_BODY_MAX 16384    /* longer answers are not kept */
 
-/* A pool thread's registry handle and the registration data reader over it. */
+/* A rendered answer kept for the next identical request of the same commit generation. */
+struct http_cached {
+    uint64_t hash;
+    char *key;  /* NULL: the slot is free */
+    unsigned status;
+    char *body; /* key and body in one allocation */
+    size_t len;
+};
+
+/* A pool thread's registry handle, the registration data reader over it, and its cache of
+ * answers (direct-mapped by the key's hash; every slot emptied when a commit happened since
+ * they were made, so an answer never outlives the data it shows). */
 struct http_ctx {
     struct store *st;
     struct regdata *rd;
+    uint64_t gen; /* the commit generation the cached answers belong to */
+    struct http_cached cache[HTTP_CACHE_SLOTS];
 };
 
 struct http {
     const struct srvconf *cfg;
+    struct commitgen *gen;
     struct webview *web;
     struct MHD_Daemon *daemons[HTTP_MAX_DAEMONS];
     unsigned ndaemons;
     pthread_mutex_t lock; /* guards ctx */
-    struct http_ctx ctx[HTTP_MAX_CTX];
+    struct http_ctx *ctx[HTTP_MAX_CTX];
     unsigned nctx;
 };
 
@@ -51,31 +67,92 @@ struct http {
 static _Thread_local struct http_ctx *tls_ctx;
 static _Thread_local const struct http *tls_owner;
 
+static void ctx_flush(struct http_ctx *c)
+{
+    for (size_t i = 0; i < HTTP_CACHE_SLOTS; i++) {
+        free(c->cache[i].key);
+        c->cache[i].key = NULL;
+    }
+}
+
+static void ctx_free(struct http_ctx *c)
+{
+    if (c == NULL)
+        return;
+    ctx_flush(c);
+    regdata_close(c->rd);
+    store_close(c->st);
+    free(c);
+}
+
 static struct http_ctx *thread_ctx(struct http *h)
 {
     if (tls_owner == h && tls_ctx != NULL)
         return tls_ctx;
     struct lana_diag d;
-    struct http_ctx c = {0};
-    if (store_open_reader(h->cfg->db, &c.st, &d) != 0 || regdata_open(c.st, &c.rd, &d) != 0) {
+    struct http_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        log_warn("http: out of memory");
+        return NULL;
+    }
+    if (store_open_reader(h->cfg->db, &c->st, &d) != 0 || regdata_open(c->st, &c->rd, &d) != 0) {
         log_warn("http: cannot open the registry: %s", d.msg);
-        store_close(c.st);
+        ctx_free(c);
         return NULL;
     }
     pthread_mutex_lock(&h->lock);
-    struct http_ctx *slot = h->nctx < HTTP_MAX_CTX ? &h->ctx[h->nctx++] : NULL;
-    if (slot != NULL)
-        *slot = c;
+    bool kept = h->nctx < HTTP_MAX_CTX;
+    if (kept)
+        h->ctx[h->nctx++] = c;
     pthread_mutex_unlock(&h->lock);
-    if (slot == NULL) {
-        regdata_close(c.rd);
-        store_close(c.st);
+    if (!kept) {
+        ctx_free(c);
         log_warn("http: more threads than registry handles (%d)", HTTP_MAX_CTX);
         return NULL;
     }
-    tls_ctx = slot;
+    tls_ctx = c;
     tls_owner = h;
-    return slot;
+    return c;
+}
+
+/* FNV-1a, 64 bits: the slot of a key */
+static uint64_t key_hash(const char *key)
+{
+    uint64_t x = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        x = (x ^ *p) * 1099511628211ull;
+    return x;
+}
+
+bool http_cache_get(const struct http_req *r, const char *key, unsigned *status,
+                    const char **body, size_t *len)
+{
+    uint64_t x = key_hash(key);
+    const struct http_cached *e = &r->ctx->cache[x % HTTP_CACHE_SLOTS];
+    if (e->key == NULL || e->hash != x || strcmp(e->key, key) != 0)
+        return false;
+    *status = e->status;
+    *body = e->body;
+    *len = e->len;
+    return true;
+}
+
+void http_cache_put(const struct http_req *r, const char *key, unsigned status, const char *body,
+                    size_t len)
+{
+    size_t klen = strlen(key) + 1;
+    if (len > HTTP_CACHE_BODY_MAX || klen > HTTP_URL_MAX * 2)
+        return;
+    uint64_t x = key_hash(key);
+    struct http_cached *e = &r->ctx->cache[x % HTTP_CACHE_SLOTS];
+    char *mem = malloc(klen + len + 1);
+    if (mem == NULL)
+        return; /* not kept: the next request renders it again */
+    free(e->key);
+    memcpy(mem, key, klen);
+    memcpy(mem + klen, body, len);
+    mem[klen + len] = '\0';
+    *e = (struct http_cached){x, mem, status, mem + klen, len};
 }
 
 enum MHD_Result http_common_headers(struct MHD_Response *resp)
@@ -178,8 +255,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         static const char body[] = "the registry cannot be read now\n";
         return http_reply(&r, 503, text, body, sizeof body - 1);
     }
+    /* read before any query: a commit after this point bumps it again, so an answer
+     * rendered from newer data is at worst dropped one request early, never kept too long */
+    uint64_t gen = commitgen_get(h->gen);
+    if (ctx->gen != gen) {
+        ctx_flush(ctx);
+        ctx->gen = gen;
+    }
     r.st = ctx->st;
     r.rd = ctx->rd;
+    r.ctx = ctx;
     enum MHD_Result res;
     if (strncmp(url, "/rdap", 5) == 0 && (url[5] == '\0' || url[5] == '/'))
         res = rdap_answer(&r);
@@ -211,6 +296,7 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
         goto out;
     }
     h->cfg = cfg;
+    h->gen = gen;
     pthread_mutex_init(&h->lock, NULL);
     if ((rc = webview_open(cfg, gen, &h->web, d)) != 0)
         goto out;
@@ -255,10 +341,8 @@ void http_stop(struct http *h)
         return;
     for (unsigned i = 0; i < h->ndaemons; i++)
         MHD_stop_daemon(h->daemons[i]); /* joins its threads and closes its socket */
-    for (unsigned i = 0; i < h->nctx; i++) {
-        regdata_close(h->ctx[i].rd);
-        store_close(h->ctx[i].st);
-    }
+    for (unsigned i = 0; i < h->nctx; i++)
+        ctx_free(h->ctx[i]);
     webview_close(h->web);
     pthread_mutex_destroy(&h->lock);
     free(h);

@@ -649,17 +649,29 @@ int rdap_render(struct regdata *rd, const char *base, const char *path, const ch
 
 enum MHD_Result rdap_answer(const struct http_req *r)
 {
-    char base[320];
+    char base[320], key[HTTP_URL_MAX + 1024];
     if (!http_base_url(r, base, sizeof base))
         snprintf(base, sizeof base, "http://localhost");
     const char *name = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "name");
+    /* the answer depends on the registry, the path, the search pattern and the base of its
+     * links: all of them in the cache's key (the generation is the cache's own) */
+    int n = snprintf(key, sizeof key, "%s %s%s%s", base, r->url, name ? " ?name=" : "",
+                     name ? name : "");
+    bool cacheable = n > 0 && (size_t)n < sizeof key;
+    unsigned status;
+    const char *body;
+    size_t len;
+    if (cacheable && http_cache_get(r, key, &status, &body, &len))
+        return http_reply(r, status, RDAP_CTYPE, body, len);
     struct rdap_out o;
     if (rdap_render(r->rd, base, r->url + 5, name, &o) != 0) {
-        static const char body[] = "{\"rdapConformance\":[\"rdap_level_0\"],\"errorCode\":500,"
-                                   "\"title\":\"Internal error\",\"description\":"
-                                   "[\"out of memory\"]}";
-        return http_reply(r, 500, RDAP_CTYPE, body, sizeof body - 1);
+        static const char oom[] = "{\"rdapConformance\":[\"rdap_level_0\"],\"errorCode\":500,"
+                                  "\"title\":\"Internal error\",\"description\":"
+                                  "[\"out of memory\"]}";
+        return http_reply(r, 500, RDAP_CTYPE, oom, sizeof oom - 1);
     }
+    if (cacheable && o.status != 500)
+        http_cache_put(r, key, o.status, o.body, o.len);
     enum MHD_Result res = http_reply(r, o.status, RDAP_CTYPE, o.body, o.len);
     free(o.body);
     return res;
