@@ -42,6 +42,8 @@ struct regdata_block {
                           * updated (unix seconds), ids */
     bool has_parent;     /* false for a root pool */
     struct cidr parent;  /* the parent's prefix when has_parent */
+    enum ipam_status parent_status; /* and its status (an allocation from a pool is a
+                                     * registrar's; one from an allocation a sub-allocation) */
 };
 
 typedef int regdata_block_cb(const struct regdata_block *b, void *arg); /* nonzero stops */

@@ -128,6 +128,17 @@ static int got_cb(const struct regdata_block *b, void *arg)
     return 0;
 }
 
+/* "status<parent's status" per block */
+static int status_cb(const struct regdata_block *b, void *arg)
+{
+    struct got *g = arg;
+    size_t len = strlen(g->s);
+    snprintf(g->s + len, sizeof g->s - len, "%s%s<%s", len ? " " : "", ipam_status_name(b->b.status),
+             b->has_parent ? ipam_status_name(b->parent_status) : "-");
+    g->n++;
+    return 0;
+}
+
 static int ip(struct fx *f, const char *q, enum regdata_ip_kind k, unsigned max, struct got *g,
               bool *more)
 {
@@ -165,6 +176,14 @@ static void test_chain_runs_from_the_pool_down(void **state)
     assert_int_equal(ip(f, "2001:db8:1::10", REGDATA_IP_CHAIN, 10, &g, NULL), 0);
     assert_string_equal(g.s, "2001:db8::/32<- 2001:db8:1::/48<2001:db8::/32 "
                              "2001:db8:1::10/128<2001:db8:1::/48");
+    struct lana_diag d;
+    struct cidr q = P("198.18.7.10");
+    memset(&g, 0, sizeof g);
+    assert_int_equal(regdata_ip(f->rd, &q, REGDATA_IP_CHAIN, 10, status_cb, &g, NULL, &d), 0);
+    assert_string_equal(g.s, "pool<- allocated<pool assigned<allocated assigned<assigned");
+    memset(&g, 0, sizeof g);
+    assert_int_equal(regdata_mnt_blocks(f->rd, "reg1", 1, status_cb, &g, NULL, &d), 0);
+    assert_string_equal(g.s, "allocated<pool");
     /* bounded: the first blocks, and the bound said */
     bool more = false;
     assert_int_equal(ip(f, "198.18.7.10", REGDATA_IP_CHAIN, 2, &g, &more), 0);
