@@ -11,7 +11,7 @@
 #include "db/ipam_int.h"
 #include "db/names.h"
 
-#define CHAIN_MAX 130 /* blocks nest strictly: at most 129 prefix lengths of IPv6, and a pool */
+#define CHAIN_MAX 130  /* blocks nest strictly: at most 129 prefix lengths of IPv6, and a pool */
 #define SEARCH_SCAN 64 /* names scanned per name listed, at most, by a domain search */
 
 struct regdata {
@@ -423,8 +423,7 @@ static int pattern_parse(const char *p, struct pattern *pt, struct lana_diag *d)
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '-' || c == '_' || c == '.' || c == '*';
         if (!ok)
-            return diag_set(d, LANA_EPARSE, "%.60s: letters, digits, '-', '_', '.' and one '*'",
-                            p);
+            return diag_set(d, LANA_EPARSE, "%.60s: letters, digits, '-', '_', '.' and one '*'", p);
     }
     if (star == NULL) {
         uint8_t w[DNAME_MAXLEN];
@@ -591,8 +590,8 @@ int regdata_entity(struct regdata *rd, const char *handle, struct regdata_entity
  * with its parent's prefix; the rows are read whole first. */
 static const char sql_parent[] = "SELECT family, start, plen, status FROM block WHERE id = ?1";
 
-static int parent_prefix(struct regdata *rd, int64_t id, struct cidr *out,
-                         enum ipam_status *status, struct lana_diag *d)
+static int parent_prefix(struct regdata *rd, int64_t id, struct cidr *out, enum ipam_status *status,
+                         struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(rd->st, sql_parent, &s, d);
@@ -611,8 +610,7 @@ static int parent_prefix(struct regdata *rd, int64_t id, struct cidr *out,
 }
 
 static int blocks_by(struct regdata *rd, const char *sql, const char *text, unsigned max,
-                     int64_t scan, regdata_block_cb *cb, void *arg, bool *more,
-                     struct lana_diag *d)
+                     int64_t scan, regdata_block_cb *cb, void *arg, bool *more, struct lana_diag *d)
 {
     struct emitter e = {cb, arg, max, 0, false};
     struct ipam_block *v = malloc(((size_t)max + 1) * sizeof *v);
@@ -672,8 +670,8 @@ static const char sql_mnt_blocks[] =
     " SELECT " BLOCK_COLS " FROM sub JOIN block ON id = bid ORDER BY family, start, plen"
     " LIMIT ?2";
 
-int regdata_mnt_blocks(struct regdata *rd, const char *account, unsigned max,
-                       regdata_block_cb *cb, void *arg, bool *more, struct lana_diag *d)
+int regdata_mnt_blocks(struct regdata *rd, const char *account, unsigned max, regdata_block_cb *cb,
+                       void *arg, bool *more, struct lana_diag *d)
 {
     int64_t scan = (int64_t)max * SEARCH_SCAN + 1;
     return blocks_by(rd, sql_mnt_blocks, account, max, scan, cb, arg, more, d);

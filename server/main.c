@@ -25,6 +25,7 @@
 #include "server/registry.h"
 #include "server/srvconf.h"
 #include "server/srvdoc.h"
+#include "server/whois.h"
 #include "server/worker.h"
 #include "server/xfr.h"
 #include "server/zonecmd.h"
@@ -39,6 +40,7 @@ static const struct srvdoc_opt lanad_opts[] = {
      "$STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
     {'l', "listen-dns", "A:P", "DNS endpoint, UDP and TCP; repeatable; port 0 = any"},
     {0, "listen-registry", "A:P", "registry protocol endpoint (TCP); repeatable"},
+    {0, "listen-whois", "A:P", "whois endpoint (RFC 3912, TCP); repeatable"},
     {0, "token-file", "PATH",
      "where the admin token is written on first start (default "
      "admin.token beside the database)"},
@@ -240,6 +242,10 @@ struct lanad {
     unsigned nw, made; /* workers wanted; created (they own their sockets) */
     struct registry *registry;
     struct notifier *notifier; /* NOTIFY to the secondaries */
+    struct endpoint whois[CONF_LIST_MAX];
+    int whoisfds[CONF_LIST_MAX];
+    unsigned nwhois;
+    struct whois *whoissrv; /* port-43 whois (server/whois.h) */
     bool ready;        /* the ready file was written */
     sigset_t sigs;
 };
@@ -372,6 +378,38 @@ static int listen_registry(struct lanad *d)
     return EX_OK;
 }
 
+/* whois endpoints: TCP, one socket each, served by the whois thread (port 43 by default). */
+static int listen_whois(struct lanad *d)
+{
+    const struct conf_list *eps = &d->cfg->listen_whois;
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &d->whois[d->nwhois];
+        struct lana_diag diag;
+        if (net_parse_endpoint(eps->v[e], 43, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("listen-whois: %s", diag.msg);
+            return EX_CONFIG;
+        }
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
+            continue;
+        }
+        if (fd < 0) {
+            log_err("cannot listen on %s (whois): %s%s", eps->v[e], strerror(-fd),
+                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
+                                        "another with --listen-whois ADDR:PORT"
+                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                                    : "");
+            return EX_OSERR;
+        }
+        socklen_t l = sizeof ep->addr;
+        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
+        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
+        d->whoisfds[d->nwhois++] = fd;
+    }
+    return EX_OK;
+}
+
 /* Starts the workers and the registry thread; signals are blocked first, so that only
  * wait_signal() takes them (the threads inherit the mask). */
 static int start(struct lanad *d)
@@ -408,6 +446,16 @@ static int start(struct lanad *d)
         }
         d->nreg = n;
     }
+    if (d->nwhois > 0) {
+        struct lana_diag diag;
+        unsigned n = d->nwhois;
+        d->nwhois = 0; /* the whois thread takes the sockets over */
+        if (whois_start(d->cfg, d->whoisfds, n, &d->whoissrv, &diag) != 0) {
+            log_err("whois: %s", diag.msg);
+            return EX_SOFTWARE;
+        }
+        d->nwhois = n;
+    }
     struct lana_diag nd;
     int nrc = notifier_new(d->cfg, &d->commits, &d->notifier, &nd);
     if (nrc != 0 || (nrc = notifier_start(d->notifier)) != 0) {
@@ -430,6 +478,8 @@ static int write_ready_file(const struct lanad *d)
         fprintf(fp, "dns %s\n", d->dns[e].text);
     for (unsigned e = 0; e < d->nreg; e++)
         fprintf(fp, "registry %s\n", d->reg[e].text);
+    for (unsigned e = 0; e < d->nwhois; e++)
+        fprintf(fp, "whois %s\n", d->whois[e].text);
     fprintf(fp, "pid %d\n", (int)getpid());
     if (fclose(fp) != 0 || rename(tmp, d->ready_file) != 0) {
         log_err("cannot write %s: %s", d->ready_file, strerror(errno));
@@ -458,6 +508,8 @@ static int announce(struct lanad *d)
                d->nw == 1 ? "" : "s", d->cfg->db);
     for (unsigned e = 0; e < d->nreg; e++)
         log_notice("ready: registry on %s (tcp)", d->reg[e].text);
+    for (unsigned e = 0; e < d->nwhois; e++)
+        log_notice("ready: whois on %s (tcp)", d->whois[e].text);
     notify_systemd("READY=1");
     return EX_OK;
 }
@@ -485,6 +537,7 @@ static int shutdown_daemon(struct lanad *d, int status)
     if (d->ready)
         notify_systemd("STOPPING=1");
     registry_stop(d->registry);
+    whois_stop(d->whoissrv);
     notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
     uint64_t udp = 0, tcp = 0;
     for (unsigned i = 0; i < d->made; i++) {
@@ -505,6 +558,9 @@ static int shutdown_daemon(struct lanad *d, int status)
     if (d->registry == NULL)
         for (unsigned e = 0; e < d->nreg; e++)
             close(d->regfds[e]);
+    if (d->whoissrv == NULL)
+        for (unsigned e = 0; e < d->nwhois; e++)
+            close(d->whoisfds[e]);
     if (d->ready) {
         log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
                    (unsigned long long)tcp);
@@ -526,7 +582,8 @@ static void fit_fd_limit(const struct srvconf *cfg)
     struct rlimit rl;
     uint64_t own = 64 + (cfg->workers + 1) * (8 + 2 * (uint64_t)cfg->listen_dns.n) +
                    cfg->listen_registry.n;
-    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections;
+    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections +
+                    cfg->listen_whois.n + cfg->whois_max_connections;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return;
     unsigned long long was = (unsigned long long)rl.rlim_cur;
@@ -564,7 +621,8 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         for (unsigned k = 0; k < 2 * CONF_LIST_MAX; k++)
             d.socks[i][k].fd = -1;
     if ((status = listen_dns(&d)) == EX_OK && (status = listen_registry(&d)) == EX_OK &&
-        (status = start(&d)) == EX_OK && (status = announce(&d)) == EX_OK)
+        (status = listen_whois(&d)) == EX_OK && (status = start(&d)) == EX_OK &&
+        (status = announce(&d)) == EX_OK)
         wait_signal(&d);
     return shutdown_daemon(&d, status);
 }
