@@ -378,10 +378,30 @@ static int listen_registry(struct lanad *d)
     return EX_OK;
 }
 
-/* whois endpoints: TCP, one socket each, served by the whois thread (port 43 by default). */
+/* Whether listen-whois is what lanad listens on when nobody chose (the key's default). */
+static bool whois_by_default(const struct conf_list *eps)
+{
+    char def[256];
+    unsigned n = 0;
+    for (size_t i = 0; i < srvconf_nkeys; i++)
+        if (strcmp(srvconf_keys[i].name, "listen-whois") == 0)
+            snprintf(def, sizeof def, "%s", srvconf_keys[i].def);
+    for (char *p = def; *p != '\0'; n++) {
+        size_t len = strcspn(p, " ");
+        if (n >= eps->n || strlen(eps->v[n]) != len || strncmp(eps->v[n], p, len) != 0)
+            return false;
+        p += len + strspn(p + len, " ");
+    }
+    return n == eps->n;
+}
+
+/* whois endpoints: TCP, one socket each, served by the whois thread (port 43 by default).
+ * The default endpoints are a convenience: when another lanad holds them, this one serves no
+ * whois (and says so) rather than not starting. */
 static int listen_whois(struct lanad *d)
 {
     const struct conf_list *eps = &d->cfg->listen_whois;
+    bool by_default = whois_by_default(eps);
     for (unsigned e = 0; e < eps->n; e++) {
         struct endpoint *ep = &d->whois[d->nwhois];
         struct lana_diag diag;
@@ -390,8 +410,12 @@ static int listen_whois(struct lanad *d)
             return EX_CONFIG;
         }
         int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
-        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
-            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT ||
+            (fd == -EADDRINUSE && by_default)) {
+            log_warn("cannot listen on %s: %s; skipping it%s", eps->v[e], strerror(-fd),
+                     fd == -EADDRINUSE ? " (no whois there: set listen-whois to serve it "
+                                         "elsewhere)"
+                                       : "");
             continue;
         }
         if (fd < 0) {
