@@ -86,6 +86,22 @@ void rpsl_error(struct wbuf *out, enum rpsl_error code, const char *fmt, ...)
     footer(out);
 }
 
+void rpsl_comment(struct wbuf *out, const char *fmt, ...)
+{
+    char text[320];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        text[0] = '\0';
+    else if ((size_t)n >= sizeof text)
+        text[text_cut(text, sizeof text - 1, sizeof text - 1)] = '\0';
+    header(out);
+    wbuf_printf(out, "%% %s\n\n", text);
+    footer(out);
+}
+
 /* ---- attributes ---------------------------------------------------------------------------- */
 
 /* "attribute:" padded to 16 columns and the value; control characters (which the registry

@@ -63,3 +63,7 @@ void rpsl_answer(struct regdata *rd, const char *line, size_t len, struct wbuf *
 /** A complete answer that is only "%ERROR:code: text" (printf-style), header and footer. */
 void rpsl_error(struct wbuf *out, enum rpsl_error code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/** A complete answer that is only the comment "% text" (printf-style), header and footer: a
+ * connection closed without a query (idle, or pushed out to make room). */
+void rpsl_comment(struct wbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -90,7 +90,8 @@ static void conn_close(struct whois *w, struct wconn *c, bool reset)
     close(c->fd);
 }
 
-/* Best effort for a connection about to close: a short text, if the socket takes it now. */
+/* Best effort for a connection about to close: a short answer, if the socket takes it now:
+ * "%ERROR:code: ..." with detail, or (code 0) the comment "% detail". */
 static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
@@ -104,7 +105,10 @@ static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
     if (n < 0)
         detail[0] = '\0';
     wbuf_init(&wb, buf, sizeof buf);
-    rpsl_error(&wb, code, "%s", detail);
+    if (code == 0)
+        rpsl_comment(&wb, "%s", detail);
+    else
+        rpsl_error(&wb, code, "%s", detail);
     if (!wb.overflow) {
         ssize_t k = send(c->fd, buf, wb.pos, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)k;
@@ -276,7 +280,7 @@ static struct wconn *conn_of(struct regguard_conn *gc)
 static void conn_drop(struct whois *w, struct wconn *c, const char *why)
 {
     if (c->state == W_READ)
-        say(c, RPSL_ERR_CONNECTIONS, "%s", why);
+        say(c, 0, "%s", why);
     conn_close(w, c, c->state != W_READ);
 }
 
@@ -309,7 +313,7 @@ static bool conn_admit(struct whois *w, struct wconn *c, const struct sockaddr *
     case REGGUARD_ADMIT:
         if (v != NULL) {
             w->evicted++;
-            conn_drop(w, conn_of(v), "closed to make room: send the query when you connect");
+            conn_drop(w, conn_of(v), "Connection closed to make room: send the query as you connect.");
         }
         return true;
     case REGGUARD_ADDR_FULL:
@@ -367,8 +371,8 @@ static int64_t sweep_cb(struct ev_loop *loop, void *arg)
     struct whois *w = arg;
     (void)loop;
     struct regguard_conn *gc;
-    char why[64];
-    snprintf(why, sizeof why, "no query within %llu seconds; closing",
+    char why[80];
+    snprintf(why, sizeof why, "Connection closed: no query within %llu seconds.",
              (unsigned long long)w->cfg->whois_timeout);
     while ((gc = regguard_expired(w->guard, mono_ms())) != NULL) {
         w->expired++;
