@@ -11,7 +11,7 @@
 #include "db/ipam_int.h"
 #include "db/names.h"
 
-#define CHAIN_MAX 130 /* blocks nest strictly: at most 129 prefix lengths of IPv6, and a pool */
+#define CHAIN_MAX 130  /* blocks nest strictly: at most 129 prefix lengths of IPv6, and a pool */
 #define SEARCH_SCAN 64 /* names scanned per name listed, at most, by a domain search */
 
 struct regdata {
@@ -64,17 +64,20 @@ struct emitter {
     bool more;
 };
 
-/* Gives b (with parent's prefix, NULL for none) to the caller: 0 to go on, 1 when the bound
- * is reached (more is set), or the callback's nonzero value. */
-static int emit(struct emitter *e, const struct ipam_block *b, const struct cidr *parent)
+/* Gives b (with its parent's prefix and status, NULL for none) to the caller: 0 to go on, 1
+ * when the bound is reached (more is set), or the callback's nonzero value. */
+static int emit(struct emitter *e, const struct ipam_block *b, const struct cidr *parent,
+                enum ipam_status parent_status)
 {
     if (e->count >= e->max) {
         e->more = true;
         return 1;
     }
     struct regdata_block rb = {.b = *b, .has_parent = parent != NULL};
-    if (parent != NULL)
+    if (parent != NULL) {
         rb.parent = *parent;
+        rb.parent_status = parent_status;
+    }
     e->count++;
     return e->cb(&rb, e->arg);
 }
@@ -171,7 +174,7 @@ static int walk_more(struct regdata *rd, const struct ipam_block *parent, const 
                 rc = diag_set(d, LANA_EDB, "a block vanished during the walk");
             break;
         }
-        rc = emit(e, &b, parent ? &parent->prefix : NULL);
+        rc = emit(e, &b, parent ? &parent->prefix : NULL, parent ? parent->status : IPAM_POOL);
         if (rc == 0 && deep && level < CHAIN_MAX)
             rc = walk_more(rd, &b, &b.prefix, deep, level + 1, e, d);
     }
@@ -242,7 +245,8 @@ int regdata_ip(struct regdata *rd, const struct cidr *q, enum regdata_ip_kind ki
     default: from = c->n - 1; break; /* REGDATA_IP_DEFAULT */
     }
     for (unsigned i = from; i < to && rc == 0; i++)
-        rc = emit(&e, &c->v[i], i > 0 ? &c->v[i - 1].prefix : NULL);
+        rc = emit(&e, &c->v[i], i > 0 ? &c->v[i - 1].prefix : NULL,
+                  i > 0 ? c->v[i - 1].status : IPAM_POOL);
 done:
     free(c);
 out:
@@ -419,8 +423,7 @@ static int pattern_parse(const char *p, struct pattern *pt, struct lana_diag *d)
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '-' || c == '_' || c == '.' || c == '*';
         if (!ok)
-            return diag_set(d, LANA_EPARSE, "%.60s: letters, digits, '-', '_', '.' and one '*'",
-                            p);
+            return diag_set(d, LANA_EPARSE, "%.60s: letters, digits, '-', '_', '.' and one '*'", p);
     }
     if (star == NULL) {
         uint8_t w[DNAME_MAXLEN];
@@ -585,9 +588,10 @@ int regdata_entity(struct regdata *rd, const char *handle, struct regdata_entity
 
 /* Gives the blocks of a query that binds ?1 (text) and ?2 (limit) and selects BLOCK_COLS, each
  * with its parent's prefix; the rows are read whole first. */
-static const char sql_parent[] = "SELECT family, start, plen FROM block WHERE id = ?1";
+static const char sql_parent[] = "SELECT family, start, plen, status FROM block WHERE id = ?1";
 
-static int parent_prefix(struct regdata *rd, int64_t id, struct cidr *out, struct lana_diag *d)
+static int parent_prefix(struct regdata *rd, int64_t id, struct cidr *out, enum ipam_status *status,
+                         struct lana_diag *d)
 {
     sqlite3_stmt *s;
     int rc = store__stmt(rd->st, sql_parent, &s, d);
@@ -598,14 +602,15 @@ static int parent_prefix(struct regdata *rd, int64_t id, struct cidr *out, struc
         ipam__make_cidr(sqlite3_column_int(s, 0),
                         ipam__key_value(sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1)),
                         (unsigned)sqlite3_column_int(s, 2), out);
+        if (!ipam_status_parse((const char *)sqlite3_column_text(s, 3), status))
+            *status = IPAM_POOL;
         sqlite3_reset(s);
     }
     return rc;
 }
 
 static int blocks_by(struct regdata *rd, const char *sql, const char *text, unsigned max,
-                     int64_t scan, regdata_block_cb *cb, void *arg, bool *more,
-                     struct lana_diag *d)
+                     int64_t scan, regdata_block_cb *cb, void *arg, bool *more, struct lana_diag *d)
 {
     struct emitter e = {cb, arg, max, 0, false};
     struct ipam_block *v = malloc(((size_t)max + 1) * sizeof *v);
@@ -627,8 +632,9 @@ static int blocks_by(struct regdata *rd, const char *sql, const char *text, unsi
     }
     for (unsigned i = 0; rc >= 0 && i < n; i++) {
         struct cidr p;
-        int has = v[i].parent_id != 0 ? parent_prefix(rd, v[i].parent_id, &p, d) : 0;
-        rc = has < 0 ? has : emit(&e, &v[i], has == 1 ? &p : NULL);
+        enum ipam_status ps = IPAM_POOL;
+        int has = v[i].parent_id != 0 ? parent_prefix(rd, v[i].parent_id, &p, &ps, d) : 0;
+        rc = has < 0 ? has : emit(&e, &v[i], has == 1 ? &p : NULL, ps);
         if (rc != 0)
             break;
     }
@@ -664,8 +670,8 @@ static const char sql_mnt_blocks[] =
     " SELECT " BLOCK_COLS " FROM sub JOIN block ON id = bid ORDER BY family, start, plen"
     " LIMIT ?2";
 
-int regdata_mnt_blocks(struct regdata *rd, const char *account, unsigned max,
-                       regdata_block_cb *cb, void *arg, bool *more, struct lana_diag *d)
+int regdata_mnt_blocks(struct regdata *rd, const char *account, unsigned max, regdata_block_cb *cb,
+                       void *arg, bool *more, struct lana_diag *d)
 {
     int64_t scan = (int64_t)max * SEARCH_SCAN + 1;
     return blocks_by(rd, sql_mnt_blocks, account, max, scan, cb, arg, more, d);

@@ -38,10 +38,13 @@
 
 /* A block as registration data: the block, and its parent's prefix (RDAP parentHandle). */
 struct regdata_block {
-    struct ipam_block b; /* prefix, status, holder, descr, maintainer (mnt-by), created,
-                          * updated (unix seconds), ids */
-    bool has_parent;     /* false for a root pool */
-    struct cidr parent;  /* the parent's prefix when has_parent */
+    /* prefix, status, holder, descr, maintainer (mnt-by), created, updated (unix seconds) */
+    struct ipam_block b;
+    bool has_parent;    /* false for a root pool */
+    struct cidr parent; /* the parent's prefix when has_parent */
+    /* and its status: an allocation from a pool is a registrar's, one from an allocation a
+     * sub-allocation */
+    enum ipam_status parent_status;
 };
 
 typedef int regdata_block_cb(const struct regdata_block *b, void *arg); /* nonzero stops */
@@ -101,10 +104,11 @@ int regdata_host_at(struct regdata *rd, const struct cidr *addr, struct host_inf
 
 /* A zone as registration data. */
 struct regdata_zone {
-    struct zone_info z; /* name (with its final dot), serial, records, hosts, reverse,
-                         * sponsor (the registrar), registrant (the maintainer) */
-    int64_t created, updated;                 /* unix seconds */
-    struct cidr blocks[REGDATA_ZONE_BLOCKS];  /* its default blocks, address order */
+    /* name (with its final dot), serial, records, hosts, reverse, sponsor (the registrar),
+     * registrant (the maintainer) */
+    struct zone_info z;
+    int64_t created, updated; /* unix seconds */
+    struct cidr blocks[REGDATA_ZONE_BLOCKS]; /* its default blocks, address order */
     unsigned nblocks;
 };
 
@@ -118,16 +122,17 @@ enum regdata_domain_kind {
 struct regdata_domain {
     enum regdata_domain_kind kind;
     char name[DNAME_TEXT_MAX]; /* canonical text with the final dot ("web1.lab.") */
+    /* ZONE: the zone; HOST: the host's zone; REVERSE: the zone of ours that holds the name,
+     * when has_zone */
     bool has_zone;
-    struct regdata_zone zone; /* ZONE: the zone; HOST: the host's zone; REVERSE: the zone of
-                               * ours that holds the name, when has_zone */
+    struct regdata_zone zone;
+    /* HOST: the host; REVERSE of a full address: the host registered there, when has_host */
     bool has_host;
-    struct host_info host;    /* HOST: the host; REVERSE of a full address: the host registered
-                               * there, when has_host */
+    struct host_info host;
+    /* REVERSE, and a reverse ZONE: the address (/32, /128) or prefix the name stands for
+     * (7.18.198.in-addr.arpa. is 198.18.7.0/24); its blocks: regdata_ip(...) of it */
     bool has_prefix;
-    struct cidr prefix;       /* REVERSE, and a reverse ZONE: the address (/32, /128) or prefix
-                               * the name stands for (7.18.198.in-addr.arpa. is 198.18.7.0/24);
-                               * its blocks: regdata_ip(..., REGDATA_IP_CHAIN, ...) */
+    struct cidr prefix;
 };
 
 /**
@@ -166,12 +171,12 @@ int regdata_domain_search(struct regdata *rd, const char *pattern, unsigned max,
 /* ---- entities ------------------------------------------------------------------------------- */
 
 struct regdata_entity {
-    bool is_account;              /* false: a holder text found on blocks only */
-    char name[IPAM_TEXT_MAX];     /* the account's name, or the holder text (the handle) */
-    char role[16];                /* account: admin, registrar, registrant; "" for a holder */
+    bool is_account;                /* false: a holder text found on blocks only */
+    char name[IPAM_TEXT_MAX];       /* the account's name, or the holder text (the handle) */
+    char role[16];                  /* account: admin, registrar, registrant; "" for a holder */
     char sponsor[ACCOUNT_NAME_MAX]; /* account: its registrar ("" when admin's) */
-    bool enabled;                 /* account: may it write */
-    int64_t created, updated;     /* account: unix seconds (0 when not recorded) */
+    bool enabled;                   /* account: may it write */
+    int64_t created, updated;       /* account: unix seconds (0 when not recorded) */
 };
 
 /**
@@ -196,8 +201,8 @@ int regdata_holder_blocks(struct regdata *rd, const char *holder, unsigned max,
  * *more (may be NULL) whether there were more. Walks down from the account's delegation
  * points. 0 (also when none), LANA_EDB, cb's nonzero value.
  */
-int regdata_mnt_blocks(struct regdata *rd, const char *account, unsigned max,
-                       regdata_block_cb *cb, void *arg, bool *more, struct lana_diag *d);
+int regdata_mnt_blocks(struct regdata *rd, const char *account, unsigned max, regdata_block_cb *cb,
+                       void *arg, bool *more, struct lana_diag *d);
 
 typedef int regdata_zone_cb(const struct regdata_zone *z, void *arg); /* nonzero stops */
 

@@ -27,6 +27,7 @@
 #include "server/registry.h"
 #include "server/srvconf.h"
 #include "server/srvdoc.h"
+#include "server/whois.h"
 #include "server/worker.h"
 #include "server/xfr.h"
 #include "server/zonecmd.h"
@@ -42,6 +43,7 @@ static const struct srvdoc_opt lanad_opts[] = {
     {'l', "listen-dns", "A:P", "DNS endpoint, UDP and TCP; repeatable; port 0 = any"},
     {0, "listen-registry", "A:P", "registry protocol endpoint (TCP); repeatable"},
     {0, "listen-http", "A:P", "HTTP endpoint: RDAP under /rdap/, the web view at /; repeatable"},
+    {0, "listen-whois", "A:P", "whois endpoint (RFC 3912, TCP); repeatable"},
     {0, "token-file", "PATH",
      "where the admin token is written on first start (default "
      "admin.token beside the database)"},
@@ -247,6 +249,10 @@ struct lanad {
     int webfds[CONF_LIST_MAX];
     unsigned nweb;
     struct http *http;
+    struct endpoint whois[CONF_LIST_MAX];
+    int whoisfds[CONF_LIST_MAX];
+    unsigned nwhois;
+    struct whois *whoissrv; /* port-43 whois (server/whois.h) */
     bool ready;        /* the ready file was written */
     sigset_t sigs;
 };
@@ -411,6 +417,62 @@ static int listen_http(struct lanad *d)
     return EX_OK;
 }
 
+/* Whether listen-whois is what lanad listens on when nobody chose (the key's default). */
+static bool whois_by_default(const struct conf_list *eps)
+{
+    char def[256];
+    unsigned n = 0;
+    for (size_t i = 0; i < srvconf_nkeys; i++)
+        if (strcmp(srvconf_keys[i].name, "listen-whois") == 0)
+            snprintf(def, sizeof def, "%s", srvconf_keys[i].def);
+    for (char *p = def; *p != '\0'; n++) {
+        size_t len = strcspn(p, " ");
+        if (n >= eps->n || strlen(eps->v[n]) != len || strncmp(eps->v[n], p, len) != 0)
+            return false;
+        p += len + strspn(p + len, " ");
+    }
+    return n == eps->n;
+}
+
+/* whois endpoints: TCP, one socket each, served by the whois thread (port 43 by default).
+ * The default endpoints are a convenience: when another lanad holds them, this one serves no
+ * whois (and says so) rather than not starting. */
+static int listen_whois(struct lanad *d)
+{
+    const struct conf_list *eps = &d->cfg->listen_whois;
+    bool by_default = whois_by_default(eps);
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &d->whois[d->nwhois];
+        struct lana_diag diag;
+        if (net_parse_endpoint(eps->v[e], 43, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("listen-whois: %s", diag.msg);
+            return EX_CONFIG;
+        }
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT ||
+            (fd == -EADDRINUSE && by_default)) {
+            log_warn("cannot listen on %s: %s; skipping it%s", eps->v[e], strerror(-fd),
+                     fd == -EADDRINUSE ? " (no whois there: set listen-whois to serve it "
+                                         "elsewhere)"
+                                       : "");
+            continue;
+        }
+        if (fd < 0) {
+            log_err("cannot listen on %s (whois): %s%s", eps->v[e], strerror(-fd),
+                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
+                                        "another with --listen-whois ADDR:PORT"
+                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                                    : "");
+            return EX_OSERR;
+        }
+        socklen_t l = sizeof ep->addr;
+        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
+        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
+        d->whoisfds[d->nwhois++] = fd;
+    }
+    return EX_OK;
+}
+
 /* Starts the workers and the registry thread; signals are blocked first, so that only
  * wait_signal() takes them (the threads inherit the mask). */
 static int start(struct lanad *d)
@@ -456,6 +518,15 @@ static int start(struct lanad *d)
             return EX_SOFTWARE;
         }
         d->nweb = n;
+    if (d->nwhois > 0) {
+        struct lana_diag diag;
+        unsigned n = d->nwhois;
+        d->nwhois = 0; /* the whois thread takes the sockets over */
+        if (whois_start(d->cfg, d->whoisfds, n, &d->whoissrv, &diag) != 0) {
+            log_err("whois: %s", diag.msg);
+            return EX_SOFTWARE;
+        }
+        d->nwhois = n;
     }
     struct lana_diag nd;
     int nrc = notifier_new(d->cfg, &d->commits, &d->notifier, &nd);
@@ -481,6 +552,8 @@ static int write_ready_file(const struct lanad *d)
         fprintf(fp, "registry %s\n", d->reg[e].text);
     for (unsigned e = 0; e < d->nweb; e++)
         fprintf(fp, "http %s\n", d->web[e].text);
+    for (unsigned e = 0; e < d->nwhois; e++)
+        fprintf(fp, "whois %s\n", d->whois[e].text);
     fprintf(fp, "pid %d\n", (int)getpid());
     if (fclose(fp) != 0 || rename(tmp, d->ready_file) != 0) {
         log_err("cannot write %s: %s", d->ready_file, strerror(errno));
@@ -511,6 +584,8 @@ static int announce(struct lanad *d)
         log_notice("ready: registry on %s (tcp)", d->reg[e].text);
     for (unsigned e = 0; e < d->nweb; e++)
         log_notice("ready: HTTP on %s (RDAP at /rdap/, web view at /)", d->web[e].text);
+    for (unsigned e = 0; e < d->nwhois; e++)
+        log_notice("ready: whois on %s (tcp)", d->whois[e].text);
     notify_systemd("READY=1");
     return EX_OK;
 }
@@ -539,6 +614,7 @@ static int shutdown_daemon(struct lanad *d, int status)
         notify_systemd("STOPPING=1");
     http_stop(d->http); /* first: its threads read the registry */
     registry_stop(d->registry);
+    whois_stop(d->whoissrv);
     notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
     uint64_t udp = 0, tcp = 0;
     for (unsigned i = 0; i < d->made; i++) {
@@ -562,6 +638,9 @@ static int shutdown_daemon(struct lanad *d, int status)
     if (d->http == NULL)
         for (unsigned e = 0; e < d->nweb; e++)
             close(d->webfds[e]);
+    if (d->whoissrv == NULL)
+        for (unsigned e = 0; e < d->nwhois; e++)
+            close(d->whoisfds[e]);
     if (d->ready) {
         log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
                    (unsigned long long)tcp);
@@ -583,7 +662,8 @@ static void fit_fd_limit(const struct srvconf *cfg)
     struct rlimit rl;
     uint64_t own = 64 + (cfg->workers + 1) * (8 + 2 * (uint64_t)cfg->listen_dns.n) +
                    cfg->listen_registry.n;
-    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections;
+    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections +
+                    cfg->listen_whois.n + cfg->whois_max_connections;
     need += cfg->listen_http.n + cfg->http_max_connections + 4 * cfg->http_threads;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return;
@@ -627,7 +707,8 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         for (unsigned k = 0; k < 2 * CONF_LIST_MAX; k++)
             d.socks[i][k].fd = -1;
     if ((status = listen_dns(&d)) == EX_OK && (status = listen_registry(&d)) == EX_OK &&
-        (status = listen_http(&d)) == EX_OK && (status = start(&d)) == EX_OK &&
+        (status = listen_http(&d)) == EX_OK && (status = listen_whois(&d)) == EX_OK &&
+        (status = start(&d)) == EX_OK &&
         (status = announce(&d)) == EX_OK)
         wait_signal(&d);
     return shutdown_daemon(&d, status);

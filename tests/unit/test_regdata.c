@@ -24,15 +24,15 @@ struct fx {
     struct regdata *rd;
 };
 
-static struct cidr P(const char *s)
-{
+static struct cidr P(const char *s) {
     struct cidr c;
     int rc = strchr(s, '/') ? cidr_parse(s, &c, NULL) : cidr_parse_addr(s, &c, NULL);
     assert_int_equal(rc, 0);
     return c;
 }
 
-static int account(struct store *st, const char *name, const char *role, const char *sponsor)
+static int
+account(struct store *st, const char *name, const char *role, const char *sponsor)
 {
     struct account a;
     struct lana_diag d;
@@ -63,10 +63,10 @@ static int setup(void **state)
     struct testdb_names *t = f->db;
     struct cidr p4 = P("198.18.0.0/15"), p6 = P("2001:db8::/32"), a16 = P("198.18.0.0/16"),
                 a24 = P("198.18.7.0/24"), a48 = P("2001:db8:1::/48");
-    struct ipam_new reg = {.status = IPAM_ALLOCATED, .holder = "REG-ONE", .descr = "a registrar",
-                           .to = "reg1"};
-    struct ipam_new stu = {.status = IPAM_ASSIGNED, .holder = "student seven", .descr = "lab LAN",
-                           .to = "stu7"};
+    struct ipam_new reg = {
+        .status = IPAM_ALLOCATED, .holder = "REG-ONE", .descr = "a registrar", .to = "reg1"};
+    struct ipam_new stu = {
+        .status = IPAM_ASSIGNED, .holder = "student seven", .descr = "lab LAN", .to = "stu7"};
     struct host_addr_spec none = {HOST_ADDR_NONE, {0}, false},
                           w4 = {HOST_ADDR_GIVEN, P("198.18.7.10"), false},
                           w6 = {HOST_ADDR_GIVEN, P("2001:db8:1::10"), false};
@@ -128,6 +128,18 @@ static int got_cb(const struct regdata_block *b, void *arg)
     return 0;
 }
 
+/* "status<parent's status" per block */
+static int status_cb(const struct regdata_block *b, void *arg)
+{
+    struct got *g = arg;
+    size_t len = strlen(g->s);
+    snprintf(g->s + len, sizeof g->s - len, "%s%s<%s", len ? " " : "",
+             ipam_status_name(b->b.status),
+             b->has_parent ? ipam_status_name(b->parent_status) : "-");
+    g->n++;
+    return 0;
+}
+
 static int ip(struct fx *f, const char *q, enum regdata_ip_kind k, unsigned max, struct got *g,
               bool *more)
 {
@@ -165,6 +177,14 @@ static void test_chain_runs_from_the_pool_down(void **state)
     assert_int_equal(ip(f, "2001:db8:1::10", REGDATA_IP_CHAIN, 10, &g, NULL), 0);
     assert_string_equal(g.s, "2001:db8::/32<- 2001:db8:1::/48<2001:db8::/32 "
                              "2001:db8:1::10/128<2001:db8:1::/48");
+    struct lana_diag d;
+    struct cidr q = P("198.18.7.10");
+    memset(&g, 0, sizeof g);
+    assert_int_equal(regdata_ip(f->rd, &q, REGDATA_IP_CHAIN, 10, status_cb, &g, NULL, &d), 0);
+    assert_string_equal(g.s, "pool<- allocated<pool assigned<allocated assigned<assigned");
+    memset(&g, 0, sizeof g);
+    assert_int_equal(regdata_mnt_blocks(f->rd, "reg1", 1, status_cb, &g, NULL, &d), 0);
+    assert_string_equal(g.s, "allocated<pool");
     /* bounded: the first blocks, and the bound said */
     bool more = false;
     assert_int_equal(ip(f, "198.18.7.10", REGDATA_IP_CHAIN, 2, &g, &more), 0);
@@ -307,11 +327,12 @@ static void test_domains_forward_and_reverse(void **state)
     assert_string_equal(t, "198.18.0.0/16");
 
     /* IPv6, no reverse zone of ours: found through its block, with the host */
-    assert_int_equal(regdata_domain(f->rd,
-                                    "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2."
-                                    "ip6.arpa",
-                                    &dom, &d),
-                     0);
+    assert_int_equal(
+        regdata_domain(f->rd,
+                       "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2."
+                       "ip6.arpa",
+                       &dom, &d),
+        0);
     assert_int_equal(dom.kind, REGDATA_DOMAIN_REVERSE);
     assert_false(dom.has_zone);
     assert_true(dom.has_host);
