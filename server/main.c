@@ -385,45 +385,14 @@ static int listen_registry(struct lanad *d)
     return EX_OK;
 }
 
-/* HTTP endpoints: TCP, one socket each, handed to server/http.c. */
-static int listen_http(struct lanad *d)
+/* Whether the list key (listen-whois, listen-http) is what lanad listens on when nobody
+ * chose: the key's default. */
+static bool listen_by_default(const char *key, const struct conf_list *eps)
 {
-    const struct conf_list *eps = &d->cfg->listen_http;
-    for (unsigned e = 0; e < eps->n; e++) {
-        struct endpoint *ep = &d->web[d->nweb];
-        struct lana_diag diag;
-        if (net_parse_endpoint(eps->v[e], -1, &ep->addr, &ep->len, &diag) != 0) {
-            log_err("listen-http: %s", diag.msg);
-            return EX_CONFIG;
-        }
-        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
-        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
-            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
-            continue;
-        }
-        if (fd < 0) {
-            log_err("cannot listen on %s (http): %s%s", eps->v[e], strerror(-fd),
-                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
-                                        "another with --listen-http ADDR:PORT"
-                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
-                                    : "");
-            return EX_OSERR;
-        }
-        socklen_t l = sizeof ep->addr;
-        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
-        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
-        d->webfds[d->nweb++] = fd;
-    }
-    return EX_OK;
-}
-
-/* Whether listen-whois is what lanad listens on when nobody chose (the key's default). */
-static bool whois_by_default(const struct conf_list *eps)
-{
-    char def[256];
+    char def[256] = "";
     unsigned n = 0;
     for (size_t i = 0; i < srvconf_nkeys; i++)
-        if (strcmp(srvconf_keys[i].name, "listen-whois") == 0)
+        if (strcmp(srvconf_keys[i].name, key) == 0)
             snprintf(def, sizeof def, "%s", srvconf_keys[i].def);
     for (char *p = def; *p != '\0'; n++) {
         size_t len = strcspn(p, " ");
@@ -440,7 +409,7 @@ static bool whois_by_default(const struct conf_list *eps)
 static int listen_whois(struct lanad *d)
 {
     const struct conf_list *eps = &d->cfg->listen_whois;
-    bool by_default = whois_by_default(eps);
+    bool by_default = listen_by_default("listen-whois", eps);
     for (unsigned e = 0; e < eps->n; e++) {
         struct endpoint *ep = &d->whois[d->nwhois];
         struct lana_diag diag;
@@ -469,6 +438,44 @@ static int listen_whois(struct lanad *d)
         getsockname(fd, (struct sockaddr *)&ep->addr, &l);
         net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
         d->whoisfds[d->nwhois++] = fd;
+    }
+    return EX_OK;
+}
+
+/* HTTP endpoints: TCP, one socket each, handed to server/http.c. As with whois, the default
+ * endpoints are a convenience: when another lanad holds them, this one serves no HTTP (and
+ * says so) rather than not starting. */
+static int listen_http(struct lanad *d)
+{
+    const struct conf_list *eps = &d->cfg->listen_http;
+    bool by_default = listen_by_default("listen-http", eps);
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &d->web[d->nweb];
+        struct lana_diag diag;
+        if (net_parse_endpoint(eps->v[e], -1, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("listen-http: %s", diag.msg);
+            return EX_CONFIG;
+        }
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT || (fd == -EADDRINUSE && by_default)) {
+            log_warn("cannot listen on %s: %s; skipping it%s", eps->v[e], strerror(-fd),
+                     fd == -EADDRINUSE ? " (no RDAP or web view there: set listen-http to "
+                                         "serve them elsewhere)"
+                                       : "");
+            continue;
+        }
+        if (fd < 0) {
+            log_err("cannot listen on %s (http): %s%s", eps->v[e], strerror(-fd),
+                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
+                                        "another with --listen-http ADDR:PORT"
+                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                                    : "");
+            return EX_OSERR;
+        }
+        socklen_t l = sizeof ep->addr;
+        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
+        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
+        d->webfds[d->nweb++] = fd;
     }
     return EX_OK;
 }
@@ -518,6 +525,7 @@ static int start(struct lanad *d)
             return EX_SOFTWARE;
         }
         d->nweb = n;
+    }
     if (d->nwhois > 0) {
         struct lana_diag diag;
         unsigned n = d->nwhois;

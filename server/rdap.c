@@ -5,11 +5,10 @@
  * network is its prefix ("198.18.0.0/16"), a domain its name without the final dot, an entity
  * its account or holder text. Nothing here reads a table: regdata_* is the one source.
  *
- * Mapping of lana's data onto RFC 9083 (the same words the port-43 server prints):
- *   block status  pool -> type "ALLOCATED UNSPECIFIED", allocated -> "ALLOCATED PA",
- *                 allocated inside an allocation -> "SUB-ALLOCATED PA", assigned ->
- *                 "ASSIGNED PA", reserved -> "RESERVED"; status "active" ("reserved" for
- *                 reserved blocks);
+ * Mapping of lana's data onto RFC 9083 (the port-43 server's words, from server/rpsl.h):
+ *   ip network    name = whois's netname, type = whois's status (ALLOCATED PA,
+ *                 SUB-ALLOCATED PA, ASSIGNED PA, ... and the inet6num words for IPv6);
+ *                 status "active" ("reserved" for reserved blocks);
  *   entities      the block's holder text as registrant; its maintainer (mnt-by) as
  *                 registrant too when there is no other holder, else administrative; the
  *                 maintainer's registrar as registrar. A zone: registrant and sponsoring
@@ -28,6 +27,7 @@
 #include "common/cidr.h"
 #include "common/err.h"
 #include "db/regdata.h"
+#include "server/rpsl.h"
 
 #define RDAP_LIST_MAX 100 /* objects listed in one answer (search results, an entity's blocks) */
 
@@ -181,22 +181,8 @@ static json_t *entity_ref(const struct rdap_q *q, const char *handle, bool org, 
 
 /* ---- ip networks (RFC 9083 section 5.4, cidr0) ------------------------------------------ */
 
-/* RIPE's words for a block's status (the port-43 server prints the same). An allocation
- * inside another allocation is a sub-allocation. */
-static const char *ripe_type(const struct regdata_block *b, bool parent_allocated)
-{
-    switch (b->b.status) {
-    case IPAM_POOL: return "ALLOCATED UNSPECIFIED";
-    case IPAM_ALLOCATED: return parent_allocated ? "SUB-ALLOCATED PA" : "ALLOCATED PA";
-    case IPAM_ASSIGNED: return "ASSIGNED PA";
-    case IPAM_RESERVED: return "RESERVED";
-    }
-    return "ALLOCATED UNSPECIFIED";
-}
-
 /* The ip network object of block b (top-level members are the caller's). */
-static json_t *ip_network(const struct rdap_q *q, const struct regdata_block *b,
-                          bool parent_allocated)
+static json_t *ip_network(const struct rdap_q *q, const struct regdata_block *b)
 {
     char handle[CIDR_STRLEN], first[CIDR_STRLEN], last[CIDR_STRLEN], prefix[CIDR_STRLEN];
     struct cidr f, l;
@@ -213,8 +199,10 @@ static json_t *ip_network(const struct rdap_q *q, const struct regdata_block *b,
     put_str(o, "startAddress", first);
     put_str(o, "endAddress", last);
     put_str(o, "ipVersion", v4 ? "v4" : "v6");
-    put_str(o, "name", b->b.holder[0] ? b->b.holder : handle);
-    put_str(o, "type", ripe_type(b, parent_allocated));
+    char name[RPSL_NETNAME_MAX];
+    rpsl_netname(&b->b, name);
+    put_str(o, "name", name);             /* whois's netname */
+    put_str(o, "type", rpsl_status(b));  /* whois's status, in RIPE's words */
     put(o, "status",
         json_pack("[s]", b->b.status == IPAM_RESERVED ? "reserved" : "active"));
     json_t *links = links_self(q, "ip", handle);
@@ -249,37 +237,17 @@ static json_t *ip_network(const struct rdap_q *q, const struct regdata_block *b,
     return o;
 }
 
-/* The chain's last two blocks: what a lookup answers, and whether its parent is an allocation
- * (which makes an allocation a sub-allocation). */
-struct ip_pick {
-    struct regdata_block last;
-    bool found;
-    bool parent_allocated;
-    enum ipam_status prev;
-    bool has_prev;
-};
-
-static int pick_cb(const struct regdata_block *b, void *arg)
+/* The most specific block containing c. 0, or a LANA_E code. */
+static int block_cb(const struct regdata_block *b, void *arg)
 {
-    struct ip_pick *p = arg;
-    if (p->found) {
-        p->prev = p->last.b.status;
-        p->has_prev = true;
-    }
-    p->last = *b;
-    p->found = true;
-    p->parent_allocated = p->has_prev && p->prev == IPAM_ALLOCATED;
+    *(struct regdata_block *)arg = *b;
     return 0;
 }
 
-/* The most specific block containing c, with its type's context. 0, or a LANA_E code. */
-static int ip_lookup(const struct rdap_q *q, const struct cidr *c, struct ip_pick *p,
+static int ip_lookup(const struct rdap_q *q, const struct cidr *c, struct regdata_block *b,
                      struct lana_diag *d)
 {
-    memset(p, 0, sizeof *p);
-    /* the chain (root first) rather than the block alone: its parent's status decides
-     * ALLOCATED against SUB-ALLOCATED; the depth of a lab's tree is a handful */
-    return regdata_ip(q->rd, c, REGDATA_IP_CHAIN, 256, pick_cb, p, NULL, d);
+    return regdata_ip(q->rd, c, REGDATA_IP_DEFAULT, 1, block_cb, b, NULL, d);
 }
 
 /* ---- top level ---------------------------------------------------------------------------- */
@@ -360,10 +328,10 @@ static int ip_query(const struct rdap_q *q, const char *arg, struct rdap_out *ou
     int rc = strchr(arg, '/') ? cidr_parse(arg, &c, &d) : cidr_parse_addr(arg, &c, &d);
     if (rc != 0)
         return error_obj(400, "Bad request", d.msg, out);
-    struct ip_pick p;
-    if ((rc = ip_lookup(q, &c, &p, &d)) != 0)
+    struct regdata_block b;
+    if ((rc = ip_lookup(q, &c, &b, &d)) != 0)
         return failed(rc, &d, out);
-    return top(ip_network(q, &p.last, p.parent_allocated), true, out);
+    return top(ip_network(q, &b), true, out);
 }
 
 /* A domain object (RFC 9083 section 5.3) of what regdata found under that name. */
@@ -418,9 +386,9 @@ static json_t *domain_obj(const struct rdap_q *q, const struct regdata_domain *d
     }
     /* a reverse name's network: the most specific block holding its prefix (section 5.3) */
     struct lana_diag d;
-    struct ip_pick p;
-    if (dom->has_prefix && ip_lookup(q, &dom->prefix, &p, &d) == 0)
-        put(o, "network", ip_network(q, &p.last, p.parent_allocated));
+    struct regdata_block b;
+    if (dom->has_prefix && ip_lookup(q, &dom->prefix, &b, &d) == 0)
+        put(o, "network", ip_network(q, &b));
     put(o, "secureDNS", json_pack("{s:b}", "delegationSigned", 0));
     if (json_array_size(ents) > 0)
         put(o, "entities", ents);
@@ -456,7 +424,7 @@ struct blocks {
     unsigned n;
 };
 
-static int block_cb(const struct regdata_block *b, void *arg)
+static int blocks_cb(const struct regdata_block *b, void *arg)
 {
     struct blocks *l = arg;
     if (l->n < RDAP_LIST_MAX)
@@ -478,17 +446,12 @@ static int zone_cb(const struct regdata_zone *z, void *arg)
     return 0;
 }
 
-/* The networks of a listing; the type's sub-allocation needs each one's parent status: a
- * second lookup per block, which the bound of the list keeps small. */
+/* The networks of a listing. */
 static json_t *networks(const struct rdap_q *q, const struct blocks *l)
 {
     json_t *nets = json_array();
-    for (unsigned i = 0; i < l->n; i++) {
-        struct ip_pick p;
-        struct lana_diag d;
-        bool pa = ip_lookup(q, &l->v[i].b.prefix, &p, &d) == 0 && p.parent_allocated;
-        push(nets, ip_network(q, &l->v[i], pa));
-    }
+    for (unsigned i = 0; i < l->n; i++)
+        push(nets, ip_network(q, &l->v[i]));
     return nets;
 }
 
@@ -522,12 +485,12 @@ static int entity_query(const struct rdap_q *q, const char *arg, struct rdap_out
         if (e.sponsor[0])
             put(o, "entities",
                 json_pack("[o]", entity_ref(q, e.sponsor, false, "registrar")));
-        rc = regdata_mnt_blocks(q->rd, e.name, RDAP_LIST_MAX, block_cb, held, &more, &d);
+        rc = regdata_mnt_blocks(q->rd, e.name, RDAP_LIST_MAX, blocks_cb, held, &more, &d);
         if (rc == 0)
             rc = regdata_mnt_zones(q->rd, e.name, RDAP_LIST_MAX, zone_cb, &zl, &zmore, &d);
     } else {
         put(o, "roles", json_pack("[s]", "registrant"));
-        rc = regdata_holder_blocks(q->rd, e.name, RDAP_LIST_MAX, block_cb, held, &more, &d);
+        rc = regdata_holder_blocks(q->rd, e.name, RDAP_LIST_MAX, blocks_cb, held, &more, &d);
     }
     put(o, "links", links);
     if (rc != 0) {

@@ -175,9 +175,7 @@ const char *rpsl_status(const struct regdata_block *b)
     return "NOT-SET";
 }
 
-/* RPSL's netname: the holder in capitals, every run of other characters one '-' (at most 80
- * characters); "LANA-<STATUS>" for a block without a holder. */
-static void netname(const struct ipam_block *b, char out[81])
+void rpsl_netname(const struct ipam_block *b, char out[RPSL_NETNAME_MAX])
 {
     size_t n = 0;
     for (const char *p = b->holder; *p != '\0' && n < 80; p++) {
@@ -270,7 +268,7 @@ static int block_cb(const struct regdata_block *rb, void *arg)
     if (!object_begin(a, key, &mark))
         return 1;
     attr(a->wb, v6 ? "inet6num" : "inetnum", key);
-    netname(b, name);
+    rpsl_netname(b, name);
     attr(a->wb, "netname", name);
     if (b->descr[0] != '\0')
         attr(a->wb, "descr", b->descr);

@@ -52,6 +52,11 @@ enum rpsl_error {
 /** lana's status of b in RIPE's words for its family (static text; see the table above). */
 const char *rpsl_status(const struct regdata_block *b);
 
+#define RPSL_NETNAME_MAX 81
+/** RPSL's netname (RDAP's name too): the holder in capitals, every run of other characters
+ * one '-' (at most 80 characters); "LANA-<STATUS>" for a block without a holder. */
+void rpsl_netname(const struct ipam_block *b, char out[RPSL_NETNAME_MAX]);
+
 /**
  * The complete answer to one query line (len bytes, its line end taken off; any bytes) read
  * from rd: the header, the objects or an error, and the footer, appended to out. When out

@@ -60,7 +60,7 @@ def main():
     validator = jsonschema.Draft7Validator(schema)
     work = tempfile.mkdtemp(prefix="lana-rdap.")
     d = lanatest.Daemon(work, "--listen-http", "[::1]:0", "--pool", "198.18.0.0/15", "--pool",
-                        "2001:db8::/32",
+                        "2001:db8::/32", "--listen-whois", "127.0.0.1:0",
                         "--http-max-connections", "16", "--http-idle-timeout", "3")
     server = f"127.0.0.1:{d.registry_port}"
     base = f"http://127.0.0.1:{d.http_port}"
@@ -118,6 +118,8 @@ def main():
             lana("block", "assign", "198.18.7.0/24", "--to", "stud1", "--desc", "student 1",
                  token="rir1.token"),
             lana("block", "assign", "2001:db8:4001::/48", "--to", "stud1", token="rir1.token"),
+            lana("block", "alloc", "198.18.8.0/22", "--holder", "downstream isp",
+                 token="rir1.token"),
             lana("zone", "add", "stud1.lab", "--for", "stud1", "--block", "198.18.7.0/24",
                  "--block", "2001:db8:4001::/48", token="rir1.token"),
             lana("host", "add", "web1.stud1.lab", "--v4", "198.18.7.10", "--v6",
@@ -152,7 +154,7 @@ def main():
         o = rdap_ok("ip/198.18.200.1", "ip inside an allocation")
         check("an address no assignment holds: its allocation, holder as registrant",
               o.get("handle") == "198.18.0.0/16" and o.get("type") == "ALLOCATED PA" and
-              o.get("name") == "RIR One" and o.get("parentHandle") == "198.18.0.0/15" and
+              o.get("name") == "RIR-ONE" and o.get("parentHandle") == "198.18.0.0/15" and
               [e["roles"] for e in o["entities"] if e["handle"] == "RIR One"] ==
               [["registrant"]] and
               [e["roles"] for e in o["entities"] if e["handle"] == "rir1"] ==
@@ -169,6 +171,31 @@ def main():
         check("a prefix that is no block: the most specific block holding it",
               o.get("handle") == "2001:db8:4001::/48" and
               o.get("endAddress") == "2001:db8:4001:ffff:ffff:ffff:ffff:ffff", o)
+
+        o = rdap_ok("ip/198.18.9.1", "ip inside a sub-allocation")
+        check("an allocation inside an allocation: SUB-ALLOCATED PA, named by its holder",
+              o.get("handle") == "198.18.8.0/22" and o.get("type") == "SUB-ALLOCATED PA" and
+              o.get("name") == "DOWNSTREAM-ISP", o)
+
+        # ---- RDAP's name and type are port 43's netname and status ------------------------
+        ports = getattr(d, "whois_ports", [])
+        if not ports:
+            print("# no whois endpoint: the comparison with port 43 is skipped")
+        for pfx in ("198.18.0.0/15", "198.18.0.0/16", "198.18.8.0/22", "198.18.7.0/24",
+                    "198.18.7.10/32", "2001:db8::/32", "2001:db8:4000::/36",
+                    "2001:db8:4001::/48", "2001:db8:4001::10/128")[:9 if ports else 0]:
+            with socket.create_connection(("127.0.0.1", ports[0]), timeout=10) as s:
+                s.sendall(f"-x {pfx}\r\n".encode())
+                text = b"".join(iter(lambda: s.recv(65536), b"")).decode()
+            attrs = {}
+            for line in text.splitlines():
+                k, _, v = line.partition(":")
+                if k in ("netname", "status") and k not in attrs:
+                    attrs[k] = v.strip()
+            _, _, o = rdap(f"ip/{pfx}")
+            check(f"{pfx}: RDAP name and type = whois netname and status",
+                  o and attrs and o.get("name") == attrs.get("netname") and
+                  o.get("type") == attrs.get("status"), (attrs, o and (o["name"], o["type"])))
 
         # ---- domain ------------------------------------------------------------------------
         o = rdap_ok("domain/stud1.lab", "domain: a zone")
