@@ -403,81 +403,63 @@ static bool listen_by_default(const char *key, const struct conf_list *eps)
     return n == eps->n;
 }
 
-/* whois endpoints: TCP, one socket each, served by the whois thread (port 43 by default).
- * The default endpoints are a convenience: when another lanad holds them, this one serves no
- * whois (and says so) rather than not starting. */
-static int listen_whois(struct lanad *d)
+/* A service's TCP endpoints (a list key: listen-whois, listen-http), one socket each, for the
+ * thread that takes them over. The key's default endpoints are a convenience: when another
+ * lanad holds them, this one serves nothing there (and says what, in lost) rather than not
+ * starting. Fills eps_out[*n] and fds[*n]. @return EX_OK, EX_CONFIG or EX_OSERR. */
+static int listen_tcp(const struct conf_list *eps, const char *key, int default_port,
+                      const char *lost, struct endpoint *eps_out, int *fds, unsigned *n)
 {
-    const struct conf_list *eps = &d->cfg->listen_whois;
-    bool by_default = listen_by_default("listen-whois", eps);
+    bool by_default = listen_by_default(key, eps);
     for (unsigned e = 0; e < eps->n; e++) {
-        struct endpoint *ep = &d->whois[d->nwhois];
+        struct endpoint *ep = &eps_out[*n];
         struct lana_diag diag;
-        if (net_parse_endpoint(eps->v[e], 43, &ep->addr, &ep->len, &diag) != 0) {
-            log_err("listen-whois: %s", diag.msg);
+        if (net_parse_endpoint(eps->v[e], default_port, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("%s: %s", key, diag.msg);
             return EX_CONFIG;
         }
         int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
-        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT ||
-            (fd == -EADDRINUSE && by_default)) {
-            log_warn("cannot listen on %s: %s; skipping it%s", eps->v[e], strerror(-fd),
-                     fd == -EADDRINUSE ? " (no whois there: set listen-whois to serve it "
-                                         "elsewhere)"
-                                       : "");
+        if (fd == -EADDRINUSE && by_default) {
+            log_warn("cannot listen on %s: %s; skipping it (%s there: set %s to serve it "
+                     "elsewhere)", eps->v[e], strerror(-fd), lost, key);
             continue;
         }
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
+            continue;
+        }
+        if (fd == -EADDRINUSE) {
+            log_err("cannot listen on %s (%s): %s - another server already uses this port; "
+                    "choose another with --%s ADDR:PORT", eps->v[e], key + strlen("listen-"),
+                    strerror(-fd), key);
+            return EX_OSERR;
+        }
         if (fd < 0) {
-            log_err("cannot listen on %s (whois): %s%s", eps->v[e], strerror(-fd),
-                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
-                                        "another with --listen-whois ADDR:PORT"
-                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
-                                    : "");
+            log_err("cannot listen on %s (%s): %s%s", eps->v[e], key + strlen("listen-"),
+                    strerror(-fd),
+                    fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE" : "");
             return EX_OSERR;
         }
         socklen_t l = sizeof ep->addr;
         getsockname(fd, (struct sockaddr *)&ep->addr, &l);
         net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
-        d->whoisfds[d->nwhois++] = fd;
+        fds[(*n)++] = fd;
     }
     return EX_OK;
 }
 
-/* HTTP endpoints: TCP, one socket each, handed to server/http.c. As with whois, the default
- * endpoints are a convenience: when another lanad holds them, this one serves no HTTP (and
- * says so) rather than not starting. */
+/* whois endpoints: served by the whois thread (port 43 when none is given). */
+static int listen_whois(struct lanad *d)
+{
+    return listen_tcp(&d->cfg->listen_whois, "listen-whois", 43, "no whois", d->whois,
+                      d->whoisfds, &d->nwhois);
+}
+
+/* HTTP endpoints: handed to server/http.c (RDAP and the web view). */
 static int listen_http(struct lanad *d)
 {
-    const struct conf_list *eps = &d->cfg->listen_http;
-    bool by_default = listen_by_default("listen-http", eps);
-    for (unsigned e = 0; e < eps->n; e++) {
-        struct endpoint *ep = &d->web[d->nweb];
-        struct lana_diag diag;
-        if (net_parse_endpoint(eps->v[e], -1, &ep->addr, &ep->len, &diag) != 0) {
-            log_err("listen-http: %s", diag.msg);
-            return EX_CONFIG;
-        }
-        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
-        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT || (fd == -EADDRINUSE && by_default)) {
-            log_warn("cannot listen on %s: %s; skipping it%s", eps->v[e], strerror(-fd),
-                     fd == -EADDRINUSE ? " (no RDAP or web view there: set listen-http to "
-                                         "serve them elsewhere)"
-                                       : "");
-            continue;
-        }
-        if (fd < 0) {
-            log_err("cannot listen on %s (http): %s%s", eps->v[e], strerror(-fd),
-                    fd == -EADDRINUSE ? " - another server already uses this port; choose "
-                                        "another with --listen-http ADDR:PORT"
-                    : fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE"
-                                    : "");
-            return EX_OSERR;
-        }
-        socklen_t l = sizeof ep->addr;
-        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
-        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
-        d->webfds[d->nweb++] = fd;
-    }
-    return EX_OK;
+    return listen_tcp(&d->cfg->listen_http, "listen-http", -1, "no RDAP or web view", d->web,
+                      d->webfds, &d->nweb);
 }
 
 /* Starts the workers and the registry thread; signals are blocked first, so that only
