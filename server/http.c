@@ -4,9 +4,9 @@
  * the method and URL-length checks, the per-thread registry handle, the common headers; what
  * a path answers is rdap.c's (/rdap and below) or webview.c's (everything else).
  *
- * Each pool thread opens its read-only registry handle on its first request and keeps it in a
- * thread-local slot; every handle opened is also listed in struct http, which closes them all
- * once the library's threads have stopped.
+ * Each pool thread opens its read-only registry handle (and the regdata reader over it) on its
+ * first request and keeps it in a thread-local slot; every one opened is also listed in struct
+ * http, which closes them all once the library's threads have stopped.
  */
 #include "server/http.h"
 
@@ -22,51 +22,137 @@
 
 #include "common/log.h"
 #include "common/net.h"
+#include "db/regdata.h"
 #include "db/store.h"
 #include "server/rdap.h"
 #include "server/webview.h"
 
 #define HTTP_MAX_DAEMONS CONF_LIST_MAX
-#define HTTP_MAX_STORES 1024 /* handles: one per pool thread of every daemon */
+#define HTTP_MAX_CTX 64 /* registry handles: one per pool thread of every daemon */
+#define HTTP_CACHE_SLOTS 512         /* cached answers per thread */
+#define HTTP_CACHE_BODY_MAX 16384    /* longer answers are not kept */
+
+/* A rendered answer kept for the next identical request of the same commit generation. */
+struct http_cached {
+    uint64_t hash;
+    char *key;  /* NULL: the slot is free */
+    unsigned status;
+    char *body; /* key and body in one allocation */
+    size_t len;
+};
+
+/* A pool thread's registry handle, the registration data reader over it, and its cache of
+ * answers (direct-mapped by the key's hash; every slot emptied when a commit happened since
+ * they were made, so an answer never outlives the data it shows). */
+struct http_ctx {
+    struct store *st;
+    struct regdata *rd;
+    uint64_t gen; /* the commit generation the cached answers belong to */
+    struct http_cached cache[HTTP_CACHE_SLOTS];
+};
 
 struct http {
     const struct srvconf *cfg;
+    struct commitgen *gen;
     struct webview *web;
     struct MHD_Daemon *daemons[HTTP_MAX_DAEMONS];
     unsigned ndaemons;
-    pthread_mutex_t lock; /* guards stores */
-    struct store *stores[HTTP_MAX_STORES];
-    unsigned nstores;
+    pthread_mutex_t lock; /* guards ctx */
+    struct http_ctx *ctx[HTTP_MAX_CTX];
+    unsigned nctx;
 };
 
-/* This thread's registry handle, and the endpoint that opened it (a handle never outlives
- * its http: http_stop closes it after the thread is gone). */
-static _Thread_local struct store *tls_store;
+/* This thread's context, and the endpoint that made it (a context never outlives its http:
+ * http_stop closes it after the thread is gone). */
+static _Thread_local struct http_ctx *tls_ctx;
 static _Thread_local const struct http *tls_owner;
 
-static struct store *thread_store(struct http *h)
+static void ctx_flush(struct http_ctx *c)
 {
-    if (tls_owner == h && tls_store != NULL)
-        return tls_store;
+    for (size_t i = 0; i < HTTP_CACHE_SLOTS; i++) {
+        free(c->cache[i].key);
+        c->cache[i].key = NULL;
+    }
+}
+
+static void ctx_free(struct http_ctx *c)
+{
+    if (c == NULL)
+        return;
+    ctx_flush(c);
+    regdata_close(c->rd);
+    store_close(c->st);
+    free(c);
+}
+
+static struct http_ctx *thread_ctx(struct http *h)
+{
+    if (tls_owner == h && tls_ctx != NULL)
+        return tls_ctx;
     struct lana_diag d;
-    struct store *st = NULL;
-    if (store_open_reader(h->cfg->db, &st, &d) != 0) {
+    struct http_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        log_warn("http: out of memory");
+        return NULL;
+    }
+    if (store_open_reader(h->cfg->db, &c->st, &d) != 0 || regdata_open(c->st, &c->rd, &d) != 0) {
         log_warn("http: cannot open the registry: %s", d.msg);
+        ctx_free(c);
         return NULL;
     }
     pthread_mutex_lock(&h->lock);
-    bool kept = h->nstores < HTTP_MAX_STORES;
+    bool kept = h->nctx < HTTP_MAX_CTX;
     if (kept)
-        h->stores[h->nstores++] = st;
+        h->ctx[h->nctx++] = c;
     pthread_mutex_unlock(&h->lock);
     if (!kept) {
-        store_close(st);
-        log_warn("http: more threads than registry handles (%d)", HTTP_MAX_STORES);
+        ctx_free(c);
+        log_warn("http: more threads than registry handles (%d)", HTTP_MAX_CTX);
         return NULL;
     }
-    tls_store = st;
+    tls_ctx = c;
     tls_owner = h;
-    return st;
+    return c;
+}
+
+/* FNV-1a, 64 bits: the slot of a key */
+static uint64_t key_hash(const char *key)
+{
+    uint64_t x = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        x = (x ^ *p) * 1099511628211ull;
+    return x;
+}
+
+bool http_cache_get(const struct http_req *r, const char *key, unsigned *status,
+                    const char **body, size_t *len)
+{
+    uint64_t x = key_hash(key);
+    const struct http_cached *e = &r->ctx->cache[x % HTTP_CACHE_SLOTS];
+    if (e->key == NULL || e->hash != x || strcmp(e->key, key) != 0)
+        return false;
+    *status = e->status;
+    *body = e->body;
+    *len = e->len;
+    return true;
+}
+
+void http_cache_put(const struct http_req *r, const char *key, unsigned status, const char *body,
+                    size_t len)
+{
+    size_t klen = strlen(key) + 1;
+    if (len > HTTP_CACHE_BODY_MAX || klen > HTTP_URL_MAX * 2)
+        return;
+    uint64_t x = key_hash(key);
+    struct http_cached *e = &r->ctx->cache[x % HTTP_CACHE_SLOTS];
+    char *mem = malloc(klen + len + 1);
+    if (mem == NULL)
+        return; /* not kept: the next request renders it again */
+    free(e->key);
+    memcpy(mem, key, klen);
+    memcpy(mem + klen, body, len);
+    mem[klen + len] = '\0';
+    *e = (struct http_cached){x, mem, status, mem + klen, len};
 }
 
 enum MHD_Result http_common_headers(struct MHD_Response *resp)
@@ -164,10 +250,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         static const char body[] = "the URL is too long\n";
         return http_reply(&r, 414, text, body, sizeof body - 1);
     }
-    if ((r.st = thread_store(h)) == NULL) {
+    struct http_ctx *ctx = thread_ctx(h);
+    if (ctx == NULL) {
         static const char body[] = "the registry cannot be read now\n";
         return http_reply(&r, 503, text, body, sizeof body - 1);
     }
+    /* read before any query: a commit after this point bumps it again, so an answer
+     * rendered from newer data is at worst dropped one request early, never kept too long */
+    uint64_t gen = commitgen_get(h->gen);
+    if (ctx->gen != gen) {
+        ctx_flush(ctx);
+        ctx->gen = gen;
+    }
+    r.st = ctx->st;
+    r.rd = ctx->rd;
+    r.ctx = ctx;
     enum MHD_Result res;
     if (strncmp(url, "/rdap", 5) == 0 && (url[5] == '\0' || url[5] == '/'))
         res = rdap_answer(&r);
@@ -199,6 +296,7 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
         goto out;
     }
     h->cfg = cfg;
+    h->gen = gen;
     pthread_mutex_init(&h->lock, NULL);
     if ((rc = webview_open(cfg, gen, &h->web, d)) != 0)
         goto out;
@@ -213,13 +311,13 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
         else
             flags |= MHD_USE_POLL;
         struct MHD_Daemon *md = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i],
-            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-            cap ? cap : 1u, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_idle_timeout,
+            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i], MHD_OPTION_THREAD_POOL_SIZE, threads,
+            MHD_OPTION_CONNECTION_LIMIT, cap ? cap : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)cfg->http_idle_timeout,
             /* the request line and headers live in this pool: a longer request gets 414 or
              * 431 from the library before any handler runs */
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
         if (md == NULL) {
             rc = diag_set(d, LANA_EIO, "cannot start the HTTP server on socket %d", fds[i]);
             goto out;
@@ -244,8 +342,8 @@ void http_stop(struct http *h)
     webview_stop(h->web); /* the library must not stop with a live feed suspended */
     for (unsigned i = 0; i < h->ndaemons; i++)
         MHD_stop_daemon(h->daemons[i]); /* joins its threads and closes its socket */
-    for (unsigned i = 0; i < h->nstores; i++)
-        store_close(h->stores[i]);
+    for (unsigned i = 0; i < h->nctx; i++)
+        ctx_free(h->ctx[i]);
     webview_close(h->web);
     pthread_mutex_destroy(&h->lock);
     free(h);

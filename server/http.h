@@ -18,21 +18,25 @@
 #include "server/srvconf.h"
 
 struct http;
+struct http_ctx;
+struct regdata;
 struct store;
 struct webview;
 
 /* The longest request path answered (the query string apart); longer ones get 414. */
 #define HTTP_URL_MAX 2048
 
-/** What a handler is given for one request. st is valid only during the handler's call (the
- * next request of the thread may see a newer commit through it); it is NULL only when the
- * registry cannot be opened, and then the handler is not called (503). */
+/** What a handler is given for one request. st and rd are valid only during the handler's
+ * call, on its thread (the next request of the thread may see a newer commit through them);
+ * when the registry cannot be opened the handler is not called (503). */
 struct http_req {
     struct MHD_Connection *conn;
     const char *method; /* "GET" or "HEAD" */
     bool head;          /* a HEAD: the same status and headers, no body */
     const char *url;    /* the path, without the query string */
     struct store *st;   /* this thread's read-only handle on the registry */
+    struct regdata *rd; /* the registration data over st (db/regdata.h) */
+    struct http_ctx *ctx; /* this thread's state: http_cache_get/put */
     const struct srvconf *cfg;
 };
 
@@ -69,3 +73,16 @@ enum MHD_Result http_common_headers(struct MHD_Response *resp);
  * absolute links RDAP wants. Written into buf (NUL-terminated); false when it does not fit.
  */
 bool http_base_url(const struct http_req *r, char *buf, size_t size);
+
+/**
+ * An answer this thread rendered for key (e.g. the path with its query) since the last
+ * registry commit: true with *status, *body and *len (valid until the handler returns), else
+ * false. Thread-local: no lock. Only for answers that depend on the registry and the key alone.
+ */
+bool http_cache_get(const struct http_req *r, const char *key, unsigned *status,
+                    const char **body, size_t *len);
+/** Keeps a copy of an answer for http_cache_get until the next commit (or until another key
+ * takes its slot); answers over 16 KiB are not kept. Never fails (an answer not kept is
+ * rendered again). */
+void http_cache_put(const struct http_req *r, const char *key, unsigned status, const char *body,
+                    size_t len);

@@ -11,7 +11,7 @@
 
 #include "server/http.h"
 
-struct store;
+struct regdata;
 
 #define RDAP_CTYPE "application/rdap+json"
 
@@ -28,10 +28,10 @@ struct rdap_out {
  * /domains uses it), base the scheme and authority links are made with ("http://HOST:PORT").
  * Every outcome is an RDAP response: 200 with the object, or an error object with 400
  * (malformed query), 404 (nothing found), 501 (a query lana does not serve) or 500 (the
- * database failed). Reads st; never writes.
+ * database failed). Reads through rd; never writes.
  * @return 0 with *out filled, or LANA_ENOMEM (nothing to free).
  */
-int rdap_render(struct store *st, const char *base, const char *path, const char *name,
+int rdap_render(struct regdata *rd, const char *base, const char *path, const char *name,
                 struct rdap_out *out);
 
 /** Answers a request whose path is /rdap or below it (http.c's dispatch). */

@@ -73,14 +73,17 @@ class Daemon:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 sys.exit("lanad did not start: " + open(self.log).read()[-500:])
             time.sleep(0.02)
+        self.whois_ports = []  # in the order of the --listen-whois flags
         for line in open(self.ready):
             f = line.split()
             if f[0] == "dns":
                 self.dns_port = int(f[1].rsplit(":", 1)[1])
             elif f[0] == "registry":
                 self.registry_port = int(f[1].rsplit(":", 1)[1])
-            elif f[0] == "http":
+            elif f[0] == "http" and not hasattr(self, "http_port"):  # the first: 127.0.0.1
                 self.http_port = int(f[1].rsplit(":", 1)[1])
+            elif f[0] == "whois":
+                self.whois_ports.append(int(f[1].rsplit(":", 1)[1]))
         self.token = read_token(os.path.join(work, "admin.token"))
 
     def alive(self):
