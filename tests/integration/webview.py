@@ -321,8 +321,8 @@ def feed(d, lana, alloc):
     first = s.event()
     check("it starts with a retry: delay", first is not None and first.get("retry") == "2000",
           first)
-    t0 = time.monotonic()
     prefix = alloc("198.18.16.0/20", "/24", "--holder", "Team Live")
+    t0 = time.monotonic()  # from lana's reply: the commit is done
     e = s.change_for(prefix, timeout=2)
     took = time.monotonic() - t0
     data = json.loads(e["data"]) if e else {}
