@@ -84,9 +84,9 @@ enum MHD_Result webview_queue(const struct http_req *r, unsigned status,
         {"X-Content-Type-Options", "nosniff"},
         {"Referrer-Policy", "no-referrer"},
         {"X-Frame-Options", "DENY"},
-        {"Access-Control-Allow-Origin", "*"},
     };
-    bool ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES &&
+    bool ok = http_common_headers(resp) == MHD_YES &&
+              MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES &&
               MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache) == MHD_YES;
     for (size_t i = 0; ok && i < sizeof fixed / sizeof *fixed; i++)
         ok = MHD_add_response_header(resp, fixed[i][0], fixed[i][1]) == MHD_YES;

@@ -207,6 +207,8 @@ def files(web):
     check("the page loads nothing from elsewhere",
           b"http://" not in body and b"https://" not in body and b"//" not in
           body.replace(b"<!--", b""), body[:200])
+    check("and the endpoint's common headers (CORS)",
+          h.get("access-control-allow-origin") == "*", h)
     for path, ctype in (("/app.js", "text/javascript"), ("/style.css", "text/css"),
                         ("/favicon.svg", "image/svg+xml")):
         status, h, body = web.get(path)
