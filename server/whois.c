@@ -1,10 +1,10 @@
 /*
  * whois — see whois.h. A connection lives through three states: reading its query line,
  * writing the answer (whatever the socket did not take at once waits in a buffer of its
- * own), and closing: after the answer the write side is shut (FIN) and what the client still
- * sends is read and dropped until it closes too, so that the kernel never answers unread
- * bytes with a reset that could destroy the end of the answer on the client's side. The
- * whois-timeout deadline, counted from the accept, ends every state.
+ * own), and closing: after the answer the write side is shut (FIN); a client that sent more
+ * than its line has the rest read and dropped until it closes too, so that the kernel never
+ * answers unread bytes with a reset that could destroy the end of the answer on the client's
+ * side. The whois-timeout deadline, counted from the accept, ends every state.
  */
 #include "server/whois.h"
 
@@ -115,18 +115,25 @@ static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
     }
 }
 
-/* Reads and drops what the client still sends; closes on its EOF (or an error). */
+/*
+ * Reads and drops what the client still sends. With nothing unread the socket is closed at
+ * once (its FIN is out: the close sends no reset, and the client needs nothing more);
+ * otherwise it waits for the client's EOF, dropping what comes.
+ */
 static void drain(struct whois *w, struct wconn *c)
 {
     char buf[4096];
-    for (size_t got = 0; got < DRAIN_MAX;) {
+    size_t got = 0;
+    while (got < DRAIN_MAX) {
         ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
             got += (size_t)n;
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN && got > 0)
+            return; /* a client still talking: wait for its EOF */
         conn_close(w, c, false);
         return;
     }
@@ -208,8 +215,12 @@ static void query(struct whois *w, struct wconn *c, const char *line, size_t len
                    "%s: more than %llu queries a second; try again in %llu ms", c->peer,
                    (unsigned long long)w->cfg->whois_rate, (unsigned long long)wait);
     } else {
+        /* one snapshot for the whole answer (and the locks taken once) */
+        struct lana_diag d;
+        if (store_read_begin(w->st, &d) != 0)
+            log_warn("whois: %s", d.msg); /* the statements then read on their own */
         rpsl_answer(w->rd, line, len, &wb);
-        store_read_done(w->st); /* the next query sees the last commit */
+        store_read_end(w->st); /* the next query sees the last commit */
         if (wb.overflow) {      /* not even an error fitted: cannot happen with ANSWER_MAX */
             wbuf_init(&wb, w->answer, ANSWER_MAX);
             rpsl_error(&wb, RPSL_ERR_INTERNAL, "the answer does not fit");
