@@ -304,9 +304,9 @@ static int zone_cb(const struct regdata_zone *z, void *arg)
     if (!object_begin(a, NULL, &mark))
         return 1;
     attr_domain(a->wb, "domain", z->z.name);
-    attrf(a->wb, "descr", "%szone, serial %u, %lld records, %lld hosts",
+    attrf(a->wb, "descr", "%szone, serial %u, %lld record%s, %lld host%s",
           z->z.reverse ? "reverse " : "", (unsigned)z->z.serial, (long long)z->z.records,
-          (long long)z->z.hosts);
+          z->z.records == 1 ? "" : "s", (long long)z->z.hosts, z->z.hosts == 1 ? "" : "s");
     for (unsigned i = 0; i < z->nblocks; i++) {
         char t[CIDR_STRLEN];
         cidr_format(&z->blocks[i], t, sizeof t);
@@ -629,8 +629,9 @@ static void run(struct answer *a, bool ip, const struct cidr *p)
         if (ip_objects(a, p, false) == 0 && a->q->ip_flag == 0 && p->plen == cidr_bits(p)) {
             /* an address: the host registered there, when there is one */
             struct host_info h;
-            if (regdata_host_at(a->rd, p, &h, &a->d) == 1)
-                host_object(a, &h, NULL);
+            if (regdata_host_at(a->rd, p, &h, &a->d) == 1 &&
+                regdata_domain(a->rd, h.name, &dom, &a->d) == 0)
+                host_object(a, &dom.host, dom.has_zone ? &dom.zone : NULL);
         }
         return;
     }
