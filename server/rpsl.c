@@ -649,11 +649,13 @@ static void run(struct answer *a, bool ip, const struct cidr *p)
 static int split(char *line, size_t len, char **w, unsigned max)
 {
     unsigned n = 0;
-    if (!text_is_utf8(line, len))
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+    for (size_t i = 0, k; i < len; i += k) {
+        uint32_t cp;
+        k = text_utf8_next(line + i, len - i, &cp);
+        if (cp == TEXT_INVALID || (text_is_control(cp) && cp != '\t'))
             return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
         if (line[i] == ' ' || line[i] == '\t')
             line[i] = '\0';
         else if ((i == 0 || line[i - 1] == '\0') && n < max)

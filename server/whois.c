@@ -221,7 +221,7 @@ static void query(struct whois *w, struct wconn *c, const char *line, size_t len
             log_warn("whois: %s", d.msg); /* the statements then read on their own */
         rpsl_answer(w->rd, line, len, &wb);
         store_read_end(w->st); /* the next query sees the last commit */
-        if (wb.overflow) {      /* not even an error fitted: cannot happen with ANSWER_MAX */
+        if (wb.overflow) {     /* not even an error fitted: cannot happen with ANSWER_MAX */
             wbuf_init(&wb, w->answer, ANSWER_MAX);
             rpsl_error(&wb, RPSL_ERR_INTERNAL, "the answer does not fit");
         }
@@ -324,7 +324,8 @@ static bool conn_admit(struct whois *w, struct wconn *c, const struct sockaddr *
     case REGGUARD_ADMIT:
         if (v != NULL) {
             w->evicted++;
-            conn_drop(w, conn_of(v), "Connection closed to make room: send the query as you connect.");
+            conn_drop(w, conn_of(v),
+                      "Connection closed to make room: send the query as you connect.");
         }
         return true;
     case REGGUARD_ADDR_FULL:
