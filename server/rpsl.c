@@ -61,15 +61,21 @@ static void footer(struct wbuf *wb)
     wbuf_puts(wb, "% This query was served by lanad " LANA_VERSION ".\n\n");
 }
 
+/* printf into buf (size bytes), a text too long cut at a character boundary. */
+static void vtext(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, size, fmt, ap);
+    if (n < 0)
+        buf[0] = '\0';
+    else if ((size_t)n >= size)
+        buf[text_cut(buf, size - 1, size - 1)] = '\0';
+}
+
 /* "%ERROR:code: text", then "%" and "% detail" when there is one; no header. */
 static void verror(struct wbuf *wb, enum rpsl_error code, const char *fmt, va_list ap)
 {
     char detail[320];
-    int n = vsnprintf(detail, sizeof detail, fmt, ap);
-    if (n < 0)
-        detail[0] = '\0';
-    else if ((size_t)n >= sizeof detail) /* cut at a character boundary */
-        detail[text_cut(detail, sizeof detail - 1, sizeof detail - 1)] = '\0';
+    vtext(detail, sizeof detail, fmt, ap);
     wbuf_printf(wb, "%%ERROR:%d: %s\n", (int)code, error_text(code));
     if (detail[0] != '\0')
         wbuf_printf(wb, "%%\n%% %s\n", detail);
@@ -91,12 +97,8 @@ void rpsl_comment(struct wbuf *out, const char *fmt, ...)
     char text[320];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
+    vtext(text, sizeof text, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        text[0] = '\0';
-    else if ((size_t)n >= sizeof text)
-        text[text_cut(text, sizeof text - 1, sizeof text - 1)] = '\0';
     header(out);
     wbuf_printf(out, "%% %s\n\n", text);
     footer(out);
@@ -125,12 +127,8 @@ static void attrf(struct wbuf *wb, const char *name, const char *fmt, ...)
     char v[600];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(v, sizeof v, fmt, ap);
+    vtext(v, sizeof v, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        v[0] = '\0';
-    else if ((size_t)n >= sizeof v)
-        v[text_cut(v, sizeof v - 1, sizeof v - 1)] = '\0';
     attr(wb, name, v);
 }
 

@@ -91,24 +91,16 @@ static void conn_close(struct whois *w, struct wconn *c, bool reset)
 }
 
 /* Best effort for a connection about to close: a short answer, if the socket takes it now:
- * "%ERROR:code: ..." with detail, or (code 0) the comment "% detail". */
-static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
+ * "%ERROR:code: ..." with msg as its detail, or (code 0) the comment "% msg". */
+static void say(struct wconn *c, enum rpsl_error code, const char *msg)
 {
-    char buf[1024], detail[256];
+    char buf[1024];
     struct wbuf wb;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        detail[0] = '\0';
     wbuf_init(&wb, buf, sizeof buf);
     if (code == 0)
-        rpsl_comment(&wb, "%s", detail);
+        rpsl_comment(&wb, "%s", msg);
     else
-        rpsl_error(&wb, code, "%s", detail);
+        rpsl_error(&wb, code, "%s", msg);
     if (!wb.overflow) {
         ssize_t k = send(c->fd, buf, wb.pos, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)k;
@@ -291,7 +283,7 @@ static struct wconn *conn_of(struct regguard_conn *gc)
 static void conn_drop(struct whois *w, struct wconn *c, const char *why)
 {
     if (c->state == W_READ)
-        say(c, 0, "%s", why);
+        say(c, 0, why);
     conn_close(w, c, c->state != W_READ);
 }
 
@@ -330,7 +322,7 @@ static bool conn_admit(struct whois *w, struct wconn *c, const struct sockaddr *
         return true;
     case REGGUARD_ADDR_FULL:
         w->full++;
-        say(c, RPSL_ERR_CONNECTIONS, "too many connections from %s; try again later", c->peer);
+        say(c, RPSL_ERR_CONNECTIONS, "too many connections from this address; try again later");
         return false;
     case REGGUARD_FULL:
         w->full++;
