@@ -61,15 +61,21 @@ static void footer(struct wbuf *wb)
     wbuf_puts(wb, "% This query was served by lanad " LANA_VERSION ".\n\n");
 }
 
+/* printf into buf (size bytes), a text too long cut at a character boundary. */
+static void vtext(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, size, fmt, ap);
+    if (n < 0)
+        buf[0] = '\0';
+    else if ((size_t)n >= size)
+        buf[text_cut(buf, size - 1, size - 1)] = '\0';
+}
+
 /* "%ERROR:code: text", then "%" and "% detail" when there is one; no header. */
 static void verror(struct wbuf *wb, enum rpsl_error code, const char *fmt, va_list ap)
 {
     char detail[320];
-    int n = vsnprintf(detail, sizeof detail, fmt, ap);
-    if (n < 0)
-        detail[0] = '\0';
-    else if ((size_t)n >= sizeof detail) /* cut at a character boundary */
-        detail[text_cut(detail, sizeof detail - 1, sizeof detail - 1)] = '\0';
+    vtext(detail, sizeof detail, fmt, ap);
     wbuf_printf(wb, "%%ERROR:%d: %s\n", (int)code, error_text(code));
     if (detail[0] != '\0')
         wbuf_printf(wb, "%%\n%% %s\n", detail);
@@ -91,12 +97,8 @@ void rpsl_comment(struct wbuf *out, const char *fmt, ...)
     char text[320];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
+    vtext(text, sizeof text, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        text[0] = '\0';
-    else if ((size_t)n >= sizeof text)
-        text[text_cut(text, sizeof text - 1, sizeof text - 1)] = '\0';
     header(out);
     wbuf_printf(out, "%% %s\n\n", text);
     footer(out);
@@ -125,12 +127,8 @@ static void attrf(struct wbuf *wb, const char *name, const char *fmt, ...)
     char v[600];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(v, sizeof v, fmt, ap);
+    vtext(v, sizeof v, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        v[0] = '\0';
-    else if ((size_t)n >= sizeof v)
-        v[text_cut(v, sizeof v - 1, sizeof v - 1)] = '\0';
     attr(wb, name, v);
 }
 
@@ -302,9 +300,9 @@ static int zone_cb(const struct regdata_zone *z, void *arg)
     if (!object_begin(a, NULL, &mark))
         return 1;
     attr_domain(a->wb, "domain", z->z.name);
-    attrf(a->wb, "descr", "%szone, serial %u, %lld records, %lld hosts",
+    attrf(a->wb, "descr", "%szone, serial %u, %lld record%s, %lld host%s",
           z->z.reverse ? "reverse " : "", (unsigned)z->z.serial, (long long)z->z.records,
-          (long long)z->z.hosts);
+          z->z.records == 1 ? "" : "s", (long long)z->z.hosts, z->z.hosts == 1 ? "" : "s");
     for (unsigned i = 0; i < z->nblocks; i++) {
         char t[CIDR_STRLEN];
         cidr_format(&z->blocks[i], t, sizeof t);
@@ -627,8 +625,9 @@ static void run(struct answer *a, bool ip, const struct cidr *p)
         if (ip_objects(a, p, false) == 0 && a->q->ip_flag == 0 && p->plen == cidr_bits(p)) {
             /* an address: the host registered there, when there is one */
             struct host_info h;
-            if (regdata_host_at(a->rd, p, &h, &a->d) == 1)
-                host_object(a, &h, NULL);
+            if (regdata_host_at(a->rd, p, &h, &a->d) == 1 &&
+                regdata_domain(a->rd, h.name, &dom, &a->d) == 0)
+                host_object(a, &dom.host, dom.has_zone ? &dom.zone : NULL);
         }
         return;
     }
@@ -646,11 +645,13 @@ static void run(struct answer *a, bool ip, const struct cidr *p)
 static int split(char *line, size_t len, char **w, unsigned max)
 {
     unsigned n = 0;
-    if (!text_is_utf8(line, len))
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+    for (size_t i = 0, k; i < len; i += k) {
+        uint32_t cp;
+        k = text_utf8_next(line + i, len - i, &cp);
+        if (cp == TEXT_INVALID || (text_is_control(cp) && cp != '\t'))
             return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
         if (line[i] == ' ' || line[i] == '\t')
             line[i] = '\0';
         else if ((i == 0 || line[i - 1] == '\0') && n < max)

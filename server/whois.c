@@ -1,10 +1,10 @@
 /*
  * whois — see whois.h. A connection lives through three states: reading its query line,
  * writing the answer (whatever the socket did not take at once waits in a buffer of its
- * own), and closing: after the answer the write side is shut (FIN) and what the client still
- * sends is read and dropped until it closes too, so that the kernel never answers unread
- * bytes with a reset that could destroy the end of the answer on the client's side. The
- * whois-timeout deadline, counted from the accept, ends every state.
+ * own), and closing: after the answer the write side is shut (FIN); a client that sent more
+ * than its line has the rest read and dropped until it closes too, so that the kernel never
+ * answers unread bytes with a reset that could destroy the end of the answer on the client's
+ * side. The whois-timeout deadline, counted from the accept, ends every state.
  */
 #include "server/whois.h"
 
@@ -91,42 +91,41 @@ static void conn_close(struct whois *w, struct wconn *c, bool reset)
 }
 
 /* Best effort for a connection about to close: a short answer, if the socket takes it now:
- * "%ERROR:code: ..." with detail, or (code 0) the comment "% detail". */
-static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(struct wconn *c, enum rpsl_error code, const char *fmt, ...)
+ * "%ERROR:code: ..." with msg as its detail, or (code 0) the comment "% msg". */
+static void say(struct wconn *c, enum rpsl_error code, const char *msg)
 {
-    char buf[1024], detail[256];
+    char buf[1024];
     struct wbuf wb;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        detail[0] = '\0';
     wbuf_init(&wb, buf, sizeof buf);
     if (code == 0)
-        rpsl_comment(&wb, "%s", detail);
+        rpsl_comment(&wb, "%s", msg);
     else
-        rpsl_error(&wb, code, "%s", detail);
+        rpsl_error(&wb, code, "%s", msg);
     if (!wb.overflow) {
         ssize_t k = send(c->fd, buf, wb.pos, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)k;
     }
 }
 
-/* Reads and drops what the client still sends; closes on its EOF (or an error). */
+/*
+ * Reads and drops what the client still sends. With nothing unread the socket is closed at
+ * once (its FIN is out: the close sends no reset, and the client needs nothing more);
+ * otherwise it waits for the client's EOF, dropping what comes.
+ */
 static void drain(struct whois *w, struct wconn *c)
 {
     char buf[4096];
-    for (size_t got = 0; got < DRAIN_MAX;) {
+    size_t got = 0;
+    while (got < DRAIN_MAX) {
         ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
             got += (size_t)n;
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN && got > 0)
+            return; /* a client still talking: wait for its EOF */
         conn_close(w, c, false);
         return;
     }
@@ -208,9 +207,13 @@ static void query(struct whois *w, struct wconn *c, const char *line, size_t len
                    "%s: more than %llu queries a second; try again in %llu ms", c->peer,
                    (unsigned long long)w->cfg->whois_rate, (unsigned long long)wait);
     } else {
+        /* one snapshot for the whole answer (and the locks taken once) */
+        struct lana_diag d;
+        if (store_read_begin(w->st, &d) != 0)
+            log_warn("whois: %s", d.msg); /* the statements then read on their own */
         rpsl_answer(w->rd, line, len, &wb);
-        store_read_done(w->st); /* the next query sees the last commit */
-        if (wb.overflow) {      /* not even an error fitted: cannot happen with ANSWER_MAX */
+        store_read_end(w->st); /* the next query sees the last commit */
+        if (wb.overflow) {     /* not even an error fitted: cannot happen with ANSWER_MAX */
             wbuf_init(&wb, w->answer, ANSWER_MAX);
             rpsl_error(&wb, RPSL_ERR_INTERNAL, "the answer does not fit");
         }
@@ -280,7 +283,7 @@ static struct wconn *conn_of(struct regguard_conn *gc)
 static void conn_drop(struct whois *w, struct wconn *c, const char *why)
 {
     if (c->state == W_READ)
-        say(c, 0, "%s", why);
+        say(c, 0, why);
     conn_close(w, c, c->state != W_READ);
 }
 
@@ -313,12 +316,13 @@ static bool conn_admit(struct whois *w, struct wconn *c, const struct sockaddr *
     case REGGUARD_ADMIT:
         if (v != NULL) {
             w->evicted++;
-            conn_drop(w, conn_of(v), "Connection closed to make room: send the query as you connect.");
+            conn_drop(w, conn_of(v),
+                      "Connection closed to make room: send the query as you connect.");
         }
         return true;
     case REGGUARD_ADDR_FULL:
         w->full++;
-        say(c, RPSL_ERR_CONNECTIONS, "too many connections from %s; try again later", c->peer);
+        say(c, RPSL_ERR_CONNECTIONS, "too many connections from this address; try again later");
         return false;
     case REGGUARD_FULL:
         w->full++;
