@@ -70,8 +70,11 @@ static void client_push(struct client *c, const char *text, size_t len)
 {
     if (c->ended)
         return;
-    if (c->off > 0 && c->off == c->len)
-        c->off = c->len = 0;
+    if (c->off > 0) { /* what was sent goes: the bound counts only what waits */
+        memmove(c->buf, c->buf + c->off, c->len - c->off);
+        c->len -= c->off;
+        c->off = 0;
+    }
     if (c->len + len > WEBSSE_CLIENT_BUF) {
         c->ended = true;
     } else {
