@@ -266,7 +266,7 @@ static void poll_log(struct websse *s)
 {
     struct batch b = {0};
     struct lana_diag d = {0};
-    /* bounded per pass; more is taken over the next passes, 10 a second */
+    /* bounded per pass; more is taken over the next passes, 20 a second */
     if (audit_after(s->st, s->last_id, WEBSSE_PASS_MAX, on_entry, &b, &d) < 0)
         log_warn("web view: reading the audit log: %s", d.msg);
     store_read_done(s->st);

@@ -17,7 +17,7 @@
 #include "common/err.h"
 #include "server/http.h"
 
-#define WEBSSE_POLL_MS 100        /* how often the watcher looks at the audit log */
+#define WEBSSE_POLL_MS 50         /* how often the watcher looks at the audit log */
 #define WEBSSE_RING 256           /* public events kept for reconnecting browsers */
 #define WEBSSE_BACKLOG 20         /* events a new stream (no Last-Event-ID) starts with */
 #define WEBSSE_KEEPALIVE_MS 15000 /* a comment line on idle streams, so dead peers are found */

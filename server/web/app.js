@@ -299,11 +299,17 @@ async function treeChanged(changes) {
                           pools.some((n) => n.prefix === c.prefix))) {
     await loadPools(true);
   }
+  /* the closed rows a new block lies in, at the deepest shown: opened in the same round */
+  const opening = new Set();
+  for (const c of changes.slice(-20)) {
+    const node = c.gone ? null : deepest(c.parsed);
+    if (node && node.parsed.plen < c.parsed.plen && !node.expanded && !node.closed) opening.add(node);
+  }
   await Promise.all(hit.map(async (node) => {
     if (!tree.nodes.has(node.prefix)) return;           /* gone with its parent */
     const pool = node.elem.parentNode === tree.root;
-    if (node.expanded || (pool && !node.closed)) {     /* pools stay open unless closed */
-      await loadChildren(node, true);
+    if (node.expanded || (pool && !node.closed) || opening.has(node)) {
+      await loadChildren(node, !opening.has(node));     /* pools stay open unless closed */
     } else {
       const page = await getJSON("/api/tree?" + q({block: node.prefix, limit: 1}));
       if (page.block && tree.nodes.get(node.prefix) === node) { node.data = page.block; drawRow(node); }
@@ -444,11 +450,11 @@ function feedItem(ev, fresh) {
 
 const pending = {blocks: new Map(), names: false, timer: 0, busy: false, last: -1e9};
 
-/* Changes are taken together: a refresh starts 60 ms after the first change, and no sooner
+/* Changes are taken together: a refresh starts 20 ms after the first change, and no sooner
  * than 250 ms after the previous one, so a busy class costs a few requests a second. */
 function schedule() {
   if (pending.timer) return;
-  const wait = Math.max(60, 250 - (performance.now() - pending.last));
+  const wait = Math.max(20, 250 - (performance.now() - pending.last));
   pending.timer = setTimeout(flush, wait);
 }
 
