@@ -158,6 +158,11 @@ def main():
         feed(d, lana, alloc)
         # a new connection: the first one may have stayed idle past http-idle-timeout
         check("lanad is still serving", d.alive() and Web(d.http_port).get("/")[0] == 200)
+        # feeds left open (suspended, waiting for a change) while lanad stops: libmicrohttpd
+        # aborts if it is stopped with a suspended connection (webview_stop resumes them)
+        held = [Stream(d.http_port) for _ in range(3)]
+        check("three feeds open while lanad stops", all(x.status == 200 for x in held))
+        time.sleep(0.3)
     finally:
         d.stop()
         check("lanad stopped cleanly with live feeds open (exit 0, no abort)",
