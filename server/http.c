@@ -28,7 +28,7 @@
 #include "server/webview.h"
 
 #define HTTP_MAX_DAEMONS CONF_LIST_MAX
-#define HTTP_MAX_CTX 64 /* registry handles: one per pool thread of every daemon */
+#define HTTP_MAX_CTX (64 * HTTP_MAX_DAEMONS) /* one per pool thread (http-threads <= 64) */
 #define HTTP_CACHE_SLOTS 512         /* cached answers per thread */
 #define HTTP_CACHE_BODY_MAX 16384    /* longer answers are not kept */
 
