@@ -139,9 +139,9 @@ rdap_run() { # PATH: wrk against it while the writer runs
     "http://$HTTP/rdap/$path" >"$W/wrk.out" 2>&1
   [ -n "$WPID" ] && { wait "$WPID"; WPID=""; cat "$W/writer.out"; }
   awk -v p="$path" '
-    /Requests\/sec/ {rps = $2}
-    /^ +99%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p99 = v}
-    /^ +50%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p50 = v}
+    /Requests\/sec/ {rps = $2 + 0}
+    /^ +99%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p99 = v + 0}
+    /^ +50%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p50 = v + 0}
     /Non-2xx/ {bad = $NF}
     END {printf "rdap %s req/s=%d p50_ms=%.2f p99_ms=%.2f non2xx=%d%s\n", p, rps, p50, p99, bad,
          (rps >= 5000 && p99 < 5) ? "" : "  # below the target (5000 req/s, p99 < 5 ms)"}' "$W/wrk.out"
