@@ -7,7 +7,7 @@
 #   -b BLOCKS       random blocks in the registry before the runs (10000)
 #   -l SECONDS      length of each wrk and dnsperf run (10)
 #   -w RATE         registrations per second written during the RDAP runs (100; 0 = none)
-#   -t THREADS      wrk threads (2)        -c CONNS   wrk connections, kept alive (8)
+#   -t THREADS      wrk threads (1)        -c CONNS   wrk connections, kept alive (4)
 #   -p RATE         RDAP requests per second beside the second DNS run (1000; the fourth
 #                   DNS run has wrk at full speed beside it)
 #   --http-threads N   lanad's http-threads (2)
@@ -19,7 +19,7 @@
 # qps unchanged within noise under the HTTP load. Needs wrk, dnsperf
 # (tools/install-deps.sh --bench).
 set -u
-BLOCKS=10000 LEN=10 RATE=100 THREADS=2 CONNS=8 HTHREADS=2 CHAIN=0 PACE=1000
+BLOCKS=10000 LEN=10 RATE=100 THREADS=1 CONNS=4 HTHREADS=2 CHAIN=0 PACE=1000
 here=$(cd "$(dirname "$0")" && pwd)
 LANAD=$here/../build/lanad LANA=$here/../build/lana
 usage() { sed -n '/^# usage/,/^# (tools/p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -139,9 +139,9 @@ rdap_run() { # PATH: wrk against it while the writer runs
     "http://$HTTP/rdap/$path" >"$W/wrk.out" 2>&1
   [ -n "$WPID" ] && { wait "$WPID"; WPID=""; cat "$W/writer.out"; }
   awk -v p="$path" '
-    /Requests\/sec/ {rps = $2}
-    /^ +99%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p99 = v}
-    /^ +50%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p50 = v}
+    /Requests\/sec/ {rps = $2 + 0}
+    /^ +99%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p99 = v + 0}
+    /^ +50%/ {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; p50 = v + 0}
     /Non-2xx/ {bad = $NF}
     END {printf "rdap %s req/s=%d p50_ms=%.2f p99_ms=%.2f non2xx=%d%s\n", p, rps, p50, p99, bad,
          (rps >= 5000 && p99 < 5) ? "" : "  # below the target (5000 req/s, p99 < 5 ms)"}' "$W/wrk.out"

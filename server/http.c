@@ -28,7 +28,7 @@
 #include "server/webview.h"
 
 #define HTTP_MAX_DAEMONS CONF_LIST_MAX
-#define HTTP_MAX_CTX 64 /* registry handles: one per pool thread of every daemon */
+#define HTTP_MAX_CTX (64 * HTTP_MAX_DAEMONS) /* one per pool thread (http-threads <= 64) */
 #define HTTP_CACHE_SLOTS 512         /* cached answers per thread */
 #define HTTP_CACHE_BODY_MAX 16384    /* longer answers are not kept */
 
@@ -301,8 +301,11 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
     if ((rc = webview_open(cfg, gen, &h->web, d)) != 0)
         goto out;
     unsigned threads = (unsigned)cfg->http_threads;
-    /* the connection cap is the library's per daemon: split it among the sockets */
+    /* the connection cap is the library's per daemon: split it among the sockets (the library
+     * splits each share among its threads, and wants one connection for each at least) */
     unsigned cap = (unsigned)(cfg->http_max_connections / (nfds ? nfds : 1));
+    if (cap < threads)
+        cap = threads;
     for (; i < nfds && i < HTTP_MAX_DAEMONS; i++) {
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
                          MHD_ALLOW_SUSPEND_RESUME;
@@ -313,7 +316,7 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
         struct MHD_Daemon *md = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i], MHD_OPTION_THREAD_POOL_SIZE, threads,
-            MHD_OPTION_CONNECTION_LIMIT, cap ? cap : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+            MHD_OPTION_CONNECTION_LIMIT, cap, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->http_idle_timeout,
             /* the request line and headers live in this pool: a longer request gets 414 or
              * 431 from the library before any handler runs */

@@ -27,6 +27,7 @@
 #include "common/cidr.h"
 #include "common/err.h"
 #include "db/regdata.h"
+#include "db/store.h"
 #include "server/rpsl.h"
 
 #define RDAP_LIST_MAX 100 /* objects listed in one answer (search results, an entity's blocks) */
@@ -626,8 +627,15 @@ enum MHD_Result rdap_answer(const struct http_req *r)
     size_t len;
     if (cacheable && http_cache_get(r, key, &status, &body, &len))
         return http_reply(r, status, RDAP_CTYPE, body, len);
+    /* one snapshot for the whole answer (an object and its parent's status agree), and the
+     * file locks taken once rather than per statement */
+    struct lana_diag d;
+    bool tx = store_read_begin(r->st, &d) == 0;
     struct rdap_out o;
-    if (rdap_render(r->rd, base, r->url + 5, name, &o) != 0) {
+    int rc = rdap_render(r->rd, base, r->url + 5, name, &o);
+    if (tx)
+        store_read_end(r->st);
+    if (rc != 0) {
         static const char oom[] = "{\"rdapConformance\":[\"rdap_level_0\"],\"errorCode\":500,"
                                   "\"title\":\"Internal error\",\"description\":"
                                   "[\"out of memory\"]}";

@@ -61,14 +61,20 @@ static void footer(struct wbuf *wb)
     wbuf_puts(wb, "% This query was served by lanad " LANA_VERSION ".\n\n");
 }
 
-/* printf into buf (size bytes), a text too long cut at a character boundary. */
+/* printf into buf (size bytes), a text too long cut there; a byte that is
+ * no part of valid UTF-8 text (a precision that cut a character of the query it quotes, a
+ * control character) becomes '?', so that an answer is always text. */
 static void vtext(char *buf, size_t size, const char *fmt, va_list ap)
 {
     int n = vsnprintf(buf, size, fmt, ap);
-    if (n < 0)
-        buf[0] = '\0';
-    else if ((size_t)n >= size)
-        buf[text_cut(buf, size - 1, size - 1)] = '\0';
+    size_t len = n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+    buf[len] = '\0';
+    for (size_t i = 0, k; i < len; i += k) {
+        uint32_t cp;
+        k = text_utf8_next(buf + i, len - i, &cp);
+        if (cp == TEXT_INVALID || text_is_control(cp))
+            memset(buf + i, '?', k);
+    }
 }
 
 /* "%ERROR:code: text", then "%" and "% detail" when there is one; no header. */

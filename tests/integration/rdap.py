@@ -398,7 +398,10 @@ def main():
         check("lanad still running", d.alive())
     finally:
         d.stop()
-    return lanatest.finish()
+    status = lanatest.finish()
+    if status == 0:
+        shutil.rmtree(work, ignore_errors=True)  # kept, with lanad's log, when a check failed
+    return status
 
 
 if __name__ == "__main__":
