@@ -48,7 +48,7 @@ awk -v a="$first" -v b="$last" -v s="$SIZES" 'BEGIN {n = split(s, v, " ");
   printf "# median cost ratio %s/%s blocks: %.2f (target <= 1.5)\n", v[n], v[1], b / a}'
 fi
 
-"$B/lanad" --db "$W/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 \
+"$B/lanad" --db "$W/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 \
   --pool 10.0.0.0/8 --pool 198.18.0.0/15 --pool 2001:db8::/32 \
   --ready-file "$W/ready" --log-level info 2>"$W/lanad.log" &
 PID=$!

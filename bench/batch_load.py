@@ -48,7 +48,7 @@ def start_lanad(lanad, work):
     ready = os.path.join(work, "ready")
     proc = subprocess.Popen([lanad, "--db", os.path.join(work, "lana.db"), "--listen-dns",
                              "127.0.0.1:0", "--listen-registry", "127.0.0.1:0", "--ready-file",
-                             ready, "--log-level", "warn"])
+                             ready, "--log-level", "warn", "--listen-http", "127.0.0.1:0"])
     try:
         deadline = time.monotonic() + 10
         while not os.path.exists(ready):

@@ -29,7 +29,7 @@ PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-"$B/lanad" --db "$W/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 \
+"$B/lanad" --db "$W/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 \
   --pool 198.18.0.0/15 --pool 2001:db8::/32 --ready-file "$W/ready" 2>"$W/lanad.log" &
 PID=$!
 for _ in $(seq 100); do [ -s "$W/ready" ] && break; sleep 0.05; done

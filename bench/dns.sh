@@ -147,12 +147,12 @@ run() { # name port cmd...: start, wait, measure memory and each mode, stop
 
 for round in $(seq "$RUNS"); do
   [ "$RUNS" -gt 1 ] && echo "# ---- round $round of $RUNS"
-  run lanad "$BASEPORT" "$LANAD" --db "$W/lana.db" --listen-dns "127.0.0.1:$BASEPORT" --listen-registry 127.0.0.1:0 --workers 1
+  run lanad "$BASEPORT" "$LANAD" --db "$W/lana.db" --listen-dns "127.0.0.1:$BASEPORT" --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 --workers 1
   if [ "$CHURN" -gt 0 ]; then
     rm -rf "$W/churn"; mkdir -p "$W/churn"
     "$LANAD" --db "$W/churn/lana.db" zone import "$ZONE" >/dev/null
     run lanad+churn "$BASEPORT" "$LANAD" --db "$W/churn/lana.db" --listen-dns "127.0.0.1:$BASEPORT" \
-      --listen-registry "127.0.0.1:$((BASEPORT + 9))" --pool 198.18.0.0/15 --pool 2001:db8::/32 --workers 1
+      --listen-registry "127.0.0.1:$((BASEPORT + 9))" --listen-http 127.0.0.1:0 --pool 198.18.0.0/15 --pool 2001:db8::/32 --workers 1
   fi
   for s in $SERVERS; do
     d=$W/$s; mkdir -p "$d"

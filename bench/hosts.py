@@ -30,7 +30,8 @@ def main():
     ready = os.path.join(work, "ready")
     p = subprocess.Popen([a.lanad, "--db", os.path.join(work, "lana.db"), "--listen-dns",
                           "127.0.0.1:0", "--listen-registry", "127.0.0.1:0", "--ready-file",
-                          ready, "--log-level", "warn"], stderr=subprocess.DEVNULL)
+                          ready, "--log-level", "warn", "--listen-http", "127.0.0.1:0"],
+                         stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
         while not os.path.exists(ready) and time.monotonic() < deadline:

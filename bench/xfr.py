@@ -147,6 +147,7 @@ class Server:
 def lanad_server(lanad, db, port, workdir, cpu, extra=()):
     return Server("lanad", [lanad, "--db", db, "--listen-dns", f"127.0.0.1:{port}",
                             "--listen-registry", "127.0.0.1:0", "--workers", "1",
+                            "--listen-http", "127.0.0.1:0",
                             "--allow-transfer", "127.0.0.1/32", "--ready-file",
                             os.path.join(os.path.dirname(db), "ready"), *extra],
                   port, workdir, cpu)

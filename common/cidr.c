@@ -240,3 +240,56 @@ const char *cidr_role_name(enum cidr_role r)
     default: return "host address";
     }
 }
+
+bool cidr_reverse_parse(const uint8_t *name, struct cidr *out)
+{
+    const uint8_t *lab[40];
+    unsigned n = 0;
+    for (const uint8_t *p = name; *p != 0; p += *p + 1) {
+        if (n == 40)
+            return false;
+        lab[n++] = p;
+    }
+    if (n < 2 || lab[n - 1][0] != 4 || memcmp(lab[n - 1] + 1, "arpa", 4) != 0)
+        return false;
+    bool v4 = lab[n - 2][0] == 7 && memcmp(lab[n - 2] + 1, "in-addr", 7) == 0;
+    bool v6 = lab[n - 2][0] == 3 && memcmp(lab[n - 2] + 1, "ip6", 3) == 0;
+    unsigned k = n - 2; /* labels of the address, least significant first */
+    memset(out, 0, sizeof *out);
+    if (v4 && k <= 4) {
+        out->family = 4;
+        out->plen = (uint8_t)(8 * k);
+        for (unsigned i = 0; i < k; i++) {
+            const uint8_t *l = lab[k - 1 - i];
+            unsigned v = 0;
+            if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
+                return false;
+            for (unsigned j = 1; j <= l[0]; j++) {
+                if (l[j] < '0' || l[j] > '9')
+                    return false;
+                v = v * 10 + (unsigned)(l[j] - '0');
+            }
+            if (v > 255)
+                return false;
+            out->addr[i] = (uint8_t)v;
+        }
+        return true;
+    }
+    if (v6 && k <= 32) {
+        out->family = 6;
+        out->plen = (uint8_t)(4 * k);
+        for (unsigned i = 0; i < k; i++) {
+            const uint8_t *l = lab[k - 1 - i];
+            int c = l[0] == 1 ? l[1] : -1, v;
+            if (c >= '0' && c <= '9')
+                v = c - '0';
+            else if (c >= 'a' && c <= 'f')
+                v = c - 'a' + 10;
+            else
+                return false;
+            out->addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
+        }
+        return true;
+    }
+    return false;
+}

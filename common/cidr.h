@@ -78,6 +78,14 @@ int cidr_size_format(const struct cidr *c, char *buf, size_t size);
  * RFC 2317 classless name "first-last.c.b.a.in-addr.arpa.". The name ends with a dot.
  */
 int cidr_reverse_name(const struct cidr *c, char *buf, size_t size);
+/**
+ * The address or prefix a reverse-DNS name stands for, the inverse of cidr_reverse_name for
+ * names on octet (IPv4) or nibble (IPv6) boundaries: name is in wire form, lower case.
+ * "7.0.10.in-addr.arpa." is 10.0.7.0/24, "in-addr.arpa." 0.0.0.0/0, 32 nibbles under ip6.arpa.
+ * an address (/128). true with *out set; false when the name is not one (RFC 2317 names
+ * included).
+ */
+bool cidr_reverse_parse(const uint8_t *name, struct cidr *out);
 
 /** Address as a 128-bit integer (IPv4 in the low 32 bits). */
 unsigned __int128 cidr_addr_u128(const struct cidr *c);

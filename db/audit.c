@@ -37,6 +37,31 @@ int audit_add(struct store *st, const char *actor, const char *action, const cha
     return rc;
 }
 
+/* Steps s (bound, from the statement cache) through cb and resets it: 0, cb's nonzero value,
+ * or LANA_EDB. */
+static int each_row(struct store *st, sqlite3_stmt *s, audit_each_cb *cb, void *arg,
+                    struct lana_diag *d)
+{
+    int rc = 0, step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        struct audit_entry e = {
+            .id = sqlite3_column_int64(s, 0),
+            .ts_ms = sqlite3_column_int64(s, 1),
+            .actor = (const char *)sqlite3_column_text(s, 2),
+            .action = (const char *)sqlite3_column_text(s, 3),
+            .object = (const char *)sqlite3_column_text(s, 4),
+            .before = (const char *)sqlite3_column_text(s, 5),
+            .after = (const char *)sqlite3_column_text(s, 6),
+        };
+        if ((rc = cb(&e, arg)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = store__err(st->db, d, "audit list");
+    sqlite3_reset(s);
+    return rc;
+}
+
 #define ALL "SELECT id, ts, actor, action, object, before, after FROM audit WHERE ts >= ?1"
 /* an account's own changes, and its customers' when ?4: one index search per account (the
  * rows of one student are found without reading the others'); admin's own rows are not in
@@ -74,22 +99,20 @@ int audit_list_of(struct store *st, const char *account, bool customers, int64_t
         sqlite3_bind_text(s, 3, account, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 4, customers);
     }
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        struct audit_entry e = {
-            .id = sqlite3_column_int64(s, 0),
-            .ts_ms = sqlite3_column_int64(s, 1),
-            .actor = (const char *)sqlite3_column_text(s, 2),
-            .action = (const char *)sqlite3_column_text(s, 3),
-            .object = (const char *)sqlite3_column_text(s, 4),
-            .before = (const char *)sqlite3_column_text(s, 5),
-            .after = (const char *)sqlite3_column_text(s, 6),
-        };
-        if ((rc = cb(&e, arg)) != 0)
-            break;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = store__err(st->db, d, "audit list");
-    sqlite3_reset(s);
-    return rc;
+    return each_row(st, s, cb, arg, d);
+}
+
+static const char sql_after[] = "SELECT id, ts, actor, action, object, before, after FROM audit"
+                                " WHERE id > ?1 ORDER BY id LIMIT ?2";
+
+int audit_after(struct store *st, int64_t after_id, int64_t limit, audit_each_cb *cb, void *arg,
+                struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_after, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+    return each_row(st, s, cb, arg, d);
 }

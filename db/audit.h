@@ -42,3 +42,11 @@ int audit_list(struct store *st, int64_t since_ms, int64_t limit, audit_each_cb 
  */
 int audit_list_of(struct store *st, const char *account, bool customers, int64_t since_ms,
                   int64_t limit, bool newest, audit_each_cb *cb, void *arg, struct lana_diag *d);
+
+/**
+ * The entries after entry after_id (id > after_id: in commit order, whoever wrote them),
+ * oldest first, at most limit (0 = all): how a follower of the log (the web view's live
+ * feed) takes what is new since it last looked. 0, the callback's nonzero value, or LANA_EDB.
+ */
+int audit_after(struct store *st, int64_t after_id, int64_t limit, audit_each_cb *cb, void *arg,
+                struct lana_diag *d);

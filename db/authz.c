@@ -246,7 +246,6 @@ int authz_zone(struct store *st, int64_t id, struct lana_diag *d)
                     first, rg0, sp0, st->who->name);
 }
 
-static bool reverse_prefix(const uint8_t *name, struct cidr *out);
 static int deepest_cb(const struct ipam_block *b, void *arg);
 
 /* Whether name lies under in-addr.arpa. or ip6.arpa. (or is one of them). */
@@ -371,7 +370,7 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
     int64_t block = 0;
     /* a reverse zone follows the block that holds its addresses (RIPE's reverse delegation:
      * the most specific inetnum), not the zone above it */
-    if (reverse && ip != NULL && reverse_prefix(apex, &p) &&
+    if (reverse && ip != NULL && cidr_reverse_parse(apex, &p) &&
         (rc = ipam_chain(ip, &p, deepest_cb, &block, d)) < 0 && rc != LANA_ENOTFOUND)
         return rc;
     if (block != 0) {
@@ -417,61 +416,6 @@ int authz_zone_create(struct store *st, struct ipam *ip, const uint8_t *apex,
 
 /* ---- reverse names ------------------------------------------------------------------------ */
 
-/* The prefix a reverse name stands for ("7.0.10.in-addr.arpa." is 10.0.7.0/24): true with
- * *out set, false when the name is not one. */
-static bool reverse_prefix(const uint8_t *name, struct cidr *out)
-{
-    const uint8_t *lab[40];
-    unsigned n = 0;
-    for (const uint8_t *p = name; *p != 0; p += *p + 1) {
-        if (n == 40)
-            return false;
-        lab[n++] = p;
-    }
-    if (n < 2 || lab[n - 1][0] != 4 || memcmp(lab[n - 1] + 1, "arpa", 4) != 0)
-        return false;
-    bool v4 = lab[n - 2][0] == 7 && memcmp(lab[n - 2] + 1, "in-addr", 7) == 0;
-    bool v6 = lab[n - 2][0] == 3 && memcmp(lab[n - 2] + 1, "ip6", 3) == 0;
-    unsigned k = n - 2; /* labels of the address, least significant first */
-    memset(out, 0, sizeof *out);
-    if (v4 && k <= 4) {
-        out->family = 4;
-        out->plen = (uint8_t)(8 * k);
-        for (unsigned i = 0; i < k; i++) {
-            const uint8_t *l = lab[k - 1 - i];
-            unsigned v = 0;
-            if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
-                return false;
-            for (unsigned j = 1; j <= l[0]; j++) {
-                if (l[j] < '0' || l[j] > '9')
-                    return false;
-                v = v * 10 + (unsigned)(l[j] - '0');
-            }
-            if (v > 255)
-                return false;
-            out->addr[i] = (uint8_t)v;
-        }
-        return true;
-    }
-    if (v6 && k <= 32) {
-        out->family = 6;
-        out->plen = (uint8_t)(4 * k);
-        for (unsigned i = 0; i < k; i++) {
-            const uint8_t *l = lab[k - 1 - i];
-            int c = l[0] == 1 ? l[1] : -1, v;
-            if (c >= '0' && c <= '9')
-                v = c - '0';
-            else if (c >= 'a' && c <= 'f')
-                v = c - 'a' + 10;
-            else
-                return false;
-            out->addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
-        }
-        return true;
-    }
-    return false;
-}
-
 static int deepest_cb(const struct ipam_block *b, void *arg)
 {
     *(int64_t *)arg = b->id;
@@ -488,7 +432,7 @@ int authz_name(struct store *st, struct ipam *ip, int64_t zone, const uint8_t *o
         return 0;
     struct cidr p;
     int64_t block = 0;
-    if (reverse_prefix(owner, &p)) { /* a PTR follows the block that holds its address */
+    if (cidr_reverse_parse(owner, &p)) { /* a PTR follows the block that holds its address */
         int rc = ipam_chain(ip, &p, deepest_cb, &block, d);
         if (rc < 0 && rc != LANA_ENOTFOUND)
             return rc;

@@ -163,6 +163,15 @@ int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb
                   struct lana_diag *d);
 
 /**
+ * One page of the children of parent (not NULL) in address order: those that start after
+ * after's address (NULL: from the first), at most limit (0: all). Costs one index seek and
+ * limit steps however many children there are. The callback may read the registry. 0 (also
+ * when cb stopped with a positive value), cb's negative code, or LANA_EDB.
+ */
+int ipam_children_page(struct ipam *ip, const struct ipam_block *parent, const struct cidr *after,
+                       unsigned limit, ipam_each_cb *cb, void *arg, struct lana_diag *d);
+
+/**
  * The chain of blocks that contain prefix (an address is a /32 or /128), root pool first,
  * down to the most specific one (prefix itself when it is a block). LANA_ENOTFOUND when no
  * pool contains it; LANA_EDB; the callback's nonzero value stops the walk and is returned.

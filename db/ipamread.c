@@ -89,6 +89,30 @@ int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb
     return rc;
 }
 
+static const char sql_children_page[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
+                                        " AND start > ?2 ORDER BY start LIMIT ?3";
+
+int ipam_children_page(struct ipam *ip, const struct ipam_block *parent, const struct cidr *after,
+                       unsigned limit, ipam_each_cb *cb, void *arg, struct lana_diag *d)
+{
+    /* one seek on block_child (parent_id, start) and limit steps: the cost of a page does not
+     * grow with the number of siblings. Children never overlap, so start is unique among them.
+     * Prepared afresh, as in ipam_children, since the callback may read the registry. */
+    sqlite3_stmt *s;
+    int rc = store__prepare(ip->st, sql_children_page, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, parent->id);
+    if (after != NULL)
+        ipam__bind_key(s, 2, cidr_addr_u128(after));
+    else
+        sqlite3_bind_zeroblob(s, 2, 0); /* below every 16-byte key */
+    sqlite3_bind_int64(s, 3, limit > 0 ? (int64_t)limit : -1);
+    rc = each(ip, s, cb, arg, d);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int ipam_chain(struct ipam *ip, const struct cidr *prefix, ipam_each_cb *cb, void *arg,
                struct lana_diag *d)
 {

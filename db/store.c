@@ -296,6 +296,31 @@ void store_read_done(struct store *st)
         sqlite3_reset(st->cache[i].stmt);
 }
 
+static const char sql_read_begin[] = "BEGIN";
+static const char sql_read_end[] = "COMMIT";
+
+int store_read_begin(struct store *st, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    if (!sqlite3_get_autocommit(st->db))
+        return 0;
+    int rc = store__stmt(st, sql_read_begin, &s, d);
+    if (rc == 0 && (rc = store__done(st, s, "begin a read", d)) == 0)
+        st->read_tx = true;
+    return rc;
+}
+
+void store_read_end(struct store *st)
+{
+    sqlite3_stmt *s;
+    struct lana_diag ignore;
+    store_read_done(st);
+    /* a read transaction has nothing to keep: a failed COMMIT leaves nothing behind */
+    if (st->read_tx && store__stmt(st, sql_read_end, &s, &ignore) == 0)
+        store__done(st, s, "end a read", &ignore);
+    st->read_tx = false;
+}
+
 int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d)
 {
     for (unsigned i = 0; i < st->ncache; i++)

@@ -43,6 +43,15 @@ int store_open_reader(const char *path, struct store **out, struct lana_diag *d)
  * reader after each request. Never fails.
  */
 void store_read_done(struct store *st);
+/**
+ * Opens a read transaction on a reader (BEGIN, deferred), so that every statement until
+ * store_read_end sees one snapshot and the file locks are taken once for all of them instead
+ * of once per statement (a whois query runs several). No-op (and store_read_end then too)
+ * when a transaction is open already. 0, or LANA_EDB with the message in d.
+ */
+int store_read_begin(struct store *st, struct lana_diag *d);
+/** store_read_done, and the end of the transaction store_read_begin opened. Never fails. */
+void store_read_end(struct store *st);
 /** Closes the connection (an open transaction is rolled back). NULL is a no-op. */
 void store_close(struct store *st);
 

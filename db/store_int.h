@@ -39,6 +39,7 @@ struct store {
     unsigned sp_own;      /* depth of the savepoint that opened the transaction (0: none) */
     bool aborted;         /* an undo failed: the open transaction must be rolled back whole */
     const struct authz_who *who; /* whose writes these are (db/authz.h); NULL: lanad's own */
+    bool read_tx; /* a read transaction of store_read_begin is open */
 };
 
 /**

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "common/num.h"
+#include "db/regdata.h"
 #include "server/cmd_int.h"
 
 typedef unsigned __int128 u128;
@@ -112,21 +113,28 @@ enum regproto_code cmd__listing(struct cmd_ctx *c, const char *key, const struct
     return RP_OK;
 }
 
-static int chain_cb(const struct ipam_block *b, void *arg)
+static int chain_cb(const struct regdata_block *b, void *arg)
 {
     struct listing *l = arg;
     jsonw_obj(l->j);
-    int rc = block_fields(l->c, b, false, l->j, l->d);
+    int rc = block_fields(l->c, &b->b, false, l->j, l->d);
     jsonw_end(l->j);
     return rc;
 }
 
+/* The chain as the registration data layer gives it (db/regdata.h), the one that port 43 and
+ * RDAP read too, so that the three cannot disagree. */
 int cmd__chain(struct cmd_ctx *c, const struct cidr *p, struct jsonw *j, struct lana_diag *d)
 {
     struct listing l = {c, j, d, 0, -1, 0, false};
+    struct regdata *rd;
+    int rc = regdata_open(c->st, &rd, d);
+    if (rc != 0)
+        return rc;
     jsonw_arr(j);
-    int rc = ipam_chain(c->ip, p, chain_cb, &l, d);
+    rc = regdata_ip(rd, p, REGDATA_IP_CHAIN, CIDR_V6_BITS + 2, chain_cb, &l, NULL, d);
     jsonw_end(j);
+    regdata_close(rd);
     return rc;
 }
 

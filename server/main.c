@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,10 +22,12 @@
 #include "common/net.h"
 #include "common/regproto.h"
 #include "server/checkcmd.h"
+#include "server/http.h"
 #include "server/notifier.h"
 #include "server/registry.h"
 #include "server/srvconf.h"
 #include "server/srvdoc.h"
+#include "server/whois.h"
 #include "server/worker.h"
 #include "server/xfr.h"
 #include "server/zonecmd.h"
@@ -39,6 +42,8 @@ static const struct srvdoc_opt lanad_opts[] = {
      "$STATE_DIRECTORY/lana.db, else /var/lib/lana/lana.db)"},
     {'l', "listen-dns", "A:P", "DNS endpoint, UDP and TCP; repeatable; port 0 = any"},
     {0, "listen-registry", "A:P", "registry protocol endpoint (TCP); repeatable"},
+    {0, "listen-http", "A:P", "HTTP endpoint: RDAP under /rdap/, the web view at /; repeatable"},
+    {0, "listen-whois", "A:P", "whois endpoint (RFC 3912, TCP); repeatable"},
     {0, "token-file", "PATH",
      "where the admin token is written on first start (default "
      "admin.token beside the database)"},
@@ -240,6 +245,14 @@ struct lanad {
     unsigned nw, made; /* workers wanted; created (they own their sockets) */
     struct registry *registry;
     struct notifier *notifier; /* NOTIFY to the secondaries */
+    struct endpoint web[CONF_LIST_MAX]; /* HTTP: RDAP and the web view */
+    int webfds[CONF_LIST_MAX];
+    unsigned nweb;
+    struct http *http;
+    struct endpoint whois[CONF_LIST_MAX];
+    int whoisfds[CONF_LIST_MAX];
+    unsigned nwhois;
+    struct whois *whoissrv; /* port-43 whois (server/whois.h) */
     bool ready;        /* the ready file was written */
     sigset_t sigs;
 };
@@ -372,6 +385,83 @@ static int listen_registry(struct lanad *d)
     return EX_OK;
 }
 
+/* Whether the list key (listen-whois, listen-http) is what lanad listens on when nobody
+ * chose: the key's default. */
+static bool listen_by_default(const char *key, const struct conf_list *eps)
+{
+    char def[256] = "";
+    unsigned n = 0;
+    for (size_t i = 0; i < srvconf_nkeys; i++)
+        if (strcmp(srvconf_keys[i].name, key) == 0)
+            snprintf(def, sizeof def, "%s", srvconf_keys[i].def);
+    for (char *p = def; *p != '\0'; n++) {
+        size_t len = strcspn(p, " ");
+        if (n >= eps->n || strlen(eps->v[n]) != len || strncmp(eps->v[n], p, len) != 0)
+            return false;
+        p += len + strspn(p + len, " ");
+    }
+    return n == eps->n;
+}
+
+/* A service's TCP endpoints (a list key: listen-whois, listen-http), one socket each, for the
+ * thread that takes them over. The key's default endpoints are a convenience: when another
+ * lanad holds them, this one serves nothing there (and says what, in lost) rather than not
+ * starting. Fills eps_out[*n] and fds[*n]. @return EX_OK, EX_CONFIG or EX_OSERR. */
+static int listen_tcp(const struct conf_list *eps, const char *key, int default_port,
+                      const char *lost, struct endpoint *eps_out, int *fds, unsigned *n)
+{
+    bool by_default = listen_by_default(key, eps);
+    for (unsigned e = 0; e < eps->n; e++) {
+        struct endpoint *ep = &eps_out[*n];
+        struct lana_diag diag;
+        if (net_parse_endpoint(eps->v[e], default_port, &ep->addr, &ep->len, &diag) != 0) {
+            log_err("%s: %s", key, diag.msg);
+            return EX_CONFIG;
+        }
+        int fd = open_socket(&ep->addr, ep->len, SOCK_STREAM, false);
+        if (fd == -EADDRINUSE && by_default) {
+            log_warn("cannot listen on %s: %s; skipping it (%s there: set %s to serve it "
+                     "elsewhere)", eps->v[e], strerror(-fd), lost, key);
+            continue;
+        }
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+            log_warn("cannot listen on %s: %s; skipping it", eps->v[e], strerror(-fd));
+            continue;
+        }
+        if (fd == -EADDRINUSE) {
+            log_err("cannot listen on %s (%s): %s - another server already uses this port; "
+                    "choose another with --%s ADDR:PORT", eps->v[e], key + strlen("listen-"),
+                    strerror(-fd), key);
+            return EX_OSERR;
+        }
+        if (fd < 0) {
+            log_err("cannot listen on %s (%s): %s%s", eps->v[e], key + strlen("listen-"),
+                    strerror(-fd),
+                    fd == -EACCES ? " - ports below 1024 need root or CAP_NET_BIND_SERVICE" : "");
+            return EX_OSERR;
+        }
+        socklen_t l = sizeof ep->addr;
+        getsockname(fd, (struct sockaddr *)&ep->addr, &l);
+        net_addr_format((struct sockaddr *)&ep->addr, ep->text, sizeof ep->text);
+        fds[(*n)++] = fd;
+    }
+    return EX_OK;
+}
+
+/* whois endpoints: served by the whois thread (port 43 when none is given). */
+static int listen_whois(struct lanad *d)
+{
+    return listen_tcp(&d->cfg->listen_whois, "listen-whois", 43, "no whois", d->whois,
+                      d->whoisfds, &d->nwhois);
+}
+
+/* HTTP endpoints: handed to server/http.c (RDAP and the web view). */
+static int listen_http(struct lanad *d)
+{
+    return listen_tcp(&d->cfg->listen_http, "listen-http", -1, "no RDAP or web view", d->web,
+                      d->webfds, &d->nweb);
+}
+
 /* Starts the workers and the registry thread; signals are blocked first, so that only
  * wait_signal() takes them (the threads inherit the mask). */
 static int start(struct lanad *d)
@@ -408,6 +498,26 @@ static int start(struct lanad *d)
         }
         d->nreg = n;
     }
+    if (d->nweb > 0) {
+        struct lana_diag diag;
+        unsigned n = d->nweb;
+        d->nweb = 0; /* the HTTP endpoint takes the sockets over */
+        if (http_start(d->cfg, &d->commits, d->webfds, n, &d->http, &diag) != 0) {
+            log_err("http: %s", diag.msg);
+            return EX_SOFTWARE;
+        }
+        d->nweb = n;
+    }
+    if (d->nwhois > 0) {
+        struct lana_diag diag;
+        unsigned n = d->nwhois;
+        d->nwhois = 0; /* the whois thread takes the sockets over */
+        if (whois_start(d->cfg, d->whoisfds, n, &d->whoissrv, &diag) != 0) {
+            log_err("whois: %s", diag.msg);
+            return EX_SOFTWARE;
+        }
+        d->nwhois = n;
+    }
     struct lana_diag nd;
     int nrc = notifier_new(d->cfg, &d->commits, &d->notifier, &nd);
     if (nrc != 0 || (nrc = notifier_start(d->notifier)) != 0) {
@@ -430,6 +540,10 @@ static int write_ready_file(const struct lanad *d)
         fprintf(fp, "dns %s\n", d->dns[e].text);
     for (unsigned e = 0; e < d->nreg; e++)
         fprintf(fp, "registry %s\n", d->reg[e].text);
+    for (unsigned e = 0; e < d->nweb; e++)
+        fprintf(fp, "http %s\n", d->web[e].text);
+    for (unsigned e = 0; e < d->nwhois; e++)
+        fprintf(fp, "whois %s\n", d->whois[e].text);
     fprintf(fp, "pid %d\n", (int)getpid());
     if (fclose(fp) != 0 || rename(tmp, d->ready_file) != 0) {
         log_err("cannot write %s: %s", d->ready_file, strerror(errno));
@@ -458,6 +572,10 @@ static int announce(struct lanad *d)
                d->nw == 1 ? "" : "s", d->cfg->db);
     for (unsigned e = 0; e < d->nreg; e++)
         log_notice("ready: registry on %s (tcp)", d->reg[e].text);
+    for (unsigned e = 0; e < d->nweb; e++)
+        log_notice("ready: HTTP on %s (RDAP at /rdap/, web view at /)", d->web[e].text);
+    for (unsigned e = 0; e < d->nwhois; e++)
+        log_notice("ready: whois on %s (tcp)", d->whois[e].text);
     notify_systemd("READY=1");
     return EX_OK;
 }
@@ -484,7 +602,9 @@ static int shutdown_daemon(struct lanad *d, int status)
 {
     if (d->ready)
         notify_systemd("STOPPING=1");
+    http_stop(d->http); /* first: its threads read the registry */
     registry_stop(d->registry);
+    whois_stop(d->whoissrv);
     notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
     uint64_t udp = 0, tcp = 0;
     for (unsigned i = 0; i < d->made; i++) {
@@ -505,6 +625,12 @@ static int shutdown_daemon(struct lanad *d, int status)
     if (d->registry == NULL)
         for (unsigned e = 0; e < d->nreg; e++)
             close(d->regfds[e]);
+    if (d->http == NULL)
+        for (unsigned e = 0; e < d->nweb; e++)
+            close(d->webfds[e]);
+    if (d->whoissrv == NULL)
+        for (unsigned e = 0; e < d->nwhois; e++)
+            close(d->whoisfds[e]);
     if (d->ready) {
         log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
                    (unsigned long long)tcp);
@@ -526,7 +652,9 @@ static void fit_fd_limit(const struct srvconf *cfg)
     struct rlimit rl;
     uint64_t own = 64 + (cfg->workers + 1) * (8 + 2 * (uint64_t)cfg->listen_dns.n) +
                    cfg->listen_registry.n;
-    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections;
+    uint64_t need = own + cfg->tcp_max_connections + cfg->registry_max_connections +
+                    cfg->listen_whois.n + cfg->whois_max_connections;
+    need += cfg->listen_http.n + cfg->http_max_connections + 4 * cfg->http_threads;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return;
     unsigned long long was = (unsigned long long)rl.rlim_cur;
@@ -550,6 +678,11 @@ static void fit_fd_limit(const struct srvconf *cfg)
 static int run_daemon(struct srvconf *cfg, const char *ready_file)
 {
     fit_fd_limit(cfg);
+    /* glibc gives memory back to the kernel (madvise) whenever the top of a thread's arena
+     * passes the trim threshold: SQLite's statements on the HTTP threads crossed it on every
+     * request, and the system calls cost more than the query (bench/rdap.sh). A fixed
+     * threshold keeps up to this much free memory per arena instead. */
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
     struct lanad d = {.cfg = cfg, .ready_file = ready_file, .nw = (unsigned)cfg->workers};
     int status = open_db(cfg);
     if (status != EX_OK)
@@ -564,7 +697,9 @@ static int run_daemon(struct srvconf *cfg, const char *ready_file)
         for (unsigned k = 0; k < 2 * CONF_LIST_MAX; k++)
             d.socks[i][k].fd = -1;
     if ((status = listen_dns(&d)) == EX_OK && (status = listen_registry(&d)) == EX_OK &&
-        (status = start(&d)) == EX_OK && (status = announce(&d)) == EX_OK)
+        (status = listen_http(&d)) == EX_OK && (status = listen_whois(&d)) == EX_OK &&
+        (status = start(&d)) == EX_OK &&
+        (status = announce(&d)) == EX_OK)
         wait_signal(&d);
     return shutdown_daemon(&d, status);
 }

@@ -186,6 +186,26 @@ const struct conf_key srvconf_keys[] = {
     {"catalog-zone", CONF_STR, 0, 0, K(catalog_zone), "catalog.lana.invalid.", check_catalog,
      "name of the catalog zone (RFC 9432) listing every zone, for Knot and BIND secondaries; "
      "none: no catalog"},
+    {"listen-http", CONF_LIST, 0, 0, K(listen_http), "127.0.0.1:8053 [::1]:8053", check_listen,
+     "HTTP endpoint ADDR:PORT: RDAP under /rdap/, the live web view at /; repeat the key for "
+     "more"},
+    {"http-threads", CONF_UINT, 1, 64, K(http_threads), "2", NULL,
+     "threads answering each HTTP endpoint, each with its own database connection"},
+    {"http-max-connections", CONF_UINT, 1, 100000, K(http_max_connections), "1024", NULL,
+     "open HTTP connections in all; more wait in the kernel's queue"},
+    {"http-idle-timeout", CONF_UINT, 1, 3600, K(http_idle_timeout), "30", NULL,
+     "seconds an HTTP connection may stay idle between requests"},
+    {"listen-whois", CONF_LIST, 0, 0, K(listen_whois), "127.0.0.1:4343 [::1]:4343", check_listen,
+     "whois endpoint ADDR:PORT (RFC 3912, TCP; port 43 in a lab); repeat the key for more"},
+    {"whois-max-connections", CONF_UINT, 1, 100000, K(whois_max_connections), "256", NULL,
+     "open whois connections; a new one pushes out the oldest that has not sent its query"},
+    {"whois-max-per-address", CONF_UINT, 1, 100000, K(whois_max_per_address), "64", NULL,
+     "open whois connections per client IPv4 address or IPv6 /64"},
+    {"whois-timeout", CONF_UINT, 1, 3600, K(whois_timeout), "5", NULL,
+     "seconds a whois connection may take from connecting to the end of its answer"},
+    {"whois-rate", CONF_UINT, 0, 1000000, K(whois_rate), "100", NULL,
+     "whois queries per second per client address, beyond which they are refused (0 = no "
+     "limit)"},
 };
 #undef K
 const size_t srvconf_nkeys = sizeof srvconf_keys / sizeof srvconf_keys[0];

@@ -47,6 +47,15 @@ struct srvconf {
     struct conf_list also_notify;       /* NOTIFY targets of every zone: ADDR[:PORT] ... */
     char *notify_key;                   /* the TSIG key that signs NOTIFYs, or NULL */
     char *catalog_zone;                 /* the catalog zone's name (RFC 9432), or "none" */
+    struct conf_list listen_http;       /* ADDR:PORT of the HTTP endpoint (RDAP, web view) */
+    uint64_t http_threads;              /* threads of each HTTP endpoint */
+    uint64_t http_max_connections;      /* open HTTP connections in all */
+    uint64_t http_idle_timeout;         /* seconds */
+    struct conf_list listen_whois;      /* ADDR:PORT of the port-43 whois service (TCP) */
+    uint64_t whois_max_connections;     /* open whois connections in all */
+    uint64_t whois_max_per_address;     /* of those, per client IPv4 address or IPv6 /64 */
+    uint64_t whois_timeout;             /* seconds from accept to the end of the answer */
+    uint64_t whois_rate;                /* queries per second per client address; 0: no limit */
 };
 
 extern const struct conf_key srvconf_keys[];

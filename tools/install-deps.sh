@@ -1,15 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages lana needs to build and test (idempotent: apt-get runs only when
-# something is missing). Run as root. With --bench, also dnsperf and sqlite3 used by bench/ (the
-# tests need Knot, BIND and NSD already); with --fuzz, clang for the libFuzzer targets.
+# something is missing). Run as root. With --bench, also dnsperf, sqlite3 and wrk used by bench/
+# (the tests need Knot, BIND and NSD already); with --fuzz, clang for the libFuzzer targets.
 set -eu
 pkgs="build-essential cmake pkg-config libc-ares-dev libsqlite3-dev libssl-dev libjansson-dev libpcap-dev libcmocka-dev
       python3 bind9-dnsutils bind9-utils knot-dnsutils iproute2 procps openssl groff-base man-db ipcalc
       python3-dnspython
-      knot knot-dnssecutils bind9 nsd unbound"
+      knot knot-dnssecutils bind9 nsd unbound
+      libmicrohttpd-dev python3-jsonschema curl whois"
+pkgs="$pkgs chromium fonts-dejavu-core" # the web view's test drives a headless browser
 for a in "$@"; do
   case $a in
-    --bench) pkgs="$pkgs dnsperf sqlite3" ;;
+    --bench) pkgs="$pkgs dnsperf sqlite3 wrk" ;;
     --fuzz) pkgs="$pkgs clang" ;;
     -h|--help) sed -n '2,4s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option $a (try --help)" >&2; exit 64 ;;

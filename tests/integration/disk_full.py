@@ -57,6 +57,7 @@ def run(work, fs):
     with open(log, "ab") as lf:
         proc = subprocess.Popen([LANAD, "--db", os.path.join(fs, "lana.db"),
                                  "--listen-dns", "127.0.0.1:0", "--listen-registry", "127.0.0.1:0",
+                                 "--listen-http", "127.0.0.1:0",
                                  "--ready-file", ready], stderr=lf)
     try:
         deadline = time.monotonic() + 10

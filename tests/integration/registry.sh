@@ -171,7 +171,7 @@ expect "concurrent: the registry agrees" "$(A block show "$parent" --json | pyth
 # --- DNS keeps working alongside, and SIGTERM stops both services
 expect "DNS still answers" "$(dig @127.0.0.1 -p "$PORT" +short ns1.lab A)" "127.0.0.1"
 lanad_stop
-"$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --ready-file "$WORK/ready2" 2>"$WORK/lanad2.log" &
+"$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 --ready-file "$WORK/ready2" 2>"$WORK/lanad2.log" &
 LANAD_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/ready2" ] && break; sleep 0.05; done
 RPORT=$(awk '$1 == "registry" {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready2")

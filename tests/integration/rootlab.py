@@ -248,6 +248,7 @@ def referrals(work):
     ready = os.path.join(work, "ready2")
     start("lanad2", R1, LANAD, "--db", os.path.join(work, "two.db"), "--listen-dns",
           f"{ADDR[R1]}:5353", "--listen-registry", "127.0.0.1:0", "--ready-file", ready,
+          "--listen-http", "127.0.0.1:0",
           "--token-file", os.path.join(work, "two.token"), log=os.path.join(work, "lanad2.log"))
     if not wait_for("lanad2", lambda: os.path.exists(ready) and "pid" in open(ready).read(), 15):
         check("a second lanad starts", False)
@@ -280,6 +281,7 @@ def scenario(work):
     ready = os.path.join(work, "ready")
     start("lanad", R1, LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns",
           f"{ADDR[R1]}:53", "--listen-registry", "127.0.0.1:0", "--ready-file", ready,
+          "--listen-http", "127.0.0.1:0",
           "--allow-transfer", "198.18.0.0/24", log=os.path.join(work, "lanad.log"))
     if not wait_for("lanad", lambda: os.path.exists(ready) and "pid" in open(ready).read(), 15):
         check("lanad starts", False, open(os.path.join(work, "lanad.log")).read()[-2000:])

@@ -20,7 +20,7 @@ for m in 666 600; do
   mkdir -m 700 "$D"
   printf '%064d\n' 1 >"$D/admin.token"
   chmod "$m" "$D/admin.token"
-  timeout 10 "$LANAD" --db "$D/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 \
+  timeout 10 "$LANAD" --db "$D/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 \
     --ready-file "$D/ready" 2>"$D/log"
   rc=$?
   expect "planted token file ($m): lanad refuses to start, exit 73" "$rc" "73"
@@ -39,7 +39,7 @@ printf '$ORIGIN x.test.\n@ 3600 IN SOA ns hm 1 3600 600 86400 60\n@ IN NS ns\nns
 "$LANAD" --db "$D/lana.db" zone import "$D/z" >/dev/null 2>&1
 printf '%064d\n' 2 >"$D/admin.token"
 chmod 600 "$D/admin.token"
-timeout 10 "$LANAD" --db "$D/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 \
+timeout 10 "$LANAD" --db "$D/lana.db" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 \
   --ready-file "$D/ready" 2>"$D/log"
 expect "token file beside a database without admin: exit 73" "$?" "73"
 expect "token file beside a database without admin: no TLS key made" "$(mode "$D/registry.key")" "missing"
@@ -100,7 +100,7 @@ lanad_stop
 
 # --- a TLS key others may read is refused
 chmod 644 "$WORK/state/registry.key"
-timeout 10 "$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --ready-file "$WORK/ready2" 2>"$WORK/log2"
+timeout 10 "$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-registry 127.0.0.1:0 --listen-http 127.0.0.1:0 --ready-file "$WORK/ready2" 2>"$WORK/log2"
 expect "TLS key readable by others: lanad refuses to start" "$?" "70"
 grep -q "registry.key may be read by others (mode 644); chmod 600 it first" "$WORK/log2" \
   && ok "TLS key readable by others: said so" || not_ok "TLS key readable by others: said so" "$(cat "$WORK/log2")"

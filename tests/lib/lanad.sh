@@ -24,7 +24,8 @@ trap cleanup EXIT
 lanad_start() {
   rm -f "$WORK/ready"
   "$LANAD" --db "$DB" --listen-dns 127.0.0.1:0 --listen-dns '[::1]:0' \
-    --listen-registry 127.0.0.1:0 --ready-file "$WORK/ready" "$@" 2>>"$WORK/lanad.log" &
+    --listen-registry 127.0.0.1:0 --ready-file "$WORK/ready" --listen-http 127.0.0.1:0 \
+    "$@" 2>>"$WORK/lanad.log" &
   LANAD_PID=$!
   for _ in $(seq 100); do
     [ -s "$WORK/ready" ] && break
@@ -35,6 +36,7 @@ lanad_start() {
   PORT=$(awk '$1 == "dns" && $2 ~ /^127/ {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
   PORT6=$(awk '$1 == "dns" && $2 ~ /^\[/ {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
   RPORT=$(awk '$1 == "registry" {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
+  HTTP_PORT=$(awk '$1 == "http" {sub(/.*:/, "", $2); print $2; exit}' "$WORK/ready")
   TOKEN_FILE=$WORK/admin.token
 }
 

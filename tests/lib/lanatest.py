@@ -53,8 +53,9 @@ def read_token(path):
 
 
 class Daemon:
-    """lanad with DNS and the registry on 127.0.0.1, ports chosen by the kernel: .dns_port,
-    .registry_port, .token (the admin token's bytes), .log (the path of its stderr)."""
+    """lanad with DNS, the registry and HTTP on 127.0.0.1, ports chosen by the kernel:
+    .dns_port, .registry_port, .http_port, .token (the admin token's bytes), .log (the path of
+    its stderr)."""
 
     def __init__(self, work, *args):
         self.ready = os.path.join(work, "ready")
@@ -64,19 +65,25 @@ class Daemon:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [LANAD, "--db", os.path.join(work, "lana.db"), "--listen-dns", "127.0.0.1:0",
-                 "--listen-registry", "127.0.0.1:0", "--ready-file", self.ready, *args],
+                 "--listen-registry", "127.0.0.1:0", "--listen-http", "127.0.0.1:0",
+                 "--ready-file", self.ready, *args],
                 stderr=log)
         deadline = time.monotonic() + 10
         while not os.path.exists(self.ready):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 sys.exit("lanad did not start: " + open(self.log).read()[-500:])
             time.sleep(0.02)
+        self.whois_ports = []  # in the order of the --listen-whois flags
         for line in open(self.ready):
             f = line.split()
             if f[0] == "dns":
                 self.dns_port = int(f[1].rsplit(":", 1)[1])
             elif f[0] == "registry":
                 self.registry_port = int(f[1].rsplit(":", 1)[1])
+            elif f[0] == "http" and not hasattr(self, "http_port"):  # the first: 127.0.0.1
+                self.http_port = int(f[1].rsplit(":", 1)[1])
+            elif f[0] == "whois":
+                self.whois_ports.append(int(f[1].rsplit(":", 1)[1]))
         self.token = read_token(os.path.join(work, "admin.token"))
 
     def alive(self):

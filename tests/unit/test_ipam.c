@@ -562,6 +562,87 @@ static void test_random_against_model(void **state)
         assert_true(counts[k] > 100);
 }
 
+/* ---- paged reads (the web view's tree and live feed) ---------------------------------- */
+
+struct page {
+    char text[8192];
+    int n;
+    struct cidr last;
+};
+
+static int page_cb(const struct ipam_block *b, void *arg)
+{
+    struct page *pg = arg;
+    size_t len = strlen(pg->text);
+    snprintf(pg->text + len, sizeof pg->text - len, "%s ", S(&b->prefix));
+    pg->last = b->prefix;
+    pg->n++;
+    return 0;
+}
+
+static int ids_cb(const struct audit_entry *e, void *arg)
+{
+    int64_t *ids = arg;
+    ids[++ids[0]] = e->id;
+    return 0;
+}
+
+/* Pages of children, walked with `after`, give every child once, in address order, as the
+ * whole list does; audit_after gives the entries after an id, in order, bounded. */
+static void test_children_page_and_audit_after(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    struct cidr p = P("10.0.0.0/16");
+    struct ipam_block pool, b;
+    assert_int_equal(ipam_pool_add(f->ip, &p, NULL, "admin", &pool, &d), 0);
+    for (int i = 0; i < 250; i++) /* /24s, then /30s in the space left at the end */
+        assert_int_equal(ipam_alloc(f->ip, &p, i < 200 ? 24 : 30, IPAM_ALLOCATED, NULL, NULL,
+                                    "admin", &b, &d), 0);
+    struct page all = {0}, paged = {0};
+    assert_int_equal(ipam_children(f->ip, &pool, page_cb, &all, &d), 0);
+    assert_int_equal(all.n, 250);
+    struct cidr after;
+    bool first = true;
+    for (int round = 0; round < 10; round++) {
+        struct page pg = {0};
+        assert_int_equal(ipam_children_page(f->ip, &pool, first ? NULL : &after, 64, page_cb,
+                                            &pg, &d), 0);
+        assert_true(pg.n <= 64);
+        size_t len = strlen(paged.text);
+        snprintf(paged.text + len, sizeof paged.text - len, "%s", pg.text);
+        paged.n += pg.n;
+        if (pg.n < 64)
+            break;
+        after = pg.last;
+        first = false;
+    }
+    assert_int_equal(paged.n, 250);
+    assert_string_equal(paged.text, all.text);
+    struct page none = {0}, one = {0};
+    assert_int_equal(ipam_children_page(f->ip, &pool, &all.last, 10, page_cb, &none, &d), 0);
+    assert_int_equal(none.n, 0);
+    struct cidr mid = P("10.0.99.0/24");
+    assert_int_equal(ipam_children_page(f->ip, &pool, &mid, 1, page_cb, &one, &d), 0);
+    assert_string_equal(one.text, "10.0.100.0/24 ");
+    struct page everything = {0};
+    assert_int_equal(ipam_children_page(f->ip, &pool, NULL, 0, page_cb, &everything, &d), 0);
+    assert_int_equal(everything.n, 250);
+
+    int64_t ids[300] = {0};
+    assert_int_equal(audit_after(f->st, 0, 0, ids_cb, ids, &d), 0);
+    assert_int_equal(ids[0], 251); /* the pool and 250 allocations */
+    for (int i = 2; i <= ids[0]; i++)
+        assert_true(ids[i] > ids[i - 1]);
+    int64_t tail[300] = {0};
+    assert_int_equal(audit_after(f->st, ids[240], 5, ids_cb, tail, &d), 0);
+    assert_int_equal(tail[0], 5);
+    assert_true(tail[1] == ids[241] && tail[5] == ids[245]);
+    int64_t end[4] = {0};
+    assert_int_equal(audit_after(f->st, ids[251], 0, ids_cb, end, &d), 0);
+    assert_int_equal(end[0], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +651,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chain_usage_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inside_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_children_page_and_audit_after, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

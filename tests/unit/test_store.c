@@ -190,6 +190,44 @@ static void test_batch_undo_keeps_the_turn(void **state)
 }
 
 
+/* A reader's read transaction: one snapshot across its statements until store_read_end,
+ * which lets the next read see the last commit; on a writer in a transaction, a no-op. */
+static void test_read_transaction_is_one_snapshot(void **state)
+{
+    (void)state;
+    struct testdb t;
+    struct store *st, *rst;
+    struct ipam *ip, *rip;
+    struct lana_diag d;
+    struct ipam_block b;
+    struct cidr pool = P("198.18.0.0/15"), lan = P("198.18.9.0/24");
+    assert_int_equal(testdb_make(&t), 0);
+    assert_int_equal(store_open(t.path, &st, NULL, &d), 0);
+    assert_int_equal(ipam_open(st, &ip, &d), 0);
+    assert_int_equal(ipam_pool_add(ip, &pool, NULL, "t", NULL, &d), 0);
+    assert_int_equal(store_open_reader(t.path, &rst, &d), 0);
+    assert_int_equal(ipam_open(rst, &rip, &d), 0);
+    assert_int_equal(store_read_begin(rst, &d), 0);
+    assert_int_equal(store_read_begin(rst, &d), 0); /* open already: nothing more */
+    assert_int_equal(ipam_get(rip, &pool, &b, &d), 0);
+    assert_int_equal(ipam_take(ip, &lan, IPAM_ASSIGNED, "lan", NULL, "t", NULL, &d), 0);
+    assert_int_equal(ipam_get(rip, &lan, &b, &d), LANA_ENOTFOUND); /* the snapshot holds */
+    store_read_end(rst);
+    assert_false(store_in_transaction(rst));
+    assert_int_equal(ipam_get(rip, &lan, &b, &d), 0); /* the commit is seen now */
+    /* the writer's own transaction is not the reader's to end */
+    assert_int_equal(store_begin(st, &d), 0);
+    assert_int_equal(store_read_begin(st, &d), 0);
+    store_read_end(st);
+    assert_true(store_in_transaction(st));
+    store_rollback(st);
+    ipam_close(rip);
+    store_close(rst);
+    ipam_close(ip);
+    store_close(st);
+    testdb_cleanup(&t);
+}
+
 /* Turns a version-5 file back into the version-4 shape (the columns and tables version 5
  * added are dropped), as a database made before accounts had authority looked. */
 static void downgrade_to_v4(const char *path)
@@ -290,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long_used_connection_fails_whole_or_not_at_all),
         cmocka_unit_test(test_batch_undo_keeps_the_turn),
+        cmocka_unit_test(test_read_transaction_is_one_snapshot),
         cmocka_unit_test(test_version_4_database_becomes_admins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,40 @@
+# Writes OUT, a C file holding the web view's files as byte arrays and the table of
+# server/webassets.h, from FILES (a ;-list of paths under DIR; each is served at /NAME).
+# Run at build time: cmake -DDIR=... -DFILES=... -DOUT=... -P webassets.cmake
+# Nothing but CMake itself: no xxd, no network.
+set(body "/* written by cmake/webassets.cmake from server/web/: do not edit */\n")
+string(APPEND body "#include \"server/webassets.h\"\n\n")
+set(table "")
+string(REPEAT "0x..," 16 sixteen) # CMake's regular expressions have no {n}
+set(i 0)
+foreach(name IN LISTS FILES)
+  file(READ "${DIR}/${name}" hex HEX)
+  string(LENGTH "${hex}" n)
+  math(EXPR n "${n} / 2")
+  # 0xNN, per byte, 16 to a line
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(REGEX REPLACE "(${sixteen})" "\\1\n    " hex "${hex}")
+  if(name MATCHES "\\.html$")
+    set(ctype "text/html; charset=utf-8")
+  elseif(name MATCHES "\\.js$")
+    set(ctype "text/javascript; charset=utf-8")
+  elseif(name MATCHES "\\.css$")
+    set(ctype "text/css; charset=utf-8")
+  elseif(name MATCHES "\\.svg$")
+    set(ctype "image/svg+xml")
+  else()
+    message(FATAL_ERROR "webassets: ${name}: no Content-Type known for it")
+  endif()
+  string(APPEND body "static const unsigned char a${i}[] = {\n    ${hex}0};\n")
+  string(APPEND table "    {\"/${name}\", \"${ctype}\", a${i}, ${n}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst struct webasset webassets[] = {\n${table}};\n")
+string(APPEND body "const unsigned webassets_count = ${i};\n")
+# rewritten only when it changes, so an unchanged page does not relink lanad
+if(EXISTS "${OUT}")
+  file(READ "${OUT}" old)
+endif()
+if(NOT old STREQUAL body)
+  file(WRITE "${OUT}" "${body}")
+endif()
