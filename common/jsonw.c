@@ -168,10 +168,15 @@ static void add(struct jsonw *j, json_t *v, size_t size, bool container)
     size_t more = size + (j->first[j->depth] ? 0 : 1);
     if (in_object && j->have_key)
         more += dumped_size(j->key, strlen(j->key)) + 1;
+    json_t *old = in_object && j->have_key ? json_object_get(parent, j->key) : NULL;
+    if (old != NULL) /* a key written twice: the new value takes the old one's place */
+        more = size;
     j->first[j->depth] = false;
     if (!j->oom && !j->over && j->limit > 0 && more > j->limit - (j->size < j->limit ? j->size : j->limit))
         j->over = true;
     j->size += more;
+    if (old != NULL)
+        j->size -= json_dumpb(old, NULL, 0, DUMP_FLAGS);
     bool keep = !j->oom && !j->over && (j->depth == 0 || parent != NULL);
     if (keep && parent != NULL) {
         int rc = in_object ? json_object_set_new_nocheck(parent, j->key, v)
@@ -274,6 +279,19 @@ void jsonw_null(struct jsonw *j) { add(j, json_null(), 4, false); }
 void jsonw_value(struct jsonw *j, json_t *v)
 {
     add(j, v, v != NULL ? json_dumpb(v, NULL, 0, DUMP_FLAGS) : 0, false);
+}
+
+json_t *jsonw_string(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    char *fixed;
+    size_t n = strlen(s);
+    if (!utf8_fix(s, n, &fixed, &n))
+        return NULL;
+    json_t *v = json_stringn_nocheck(fixed ? fixed : s, n);
+    free(fixed);
+    return v;
 }
 
 void jsonw_json(struct jsonw *j, const char *json)

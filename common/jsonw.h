@@ -70,6 +70,10 @@ void jsonw_json(struct jsonw *j, const char *json);
 /** A value jansson built elsewhere (an RDAP object, a parsed record); the reference is taken
  * (NULL: out of memory). Its strings must be valid UTF-8, as jansson's constructors ensure. */
 void jsonw_value(struct jsonw *j, struct json_t *v);
+/** A jansson string of s that never fails on bad bytes: ill-formed UTF-8 becomes U+FFFD, as
+ * in the writer (NULL s, or out of memory: NULL). For text from outside (a request, an old
+ * registry) that goes into values built with jansson directly. */
+struct json_t *jsonw_string(const char *s);
 
 /* key + value in one call */
 static inline void jsonw_kstr(struct jsonw *j, const char *k, const char *v) { jsonw_key(j, k); jsonw_str(j, v); }

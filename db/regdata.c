@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "db/ipam_int.h"
 #include "db/names.h"
 
@@ -583,7 +584,8 @@ int regdata_entity(struct regdata *rd, const char *handle, struct regdata_entity
     sqlite3_reset(s);
     if (rc < 0)
         return rc;
-    return rc == 1 ? 0 : diag_set(d, LANA_ENOTFOUND, "no entity %.80s", handle);
+    return rc == 1 ? 0 : diag_set(d, LANA_ENOTFOUND, "no entity %.*s",
+                                  (int)text_cut(handle, strlen(handle), 80), handle);
 }
 
 /* Gives the blocks of a query that binds ?1 (text) and ?2 (limit) and selects BLOCK_COLS, each

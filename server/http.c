@@ -316,7 +316,9 @@ int http_start(const struct srvconf *cfg, struct commitgen *gen, const int *fds,
         struct MHD_Daemon *md = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[i], MHD_OPTION_THREAD_POOL_SIZE, threads,
-            MHD_OPTION_CONNECTION_LIMIT, cap, MHD_OPTION_CONNECTION_TIMEOUT,
+            MHD_OPTION_CONNECTION_LIMIT, cap,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_max_per_address,
+            MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->http_idle_timeout,
             /* the request line and headers live in this pool: a longer request gets 414 or
              * 431 from the library before any handler runs */

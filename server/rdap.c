@@ -26,6 +26,7 @@
 
 #include "common/cidr.h"
 #include "common/err.h"
+#include "common/jsonw.h"
 #include "db/regdata.h"
 #include "db/store.h"
 #include "server/rpsl.h"
@@ -45,9 +46,10 @@ static void put(json_t *o, const char *k, json_t *v)
     json_object_set_new(o, k, v);
 }
 
+/* v from the registry or the request: bad bytes become U+FFFD rather than a lost member */
 static void put_str(json_t *o, const char *k, const char *v)
 {
-    put(o, k, json_string(v));
+    put(o, k, jsonw_string(v));
 }
 
 static void push(json_t *a, json_t *v)
@@ -281,9 +283,10 @@ static int top(json_t *o, bool cidr0, struct rdap_out *out)
 /* RFC 9083 section 6: an error object, with the HTTP status as its errorCode */
 static int error_obj(unsigned status, const char *title, const char *descr, struct rdap_out *out)
 {
-    json_t *o = json_pack("{s:o, s:i, s:s, s:[s], s:o}", "rdapConformance", conformance(false),
-                          "errorCode", (json_int_t)status, "title", title, "description", descr,
-                          "notices", notices());
+    /* descr may quote the request, whatever its bytes */
+    json_t *o = json_pack("{s:o, s:i, s:s, s:[o], s:o}", "rdapConformance", conformance(false),
+                          "errorCode", (json_int_t)status, "title", title, "description",
+                          jsonw_string(descr), "notices", notices());
     return finish(o, status, out);
 }
 
@@ -619,8 +622,10 @@ enum MHD_Result rdap_answer(const struct http_req *r)
     const char *name = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "name");
     /* the answer depends on the registry, the path, the search pattern and the base of its
      * links: all of them in the cache's key (the generation is the cache's own) */
-    int n = snprintf(key, sizeof key, "%s %s%s%s", base, r->url, name ? " ?name=" : "",
-                     name ? name : "");
+    int n = snprintf(key, sizeof key, "%zu:%s %zu:%s %c%s", strlen(base), base, strlen(r->url),
+                     r->url, name ? '?' : '-', name ? name : ""); /* fields delimited by their
+                                                                  * lengths: no path is taken
+                                                                  * for a pattern */
     bool cacheable = n > 0 && (size_t)n < sizeof key;
     unsigned status;
     const char *body;

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "common/cidr.h"
+#include "common/jsonw.h"
 #include "common/num.h"
+#include "common/text.h"
 #include "db/host.h"
 #include "db/ipam.h"
 #include "db/names.h"
@@ -55,7 +57,8 @@ static enum MHD_Result send_json(const struct api *a, unsigned status, json_t *r
 
 static enum MHD_Result send_error(const struct api *a, unsigned status, const char *msg)
 {
-    return send_json(a, status, json_pack("{s:s}", "error", msg));
+    return send_json(a, status, json_pack("{s:o}", "error", jsonw_string(msg))); /* msg may
+                                                                            * quote the request */
 }
 
 /* The status of a LANA_E code from a db/ reader. */
@@ -90,7 +93,7 @@ static long long ppm(u128 used, u128 size_m1)
 
 static void set_str(json_t *o, const char *key, const char *v)
 {
-    json_object_set_new(o, key, json_string(v));
+    json_object_set_new(o, key, jsonw_string(v));
 }
 
 /* A block with its utilization, or NULL (a->d says why). */
@@ -317,6 +320,8 @@ static enum MHD_Result search(struct api *a)
         return send_error(a, 400, "search: what? (q=ADDRESS, PREFIX, NAME or HOLDER)");
     if (strlen(q) > 253)
         return send_error(a, 400, "search: the query is longer than 253 bytes");
+    if (!text_is_utf8(q, strlen(q)))
+        return send_error(a, 400, "search: the query is not UTF-8 text");
     struct cidr p;
     struct lana_diag e;
     struct regdata *rd = NULL;
@@ -331,7 +336,8 @@ static enum MHD_Result search(struct api *a)
         return send_error(a, status_of(rc), a->d.msg);
     }
     return send_json(a, 200,
-                     json_pack("{s:s,s:s,s:o,s:b}", "query", q, "kind", addr ? "address" : "name",
+                     json_pack("{s:o,s:s,s:o,s:b}", "query", jsonw_string(q), "kind",
+                               addr ? "address" : "name",
                                "results", a->list, "more", a->more));
 }
 

@@ -324,6 +324,31 @@ def main():
               c.sock is sock0 and codes.count(200) == 200, (codes[:5], c.sock is sock0))
         c.close()
 
+        # ---- bytes that are not UTF-8, and the answer cache's key ---------------------------
+        for path in ("ip/%ff", "entity/%ff", "domains?name=%ff*", "domain/%ff.lab"):
+            s, h, b = curl(f"{base}/rdap/{path}")
+            o = json.loads(b) if b[:1] == b"{" else {}
+            check(f"/rdap/{path}: a 400 or 404 error object, not a failure",
+                  s in (400, 404) and o.get("errorCode") == s, (s, b[:200]))
+        s, h, b = curl(f"{base}/rdap/entity/{'a' * 79}%C3%A9")
+        check("a message cut at 80 bytes does not cut a character: 404",
+              s == 404 and json.loads(b).get("errorCode") == 404, (s, b[:200]))
+        for path in ("api/search?q=%ff", "api/tree?block=%ff"):
+            s, h, b = curl(f"{base}/{path}")
+            check(f"/{path}: an answer (400), not a dropped connection", s == 400, (s, b[:200]))
+        c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=10)
+        c.request("GET", "/rdap/domains%20%3Fname=stud*")
+        r = c.getresponse()
+        first = (r.status, r.read())
+        c.request("GET", "/rdap/domains?name=stud*")
+        r = c.getresponse()
+        body = r.read()
+        check("a path that spells a search does not poison the search's cached answer",
+              first[0] == 501 and r.status == 200 and
+              [x["ldhName"] for x in json.loads(body).get("domainSearchResults", [])] ==
+              ["stud1.lab"], (first, r.status, body[:200]))
+        c.close()
+
         # ---- over-long URLs -----------------------------------------------------------------
         s, _, _ = curl(f"{base}/rdap/domain/{'a' * 3000}.lab")
         check("a path over 2048 bytes: 414", s == 414, s)

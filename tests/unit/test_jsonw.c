@@ -244,6 +244,37 @@ static void test_a_capped_writer_stops_at_its_cap(void **state)
     jsonw_free(&j);
 }
 
+/* A key written twice: the second value takes the first one's place, and the size counted
+ * for the cap stays the text's (a cap it fits under is not reported over). jsonw_string
+ * never fails on bad bytes. */
+static void test_a_key_written_twice_and_jsonw_string(void **state)
+{
+    (void)state;
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_obj(&j);
+    jsonw_kstr(&j, "a", "a long first value");
+    jsonw_kint(&j, "a", 1);
+    jsonw_end(&j);
+    assert_string_equal(j.s, "{\"a\":1}");
+    assert_int_equal(j.size, j.len);
+    jsonw_reset(&j);
+    jsonw_set_limit(&j, 14); /* the text is 13 bytes; counting the replaced member, 19 */
+    jsonw_obj(&j);
+    jsonw_kstr(&j, "a", "0123");
+    jsonw_kint(&j, "a", 1);
+    jsonw_kint(&j, "b", 2);
+    jsonw_end(&j);
+    assert_false(jsonw_over(&j));
+    assert_string_equal(j.s, "{\"a\":1,\"b\":2}");
+    jsonw_free(&j);
+    json_t *v = jsonw_string("x\xffy");
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), "x\xef\xbf\xbdy");
+    json_decref(v);
+    assert_null(jsonw_string(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_keys_are_escaped_too),
         cmocka_unit_test(test_json_text_and_values),
         cmocka_unit_test(test_misuse_fails),
+        cmocka_unit_test(test_a_key_written_twice_and_jsonw_string),
         cmocka_unit_test(test_any_bytes_give_json_a_reader_parses),
         cmocka_unit_test(test_a_capped_writer_stops_at_its_cap),
     };
