@@ -36,6 +36,7 @@
 struct rdap_q {
     const char *base; /* "http://HOST:PORT" */
     struct regdata *rd;
+    const char *context; /* the URI of this answer: every link's value (RFC 9083 §4.2) */
 };
 
 /* ---- small builders ------------------------------------------------------------------- */
@@ -57,16 +58,16 @@ static void push(json_t *a, json_t *v)
     json_array_append_new(a, v);
 }
 
-/* A link (RFC 9083 section 4.2) to path under /rdap on this server; value is the page the
- * link appears in (the self link's own href for top-level self links). */
+/* A link (RFC 9083 section 4.2) to path under /rdap on this server; its value is the
+ * context URI, the answer the link appears in. */
 static json_t *rlink(const struct rdap_q *q, const char *rel, const char *path)
 {
     char href[HTTP_URL_MAX + 512];
     int n = snprintf(href, sizeof href, "%s/rdap%s", q->base, path);
     if (n < 0 || (size_t)n >= sizeof href)
         return NULL;
-    return json_pack("{s:s, s:s, s:s, s:s}", "value", href, "rel", rel, "href", href, "type",
-                     RDAP_CTYPE);
+    return json_pack("{s:s, s:s, s:s, s:s}", "value", q->context ? q->context : href, "rel", rel,
+                     "href", href, "type", RDAP_CTYPE);
 }
 
 /* Writes handle into out as one URL path segment (RFC 3986 section 3.3): unreserved
@@ -87,6 +88,36 @@ static bool segment(const char *handle, char *out, size_t size)
             out[o++] = hex[*p >> 4];
             out[o++] = hex[*p & 15];
         }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* path (decoded, as the library gives it) written back as a URI path: segment() for each
+ * segment, the '/' between them kept. false when it does not fit. */
+static bool uri_path(const char *path, char *out, size_t size)
+{
+    size_t o = 0;
+    char seg[HTTP_URL_MAX * 3];
+    while (*path) {
+        if (*path == '/') {
+            if (o + 1 >= size)
+                return false;
+            out[o++] = '/';
+            path++;
+            continue;
+        }
+        size_t n = strcspn(path, "/");
+        char part[HTTP_URL_MAX + 1];
+        if (n >= sizeof part)
+            return false;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        if (!segment(part, seg, sizeof seg) || o + strlen(seg) >= size)
+            return false;
+        memcpy(out + o, seg, strlen(seg));
+        o += strlen(seg);
+        path += n;
     }
     out[o] = '\0';
     return true;
@@ -550,7 +581,13 @@ static int domains_search(const struct rdap_q *q, const char *name, struct rdap_
     }
     free(f);
     json_t *links = json_array();
-    push(links, rlink(q, "self", "/domains"));
+    char self[HTTP_URL_MAX];
+    char pat[HTTP_URL_MAX / 2];
+    if (segment(name, pat, sizeof pat) &&
+        snprintf(self, sizeof self, "/domains?name=%s", pat) < (int)sizeof self)
+        push(links, rlink(q, "self", self));
+    else
+        push(links, rlink(q, "self", "/domains"));
     json_t *n = notices();
     if (truncated)
         /* RFC 9083 sections 8 and 10.2.1: a truncated result set says so */
@@ -588,6 +625,14 @@ int rdap_render(struct regdata *rd, const char *base, const char *path, const ch
                 struct rdap_out *out)
 {
     struct rdap_q q = {.base = base, .rd = rd};
+    /* the context URI: this request, path and pattern written as URI characters */
+    char context[HTTP_URL_MAX * 3 + 512], enc[HTTP_URL_MAX * 3], pat[HTTP_URL_MAX * 3];
+    if (uri_path(path, enc, sizeof enc) && (name == NULL || segment(name, pat, sizeof pat))) {
+        int n = snprintf(context, sizeof context, "%s/rdap%s%s%s", base, enc,
+                         name ? "?name=" : "", name ? pat : "");
+        if (n > 0 && (size_t)n < sizeof context)
+            q.context = context;
+    }
     const char *arg;
     memset(out, 0, sizeof *out);
     if (path[0] == '\0' || strcmp(path, "/") == 0 || is(path, "help", &arg))

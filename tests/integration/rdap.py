@@ -135,6 +135,11 @@ def main():
               and o.get("parentHandle") == "198.18.7.0/24" and o.get("ipVersion") == "v4" and
               o.get("startAddress") == "198.18.7.10" and o.get("endAddress") == "198.18.7.10",
               o)
+        ctx = f"{base}/rdap/ip/198.18.7.10"
+        check("every link's value is the answer's own URI (RFC 9083 §4.2), its href the target",
+              o.get("links") and all(l.get("value") == ctx for l in o["links"]) and
+              any(l["rel"] == "up" and l["href"] == f"{base}/rdap/ip/198.18.7.0/24"
+                  for l in o["links"]), o.get("links"))
         o = rdap_ok("ip/198.18.7.0/24", "ip of a prefix")
         check("ip 198.18.7.0/24: start, end, type, cidr0, conformance, entities",
               o.get("handle") == "198.18.7.0/24" and o.get("startAddress") == "198.18.7.0" and
@@ -250,6 +255,9 @@ def main():
                   for q in ("/rdap/ip/", "/rdap/domain/", "/rdap/entity/", "/rdap/domains?")),
               o)
         o = rdap_ok("domains?name=stud*", "search: a trailing *")
+        check("the search's self link keeps its pattern",
+              [l["href"] for l in o.get("links", []) if l["rel"] == "self"] ==
+              [f"{base}/rdap/domains?name=stud%2A"], o.get("links"))
         check("domains?name=stud*: the zone stud1.lab",
               [r["ldhName"] for r in o.get("domainSearchResults", [])] == ["stud1.lab"], o)
         o = rdap_ok("domains?name=web*.stud1.lab", "search: * at the end of a label")
