@@ -214,6 +214,18 @@ bool http_base_url(const struct http_req *r, char *buf, size_t size)
     return n > 0 && (size_t)n < size;
 }
 
+/* A refusal before any query: an RDAP error object under /rdap, a line of text elsewhere. */
+static enum MHD_Result refuse(const struct http_req *r, unsigned status, const char *why,
+                              const char *const *hdrs)
+{
+    if (rdap_path(r->url))
+        return rdap_refuse(r, status, why, hdrs);
+    char body[128];
+    int n = snprintf(body, sizeof body, "%s\n", why);
+    return http_reply_hdrs(r, status, "text/plain; charset=utf-8", body,
+                           n > 0 && (size_t)n < sizeof body ? (size_t)n : 0, hdrs);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -223,14 +235,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data;
     struct http *h = cls;
     struct http_req r = {.conn = conn, .method = method, .url = url, .cfg = h->cfg};
-    static const char text[] = "text/plain; charset=utf-8";
     r.head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (!r.head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
         /* RFC 9110 section 15.5.6: a 405 lists what is allowed. Answered before any body
          * is read, so the library closes the connection instead of reading that body. */
         static const char *const allow[] = {MHD_HTTP_HEADER_ALLOW, "GET, HEAD", NULL};
-        static const char body[] = "only GET and HEAD are served here\n";
-        return http_reply_hdrs(&r, 405, text, body, sizeof body - 1, allow);
+        return refuse(&r, 405, "only GET and HEAD are served here", allow);
     }
     /* The library calls once when the headers are in, then again for each piece of a body
      * and once at its end. A response queued before that end costs the connection (the
@@ -242,18 +252,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size != 0) { /* GET and HEAD take no body: refused, connection closed */
         *upload_data_size = 0;
-        static const char body[] = "a GET or HEAD request carries no body\n";
-        return http_reply(&r, 400, text, body, sizeof body - 1);
+        return refuse(&r, 400, "a GET or HEAD request carries no body", NULL);
     }
     /* the library bounds the request line by its memory pool; the path is bounded here */
     if (strlen(url) > HTTP_URL_MAX) {
-        static const char body[] = "the URL is too long\n";
-        return http_reply(&r, 414, text, body, sizeof body - 1);
+        return refuse(&r, 414, "the URL is too long", NULL);
     }
     struct http_ctx *ctx = thread_ctx(h);
     if (ctx == NULL) {
-        static const char body[] = "the registry cannot be read now\n";
-        return http_reply(&r, 503, text, body, sizeof body - 1);
+        return refuse(&r, 503, "the registry cannot be read now", NULL);
     }
     /* read before any query: a commit after this point bumps it again, so an answer
      * rendered from newer data is at worst dropped one request early, never kept too long */

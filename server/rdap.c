@@ -659,6 +659,28 @@ int rdap_render(struct regdata *rd, const char *base, const char *path, const ch
                      "not an RDAP query this registry knows; see /rdap/help", out);
 }
 
+bool rdap_path(const char *url)
+{
+    return strncmp(url, "/rdap", 5) == 0 && (url[5] == '\0' || url[5] == '/');
+}
+
+enum MHD_Result rdap_refuse(const struct http_req *r, unsigned status, const char *descr,
+                            const char *const *hdrs)
+{
+    const char *title = status == 405   ? "Method not allowed"
+                        : status == 414 ? "URI too long"
+                        : status == 503 ? "Service unavailable"
+                                        : "Bad request";
+    struct rdap_out o;
+    if (error_obj(status, title, descr, &o) != 0) {
+        static const char oom[] = "{\"errorCode\":500,\"title\":\"Internal error\"}";
+        return http_reply(r, 500, RDAP_CTYPE, oom, sizeof oom - 1);
+    }
+    enum MHD_Result res = http_reply_hdrs(r, status, RDAP_CTYPE, o.body, o.len, hdrs);
+    free(o.body);
+    return res;
+}
+
 enum MHD_Result rdap_answer(const struct http_req *r)
 {
     char base[320], key[HTTP_URL_MAX + 1024];

@@ -36,3 +36,14 @@ int rdap_render(struct regdata *rd, const char *base, const char *path, const ch
 
 /** Answers a request whose path is /rdap or below it (http.c's dispatch). */
 enum MHD_Result rdap_answer(const struct http_req *r);
+
+/** Whether url is /rdap or below it. */
+bool rdap_path(const char *url);
+
+/**
+ * The answers http.c gives before any query (405, 400 for a body, 414, 503) as an RDAP error
+ * object (RFC 9083 section 6) with status, description descr and the extra header pairs hdrs
+ * (NULL-terminated; NULL for none).
+ */
+enum MHD_Result rdap_refuse(const struct http_req *r, unsigned status, const char *descr,
+                            const char *const *hdrs);

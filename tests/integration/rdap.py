@@ -295,6 +295,7 @@ def main():
         for m in ("POST", "PUT", "DELETE", "OPTIONS"):
             s, h, _ = curl(f"{base}/rdap/help", "-X", m, "--data", "x=1")
             check(f"{m}: 405 with Allow: GET, HEAD", s == 405 and h.get("allow") == "GET, HEAD"
+                  and h.get("content-type") == RDAP_JSON
                   and h.get("access-control-allow-origin") == "*", (s, h))
         s, h, _ = curl(f"{base}/no/such/page")
         check("outside /rdap/: the web view answers, with CORS",
@@ -360,6 +361,10 @@ def main():
         # ---- over-long URLs -----------------------------------------------------------------
         s, _, _ = curl(f"{base}/rdap/domain/{'a' * 3000}.lab")
         check("a path over 2048 bytes: 414", s == 414, s)
+        s, h, b = curl(f"{base}/rdap/domain/{'a' * 3000}.lab")
+        check("under /rdap the refusals are RDAP error objects too",
+              h.get("content-type") == RDAP_JSON and json.loads(b).get("errorCode") == 414,
+              (s, h, b[:200]))
         s, _, _ = curl(f"{base}/rdap/domain/{'a' * 40000}.lab")
         check("a request line over the connection's memory: refused (414)", s in (414, 431), s)
         rdap_ok("help", "help after the long URLs")

@@ -28,6 +28,12 @@ enum MHD_Result http_reply(const struct http_req *r, unsigned status, const char
     (void)r, (void)status, (void)ctype, (void)body, (void)len;
     return MHD_NO;
 }
+enum MHD_Result http_reply_hdrs(const struct http_req *r, unsigned status, const char *ctype,
+                                const char *body, size_t len, const char *const *hdrs)
+{
+    (void)r, (void)status, (void)ctype, (void)body, (void)len, (void)hdrs;
+    return MHD_NO;
+}
 bool http_base_url(const struct http_req *r, char *buf, size_t size)
 {
     (void)r, (void)buf, (void)size;
