@@ -195,6 +195,8 @@ const struct conf_key srvconf_keys[] = {
      "open HTTP connections in all; more wait in the kernel's queue"},
     {"http-max-per-address", CONF_UINT, 1, 100000, K(http_max_per_address), "256", NULL,
      "open HTTP connections from one client address (a live feed counts as one)"},
+    {"http-feeds-per-address", CONF_UINT, 1, 64, K(http_feeds_per_address), "8", NULL,
+     "live feeds (the web view's) from one client address; a newer one ends the oldest"},
     {"http-idle-timeout", CONF_UINT, 1, 3600, K(http_idle_timeout), "30", NULL,
      "seconds an HTTP connection may stay idle between requests"},
     {"listen-whois", CONF_LIST, 0, 0, K(listen_whois), "127.0.0.1:4343 [::1]:4343", check_listen,

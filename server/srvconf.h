@@ -51,6 +51,7 @@ struct srvconf {
     uint64_t http_threads;              /* threads of each HTTP endpoint */
     uint64_t http_max_connections;      /* open HTTP connections in all */
     uint64_t http_max_per_address;      /* and from one client address */
+    uint64_t http_feeds_per_address;    /* live feeds from one client address */
     uint64_t http_idle_timeout;         /* seconds */
     struct conf_list listen_whois;      /* ADDR:PORT of the port-43 whois service (TCP) */
     uint64_t whois_max_connections;     /* open whois connections in all */

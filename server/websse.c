@@ -11,6 +11,7 @@
 #include "server/websse.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <poll.h>
@@ -32,7 +33,9 @@ struct client {
     char *buf; /* queued frames: [off, len) still to send */
     size_t len, off, cap;
     bool suspended; /* its connection is suspended in the reader */
-    bool ended;     /* the body ends once the queue is sent (stop, or a too slow reader) */
+    bool ended;     /* the body ends once the queue is sent (stop, a too slow reader, or
+                     * pushed out by a newer stream from its address) */
+    uint8_t addr[16]; /* the client's address: IPv4 (mapped), or an IPv6 /64 (zeros after) */
     struct client *prev, *next;
 };
 
@@ -58,6 +61,7 @@ struct websse {
     int64_t dropped_id;   /* the newest id that fell off the ring (0: none) */
     struct client *clients;
     unsigned nclients, max_clients;
+    unsigned per_address; /* streams of one client address before the oldest is ended */
     uint64_t last_send_ms; /* when every stream last got something (keep-alive) */
 };
 
@@ -335,12 +339,14 @@ static void *watch(void *arg)
 
 /* ---- opening and closing ---- */
 
-int websse_open(const char *db, unsigned max_clients, struct websse **out, struct lana_diag *d)
+int websse_open(const char *db, unsigned max_clients, unsigned per_address, struct websse **out,
+                struct lana_diag *d)
 {
     struct websse *s = calloc(1, sizeof *s);
     if (s == NULL)
         return diag_set(d, LANA_ENOMEM, "out of memory");
     s->max_clients = max_clients;
+    s->per_address = per_address ? per_address : 1;
     s->last_send_ms = mono_ms();
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
@@ -530,6 +536,43 @@ static void stream_start(struct websse *s, struct client *c, bool resume, int64_
         client_push(c, line, (size_t)n);
 }
 
+/* The client's address as a key: an IPv4 address (as ::ffff:a.b.c.d) or an IPv6 /64, as
+ * whois and the registry count addresses (one host of IPv6 holds a whole /64). */
+static void client_key(struct MHD_Connection *conn, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 8);
+    }
+}
+
+/* A new stream from an address that has per_address already: its oldest one still going is
+ * ended (its queue sent, then closed), so that one client cannot hold every slot and a page
+ * reloaded on the projector always gets in. Under s->mu. */
+static void push_out_oldest(struct websse *s, const uint8_t key[16])
+{
+    unsigned same = 0;
+    struct client *oldest = NULL;
+    for (struct client *c = s->clients; c != NULL; c = c->next) /* newest first */
+        if (!c->ended && memcmp(c->addr, key, 16) == 0) {
+            same++;
+            oldest = c;
+        }
+    if (same < s->per_address || oldest == NULL)
+        return;
+    oldest->ended = true;
+    if (oldest->suspended) {
+        oldest->suspended = false;
+        MHD_resume_connection(oldest->conn);
+    }
+}
+
 enum MHD_Result websse_answer(struct websse *s, const struct http_req *r)
 {
     static const char busy[] = "{\"error\":\"too many live feeds open; try again later\"}";
@@ -540,10 +583,13 @@ enum MHD_Result websse_answer(struct websse *s, const struct http_req *r)
         return MHD_NO;
     c->s = s;
     c->conn = r->conn;
+    client_key(r->conn, c->addr);
     int64_t from = 0;
     bool resume = last_event_id(r, &from);
 
     pthread_mutex_lock(&s->mu);
+    if (!s->stopping)
+        push_out_oldest(s, c->addr);
     if (s->stopping || s->nclients >= s->max_clients) {
         pthread_mutex_unlock(&s->mu);
         free(c);

@@ -31,10 +31,12 @@ struct websse;
 /**
  * Opens a read-only connection on the database at db and starts the watcher thread, from
  * the current end of the log (with the last WEBSSE_RING public events as history).
- * max_clients bounds the streams open at once (one more is answered 503). 0 with *out, or
+ * max_clients bounds the streams open at once (one more is answered 503); per_address those
+ * of one client address (IPv4, or IPv6 /64): a newer one ends the oldest. 0 with *out, or
  * LANA_EDB / LANA_ENOMEM / a thread error with d.
  */
-int websse_open(const char *db, unsigned max_clients, struct websse **out, struct lana_diag *d);
+int websse_open(const char *db, unsigned max_clients, unsigned per_address, struct websse **out,
+                struct lana_diag *d);
 
 /**
  * Ends every stream (their connections are resumed, and their readers end the body) and

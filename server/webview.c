@@ -51,7 +51,8 @@ int webview_open(const struct srvconf *cfg, struct commitgen *gen, struct webvie
         if (n < 0 || (size_t)n >= sizeof w->etag[i])
             w->etag[i][0] = '\0';
     }
-    if ((rc = websse_open(cfg->db, WEBVIEW_MAX_STREAMS, &w->sse, d)) != 0)
+    if ((rc = websse_open(cfg->db, WEBVIEW_MAX_STREAMS,
+                          (unsigned)cfg->http_feeds_per_address, &w->sse, d)) != 0)
         goto out;
     *out = w;
 out:

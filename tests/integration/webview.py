@@ -129,7 +129,10 @@ class Stream:
 
 def main():
     work = tempfile.mkdtemp(prefix="lana-webview.")
-    d = lanatest.Daemon(work, "--pool", "198.18.0.0/15", "--pool", "2001:db8::/32")
+    # every stream of this test comes from 127.0.0.1: the per-address bound (8 by default,
+    # per_address() checks it) is raised so that the global cap can be reached from here
+    d = lanatest.Daemon(work, "--pool", "198.18.0.0/15", "--pool", "2001:db8::/32",
+                        "--http-feeds-per-address", "64")
     server = f"127.0.0.1:{d.registry_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANA_")}
     env["HOME"] = work
@@ -160,6 +163,7 @@ def main():
         check("lanad is still serving", d.alive() and Web(d.http_port).get("/")[0] == 200)
         # feeds left open (suspended, waiting for a change) while lanad stops: libmicrohttpd
         # aborts if it is stopped with a suspended connection (webview_stop resumes them)
+        per_address(work)
         held = [Stream(d.http_port) for _ in range(3)]
         check("three feeds open while lanad stops", all(x.status == 200 for x in held))
         time.sleep(0.3)
@@ -410,6 +414,43 @@ def feed(d, lana, alloc):
           f"({(time.monotonic() - t0) * 1000:.0f} ms)", ok)
     for x in streams[4:]:
         x.close()
+
+
+def per_address(work):
+    """With the default http-feeds-per-address (8), a ninth stream from one address is
+    served and ends that address's oldest one: one client cannot hold every slot."""
+    os.makedirs(os.path.join(work, "two"), exist_ok=True)
+    d2 = lanatest.Daemon(os.path.join(work, "two"))
+    try:
+        streams = [Stream(d2.http_port) for _ in range(8)]
+        ninth = Stream(d2.http_port)
+        check("a ninth stream from one address is served", ninth.status == 200, ninth.status)
+
+        def ended(st, seconds=3.0):
+            """The body ended: its last chunk came (the connection may stay for another
+            request, as HTTP/1.1 keeps it), or the connection closed."""
+            st.s.settimeout(0.2)
+            got = st.raw
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if got.startswith(b"0\r\n\r\n") or b"\r\n0\r\n\r\n" in got:
+                    return True
+                try:
+                    chunk = st.s.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return True
+                if chunk == b"":
+                    return True
+                got += chunk
+            return False
+        check("and the address's oldest stream is ended", ended(streams[0]))
+        check("the others go on", not ended(streams[1], 0.5))
+        for x in streams + [ninth]:
+            x.close()
+    finally:
+        d2.stop()
 
 
 def browser(d, lana, alloc):
