@@ -34,8 +34,11 @@ def Conn(port, token=None, rcvbuf=None):
 
 
 def rss_kib(pid):
+    """lanad's own memory: its anonymous resident pages. Not the pages of the database file
+    its readers map (PRAGMA mmap_size), which are the kernel's page cache: the web view's
+    feed reading the audit log, for one, touches them, and they count in VmRSS."""
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith("RssAnon:"):
             return int(line.split()[1])
     return 0
 
