@@ -13,7 +13,7 @@
 struct zonedb_reader {
     sqlite3 *db;
     sqlite3_stmt *st_version, *st_node, *st_zones, *st_soa, *st_cuts, *st_wilds, *st_changes,
-        *st_change_min;
+        *st_change_min, *st_begin, *st_commit;
     int64_t data_version;
     uint64_t generation;
     struct zonedb_zone *zones;
@@ -202,9 +202,27 @@ int zonedb_changes(struct zonedb_reader *r, int64_t after, zonedb_change_cb *cb,
     return step == SQLITE_DONE ? 0 : store__err(r->db, d, "dnschange");
 }
 
+void zonedb_reader_hold(struct zonedb_reader *r)
+{
+    if (sqlite3_get_autocommit(r->db)) {
+        /* a deferred BEGIN: the snapshot is taken by the first read that follows */
+        sqlite3_step(r->st_begin);
+        sqlite3_reset(r->st_begin);
+    }
+}
+
+void zonedb_reader_release(struct zonedb_reader *r)
+{
+    if (!sqlite3_get_autocommit(r->db)) {
+        sqlite3_step(r->st_commit);
+        sqlite3_reset(r->st_commit);
+    }
+}
+
 int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
 {
     int64_t v = -1;
+    zonedb_reader_release(r); /* data_version reports commits seen by a new snapshot only */
     sqlite3_reset(r->st_version);
     if (sqlite3_step(r->st_version) == SQLITE_ROW)
         v = sqlite3_column_int64(r->st_version, 0);
@@ -252,6 +270,8 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
                        " ORDER BY zone_id, key"},
         {&r->st_changes, "SELECT seq, name FROM dnschange WHERE seq > ?1 ORDER BY seq"},
         {&r->st_change_min, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM dnschange"},
+        {&r->st_begin, "BEGIN"},
+        {&r->st_commit, "COMMIT"},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
         if (sqlite3_prepare_v3(r->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st,
@@ -281,6 +301,8 @@ void zonedb_reader_close(struct zonedb_reader *r)
     sqlite3_finalize(r->st_wilds);
     sqlite3_finalize(r->st_changes);
     sqlite3_finalize(r->st_change_min);
+    sqlite3_finalize(r->st_begin);
+    sqlite3_finalize(r->st_commit);
     sqlite3_close_v2(r->db);
     free_zones(r->zones, r->nzones);
     free(r->rr);

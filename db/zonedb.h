@@ -66,6 +66,17 @@ void zonedb_reader_close(struct zonedb_reader *r);
  */
 int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d);
 
+/**
+ * Holds one read snapshot for the reads that follow, until zonedb_reader_release() or the next
+ * zonedb_reader_sync(): SQLite then takes its file locks once for all of them instead of once
+ * per statement (two system calls or more per read). A snapshot held keeps the WAL from being
+ * checkpointed past it, so release it before waiting for work. Harmless when already held;
+ * when it cannot be taken, each read takes its own as before (never fails).
+ */
+void zonedb_reader_hold(struct zonedb_reader *r);
+/** Ends the snapshot zonedb_reader_hold() took, if any (never fails). */
+void zonedb_reader_release(struct zonedb_reader *r);
+
 typedef void zonedb_change_cb(const uint8_t *name, void *arg);
 /**
  * The DNS-visible changes committed after sequence number `after` (table dnschange): cb gets

@@ -72,15 +72,9 @@ static void on_change(const uint8_t *name, void *arg)
  * costs a lock round trip, so at most once per millisecond: a commit by another process is
  * seen by the queries read at least 1 ms after it.
  */
-static void worker_sync(struct worker *w)
+static void worker_check(struct worker *w)
 {
     struct lana_diag d;
-    uint64_t now = mono_us();
-    uint64_t gen = w->gen != NULL ? commitgen_get(w->gen) : 0;
-    if (gen == w->seen_gen && now - w->last_sync_us < 1000)
-        return;
-    w->seen_gen = gen;
-    w->last_sync_us = now;
     int rc = zonedb_reader_sync(w->zr, &d);
     if (rc < 0) {
         log_warn("worker %u: %s", w->id, d.msg);
@@ -104,6 +98,28 @@ static void worker_sync(struct worker *w)
     if (rc < 0)
         log_warn("worker %u: %s", w->id, d.msg);
     w->change_seq = last;
+}
+
+/* At the start of a batch: looks for commits, then holds one read snapshot for the batch's
+ * queries (released before the loop sleeps, worker_rest()). */
+static void worker_sync(struct worker *w)
+{
+    uint64_t now = mono_us();
+    uint64_t gen = w->gen != NULL ? commitgen_get(w->gen) : 0;
+    if (gen != w->seen_gen || now - w->last_sync_us >= 1000) {
+        w->seen_gen = gen;
+        w->last_sync_us = now;
+        worker_check(w);
+    }
+    zonedb_reader_hold(w->zr);
+}
+
+/* Before the event loop waits: an idle worker holds no snapshot (the WAL can be checkpointed). */
+static void worker_rest(struct ev_loop *loop, void *arg)
+{
+    (void)loop;
+    struct worker *w = arg;
+    zonedb_reader_release(w->zr);
 }
 
 /* Answers one query message from peer; more is given over TCP only (NULL for UDP, where the
@@ -229,6 +245,7 @@ int worker_new(unsigned id, const struct srvconf *cfg, struct commitgen *gen,
         last = -1;
     w->change_seq = last;
     w->seen_gen = gen != NULL ? commitgen_get(gen) : 0;
+    ev_set_before_sleep(w->loop, worker_rest, w);
 out:
     if (rc != 0) {
         worker_free(w);

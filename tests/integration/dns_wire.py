@@ -393,7 +393,45 @@ def main():
         half_close(work)
         idle_and_cap(work)
         cap_eviction_in_one_pass(work)
+        idle_worker_holds_no_snapshot(work)
     return finish()
+
+
+def idle_worker_holds_no_snapshot(work):
+    """A worker reads a batch of queries in one SQLite read snapshot and lets go of it before
+    it waits for more: an idle daemon never keeps the WAL from being checkpointed and reset.
+    A registry commit puts frames in the WAL (kept there: an older read snapshot of ours stops
+    any checkpoint from copying them to the database file meanwhile); queries after it read
+    them; then a TRUNCATE checkpoint, which waits for no reader, must find none in the WAL."""
+    import sqlite3
+    from lanatest import Line
+    d = Daemon(work, "--workers", "1")
+    try:
+        db = os.path.join(work, "lana.db")
+        con = sqlite3.connect(db, timeout=0, isolation_level=None)
+        con.execute("BEGIN")
+        con.execute("SELECT count(*) FROM zone").fetchone()
+        c = Line(d.registry_port)
+        c.login(d.token)
+        c.send("zone add snap.test.")
+        added = c.recv()
+        c.close()
+        check("zone snap.test. added", added is not None and '"ok":true' in added, added)
+        answered = 0
+        for i in range(200):  # names never asked before: each is read from the database
+            r = udp(d.dns_port, query("h%d.snap.test" % i, qid=i))
+            answered += r is not None and header(r)["rcode"] == 3 and header(r)["ns"] == 1
+        check("queries read the new zone", answered == 200, "%d of 200" % answered)
+        con.execute("COMMIT")
+        time.sleep(0.05)
+        busy, log, done = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        con.close()
+        check("idle worker: a TRUNCATE checkpoint is not kept busy by a held snapshot",
+              busy == 0 and log == 0, "busy %d, %d frames in the WAL" % (busy, log))
+        r = udp(d.dns_port, query("snap.test", 6, qid=9))
+        check("and the worker reads again after it", r is not None and header(r)["an"] == 1)
+    finally:
+        d.stop()
 
 
 def header_pointers(d):
