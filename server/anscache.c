@@ -1,6 +1,9 @@
 /*
- * anscache — see anscache.h. Chained hash table; one allocation per entry holds the key and
- * the response. The table doubles up to the entry limit's size and never shrinks.
+ * anscache — see anscache.h. The responses live in one ring of bytes written in order; the
+ * index is a table of 4-way buckets, one cache line each, whose slots hold a tag and the
+ * ring position of an entry. An entry is valid while the ring has not come round to it and
+ * it is not older than the last flush: both are a comparison of positions, so eviction and
+ * flushing cost nothing per entry, and a lookup that misses reads one cache line.
  */
 #include "server/anscache.h"
 
@@ -9,24 +12,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define WAYS 4
+#define BYTES_PER_BUCKET 256 /* ring bytes per bucket: room for about 4 answers of 64 bytes */
+
+struct slot {
+    uint64_t pos; /* ring position of the entry + 1; 0: empty */
+    uint32_t tag; /* hash of the whole key; never 0 in a used slot */
+    uint32_t unused;
+};
+
+struct bucket {
+    struct slot s[WAYS];
+};
+
+/* An entry in the ring: this header, the key (qname, qtype, qclass), the response. */
 struct entry {
-    struct entry *next;
-    uint64_t hash;
-    uint16_t klen;
-    uint16_t len;
-    uint16_t add_start;
-    uint16_t add_count;
-    bool glue_needed;
-    uint8_t data[]; /* key (qname, qtype, qclass) then the response */
+    uint16_t klen, len, add_start, add_count;
+    uint8_t glue_needed;
+    uint8_t data[];
 };
 
 struct anscache {
-    struct entry **buckets;
-    size_t nbuckets; /* a power of two */
-    size_t count, max;
+    struct bucket *buckets;
+    size_t mask;   /* buckets - 1 */
+    uint8_t *ring;
+    uint64_t cap;  /* ring bytes */
+    uint64_t wpos; /* bytes ever written (positions grow; the ring offset is pos % cap) */
+    uint64_t floor; /* entries written before it were flushed */
 };
 
-static uint64_t hash_key(const uint8_t *k, size_t n)
+static uint64_t hash_name(const uint8_t *k, size_t n)
 {
     /* FNV-1a, then a final mix so that the low bits used for the bucket are well spread. */
     uint64_t h = 0xcbf29ce484222325ull;
@@ -36,6 +51,15 @@ static uint64_t hash_key(const uint8_t *k, size_t n)
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     return h;
+}
+
+/* The tag of a key: the name's hash with its type and class mixed in (the bucket comes from
+ * the name alone, so that every answer for one name shares a bucket: anscache_drop_name). */
+static uint32_t key_tag(uint64_t h, uint16_t qtype, uint16_t qclass)
+{
+    uint64_t t = (h >> 32 ^ ((uint64_t)qtype << 16 | qclass)) * 0x9e3779b97f4a7c15ull;
+    uint32_t tag = (uint32_t)(t >> 32);
+    return tag != 0 ? tag : 1;
 }
 
 static size_t make_key(const struct dnsmsg_query *q, uint8_t *k)
@@ -48,58 +72,83 @@ static size_t make_key(const struct dnsmsg_query *q, uint8_t *k)
     return q->qname_len + 4;
 }
 
-struct anscache *anscache_new(size_t max_entries)
+struct anscache *anscache_new(size_t bytes)
 {
     struct anscache *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->max = max_entries;
-    c->nbuckets = 1024;
-    c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
-    if (c->buckets == NULL) {
-        free(c);
+    if (c == NULL || bytes < 4096)
+        return c; /* a cache of less than a page keeps nothing */
+    size_t nb = 64;
+    while (nb < bytes / BYTES_PER_BUCKET && nb < ((size_t)1 << 40))
+        nb *= 2;
+    c->cap = bytes & ~(size_t)7; /* entries are 8-byte aligned, the ring too */
+    c->mask = nb - 1;
+    /* Pages are touched as entries are written: an idle cache costs address space only. */
+    c->ring = malloc(bytes);
+    c->buckets = aligned_alloc(64, nb * sizeof *c->buckets);
+    if (c->ring == NULL || c->buckets == NULL) {
+        anscache_free(c);
         return NULL;
     }
+    memset(c->buckets, 0, nb * sizeof *c->buckets);
     return c;
-}
-
-void anscache_flush(struct anscache *c)
-{
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        struct entry *e = c->buckets[i];
-        while (e != NULL) {
-            struct entry *next = e->next;
-            free(e);
-            e = next;
-        }
-        c->buckets[i] = NULL;
-    }
-    c->count = 0;
 }
 
 void anscache_free(struct anscache *c)
 {
     if (c == NULL)
         return;
-    anscache_flush(c);
+    free(c->ring);
     free(c->buckets);
     free(c);
 }
 
-size_t anscache_count(const struct anscache *c)
+size_t anscache_bytes(const struct anscache *c)
 {
-    return c->count;
+    return c->cap == 0 ? 0 : c->cap + (c->mask + 1) * sizeof *c->buckets;
 }
 
-/* Entries are hashed by their name alone, so that all the answers for one name share a
- * bucket and anscache_drop_name() finds them there. */
+void anscache_flush(struct anscache *c)
+{
+    c->floor = c->wpos;
+}
+
+static bool valid(const struct anscache *c, const struct slot *s)
+{
+    if (s->pos == 0)
+        return false;
+    uint64_t p = s->pos - 1;
+    return p >= c->floor && c->wpos - p <= c->cap;
+}
+
+static struct entry *entry_at(const struct anscache *c, uint64_t pos1)
+{
+    return (struct entry *)(void *)(c->ring + (pos1 - 1) % c->cap);
+}
+
+size_t anscache_count(const struct anscache *c)
+{
+    size_t n = 0;
+    for (size_t b = 0; c->cap != 0 && b <= c->mask; b++)
+        for (int i = 0; i < WAYS; i++)
+            n += valid(c, &c->buckets[b].s[i]);
+    return n;
+}
+
 bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answer *a)
 {
+    if (c->cap == 0)
+        return false;
     uint8_t k[DNAME_MAXLEN + 4];
     size_t klen = make_key(q, k);
-    uint64_t h = hash_key(k, klen - 4);
-    for (struct entry *e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->next) {
-        if (e->hash == h && e->klen == klen && memcmp(e->data, k, klen) == 0) {
+    uint64_t h = hash_name(k, klen - 4);
+    uint32_t tag = key_tag(h, q->qtype, q->qclass);
+    struct bucket *b = &c->buckets[h & c->mask];
+    for (int i = 0; i < WAYS; i++) {
+        struct slot *s = &b->s[i];
+        if (s->tag != tag || !valid(c, s))
+            continue;
+        struct entry *e = entry_at(c, s->pos);
+        if (e->klen == klen && memcmp(e->data, k, klen) == 0) {
             a->buf = e->data + klen;
             a->len = e->len;
             a->add_start = e->add_start;
@@ -111,40 +160,21 @@ bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answe
     return false;
 }
 
-static void grow(struct anscache *c)
-{
-    size_t n = c->nbuckets * 2;
-    struct entry **nb = calloc(n, sizeof *nb);
-    if (nb == NULL)
-        return;
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        struct entry *e = c->buckets[i];
-        while (e != NULL) {
-            struct entry *next = e->next;
-            e->next = nb[e->hash & (n - 1)];
-            nb[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
-    free(c->buckets);
-    c->buckets = nb;
-    c->nbuckets = n;
-}
-
 void anscache_put(struct anscache *c, const struct dnsmsg_query *q, const struct answer *a)
 {
+    if (c->cap == 0 || a->len > 65535)
+        return;
     uint8_t k[DNAME_MAXLEN + 4];
-    if (c->max == 0 || a->len > 65535)
-        return;
-    if (c->count >= c->max)
-        anscache_flush(c);
-    if (c->count >= c->nbuckets && c->nbuckets < c->max)
-        grow(c);
     size_t klen = make_key(q, k);
-    struct entry *e = malloc(sizeof *e + klen + a->len);
-    if (e == NULL)
-        return;
-    e->hash = hash_key(k, klen - 4);
+    uint64_t need = (sizeof(struct entry) + klen + a->len + 7) & ~(uint64_t)7;
+    if (need > c->cap / 4)
+        return; /* a giant answer would evict a quarter of the cache */
+    uint64_t off = c->wpos % c->cap;
+    if (off + need > c->cap)
+        c->wpos += c->cap - off; /* an entry is contiguous: skip the ring's tail */
+    uint64_t pos = c->wpos;
+    c->wpos += need;
+    struct entry *e = (struct entry *)(void *)(c->ring + pos % c->cap);
     e->klen = (uint16_t)klen;
     e->len = (uint16_t)a->len;
     e->add_start = (uint16_t)a->add_start;
@@ -152,25 +182,46 @@ void anscache_put(struct anscache *c, const struct dnsmsg_query *q, const struct
     e->glue_needed = a->glue_needed;
     memcpy(e->data, k, klen);
     memcpy(e->data + klen, a->buf, a->len);
-    size_t b = e->hash & (c->nbuckets - 1);
-    e->next = c->buckets[b];
-    c->buckets[b] = e;
-    c->count++;
+
+    uint64_t h = hash_name(k, klen - 4);
+    uint32_t tag = key_tag(h, q->qtype, q->qclass);
+    struct bucket *b = &c->buckets[h & c->mask];
+    struct slot *victim = NULL;
+    for (int i = 0; i < WAYS; i++) {
+        struct slot *s = &b->s[i];
+        if (!valid(c, s)) {
+            if (victim == NULL || valid(c, victim))
+                victim = s;
+            continue;
+        }
+        if (s->tag == tag) {
+            struct entry *old = entry_at(c, s->pos);
+            if (old->klen == klen && memcmp(old->data, k, klen) == 0) {
+                victim = s; /* the same question again: the new answer replaces it */
+                break;
+            }
+        }
+        if (victim == NULL || (valid(c, victim) && s->pos < victim->pos))
+            victim = s; /* the bucket is full: the oldest entry makes room */
+    }
+    victim->pos = pos + 1;
+    victim->tag = tag;
 }
 
 size_t anscache_drop_name(struct anscache *c, const uint8_t *name, size_t len)
 {
-    uint64_t h = hash_key(name, len);
+    if (c->cap == 0)
+        return 0;
+    struct bucket *b = &c->buckets[hash_name(name, len) & c->mask];
     size_t dropped = 0;
-    for (struct entry **pe = &c->buckets[h & (c->nbuckets - 1)]; *pe != NULL;) {
-        struct entry *e = *pe;
-        if (e->hash == h && e->klen == len + 4 && memcmp(e->data, name, len) == 0) {
-            *pe = e->next;
-            free(e);
-            c->count--;
+    for (int i = 0; i < WAYS; i++) {
+        struct slot *s = &b->s[i];
+        if (!valid(c, s))
+            continue;
+        struct entry *e = entry_at(c, s->pos);
+        if (e->klen == len + 4 && memcmp(e->data, name, len) == 0) {
+            s->pos = 0;
             dropped++;
-        } else {
-            pe = &e->next;
         }
     }
     return dropped;

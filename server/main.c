@@ -568,8 +568,11 @@ static int announce(struct lanad *d)
         if (n > 0 && (size_t)n < sizeof list - pos)
             pos += (size_t)n;
     }
-    log_notice("ready: DNS on %s (udp+tcp), %u worker%s, database %s", list, d->nw,
-               d->nw == 1 ? "" : "s", d->cfg->db);
+    uint64_t cache = 0;
+    for (unsigned i = 0; i < d->made; i++)
+        cache += worker_cache_bytes(d->workers[i]);
+    log_notice("ready: DNS on %s (udp+tcp), %u worker%s, answer cache %llu MiB, database %s",
+               list, d->nw, d->nw == 1 ? "" : "s", (unsigned long long)(cache >> 20), d->cfg->db);
     for (unsigned e = 0; e < d->nreg; e++)
         log_notice("ready: registry on %s (tcp)", d->reg[e].text);
     for (unsigned e = 0; e < d->nweb; e++)
@@ -606,7 +609,7 @@ static int shutdown_daemon(struct lanad *d, int status)
     registry_stop(d->registry);
     whois_stop(d->whoissrv);
     notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
-    uint64_t udp = 0, tcp = 0;
+    uint64_t udp = 0, tcp = 0, answers = 0, cache = 0;
     for (unsigned i = 0; i < d->made; i++) {
         struct worker_stats ws;
         if (d->workers[i] == NULL)
@@ -616,6 +619,8 @@ static int shutdown_daemon(struct lanad *d, int status)
         worker_stats(d->workers[i], &ws);
         udp += ws.udp_queries;
         tcp += ws.tcp_queries;
+        answers += ws.cache_answers;
+        cache += ws.cache_bytes;
         worker_free(d->workers[i]);
     }
     for (unsigned i = d->made; d->socks != NULL && i < d->nw; i++)
@@ -632,8 +637,9 @@ static int shutdown_daemon(struct lanad *d, int status)
         for (unsigned e = 0; e < d->nwhois; e++)
             close(d->whoisfds[e]);
     if (d->ready) {
-        log_notice("stopped after %llu UDP and %llu TCP queries", (unsigned long long)udp,
-                   (unsigned long long)tcp);
+        log_notice("stopped after %llu UDP and %llu TCP queries; %llu answers cached in %llu "
+                   "MiB", (unsigned long long)udp, (unsigned long long)tcp,
+                   (unsigned long long)answers, (unsigned long long)(cache >> 20));
         unlink(d->ready_file);
     }
     free(d->workers);

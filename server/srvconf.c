@@ -133,8 +133,9 @@ const struct conf_key srvconf_keys[] = {
      "open DNS TCP connections in all; the longest idle is closed to make room"},
     {"tcp-max-buffer", CONF_UINT, 4096, 16777216, K(tcp_max_buffer), "262144", NULL,
      "bytes of unsent answers per TCP connection before its reading pauses"},
-    {"answer-cache", CONF_UINT, 0, 100000000, K(answer_cache), "1000000", NULL,
-     "cached responses per worker (0 = off); flushed on every committed change"},
+    {"answer-cache", CONF_UINT, 0, 65536, K(answer_cache), "32", NULL,
+     "MiB of responses cached, shared out among the workers (0 = none); a commit drops the "
+     "answers it changes"},
     {"listen-registry", CONF_LIST, 0, 0, K(listen_registry), "127.0.0.1:5301 [::1]:5301",
      check_listen, "registry protocol endpoint ADDR:PORT (TCP); repeat the key for more"},
     {"token-file", CONF_STR, 0, 0, K(token_file), NULL, check_path,

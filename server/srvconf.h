@@ -23,7 +23,7 @@ struct srvconf {
     uint64_t tcp_idle_timeout;   /* seconds */
     uint64_t tcp_max_connections; /* in all, split among the workers */
     uint64_t tcp_max_buffer;     /* bytes of pending output per connection */
-    uint64_t answer_cache;       /* entries per worker; 0 disables the cache */
+    uint64_t answer_cache;       /* MiB of answers for all workers; 0 disables the cache */
     struct conf_list listen_registry; /* ADDR:PORT of the registry protocol (TCP) */
     char *token_file;            /* the admin token, written once on first start */
     struct conf_list pool;       /* root pools of an empty registry: prefixes or "ula" */

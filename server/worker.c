@@ -231,8 +231,11 @@ int worker_new(unsigned id, const struct srvconf *cfg, struct commitgen *gen,
         (rc = zonedb_reader_open(cfg->db, &w->zr, d)) != 0 ||
         (rc = tsigsrv_new(cfg->db, &w->tsig, d)) != 0)
         goto out;
-    w->cache = anscache_new(cfg->answer_cache);
-    w->fcache = anscache_new(cfg->answer_cache);
+    /* Each worker has its share of answer-cache; an eighth of it for the fragile answers
+     * (negative answers, chains, referrals), which a commit anywhere empties. */
+    size_t share = (size_t)(cfg->answer_cache << 20) / (cfg->workers > 0 ? cfg->workers : 1);
+    w->cache = anscache_new(share - share / 8);
+    w->fcache = anscache_new(share / 8);
     w->ansbuf = malloc(DNSMSG_MAX);
     if (w->cache == NULL || w->fcache == NULL || w->ansbuf == NULL) {
         rc = diag_set(d, LANA_ENOMEM, "out of memory");
@@ -297,7 +300,14 @@ void worker_stats(const struct worker *w, struct worker_stats *out)
         .tcp_closed_idle = t->closed_idle,
         .tcp_closed_cap = t->closed_cap,
         .tcp_paused = t->paused,
+        .cache_bytes = worker_cache_bytes(w),
+        .cache_answers = anscache_count(w->cache) + anscache_count(w->fcache),
     };
+}
+
+size_t worker_cache_bytes(const struct worker *w)
+{
+    return anscache_bytes(w->cache) + anscache_bytes(w->fcache);
 }
 
 void worker_free(struct worker *w)

@@ -24,6 +24,8 @@ struct worker_listen {
 struct worker_stats {
     uint64_t udp_queries, tcp_queries;
     uint64_t tcp_accepted, tcp_closed_idle, tcp_closed_cap, tcp_paused;
+    uint64_t cache_bytes;   /* memory its answer caches may use, index included */
+    uint64_t cache_answers; /* answers they hold (a walk over the index: not on a hot path) */
 };
 
 /**
@@ -46,6 +48,9 @@ int worker_start(struct worker *w);
 int worker_stop(struct worker *w);
 /** The worker's counters; exact once the thread is stopped. */
 void worker_stats(const struct worker *w, struct worker_stats *out);
+/** The memory its answer caches may use, index included; fixed at creation, so safe to read
+ * while the worker runs (never fails). */
+size_t worker_cache_bytes(const struct worker *w);
 /** Closes every socket and frees everything; the thread must be stopped. NULL is a no-op. */
 void worker_free(struct worker *w);
 
