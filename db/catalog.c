@@ -249,7 +249,7 @@ static const char sql_members[] =
     "SELECT key, rdata FROM rr WHERE zone_id = ?1 AND type = 12 ORDER BY rdata, key";
 static const char sql_all_zones[] = "SELECT apex FROM zone WHERE id <> ?1";
 static const char sql_at_type[] =
-    "SELECT rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3";
+    "SELECT rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = +?3"; /* db/rrset.c: "+" */
 static const char sql_other_types[] =
     "SELECT key, type FROM rr WHERE zone_id = ?1 AND NOT (type IN (6, 2) AND key = ?2"
     " OR type = 16 AND key = ?3 OR type = 12) LIMIT 1";

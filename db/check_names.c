@@ -122,10 +122,10 @@ static int prepare(struct ctx *c)
 {
     int rc;
     if ((rc = check__prep(c, "SELECT id, name FROM zone WHERE apex = ?1", &c->zone_by_apex)) ||
-        (rc = check__prep(c, "SELECT rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3",
+        (rc = check__prep(c, "SELECT rdata FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = +?3",
                           &c->rrset)) ||
         (rc = check__prep(c,
-                          "SELECT 1 FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3"
+                          "SELECT 1 FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = +?3"
                           " AND rdata = ?4",
                           &c->rr_has)) ||
         (rc = check__prep(c,

@@ -60,9 +60,11 @@ int rrset_put(struct names *n, int64_t zone, const uint8_t *owner, uint16_t type
     return (rc = note(n, owner, type, d)) ? rc : 1;
 }
 
-static const char sql_rr_del[] = "DELETE FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3";
+/* "+?3", not "?3": SQLite matches "type = ?3" against the partial index rr_ns (type = 2) by
+ * the bound value, and then prepares the statement anew whenever the type bound changes */
+static const char sql_rr_del[] = "DELETE FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = +?3";
 static const char sql_rr_del_rd[] =
-    "DELETE FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = ?3 AND rdata = ?4";
+    "DELETE FROM rr WHERE zone_id = ?1 AND key = ?2 AND type = +?3 AND rdata = ?4";
 
 int rrset_drop(struct names *n, int64_t zone, const uint8_t *owner, uint16_t type,
                const uint8_t *rd, size_t rdlen, struct lana_diag *d)

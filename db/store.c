@@ -261,7 +261,7 @@ static int open_conn(const char *path, bool writer, struct store **out, bool *cr
     bool is_new = access(path, F_OK) != 0;
     int flags = (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
                 SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, flags, writer ? NULL : store__read_vfs()) != SQLITE_OK) {
         rc = diag_set(d, LANA_EDB, "%s: %s", path,
                       st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto out;

@@ -67,5 +67,9 @@ int store__row(struct store *st, sqlite3_stmt *s, const char *what, struct lana_
 /** Process-wide SQLite settings, once, before the first connection opens. */
 void store__init_once(void);
 
+/** The name of the file layer (VFS) for read-only connections that keep their mapping of
+ * the database across commits (db/readvfs.c), or NULL (SQLite's default then). */
+const char *store__read_vfs(void);
+
 /** Applies the connection settings every connection of ours uses. */
 int store__configure(sqlite3 *db, bool writer, struct lana_diag *d);

@@ -248,7 +248,8 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
         return diag_set(d, LANA_ENOMEM, "out of memory");
     r->data_version = -1;
     store__init_once();
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        store__read_vfs()) !=
         SQLITE_OK) {
         rc = diag_set(d, LANA_EDB, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
         goto out;
@@ -269,7 +270,9 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
         {&r->st_wilds, "SELECT zone_id, key FROM rr WHERE substr(key, -2) = x'2a00'"
                        " ORDER BY zone_id, key"},
         {&r->st_changes, "SELECT seq, name FROM dnschange WHERE seq > ?1 ORDER BY seq"},
-        {&r->st_change_min, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM dnschange"},
+        /* two subqueries: min() and max() together would scan the table, each alone is a seek */
+        {&r->st_change_min, "SELECT coalesce((SELECT min(seq) FROM dnschange), 0),"
+                            " coalesce((SELECT max(seq) FROM dnschange), 0)"},
         {&r->st_begin, "BEGIN"},
         {&r->st_commit, "COMMIT"},
     };

@@ -297,7 +297,8 @@ int zonexfr_open(const char *path, const uint8_t *apex, const uint32_t *since,
     if (stat(path, &x->st) == 0 && (x->path = strdup(path)) != NULL)
         x->db = pool_take(path, &x->st);
     if (x->db == NULL) {
-        if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                            store__read_vfs()) !=
             SQLITE_OK) {
             rc = diag_set(d, LANA_EDB, "%s: %s", path,
                           x->db ? sqlite3_errmsg(x->db) : "cannot open");
