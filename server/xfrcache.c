@@ -24,6 +24,10 @@ struct xfrcache_msgs {
     size_t *off;        /* n + 1 offsets into data */
     uint16_t *ancount;
     size_t n, ncap;
+    uint8_t *pos;       /* the messages' positions, one after the other (malloc'd) */
+    size_t *poff;       /* n + 1 offsets into pos; NULL: no positions */
+    size_t plen, pcap;
+    bool no_pos;        /* a message came without one */
     uint64_t used;      /* the cache's tick at the last lookup (under its mutex) */
 };
 
@@ -56,6 +60,8 @@ void xfrcache_release(struct xfrcache_msgs *m)
         munmap(m->data, m->cap);
     free(m->off);
     free(m->ancount);
+    free(m->pos);
+    free(m->poff);
     free(m);
 }
 
@@ -92,6 +98,36 @@ struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, const uint8_t *apex, int6
     return m;
 }
 
+struct xfrcache_msgs *xfrcache_latest(struct xfrcache *c, const uint8_t *apex, int64_t zone)
+{
+    struct xfrcache_msgs *m = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->zone == zone && dname_equal(c->v[i]->apex, apex)) {
+            m = c->v[i];
+            atomic_fetch_add(&m->refs, 1);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return m;
+}
+
+struct xfrcache_msgs *xfrcache_ref(struct xfrcache_msgs *m)
+{
+    atomic_fetch_add(&m->refs, 1);
+    return m;
+}
+
+int64_t xfrcache_version(const struct xfrcache_msgs *m)
+{
+    return m->version;
+}
+
+uint32_t xfrcache_serial(const struct xfrcache_msgs *m)
+{
+    return m->serial;
+}
+
 size_t xfrcache_count(const struct xfrcache_msgs *m)
 {
     return m->n;
@@ -124,10 +160,9 @@ struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, const uint8_t *apex, i
     return m;
 }
 
-bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount)
+/* Room for one more message: the data mapped, the arrays of offsets grown. */
+static bool grow(struct xfrcache_msgs *m)
 {
-    if (m->len + len > m->limit)
-        return false;
     /* The bodies go into address space reserved for the most the entry may hold, mapped
      * lazily: the buffer never moves (a growing malloc'd one is copied over and over, its new
      * pages faulted in each time), and past its first 2 MiB, which small zones never leave,
@@ -154,13 +189,73 @@ bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint
         if (an == NULL)
             return false;
         m->ancount = an;
+        if (!m->no_pos) {
+            size_t *poff = realloc(m->poff, (ncap + 1) * sizeof *poff);
+            if (poff == NULL)
+                return false;
+            if (m->poff == NULL)
+                poff[0] = 0;
+            m->poff = poff;
+        }
         m->ncap = ncap;
     }
+    return true;
+}
+
+bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount)
+{
+    return xfrcache_add_at(m, body, len, ancount, NULL, 0);
+}
+
+/* Appends message n's position (the caller checked n fits the offsets' array). */
+static bool add_pos(struct xfrcache_msgs *m, const uint8_t *pos, size_t plen)
+{
+    if (m->no_pos)
+        return true;
+    if (pos == NULL) { /* none for this message: none for the entry */
+        m->no_pos = true;
+        free(m->pos);
+        free(m->poff);
+        m->pos = NULL;
+        m->poff = NULL;
+        return true;
+    }
+    if (m->plen + plen > m->pcap) {
+        size_t cap = m->pcap ? 2 * m->pcap : 4096;
+        while (cap < m->plen + plen)
+            cap *= 2;
+        uint8_t *p = realloc(m->pos, cap);
+        if (p == NULL)
+            return false;
+        m->pos = p;
+        m->pcap = cap;
+    }
+    memcpy(m->pos + m->plen, pos, plen);
+    m->plen += plen;
+    m->poff[m->n + 1] = m->plen;
+    return true;
+}
+
+bool xfrcache_add_at(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount,
+                     const uint8_t *pos, size_t plen)
+{
+    if (m->len + len > m->limit || !grow(m))
+        return false;
+    if (!add_pos(m, pos, plen))
+        return false;
     memcpy(m->data + m->len, body, len);
     m->ancount[m->n] = ancount;
     m->len += len;
     m->off[++m->n] = m->len;
     return true;
+}
+
+const uint8_t *xfrcache_pos(const struct xfrcache_msgs *m, size_t i, size_t *plen)
+{
+    if (m->no_pos || m->poff == NULL)
+        return NULL;
+    *plen = m->poff[i + 1] - m->poff[i];
+    return m->pos + m->poff[i];
 }
 
 /* Removes entry i from the array (the caller holds the mutex) and drops the cache's reference. */
