@@ -72,6 +72,8 @@ bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint
  * message added without one leaves the entry without positions (xfrcache_pos). */
 bool xfrcache_add_at(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount,
                      const uint8_t *pos, size_t plen);
+/** Drops the messages of an unpublished entry after its first n. */
+void xfrcache_truncate(struct xfrcache_msgs *m, size_t n);
 /** Where message i starts (plen bytes), or NULL when some message was added without one. */
 const uint8_t *xfrcache_pos(const struct xfrcache_msgs *m, size_t i, size_t *plen);
 

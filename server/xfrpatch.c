@@ -80,6 +80,7 @@ struct enc {
     uint8_t msg[DNSMSG_MAX];
     uint8_t pos[ZONEXFR_POS_MAX]; /* where the message being built starts */
     size_t plen, qend, msg_max;
+    size_t limit;                 /* a message ends before it: msg_max, or less (encode) */
     const uint8_t *apex;
     unsigned n;                   /* records in it */
     size_t made;
@@ -106,10 +107,10 @@ static int enc_flush(struct enc *e)
 }
 
 /* Adds rr, at position kind (RECORD, or START/END for the SOAs), the way server/xfr.c packs a
- * whole build: past msg_max with it uncompressed, it opens the next message. 0 or -1. */
+ * whole build: past the limit with it uncompressed, it opens the next message. 0 or -1. */
 static int enc_put(struct enc *e, const struct zonexfr_rr *rr, enum zonexfr_pos_kind kind)
 {
-    if (e->n > 0 && e->b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > e->msg_max &&
+    if (e->n > 0 && e->b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > e->limit &&
         enc_flush(e) != 0)
         return -1;
     if (e->n == 0)
@@ -121,10 +122,10 @@ static int enc_put(struct enc *e, const struct zonexfr_rr *rr, enum zonexfr_pos_
     return 0;
 }
 
-/* Encodes messages a to b of the earlier version anew from the database into e. 0, or -1
- * (why in info). */
-static int encode(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, size_t b,
-                  struct xfrpatch_info *info)
+/* Encodes messages a to b of the earlier version anew from the database into e, in messages
+ * that end before limit bytes. 0, or -1 (why in info). */
+static int encode_at(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, size_t b,
+                     size_t limit, struct xfrpatch_info *info)
 {
     struct lana_diag d;
     struct zonexfr_rr rr;
@@ -134,6 +135,7 @@ static int encode(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, 
     if (b + 1 < mk->n)
         to = xfrcache_pos(mk->prev, b + 1, &tlen);
     int rc = zonexfr_range(x, from, flen, to, tlen, &d);
+    e->limit = limit;
     enc_begin(e);
     if (rc == 0 && a == 0 && enc_put(e, zonexfr_soa(x), ZONEXFR_POS_START) != 0)
         goto big;
@@ -153,6 +155,31 @@ static int encode(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, 
 big:
     snprintf(info->why, sizeof info->why, "a message too big to keep");
     return -1;
+}
+
+/* Encodes messages a to b anew (encode_at). Packed greedily, a stretch that grew ends in a
+ * small message, which the next change nearby would leave small again and add another:
+ * then the stretch is encoded once more, its bytes spread evenly over as many messages. */
+static int encode(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, size_t b,
+                  struct xfrpatch_info *info)
+{
+    size_t base = xfrcache_count(e->out), made = e->made, len;
+    uint16_t an;
+    if (encode_at(e, mk, x, a, b, e->msg_max, info) != 0)
+        return -1;
+    size_t k = xfrcache_count(e->out) - base, total = 0;
+    if (k < 2)
+        return 0;
+    for (size_t i = base; i < base + k; i++) {
+        xfrcache_body(e->out, i, &len, &an);
+        total += len + e->qend;
+    }
+    if (len + e->qend >= e->msg_max / 2)
+        return 0;
+    xfrcache_truncate(e->out, base);
+    e->made = made;
+    /* the slack: the first names of a message are not compressed against the one before */
+    return encode_at(e, mk, x, a, b, total / k + e->msg_max / 16, info);
 }
 
 /* Messages of at least half the size on average, or the earlier version is too cut up. */

@@ -201,6 +201,17 @@ def main():
               built == ROUNDS - 1 and whole == 1)
         check("changes at names in the first, a middle and the last message",
               {"first", "apex", "middle", "last", "del", "rename", "deltxt"} <= seen, str(seen))
+        # one name changed again and again: its stretch is re-spread, not split each time
+        counts = []
+        for j in range(8):
+            c.send(f"record add {hosts[len(hosts) // 3]} TXT again{j}")
+            reply = c.recv()
+            check(f"again {j}: a record added", reply is not None and '"ok":true' in reply)
+            prev = raw_axfr(d.dns_port)
+            counts.append(len(prev))
+        check(f"the same name changed 8 times: the messages do not multiply ({counts})",
+              counts[-1] <= counts[0] + 1)
+        verify("after the changes at one name", prev, export(d, work))
         c.close()
     finally:
         d.stop()
