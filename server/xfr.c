@@ -445,7 +445,9 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         uint32_t serial = soa_serial(zonexfr_soa(x->zx));
         if ((x->cached = xfrcache_get(cache, q->qname, zid, ver, serial)) == NULL)
             x->cached = from_earlier(x, q->qname, zid, ver);
-        if (x->cached == NULL &&
+        if (x->patch.failed)
+            rc = LANA_EDB; /* logged */
+        if (rc == 0 && x->cached == NULL &&
             (x->rec = xfrcache_record(cache, q->qname, zid, ver, serial)) != NULL &&
             (x->pos = malloc(ZONEXFR_POS_MAX)) == NULL) {
             xfrcache_drop(x->rec);

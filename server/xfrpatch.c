@@ -275,6 +275,13 @@ struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *p
     xfrcache_publish(c, out);
     return out;
 fail:
+    if (out != NULL) { /* ranges were read maybe: the cursor back at the whole zone */
+        uint8_t start = ZONEXFR_POS_START, end = ZONEXFR_POS_END;
+        if (zonexfr_range(x, &start, 1, &end, 1, &d) != 0) {
+            log_warn("transfer of a new version: %s", d.msg);
+            info->failed = true;
+        }
+    }
     xfrcache_drop(out);
     free(mk.mark);
     free(e);

@@ -18,6 +18,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,11 +32,12 @@ struct xfrpatch_info {
     size_t messages;        /* messages of the new version */
     size_t encoded;         /* of them, encoded anew */
     char why[96];           /* when it gave up: why */
+    bool failed;            /* the cursor could not be put back: the transfer must end */
 };
 
 /**
- * The messages of the version the whole-zone cursor x holds (opened, not read yet: x is left
- * positioned anywhere), built from prev, an earlier version of the same zone, published in c
+ * The messages of the version the whole-zone cursor x holds (opened, not read yet; left
+ * anywhere after a build, at its first record when NULL is returned), built from prev, an earlier version of the same zone, published in c
  * and returned with a reference for the caller (xfrcache_release). Messages end at msg_max
  * bytes as a whole build's do (server/xfr.c). NULL when it cannot, why in info->why, or on a
  * database error (logged).
