@@ -291,6 +291,16 @@ bool xfrcache_add_at(struct xfrcache_msgs *m, const uint8_t *body, size_t len, u
     return true;
 }
 
+void xfrcache_reserve(struct xfrcache_msgs *m, size_t bytes)
+{
+    if (bytes > m->limit || !grow(m))
+        return;
+#ifdef MADV_POPULATE_WRITE
+    size_t page = 4096;
+    madvise(m->data, (bytes + page - 1) / page * page, MADV_POPULATE_WRITE); /* a hint only */
+#endif
+}
+
 void xfrcache_truncate(struct xfrcache_msgs *m, size_t n)
 {
     if (n >= m->n)

@@ -182,8 +182,8 @@ static int encode(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, 
     return encode_at(e, mk, x, a, b, total / k + e->msg_max / 16, info);
 }
 
-/* Messages of at least half the size on average, or the earlier version is too cut up. */
-static bool fragmented(const struct xfrcache_msgs *m, size_t msg_max)
+/* The bytes of m's messages. */
+static size_t body_bytes(const struct xfrcache_msgs *m)
 {
     size_t bytes = 0, n = xfrcache_count(m), len;
     uint16_t an;
@@ -191,7 +191,7 @@ static bool fragmented(const struct xfrcache_msgs *m, size_t msg_max)
         xfrcache_body(m, i, &len, &an);
         bytes += len;
     }
-    return n > 4 + 2 * bytes / msg_max;
+    return bytes;
 }
 
 struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *prev,
@@ -207,7 +207,8 @@ struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *p
         snprintf(info->why, sizeof info->why, "no positions in the cached messages");
         return NULL;
     }
-    if (fragmented(prev, msg_max)) {
+    size_t bytes = body_bytes(prev);
+    if (n > 4 + 2 * bytes / msg_max) { /* messages of less than half the size on average */
         snprintf(info->why, sizeof info->why, "the cached messages are too cut up");
         return NULL;
     }
@@ -238,6 +239,7 @@ struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *p
         snprintf(info->why, sizeof info->why, "out of memory");
         goto fail;
     }
+    xfrcache_reserve(out, bytes + bytes / 16);
     e->out = out;
     e->apex = soa->owner;
     e->qend = DNSMSG_HDRLEN + dname_len(soa->owner) + 4;
