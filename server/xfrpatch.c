@@ -10,7 +10,6 @@
  */
 #include "server/xfrpatch.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +19,6 @@
 #include "common/log.h"
 #include "db/zonexfr.h"
 #include "server/xfrcache.h"
-
-static atomic_uint_fast64_t n_builds, n_copied, n_encoded;
 
 /* The marking of the earlier version's messages by the changed owners. */
 struct marks {
@@ -179,7 +176,8 @@ static int encode(struct enc *e, struct marks *mk, struct zonexfr *x, size_t a, 
     xfrcache_truncate(e->out, base);
     e->made = made;
     /* the slack: the first names of a message are not compressed against the one before */
-    return encode_at(e, mk, x, a, b, total / k + e->msg_max / 16, info);
+    size_t even = total / k + e->msg_max / 16;
+    return encode_at(e, mk, x, a, b, even < e->msg_max ? even : e->msg_max, info);
 }
 
 /* The bytes of m's messages. */
@@ -268,9 +266,6 @@ struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *p
     }
     info->messages = copied + e->made;
     info->encoded = e->made;
-    atomic_fetch_add(&n_builds, 1);
-    atomic_fetch_add(&n_copied, copied);
-    atomic_fetch_add(&n_encoded, e->made);
     free(mk.mark);
     free(e);
     xfrcache_ref(out);
@@ -288,11 +283,4 @@ fail:
     free(mk.mark);
     free(e);
     return NULL;
-}
-
-void xfrpatch_counts(uint64_t *builds, uint64_t *copied, uint64_t *encoded)
-{
-    *builds = atomic_load(&n_builds);
-    *copied = atomic_load(&n_copied);
-    *encoded = atomic_load(&n_encoded);
 }

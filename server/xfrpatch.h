@@ -45,6 +45,3 @@ struct xfrpatch_info {
 struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *prev,
                                      struct zonexfr *x, size_t msg_max,
                                      struct xfrpatch_info *info);
-
-/** Builds done since the start and the messages they copied and encoded (tests, the log). */
-void xfrpatch_counts(uint64_t *builds, uint64_t *copied, uint64_t *encoded);
