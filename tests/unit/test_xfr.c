@@ -455,6 +455,51 @@ static void test_xfrcache_positions(void **state)
     xfrcache_free(c);
 }
 
+/* The records of one AXFR of lab. through xfr_answer (allowed from 127.0.0.1). */
+static unsigned axfr_records(struct testdb *t)
+{
+    struct zonedb_reader *r;
+    struct dnsmsg_query q;
+    uint8_t pkt[64], *out = malloc(DNSMSG_MAX);
+    assert_non_null(out);
+    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
+    size_t len = make_query(pkt, 7, DNS_T_AXFR);
+    assert_int_equal(dnsmsg_parse_query(pkt, len, &q), DNSMSG_OK);
+    struct conf_list allow = {1, {"127.0.0.1/32"}};
+    struct sockaddr_storage ok = addr("127.0.0.1");
+    struct dnstcp_more more = {0};
+    long m = (long)xfr_answer(t->path, &allow, r, NULL, &q, pkt, len,
+                              (const struct sockaddr *)&ok, out, &more);
+    unsigned records = 0;
+    while (m > 0) {
+        assert_int_equal(out[3] & 15, 0);
+        records += u16at(out + 6);
+        m = more.next != NULL ? more.next(more.stream, out) : 0;
+    }
+    assert_int_equal(m, 0);
+    if (more.free != NULL)
+        more.free(more.stream);
+    zonedb_reader_close(r);
+    free(out);
+    return records;
+}
+
+/* With the transfer cache on, a zone replaced by an import (its journal restarted) is not
+ * built from the cached messages of the zone before: the transfer has the new records. Run
+ * last: the cache stays on for the rest of the program. */
+static void test_xfr_cache_after_import(void **state)
+{
+    struct testdb *t = *state;
+    assert_int_equal(xfr_cache_init(64 << 20), 0);
+    import_hosts(t, 3, 2000);
+    assert_int_equal(axfr_records(t), 2000 + 4);
+    assert_int_equal(axfr_records(t), 2000 + 4); /* from the cache */
+    import_hosts(t, 4, 2100);
+    assert_int_equal(axfr_records(t), 2100 + 4);
+    import_hosts(t, 5, 1500);
+    assert_int_equal(axfr_records(t), 1500 + 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +514,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
         cmocka_unit_test(test_xfrcache_key_and_lifetime),
         cmocka_unit_test(test_xfrcache_positions),
+        cmocka_unit_test_setup_teardown(test_xfr_cache_after_import, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
