@@ -632,20 +632,24 @@ int zonexfr_pos_owner_cmp(const uint8_t *key, size_t klen, const uint8_t *p, siz
     return blob_cmp(key, klen, y.key, y.klen);
 }
 
-int zonexfr_changes(struct zonexfr *x, int64_t since, zonexfr_owner_fn *fn, void *arg,
-                    struct lana_diag *d)
+int zonexfr_changes(struct zonexfr *x, int64_t since, uint32_t serial, zonexfr_owner_fn *fn,
+                    void *arg, struct lana_diag *d)
 {
     sqlite3_stmt *s = NULL;
     int rc;
+    uint8_t want[4] = {(uint8_t)(serial >> 24), (uint8_t)(serial >> 16), (uint8_t)(serial >> 8),
+                       (uint8_t)serial};
     if (x->kind != ZONEXFR_FULL || x->version == 0 || since <= 0 || since >= x->version)
         return LANA_ENOTFOUND;
-    /* since is still a version of this zone: the rows after it are all kept (compaction
-     * drops a version before the rows that follow it; an import drops every version) */
-    if ((rc = prep(x, "SELECT 1 FROM journal_version WHERE seq = ?2 AND zone_id = ?1", &s,
-                   d)) != 0)
+    /* since is still that version of this zone: the rows after it are all kept (compaction
+     * drops a version before the rows that follow it; an import drops every version, and its
+     * serials step past the old ones, so a journal position used again names another serial) */
+    if ((rc = prep(x, "SELECT 1 FROM journal_version WHERE seq = ?2 AND zone_id = ?1"
+                      " AND serial = ?3", &s, d)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, x->zone);
     sqlite3_bind_int64(s, 2, since);
+    sqlite3_bind_blob(s, 3, want, 4, SQLITE_STATIC);
     int step = sqlite3_step(s);
     sqlite3_finalize(s);
     if (step == SQLITE_DONE)

@@ -100,14 +100,15 @@ int zonexfr_pos_owner_cmp(const uint8_t *key, size_t klen, const uint8_t *p, siz
 typedef int zonexfr_owner_fn(void *arg, const uint8_t *key, size_t klen);
 
 /**
- * The owners (their keys) whose records differ between journal version `since` of the zone
- * and the version the snapshot holds, from the journal rows between them, in the snapshot.
+ * The owners (their keys) whose records differ between journal version `since` of the zone,
+ * of serial `serial`, and the version the snapshot holds, from the journal rows between them,
+ * in the snapshot.
  * @return 0 after every owner; what fn returned when it stopped; LANA_ENOTFOUND when the
  * journal cannot tell (the snapshot is not a sealed version, since is not older than it, no
- * longer in the journal, or an import restarted the zone's history since); LANA_EDB with d.
+ * longer in the journal with that serial, or an import restarted the zone's history since); LANA_EDB with d.
  */
-int zonexfr_changes(struct zonexfr *x, int64_t since, zonexfr_owner_fn *fn, void *arg,
-                    struct lana_diag *d);
+int zonexfr_changes(struct zonexfr *x, int64_t since, uint32_t serial, zonexfr_owner_fn *fn,
+                    void *arg, struct lana_diag *d);
 
 /**
  * Limits a whole-zone cursor to the records at or after position from and before position

@@ -219,7 +219,7 @@ struct xfrcache_msgs *xfrpatch_build(struct xfrcache *c, struct xfrcache_msgs *p
     }
     mk.mark[0] = mk.mark[n - 1] = true; /* the SOA opens the first and closes the last */
     mk.marked = n > 1 ? 2 : 1;
-    int rc = zonexfr_changes(x, info->from_version, mark_owner, &mk, &d);
+    int rc = zonexfr_changes(x, info->from_version, xfrcache_serial(prev), mark_owner, &mk, &d);
     if (rc != 0) {
         if (rc == LANA_EDB)
             log_warn("transfer of a new version: %s", d.msg);
