@@ -9,6 +9,8 @@ Prints figures, asserts nothing. Everything on 127.0.0.1, every wait bounded.
     (printed on its own: lanad reads and encodes the zone then, and copies it from its transfer
     cache for the next transfers of the same version); and a second lanad with its transfer
     cache off ("lanad-cold"), whose every transfer is such a first one, for their median.
+    Then the first AXFR of each version after a one-record change in lanad (built from the
+    cached previous version and the journal), against Knot's and NSD's median AXFR.
 (b) IXFR of a one-record change to the small zone, in bytes, against the AXFR of the same zone,
     from lanad (and Knot, for reference); "not available" when lanad answers the whole zone.
 (c) propagation: one-record changes in lana, the time until both a Knot and a BIND secondary
@@ -322,6 +324,7 @@ def part_a(args, w):
                 if not name.startswith("lanad"):
                     cpu = f"{lc / rc:.2f}" if rc else "n/a (too short to measure)"
                     note(f"{lanad}/{name}: wall {lw / rw:.2f}, server CPU {cpu} (target <= 1)")
+        after_change(args, db, servers, med)
         note(f"server_cpu: /proc/PID/stat utime + stime, in ticks of {1000 // TICK} ms; "
              "sched_cpu: the threads' run time from schedstat (ns resolution), which the "
              "ratios use when the kernel keeps it")
@@ -329,6 +332,46 @@ def part_a(args, w):
         os.sched_setaffinity(0, set(range(os.cpu_count())))
         for s in servers:
             s.stop()
+
+
+def after_change(args, db, servers, med):
+    """The AXFR of the version after a one-record change: lanad's first transfer of it (built
+    from the cached previous version and the journal), each round after a TXT record added
+    to the middle of the zone, against Knot's and NSD's median AXFR above: they serve every
+    transfer from memory, the first after a reload of the changed zone as any other."""
+    lanad = next((s for s in servers if s.name == "lanad"), None)
+    rport = registry_port(db)
+    if lanad is None or rport is None:
+        return
+    got_all = []
+    for rnd in range(args.rounds):
+        r = lana_cmd(args, db, rport, "record", "add", f"h{args.hosts // 2:06d}.lab.", "TXT",
+                     f"change-{rnd}")
+        if r.returncode != 0:
+            note("lana record add failed: " + r.stderr.strip())
+            return
+        time.sleep(0.05)  # let the commit's CPU land before counting
+        tail = soa_tail(lanad.port, "lab.")
+        n0 = lanad.run_ns()
+        got = axfr_raw(lanad.port, "lab.", tail)
+        time.sleep(0.05)
+        n1 = lanad.run_ns()
+        if got is None:
+            note(f"lanad: AXFR after a change failed in round {rnd}")
+            continue
+        got_all.append((got[0], (n1 - n0) / 1e9))
+    if not got_all:
+        return
+    wall, cpu = median([x[0] for x in got_all]), median([x[1] for x in got_all])
+    print(f"axfr lanad  after a one-record change (first transfer of the new version): "
+          f"wall_ms={wall * 1000:.0f} sched_cpu_ms={cpu * 1000:.1f} "
+          f"(median of {len(got_all)}; cpu {min(x[1] for x in got_all) * 1000:.1f}-"
+          f"{max(x[1] for x in got_all) * 1000:.1f} ms)", flush=True)
+    for name, (rw, rc) in med.items():
+        if not name.startswith("lanad"):
+            ratio = f"{cpu / rc:.2f}" if rc else "n/a"
+            note(f"lanad after a change/{name} AXFR: wall {wall / rw:.2f}, server CPU {ratio} "
+                 "(target <= 1)")
 
 
 def lana_cmd(args, db, rport, *cmd):

@@ -136,6 +136,7 @@ struct zonexfr {
     int last_klen;
     uint8_t last_owner[DNAME_MAXLEN];
     size_t last_olen;
+    bool ranged; /* rows is the statement of zonexfr_range */
 };
 
 /* Prepares sql on the transfer's connection into *s. */
@@ -566,4 +567,154 @@ void zonexfr_close(struct zonexfr *x)
         sqlite3_close(x->db);
     free(x->path);
     free(x);
+}
+
+/* Positions: kind, then for a record the key's length (2 bytes) and key, the type (2 bytes)
+ * and the rdata, so that a position holds everything the order compares. */
+size_t zonexfr_pos(enum zonexfr_pos_kind kind, const struct zonexfr_rr *rr, uint8_t *out)
+{
+    out[0] = (uint8_t)kind;
+    if (kind != ZONEXFR_POS_RECORD)
+        return 1;
+    size_t klen = dname_key(rr->owner, out + 3);
+    out[1] = (uint8_t)(klen >> 8);
+    out[2] = (uint8_t)klen;
+    uint8_t *p = out + 3 + klen;
+    p[0] = (uint8_t)(rr->type >> 8);
+    p[1] = (uint8_t)rr->type;
+    memcpy(p + 2, rr->rdata, rr->rdlen);
+    return 3 + klen + 2 + rr->rdlen;
+}
+
+/* The order SQLite gives blobs: bytes as unsigned, then the shorter first. */
+static int blob_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* A record position's parts. */
+struct pos_parts {
+    const uint8_t *key, *rdata;
+    size_t klen, rdlen;
+    unsigned type;
+};
+
+static void pos_split(const uint8_t *p, size_t plen, struct pos_parts *o)
+{
+    o->klen = (size_t)p[1] << 8 | p[2];
+    o->key = p + 3;
+    o->type = (unsigned)p[3 + o->klen] << 8 | p[4 + o->klen];
+    o->rdata = p + 5 + o->klen;
+    o->rdlen = plen - 5 - o->klen;
+}
+
+int zonexfr_pos_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    if (a[0] != b[0] || a[0] != ZONEXFR_POS_RECORD)
+        return (int)a[0] - (int)b[0];
+    struct pos_parts x, y;
+    pos_split(a, alen, &x);
+    pos_split(b, blen, &y);
+    int c = blob_cmp(x.key, x.klen, y.key, y.klen);
+    if (c == 0)
+        c = x.type < y.type ? -1 : x.type > y.type;
+    return c != 0 ? c : blob_cmp(x.rdata, x.rdlen, y.rdata, y.rdlen);
+}
+
+int zonexfr_pos_owner_cmp(const uint8_t *key, size_t klen, const uint8_t *p, size_t plen)
+{
+    if (p[0] != ZONEXFR_POS_RECORD)
+        return p[0] == ZONEXFR_POS_START ? 1 : -1;
+    struct pos_parts y;
+    pos_split(p, plen, &y);
+    return blob_cmp(key, klen, y.key, y.klen);
+}
+
+int zonexfr_changes(struct zonexfr *x, int64_t since, uint32_t serial, zonexfr_owner_fn *fn,
+                    void *arg, struct lana_diag *d)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+    uint8_t want[4] = {(uint8_t)(serial >> 24), (uint8_t)(serial >> 16), (uint8_t)(serial >> 8),
+                       (uint8_t)serial};
+    if (x->kind != ZONEXFR_FULL || x->version == 0 || since <= 0 || since >= x->version)
+        return LANA_ENOTFOUND;
+    /* since is still that version of this zone: the rows after it are all kept (compaction
+     * drops a version before the rows that follow it; an import drops every version, and its
+     * serials step past the old ones, so a journal position used again names another serial) */
+    if ((rc = prep(x, "SELECT 1 FROM journal_version WHERE seq = ?2 AND zone_id = ?1"
+                      " AND serial = ?3", &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, x->zone);
+    sqlite3_bind_int64(s, 2, since);
+    sqlite3_bind_blob(s, 3, want, 4, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (step == SQLITE_DONE)
+        return LANA_ENOTFOUND;
+    if (step != SQLITE_ROW)
+        return store__err(x->db, d, "journal");
+    /* every row is a change of its owner (op 2, a new serial, one of the apex's) */
+    if ((rc = prep(x, "SELECT DISTINCT key FROM journal WHERE zone_id = ?1 AND seq > ?2"
+                      " AND seq <= ?3 ORDER BY key", &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, x->zone);
+    sqlite3_bind_int64(s, 2, since);
+    sqlite3_bind_int64(s, 3, x->version);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const uint8_t *key = sqlite3_column_blob(s, 0);
+        if ((rc = fn(arg, key != NULL ? key : (const uint8_t *)"",
+                     (size_t)sqlite3_column_bytes(s, 0))) != 0)
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = store__err(x->db, d, "journal");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Binds position p (of len bytes) to the range statement's parameters from i (key, type,
+ * rdata); START and END as a place before and after every record. */
+static void bind_pos(sqlite3_stmt *s, int i, const uint8_t *p, size_t len)
+{
+    if (p[0] != ZONEXFR_POS_RECORD) {
+        uint8_t after[DNAME_KEY_MAX + 1]; /* above any key */
+        memset(after, 0xff, sizeof after);
+        sqlite3_bind_blob(s, i, after, p[0] == ZONEXFR_POS_END ? (int)sizeof after : 0,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, i + 1, 0);
+        sqlite3_bind_blob(s, i + 2, "", 0, SQLITE_STATIC);
+        return;
+    }
+    struct pos_parts o;
+    pos_split(p, len, &o);
+    sqlite3_bind_blob(s, i, o.key, (int)o.klen, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, i + 1, (int)o.type);
+    sqlite3_bind_blob(s, i + 2, o.rdata, (int)o.rdlen, SQLITE_TRANSIENT);
+}
+
+int zonexfr_range(struct zonexfr *x, const uint8_t *from, size_t flen, const uint8_t *to,
+                  size_t tlen, struct lana_diag *d)
+{
+    int rc;
+    if (x->kind != ZONEXFR_FULL)
+        return diag_set(d, LANA_EUNSUPP, "a range of a difference");
+    if (!x->ranged) {
+        sqlite3_finalize(x->rows);
+        x->rows = NULL;
+        if ((rc = prep(x, "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1"
+                          " AND (key, type, rdata) >= (?2, ?3, ?4)"
+                          " AND (key, type, rdata) < (?5, ?6, ?7)"
+                          " ORDER BY key, type, rdata", &x->rows, d)) != 0)
+            return rc;
+        x->ranged = true;
+    }
+    sqlite3_reset(x->rows);
+    sqlite3_bind_int64(x->rows, 1, x->zone);
+    bind_pos(x->rows, 2, from, flen);
+    bind_pos(x->rows, 5, to, tlen);
+    return 0;
 }

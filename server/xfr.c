@@ -26,6 +26,7 @@
 #include "server/secstate.h"
 #include "server/tsigsrv.h"
 #include "server/xfrcache.h"
+#include "server/xfrpatch.h"
 
 #define XFR_R_NOTAUTH 9 /* RFC 2136 §2.2: not authoritative for the zone */
 #define XFR_OPT_LEN 11  /* an OPT record without options */
@@ -39,6 +40,9 @@ struct xfr {
     struct zonexfr *zx;
     struct xfrcache_msgs *rec;    /* this transfer's messages, recorded for the cache */
     struct xfrcache_msgs *cached; /* the messages sent, from the cache; next is msg */
+    uint8_t *pos;    /* recording: where the message being built starts (ZONEXFR_POS_MAX) */
+    size_t plen;
+    struct xfrpatch_info patch; /* cached was built from an earlier version (patch.messages) */
     size_t msg;
     size_t msg_max;  /* bytes that end a message: XFR_MSG_MAX, or over UDP the client's limit */
     size_t cap;      /* bytes of one message at most: 64 KiB, or over UDP the client's limit */
@@ -179,6 +183,8 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
             return LANA_ERANGE;
         n++;
         x->done = x->soa_only || zonexfr_kind(x->zx) == ZONEXFR_CURRENT;
+        if (x->pos != NULL)
+            x->plen = zonexfr_pos(ZONEXFR_POS_START, NULL, x->pos);
     }
     while (!x->done) {
         if (!x->have_cur && !x->rows_done) {
@@ -195,6 +201,8 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
          * a record bigger than that alone goes out in a message of up to 64 KiB */
         if (n > 0 && b.wb.pos + dname_len(rr->owner) + 10 + rr->rdlen > x->msg_max)
             break;
+        if (n == 0 && x->pos != NULL) /* where this message starts, for xfrpatch */
+            x->plen = zonexfr_pos(x->have_cur ? ZONEXFR_POS_RECORD : ZONEXFR_POS_END, rr, x->pos);
         if (!dnsmsg_put_rr(&b, DNSMSG_AN, rr->owner, rr->type, DNS_C_IN, rr->ttl, rr->rdata,
                            rr->rdlen)) {
             if (n == 0) {
@@ -218,7 +226,8 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
         /* a message past XFR_MSG_MAX (a record alone) might not leave room for another
          * client's TSIG: such a zone is not kept */
         if (*len > XFR_MSG_MAX ||
-            !xfrcache_add(x->rec, out + qend, *len - qend, b.counts[DNSMSG_AN])) {
+            !xfrcache_add_at(x->rec, out + qend, *len - qend, b.counts[DNSMSG_AN], x->pos,
+                             x->plen)) {
             xfrcache_drop(x->rec); /* too big to keep, or out of memory: sent all the same */
             x->rec = NULL;
         } else if (x->done) {
@@ -270,6 +279,14 @@ static long xfr_next(void *stream, uint8_t *out)
 static void what(const struct xfr *x, char *buf, size_t size)
 {
     buf[0] = '\0';
+    if (x->cached != NULL && x->patch.messages > 0) {
+        snprintf(buf, size, " (%s%s%sbuilt from version %lld: %zu of %zu messages encoded anew)",
+                 x->q.qtype == DNS_T_IXFR ? "whole zone: " : "",
+                 x->q.qtype == DNS_T_IXFR ? zonexfr_why(x->zx) : "",
+                 x->q.qtype == DNS_T_IXFR ? "; " : "", (long long)x->patch.from_version,
+                 x->patch.encoded, x->patch.messages);
+        return;
+    }
     if (x->cached != NULL) {
         if (x->q.qtype == DNS_T_IXFR)
             snprintf(buf, size, " (whole zone: %s; from the transfer cache)",
@@ -333,12 +350,29 @@ static void xfr_free(void *stream)
                  (unsigned long long)x->messages);
     xfrcache_drop(x->rec);
     xfrcache_release(x->cached);
+    free(x->pos);
     /* what the secondary has now (server/secstate.h); not after the SOA alone over UDP */
     if (x->done && (!x->soa_only || zonexfr_kind(x->zx) == ZONEXFR_CURRENT))
         secstate_xfr_done(x->zone, x->peer, xfr_kind_name(x), zonexfr_soa(x->zx)->rdata,
                           zonexfr_soa(x->zx)->rdlen, x->bytes);
     zonexfr_close(x->zx);
     free(x);
+}
+
+/* The messages of version ver of the zone built from the cached messages of an earlier
+ * version and the journal (server/xfrpatch.h), or NULL: the transfer builds the whole zone. */
+static struct xfrcache_msgs *from_earlier(struct xfr *x, const uint8_t *apex, int64_t zone,
+                                          int64_t ver)
+{
+    struct xfrcache_msgs *prev = xfrcache_latest(cache, apex, zone), *m = NULL;
+    if (prev == NULL)
+        return NULL;
+    if (xfrcache_version(prev) < ver &&
+        (m = xfrpatch_build(cache, prev, x->zx, XFR_MSG_MAX, &x->patch)) == NULL)
+        log_info("axfr %s to %s: the whole zone is read (from version %lld: %s)", x->zone,
+                 x->peer, (long long)xfrcache_version(prev), x->patch.why);
+    xfrcache_release(prev);
+    return m;
 }
 
 int xfr_cache_init(size_t bytes)
@@ -410,7 +444,15 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         int64_t zid = zonexfr_zone(x->zx), ver = zonexfr_version(x->zx);
         uint32_t serial = soa_serial(zonexfr_soa(x->zx));
         if ((x->cached = xfrcache_get(cache, q->qname, zid, ver, serial)) == NULL)
-            x->rec = xfrcache_record(cache, q->qname, zid, ver, serial);
+            x->cached = from_earlier(x, q->qname, zid, ver);
+        if (x->patch.failed)
+            rc = LANA_EDB; /* logged */
+        if (rc == 0 && x->cached == NULL &&
+            (x->rec = xfrcache_record(cache, q->qname, zid, ver, serial)) != NULL &&
+            (x->pos = malloc(ZONEXFR_POS_MAX)) == NULL) {
+            xfrcache_drop(x->rec);
+            x->rec = NULL;
+        }
     }
     struct tsig_ctx unsigned_yet = x->tsig; /* the signing chain before the first message */
     if (rc == 0)
@@ -425,6 +467,7 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         xfrcache_drop(x->rec);
         xfrcache_release(x->cached);
         zonexfr_close(x->zx);
+        free(x->pos);
         free(x);
         return answer_error(q, pkt, len, rc == LANA_ENOTFOUND ? XFR_R_NOTAUTH : DNS_R_SERVFAIL,
                             out, DNSMSG_MAX);

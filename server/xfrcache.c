@@ -24,6 +24,10 @@ struct xfrcache_msgs {
     size_t *off;        /* n + 1 offsets into data */
     uint16_t *ancount;
     size_t n, ncap;
+    uint8_t *pos;       /* the messages' positions, one after the other (malloc'd) */
+    size_t *poff;       /* n + 1 offsets into pos; NULL: no positions */
+    size_t plen, pcap;
+    bool no_pos;        /* a message came without one */
     uint64_t used;      /* the cache's tick at the last lookup (under its mutex) */
 };
 
@@ -48,14 +52,54 @@ struct xfrcache *xfrcache_new(size_t max_bytes)
     return c;
 }
 
+/*
+ * The mapping of the last entry freed, kept for the next entry of the same size: its pages
+ * are faulted in already, so the next version of a zone (server/xfrpatch.h) is written at
+ * the speed of a copy instead of a page fault every 4 KiB and an unmapping of the old one.
+ * One at most: the memory of one more zone's messages.
+ */
+static struct {
+    pthread_mutex_t mu;
+    void *p;
+    size_t cap;
+} spare = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* A mapping of cap bytes for an entry's bodies, the spare one when it fits, or NULL. */
+static void *map_take(size_t cap)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&spare.mu);
+    if (spare.p != NULL && spare.cap == cap) {
+        p = spare.p;
+        spare.p = NULL;
+    }
+    pthread_mutex_unlock(&spare.mu);
+    return p;
+}
+
+/* Gives a freed entry's mapping back: kept as the spare, or unmapped. */
+static void map_give(void *p, size_t cap)
+{
+    pthread_mutex_lock(&spare.mu);
+    void *old = spare.p;
+    size_t old_cap = spare.cap;
+    spare.p = p;
+    spare.cap = cap;
+    pthread_mutex_unlock(&spare.mu);
+    if (old != NULL)
+        munmap(old, old_cap);
+}
+
 void xfrcache_release(struct xfrcache_msgs *m)
 {
     if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1)
         return;
     if (m->data != NULL)
-        munmap(m->data, m->cap);
+        map_give(m->data, m->cap);
     free(m->off);
     free(m->ancount);
+    free(m->pos);
+    free(m->poff);
     free(m);
 }
 
@@ -92,6 +136,36 @@ struct xfrcache_msgs *xfrcache_get(struct xfrcache *c, const uint8_t *apex, int6
     return m;
 }
 
+struct xfrcache_msgs *xfrcache_latest(struct xfrcache *c, const uint8_t *apex, int64_t zone)
+{
+    struct xfrcache_msgs *m = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->zone == zone && dname_equal(c->v[i]->apex, apex)) {
+            m = c->v[i];
+            atomic_fetch_add(&m->refs, 1);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return m;
+}
+
+struct xfrcache_msgs *xfrcache_ref(struct xfrcache_msgs *m)
+{
+    atomic_fetch_add(&m->refs, 1);
+    return m;
+}
+
+int64_t xfrcache_version(const struct xfrcache_msgs *m)
+{
+    return m->version;
+}
+
+uint32_t xfrcache_serial(const struct xfrcache_msgs *m)
+{
+    return m->serial;
+}
+
 size_t xfrcache_count(const struct xfrcache_msgs *m)
 {
     return m->n;
@@ -124,10 +198,9 @@ struct xfrcache_msgs *xfrcache_record(struct xfrcache *c, const uint8_t *apex, i
     return m;
 }
 
-bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount)
+/* Room for one more message: the data mapped, the arrays of offsets grown. */
+static bool grow(struct xfrcache_msgs *m)
 {
-    if (m->len + len > m->limit)
-        return false;
     /* The bodies go into address space reserved for the most the entry may hold, mapped
      * lazily: the buffer never moves (a growing malloc'd one is copied over and over, its new
      * pages faulted in each time), and past its first 2 MiB, which small zones never leave,
@@ -135,12 +208,15 @@ bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint
      * one per 4 KiB page, a cost the first transfer of a version pays whole. */
     if (m->data == NULL) {
         size_t huge = (size_t)2 << 20, cap = (m->limit + huge - 1) / huge * huge;
-        void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-            return false;
-        if (cap > huge)
-            madvise((uint8_t *)p + huge, cap - huge, MADV_HUGEPAGE); /* advice only */
+        void *p = map_take(cap);
+        if (p == NULL) {
+            p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED)
+                return false;
+            if (cap > huge)
+                madvise((uint8_t *)p + huge, cap - huge, MADV_HUGEPAGE); /* advice only */
+        }
         m->data = p;
         m->cap = cap;
     }
@@ -154,13 +230,93 @@ bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint
         if (an == NULL)
             return false;
         m->ancount = an;
+        if (!m->no_pos) {
+            size_t *poff = realloc(m->poff, (ncap + 1) * sizeof *poff);
+            if (poff == NULL)
+                return false;
+            if (m->poff == NULL)
+                poff[0] = 0;
+            m->poff = poff;
+        }
         m->ncap = ncap;
     }
+    return true;
+}
+
+bool xfrcache_add(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount)
+{
+    return xfrcache_add_at(m, body, len, ancount, NULL, 0);
+}
+
+/* Appends message n's position (the caller checked n fits the offsets' array). */
+static bool add_pos(struct xfrcache_msgs *m, const uint8_t *pos, size_t plen)
+{
+    if (m->no_pos)
+        return true;
+    if (pos == NULL) { /* none for this message: none for the entry */
+        m->no_pos = true;
+        free(m->pos);
+        free(m->poff);
+        m->pos = NULL;
+        m->poff = NULL;
+        return true;
+    }
+    if (m->plen + plen > m->pcap) {
+        size_t cap = m->pcap ? 2 * m->pcap : 4096;
+        while (cap < m->plen + plen)
+            cap *= 2;
+        uint8_t *p = realloc(m->pos, cap);
+        if (p == NULL)
+            return false;
+        m->pos = p;
+        m->pcap = cap;
+    }
+    memcpy(m->pos + m->plen, pos, plen);
+    m->plen += plen;
+    m->poff[m->n + 1] = m->plen;
+    return true;
+}
+
+bool xfrcache_add_at(struct xfrcache_msgs *m, const uint8_t *body, size_t len, uint16_t ancount,
+                     const uint8_t *pos, size_t plen)
+{
+    if (m->len + len > m->limit || !grow(m))
+        return false;
+    if (!add_pos(m, pos, plen))
+        return false;
     memcpy(m->data + m->len, body, len);
     m->ancount[m->n] = ancount;
     m->len += len;
     m->off[++m->n] = m->len;
     return true;
+}
+
+void xfrcache_reserve(struct xfrcache_msgs *m, size_t bytes)
+{
+    if (bytes > m->limit || !grow(m))
+        return;
+#ifdef MADV_POPULATE_WRITE
+    size_t page = 4096;
+    madvise(m->data, (bytes + page - 1) / page * page, MADV_POPULATE_WRITE); /* a hint only */
+#endif
+}
+
+void xfrcache_truncate(struct xfrcache_msgs *m, size_t n)
+{
+    if (n >= m->n)
+        return;
+    m->n = n;
+    m->len = m->off[n];
+    if (m->poff != NULL)
+        m->plen = m->poff[n];
+}
+
+const uint8_t *xfrcache_pos(const struct xfrcache_msgs *m, size_t i, size_t *plen)
+{
+    if (m->no_pos || m->poff == NULL)
+        return NULL;
+    *plen = m->poff[i + 1] - m->poff[i];
+    return m->pos + m->poff[i];
 }
 
 /* Removes entry i from the array (the caller holds the mutex) and drops the cache's reference. */

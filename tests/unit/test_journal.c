@@ -277,6 +277,56 @@ static void test_journal_a_new_zone_passes_the_old_serials(void **state)
     assert_true(serial_lt(imported, serial(f->nm)));
 }
 
+/* The owners collected by zonexfr_changes, as text "key-hex,key-hex,..." (the apex's key
+ * "6c616200"); stops with 7 after stop_after owners. */
+struct owners {
+    char text[512];
+    int n, stop_after;
+};
+
+static int collect_owner(void *arg, const uint8_t *key, size_t klen)
+{
+    struct owners *o = arg;
+    size_t len = strlen(o->text);
+    for (size_t i = 0; i < klen && len + 3 < sizeof o->text; i++, len += 2)
+        snprintf(o->text + len, sizeof o->text - len, "%02x", key[i]);
+    snprintf(o->text + len, sizeof o->text - len, ",");
+    return ++o->n == o->stop_after ? 7 : 0;
+}
+
+/* zonexfr_changes names every owner changed between a version and the snapshot, once each,
+ * in the zone's order; not for another serial of that version, nor from the newest. */
+static void test_zonexfr_changes_names_the_changed_owners(void **state)
+{
+    struct testdb_names *f = *state;
+    struct zonexfr *x;
+    struct owners o = {{0}, 0, 0};
+    struct lana_diag d;
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    txt(f->nm, "a.lab.", "\"one\"");
+    txt(f->nm, "keep.lab.", "\"one\"");
+    assert_int_equal(zonexfr_open(f->t.path, lab, NULL, &x, NULL), 0);
+    int64_t v1 = zonexfr_version(x);
+    uint32_t s1 = serial(f->nm);
+    assert_true(v1 > 0);
+    assert_int_equal(zonexfr_changes(x, v1, s1, collect_owner, &o, NULL), LANA_ENOTFOUND);
+    zonexfr_close(x);
+    txt(f->nm, "m.lab.", "\"two\"");
+    txt(f->nm, "b.lab.", "\"two\"");
+    untxt(f->nm, "a.lab.");
+    txt(f->nm, "m.lab.", "\"three\"");
+    assert_int_equal(zonexfr_open(f->t.path, lab, NULL, &x, NULL), 0);
+    assert_true(zonexfr_version(x) > v1);
+    assert_int_equal(zonexfr_changes(x, v1, s1, collect_owner, &o, NULL), 0);
+    /* the apex (its serial), a, b, m: keys are the labels reversed, each ended by a 0 */
+    assert_string_equal(o.text, "6c616200,6c6162006100,6c6162006200,6c6162006d00,");
+    assert_int_equal(zonexfr_changes(x, v1, s1 + 1, collect_owner, &o, NULL), LANA_ENOTFOUND);
+    o = (struct owners){{0}, 0, 2};
+    assert_int_equal(zonexfr_changes(x, v1, s1, collect_owner, &o, NULL), 7);
+    assert_int_equal(o.n, 2);
+    zonexfr_close(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +341,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_every_version_has_its_own_serial,
                                         testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_journal_a_new_zone_passes_the_old_serials,
+                                        testdb_names_setup, testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_changes_names_the_changed_owners,
                                         testdb_names_setup, testdb_names_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,6 +137,68 @@ static void test_zonexfr_root_zone(void **state)
     zonexfr_close(x);
 }
 
+/* Positions follow the order a whole zone comes in, and a range of them gives exactly the
+ * records between, in the same snapshot, as often as asked (server/xfrpatch.c reads the
+ * messages it encodes anew so). */
+static void test_zonexfr_positions_and_ranges(void **state)
+{
+    struct testdb *t = *state;
+    struct zonexfr *x;
+    struct zonexfr_rr rr;
+    enum { N = 300 };
+    static uint8_t pos[N + 2][300];
+    size_t plen[N + 2], n = 0;
+    uint8_t start[1], end[1];
+    size_t slen = zonexfr_pos(ZONEXFR_POS_START, NULL, start);
+    size_t elen = zonexfr_pos(ZONEXFR_POS_END, NULL, end);
+    import_hosts(t, 5, N);
+    assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
+    while (zonexfr_next(x, &rr, NULL) == 1) {
+        assert_true(n < N + 2);
+        plen[n] = zonexfr_pos(ZONEXFR_POS_RECORD, &rr, pos[n]);
+        assert_true(zonexfr_pos_cmp(start, slen, pos[n], plen[n]) < 0);
+        assert_true(zonexfr_pos_cmp(pos[n], plen[n], end, elen) < 0);
+        if (n > 0) { /* strictly after the one before */
+            assert_true(zonexfr_pos_cmp(pos[n - 1], plen[n - 1], pos[n], plen[n]) < 0);
+            assert_true(zonexfr_pos_cmp(pos[n], plen[n], pos[n - 1], plen[n - 1]) > 0);
+        }
+        assert_int_equal(zonexfr_pos_cmp(pos[n], plen[n], pos[n], plen[n]), 0);
+        n++;
+    }
+    assert_int_equal(n, N + 2);
+    /* an owner against a position: before, among, after its records */
+    uint8_t key[DNAME_KEY_MAX];
+    size_t klen = dname_key((const uint8_t *)"\3ns1\3lab", key);
+    assert_int_equal(zonexfr_pos_owner_cmp(key, klen, start, slen), 1);
+    assert_int_equal(zonexfr_pos_owner_cmp(key, klen, end, elen), -1);
+    for (size_t i = 0; i < n; i++) {
+        int c = zonexfr_pos_owner_cmp(key, klen, pos[i], plen[i]);
+        assert_true(c != 0 || memcmp(pos[i] + 3, key, klen) == 0);
+    }
+    /* ranges, in any order, on the same cursor */
+    size_t from[] = {50, 0, 120, 301}, to[] = {120, 10, 302, 302};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(zonexfr_range(x, pos[from[k]], plen[from[k]],
+                                       to[k] == N + 2 ? end : pos[to[k]],
+                                       to[k] == N + 2 ? elen : plen[to[k]], NULL), 0);
+        size_t i = from[k];
+        while (zonexfr_next(x, &rr, NULL) == 1) {
+            uint8_t p[300];
+            size_t len = zonexfr_pos(ZONEXFR_POS_RECORD, &rr, p);
+            assert_true(i < to[k]);
+            assert_int_equal(zonexfr_pos_cmp(p, len, pos[i], plen[i]), 0);
+            i++;
+        }
+        assert_int_equal(i, to[k]);
+    }
+    assert_int_equal(zonexfr_range(x, start, slen, end, elen, NULL), 0);
+    assert_int_equal(read_all(x), N + 2);
+    /* the journal cannot describe a step from a version that is not older */
+    assert_int_equal(zonexfr_changes(x, zonexfr_version(x), 5, NULL, NULL, NULL), LANA_ENOTFOUND);
+    assert_int_equal(zonexfr_changes(x, 0, 5, NULL, NULL, NULL), LANA_ENOTFOUND);
+    zonexfr_close(x);
+}
+
 static void test_zonexfr_unknown_zone(void **state)
 {
     struct testdb *t = *state;
@@ -356,11 +418,94 @@ static void test_xfrcache_key_and_lifetime(void **state)
     xfrcache_free(c);
 }
 
+/* Positions kept with the messages, the zone's latest entry whatever its version, and an
+ * entry with one message added without a position has none. */
+static void test_xfrcache_positions(void **state)
+{
+    (void)state;
+    struct xfrcache *c = xfrcache_new(1 << 20);
+    static const uint8_t za[] = "\2za\3lab";
+    assert_null(xfrcache_latest(c, za, 7));
+    struct xfrcache_msgs *m = xfrcache_record(c, za, 7, 40, 5);
+    for (int i = 0; i < 100; i++) { /* past the first growth of the arrays */
+        char pos[8];
+        snprintf(pos, sizeof pos, "p%d", i);
+        assert_true(xfrcache_add_at(m, (const uint8_t *)"body", 4, 1, (const uint8_t *)pos,
+                                    strlen(pos)));
+    }
+    xfrcache_publish(c, m);
+    struct xfrcache_msgs *got = xfrcache_latest(c, za, 7);
+    assert_ptr_equal(got, m);
+    assert_int_equal(xfrcache_version(got), 40);
+    assert_int_equal(xfrcache_serial(got), 5);
+    size_t plen;
+    const uint8_t *p = xfrcache_pos(got, 77, &plen);
+    assert_non_null(p);
+    assert_int_equal(plen, 3);
+    assert_memory_equal(p, "p77", 3);
+    assert_ptr_equal(xfrcache_ref(got), got);
+    xfrcache_release(got);
+    xfrcache_release(got);
+    assert_null(xfrcache_latest(c, za, 8)); /* another zone's id */
+    struct xfrcache_msgs *n = xfrcache_record(c, za, 7, 41, 6);
+    assert_true(xfrcache_add_at(n, (const uint8_t *)"b", 1, 1, (const uint8_t *)"p0", 2));
+    assert_true(xfrcache_add(n, (const uint8_t *)"c", 1, 1));
+    assert_null(xfrcache_pos(n, 0, &plen));
+    xfrcache_drop(n);
+    xfrcache_free(c);
+}
+
+/* The records of one AXFR of lab. through xfr_answer (allowed from 127.0.0.1). */
+static unsigned axfr_records(struct testdb *t)
+{
+    struct zonedb_reader *r;
+    struct dnsmsg_query q;
+    uint8_t pkt[64], *out = malloc(DNSMSG_MAX);
+    assert_non_null(out);
+    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
+    size_t len = make_query(pkt, 7, DNS_T_AXFR);
+    assert_int_equal(dnsmsg_parse_query(pkt, len, &q), DNSMSG_OK);
+    struct conf_list allow = {1, {"127.0.0.1/32"}};
+    struct sockaddr_storage ok = addr("127.0.0.1");
+    struct dnstcp_more more = {0};
+    long m = (long)xfr_answer(t->path, &allow, r, NULL, &q, pkt, len,
+                              (const struct sockaddr *)&ok, out, &more);
+    unsigned records = 0;
+    while (m > 0) {
+        assert_int_equal(out[3] & 15, 0);
+        records += u16at(out + 6);
+        m = more.next != NULL ? more.next(more.stream, out) : 0;
+    }
+    assert_int_equal(m, 0);
+    if (more.free != NULL)
+        more.free(more.stream);
+    zonedb_reader_close(r);
+    free(out);
+    return records;
+}
+
+/* With the transfer cache on, a zone replaced by an import (its journal restarted) is not
+ * built from the cached messages of the zone before: the transfer has the new records. Run
+ * last: the cache stays on for the rest of the program. */
+static void test_xfr_cache_after_import(void **state)
+{
+    struct testdb *t = *state;
+    assert_int_equal(xfr_cache_init(64 << 20), 0);
+    import_hosts(t, 3, 2000);
+    assert_int_equal(axfr_records(t), 2000 + 4);
+    assert_int_equal(axfr_records(t), 2000 + 4); /* from the cache */
+    import_hosts(t, 4, 2100);
+    assert_int_equal(axfr_records(t), 2100 + 4);
+    import_hosts(t, 5, 1500);
+    assert_int_equal(axfr_records(t), 1500 + 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_positions_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_root_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_kept_connections_follow_the_file, setup,
                                         teardown),
@@ -368,6 +513,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
         cmocka_unit_test(test_xfrcache_key_and_lifetime),
+        cmocka_unit_test(test_xfrcache_positions),
+        cmocka_unit_test_setup_teardown(test_xfr_cache_after_import, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
