@@ -19,23 +19,18 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import Daemon, Line, check, finish  # noqa: E402
+from lanatest import Daemon, Line, check, finish, need_dnspython  # noqa: E402
 
-if "/usr/lib/python3/dist-packages" not in sys.path:  # Debian's package, under another python3
-    sys.path.append("/usr/lib/python3/dist-packages")
-try:
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rdatatype
-    import dns.rrset
-    import dns.versioned
-    import dns.xfr
-    import dns.zone
-except ImportError:
-    print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
-    sys.exit(77)
+need_dnspython()
+import dns.flags  # noqa: E402
+import dns.message  # noqa: E402
+import dns.name  # noqa: E402
+import dns.query  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.rrset  # noqa: E402
+import dns.versioned  # noqa: E402
+import dns.xfr  # noqa: E402
+import dns.zone  # noqa: E402
 
 ZONE = "lab."
 LOAD = 1000

@@ -17,21 +17,16 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import Daemon, Line, check, finish  # noqa: E402
+from lanatest import Daemon, Line, check, finish, need_dnspython  # noqa: E402
 
-if "/usr/lib/python3/dist-packages" not in sys.path:  # Debian's package, under another python3
-    sys.path.append("/usr/lib/python3/dist-packages")
-try:
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-    import dns.tsig
-    import dns.tsigkeyring
-except ImportError:
-    print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
-    sys.exit(77)
+need_dnspython()
+import dns.message  # noqa: E402
+import dns.name  # noqa: E402
+import dns.query  # noqa: E402
+import dns.rcode  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.tsig  # noqa: E402
+import dns.tsigkeyring  # noqa: E402
 
 LANA = os.environ.get("LANA", "lana")
 HOSTS = 800  # enough for several 16 KiB messages

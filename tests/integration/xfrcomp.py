@@ -18,19 +18,14 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from lanatest import LANAD, Daemon, check, finish  # noqa: E402
+from lanatest import LANAD, Daemon, check, finish, need_dnspython  # noqa: E402
 
-if "/usr/lib/python3/dist-packages" not in sys.path:  # Debian's package, under another python3
-    sys.path.append("/usr/lib/python3/dist-packages")
-try:
-    import dns.message
-    import dns.name
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.zone
-except ImportError:
-    print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
-    sys.exit(77)
+need_dnspython()
+import dns.message  # noqa: E402
+import dns.name  # noqa: E402
+import dns.rdataclass  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.zone  # noqa: E402
 from secondaries import _read_frame as read_frame  # noqa: E402
 
 NODES = 2500

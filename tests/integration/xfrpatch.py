@@ -23,17 +23,12 @@ import tempfile
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "lib"))
 sys.path.insert(0, here)
-from lanatest import Daemon, Line, check, finish  # noqa: E402
+from lanatest import Daemon, Line, check, finish, need_dnspython  # noqa: E402
 
-if "/usr/lib/python3/dist-packages" not in sys.path:  # Debian's package, under another python3
-    sys.path.append("/usr/lib/python3/dist-packages")
-try:
-    import dns.message
-    import dns.rdatatype
-    import dns.zone
-except ImportError:
-    print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
-    sys.exit(77)
+need_dnspython()
+import dns.message  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.zone  # noqa: E402
 from xfrcomp import key, raw_axfr, records, walk  # noqa: E402
 
 LANA = os.environ.get("LANA", "lana")

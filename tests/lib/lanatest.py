@@ -13,6 +13,18 @@ LANAD = os.environ.get("LANAD", "lanad")
 _count = {"pass": 0, "fail": 0}
 
 
+def need_dnspython():
+    """Makes Debian's python3-dnspython importable under any python3 (it lives in
+    /usr/lib/python3/dist-packages), or ends the test as skipped (exit 77) without it."""
+    if "/usr/lib/python3/dist-packages" not in sys.path:
+        sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        import dns.message  # noqa: F401
+    except ImportError:
+        print("# python3-dnspython missing (tools/install-deps.sh installs it): skipped")
+        sys.exit(77)
+
+
 def check(name, cond, detail=""):
     if cond:
         _count["pass"] += 1
