@@ -7,11 +7,13 @@
  *
  * On Linux a shared file mapping stays coherent with the file: pages a truncation removed are
  * unmapped by the kernel and fault in anew. The one danger is touching the mapping past the
- * end of a file that shrank, and SQLite never reads a page past its snapshot's end, which the
- * file holds (pages not yet written back are read from the WAL). So this layer lets that unmap
- * through only when the file is smaller than when it was mapped, or has grown by more than a
- * slack (pages past the mapping are read with pread, correct but slower): otherwise the
- * mapping, and its page tables, stay. Every other call goes straight to SQLite's own layer.
+ * end of a file that shrank, and in WAL mode SQLite never reads a page past its snapshot's
+ * end, which the file holds (pages not yet written back are read from the WAL). So keeping
+ * the mapping is safe; this layer still lets the unmap through, as a margin, when the file is
+ * smaller than at the last unmap let through, and when it has grown by more than a slack
+ * since (pages past the mapping are read with pread: correct, but slower, so the mapping is
+ * then made again). Otherwise the mapping, and its page tables, stay. Every other call goes
+ * straight to SQLite's own layer.
  */
 #include "db/store_int.h"
 
@@ -22,11 +24,12 @@
 
 struct rfile {
     sqlite3_file base;
-    sqlite3_int64 mapped; /* file size when the mapping was last let go (-1: never) */
+    sqlite3_int64 mapped; /* file size when an unmap was last let through (-1: never) */
     sqlite3_file *real;   /* SQLite's own file object, allocated right after this one */
 };
 
 static sqlite3_vfs *base_vfs;
+static _Atomic unsigned long unmaps; /* let through, for tests */
 
 static sqlite3_file *real(sqlite3_file *f)
 {
@@ -117,7 +120,8 @@ static int r_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
             size = -1;
         if (rf->mapped >= 0 && size >= rf->mapped && size - rf->mapped <= slack(rf->mapped))
             return SQLITE_OK;
-        rf->mapped = size; /* the next fetch maps the file as it is now */
+        rf->mapped = size; /* the next fetch maps the file as it is then */
+        unmaps++;
     }
     return rf->real->pMethods->xUnfetch(rf->real, off, p);
 }
@@ -257,6 +261,11 @@ static void register_once(void)
     r_vfs.szOsFile = (int)sizeof(struct rfile) + base_vfs->szOsFile;
     r_vfs.mxPathname = base_vfs->mxPathname;
     registered = sqlite3_vfs_register(&r_vfs, 0) == SQLITE_OK;
+}
+
+unsigned long store__read_vfs_unmaps(void)
+{
+    return unmaps;
 }
 
 const char *store__read_vfs(void)

@@ -70,6 +70,8 @@ void store__init_once(void);
 /** The name of the file layer (VFS) for read-only connections that keep their mapping of
  * the database across commits (db/readvfs.c), or NULL (SQLite's default then). */
 const char *store__read_vfs(void);
+/** How many whole-file unmaps that layer has let through, in all (for tests). */
+unsigned long store__read_vfs_unmaps(void);
 
 /** Applies the connection settings every connection of ours uses. */
 int store__configure(sqlite3 *db, bool writer, struct lana_diag *d);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/dnsmsg.h"
+#include "common/log.h"
 #include "common/rdata.h"
 #include "db/store_int.h"
 
@@ -16,6 +17,7 @@ struct zonedb_reader {
         *st_change_min, *st_begin, *st_commit;
     int64_t data_version;
     uint64_t generation;
+    bool release_warned; /* a failed end of a snapshot was logged once */
     struct zonedb_zone *zones;
     unsigned nzones;
     /* node results: rr array and the bytes their rdata points into */
@@ -213,9 +215,16 @@ void zonedb_reader_hold(struct zonedb_reader *r)
 
 void zonedb_reader_release(struct zonedb_reader *r)
 {
-    if (!sqlite3_get_autocommit(r->db)) {
-        sqlite3_step(r->st_commit);
-        sqlite3_reset(r->st_commit);
+    if (sqlite3_get_autocommit(r->db))
+        return;
+    int rc = sqlite3_step(r->st_commit);
+    sqlite3_reset(r->st_commit);
+    if (rc != SQLITE_DONE && !sqlite3_get_autocommit(r->db)) {
+        /* never seen for a read-only transaction; a snapshot kept would hold the WAL back */
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        if (!r->release_warned)
+            log_warn("zone reader: ending a read transaction: %s", sqlite3_errmsg(r->db));
+        r->release_warned = true;
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define WAYS 4
 #define BYTES_PER_BUCKET 256 /* ring bytes per bucket: room for about 4 answers of 64 bytes */
@@ -33,6 +34,8 @@ struct entry {
 };
 
 struct anscache {
+    void *map;     /* one anonymous mapping: the index, then the ring */
+    size_t map_len;
     struct bucket *buckets;
     size_t mask;   /* buckets - 1 */
     uint8_t *ring;
@@ -82,14 +85,17 @@ struct anscache *anscache_new(size_t bytes)
         nb *= 2;
     c->cap = bytes & ~(size_t)7; /* entries are 8-byte aligned, the ring too */
     c->mask = nb - 1;
-    /* Pages are touched as entries are written: an idle cache costs address space only. */
-    c->ring = malloc(bytes);
-    c->buckets = aligned_alloc(64, nb * sizeof *c->buckets);
-    if (c->ring == NULL || c->buckets == NULL) {
-        anscache_free(c);
+    /* An anonymous mapping comes zero-filled and page-aligned, and its pages are touched as
+     * entries are written: an idle cache costs address space only, its index included. */
+    size_t index = nb * sizeof *c->buckets;
+    c->map_len = index + c->cap;
+    c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->map == MAP_FAILED) {
+        free(c);
         return NULL;
     }
-    memset(c->buckets, 0, nb * sizeof *c->buckets);
+    c->buckets = c->map;
+    c->ring = (uint8_t *)c->map + index;
     return c;
 }
 
@@ -97,8 +103,8 @@ void anscache_free(struct anscache *c)
 {
     if (c == NULL)
         return;
-    free(c->ring);
-    free(c->buckets);
+    if (c->map != NULL)
+        munmap(c->map, c->map_len);
     free(c);
 }
 

@@ -133,7 +133,7 @@ const struct conf_key srvconf_keys[] = {
      "open DNS TCP connections in all; the longest idle is closed to make room"},
     {"tcp-max-buffer", CONF_UINT, 4096, 16777216, K(tcp_max_buffer), "262144", NULL,
      "bytes of unsent answers per TCP connection before its reading pauses"},
-    {"answer-cache", CONF_UINT, 0, 65536, K(answer_cache), "32", NULL,
+    {"answer-cache-mib", CONF_UINT, 0, 16384, K(answer_cache), "32", NULL,
      "MiB of responses cached, shared out among the workers (0 = none); a commit drops the "
      "answers it changes"},
     {"listen-registry", CONF_LIST, 0, 0, K(listen_registry), "127.0.0.1:5301 [::1]:5301",

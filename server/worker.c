@@ -231,7 +231,7 @@ int worker_new(unsigned id, const struct srvconf *cfg, struct commitgen *gen,
         (rc = zonedb_reader_open(cfg->db, &w->zr, d)) != 0 ||
         (rc = tsigsrv_new(cfg->db, &w->tsig, d)) != 0)
         goto out;
-    /* Each worker has its share of answer-cache; an eighth of it for the fragile answers
+    /* Each worker has its share of answer-cache-mib; an eighth of it for the fragile answers
      * (negative answers, chains, referrals), which a commit anywhere empties. */
     size_t share = (size_t)(cfg->answer_cache << 20) / (cfg->workers > 0 ? cfg->workers : 1);
     w->cache = anscache_new(share - share / 8);

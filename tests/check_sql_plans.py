@@ -28,6 +28,8 @@ ALLOWED = [
     ("db/zoneio.c", "SELECT name, v4, v6 FROM host", "zone export of every host"),
     ("db/regdata.c", "SELECT 1 FROM block WHERE holder", "whois/RDAP entity by holder text: "
      "no index on holder yet (a rare query; answers are cached per commit)"),
+    ("db/regdata.c", "SELECT id, family, start, plen, parent_id, status, holder, descr, created,"
+     " updated, split, maintainer FROM block WHERE holder", "the same entity's blocks"),
     ("db/root.c", "SELECT type, rdata, ttl FROM rr WHERE ?1 IS NOT NULL", "root server "
      "addresses held in any zone: root add/hints only"),
     ("db/service.c", "SELECT key FROM rr WHERE type = 33", "service del counts its SRV users"),
@@ -36,18 +38,43 @@ ALLOWED = [
      "name servers, wherever held"),
 ]
 
-LITERALS = re.compile(r'(?:"(?:[^"\\]|\\.)*"\s*)+')
+LITERAL = r'"(?:[^"\\]|\\.)*"'
 ONE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 SCAN = re.compile(r"\bSCAN (\w+)(?: AS (\w+))?(.*)")
+DEFINE = re.compile(r'^#define\s+(\w+)(?:\s|\\\n)+((?:%s(?:\s|\\\n)*)+)$' % LITERAL, re.M)
+
+# statements that cannot be planned as they stand, and why that is right
+UNPLANNED = [
+    ("db/check_names.c", "SELECT", "lanad check fills in a zone id with printf"),
+    ("db/audit.c", "SELECT", "an IN list of accounts built at run time"),
+    ("db/class.c", "SELECT", "an IN list of names built at run time"),
+    ("db/store.c", " INSERT INTO journal", "a trigger's body (NEW.* columns)"),
+]
 
 
 def statements(src):
-    """(path, line, sql) for each string literal (adjacent ones joined) that is SQL."""
-    for path in sorted(glob.glob(os.path.join(src, "db", "*.c")) +
-                       glob.glob(os.path.join(src, "server", "*.c"))):
-        text = open(path, encoding="utf-8").read()
-        for m in LITERALS.finditer(text):
-            sql = "".join(ONE.findall(m.group(0))).replace('\\"', '"')
+    """(path, line, sql) for each run of string literals and string macros that is SQL."""
+    files = sorted(glob.glob(os.path.join(src, "db", "*.[ch]")) +
+                   glob.glob(os.path.join(src, "server", "*.[ch]")))
+    texts = {p: open(p, encoding="utf-8").read() for p in files}
+    macros = {}
+    for text in texts.values():
+        for m in DEFINE.finditer(text):
+            macros[m.group(1)] = "".join(ONE.findall(m.group(2)))
+    names = "|".join(sorted(macros, key=len, reverse=True)) or "(?!)"
+    part = r'(?:%s|\b(?:%s)\b)' % (LITERAL, names)
+    run = re.compile(r'%s(?:\s*%s)*' % (part, part))
+    for path in files:
+        if not path.endswith(".c"):
+            continue
+        # a definition is no statement by itself: blanked (its lines kept for the numbers)
+        text = DEFINE.sub(lambda d: re.sub(r"[^\n]", " ", d.group(0)), texts[path])
+        for m in run.finditer(text):
+            pieces = re.findall(r'%s|\b\w+\b' % LITERAL, m.group(0))
+            if not any(p.startswith('"') for p in pieces):
+                continue
+            sql = "".join(ONE.findall(p)[0] if p.startswith('"') else macros[p]
+                          for p in pieces).replace('\\"', '"')
             if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b", sql):
                 yield os.path.relpath(path, src), text.count("\n", 0, m.start()) + 1, sql
 
@@ -73,8 +100,11 @@ def main():
             params = [None] * (max(nums) if nums else sql.count("?"))
             try:
                 plan = con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
-            except sqlite3.Error:
-                continue  # a fragment of a statement built at run time
+            except sqlite3.Error as e:
+                if not any(path == f and sql.startswith(p) for f, p, _ in UNPLANNED):
+                    print("%s:%d: cannot be planned (%s):\n    %s" % (path, line, e, sql[:160]))
+                    bad += 1
+                continue
             planned += 1
             for row in plan:
                 m = SCAN.search(row[3])
@@ -89,7 +119,8 @@ def main():
                 print("%s:%d: reads all of %s (%s):\n    %s" % (path, line, table, row[3],
                                                                sql[:160]))
                 bad += 1
-    print("%d statements planned, %d full scans outside the list" % (planned, bad))
+    print("%d statements planned; %d full scans or unplanned statements outside the lists"
+          % (planned, bad))
     if planned < 100:
         print("too few statements found: the extraction is broken")
         return 1
