@@ -82,14 +82,19 @@ static void exec(sqlite3 *db, const char *sql)
         fail_msg("%s: %s", sql, err);
 }
 
+/* A worker's reader and another connection that writes, on the same database. */
+static void open_pair(const struct testdb *t, struct zonedb_reader **r, sqlite3 **w)
+{
+    assert_int_equal(zonedb_reader_open(t->path, r, NULL), 0);
+    assert_int_equal(sqlite3_open(t->path, w), SQLITE_OK);
+    sqlite3_busy_timeout(*w, 5000);
+}
+
 static void test_readvfs_keeps_the_mapping_across_commits(void **state)
 {
-    struct testdb *t = *state;
     struct zonedb_reader *r;
     sqlite3 *w;
-    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
-    assert_int_equal(sqlite3_open(t->path, &w), SQLITE_OK);
-    sqlite3_busy_timeout(w, 5000);
+    open_pair(*state, &r, &w);
     long f0 = minor_faults();
     assert_int_equal(read_hosts(r, 0, HOSTS), HOSTS);
     long first = minor_faults() - f0;
@@ -114,12 +119,9 @@ static void test_readvfs_keeps_the_mapping_across_commits(void **state)
 
 static void test_readvfs_reads_right_after_the_file_grows_and_shrinks(void **state)
 {
-    struct testdb *t = *state;
     struct zonedb_reader *r;
     sqlite3 *w;
-    assert_int_equal(zonedb_reader_open(t->path, &r, NULL), 0);
-    assert_int_equal(sqlite3_open(t->path, &w), SQLITE_OK);
-    sqlite3_busy_timeout(w, 5000);
+    open_pair(*state, &r, &w);
     assert_int_equal(read_hosts(r, 0, HOSTS), HOSTS);
     unsigned long unmaps = store__read_vfs_unmaps();
     /* growth: as many hosts again, in a few commits, each checkpointed into the file */
