@@ -122,8 +122,14 @@ run() { # name port cmd...: start, wait, measure memory and each mode, stop
     args=(); [ "$m" = tcp ] && args=(-m tcp)
     local cpid=""
     if [ "$name" = lanad+churn ]; then
-      taskset -c "$CCPU" python3 "$here/churn.py" 127.0.0.1 "$((BASEPORT + 9))" "$W/churn/admin.token" \
-        "$CHURN" "$LEN" & cpid=$!
+      # the load starts once the churn client is logged in: its interpreter's start-up would
+      # otherwise take dnsperf's CPU during the measurement
+      rm -f "$W/churn/ready"
+      taskset -c "$CCPU" python3 "$here/churn.py" --ready "$W/churn/ready" 127.0.0.1 \
+        "$((BASEPORT + 9))" "$W/churn/admin.token" "$CHURN" "$LEN" & cpid=$!
+      local w=0
+      while [ ! -e "$W/churn/ready" ] && [ "$w" -lt 200 ] && kill -0 "$cpid" 2>/dev/null; do
+        sleep 0.05; w=$((w + 1)); done
     fi
     local c0 c1 t0 t1; c0=$(ticks "$PG") t0=$(now_ms)
     timeout -k 5 $((LEN + 30)) taskset -c "$CCPU" dnsperf -s 127.0.0.1 -p "$port" -d "$Q" -l "$LEN" \

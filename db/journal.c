@@ -28,13 +28,28 @@ static const char sql_stale[] =
     " JOIN rr s ON s.zone_id = t.zone_id AND s.key = z.apex AND s.type = 6"
     " WHERE substr(s.rdata, -20, 4) = (SELECT serial FROM journal_version"
     "  WHERE zone_id = t.zone_id ORDER BY seq DESC LIMIT 1)";
-static const char sql_sealed[] = "SELECT zone_id FROM journal_version WHERE seq > ?1";
+/* the zones sealed since the last trim */
+static const char sql_sealed[] = "SELECT DISTINCT zone_id FROM journal_version WHERE seq > ?1";
+static const char sql_newest[] = "SELECT coalesce(max(seq), 0) FROM journal_version";
 /* the newest version a zone may no longer keep: the (bound + 1)th newest stays as the base */
 static const char sql_cut[] = "SELECT seq FROM journal_version WHERE zone_id = ?1"
                               " ORDER BY seq DESC LIMIT 1 OFFSET ?2";
 static const char sql_drop_rows[] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= ?2";
 static const char sql_drop_versions[] =
     "DELETE FROM journal_version WHERE zone_id = ?1 AND seq < ?2";
+
+/*
+ * Seals between two trims: finding a zone's cut walks its kept versions, and dropping the
+ * oldest writes the first pages of three indexes, so with a large bound a trim every seal
+ * would cost each registration a thousand index steps and a few more pages in the WAL. A
+ * bound below 16 is kept exactly; a larger one is exceeded by fewer than an eighth of it,
+ * and never by more than 31 versions, until the next trim.
+ */
+static unsigned trim_step(void)
+{
+    unsigned s = journal_serials / 8;
+    return s < 1 ? 1 : s > 32 ? 32 : s;
+}
 
 /* Drops the versions of zone beyond the bound, and the rows before the oldest kept. */
 static int compact(struct store *st, int64_t zone, struct lana_diag *d)
@@ -121,13 +136,25 @@ int journal__seal(struct store *st, struct lana_diag *d)
     if ((rc = store__stmt(st, sql_seal, &s, d)) != 0 ||
         (rc = store__done(st, s, "journal", d)) != 0)
         return rc;
-    /* the zones just sealed; collected first, since compacting writes the table read */
-    if ((rc = collect(st, sql_sealed, prev, &zones, &n, d)) != 0)
+    /* the first seal of a connection trims (a process that commits once, like an offline
+     * import, must not leave the bound behind), then every trim_step()th */
+    if (st->journal_trimmed > 0 && ++st->journal_seals < trim_step())
+        return 0;
+    /* the zones sealed since; collected first, since compacting writes the table read */
+    if ((rc = collect(st, sql_sealed, st->journal_trimmed, &zones, &n, d)) != 0)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = compact(st, zones[i], d);
     free(zones);
-    return rc;
+    if (rc != 0 || (rc = store__stmt(st, sql_newest, &s, d)) != 0 ||
+        (rc = store__row(st, s, "journal", d)) <= 0)
+        return rc;
+    /* a rollback after this may leave a zone over the bound until it changes again: never
+     * under it, and the positions only grow */
+    st->journal_trimmed = sqlite3_column_int64(s, 0);
+    st->journal_seals = 0;
+    sqlite3_reset(s);
+    return 0;
 }
 
 static const char sql_off[] = "UPDATE zone SET journal = ?2 WHERE id = ?1";

@@ -12,7 +12,8 @@
  * condensed (db/zonexfr.h): a record added then removed cancels out.
  *
  * The journal is bounded per zone (journal_serials_set): when a zone has more versions, the
- * oldest are dropped with their rows at the next commit that touches it. A zone file import
+ * oldest are dropped with their rows at a later commit, in steps: a bound below 16 is kept
+ * exactly, a larger one exceeded by fewer than an eighth of it and at most 31 versions. A zone file import
  * replaces a zone whole: the zone's journal restarts at the imported version, and clients on
  * an older serial get the whole zone (AXFR), as they do when their serial is unknown.
  */

@@ -40,6 +40,10 @@ struct store {
     bool aborted;         /* an undo failed: the open transaction must be rolled back whole */
     const struct authz_who *who; /* whose writes these are (db/authz.h); NULL: lanad's own */
     bool read_tx; /* a read transaction of store_read_begin is open */
+    /* db/journal.c: the newest version at the last trim of the journal (0: none yet) and the
+     * seals since */
+    int64_t journal_trimmed;
+    unsigned journal_seals;
 };
 
 /**

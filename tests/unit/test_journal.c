@@ -183,6 +183,47 @@ static void test_journal_bound_drops_the_oldest(void **state)
     journal_serials_set(JOURNAL_SERIALS_DEFAULT);
 }
 
+/* A large bound is trimmed in steps (an eighth of it, at most 32 commits): the count stays
+ * between bound + 1 and bound + step, every version of the bound still answers with a
+ * difference, and a new connection's first commit trims at once to an exact small bound. */
+static void test_journal_trims_in_steps(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    char buf[8192];
+    journal_serials_set(160); /* a step of 20 */
+    assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
+    int64_t zid = zone_id_of(f);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM journal_version WHERE zone_id = %lld",
+             (long long)zid);
+    static uint32_t s[400];
+    int64_t most = 0, trims = 0, last = 0;
+    for (int i = 0; i < 400; i++) {
+        char owner[32];
+        snprintf(owner, sizeof owner, "h%d.lab.", i);
+        txt(f->nm, owner, "\"v\"");
+        s[i] = serial(f->nm);
+        int64_t n = count(f->st, sql);
+        assert_true(n <= 160 + 20);
+        if (i >= 200)
+            assert_true(n >= 161);
+        trims += n < last;
+        most = n > most ? n : most;
+        last = n;
+    }
+    assert_int_equal(most, 180); /* one trim per 20 commits, not one per commit */
+    assert_true(trims >= 10 && trims <= 12);
+    assert_int_equal(diff(f->t.path, s[399 - 160], buf, sizeof buf), ZONEXFR_INCR);
+    /* what a process that commits once (an offline import) sees: its first seal trims */
+    f->st->journal_trimmed = 0;
+    f->st->journal_seals = 0;
+    journal_serials_set(5);
+    txt(f->nm, "last.lab.", "\"v\"");
+    assert_int_equal(count(f->st, sql), 6);
+    journal_serials_set(JOURNAL_SERIALS_DEFAULT);
+}
+
 /* A deleted zone takes its history with it, and an import starts a zone's history at the
  * imported version: from it a difference, from before it the whole zone. */
 static void test_journal_zone_delete_and_import(void **state)
@@ -335,6 +376,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_condenses_and_carries_ttl_changes,
                                         testdb_names_setup, testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_journal_bound_drops_the_oldest, testdb_names_setup,
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_trims_in_steps, testdb_names_setup,
                                         testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_journal_zone_delete_and_import, testdb_names_setup,
                                         testdb_names_teardown),
