@@ -137,8 +137,7 @@ int ipam_get(struct ipam *ip, const struct cidr *prefix, struct ipam_block *out,
     return rc < 0 ? rc : 0;
 }
 
-const char ipam__sql_pools[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id IS NULL"
-                                " ORDER BY family, start";
+const char ipam__sql_pools[] = IPAM_SQL_POOLS;
 static const char sql_child_at[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
                                    " AND start <= ?2 ORDER BY start DESC LIMIT 1";
 static const char sql_child_in[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"

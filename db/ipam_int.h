@@ -77,6 +77,8 @@ static inline void ipam__fmt(const struct cidr *c, char buf[CIDR_STRLEN])
     "id, family, start, plen, parent_id, status, holder, descr, created, updated, split, maintainer"
 
 /** The root pools in address order (a statement-cache key). */
+#define IPAM_SQL_POOLS                                                                             \
+    "SELECT " BLOCK_COLS " FROM block WHERE parent_id IS NULL ORDER BY family, start"
 extern const char ipam__sql_pools[];
 /** The key of SELECT count(*) FROM block WHERE parent_id = ?1 in the statement cache. */
 extern const char ipam__sql_count_children[];

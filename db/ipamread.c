@@ -6,8 +6,11 @@
 
 #include "db/ipam_int.h"
 
+/* the walks' statements: keys of their own in the statement cache, so that a callback that
+ * runs the same SQL through store__stmt never resets a walk under way */
 static const char sql_children[] = "SELECT " BLOCK_COLS " FROM block WHERE parent_id = ?1"
                                    " ORDER BY start";
+static const char sql_pools[] = IPAM_SQL_POOLS;
 
 void ipam_block_json(struct jsonw *j, const struct ipam_block *b)
 {
@@ -77,15 +80,16 @@ static int each(struct ipam *ip, sqlite3_stmt *s, ipam_each_cb *cb, void *arg, s
 int ipam_children(struct ipam *ip, const struct ipam_block *parent, ipam_each_cb *cb, void *arg,
                   struct lana_diag *d)
 {
-    /* not the cached statements: a callback may walk the tree below (recursion) */
+    /* a callback may walk the tree below (recursion): then that walk prepares its own */
     sqlite3_stmt *s;
-    int rc = store__prepare(ip->st, parent ? sql_children : ipam__sql_pools, &s, d);
+    bool own;
+    int rc = store__stmt_walk(ip->st, parent ? sql_children : sql_pools, &s, &own, d);
     if (rc != 0)
         return rc;
     if (parent != NULL)
         sqlite3_bind_int64(s, 1, parent->id);
     rc = each(ip, s, cb, arg, d);
-    sqlite3_finalize(s);
+    store__stmt_end(s, own);
     return rc;
 }
 
@@ -97,9 +101,10 @@ int ipam_children_page(struct ipam *ip, const struct ipam_block *parent, const s
 {
     /* one seek on block_child (parent_id, start) and limit steps: the cost of a page does not
      * grow with the number of siblings. Children never overlap, so start is unique among them.
-     * Prepared afresh, as in ipam_children, since the callback may read the registry. */
+     * As in ipam_children, a callback that walks the same way gets a statement of its own. */
     sqlite3_stmt *s;
-    int rc = store__prepare(ip->st, sql_children_page, &s, d);
+    bool own;
+    int rc = store__stmt_walk(ip->st, sql_children_page, &s, &own, d);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, parent->id);
@@ -109,7 +114,7 @@ int ipam_children_page(struct ipam *ip, const struct ipam_block *parent, const s
         sqlite3_bind_zeroblob(s, 2, 0); /* below every 16-byte key */
     sqlite3_bind_int64(s, 3, limit > 0 ? (int64_t)limit : -1);
     rc = each(ip, s, cb, arg, d);
-    sqlite3_finalize(s);
+    store__stmt_end(s, own);
     return rc;
 }
 

@@ -349,6 +349,26 @@ int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct la
     return 0;
 }
 
+int store__stmt_walk(struct store *st, const char *sql, sqlite3_stmt **out, bool *own,
+                     struct lana_diag *d)
+{
+    *own = false;
+    for (unsigned i = 0; i < st->ncache; i++)
+        if (st->cache[i].sql == sql && sqlite3_stmt_busy(st->cache[i].stmt)) {
+            *own = true;
+            return store__prepare(st, sql, out, d);
+        }
+    return store__stmt(st, sql, out, d);
+}
+
+void store__stmt_end(sqlite3_stmt *s, bool own)
+{
+    if (own)
+        sqlite3_finalize(s);
+    else
+        sqlite3_reset(s);
+}
+
 int store__done(struct store *st, sqlite3_stmt *s, const char *what, struct lana_diag *d)
 {
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store__err(st->db, d, what);

@@ -52,6 +52,15 @@ struct store {
  * message in d; the cache itself never runs out.
  */
 int store__stmt(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);
+/**
+ * store__stmt for a walk whose callback may start the same walk again (a tree read
+ * recursively): the cached statement, unless an outer walk is stepping it, then one prepared
+ * for this walk alone. End it with store__stmt_end(*out, *own).
+ */
+int store__stmt_walk(struct store *st, const char *sql, sqlite3_stmt **out, bool *own,
+                     struct lana_diag *d);
+/** Resets a statement of store__stmt_walk, or finalizes it when it was its walk's own. */
+void store__stmt_end(sqlite3_stmt *s, bool own);
 
 /** Prepares sql on st's connection; LANA_EDB with the SQLite message in d on failure. */
 int store__prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct lana_diag *d);

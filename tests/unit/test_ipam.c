@@ -19,6 +19,7 @@
 #include "db/check.h"
 #include "db/ipam.h"
 #include "db/store.h"
+#include "db/store_int.h"
 #include "tests/lib/testdb.h"
 
 typedef unsigned __int128 u128;
@@ -643,6 +644,64 @@ static void test_children_page_and_audit_after(void **state)
     assert_int_equal(end[0], 0);
 }
 
+struct nested {
+    struct ipam *ip;
+    int outer, inner;
+};
+
+static int inner_cb(const struct ipam_block *b, void *arg)
+{
+    (void)b;
+    ((struct nested *)arg)->inner++;
+    return 0;
+}
+
+/* each pool walks the pools again and the /24s of 10.0.0.0/16, as a callback may */
+static int outer_cb(const struct ipam_block *b, void *arg)
+{
+    struct nested *n = arg;
+    struct lana_diag d;
+    n->outer++;
+    assert_int_equal(ipam_children(n->ip, NULL, inner_cb, n, &d), 0);
+    assert_int_equal(ipam_children(n->ip, b, inner_cb, n, &d), 0);
+    return 0;
+}
+
+static int live_statements(struct store *st)
+{
+    int n = 0;
+    for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s; s = sqlite3_next_stmt(st->db, s))
+        n++;
+    return n;
+}
+
+/* A walk whose callback starts the same walk: every level sees every row (the outer walk is
+ * not reset under it), and a walk of its own reuses the cached statement: nothing is left
+ * prepared after a nested walk, nothing new is prepared by the next plain one. */
+static void test_children_nested_walks(void **state)
+{
+    struct fix *f = *state;
+    struct lana_diag d;
+    struct ipam_block pool, b;
+    const char *pools[] = {"10.0.0.0/16", "10.1.0.0/16", "fd00::/8"};
+    for (int i = 0; i < 3; i++) {
+        struct cidr p = P(pools[i]);
+        assert_int_equal(ipam_pool_add(f->ip, &p, NULL, "admin", &pool, &d), 0);
+        for (int j = 0; j < 4; j++)
+            assert_int_equal(ipam_alloc(f->ip, &p, i < 2 ? 24 : 32, IPAM_ALLOCATED, NULL, NULL,
+                                        "admin", &b, &d), 0);
+    }
+    struct nested n = {.ip = f->ip};
+    assert_int_equal(ipam_children(f->ip, NULL, outer_cb, &n, &d), 0);
+    assert_int_equal(n.outer, 3);
+    assert_int_equal(n.inner, 3 * (3 + 4));
+    int before = live_statements(f->st);
+    n = (struct nested){.ip = f->ip};
+    assert_int_equal(ipam_children(f->ip, NULL, outer_cb, &n, &d), 0);
+    assert_int_equal(n.inner, 3 * (3 + 4));
+    assert_int_equal(live_statements(f->st), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +711,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inside_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_children_page_and_audit_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_children_nested_walks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
