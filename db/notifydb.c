@@ -192,7 +192,7 @@ int notifydb_list(struct names *n, const char *zone, notifydb_target_cb *cb, voi
 
 struct notifydb_reader {
     sqlite3 *db;
-    sqlite3_stmt *version, *zones, *targets;
+    sqlite3_stmt *version, *zones, *targets, *begin, *commit;
     int64_t data_version; /* -1 before the first scan */
 };
 
@@ -223,6 +223,9 @@ int notifydb_reader_open(const char *path, struct notifydb_reader **out, struct 
         {&r->zones, "SELECT z.name, r.ttl, r.rdata FROM zone z CROSS JOIN rr r"
                     " ON r.zone_id = z.id AND r.key = z.apex AND r.type = 6 ORDER BY z.name"},
         {&r->targets, sql_targets_all},
+        /* prepared once: a scan follows every commit of the registry */
+        {&r->begin, "BEGIN"},
+        {&r->commit, "COMMIT"},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
         if (sqlite3_prepare_v3(r->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st,
@@ -244,6 +247,8 @@ void notifydb_reader_close(struct notifydb_reader *r)
     sqlite3_finalize(r->version);
     sqlite3_finalize(r->zones);
     sqlite3_finalize(r->targets);
+    sqlite3_finalize(r->begin);
+    sqlite3_finalize(r->commit);
     sqlite3_close(r->db);
     free(r);
 }
@@ -285,12 +290,15 @@ int notifydb_scan(struct notifydb_reader *r, notifydb_zone_cb *zcb, notifydb_tar
     if (v == r->data_version)
         return 0;
     /* both queries in one read transaction: the targets belong to the zones just read */
-    if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    step = sqlite3_step(r->begin);
+    sqlite3_reset(r->begin);
+    if (step != SQLITE_DONE)
         return store__err(r->db, d, "begin");
     int rc = scan_zones(r, zcb, arg, d);
     if (rc == 0)
         rc = each_target(r->targets, tcb, arg, r->db, d);
-    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_step(r->commit);
+    sqlite3_reset(r->commit);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     r->data_version = v;
