@@ -28,6 +28,10 @@
 #define TCP_ACCEPT_BATCH 64 /* connections accepted per wake-up */
 #define TCP_SOCKS_MAX CONF_LIST_MAX /* one listener per DNS endpoint */
 #define TCP_STREAM_ROUNDS 4 /* output buffers of a stream sent per wake-up */
+/* bytes of a stream's messages copied to the output before they are sent (less when
+ * tcp-max-buffer is): below malloc's mmap threshold, so the buffer reuses memory instead
+ * of mapping fresh pages (a page fault every 4 KiB) for every transfer */
+#define TCP_STREAM_BATCH 65536
 #define TCP_ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
 #define TCP_GATHER_MSGS 64 /* messages of a stream handed to one sendmsg at most */
 #define TCP_GATHER_IOV (1 + TCP_GATHER_MSGS * (1 + DNSTCP_PIECES))
@@ -300,13 +304,15 @@ static int send_gathered(struct dnstcp *t, struct tcpconn *c)
     return 1;
 }
 
-/* Pulls the stream's messages while the output stays under the cap; at its end the stream is
- * freed. Messages the stream shows in place go out by one gathered send per call instead
+/* Pulls the stream's messages while the output stays under TCP_STREAM_BATCH and the cap; at
+ * its end the stream is freed. Messages the stream shows in place go out by one gathered send per call instead
  * (serve() calls again while the socket takes them). Returns false when the connection was
  * closed (the stream failed, or no memory). */
 static bool pump_stream(struct dnstcp *t, struct tcpconn *c)
 {
-    while (c->more.next != NULL && c->outlen - c->outoff <= t->cfg->tcp_max_buffer) {
+    size_t batch = t->cfg->tcp_max_buffer < TCP_STREAM_BATCH ? t->cfg->tcp_max_buffer
+                                                              : TCP_STREAM_BATCH;
+    while (c->more.next != NULL && c->outlen - c->outoff <= batch) {
         if (c->more.peek != NULL) {
             int sent = send_gathered(t, c);
             if (sent < 0)
