@@ -305,9 +305,9 @@ static int send_gathered(struct dnstcp *t, struct tcpconn *c)
 }
 
 /* Pulls the stream's messages while the output stays under TCP_STREAM_BATCH and the cap; at
- * its end the stream is freed. Messages the stream shows in place go out by one gathered send per call instead
- * (serve() calls again while the socket takes them). Returns false when the connection was
- * closed (the stream failed, or no memory). */
+ * its end the stream is freed. Messages the stream shows in place go out instead by one
+ * gathered send per call (serve() calls again while the socket takes them). Returns false
+ * when the connection was closed (the stream failed, or no memory). */
 static bool pump_stream(struct dnstcp *t, struct tcpconn *c)
 {
     size_t batch = t->cfg->tcp_max_buffer < TCP_STREAM_BATCH ? t->cfg->tcp_max_buffer
