@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -27,7 +28,13 @@
 #define TCP_ACCEPT_BATCH 64 /* connections accepted per wake-up */
 #define TCP_SOCKS_MAX CONF_LIST_MAX /* one listener per DNS endpoint */
 #define TCP_STREAM_ROUNDS 4 /* output buffers of a stream sent per wake-up */
+/* bytes of a stream's messages copied to the output before they are sent (less when
+ * tcp-max-buffer is): below malloc's mmap threshold, so the buffer reuses memory instead
+ * of mapping fresh pages (a page fault every 4 KiB) for every transfer */
+#define TCP_STREAM_BATCH 65536
 #define TCP_ACCEPT_PAUSE_MS 100 /* out of file descriptors: listeners unwatched this long */
+#define TCP_GATHER_MSGS 64 /* messages of a stream handed to one sendmsg at most */
+#define TCP_GATHER_IOV (1 + TCP_GATHER_MSGS * (1 + DNSTCP_PIECES))
 
 struct tcpconn {
     struct dnstcp *t;
@@ -40,9 +47,20 @@ struct tcpconn {
     size_t outlen, outoff, outcap;
     unsigned mask; /* what the loop watches now */
     bool eof;      /* the client shut its sending side: answer what came, then close */
+    bool blocked;  /* the last gathered send found the socket full: wait for EV_WRITE */
     struct dnstcp_more more; /* the stream being sent; the queries after it wait */
     struct sockaddr_storage addr;
     char peer[NET_ADDRSTRLEN];
+};
+
+/* What one gathered send is made of: the pending output, then per message its length prefix
+ * and its pieces (dnstcp_peek_cb). */
+struct gather {
+    struct iovec iov[TCP_GATHER_IOV];
+    uint8_t prefix[TCP_GATHER_MSGS][2];
+    uint8_t head[TCP_GATHER_MSGS][DNSTCP_HEAD_MAX];
+    unsigned first[TCP_GATHER_MSGS + 1]; /* message k's prefix is iov[first[k]] */
+    size_t bytes[TCP_GATHER_MSGS];       /* and its bytes, prefix included */
 };
 
 struct dnstcp {
@@ -56,6 +74,7 @@ struct dnstcp {
     struct tcpconn *head, *tail;
     unsigned nconns, max_conns;
     uint8_t *resp; /* DNSMSG_MAX bytes: the answer being framed */
+    struct gather *g; /* a stream's messages shown in place, for one sendmsg (send_gathered) */
     int64_t pause_id; /* the timer that watches the listeners again, while paused */
     bool accept_short; /* out of descriptors was logged; cleared by an accept a second later */
     uint64_t short_ms; /* the last accept that failed for it */
@@ -154,18 +173,19 @@ static bool flush_out(struct dnstcp *t, struct tcpconn *c)
     return true;
 }
 
-static bool append_out(struct tcpconn *c, const uint8_t *msg, size_t len)
+/* Room for len more bytes of output: compacts, or grows the buffer. */
+static bool out_room(struct tcpconn *c, size_t len)
 {
     if (c->outoff > 0 && c->outoff == c->outlen)
         c->outoff = c->outlen = 0;
-    if (c->outlen + len + 2 > c->outcap) {
+    if (c->outlen + len > c->outcap) {
         if (c->outoff > 0) { /* compact before growing */
             memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
             c->outlen -= c->outoff;
             c->outoff = 0;
         }
         size_t cap = c->outcap ? c->outcap : 4096;
-        while (cap < c->outlen + len + 2)
+        while (cap < c->outlen + len)
             cap *= 2;
         uint8_t *no = realloc(c->out, cap);
         if (no == NULL)
@@ -173,6 +193,13 @@ static bool append_out(struct tcpconn *c, const uint8_t *msg, size_t len)
         c->out = no;
         c->outcap = cap;
     }
+    return true;
+}
+
+static bool append_out(struct tcpconn *c, const uint8_t *msg, size_t len)
+{
+    if (!out_room(c, len + 2))
+        return false;
     /* RFC 7766 §8: the length and the message go out together */
     c->out[c->outlen++] = (uint8_t)(len >> 8);
     c->out[c->outlen++] = (uint8_t)len;
@@ -181,11 +208,118 @@ static bool append_out(struct tcpconn *c, const uint8_t *msg, size_t len)
     return true;
 }
 
-/* Pulls the stream's messages while the output stays under the cap; at its end the stream is
- * freed. Returns false when the connection was closed (the stream failed, or no memory). */
+/* Copies the bytes of the n pieces from byte skip on into the output: the rest of a message
+ * the socket took part of. */
+static bool append_rest(struct tcpconn *c, const struct iovec *iov, unsigned n, size_t skip)
+{
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = iov[i].iov_len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        if (!out_room(c, len - skip))
+            return false;
+        memcpy(c->out + c->outlen, (const uint8_t *)iov[i].iov_base + skip, len - skip);
+        c->outlen += len - skip;
+        skip = 0;
+    }
+    return true;
+}
+
+/*
+ * One sendmsg of the pending output and of the stream's next messages as it shows them in
+ * place (dnstcp_peek_cb), up to tcp-max-buffer bytes (one message at least). The messages
+ * the socket took whole are taken from the stream; of one it took a part of, the rest is
+ * copied to the output buffer and the message taken too; the others stay in the stream for
+ * the next send. c->blocked tells that the socket did not take everything.
+ * @return 1 after a send, 0 when the stream showed no message (next() gives the next one),
+ * -1 when the connection was closed (it failed, a message was malformed, or no memory).
+ */
+static int send_gathered(struct dnstcp *t, struct tcpconn *c)
+{
+    struct gather *g = t->g;
+    size_t pending = c->outlen - c->outoff, offered = pending;
+    unsigned niov = 0, k = 0;
+    if (pending > 0)
+        g->iov[niov++] = (struct iovec){c->out + c->outoff, pending};
+    while (k < TCP_GATHER_MSGS && (k == 0 || offered < t->cfg->tcp_max_buffer)) {
+        struct iovec *piece = &g->iov[niov + 1];
+        unsigned np = c->more.peek(c->more.stream, k, g->head[k], piece);
+        if (np == 0)
+            break;
+        size_t mlen = 0;
+        for (unsigned i = 0; i < np && np <= DNSTCP_PIECES; i++)
+            mlen += piece[i].iov_len;
+        if (np > DNSTCP_PIECES || mlen < DNSMSG_HDRLEN || mlen > 0xffff) {
+            log_warn("%s: a stream showed a malformed message, closing", c->peer);
+            conn_close(t, c);
+            return -1;
+        }
+        g->prefix[k][0] = (uint8_t)(mlen >> 8);
+        g->prefix[k][1] = (uint8_t)mlen;
+        g->iov[niov] = (struct iovec){g->prefix[k], 2};
+        g->first[k] = niov;
+        g->bytes[k] = 2 + mlen;
+        niov += 1 + np;
+        offered += 2 + mlen;
+        k++;
+    }
+    if (k == 0)
+        return 0;
+    g->first[k] = niov;
+    struct msghdr mh = {.msg_iov = g->iov, .msg_iovlen = niov};
+    ssize_t n;
+    do
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            conn_close(t, c);
+            return -1;
+        }
+        n = 0;
+    }
+    size_t left = (size_t)n;
+    c->blocked = left < offered;
+    if (left < pending) {
+        c->outoff += left;
+        return 1;
+    }
+    left -= pending;
+    c->outoff = c->outlen = 0;
+    unsigned taken = 0;
+    while (taken < k && left >= g->bytes[taken])
+        left -= g->bytes[taken++];
+    if (taken < k && left > 0) { /* a message cut short: its rest waits in the output */
+        if (!append_rest(c, &g->iov[g->first[taken]], g->first[taken + 1] - g->first[taken],
+                         left)) {
+            conn_close(t, c);
+            return -1;
+        }
+        taken++;
+    }
+    if (taken > 0)
+        c->more.skip(c->more.stream, taken);
+    return 1;
+}
+
+/* Pulls the stream's messages while the output stays under TCP_STREAM_BATCH and the cap; at
+ * its end the stream is freed. Messages the stream shows in place go out instead by one
+ * gathered send per call (serve() calls again while the socket takes them). Returns false
+ * when the connection was closed (the stream failed, or no memory). */
 static bool pump_stream(struct dnstcp *t, struct tcpconn *c)
 {
-    while (c->more.next != NULL && c->outlen - c->outoff <= t->cfg->tcp_max_buffer) {
+    size_t batch = t->cfg->tcp_max_buffer < TCP_STREAM_BATCH ? t->cfg->tcp_max_buffer
+                                                              : TCP_STREAM_BATCH;
+    while (c->more.next != NULL && c->outlen - c->outoff <= batch) {
+        if (c->more.peek != NULL) {
+            int sent = send_gathered(t, c);
+            if (sent < 0)
+                return false;
+            if (sent > 0)
+                break;
+        }
         long n = c->more.next(c->more.stream, t->resp);
         if (n == 0) {
             c->more.free(c->more.stream);
@@ -281,10 +415,11 @@ static bool has_message(const struct tcpconn *c)
 static bool serve(struct dnstcp *t, struct tcpconn *c)
 {
     unsigned rounds = 0;
+    c->blocked = false;
     do {
         if (!process_input(t, c) || !flush_out(t, c))
             return false;
-    } while (c->outlen == 0 &&
+    } while (c->outlen == 0 && !c->blocked &&
              (c->more.next != NULL ? ++rounds < TCP_STREAM_ROUNDS : has_message(c)));
     return true;
 }
@@ -464,8 +599,9 @@ int dnstcp_new(struct ev_loop *loop, const struct srvconf *cfg, dnstcp_respond_c
     if (t->max_conns == 0)
         t->max_conns = 1;
     t->resp = malloc(DNSMSG_MAX);
+    t->g = malloc(sizeof *t->g);
     t->sweep_id = ev_timer_add(loop, 1000, on_sweep, t);
-    if (t->resp == NULL || t->sweep_id < 0) {
+    if (t->resp == NULL || t->g == NULL || t->sweep_id < 0) {
         t->sweep_id = 0;
         dnstcp_free(t);
         return LANA_ENOMEM;
@@ -511,5 +647,6 @@ void dnstcp_free(struct dnstcp *t)
     if (t->pause_id > 0)
         ev_timer_del(t->loop, t->pause_id);
     free(t->resp);
+    free(t->g);
     free(t);
 }

@@ -5,8 +5,10 @@
  * (tcp-max-connections / workers; at the cap the least recently active connection makes room,
  * RFC 7766 §6.2.3). Transport only: every answer comes from the respond callback, which may
  * hand over a stream of further messages (a zone transfer): they are pulled one at a time
- * while the unsent output stays under tcp-max-buffer, the queries after it wait until its
- * last message, and a connection making progress is not idle. Owns its
+ * while the unsent output stays under tcp-max-buffer (or, from a stream that shows them in
+ * place, up to tcp-max-buffer bytes of them go to the socket in one sendmsg, uncopied; only
+ * the rest of a message the socket took part of is kept), the queries after it wait until
+ * its last message, and a connection making progress is not idle. Owns its
  * listeners, connections and counters; not thread-safe (one per loop). A connection closed
  * during a dispatch pass is freed after it (common/ev.h), so no event reaches freed memory.
  */
@@ -20,6 +22,7 @@
 #include "server/srvconf.h"
 
 struct dnstcp;
+struct iovec;
 struct sockaddr;
 
 /**
@@ -31,11 +34,32 @@ typedef long dnstcp_next_cb(void *stream, uint8_t *out);
 /** Frees a stream, ended or not (the connection closed); called once, in the loop's thread. */
 typedef void dnstcp_stream_free_cb(void *stream);
 
-/** Messages that follow a response on its connection; next NULL for none. */
+/** Pieces of one message at most, for dnstcp_peek_cb; bytes a head piece may take. */
+#define DNSTCP_PIECES 4
+#define DNSTCP_HEAD_MAX 288
+
+/**
+ * Optional, for a stream whose messages lie ready in memory that stays put until it is freed
+ * (a cached zone transfer): message k after the next one (k = 0: the next), without taking
+ * it, as pieces sent by one sendmsg() with the messages around it instead of copies: iov[0]
+ * is the bytes the callback writes into head (DNSTCP_HEAD_MAX bytes, its own for this k),
+ * the others point into the stream's memory. The length prefix is dnstcp's; the pieces make
+ * at most 65535 bytes.
+ * @return the pieces filled (1 to DNSTCP_PIECES), or 0 for none: the end of the stream, or a
+ * message that only next() gives (dnstcp calls next() then).
+ */
+typedef unsigned dnstcp_peek_cb(void *stream, size_t k, uint8_t *head, struct iovec *iov);
+/** The first n messages peek gave are taken (sent, or their rest in the output buffer). */
+typedef void dnstcp_skip_cb(void *stream, size_t n);
+
+/** Messages that follow a response on its connection; next NULL for none. peek and skip
+ * are optional (both or neither): with them the stream's messages go out without a copy. */
 struct dnstcp_more {
     void *stream;
     dnstcp_next_cb *next;
     dnstcp_stream_free_cb *free;
+    dnstcp_peek_cb *peek;
+    dnstcp_skip_cb *skip;
 };
 
 /**

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "common/cidr.h"
 #include "common/clock.h"
@@ -56,6 +57,7 @@ struct xfr {
     char peer[NET_ADDRSTRLEN];
     struct tsig_ctx tsig; /* the request's key: every message is signed when tsig_on */
     bool tsig_on;
+    uint8_t opt[XFR_OPT_LEN]; /* our OPT record, when the query had one */
 };
 
 /* IXFR over UDP opens a database snapshot on the worker's thread: a token bucket per worker
@@ -130,17 +132,22 @@ bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer)
     return false;
 }
 
-/* Appends our OPT record (no options, the DO bit echoed) to the finished message out of *len
- * bytes, which has room for it, and makes it the one additional record. */
-static void put_opt(uint8_t *out, size_t *len, const struct dnsmsg_query *q)
+/* Our OPT record (no options, the DO bit echoed) into p, XFR_OPT_LEN bytes. */
+static void opt_record(uint8_t *p, const struct dnsmsg_query *q)
 {
-    uint8_t *p = out + *len;
     memset(p, 0, XFR_OPT_LEN);
     p[2] = (uint8_t)DNS_T_OPT;
     p[3] = (uint8_t)(DNSMSG_EDNS_SIZE >> 8);
     p[4] = (uint8_t)DNSMSG_EDNS_SIZE;
     if (q->edns_do)
         p[7] = 0x80;
+}
+
+/* Appends our OPT record to the finished message out of *len bytes, which has room for it,
+ * and makes it the one additional record. */
+static void put_opt(uint8_t *out, size_t *len, const struct dnsmsg_query *q)
+{
+    opt_record(out + *len, q);
     *len += XFR_OPT_LEN;
     out[10] = 0;
     out[11] = 1;
@@ -238,17 +245,12 @@ static int build(struct xfr *x, uint8_t *out, size_t *len)
     return sent(x, out, len, n);
 }
 
-/* The next message from the cached transfer: the client's header and question around the
- * cached body. */
-static int build_cached(struct xfr *x, uint8_t *out, size_t *len)
+/* The client's header and question of a cached message with an answer records and ar
+ * additional ones into out: its length. */
+static size_t cached_head(const struct xfr *x, uint8_t *out, uint16_t an, uint16_t ar)
 {
-    if (x->done)
-        return 0;
-    size_t blen;
-    uint16_t an;
-    const uint8_t *body = xfrcache_body(x->cached, x->msg++, &blen, &an);
     uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_AA | (x->q.hdr.flags & DNS_F_RD));
-    uint16_t hdr[6] = {x->q.hdr.id, flags, 1, an, 0, 0};
+    uint16_t hdr[6] = {x->q.hdr.id, flags, 1, an, 0, ar};
     for (int i = 0; i < 6; i++) {
         out[2 * i] = (uint8_t)(hdr[i] >> 8);
         out[2 * i + 1] = (uint8_t)hdr[i];
@@ -261,10 +263,58 @@ static int build_cached(struct xfr *x, uint8_t *out, size_t *len)
         out[pos++] = (uint8_t)(tc[i] >> 8);
         out[pos++] = (uint8_t)tc[i];
     }
+    return pos;
+}
+
+/* The next message from the cached transfer: the client's header and question around the
+ * cached body. */
+static int build_cached(struct xfr *x, uint8_t *out, size_t *len)
+{
+    if (x->done)
+        return 0;
+    size_t blen;
+    uint16_t an;
+    const uint8_t *body = xfrcache_body(x->cached, x->msg++, &blen, &an);
+    size_t pos = cached_head(x, out, an, 0);
     memcpy(out + pos, body, blen);
     *len = pos + blen;
     x->done = x->msg == xfrcache_count(x->cached);
     return sent(x, out, len, an);
+}
+
+/* dnstcp_peek_cb of an unsigned transfer from the cache: message k after the next one as
+ * its header and question, the cached body and our OPT record, uncopied. */
+static unsigned xfr_peek(void *stream, size_t k, uint8_t *head, struct iovec *iov)
+{
+    struct xfr *x = stream;
+    size_t i = x->msg + k;
+    if (x->done || i >= xfrcache_count(x->cached))
+        return 0;
+    size_t blen;
+    uint16_t an;
+    const uint8_t *body = xfrcache_body(x->cached, i, &blen, &an);
+    iov[0] = (struct iovec){head, cached_head(x, head, an, x->q.has_edns ? 1 : 0)};
+    iov[1] = (struct iovec){(void *)(uintptr_t)body, blen};
+    if (!x->q.has_edns)
+        return 2;
+    iov[2] = (struct iovec){x->opt, XFR_OPT_LEN};
+    return 3;
+}
+
+/* dnstcp_skip_cb: the first n messages xfr_peek showed went out. */
+static void xfr_skip(void *stream, size_t n)
+{
+    struct xfr *x = stream;
+    for (size_t end = x->msg + n; x->msg < end; x->msg++) {
+        size_t blen;
+        uint16_t an;
+        xfrcache_body(x->cached, x->msg, &blen, &an);
+        x->messages++;
+        x->records += an;
+        x->bytes += DNSMSG_HDRLEN + x->q.qname_len + 4 + blen +
+                    (x->q.has_edns ? XFR_OPT_LEN : 0);
+    }
+    x->done = x->msg == xfrcache_count(x->cached);
 }
 
 static long xfr_next(void *stream, uint8_t *out)
@@ -476,6 +526,11 @@ size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_r
         xfr_free(x); /* logs it */
         return rlen;
     }
-    *more = (struct dnstcp_more){x, xfr_next, xfr_free};
+    *more = (struct dnstcp_more){.stream = x, .next = xfr_next, .free = xfr_free};
+    if (x->cached != NULL && !x->tsig_on) { /* signed messages are written one by one */
+        opt_record(x->opt, q);
+        more->peek = xfr_peek;
+        more->skip = xfr_skip;
+    }
     return rlen;
 }

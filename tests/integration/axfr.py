@@ -2,7 +2,8 @@
 """Integration test of zone transfers (AXFR, RFC 5936) from lanad on loopback: dig, kdig and
 dnspython as clients against `lana zone export`; several messages with compression for a zone
 of 3,000 hosts; transfers that stay one snapshot while 200 hosts are added; allow-transfer;
-AXFR over UDP; a client that leaves mid-transfer; a query pipelined after a transfer.
+AXFR over UDP; a client that leaves mid-transfer; a query pipelined after a transfer;
+transfers from the transfer cache with EDNS.
 Needs LANAD and LANA; dnspython (python3-dnspython) for the strict client."""
 
 import os
@@ -19,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from lanatest import Daemon, Line, check, finish, need_dnspython  # noqa: E402
 
 need_dnspython()
+import dns.flags  # noqa: E402
 import dns.message  # noqa: E402
 import dns.name  # noqa: E402
 import dns.query  # noqa: E402
@@ -99,10 +101,12 @@ def rr_set(recs):
     return sorted(recs)
 
 
-def strict_axfr(port, zone, qid=0x4242, slow=False, pause=0.02):
-    """AXFR read message by message: (messages as dns.message objects, their sizes)."""
+def strict_axfr(port, zone, qid=0x4242, slow=False, pause=0.02, dnssec=None):
+    """AXFR read message by message: (messages as dns.message objects, their sizes). With
+    dnssec True or False the query has an OPT record with the DO bit so."""
     s = connect(port, rcvbuf=4096 if slow else None)
-    q = dns.message.make_query(zone, dns.rdatatype.AXFR)
+    q = dns.message.make_query(zone, dns.rdatatype.AXFR, use_edns=None if dnssec is None else 0,
+                               want_dnssec=bool(dnssec))
     q.id = qid
     s.sendall(frame(q.to_wire()))
     msgs, sizes, soas = [], [], 0
@@ -186,6 +190,27 @@ def test_strict(d, work):
     z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "lab.", port=d.dns_port, timeout=20))
     n = sum(len(rds) for _n, node in z.nodes.items() for rds in node.rdatasets)
     check("dns.zone.from_xfr accepts the transfer", n == len(exp), f"{n} vs {len(exp)}")
+
+
+def test_cached_edns(d):
+    """Transfers of the same version come from the transfer cache, its messages written
+    around the client's own header, question and OPT record: with EDNS (DO set and not) every
+    message carries an OPT echoing DO, the records are those of a transfer without EDNS."""
+    before = open(d.log).read().count("(from the transfer cache)")
+    plain, _ = strict_axfr(d.dns_port, "lab.", qid=0x5151)
+    for do in (True, False):
+        msgs, sizes = strict_axfr(d.dns_port, "lab.", qid=0x5252, dnssec=do)
+        check(f"a cached transfer with EDNS (DO {'set' if do else 'clear'}): every message has "
+              "the id and one OPT record echoing DO",
+              len(msgs) >= 2 and all(m.id == 0x5252 and m.opt is not None and
+                                     bool(m.ednsflags & dns.flags.DO) == do for m in msgs),
+              f"{len(msgs)} messages")
+        check(f"... and the records of the transfer without EDNS ({len(records_of(plain))})",
+              records_of(msgs) == records_of(plain) and len(msgs) == len(plain))
+    time.sleep(0.2)
+    after = open(d.log).read().count("(from the transfer cache)")
+    check("those three transfers came from the transfer cache", after - before == 3,
+          f"{after - before}")
 
 
 def soa_serial_udp(port, zone="lab."):
@@ -332,6 +357,7 @@ def main():
               str(summary))
         test_clients(d, work)
         test_strict(d, work)
+        test_cached_edns(d)
         test_access(d)
         test_leave_and_pipeline(d)
         test_slow_reader(d)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -31,6 +32,7 @@ struct fx {
     size_t answer_len; /* bytes of every answer (at least the query's) */
     unsigned stream_msgs; /* messages a stream sends after its first */
     unsigned streams_freed;
+    unsigned shown_next, shown_skips; /* a shown stream's next() messages and skip() calls */
 };
 
 /* A stream (a zone transfer's shape): stream_msgs more messages like the first one. */
@@ -59,6 +61,82 @@ static void stream_free(void *arg)
     free(st);
 }
 
+/*
+ * A stream that shows its messages in place (dnstcp_peek_cb), as a cached zone transfer
+ * does: SHOWN_MSGS messages of sizes from 700 to about 11,000 bytes, each made of a head
+ * (the id, QR, its number), a body in the stream's memory and for every third a tail piece;
+ * every seventh only next() gives. The bytes after the head are the message's number
+ * repeated, so the client can tell a byte out of place.
+ */
+enum { SHOWN_MSGS = 300, SHOWN_BODY = 11000 };
+struct shown {
+    struct fx *f;
+    uint16_t id;
+    unsigned next_msg; /* the number of the next message */
+    uint8_t body[SHOWN_MSGS][SHOWN_BODY];
+};
+
+static size_t shown_body_len(unsigned i)
+{
+    return 700 + (i * 7919u) % (SHOWN_BODY - 700);
+}
+
+static size_t shown_head(const struct shown *sh, unsigned i, uint8_t *out)
+{
+    memset(out, 0, 12);
+    out[0] = (uint8_t)(sh->id >> 8);
+    out[1] = (uint8_t)sh->id;
+    out[2] = 0x80;
+    out[6] = (uint8_t)(i >> 8);
+    out[7] = (uint8_t)i;
+    return 12;
+}
+
+static unsigned shown_peek(void *arg, size_t k, uint8_t *head, struct iovec *iov)
+{
+    struct shown *sh = arg;
+    unsigned i = sh->next_msg + (unsigned)k;
+    if (i >= SHOWN_MSGS || i % 7 == 3)
+        return 0;
+    size_t blen = shown_body_len(i);
+    iov[0] = (struct iovec){head, shown_head(sh, i, head)};
+    if (i % 3 != 0) {
+        iov[1] = (struct iovec){sh->body[i], blen};
+        return 2;
+    }
+    iov[1] = (struct iovec){sh->body[i], blen - 100}; /* the rest as a third piece */
+    iov[2] = (struct iovec){sh->body[i] + blen - 100, 100};
+    return 3;
+}
+
+static void shown_skip(void *arg, size_t n)
+{
+    struct shown *sh = arg;
+    assert_true(n > 0 && sh->next_msg + n <= SHOWN_MSGS);
+    sh->next_msg += (unsigned)n;
+    sh->f->shown_skips++;
+}
+
+static long shown_next(void *arg, uint8_t *out)
+{
+    struct shown *sh = arg;
+    unsigned i = sh->next_msg;
+    if (i >= SHOWN_MSGS)
+        return 0;
+    sh->next_msg++;
+    sh->f->shown_next++;
+    size_t h = shown_head(sh, i, out);
+    memcpy(out + h, sh->body[i], shown_body_len(i));
+    return (long)(h + shown_body_len(i));
+}
+
+static void shown_free(void *arg)
+{
+    struct shown *sh = arg;
+    sh->f->streams_freed++;
+    free(sh);
+}
+
 /* The answer: the query with QR set, padded with zeros to answer_len. */
 static size_t respond(void *ctx, const uint8_t *q, size_t len, bool sync,
                       const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
@@ -70,6 +148,20 @@ static size_t respond(void *ctx, const uint8_t *q, size_t len, bool sync,
     memset(out, 0, n);
     memcpy(out, q, len);
     out[2] |= 0x80;
+    if ((q[0] & 0xc0) == 0xc0) { /* ids from 0xc000 start a stream shown in place */
+        struct shown *sh = malloc(sizeof *sh);
+        assert_non_null(sh);
+        sh->f = f;
+        sh->id = (uint16_t)(q[0] << 8 | q[1]);
+        sh->next_msg = 1; /* the answer is message 0 */
+        for (unsigned i = 0; i < SHOWN_MSGS; i++)
+            memset(sh->body[i], (int)(i & 0xff), SHOWN_BODY);
+        *more = (struct dnstcp_more){.stream = sh, .next = shown_next, .free = shown_free,
+                                     .peek = shown_peek, .skip = shown_skip};
+        n = shown_head(sh, 0, out);
+        memcpy(out + n, sh->body[0], shown_body_len(0));
+        return n + shown_body_len(0);
+    }
     if (q[0] & 0x80) { /* ids from 0x8000 start a stream */
         struct stream *st = calloc(1, sizeof *st);
         assert_non_null(st);
@@ -77,7 +169,7 @@ static size_t respond(void *ctx, const uint8_t *q, size_t len, bool sync,
         st->len = len < sizeof st->first ? len : sizeof st->first;
         memcpy(st->first, out, st->len);
         st->left = f->stream_msgs;
-        *more = (struct dnstcp_more){st, stream_next, stream_free};
+        *more = (struct dnstcp_more){.stream = st, .next = stream_next, .free = stream_free};
     }
     return n;
 }
@@ -349,6 +441,80 @@ static void test_dnstcp_stream_then_pipelined_query(void **state)
     close(fd);
 }
 
+/* Reads the messages of a shown stream with id from fd, at most chunk bytes a read (client
+ * buffer buf of cap bytes, its fill *len), checking every byte; the pipelined answer with id
+ * after (its own id) ends it. Returns the messages of the stream received, or -1 after the
+ * pipelined answer came in order. */
+static int read_shown(int fd, uint16_t id, uint16_t after, uint8_t *buf, size_t *len,
+                      size_t cap, size_t chunk, unsigned *got)
+{
+    for (;;) {
+        if (*len >= 2) {
+            size_t m = (size_t)buf[0] << 8 | buf[1];
+            if (*len >= 2 + m) {
+                uint16_t mid = (uint16_t)(buf[2] << 8 | buf[3]);
+                if (mid == after) {
+                    assert_int_equal(*got, SHOWN_MSGS);
+                    return -1;
+                }
+                assert_int_equal(mid, id);
+                unsigned i = (unsigned)(buf[8] << 8 | buf[9]);
+                assert_int_equal(i, *got); /* in order, none missing */
+                assert_int_equal(m, 12 + shown_body_len(i));
+                for (size_t b = 14; b < 2 + m; b++)
+                    if (buf[b] != (uint8_t)i)
+                        fail_msg("message %u: byte %zu is %u", i, b - 14, buf[b]);
+                (*got)++;
+                memmove(buf, buf + 2 + m, *len - 2 - m);
+                *len -= 2 + m;
+                continue;
+            }
+        }
+        ssize_t n = recv(fd, buf + *len, cap - *len < chunk ? cap - *len : chunk, MSG_DONTWAIT);
+        if (n <= 0)
+            return (int)*got;
+        *len += (size_t)n;
+    }
+}
+
+/*
+ * A stream that shows its messages in place goes out by gathered sends: every message it
+ * showed reaches the client whole and in order without passing through next() (only the
+ * ones it does not show do), also to a client whose small window makes the socket take
+ * parts of messages (their rests wait in the output buffer), and the query pipelined after
+ * the stream is answered after its last message.
+ */
+static void test_dnstcp_stream_shown_in_place_goes_out_uncopied(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.tcp_max_buffer = 65536;
+    for (int slow = 0; slow < 2; slow++) {
+        f->shown_next = f->shown_skips = f->streams_freed = 0;
+        int fd = client(f, slow ? 4096 : 0);
+        uint16_t id = (uint16_t)(0xc001 + slow);
+        send_query(fd, id);
+        send_query(fd, 7);
+        static uint8_t buf[1 << 16];
+        size_t len = 0;
+        unsigned got = 0;
+        int r = 0;
+        uint64_t deadline = mono_ms() + 20000;
+        while (r >= 0 && mono_ms() < deadline) {
+            run_ready(f);
+            r = read_shown(fd, id, 7, buf, &len, sizeof buf, slow ? 5000 : sizeof buf, &got);
+        }
+        assert_int_equal(r, -1);
+        assert_int_equal(got, SHOWN_MSGS);
+        unsigned unshown = 0;
+        for (unsigned i = 1; i < SHOWN_MSGS; i++)
+            unshown += i % 7 == 3;
+        assert_int_equal(f->shown_next, unshown); /* the shown ones never went through next() */
+        assert_true(f->shown_skips >= 1);
+        assert_int_equal(f->streams_freed, 1);
+        close(fd);
+    }
+}
+
 /* A client that reads one message of a stream and leaves: the stream is freed with the
  * connection (under ASan, a leak or a later use would show). */
 static void test_dnstcp_stream_client_leaves(void **state)
@@ -380,6 +546,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dnstcp_stream_client_leaves, setup_cap64,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_dnstcp_stream_shown_in_place_goes_out_uncopied,
+                                        setup_cap64, teardown),
         cmocka_unit_test_setup_teardown(
             test_dnstcp_cap_evicts_a_connection_whose_event_is_in_the_same_pass, setup_cap1,
             teardown),
