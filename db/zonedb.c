@@ -332,6 +332,11 @@ unsigned zonedb_zone_count(const struct zonedb_reader *r)
     return r->nzones;
 }
 
+const struct zonedb_zone *zonedb_zone_at(const struct zonedb_reader *r, unsigned i)
+{
+    return i < r->nzones ? &r->zones[i] : NULL;
+}
+
 const struct zonedb_zone *zonedb_find_zone(const struct zonedb_reader *r, const uint8_t *key,
                                            size_t keylen)
 {

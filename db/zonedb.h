@@ -99,6 +99,8 @@ const struct zonedb_zone *zonedb_find_zone(const struct zonedb_reader *r, const 
 
 /** Number of zones loaded (never fails). */
 unsigned zonedb_zone_count(const struct zonedb_reader *r);
+/** The i-th zone loaded (i below zonedb_zone_count), valid until the next sync. */
+const struct zonedb_zone *zonedb_zone_at(const struct zonedb_reader *r, unsigned i);
 
 /**
  * Reads the node of the name with the given key in the zone.

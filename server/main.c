@@ -30,6 +30,7 @@
 #include "server/whois.h"
 #include "server/worker.h"
 #include "server/xfr.h"
+#include "server/xfrwarm.h"
 #include "server/zonecmd.h"
 
 /* lanad's options: --help, getopt and lanad(8) are all made from this table (server/srvdoc.h).
@@ -253,6 +254,7 @@ struct lanad {
     int whoisfds[CONF_LIST_MAX];
     unsigned nwhois;
     struct whois *whoissrv; /* port-43 whois (server/whois.h) */
+    struct xfrwarm *warm;   /* the transfer images built at start (server/xfrwarm.h) */
     bool ready;        /* the ready file was written */
     sigset_t sigs;
 };
@@ -580,6 +582,7 @@ static int announce(struct lanad *d)
     for (unsigned e = 0; e < d->nwhois; e++)
         log_notice("ready: whois on %s (tcp)", d->whois[e].text);
     notify_systemd("READY=1");
+    d->warm = xfrwarm_start(d->cfg); /* after READY: answering never waits for it */
     return EX_OK;
 }
 
@@ -605,6 +608,7 @@ static int shutdown_daemon(struct lanad *d, int status)
 {
     if (d->ready)
         notify_systemd("STOPPING=1");
+    xfrwarm_stop(d->warm);
     http_stop(d->http); /* first: its threads read the registry */
     registry_stop(d->registry);
     whois_stop(d->whoissrv);

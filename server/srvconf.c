@@ -178,7 +178,8 @@ const struct conf_key srvconf_keys[] = {
      "versions of each zone kept for IXFR; a client on an older serial gets the whole zone"},
     {"transfer-cache", CONF_UINT, 0, 65536, K(transfer_cache), "64", NULL,
      "MiB of whole-zone transfers kept in memory for the next transfer of the same version "
-     "and to build the next version's from (0 = none)"},
+     "and to build the next version's from, each zone's built at start when transfers are "
+     "allowed (0 = none)"},
     {"notify-key", CONF_STR, 0, 0, K(notify_key), NULL, check_key_name,
      "the TSIG key (lana key add) that signs every NOTIFY (default: unsigned)"},
     {"also-notify", CONF_LIST, 0, 0, K(also_notify), NULL, check_notify_targets,

@@ -432,6 +432,56 @@ int xfr_cache_init(size_t bytes)
     return (cache = xfrcache_new(bytes)) != NULL ? 0 : LANA_ENOMEM;
 }
 
+int xfr_build_image(const char *db, const uint8_t *apex, size_t *bytes, struct lana_diag *d)
+{
+    *bytes = 0;
+    if (cache == NULL)
+        return 0;
+    struct xfr *x = calloc(1, sizeof *x);
+    uint8_t *out = malloc(DNSMSG_MAX);
+    int rc = x == NULL || out == NULL ? diag_set(d, LANA_ENOMEM, "out of memory") : 0;
+    if (rc == 0) {
+        /* the transfer of a client that asks AXFR with the apex as written, without EDNS:
+         * the kept bodies are the same for every client (each gets its own head) */
+        x->q.qtype = DNS_T_AXFR;
+        x->q.qclass = DNS_C_IN;
+        x->q.qname_len = dname_len(apex);
+        memcpy(x->q.qname, apex, x->q.qname_len);
+        memcpy(x->qraw, apex, x->q.qname_len);
+        x->cap = DNSMSG_MAX;
+        x->msg_max = XFR_MSG_MAX;
+        dname_to_text(apex, x->zone, sizeof x->zone);
+        rc = zonexfr_open(db, apex, NULL, &x->zx, d);
+    }
+    if (rc == 0 && zonexfr_kind(x->zx) == ZONEXFR_FULL && zonexfr_version(x->zx) != 0) {
+        int64_t zid = zonexfr_zone(x->zx), ver = zonexfr_version(x->zx);
+        uint32_t serial = soa_serial(zonexfr_soa(x->zx));
+        struct xfrcache_msgs *have = xfrcache_get(cache, apex, zid, ver, serial);
+        if (have == NULL && (x->rec = xfrcache_record(cache, apex, zid, ver, serial)) != NULL &&
+            (x->pos = malloc(ZONEXFR_POS_MAX)) != NULL) {
+            size_t len;
+            int b;
+            while ((b = build(x, out, &len)) == 1 && x->rec != NULL)
+                ;
+            /* published at its last message; no longer recorded: too big for the cache */
+            if (b < 0)
+                rc = diag_set(d, LANA_EDB, "%s: the zone could not be read", x->zone);
+            else if (x->done && x->rec == NULL && x->bytes > 0)
+                *bytes = (size_t)x->bytes;
+            rc = rc == 0 && *bytes > 0 ? 1 : rc;
+        }
+        xfrcache_release(have);
+    }
+    if (x != NULL) {
+        xfrcache_drop(x->rec);
+        free(x->pos);
+        zonexfr_close(x->zx);
+    }
+    free(x);
+    free(out);
+    return rc == LANA_ENOTFOUND ? 0 : rc;
+}
+
 size_t xfr_answer(const char *db, const struct conf_list *allow, struct zonedb_reader *r,
                   struct tsigsrv *ts, const struct dnsmsg_query *q, const uint8_t *pkt,
                   size_t len, const struct sockaddr *peer, uint8_t *out,

@@ -39,6 +39,16 @@ bool xfr_allowed(const struct conf_list *list, const struct sockaddr *peer);
 int xfr_cache_init(size_t bytes);
 
 /**
+ * Builds the messages of the whole-zone transfer of the zone whose apex is apex (wire, lower
+ * case), as it is now, into the transfer cache unless they are there: what the first AXFR of
+ * that version would do, without a client. db is the database file.
+ * @return 1 with *bytes the size of the transfer built, 0 when nothing was to be done (no
+ * cache, the zone gone, already cached, or too big for the cache), or LANA_EDB/LANA_ENOMEM
+ * with the message in d.
+ */
+int xfr_build_image(const char *db, const uint8_t *apex, size_t *bytes, struct lana_diag *d);
+
+/**
  * Answers the AXFR or IXFR query q (raw bytes pkt) from peer: FORMERR for an IXFR without the
  * client's SOA; refused unless it is signed with a key allowed for the zone or comes from an
  * allowed address (tsigsrv_xfr_check() of ts: NOTAUTH with a TSIG error, or REFUSED), and a

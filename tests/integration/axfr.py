@@ -347,10 +347,45 @@ def test_slow_reader(d):
           recs[0][3] == recs[-1][3], f"{len(recs)} records")
 
 
+def test_built_at_start(work, args, last):
+    """After a restart the transfer of every zone is built at start, once lanad answers: the
+    first AXFR comes from the transfer cache and holds what the last one before the restart
+    held. Without allow-transfer and without TSIG keys nothing is built."""
+    seen = open(os.path.join(work, "lanad.log")).read().count("built at start")
+    d = Daemon(work, *args)
+    try:
+        built = False
+        for _ in range(250):  # 5 s at most
+            built = open(d.log).read().count("built at start") > seen
+            if built:
+                break
+            time.sleep(0.02)
+        check("after a restart the transfer images are built at start (logged)", built)
+        cached = open(d.log).read().count("(from the transfer cache)")
+        first, _ = strict_axfr(d.dns_port, "lab.")
+        time.sleep(0.2)
+        check("the first AXFR after the restart comes from the transfer cache",
+              open(d.log).read().count("(from the transfer cache)") == cached + 1)
+        check("... with the records of the last transfer before it",
+              records_of(first) == records_of(last) and len(records_of(first)) > HOSTS,
+              f"{len(records_of(first))} vs {len(records_of(last))}")
+    finally:
+        d.stop()
+    seen = open(os.path.join(work, "lanad.log")).read().count("built at start")
+    d = Daemon(work, "--log-level", "info")
+    try:
+        time.sleep(1)
+        check("without allow-transfer or a key nothing is built",
+              open(d.log).read().count("built at start") == seen)
+    finally:
+        d.stop()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="lana-axfr.")
-    d = Daemon(work, "--allow-transfer", "127.0.0.1/32 ::1/128", "--log-level", "info",
-               "--tcp-idle-timeout", "1")
+    args = ("--allow-transfer", "127.0.0.1/32 ::1/128", "--log-level", "info",
+            "--tcp-idle-timeout", "1")
+    d = Daemon(work, *args)
     try:
         summary = setup(d)
         check(f"{HOSTS} hosts registered", summary is not None and '"failed":0' in summary,
@@ -368,11 +403,13 @@ def main():
         check("each refusal is logged at info", "info: axfr lab. to 127.0.0.2:" in log and
               "refused" in log)
         check("lanad is still running", d.alive())
+        last, _ = strict_axfr(d.dns_port, "lab.")
         d.stop()
         log = open(d.log).read()
         check("lanad stops cleanly (exit status 0, no sanitizer report)",
               d.proc.returncode == 0 and "Sanitizer" not in log and "runtime error" not in log,
               f"status {d.proc.returncode}")
+        test_built_at_start(work, args, last)
     finally:
         d.stop()
         shutil.rmtree(work, ignore_errors=True)
