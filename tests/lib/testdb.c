@@ -52,6 +52,13 @@ void testdb_cleanup(struct testdb *t)
     rmdir(t->dir);
 }
 
+int testdb_teardown(void **state)
+{
+    testdb_cleanup(*state);
+    free(*state);
+    return 0;
+}
+
 const char *testdb_data(const char *name)
 {
     static char p[512];

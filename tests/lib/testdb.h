@@ -15,6 +15,8 @@ int testdb_make(struct testdb *t);
 int testdb_import(struct testdb *t, const char *zone_text);
 /** Removes the database, its WAL files and the directory. */
 void testdb_cleanup(struct testdb *t);
+/** cmocka teardown of a calloc'd struct testdb in *state: testdb_cleanup, then free. */
+int testdb_teardown(void **state);
 /** Path of a file under tests/data (the source tree's). */
 const char *testdb_data(const char *name);
 

@@ -39,13 +39,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    testdb_cleanup(*state);
-    free(*state);
-    return 0;
-}
-
 static long minor_faults(void)
 {
     struct rusage ru;
@@ -189,9 +182,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_readvfs_keeps_the_mapping_across_commits, setup,
-                                        teardown),
+                                        testdb_teardown),
         cmocka_unit_test_setup_teardown(test_readvfs_reads_right_after_the_file_grows_and_shrinks,
-                                        setup, teardown),
+                                        setup, testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,21 +31,16 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    testdb_cleanup(*state);
-    free(*state);
-    return 0;
-}
-
 /* A zone lab. of serial `serial` with n hosts hN, each an A record. */
 static void import_hosts(struct testdb *t, unsigned serial, unsigned n)
 {
     size_t cap = 256 + (size_t)n * 48, len = 0;
     char *text = malloc(cap);
     assert_non_null(text);
-    len += (size_t)snprintf(text, cap, "$ORIGIN lab.\n@ 3600 SOA ns1 hm %u 2 3 4 5\n@ NS ns1\n"
-                            "ns1 A 198.18.0.1\n", serial);
+    len += (size_t)snprintf(text, cap,
+                            "$ORIGIN lab.\n@ 3600 SOA ns1 hm %u 2 3 4 5\n@ NS ns1\n"
+                            "ns1 A 198.18.0.1\n",
+                            serial);
     for (unsigned i = 0; i < n; i++)
         len += (size_t)snprintf(text + len, cap - len, "host-with-a-long-name-%u A 198.18.%u.%u\n",
                                 i, 1 + i / 250, 1 + i % 250);
@@ -74,7 +69,7 @@ static void test_zonexfr_is_one_snapshot(void **state)
     import_hosts(t, 7, 10);
     assert_int_equal(zonexfr_open(t->path, lab, NULL, &x, NULL), 0);
     assert_int_equal(zonexfr_soa(x)->type, DNS_T_SOA);
-    import_hosts(t, 8, 20); /* committed while the cursor is open: it does not wait */
+    import_hosts(t, 8, 20);            /* committed while the cursor is open: it does not wait */
     assert_int_equal(read_all(x), 12); /* NS, ns1 A, 10 hosts */
     const uint8_t *soa = zonexfr_soa(x)->rdata;
     uint16_t len = zonexfr_soa(x)->rdlen;
@@ -180,7 +175,8 @@ static void test_zonexfr_positions_and_ranges(void **state)
     for (int k = 0; k < 4; k++) {
         assert_int_equal(zonexfr_range(x, pos[from[k]], plen[from[k]],
                                        to[k] == N + 2 ? end : pos[to[k]],
-                                       to[k] == N + 2 ? elen : plen[to[k]], NULL), 0);
+                                       to[k] == N + 2 ? elen : plen[to[k]], NULL),
+                         0);
         size_t i = from[k];
         while (zonexfr_next(x, &rr, NULL) == 1) {
             uint8_t p[300];
@@ -205,7 +201,8 @@ static void test_zonexfr_unknown_zone(void **state)
     struct zonexfr *x = NULL;
     struct lana_diag d;
     import_hosts(t, 1, 1);
-    assert_int_equal(zonexfr_open(t->path, (const uint8_t *)"\4nope", NULL, &x, &d), LANA_ENOTFOUND);
+    assert_int_equal(zonexfr_open(t->path, (const uint8_t *)"\4nope", NULL, &x, &d),
+                     LANA_ENOTFOUND);
     assert_null(x);
     zonexfr_close(NULL);
 }
@@ -289,7 +286,8 @@ static void test_xfr_messages(void **state)
     assert_int_equal(out[3] & 15, DNS_R_REFUSED);
     assert_null(more.next);
 
-    n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
+    n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok, out,
+                   &more);
     assert_non_null(more.next);
     unsigned msgs = 0, records = 0;
     long m = (long)n;
@@ -309,14 +307,15 @@ static void test_xfr_messages(void **state)
     assert_int_equal(records, 2000 + 2 + 2); /* hosts, NS, ns1 A, SOA twice */
 
     /* a stream freed before its end (the client left) frees everything (ASan checks) */
-    n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok, out, &more);
+    n = xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok, out,
+                   &more);
     assert_non_null(more.next);
     assert_true(more.next(more.stream, out) > 0);
     more.free(more.stream);
 
     /* not the apex of a zone: NOTAUTH */
-    static const uint8_t sub[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 3, 'l', 'a', 'b',
-                                  0, 0, 252, 0, 1};
+    static const uint8_t sub[] = {0, 1,   0, 0,   0,   1,   0, 0, 0,   0, 0, 0,
+                                  1, 'x', 3, 'l', 'a', 'b', 0, 0, 252, 0, 1};
     assert_int_equal(dnsmsg_parse_query(sub, sizeof sub, &q), DNSMSG_OK);
     more = (struct dnstcp_more){0};
     n = xfr_answer(t->path, &allow, r, NULL, &q, sub, sizeof sub, (const struct sockaddr *)&ok, out,
@@ -338,7 +337,8 @@ static void test_xfr_big_record(void **state)
     char *text = malloc(cap);
     assert_non_null(out);
     assert_non_null(text);
-    len += (size_t)snprintf(text, cap, "$ORIGIN lab.\n@ SOA ns1 hm 1 2 3 4 5\n@ NS ns1\n"
+    len += (size_t)snprintf(text, cap,
+                            "$ORIGIN lab.\n@ SOA ns1 hm 1 2 3 4 5\n@ NS ns1\n"
                             "ns1 A 198.18.0.1\nbig TXT");
     for (int i = 0; i < 100; i++) /* 100 strings of 200 bytes: 20,100 bytes of rdata */
         len += (size_t)snprintf(text + len, cap - len, " \"%0200d\"", i);
@@ -430,8 +430,8 @@ static void test_xfrcache_positions(void **state)
     for (int i = 0; i < 100; i++) { /* past the first growth of the arrays */
         char pos[8];
         snprintf(pos, sizeof pos, "p%d", i);
-        assert_true(xfrcache_add_at(m, (const uint8_t *)"body", 4, 1, (const uint8_t *)pos,
-                                    strlen(pos)));
+        assert_true(
+            xfrcache_add_at(m, (const uint8_t *)"body", 4, 1, (const uint8_t *)pos, strlen(pos)));
     }
     xfrcache_publish(c, m);
     struct xfrcache_msgs *got = xfrcache_latest(c, za, 7);
@@ -468,8 +468,8 @@ static unsigned axfr_records(struct testdb *t)
     struct conf_list allow = {1, {"127.0.0.1/32"}};
     struct sockaddr_storage ok = addr("127.0.0.1");
     struct dnstcp_more more = {0};
-    long m = (long)xfr_answer(t->path, &allow, r, NULL, &q, pkt, len,
-                              (const struct sockaddr *)&ok, out, &more);
+    long m = (long)xfr_answer(t->path, &allow, r, NULL, &q, pkt, len, (const struct sockaddr *)&ok,
+                              out, &more);
     unsigned records = 0;
     while (m > 0) {
         assert_int_equal(out[3] & 15, 0);
@@ -503,18 +503,18 @@ static void test_xfr_cache_after_import(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zonexfr_positions_and_ranges, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zonexfr_root_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_is_one_snapshot, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_unknown_zone, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_positions_and_ranges, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_zonexfr_root_zone, setup, testdb_teardown),
         cmocka_unit_test_setup_teardown(test_zonexfr_kept_connections_follow_the_file, setup,
-                                        teardown),
+                                        testdb_teardown),
         cmocka_unit_test(test_xfr_allowed),
-        cmocka_unit_test_setup_teardown(test_xfr_messages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xfr_messages, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_xfr_big_record, setup, testdb_teardown),
         cmocka_unit_test(test_xfrcache_key_and_lifetime),
         cmocka_unit_test(test_xfrcache_positions),
-        cmocka_unit_test_setup_teardown(test_xfr_cache_after_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xfr_cache_after_import, setup, testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,13 +26,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    testdb_cleanup(*state);
-    free(*state);
-    return 0;
-}
-
 static size_t key_of(const char *text, uint8_t *key)
 {
     uint8_t w[DNAME_MAXLEN];
@@ -136,13 +129,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_zonedb_loads_zones_with_soa_cuts_and_wildcards,
-                                        setup, teardown),
+                                        setup, testdb_teardown),
         cmocka_unit_test_setup_teardown(test_zonedb_node_tells_data_empty_non_terminal_and_nothing,
-                                        setup, teardown),
+                                        setup, testdb_teardown),
         cmocka_unit_test_setup_teardown(test_zonedb_sync_sees_a_commit_by_another_connection,
-                                        setup, teardown),
+                                        setup, testdb_teardown),
         cmocka_unit_test_setup_teardown(test_zonedb_sync_fails_whole_when_any_read_fails, setup,
-                                        teardown),
+                                        testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,13 +24,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    testdb_cleanup(*state);
-    free(*state);
-    return 0;
-}
-
 static char *export_text(struct testdb *t, const char *zone)
 {
     struct store *st;
@@ -150,9 +143,8 @@ static void test_zoneio_reimport_replaces_the_zone(void **state)
 {
     struct testdb *t = *state;
     assert_int_equal(import_text(t, good, NULL), 0);
-    assert_int_equal(import_text(t, "$ORIGIN lab.\n$TTL 60\n@ SOA ns1 hm 9 2 3 4 5\n@ NS ns1\n",
-                                 NULL),
-                     0);
+    assert_int_equal(
+        import_text(t, "$ORIGIN lab.\n$TTL 60\n@ SOA ns1 hm 9 2 3 4 5\n@ NS ns1\n", NULL), 0);
     char *text = export_text(t, "lab.");
     assert_null(strstr(text, "www"));
     assert_non_null(strstr(text, "hm.lab. 9 2 3 4 5"));
@@ -170,13 +162,16 @@ static void test_zoneio_reimport_replaces_the_zone(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_store_creates_the_schema_at_its_current_version,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_creates_the_schema_at_its_current_version, setup,
+                                        testdb_teardown),
         cmocka_unit_test_setup_teardown(test_zoneio_export_reads_back_identically, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_zoneio_bad_input_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zoneio_reimport_replaces_the_zone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zoneio_empty_origin_is_refused, setup, teardown),
+                                        testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_zoneio_bad_input_changes_nothing, setup,
+                                        testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_zoneio_reimport_replaces_the_zone, setup,
+                                        testdb_teardown),
+        cmocka_unit_test_setup_teardown(test_zoneio_empty_origin_is_refused, setup,
+                                        testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
