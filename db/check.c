@@ -59,6 +59,7 @@ static const char *const code_names[CHECK_NCODES] = {
     [CHECK_PTR_ORPHAN] = "ptr-orphan",
     [CHECK_RECORD_ORPHAN] = "record-orphan",
     [CHECK_AUTHORITY_ORPHAN] = "authority-orphan",
+    [CHECK_LOOKUP_STALE] = "lookup-stale",
 };
 
 const char *check_code_name(enum check_code code)
@@ -610,6 +611,7 @@ int check_run(const char *path, check_cb *cb, void *arg, struct check_stats *sta
 out:
     sqlite3_finalize(c.zone_by_apex);
     sqlite3_finalize(c.rrset);
+    sqlite3_finalize(c.rr_of_name);
     sqlite3_finalize(c.rr_has);
     sqlite3_finalize(c.block_exact);
     sqlite3_finalize(c.host_by_name);

@@ -69,6 +69,8 @@ enum check_code {
     CHECK_AUTHORITY_ORPHAN,  /* "authority-orphan": a maintainer, sponsor or registrant that
                               * is no account, or a block's delegation mark wrong */
     CHECK_CATALOG,           /* "catalog": the catalog zone's members are not the zones */
+    CHECK_LOOKUP_STALE,      /* "lookup-stale": a row of the DNS workers' lookup table (node)
+                              * that is not its name's records */
     CHECK_NCODES
 };
 

@@ -12,6 +12,7 @@
 #include "common/dnsmsg.h"
 #include "common/rdata.h"
 #include "db/check_int.h"
+#include "db/node_int.h"
 
 static const uint8_t root[1] = {0};
 
@@ -132,7 +133,11 @@ static int prepare(struct ctx *c)
                           "SELECT status, holder FROM block WHERE family = ?1 AND start = ?2"
                           " AND plen = ?3",
                           &c->block_exact)) ||
-        (rc = check__prep(c, "SELECT v4, v6 FROM host WHERE name = ?1", &c->host_by_name)))
+        (rc = check__prep(c, "SELECT v4, v6 FROM host WHERE name = ?1", &c->host_by_name)) ||
+        (rc = check__prep(c,
+                          "SELECT type, ttl, rdata FROM rr WHERE zone_id = ?1 AND key = ?2"
+                          " ORDER BY type, rdata",
+                          &c->rr_of_name)))
         return rc;
     return 0;
 }
@@ -635,6 +640,59 @@ static int addr_record_row(struct ctx *c, sqlite3_stmt *s, void *arg)
     return 0;
 }
 
+/* ---- the lookup table ----------------------------------------------------------------------- */
+
+/* A row of table node (db/node_int.h): the DNS workers answer from it as it stands, so it must
+ * sit at its name's hash and hold exactly that name's records, packed as the triggers pack
+ * them. A name without a row is fine (it is read from rr). */
+static int lookup_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    static uint8_t buf[NODE_PACK_MAX];
+    int64_t zone = sqlite3_column_int64(s, 1);
+    const uint8_t *key = sqlite3_column_blob(s, 2);
+    size_t klen = (size_t)sqlite3_column_bytes(s, 2), len = 0;
+    bool packs = true;
+    sqlite3_stmt *r = c->rr_of_name;
+    sqlite3_bind_int64(r, 1, zone);
+    sqlite3_bind_blob(r, 2, klen > 0 ? key : (const void *)"", (int)klen, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(r)) == SQLITE_ROW) {
+        int rdlen = sqlite3_column_bytes(r, 2);
+        if (packs)
+            packs = node__pack_add(buf, &len, sqlite3_column_int64(r, 0),
+                                   sqlite3_column_int64(r, 1), sqlite3_column_blob(r, 2),
+                                   rdlen > 0 ? (size_t)rdlen : 0);
+    }
+    sqlite3_reset(r);
+    if (step != SQLITE_DONE)
+        return check__db_err(c, "lookup table");
+    size_t rlen = (size_t)sqlite3_column_bytes(s, 3);
+    const uint8_t *rrs = sqlite3_column_blob(s, 3);
+    if (packs && len > 0 && sqlite3_column_int64(s, 0) == node__hash(zone, key, klen) &&
+        rlen == len && memcmp(rrs, buf, len) == 0)
+        return 0;
+    uint8_t wire[DNAME_MAXLEN];
+    char name[DNAME_TEXT_MAX] = "?";
+    if (dname_from_key(key, klen, wire) > 0)
+        name_text(wire, name);
+    FIND(c, CHECK_LOOKUP_STALE, name,
+         "%s: the DNS lookup table's row (zone %lld) is not the name's records, and the "
+         "workers answer from it; re-import the zone (zone export, then zone import) to "
+         "rebuild it",
+         name, (long long)zone);
+    return 0;
+}
+
+static int check_lookup(struct ctx *c)
+{
+    /* while a change by another program awaits its rows, the workers read rr alone */
+    return check__rows(c,
+                       "SELECT h, zone_id, key, rrs FROM node"
+                       " WHERE NOT EXISTS (SELECT 1 FROM node_dirty)",
+                       lookup_row, NULL);
+}
+
 /* An A/AAAA whose address is an assigned block held by its owner name (as host add makes
  * them) belongs to a host of that name: without one it was left behind. */
 static int check_addr_records(struct ctx *c)
@@ -648,7 +706,7 @@ int check__names(struct ctx *c)
     int (*const passes[])(struct ctx *) = {
         prepare,     check_zones,  check_records, check_cnames,
         check_hosts, check_shared, check_ptrs,    check_addr_records,
-        check_catalog,
+        check_catalog, check_lookup,
     };
     int rc = 0;
     for (size_t i = 0; rc == 0 && !c->stop && i < sizeof passes / sizeof passes[0]; i++)

@@ -1,4 +1,4 @@
--- lana database schema, version 6 (PRAGMA user_version = 6).
+-- lana database schema, version 7 (PRAGMA user_version = 7).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -264,3 +264,39 @@ CREATE TABLE catalog (
     next_label INTEGER NOT NULL DEFAULT 1,
     serial     INTEGER
 );
+
+-- ---- version 7 ------------------------------------------------------------------------------
+
+-- The DNS workers' lookup table, derived from rr (db/node_int.h): per owner name of a zone,
+-- all its records packed in one row (type, TTL, rdata length, rdata; in rr's order), whose
+-- rowid is a 64-bit hash of (zone_id, key), so that a worker finds them with one integer
+-- seek. A name may have no row (hash taken by another name, records too long, a zone's apex):
+-- it is read from rr. Triggers note every name whose records change in node_dirty, and lanad
+-- rewrites those rows before each of its commits; readers trust node only while node_dirty
+-- is empty. node_bulk names the zone an import or a zone delete rewrites whole, whose rows are
+-- rebuilt once at its end instead.
+CREATE TABLE node (
+    h       INTEGER PRIMARY KEY,
+    zone_id INTEGER NOT NULL,
+    key     BLOB NOT NULL,
+    rrs     BLOB NOT NULL
+);
+CREATE TABLE node_dirty (
+    zone_id INTEGER NOT NULL,
+    key     BLOB NOT NULL,
+    PRIMARY KEY (zone_id, key)
+) WITHOUT ROWID;
+CREATE TABLE node_bulk (zone_id INTEGER PRIMARY KEY);
+CREATE TRIGGER node_rr_ins AFTER INSERT ON rr
+    WHEN NOT EXISTS (SELECT 1 FROM node_bulk WHERE zone_id = NEW.zone_id)
+    BEGIN INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key); END;
+CREATE TRIGGER node_rr_del AFTER DELETE ON rr
+    WHEN NOT EXISTS (SELECT 1 FROM node_bulk WHERE zone_id = OLD.zone_id)
+    BEGIN INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (OLD.zone_id, OLD.key); END;
+-- (a new serial, an SOA updated in place, changes no row: an apex has none)
+CREATE TRIGGER node_rr_upd AFTER UPDATE ON rr
+    WHEN NOT (OLD.type = 6 AND NEW.type = 6 AND OLD.zone_id = NEW.zone_id AND OLD.key = NEW.key)
+    BEGIN
+    INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (OLD.zone_id, OLD.key);
+    INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key);
+END;

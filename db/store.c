@@ -6,6 +6,7 @@
 #include "db/store_int.h"
 
 #include "db/journal_int.h"
+#include "db/node_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -143,6 +144,28 @@ static const char *const migrations[] = {
     "CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " zone_id INTEGER UNIQUE REFERENCES zone(id) ON DELETE SET NULL,"
     " next_label INTEGER NOT NULL DEFAULT 1, serial INTEGER);",
+    /* 6 -> 7: the DNS workers' lookup table, derived from rr (db/node_int.h): triggers note
+     * the names whose records change, lanad rewrites their rows before it commits */
+    "CREATE TABLE node (h INTEGER PRIMARY KEY, zone_id INTEGER NOT NULL, key BLOB NOT NULL,"
+    " rrs BLOB NOT NULL);"
+    "CREATE TABLE node_dirty (zone_id INTEGER NOT NULL, key BLOB NOT NULL,"
+    " PRIMARY KEY (zone_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE node_bulk (zone_id INTEGER PRIMARY KEY);"
+    "CREATE TRIGGER node_rr_ins AFTER INSERT ON rr"
+    " WHEN NOT EXISTS (SELECT 1 FROM node_bulk WHERE zone_id = NEW.zone_id) BEGIN"
+    " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key); END;"
+    "CREATE TRIGGER node_rr_del AFTER DELETE ON rr"
+    " WHEN NOT EXISTS (SELECT 1 FROM node_bulk WHERE zone_id = OLD.zone_id) BEGIN"
+    " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (OLD.zone_id, OLD.key); END;"
+    /* a new serial (an SOA updated in place) changes no row: an apex has none */
+    "CREATE TRIGGER node_rr_upd AFTER UPDATE ON rr WHEN NOT (OLD.type = 6 AND NEW.type = 6"
+    " AND OLD.zone_id = NEW.zone_id AND OLD.key = NEW.key) BEGIN"
+    " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (OLD.zone_id, OLD.key);"
+    " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key); END;"
+    "INSERT OR IGNORE INTO node (h, zone_id, key, rrs) SELECT h, zone_id, key, p FROM"
+    " (SELECT lana_node_hash(zone_id, key) AS h, zone_id, key,"
+    "  lana_node_pack(type, ttl, rdata) AS p FROM rr GROUP BY zone_id, key)"
+    " WHERE p IS NOT NULL ORDER BY h;",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)
@@ -266,11 +289,14 @@ static int open_conn(const char *path, bool writer, struct store **out, bool *cr
                       st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto out;
     }
-    if ((rc = store__configure(st->db, writer, d)) != 0 || (writer && (rc = migrate(st, d)) != 0))
+    if ((rc = store__configure(st->db, writer, d)) != 0 ||
+        (writer && ((rc = node__register(st, d)) != 0 || (rc = migrate(st, d)) != 0)))
         goto out;
     for (int i = 0; i < STORE_TX_N; i++)
         if ((rc = store__prepare(st, tx_sql[i], &st->tx[i], d)) != 0)
             goto out;
+    if (writer && (rc = node__mend(st, d)) != 0)
+        goto out;
     if (created != NULL)
         *created = is_new;
     *out = st;
@@ -425,6 +451,14 @@ static void rollback_all(struct store *st)
     st->sp_depth = st->sp_own = 0;
 }
 
+/* What every commit of lanad's does first: the IXFR journal's new version (which may step a
+ * serial, a record change too), then the lookup rows of the names changed. */
+static int seal(struct store *st, struct lana_diag *d)
+{
+    int rc = journal__seal(st, d);
+    return rc != 0 ? rc : node__flush(st, d);
+}
+
 int store_commit(struct store *st, struct lana_diag *d)
 {
     if (st->aborted) {
@@ -434,7 +468,7 @@ int store_commit(struct store *st, struct lana_diag *d)
                         "the turn was aborted (a change could not be undone): nothing of it "
                         "was kept");
     }
-    int rc = journal__seal(st, d);
+    int rc = seal(st, d);
     if (rc == 0)
         rc = tx_run(st, STORE_TX_COMMIT, d);
     if (rc != 0)
@@ -500,7 +534,7 @@ int store_sp_end(struct store *st, int rc, struct lana_diag *d)
     if (rc == 0) {
         bool own = st->sp_own == st->sp_depth;
         /* the outermost RELEASE commits: the journal is sealed first */
-        if ((!own || (rc = journal__seal(st, d)) == 0) &&
+        if ((!own || (rc = seal(st, d)) == 0) &&
             (rc = tx_run(st, STORE_TX_RELEASE, d)) == 0) {
             st->sp_depth--;
             if (own)

@@ -19,6 +19,7 @@
 #include "db/ipam_int.h"
 #include "db/authz.h"
 #include "db/names_int.h"
+#include "db/node_int.h"
 #include "db/root.h"
 
 static const char sql_zone_by_apex[] = "SELECT id, name FROM zone WHERE apex = ?1";
@@ -698,8 +699,13 @@ int zone_del(struct names *n, const char *name, bool recursive, const char *acto
         rc = catalog_zone_deleting(n, z.id, d);
     sqlite3_stmt *s;
     if (rc == 0 && (rc = store__stmt(n->st, sql_zone_delete, &s, d)) == 0) {
+        /* its records go with it (ON DELETE CASCADE): their lookup rows at once, not a
+         * trigger per record */
         sqlite3_bind_int64(s, 1, z.id);
-        rc = store__done(n->st, s, "delete zone", d);
+        if ((rc = node__bulk(n->st, z.id, true, d)) == 0 &&
+            (rc = store__done(n->st, s, "delete zone", d)) == 0 &&
+            (rc = node__bulk(n->st, z.id, false, d)) == 0)
+            rc = node__rebuild(n->st, z.id, d);
     }
     if (rc == 0)
         rc = zone_touch(n->st, 0, NULL, ZONE_TOUCH_NAME, d);

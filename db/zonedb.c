@@ -9,15 +9,17 @@
 #include "common/dnsmsg.h"
 #include "common/log.h"
 #include "common/rdata.h"
+#include "db/node_int.h"
 #include "db/store_int.h"
 
 struct zonedb_reader {
     sqlite3 *db;
-    sqlite3_stmt *st_version, *st_node, *st_zones, *st_soa, *st_cuts, *st_wilds, *st_changes,
-        *st_change_min, *st_begin, *st_commit;
+    sqlite3_stmt *st_version, *st_node, *st_hashed, *st_dirty, *st_zones, *st_soa, *st_cuts,
+        *st_wilds, *st_changes, *st_change_min, *st_begin, *st_commit;
     int64_t data_version;
     uint64_t generation;
     bool release_warned; /* a failed end of a snapshot was logged once */
+    bool hashed_ok;      /* table node may be read: no change awaits its rows (node_int.h) */
     struct zonedb_zone *zones;
     unsigned nzones;
     /* node results: rr array and the bytes their rdata points into */
@@ -112,7 +114,8 @@ static int load_zones(struct zonedb_reader *r, struct lana_diag *d)
         if (step == SQLITE_ROW) {
             int len = sqlite3_column_bytes(r->st_soa, 1);
             const uint8_t *rd = sqlite3_column_blob(r->st_soa, 1);
-            if (len >= 22 && len <= (int)sizeof z->soa && rdata_is_valid(DNS_T_SOA, rd, (size_t)len)) {
+            if (len >= 22 && len <= (int)sizeof z->soa &&
+                rdata_is_valid(DNS_T_SOA, rd, (size_t)len)) {
                 memcpy(z->soa, rd, (size_t)len);
                 z->soa_len = (uint16_t)len;
                 z->soa_ttl = (uint32_t)sqlite3_column_int64(r->st_soa, 0);
@@ -228,6 +231,11 @@ void zonedb_reader_release(struct zonedb_reader *r)
     }
 }
 
+bool zonedb_reader_held(const struct zonedb_reader *r)
+{
+    return !sqlite3_get_autocommit(r->db);
+}
+
 int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
 {
     int64_t v = -1;
@@ -244,6 +252,16 @@ int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
     int rc = load_zones(r, d);
     if (rc != 0)
         return rc;
+    r->hashed_ok = false; /* until told otherwise: a change awaits its rows, or no table */
+    if (r->st_hashed != NULL) {
+        sqlite3_reset(r->st_dirty);
+        int step = sqlite3_step(r->st_dirty);
+        if (step == SQLITE_ROW)
+            r->hashed_ok = sqlite3_column_int(r->st_dirty, 0) == 0;
+        sqlite3_reset(r->st_dirty);
+        if (step != SQLITE_ROW)
+            return store__err(r->db, d, "lookup table");
+    }
     r->data_version = v;
     return 1;
 }
@@ -258,8 +276,7 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
     r->data_version = -1;
     store__init_once();
     if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        store__read_vfs()) !=
-        SQLITE_OK) {
+                        store__read_vfs()) != SQLITE_OK) {
         rc = diag_set(d, LANA_EDB, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
         goto out;
     }
@@ -292,6 +309,14 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
             goto out;
         }
     }
+    /* a database from before table node (schema 7) is read through rr alone */
+    if (sqlite3_prepare_v3(r->db, "SELECT zone_id, key, rrs FROM node WHERE h = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->st_hashed, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(r->db, "SELECT EXISTS (SELECT 1 FROM node_dirty)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->st_dirty, NULL) != SQLITE_OK) {
+        sqlite3_finalize(r->st_hashed);
+        r->st_hashed = NULL;
+    }
     if ((rc = zonedb_reader_sync(r, d)) < 0)
         goto out;
     *out = r;
@@ -307,6 +332,8 @@ void zonedb_reader_close(struct zonedb_reader *r)
         return;
     sqlite3_finalize(r->st_version);
     sqlite3_finalize(r->st_node);
+    sqlite3_finalize(r->st_hashed);
+    sqlite3_finalize(r->st_dirty);
     sqlite3_finalize(r->st_zones);
     sqlite3_finalize(r->st_soa);
     sqlite3_finalize(r->st_cuts);
@@ -351,9 +378,91 @@ const struct zonedb_zone *zonedb_find_zone(const struct zonedb_reader *r, const 
     return best;
 }
 
+/* Room for n records and len bytes of rdata in the reader's result arrays. */
+static int reserve(struct zonedb_reader *r, unsigned n, size_t len)
+{
+    if (n > r->rr_cap) {
+        unsigned cap = r->rr_cap ? r->rr_cap : 16;
+        while (cap < n)
+            cap *= 2;
+        struct zonedb_rr *nr = realloc(r->rr, cap * sizeof *nr);
+        if (nr == NULL)
+            return LANA_ENOMEM;
+        r->rr = nr;
+        r->rr_cap = cap;
+    }
+    if (len > r->buf_cap) {
+        size_t cap = r->buf_cap ? r->buf_cap : 4096;
+        while (cap < len)
+            cap *= 2;
+        uint8_t *nb = realloc(r->buf, cap);
+        if (nb == NULL)
+            return LANA_ENOMEM;
+        r->buf = nb;
+        r->buf_cap = cap;
+    }
+    return 0;
+}
+
+/*
+ * The name's records from its row in table node (db/node_int.h): one integer seek. 1 with
+ * out filled, 0 when there is no row of this name (read rr then), <0 on error. A row whose
+ * packing does not parse is taken as no row.
+ */
+static int node_hashed(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
+                       size_t keylen, struct zonedb_node *out)
+{
+    sqlite3_stmt *s = r->st_hashed;
+    if (!r->hashed_ok)
+        return 0;
+    sqlite3_bind_int64(s, 1, node__hash(z->id, key, keylen));
+    int step = sqlite3_step(s), rc = 0;
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? 0 : LANA_EDB;
+        goto out;
+    }
+    const uint8_t *k = sqlite3_column_blob(s, 1);
+    size_t klen = (size_t)sqlite3_column_bytes(s, 1);
+    const uint8_t *p = sqlite3_column_blob(s, 2);
+    size_t len = (size_t)sqlite3_column_bytes(s, 2);
+    if (sqlite3_column_int64(s, 0) != z->id || klen != keylen ||
+        (keylen > 0 && memcmp(k, key, keylen) != 0) || p == NULL)
+        goto out; /* another name holds this hash */
+    unsigned n = 0;
+    for (size_t off = 0; off + 8 <= len; n++)
+        off += 8 + ((size_t)p[off + 6] << 8 | p[off + 7]);
+    if ((rc = reserve(r, n, len)) != 0)
+        goto out;
+    memcpy(r->buf, p, len);
+    size_t off = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const uint8_t *e = r->buf + off;
+        uint16_t rdlen = (uint16_t)(e[6] << 8 | e[7]);
+        if (off + 8 + rdlen > len)
+            goto out; /* cut short: not a row lanad wrote */
+        r->rr[i].type = (uint16_t)(e[0] << 8 | e[1]);
+        r->rr[i].ttl = get32(e + 2);
+        r->rr[i].rdlen = rdlen;
+        r->rr[i].rdata = e + 8;
+        off += 8 + rdlen;
+    }
+    if (n == 0 || off != len)
+        goto out;
+    out->rr = r->rr;
+    out->nrr = n;
+    out->has_below = false; /* not known, and only asked of a name without records */
+    rc = 1;
+out:
+    sqlite3_reset(s);
+    return rc;
+}
+
 int zonedb_node_get(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
                     size_t keylen, struct zonedb_node *out)
 {
+    int found = node_hashed(r, z, key, keylen, out);
+    if (found != 0)
+        return found < 0 ? found : 0;
     sqlite3_stmt *s = r->st_node;
     int rc = 0, step;
     size_t used = 0;
@@ -374,28 +483,8 @@ int zonedb_node_get(struct zonedb_reader *r, const struct zonedb_zone *z, const 
         size_t rdlen = (size_t)sqlite3_column_bytes(s, 3);
         if (rdlen > 65535)
             continue;
-        if (n == r->rr_cap) {
-            unsigned cap = r->rr_cap ? r->rr_cap * 2 : 16;
-            struct zonedb_rr *nr = realloc(r->rr, cap * sizeof *nr);
-            if (nr == NULL) {
-                rc = LANA_ENOMEM;
-                goto out;
-            }
-            r->rr = nr;
-            r->rr_cap = cap;
-        }
-        if (used + rdlen > r->buf_cap) {
-            size_t cap = r->buf_cap ? r->buf_cap : 4096;
-            while (cap < used + rdlen)
-                cap *= 2;
-            uint8_t *nb = realloc(r->buf, cap);
-            if (nb == NULL) {
-                rc = LANA_ENOMEM;
-                goto out;
-            }
-            r->buf = nb;
-            r->buf_cap = cap;
-        }
+        if ((rc = reserve(r, n + 1, used + rdlen)) != 0)
+            goto out;
         if (rdlen > 0)
             memcpy(r->buf + used, rd, rdlen);
         r->rr[n].type = (uint16_t)sqlite3_column_int(s, 1);

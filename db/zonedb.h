@@ -47,7 +47,7 @@ struct zonedb_rr {
 struct zonedb_node {
     struct zonedb_rr *rr;
     unsigned nrr;
-    bool has_below; /* some name lies strictly below this one */
+    bool has_below; /* some name lies strictly below this one (told when nrr is 0) */
 };
 
 struct zonedb_reader;
@@ -76,6 +76,8 @@ int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d);
 void zonedb_reader_hold(struct zonedb_reader *r);
 /** Ends the snapshot zonedb_reader_hold() took, if any (never fails). */
 void zonedb_reader_release(struct zonedb_reader *r);
+/** Whether a snapshot is held now. */
+bool zonedb_reader_held(const struct zonedb_reader *r);
 
 typedef void zonedb_change_cb(const uint8_t *name, void *arg);
 /**

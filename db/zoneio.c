@@ -21,6 +21,7 @@
 #include "db/journal_int.h"
 #include "db/catalog.h"
 #include "db/names.h"
+#include "db/node_int.h"
 #include "db/store_int.h"
 #include "db/zone.h"
 
@@ -150,8 +151,10 @@ static int start_zone(struct import_ctx *c, const struct zfile_rr *rr)
         goto out;
     sqlite3_finalize(s);
     s = NULL;
-    /* the zone is replaced whole: its IXFR history restarts at the imported version */
-    if ((rc = journal__stop(c->st, c->zone_id, c->d)) != 0)
+    /* the zone is replaced whole: its IXFR history restarts at the imported version, and
+     * its lookup rows are rebuilt once at the end (db/node_int.h) */
+    if ((rc = journal__stop(c->st, c->zone_id, c->d)) != 0 ||
+        (rc = node__bulk(c->st, c->zone_id, true, c->d)) != 0)
         goto out;
     if ((rc = store__prepare(c->st, "DELETE FROM rr WHERE zone_id = ?1", &s, c->d)) != 0)
         goto out;
@@ -275,7 +278,10 @@ int zoneio_import(struct store *st, FILE *fp, const char *fname, const char *ori
         rc = diag_set(d, LANA_EPARSE, "%s: no records (a zone needs an SOA and NS)", fname);
         goto out;
     }
-    if ((rc = check_zone(&c)) != 0 || (rc = journal__start(st, c.zone_id, d)) != 0 ||
+    /* the zone was written whole: its lookup rows are rebuilt once (start_zone began that) */
+    if ((rc = check_zone(&c)) != 0 || (rc = node__bulk(st, c.zone_id, false, d)) != 0 ||
+        (rc = node__rebuild(st, c.zone_id, d)) != 0 ||
+        (rc = journal__start(st, c.zone_id, d)) != 0 ||
         (rc = zone_serial_past_floor(st, c.zone_id, d)) != 0)
         goto out;
     sqlite3_finalize(c.ins);

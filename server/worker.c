@@ -23,6 +23,8 @@
 #include "server/tsigsrv.h"
 #include "server/xfr.h"
 
+#define SNAPSHOT_US 1000 /* how long a read snapshot may serve (worker_sync()) */
+
 struct worker {
     unsigned id;
     pthread_t thread;
@@ -41,6 +43,7 @@ struct worker {
     uint64_t last_sync_us;   /* when the database was last checked for commits */
     uint64_t seen_gen;       /* the commit generation when it was last checked */
     struct tsigsrv *tsig;    /* TSIG keys, read per signed request */
+    int64_t rest_timer;      /* the timer that ends an idle worker's snapshot, or 0 */
 };
 
 struct change_ctx {
@@ -69,8 +72,8 @@ static void on_change(const uint8_t *name, void *arg)
  * Checks the database for committed changes and flushes the caches when there are some.
  * A commit of the registry thread (in this process) is announced through the commit
  * generation, seen at once. For other processes (lanad zone import) SQLite is asked: that
- * costs a lock round trip, so at most once per millisecond: a commit by another process is
- * seen by the queries read at least 1 ms after it.
+ * costs a lock round trip, so at most once per SNAPSHOT_US: a commit by another process is
+ * seen by the queries read at least that long after it.
  */
 static void worker_check(struct worker *w)
 {
@@ -100,26 +103,51 @@ static void worker_check(struct worker *w)
     w->change_seq = last;
 }
 
-/* At the start of a batch: looks for commits, then holds one read snapshot for the batch's
- * queries (released before the loop sleeps, worker_rest()). */
+/*
+ * At the start of a batch: looks for commits, then reads from one snapshot. The snapshot
+ * outlives the batch: taking one costs SQLite its file locks, several system calls, as much
+ * as answering a few queries, and under load a worker wakes for a dozen queries at a time.
+ * It is kept while the commit generation stands still and for at most SNAPSHOT_US since the
+ * last check, so a query never reads older data than before; worker_rest() lets it go.
+ */
 static void worker_sync(struct worker *w)
 {
     uint64_t now = mono_us();
     uint64_t gen = w->gen != NULL ? commitgen_get(w->gen) : 0;
-    if (gen != w->seen_gen || now - w->last_sync_us >= 1000) {
+    if (gen != w->seen_gen || now - w->last_sync_us >= SNAPSHOT_US) {
         w->seen_gen = gen;
         w->last_sync_us = now;
-        worker_check(w);
+        worker_check(w); /* ends the snapshot held, if any */
     }
     zonedb_reader_hold(w->zr);
 }
 
-/* Before the event loop waits: an idle worker holds no snapshot (the WAL can be checkpointed). */
-static void worker_rest(struct ev_loop *loop, void *arg)
+static int64_t snapshot_expired(struct ev_loop *loop, void *arg)
 {
     (void)loop;
     struct worker *w = arg;
+    w->rest_timer = 0;
     zonedb_reader_release(w->zr);
+    return EV_NOMORE;
+}
+
+/* Before the event loop waits: a snapshot is let go once it is SNAPSHOT_US old, at the
+ * latest a millisecond or two after the worker went idle (a timer), so an idle worker holds
+ * none and the WAL can be checkpointed. Timers run between batches, never during one. */
+static void worker_rest(struct ev_loop *loop, void *arg)
+{
+    struct worker *w = arg;
+    if (!zonedb_reader_held(w->zr))
+        return;
+    if (mono_us() - w->last_sync_us >= SNAPSHOT_US) {
+        zonedb_reader_release(w->zr);
+    } else if (w->rest_timer == 0) {
+        int64_t id = ev_timer_add(loop, SNAPSHOT_US / 1000, snapshot_expired, w);
+        if (id > 0)
+            w->rest_timer = id;
+        else
+            zonedb_reader_release(w->zr); /* no timer: hold nothing across a wait */
+    }
 }
 
 /* Answers one query message from peer; more is given over TCP only (NULL for UDP, where the

@@ -398,8 +398,9 @@ def main():
 
 
 def idle_worker_holds_no_snapshot(work):
-    """A worker reads a batch of queries in one SQLite read snapshot and lets go of it before
-    it waits for more: an idle daemon never keeps the WAL from being checkpointed and reset.
+    """A worker reads its queries in SQLite read snapshots of up to a millisecond, and one
+    that went idle lets go of its snapshot within a millisecond or two (a timer): an idle
+    daemon never keeps the WAL from being checkpointed and reset.
     A registry commit puts frames in the WAL (kept there: an older read snapshot of ours stops
     any checkpoint from copying them to the database file meanwhile); queries after it read
     them; then a TRUNCATE checkpoint, which waits for no reader, must find none in the WAL."""

@@ -243,3 +243,16 @@ const char *testdb_export(struct store *st, const char *zone)
     }
     return buf;
 }
+
+int64_t testdb_count(struct store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(st->db));
+        abort();
+    }
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 struct testdb {
     char dir[256];
     char path[300];
@@ -53,3 +55,6 @@ int testdb_names_teardown(void **state);
  * its error and aborts the test program, so that a caller never searches a NULL text.
  */
 const char *testdb_export(struct store *st, const char *zone);
+/** The first column of the first row of sql (a count, say) through st's own connection; a
+ * statement that fails prints its error and aborts the test program. */
+int64_t testdb_count(struct store *st, const char *sql);

@@ -344,6 +344,13 @@ static const struct damage damages[] = {
     {"a zone registered for an account that is gone",
      "UPDATE zone SET registrant = 'ghost' WHERE id = " ZONE("lab2."),
      {CHECK_AUTHORITY_ORPHAN}, 1},
+    {"a lookup row that is not its name's records (the workers would answer from it)",
+     "UPDATE node SET rrs = x'00010000012c0004c6121463' WHERE key = key('fixed.lab.')",
+     {CHECK_LOOKUP_STALE}, 1},
+    {"a lookup row of a name without records",
+     "INSERT INTO node VALUES (12345, " ZONE("lab.") ", key('ghost.lab.'),"
+     " x'00010000012c0004c6121463')",
+     {CHECK_LOOKUP_STALE}, 1},
     {"a zone without its SOA",
      "DELETE FROM rr WHERE type = 6 AND zone_id = " ZONE("lab2."),
      {CHECK_ZONE_SOA}, 1},

@@ -21,19 +21,9 @@
 
 static const uint8_t lab[] = "\3lab";
 
-static int64_t count(struct store *st, const char *sql)
-{
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 static int64_t zone_id_of(struct testdb_names *f)
 {
-    return count(f->st, "SELECT id FROM zone WHERE name = 'lab.'");
+    return testdb_count(f->st, "SELECT id FROM zone WHERE name = 'lab.'");
 }
 
 static uint32_t serial(struct names *nm)
@@ -96,22 +86,22 @@ static void test_journal_one_version_per_commit_none_for_a_rollback(void **state
     char buf[4096];
     assert_int_equal(zone_add(f->nm, "lab.", NULL, 0, "t", NULL, &d), 0);
     uint32_t s0 = serial(f->nm);
-    int64_t v0 = count(f->st, "SELECT count(*) FROM journal_version");
+    int64_t v0 = testdb_count(f->st, "SELECT count(*) FROM journal_version");
     txt(f->nm, "a.lab.", "\"one\"");
-    assert_int_equal(count(f->st, "SELECT count(*) FROM journal_version"), v0 + 1);
+    assert_int_equal(testdb_count(f->st, "SELECT count(*) FROM journal_version"), v0 + 1);
     /* two changes, two serial bumps, one transaction: one version */
     assert_int_equal(store_begin(f->st, &d), 0);
     txt(f->nm, "b.lab.", "\"two\"");
     txt(f->nm, "c.lab.", "\"three\"");
     assert_int_equal(store_commit(f->st, &d), 0);
-    assert_int_equal(count(f->st, "SELECT count(*) FROM journal_version"), v0 + 2);
+    assert_int_equal(testdb_count(f->st, "SELECT count(*) FROM journal_version"), v0 + 2);
     uint32_t s2 = serial(f->nm);
     /* a rolled back change leaves neither rows nor a version */
-    int64_t rows = count(f->st, "SELECT count(*) FROM journal");
+    int64_t rows = testdb_count(f->st, "SELECT count(*) FROM journal");
     assert_int_equal(store_begin(f->st, &d), 0);
     txt(f->nm, "gone.lab.", "\"never\"");
     store_rollback(f->st);
-    assert_int_equal(count(f->st, "SELECT count(*) FROM journal"), rows);
+    assert_int_equal(testdb_count(f->st, "SELECT count(*) FROM journal"), rows);
     assert_int_equal(serial(f->nm), s2);
     /* from each committed version, what came after it */
     assert_int_equal(diff(f->t.path, s0, buf, sizeof buf), ZONEXFR_INCR);
@@ -171,7 +161,7 @@ static void test_journal_bound_drops_the_oldest(void **state)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM journal_version WHERE zone_id = %lld",
              (long long)zid);
-    assert_int_equal(count(f->st, sql), 4);
+    assert_int_equal(testdb_count(f->st, sql), 4);
     assert_int_equal(diff(f->t.path, s[3], buf, sizeof buf), ZONEXFR_FULL);
     assert_int_equal(diff(f->t.path, s[4], buf, sizeof buf), ZONEXFR_INCR);
     assert_string_equal(buf, "+h5.lab. TXT 300\n+h6.lab. TXT 300\n+h7.lab. TXT 300\n");
@@ -179,7 +169,7 @@ static void test_journal_bound_drops_the_oldest(void **state)
              "SELECT count(*) FROM journal WHERE zone_id = %lld AND seq <="
              " (SELECT min(seq) FROM journal_version WHERE zone_id = %lld)",
              (long long)zid, (long long)zid);
-    assert_int_equal(count(f->st, sql), 0);
+    assert_int_equal(testdb_count(f->st, sql), 0);
     journal_serials_set(JOURNAL_SERIALS_DEFAULT);
 }
 
@@ -204,7 +194,7 @@ static void test_journal_trims_in_steps(void **state)
         snprintf(owner, sizeof owner, "h%d.lab.", i);
         txt(f->nm, owner, "\"v\"");
         s[i] = serial(f->nm);
-        int64_t n = count(f->st, sql);
+        int64_t n = testdb_count(f->st, sql);
         assert_true(n <= 160 + 20);
         if (i >= 200)
             assert_true(n >= 161);
@@ -220,7 +210,7 @@ static void test_journal_trims_in_steps(void **state)
     f->st->journal_seals = 0;
     journal_serials_set(5);
     txt(f->nm, "last.lab.", "\"v\"");
-    assert_int_equal(count(f->st, sql), 6);
+    assert_int_equal(testdb_count(f->st, sql), 6);
     journal_serials_set(JOURNAL_SERIALS_DEFAULT);
 }
 
@@ -240,7 +230,7 @@ static void test_journal_zone_delete_and_import(void **state)
              "SELECT (SELECT count(*) FROM journal WHERE zone_id = %lld) +"
              " (SELECT count(*) FROM journal_version WHERE zone_id = %lld)",
              (long long)zid, (long long)zid);
-    assert_int_equal(count(f->st, sql), 0);
+    assert_int_equal(testdb_count(f->st, sql), 0);
     /* a serial past the deleted zone's (an older one would be stepped past it) */
     assert_int_equal(testdb_import(&f->t, "$ORIGIN lab.\n@ 3600 SOA ns1 hm 4000000000 2 3 4 5\n"
                                           "@ NS ns1\nns1 A 198.18.0.1\nx TXT \"x\"\n"),
@@ -249,7 +239,7 @@ static void test_journal_zone_delete_and_import(void **state)
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM journal_version WHERE zone_id = %lld AND serial = x'ee6b2800'",
              (long long)zid);
-    assert_int_equal(count(f->st, sql), 1);
+    assert_int_equal(testdb_count(f->st, sql), 1);
     txt(f->nm, "b.lab.", "\"two\"");
     assert_int_equal(diff(f->t.path, 4000000000u, buf, sizeof buf), ZONEXFR_INCR);
     assert_string_equal(buf, "+b.lab. TXT 300\n");

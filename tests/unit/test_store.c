@@ -252,6 +252,8 @@ static void downgrade_to_v4(const char *path)
         " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
         "DROP TABLE class; DROP TABLE tsig_key_zone; DROP TABLE tsig_key;"
         "DROP TABLE notify_target; DROP TABLE root_server; DROP TABLE IF EXISTS catalog;"
+        "DROP TRIGGER node_rr_ins; DROP TRIGGER node_rr_del; DROP TRIGGER node_rr_upd;"
+        "DROP TABLE node; DROP TABLE node_dirty; DROP TABLE node_bulk;"
         "PRAGMA user_version = 4;";
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)

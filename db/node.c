@@ -1,0 +1,218 @@
+/*
+ * node — see node_int.h. The SQL functions the triggers on rr call, and the rebuild of a
+ * zone's rows after a bulk change.
+ */
+#include "db/node_int.h"
+
+#include <string.h>
+
+#include "common/dnsmsg.h"
+#include "db/store.h"
+#include "db/store_int.h"
+
+int64_t node__hash(int64_t zone, const uint8_t *key, size_t keylen)
+{
+    /* FNV-1a over the zone id and the key, then a final mix (the rowids spread evenly, so
+     * the table's pages fill evenly) */
+    uint64_t h = 0xcbf29ce484222325ull, z = (uint64_t)zone;
+    for (int i = 0; i < 8; i++, z >>= 8)
+        h = (h ^ (z & 0xff)) * 0x100000001b3ull;
+    for (size_t i = 0; i < keylen; i++)
+        h = (h ^ key[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (int64_t)h;
+}
+
+static void fn_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const uint8_t *key = sqlite3_value_blob(argv[1]);
+    int len = sqlite3_value_bytes(argv[1]);
+    sqlite3_result_int64(ctx, node__hash(sqlite3_value_int64(argv[0]), len > 0 ? key : NULL,
+                                         len > 0 ? (size_t)len : 0));
+}
+
+/* The aggregate's state: the packed records so far; none: the name gets no row. */
+struct pack {
+    size_t len;
+    bool none;
+    uint8_t buf[NODE_PACK_MAX];
+};
+
+bool node__pack_add(uint8_t *buf, size_t *len, int64_t type, int64_t ttl, const uint8_t *rd,
+                    size_t rdlen)
+{
+    if (type == DNS_T_SOA || rdlen > 65535 || *len + 8 + rdlen > NODE_PACK_MAX)
+        return false;
+    uint8_t *o = buf + *len;
+    o[0] = (uint8_t)(type >> 8);
+    o[1] = (uint8_t)type;
+    o[2] = (uint8_t)(ttl >> 24);
+    o[3] = (uint8_t)(ttl >> 16);
+    o[4] = (uint8_t)(ttl >> 8);
+    o[5] = (uint8_t)ttl;
+    o[6] = (uint8_t)(rdlen >> 8);
+    o[7] = (uint8_t)rdlen;
+    if (rdlen > 0)
+        memcpy(o + 8, rd, rdlen);
+    *len += 8 + rdlen;
+    return true;
+}
+
+static void fn_pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct pack *p = sqlite3_aggregate_context(ctx, sizeof *p);
+    if (p == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    int rdlen = sqlite3_value_bytes(argv[2]);
+    if (!p->none)
+        p->none = !node__pack_add(p->buf, &p->len, sqlite3_value_int64(argv[0]),
+                                  sqlite3_value_int64(argv[1]), sqlite3_value_blob(argv[2]),
+                                  rdlen > 0 ? (size_t)rdlen : 0);
+}
+
+static void fn_pack_final(sqlite3_context *ctx)
+{
+    struct pack *p = sqlite3_aggregate_context(ctx, 0);
+    if (p == NULL || p->none || p->len == 0)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_blob(ctx, p->buf, (int)p->len, SQLITE_TRANSIENT);
+}
+
+int node__register(struct store *st, struct lana_diag *d)
+{
+    const int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS;
+    if (sqlite3_create_function(st->db, "lana_node_hash", 2, flags | SQLITE_DETERMINISTIC, NULL,
+                                fn_hash, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(st->db, "lana_node_pack", 3, flags, NULL, NULL, fn_pack_step,
+                                fn_pack_final) != SQLITE_OK)
+        return store__err(st->db, d, "register functions");
+    return 0;
+}
+
+static const char sql_dirty[] = "SELECT zone_id, key FROM node_dirty";
+static const char sql_records[] = "SELECT type, ttl, rdata FROM rr WHERE zone_id = ?1 AND key = ?2"
+                                  " ORDER BY type, rdata";
+static const char sql_drop[] = "DELETE FROM node WHERE h = ?1";
+static const char sql_put[] = "INSERT INTO node (h, zone_id, key, rrs) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_clean[] = "DELETE FROM node_dirty";
+
+/* Rewrites the row of one name from its records: the slot of its hash is emptied (whoever
+ * held it), then filled when the name has records that pack. */
+static int rewrite(struct store *st, int64_t zone, const uint8_t *key, size_t klen,
+                   struct lana_diag *d)
+{
+    static _Thread_local uint8_t buf[NODE_PACK_MAX];
+    int64_t h = node__hash(zone, key, klen);
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_drop, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, h);
+    if ((rc = store__done(st, s, "node row", d)) != 0 ||
+        (rc = store__stmt(st, sql_records, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    sqlite3_bind_blob(s, 2, klen > 0 ? key : (const void *)"", (int)klen, SQLITE_STATIC);
+    size_t len = 0;
+    bool packs = true;
+    while ((rc = store__row(st, s, "node row", d)) == 1) {
+        int rdlen = sqlite3_column_bytes(s, 2);
+        if (packs)
+            packs =
+                node__pack_add(buf, &len, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                               sqlite3_column_blob(s, 2), rdlen > 0 ? (size_t)rdlen : 0);
+    }
+    if (rc < 0)
+        return rc;
+    if (!packs || len == 0)
+        return 0;
+    if ((rc = store__stmt(st, sql_put, &s, d)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, h);
+    sqlite3_bind_int64(s, 2, zone);
+    sqlite3_bind_blob(s, 3, klen > 0 ? key : (const void *)"", (int)klen, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 4, buf, (int)len, SQLITE_TRANSIENT);
+    return store__done(st, s, "node row", d);
+}
+
+int node__flush(struct store *st, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    bool own;
+    int rc = store__stmt_walk(st, sql_dirty, &s, &own, d), any = 0;
+    if (rc != 0)
+        return rc;
+    while ((rc = store__row(st, s, "node rows", d)) == 1) {
+        const uint8_t *key = sqlite3_column_blob(s, 1);
+        int klen = sqlite3_column_bytes(s, 1);
+        any = 1;
+        if ((rc = rewrite(st, sqlite3_column_int64(s, 0), key, klen > 0 ? (size_t)klen : 0, d)) !=
+            0)
+            break;
+    }
+    store__stmt_end(s, own);
+    if (rc < 0 || !any)
+        return rc < 0 ? rc : 0;
+    if ((rc = store__stmt(st, sql_clean, &s, d)) != 0)
+        return rc;
+    return store__done(st, s, "node rows", d);
+}
+
+static const char sql_bulk_on[] = "INSERT OR IGNORE INTO node_bulk (zone_id) VALUES (?1)";
+static const char sql_bulk_off[] = "DELETE FROM node_bulk WHERE zone_id = ?1";
+
+int node__bulk(struct store *st, int64_t zone, bool on, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, on ? sql_bulk_on : sql_bulk_off, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    return store__done(st, s, "node rows", d);
+}
+
+static const char sql_clear[] = "DELETE FROM node WHERE zone_id = ?1";
+static const char sql_clear_dirty[] = "DELETE FROM node_dirty WHERE zone_id = ?1";
+/* in rowid order, so that the rows are appended rather than inserted all over the table; a
+ * name whose hash another holds already keeps no row (OR IGNORE) */
+static const char sql_fill[] =
+    "INSERT OR IGNORE INTO node (h, zone_id, key, rrs) SELECT h, ?1, key, p FROM"
+    " (SELECT lana_node_hash(?1, key) AS h, key, lana_node_pack(type, ttl, rdata) AS p"
+    "  FROM rr WHERE zone_id = ?1 GROUP BY key) WHERE p IS NOT NULL ORDER BY h";
+
+int node__rebuild(struct store *st, int64_t zone, struct lana_diag *d)
+{
+    const char *const steps[] = {sql_clear, sql_clear_dirty, sql_fill};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *s;
+        int rc = store__stmt(st, steps[i], &s, d);
+        if (rc != 0)
+            return rc;
+        sqlite3_bind_int64(s, 1, zone);
+        if ((rc = store__done(st, s, "node rows", d)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int node__mend(struct store *st, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, "SELECT EXISTS (SELECT 1 FROM node_dirty)", &s, d);
+    if (rc != 0 || (rc = store__row(st, s, "node rows", d)) < 0)
+        return rc;
+    bool dirty = rc == 1 && sqlite3_column_int(s, 0) != 0;
+    sqlite3_reset(s);
+    if (!dirty)
+        return 0;
+    if ((rc = store_begin(st, d)) != 0)
+        return rc;
+    return store_commit(st, d); /* which rewrites them first (node__flush) */
+}
