@@ -34,11 +34,14 @@ static void fn_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                          len > 0 ? (size_t)len : 0));
 }
 
-/* The aggregate's state: the packed records so far; none: the name gets no row. */
+/* The aggregate's state: the packed records so far, in small while they fit (most names'
+ * do), else in a buffer of NODE_PACK_MAX; none: the name gets no row. SQLite zeroes it for
+ * every name, so it is kept small. */
 struct pack {
     size_t len;
     bool none;
-    uint8_t buf[NODE_PACK_MAX];
+    uint8_t *big;
+    uint8_t small[232];
 };
 
 bool node__pack_add(uint8_t *buf, size_t *len, int64_t type, int64_t ttl, const uint8_t *rd,
@@ -69,11 +72,20 @@ static void fn_pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    int rdlen = sqlite3_value_bytes(argv[2]);
-    if (!p->none)
-        p->none = !node__pack_add(p->buf, &p->len, sqlite3_value_int64(argv[0]),
-                                  sqlite3_value_int64(argv[1]), sqlite3_value_blob(argv[2]),
-                                  rdlen > 0 ? (size_t)rdlen : 0);
+    int n = sqlite3_value_bytes(argv[2]);
+    size_t rdlen = n > 0 ? (size_t)n : 0;
+    if (p->none)
+        return;
+    if (p->big == NULL && p->len + 8 + rdlen > sizeof p->small) {
+        if ((p->big = sqlite3_malloc(NODE_PACK_MAX)) == NULL) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        memcpy(p->big, p->small, p->len);
+    }
+    p->none = !node__pack_add(p->big != NULL ? p->big : p->small, &p->len,
+                              sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]),
+                              sqlite3_value_blob(argv[2]), rdlen);
 }
 
 static void fn_pack_final(sqlite3_context *ctx)
@@ -82,7 +94,10 @@ static void fn_pack_final(sqlite3_context *ctx)
     if (p == NULL || p->none || p->len == 0)
         sqlite3_result_null(ctx);
     else
-        sqlite3_result_blob(ctx, p->buf, (int)p->len, SQLITE_TRANSIENT);
+        sqlite3_result_blob(ctx, p->big != NULL ? p->big : p->small, (int)p->len,
+                            SQLITE_TRANSIENT);
+    if (p != NULL)
+        sqlite3_free(p->big);
 }
 
 int node__register(struct store *st, struct lana_diag *d)
