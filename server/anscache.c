@@ -42,6 +42,9 @@ struct anscache {
     uint64_t cap;  /* ring bytes */
     uint64_t wpos; /* bytes ever written (positions grow; the ring offset is pos % cap) */
     uint64_t floor; /* entries written before it were flushed */
+    uint64_t *seen;   /* anscache_admits(): a bit per question hash, once the ring is full */
+    size_t seen_mask; /* bits - 1 */
+    size_t seen_set;  /* bits set since the bitmap was last emptied */
 };
 
 static uint64_t hash_name(const uint8_t *k, size_t n)
@@ -96,6 +99,16 @@ struct anscache *anscache_new(size_t bytes)
     }
     c->buckets = c->map;
     c->ring = (uint8_t *)c->map + index;
+    /* about two bits per answer the ring holds (of 64 bytes and more): a question is
+     * remembered across some sixteen times as many others as the cache keeps */
+    size_t bits = 4096;
+    while (bits < c->cap / 16)
+        bits *= 2;
+    if ((c->seen = calloc(bits / 64, sizeof *c->seen)) == NULL) {
+        anscache_free(c);
+        return NULL;
+    }
+    c->seen_mask = bits - 1;
     return c;
 }
 
@@ -105,12 +118,14 @@ void anscache_free(struct anscache *c)
         return;
     if (c->map != NULL)
         munmap(c->map, c->map_len);
+    free(c->seen);
     free(c);
 }
 
 size_t anscache_bytes(const struct anscache *c)
 {
-    return c->cap == 0 ? 0 : c->cap + (c->mask + 1) * sizeof *c->buckets;
+    return c->cap == 0 ? 0
+                       : c->cap + (c->mask + 1) * sizeof *c->buckets + (c->seen_mask + 1) / 8;
 }
 
 void anscache_flush(struct anscache *c)
@@ -138,6 +153,25 @@ size_t anscache_count(const struct anscache *c)
         for (int i = 0; i < WAYS; i++)
             n += valid(c, &c->buckets[b].s[i]);
     return n;
+}
+
+bool anscache_admits(struct anscache *c, const struct dnsmsg_query *q)
+{
+    if (c->cap == 0)
+        return false;
+    if (c->wpos <= c->cap)
+        return true; /* room left: no answer is pushed out by keeping one more */
+    uint64_t h = hash_name(q->qname, q->qname_len);
+    size_t bit = (size_t)key_tag(h, q->qtype, q->qclass) & c->seen_mask;
+    uint64_t *w = &c->seen[bit / 64], m = (uint64_t)1 << (bit % 64);
+    if (*w & m)
+        return true;
+    if (++c->seen_set > (c->seen_mask + 1) / 8) { /* ageing: older questions are forgotten */
+        memset(c->seen, 0, (c->seen_mask + 1) / 8);
+        c->seen_set = 1;
+    }
+    *w |= m;
+    return false;
 }
 
 bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answer *a)

@@ -22,6 +22,16 @@ void anscache_free(struct anscache *c);
 /** The memory it may use: the answers' bytes and its index (never fails). */
 size_t anscache_bytes(const struct anscache *c);
 
+/**
+ * Admission (a doorkeeper, as in TinyLFU): while the cache has room every answer is kept;
+ * once it is full, an answer is worth keeping only for a question asked before, recently
+ * (a bitmap of questions seen, emptied each time an eighth of it is set). True: look the
+ * question up and keep its answer. False: the question is new, now noted; answer it from the
+ * database and keep nothing (a lookup would miss: on a zone of a million names most
+ * questions are asked once, and their answers would only push the others out).
+ */
+bool anscache_admits(struct anscache *c, const struct dnsmsg_query *q);
+
 /** Returns the cached response for the question (a->buf points into the cache, valid until
  * the next anscache_put), or false. */
 bool anscache_get(struct anscache *c, const struct dnsmsg_query *q, struct answer *a);

@@ -183,13 +183,15 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
         return refused;
     size_t limit = (more != NULL ? DNSMSG_MAX : answer_udp_limit(&q)) -
                    (q.tsig_off != 0 ? tsigsrv_space(&tsig) : 0);
-    if (!anscache_get(w->cache, &q, &a) && !anscache_get(w->fcache, &q, &a)) {
+    bool admits = anscache_admits(w->cache, &q);
+    if (!admits || (!anscache_get(w->cache, &q, &a) && !anscache_get(w->fcache, &q, &a))) {
         a.buf = w->ansbuf;
         if (answer_build(w->zr, &q, &a) != 0) {
             log_warn("worker %u: database read failed; answering SERVFAIL", w->id);
             return answer_error(&q, pkt, len, DNS_R_SERVFAIL, out, DNSMSG_MAX);
         }
-        anscache_put(anscache_is_plain(&q, &a) ? w->cache : w->fcache, &q, &a);
+        if (admits)
+            anscache_put(anscache_is_plain(&q, &a) ? w->cache : w->fcache, &q, &a);
     }
     size_t n = answer_finish(&a, &q, pkt, out, limit);
     if (n != 0 && q.tsig_off != 0 && !tsigsrv_sign(&tsig, out, &n))
