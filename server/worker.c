@@ -152,7 +152,8 @@ static void worker_rest(struct ev_loop *loop, void *arg)
 
 /* Answers one query message from peer; more is given over TCP only (NULL for UDP, where the
  * query's EDNS size or 512 limits the answer; over TCP 64 KiB, and a transfer streams its
- * messages, server/xfr.h). @return the response length in out (DNSMSG_MAX bytes), or 0 to send nothing. */
+ * messages, server/xfr.h). @return the response length in out (DNSMSG_MAX bytes), or 0 to
+ * send nothing. */
 static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
                       const struct sockaddr *peer, uint8_t *out, struct dnstcp_more *more)
 {

@@ -1,5 +1,6 @@
-/* Unit tests of server/anscache: the byte bound, first-in first-out eviction, emptying,
- * dropping a name, and a random run checked against a model (no database, no sockets). */
+/* Unit tests of server/anscache: the byte bound, first-in first-out eviction, admission,
+ * emptying, dropping a name, and a random run checked against a model (no database, no
+ * sockets). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,45 @@ static void test_anscache_is_bounded_in_bytes_and_drops_the_oldest_first(void **
         assert_false(holds(c, name, DNS_T_A, NULL, 0));
     }
     anscache_free(c);
+}
+
+/* Admission: while the ring has room every question is let in; once it is full, a question
+ * is let in on its second asking only, and one not asked again for long is forgotten. */
+static void test_anscache_admits_a_new_question_once_full_only_when_asked_again(void **state)
+{
+    (void)state;
+    struct anscache *c = anscache_new(64 * 1024);
+    uint8_t buf[200];
+    char name[64];
+    struct dnsmsg_query q;
+    question(&q, "new.lab.", DNS_T_A);
+    assert_true(anscache_admits(c, &q)); /* room: anything goes */
+    for (unsigned i = 0; i < 400; i++) { /* 80 KB through the 64 KiB ring: full */
+        snprintf(name, sizeof name, "h%u.lab.", i);
+        question(&q, name, DNS_T_A);
+        struct answer a = response(buf, sizeof buf, i, DNS_T_A, 0);
+        anscache_put(c, &q, &a);
+    }
+    question(&q, "new.lab.", DNS_T_A);
+    assert_false(anscache_admits(c, &q)); /* new: answered, not kept */
+    assert_true(anscache_admits(c, &q));  /* asked again: kept */
+    question(&q, "NEW.lab.", DNS_T_A);
+    assert_true(anscache_admits(c, &q)); /* the same question in another case */
+    question(&q, "new.lab.", DNS_T_AAAA);
+    assert_false(anscache_admits(c, &q)); /* another type is another question */
+    /* 4096 bits for this cache, emptied once 512 are set: after 3000 other questions the
+     * first is forgotten */
+    for (unsigned i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "other%u.lab.", i);
+        question(&q, name, DNS_T_A);
+        anscache_admits(c, &q);
+    }
+    question(&q, "new.lab.", DNS_T_A);
+    assert_false(anscache_admits(c, &q));
+    anscache_free(c);
+    struct anscache *none = anscache_new(0); /* no cache: nothing is looked up or kept */
+    assert_false(anscache_admits(none, &q));
+    anscache_free(none);
 }
 
 static void test_anscache_flush_empties_at_once_and_it_fills_again(void **state)
@@ -209,6 +249,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_anscache_is_bounded_in_bytes_and_drops_the_oldest_first),
+        cmocka_unit_test(test_anscache_admits_a_new_question_once_full_only_when_asked_again),
         cmocka_unit_test(test_anscache_flush_empties_at_once_and_it_fills_again),
         cmocka_unit_test(test_anscache_drop_name_drops_every_type_of_that_name_only),
         cmocka_unit_test(test_anscache_keeps_no_giant_answer_and_zero_bytes_keeps_nothing),
