@@ -678,8 +678,8 @@ static int lookup_row(struct ctx *c, sqlite3_stmt *s, void *arg)
         name_text(wire, name);
     FIND(c, CHECK_LOOKUP_STALE, name,
          "%s: the DNS lookup table's row (zone %lld) is not the name's records, and the "
-         "workers answer from it; re-import the zone (zone export, then zone import) to "
-         "rebuild it",
+         "workers answer from it; to rebuild the table, empty it (DELETE FROM node) with "
+         "lanad stopped: lanad rebuilds it at its next start",
          name, (long long)zone);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/dnsmsg.h"
+#include "common/log.h"
 #include "db/store.h"
 #include "db/store_int.h"
 
@@ -217,17 +218,39 @@ int node__rebuild(struct store *st, int64_t zone, struct lana_diag *d)
     return 0;
 }
 
+/* 1 when node_dirty holds names, 2 when node is empty while rr holds records other than
+ * SOAs (a table emptied by hand, to have it rebuilt), 0 when neither; or LANA_EDB. */
+static const char sql_state[] =
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM node_dirty) THEN 1"
+    " WHEN NOT EXISTS (SELECT 1 FROM node) AND EXISTS (SELECT 1 FROM rr WHERE type <> 6)"
+    " THEN 2 ELSE 0 END";
+static const char sql_zones[] = "SELECT id FROM zone";
+
 int node__mend(struct store *st, struct lana_diag *d)
 {
     sqlite3_stmt *s;
-    int rc = store__stmt(st, "SELECT EXISTS (SELECT 1 FROM node_dirty)", &s, d);
+    int rc = store__stmt(st, sql_state, &s, d);
     if (rc != 0 || (rc = store__row(st, s, "node rows", d)) < 0)
         return rc;
-    bool dirty = rc == 1 && sqlite3_column_int(s, 0) != 0;
+    int state = rc == 1 ? sqlite3_column_int(s, 0) : 0;
     sqlite3_reset(s);
-    if (!dirty)
+    if (state == 0)
         return 0;
     if ((rc = store_begin(st, d)) != 0)
         return rc;
-    return store_commit(st, d); /* which rewrites them first (node__flush) */
+    if (state == 2) { /* every zone's rows, as an import writes them */
+        bool own;
+        if ((rc = store__stmt_walk(st, sql_zones, &s, &own, d)) == 0) {
+            while ((rc = store__row(st, s, "zones", d)) == 1)
+                if ((rc = node__rebuild(st, sqlite3_column_int64(s, 0), d)) != 0)
+                    break;
+            store__stmt_end(s, own);
+        }
+        if (rc < 0) {
+            store_rollback(st);
+            return rc;
+        }
+        log_notice("the DNS lookup table was empty: rebuilt from the records");
+    }
+    return store_commit(st, d); /* which rewrites the rows of the names noted (node__flush) */
 }

@@ -59,6 +59,7 @@ int node__bulk(struct store *st, int64_t zone, bool on, struct lana_diag *d);
 /** Rewrites every row of a zone from rr (none left for a zone without records). */
 int node__rebuild(struct store *st, int64_t zone, struct lana_diag *d);
 
-/** At open: rewrites the rows of names changed by a program that is not lanad (the triggers
- * noted them, nobody rewrote them), in a transaction of its own. 0 or LANA_EDB. */
+/** At open, in a transaction of its own: rewrites the rows of names changed by a program that
+ * is not lanad (the triggers noted them, nobody rewrote them), or the whole table when it is
+ * empty while there are records (emptied by hand: the way to rebuild it). 0 or LANA_EDB. */
 int node__mend(struct store *st, struct lana_diag *d);

@@ -138,6 +138,21 @@ static void test_change_by_another_program(void **state)
     assert_int_equal(check_run(f->t.path, no_finding, NULL, NULL, &d), 0);
 }
 
+/* The way to rebuild the table: empty it; lanad rebuilds it at its next start. */
+static void test_emptied_table_is_rebuilt_at_start(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    other(f->t.path, "UPDATE node SET rrs = x'00100000012c00020178'");
+    assert_int_equal(check_run(f->t.path, NULL, NULL, NULL, &d), 1); /* lookup-stale */
+    other(f->t.path, "DELETE FROM node");
+    struct store *st;
+    assert_int_equal(store_open(f->t.path, &st, NULL, &d), 0);
+    assert_int_equal(testdb_count(st, "SELECT count(*) FROM node"), 1); /* www's again */
+    store_close(st);
+    assert_int_equal(check_run(f->t.path, no_finding, NULL, NULL, &d), 0);
+}
+
 /* An import and a zone delete write their rows once, not through the triggers; a name whose
  * records pack too long has no row and is read from rr. */
 static void test_import_delete_and_big_names(void **state)
@@ -191,6 +206,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_uses_the_row_and_checks_its_name, setup,
                                         testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_change_by_another_program, setup,
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_emptied_table_is_rebuilt_at_start, setup,
                                         testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_import_delete_and_big_names, setup,
                                         testdb_names_teardown),
