@@ -4,6 +4,7 @@
  */
 #include "db/node_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/dnsmsg.h"
@@ -196,26 +197,150 @@ int node__bulk(struct store *st, int64_t zone, bool on, struct lana_diag *d)
 
 static const char sql_clear[] = "DELETE FROM node WHERE zone_id = ?1";
 static const char sql_clear_dirty[] = "DELETE FROM node_dirty WHERE zone_id = ?1";
-/* in rowid order, so that the rows are appended rather than inserted all over the table; a
- * name whose hash another holds already keeps no row (OR IGNORE) */
+static const char sql_zone_records[] = "SELECT key, type, ttl, rdata FROM rr WHERE zone_id = ?1"
+                                       " ORDER BY key, type, rdata";
+/* a name whose hash another holds already (of another zone, or earlier here) keeps no row */
 static const char sql_fill[] =
-    "INSERT OR IGNORE INTO node (h, zone_id, key, rrs) SELECT h, ?1, key, p FROM"
-    " (SELECT lana_node_hash(?1, key) AS h, key, lana_node_pack(type, ttl, rdata) AS p"
-    "  FROM rr WHERE zone_id = ?1 GROUP BY key) WHERE p IS NOT NULL ORDER BY h";
+    "INSERT OR IGNORE INTO node (h, zone_id, key, rrs) VALUES (?1, ?2, ?3, ?4)";
+
+/* The rows of a rebuild, made in memory first: each name's key then its packing, at off in
+ * the arena; sorted by hash before they are written, so that they are appended to the table
+ * rather than inserted all over it. */
+struct built {
+    int64_t h;
+    size_t off;
+    uint16_t klen;
+    uint16_t plen;
+};
+
+struct rebuild {
+    uint8_t *arena;
+    size_t used, cap;
+    struct built *rows;
+    size_t n, rows_cap;
+};
+
+static int by_hash(const void *a, const void *b)
+{
+    int64_t x = ((const struct built *)a)->h, y = ((const struct built *)b)->h;
+    return x < y ? -1 : x > y;
+}
+
+/* Room for more bytes in the arena: false when memory is short. */
+static bool arena_room(struct rebuild *b, size_t more)
+{
+    if (b->used + more <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 1 << 20;
+    while (cap < b->used + more)
+        cap *= 2;
+    uint8_t *a = realloc(b->arena, cap);
+    if (a == NULL)
+        return false;
+    b->arena = a;
+    b->cap = cap;
+    return true;
+}
+
+/* Ends the name being packed (its key is at the arena's mark): kept as a row when it packs. */
+static bool end_name(struct rebuild *b, int64_t zone, size_t mark, size_t klen, bool packs)
+{
+    size_t plen = b->used - mark - klen;
+    if (!packs || plen == 0) {
+        b->used = mark;
+        return true;
+    }
+    if (b->n == b->rows_cap) {
+        size_t cap = b->rows_cap ? b->rows_cap * 2 : 4096;
+        struct built *r = realloc(b->rows, cap * sizeof *r);
+        if (r == NULL)
+            return false;
+        b->rows = r;
+        b->rows_cap = cap;
+    }
+    b->rows[b->n++] = (struct built){node__hash(zone, b->arena + mark, klen), mark,
+                                     (uint16_t)klen, (uint16_t)plen};
+    return true;
+}
+
+/* Reads the zone's records in key order and packs each name's in memory. */
+static int pack_zone(struct store *st, int64_t zone, struct rebuild *b, struct lana_diag *d)
+{
+    sqlite3_stmt *s;
+    int rc = store__stmt(st, sql_zone_records, &s, d);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, zone);
+    size_t mark = 0, klen = 0;
+    bool open = false, packs = false;
+    while ((rc = store__row(st, s, "node rows", d)) == 1) {
+        const uint8_t *key = sqlite3_column_blob(s, 0);
+        int kl = sqlite3_column_bytes(s, 0), rl = sqlite3_column_bytes(s, 3);
+        size_t rdlen = rl > 0 ? (size_t)rl : 0;
+        if (kl < 0 || kl > DNAME_KEY_MAX)
+            continue;
+        if (!open || (size_t)kl != klen || memcmp(b->arena + mark, key, klen) != 0) {
+            if ((open && !end_name(b, zone, mark, klen, packs)) || !arena_room(b, (size_t)kl)) {
+                sqlite3_reset(s);
+                return diag_set(d, LANA_ENOMEM, "out of memory");
+            }
+            mark = b->used;
+            klen = (size_t)kl;
+            if (klen > 0)
+                memcpy(b->arena + mark, key, klen);
+            b->used += klen;
+            open = packs = true;
+        }
+        if (!packs)
+            continue;
+        if (!arena_room(b, 8 + rdlen)) {
+            sqlite3_reset(s);
+            return diag_set(d, LANA_ENOMEM, "out of memory");
+        }
+        /* the packing so far starts past the key; node__pack_add bounds it by its start */
+        size_t len = b->used - mark - klen;
+        packs = node__pack_add(b->arena + mark + klen, &len, sqlite3_column_int64(s, 1),
+                               sqlite3_column_int64(s, 2), sqlite3_column_blob(s, 3), rdlen);
+        b->used = mark + klen + len;
+    }
+    if (rc < 0)
+        return rc;
+    if (open && !end_name(b, zone, mark, klen, packs))
+        return diag_set(d, LANA_ENOMEM, "out of memory");
+    return 0;
+}
 
 int node__rebuild(struct store *st, int64_t zone, struct lana_diag *d)
 {
-    const char *const steps[] = {sql_clear, sql_clear_dirty, sql_fill};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        sqlite3_stmt *s;
-        int rc = store__stmt(st, steps[i], &s, d);
-        if (rc != 0)
+    const char *const clear[] = {sql_clear, sql_clear_dirty};
+    sqlite3_stmt *s;
+    int rc;
+    for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
+        if ((rc = store__stmt(st, clear[i], &s, d)) != 0)
             return rc;
         sqlite3_bind_int64(s, 1, zone);
         if ((rc = store__done(st, s, "node rows", d)) != 0)
             return rc;
     }
-    return 0;
+    struct rebuild b = {0};
+    if ((rc = pack_zone(st, zone, &b, d)) != 0)
+        goto out;
+    qsort(b.rows, b.n, sizeof *b.rows, by_hash);
+    if ((rc = store__stmt(st, sql_fill, &s, d)) != 0)
+        goto out;
+    for (size_t i = 0; i < b.n && rc == 0; i++) {
+        const struct built *r = &b.rows[i];
+        sqlite3_bind_int64(s, 1, r->h);
+        sqlite3_bind_int64(s, 2, zone);
+        sqlite3_bind_blob(s, 3, r->klen > 0 ? b.arena + r->off : (const uint8_t *)"", r->klen,
+                          SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, b.arena + r->off + r->klen, r->plen, SQLITE_STATIC);
+        rc = store__done(st, s, "node rows", d);
+    }
+out:
+    free(b.arena);
+    free(b.rows);
+    return rc;
 }
 
 /* 1 when node_dirty holds names, 2 when node is empty while rr holds records other than
