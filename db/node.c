@@ -85,9 +85,9 @@ static void fn_pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         }
         memcpy(p->big, p->small, p->len);
     }
-    p->none = !node__pack_add(p->big != NULL ? p->big : p->small, &p->len,
-                              sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]),
-                              sqlite3_value_blob(argv[2]), rdlen);
+    p->none =
+        !node__pack_add(p->big != NULL ? p->big : p->small, &p->len, sqlite3_value_int64(argv[0]),
+                        sqlite3_value_int64(argv[1]), sqlite3_value_blob(argv[2]), rdlen);
 }
 
 static void fn_pack_final(sqlite3_context *ctx)
@@ -96,8 +96,7 @@ static void fn_pack_final(sqlite3_context *ctx)
     if (p == NULL || p->none || p->len == 0)
         sqlite3_result_null(ctx);
     else
-        sqlite3_result_blob(ctx, p->big != NULL ? p->big : p->small, (int)p->len,
-                            SQLITE_TRANSIENT);
+        sqlite3_result_blob(ctx, p->big != NULL ? p->big : p->small, (int)p->len, SQLITE_TRANSIENT);
     if (p != NULL)
         sqlite3_free(p->big);
 }
@@ -258,8 +257,8 @@ static bool end_name(struct rebuild *b, int64_t zone, size_t mark, size_t klen, 
         b->rows = r;
         b->rows_cap = cap;
     }
-    b->rows[b->n++] = (struct built){node__hash(zone, b->arena + mark, klen), mark,
-                                     (uint16_t)klen, (uint16_t)plen};
+    b->rows[b->n++] = (struct built){node__hash(zone, b->arena + mark, klen), mark, (uint16_t)klen,
+                                     (uint16_t)plen};
     return true;
 }
 

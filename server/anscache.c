@@ -34,14 +34,14 @@ struct entry {
 };
 
 struct anscache {
-    void *map;     /* one anonymous mapping: the index, then the ring */
+    void *map; /* one anonymous mapping: the index, then the ring */
     size_t map_len;
     struct bucket *buckets;
-    size_t mask;   /* buckets - 1 */
+    size_t mask; /* buckets - 1 */
     uint8_t *ring;
-    uint64_t cap;  /* ring bytes */
-    uint64_t wpos; /* bytes ever written (positions grow; the ring offset is pos % cap) */
-    uint64_t floor; /* entries written before it were flushed */
+    uint64_t cap;     /* ring bytes */
+    uint64_t wpos;    /* bytes ever written (positions grow; the ring offset is pos % cap) */
+    uint64_t floor;   /* entries written before it were flushed */
     uint64_t *seen;   /* anscache_admits(): a bit per question hash, once the ring is full */
     size_t seen_mask; /* bits - 1 */
     size_t seen_set;  /* bits set since the bitmap was last emptied */
@@ -124,8 +124,7 @@ void anscache_free(struct anscache *c)
 
 size_t anscache_bytes(const struct anscache *c)
 {
-    return c->cap == 0 ? 0
-                       : c->cap + (c->mask + 1) * sizeof *c->buckets + (c->seen_mask + 1) / 8;
+    return c->cap == 0 ? 0 : c->cap + (c->mask + 1) * sizeof *c->buckets + (c->seen_mask + 1) / 8;
 }
 
 void anscache_flush(struct anscache *c)
@@ -278,8 +277,7 @@ bool anscache_is_plain(const struct dnsmsg_query *q, const struct answer *a)
     rbuf_skip(&rb, 2); /* QDCOUNT */
     uint16_t an = rbuf_u16(&rb), ns = rbuf_u16(&rb);
     rbuf_skip(&rb, 2); /* ARCOUNT: 0, add_count says */
-    if (rb.err || (flags & 0x000f) != DNS_R_NOERROR || !(flags & DNS_F_AA) || an == 0 ||
-        ns != 0)
+    if (rb.err || (flags & 0x000f) != DNS_R_NOERROR || !(flags & DNS_F_AA) || an == 0 || ns != 0)
         return false;
     rbuf_skip(&rb, q->qname_len + 4); /* the question */
     for (unsigned i = 0; i < an; i++) {
