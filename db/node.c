@@ -228,7 +228,7 @@ static int by_hash(const void *a, const void *b)
 /* Room for more bytes in the arena: false when memory is short. */
 static bool arena_room(struct rebuild *b, size_t more)
 {
-    if (b->used + more <= b->cap)
+    if (b->arena != NULL && b->used + more <= b->cap)
         return true;
     size_t cap = b->cap ? b->cap : 1 << 20;
     while (cap < b->used + more)
@@ -278,7 +278,8 @@ static int pack_zone(struct store *st, int64_t zone, struct rebuild *b, struct l
         size_t rdlen = rl > 0 ? (size_t)rl : 0;
         if (kl < 0 || kl > DNAME_KEY_MAX)
             continue;
-        if (!open || (size_t)kl != klen || memcmp(b->arena + mark, key, klen) != 0) {
+        /* (the root's key is empty: SQLite gives it as NULL, which memcmp may not see) */
+        if (!open || (size_t)kl != klen || (klen > 0 && memcmp(b->arena + mark, key, klen) != 0)) {
             if ((open && !end_name(b, zone, mark, klen, packs)) || !arena_room(b, (size_t)kl)) {
                 sqlite3_reset(s);
                 return diag_set(d, LANA_ENOMEM, "out of memory");
@@ -323,6 +324,8 @@ int node__rebuild(struct store *st, int64_t zone, struct lana_diag *d)
     }
     struct rebuild b = {0};
     if ((rc = pack_zone(st, zone, &b, d)) != 0)
+        goto out;
+    if (b.n == 0)
         goto out;
     qsort(b.rows, b.n, sizeof *b.rows, by_hash);
     if ((rc = store__stmt(st, sql_fill, &s, d)) != 0)
