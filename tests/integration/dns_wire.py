@@ -133,7 +133,12 @@ def malformed_packets(d):
         s.sendto(rnd.read(n), ("127.0.0.1", port))
         s.close()
     rnd.close()
-    check("300 random packets: the daemon keeps serving", d.alive() and works(port))
+    # a stub resolver retries: the burst may still fill the socket's queue when the first
+    # query arrives, and a loaded machine may drop it; an exited daemon is what fails here
+    answered = any(works(port) for _ in range(3))
+    check("300 random packets: the daemon keeps serving", d.alive() and answered,
+          ("exited with %s" % d.proc.poll() if not d.alive() else "no answer to 3 queries")
+          + "; log: " + open(d.log, errors="replace").read()[-800:])
 
 
 def tcp_rules(d):
