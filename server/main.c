@@ -255,7 +255,7 @@ struct lanad {
     unsigned nwhois;
     struct whois *whoissrv; /* port-43 whois (server/whois.h) */
     struct xfrwarm *warm;   /* the transfer images built at start (server/xfrwarm.h) */
-    bool ready;        /* the ready file was written */
+    bool ready;        /* announced ready (and the ready file written, if asked) */
     sigset_t sigs;
 };
 
@@ -561,8 +561,8 @@ static int announce(struct lanad *d)
         int status = write_ready_file(d);
         if (status != EX_OK)
             return status;
-        d->ready = true;
     }
+    d->ready = true;
     char list[CONF_LIST_MAX * (NET_ADDRSTRLEN + 1)] = "";
     size_t pos = 0;
     for (unsigned e = 0; e < d->ndns; e++) {
@@ -613,7 +613,7 @@ static int shutdown_daemon(struct lanad *d, int status)
     registry_stop(d->registry);
     whois_stop(d->whoissrv);
     notifier_free(d->notifier); /* after the registry: its commits write to the notifier */
-    uint64_t udp = 0, tcp = 0, answers = 0, cache = 0;
+    uint64_t udp = 0, tcp = 0, hits = 0, answers = 0, cache = 0;
     for (unsigned i = 0; i < d->made; i++) {
         struct worker_stats ws;
         if (d->workers[i] == NULL)
@@ -623,6 +623,7 @@ static int shutdown_daemon(struct lanad *d, int status)
         worker_stats(d->workers[i], &ws);
         udp += ws.udp_queries;
         tcp += ws.tcp_queries;
+        hits += ws.cache_hits;
         answers += ws.cache_answers;
         cache += ws.cache_bytes;
         worker_free(d->workers[i]);
@@ -641,10 +642,12 @@ static int shutdown_daemon(struct lanad *d, int status)
         for (unsigned e = 0; e < d->nwhois; e++)
             close(d->whoisfds[e]);
     if (d->ready) {
-        log_notice("stopped after %llu UDP and %llu TCP queries; %llu answers cached in %llu "
-                   "MiB", (unsigned long long)udp, (unsigned long long)tcp,
+        log_notice("stopped after %llu UDP and %llu TCP queries, %llu answered from the cache; "
+                   "%llu answers cached in %llu MiB",
+                   (unsigned long long)udp, (unsigned long long)tcp, (unsigned long long)hits,
                    (unsigned long long)answers, (unsigned long long)(cache >> 20));
-        unlink(d->ready_file);
+        if (d->ready_file != NULL)
+            unlink(d->ready_file);
     }
     free(d->workers);
     free(d->socks);

@@ -44,6 +44,7 @@ struct worker {
     uint64_t seen_gen;       /* the commit generation when it was last checked */
     struct tsigsrv *tsig;    /* TSIG keys, read per signed request */
     int64_t rest_timer;      /* the timer that ends an idle worker's snapshot, or 0 */
+    uint64_t cache_hits;     /* queries answered from a cache */
 };
 
 struct change_ctx {
@@ -185,7 +186,9 @@ static size_t respond(struct worker *w, const uint8_t *pkt, size_t len,
     size_t limit = (more != NULL ? DNSMSG_MAX : answer_udp_limit(&q)) -
                    (q.tsig_off != 0 ? tsigsrv_space(&tsig) : 0);
     bool admits = anscache_admits(w->cache, &q);
-    if (!admits || (!anscache_get(w->cache, &q, &a) && !anscache_get(w->fcache, &q, &a))) {
+    if (admits && (anscache_get(w->cache, &q, &a) || anscache_get(w->fcache, &q, &a))) {
+        w->cache_hits++;
+    } else {
         a.buf = w->ansbuf;
         if (answer_build(w->zr, &q, &a) != 0) {
             log_warn("worker %u: database read failed; answering SERVFAIL", w->id);
@@ -333,6 +336,7 @@ void worker_stats(const struct worker *w, struct worker_stats *out)
         .tcp_paused = t->paused,
         .cache_bytes = worker_cache_bytes(w),
         .cache_answers = anscache_count(w->cache) + anscache_count(w->fcache),
+        .cache_hits = w->cache_hits,
     };
 }
 

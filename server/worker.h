@@ -26,6 +26,7 @@ struct worker_stats {
     uint64_t tcp_accepted, tcp_closed_idle, tcp_closed_cap, tcp_paused;
     uint64_t cache_bytes;   /* memory its answer caches may use, index included */
     uint64_t cache_answers; /* answers they hold (a walk over the index: not on a hot path) */
+    uint64_t cache_hits;    /* queries answered from them */
 };
 
 /**
