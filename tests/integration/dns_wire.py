@@ -394,12 +394,42 @@ def main():
         finally:
             d.stop()
         check("SIGTERM: exit 0", d.proc.returncode == 0, "exit %s" % d.proc.returncode)
+        stop_line(work)
         stalled_clients(work)
         half_close(work)
         idle_and_cap(work)
         cap_eviction_in_one_pass(work)
         idle_worker_holds_no_snapshot(work)
     return finish()
+
+
+def stop_line(work):
+    """lanad's last log line counts the queries it answered and those answered from its cache,
+    started without a ready file as well (the port from its "ready:" line)."""
+    import re
+    log = os.path.join(work, "stop.log")
+    with open(log, "wb") as f:
+        p = subprocess.Popen([LANAD, "--db", os.path.join(work, "lana.db"), "--workers", "1",
+                              "--listen-dns", "127.0.0.1:0", "--listen-registry", "127.0.0.1:0",
+                              "--listen-http", "127.0.0.1:0"], stderr=f)
+    try:
+        port, deadline = None, time.monotonic() + 10
+        while port is None and p.poll() is None and time.monotonic() < deadline:
+            m = re.search(r"ready: DNS on 127\.0\.0\.1:(\d+)", open(log).read())
+            port = int(m.group(1)) if m else time.sleep(0.02)
+        check("no ready file: lanad starts and logs its port", port is not None,
+              open(log).read()[-500:])
+        # the first answer is read from the database and kept, the next three from the cache
+        answered = sum(works(port) for _ in range(4)) if port else 0
+        check("the same question four times: answered", answered == 4, "%d of 4" % answered)
+    finally:
+        p.terminate()
+        p.wait(10)
+    text = open(log, errors="replace").read()
+    m = re.search(r"stopped after (\d+) UDP and (\d+) TCP queries, (\d+) answered from the "
+                  r"cache", text)
+    check("the stop line: 4 UDP queries, 3 answered from the cache",
+          m is not None and m.groups() == ("4", "0", "3"), text[-500:])
 
 
 def idle_worker_holds_no_snapshot(work):
