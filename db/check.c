@@ -612,6 +612,7 @@ out:
     sqlite3_finalize(c.zone_by_apex);
     sqlite3_finalize(c.rrset);
     sqlite3_finalize(c.rr_of_name);
+    sqlite3_finalize(c.node_params);
     sqlite3_finalize(c.rr_has);
     sqlite3_finalize(c.block_exact);
     sqlite3_finalize(c.host_by_name);

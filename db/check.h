@@ -69,8 +69,9 @@ enum check_code {
     CHECK_AUTHORITY_ORPHAN,  /* "authority-orphan": a maintainer, sponsor or registrant that
                               * is no account, or a block's delegation mark wrong */
     CHECK_CATALOG,           /* "catalog": the catalog zone's members are not the zones */
-    CHECK_LOOKUP_STALE,      /* "lookup-stale": a row of the DNS workers' lookup table (node)
-                              * that is not its name's records */
+    CHECK_LOOKUP_STALE,      /* "lookup-stale": an entry of the DNS workers' lookup table
+                              * (node) not where its name is looked for, or not its name's
+                              * records, or a bucket that does not parse */
     CHECK_NCODES
 };
 

@@ -22,7 +22,8 @@ struct ctx {
     struct lana_diag *d;
     struct lana_diag m; /* the message of the finding being reported */
     /* point queries of the name passes, prepared once (finalized by check_run) */
-    struct sqlite3_stmt *zone_by_apex, *rrset, *rr_has, *block_exact, *host_by_name, *rr_of_name;
+    struct sqlite3_stmt *zone_by_apex, *rrset, *rr_has, *block_exact, *host_by_name, *rr_of_name,
+        *node_params;
 };
 
 /** Reports the finding whose message is in c->m (nothing once the callback said stop). */

@@ -137,7 +137,9 @@ static int prepare(struct ctx *c)
         (rc = check__prep(c,
                           "SELECT type, ttl, rdata FROM rr WHERE zone_id = ?1 AND key = ?2"
                           " ORDER BY type, rdata",
-                          &c->rr_of_name)))
+                          &c->rr_of_name)) ||
+        (rc = check__prep(c, "SELECT level, split FROM node_zone WHERE zone_id = ?1",
+                          &c->node_params)))
         return rc;
     return 0;
 }
@@ -642,20 +644,30 @@ static int addr_record_row(struct ctx *c, sqlite3_stmt *s, void *arg)
 
 /* ---- the lookup table ----------------------------------------------------------------------- */
 
-/* A row of table node (db/node_int.h): the DNS workers answer from it as it stands, so it must
- * sit at its name's hash and hold exactly that name's records, packed as the triggers pack
- * them. A name without a row is fine (it is read from rr). */
-static int lookup_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+/* Reports an entry of the lookup table that the workers must not answer from. */
+static void lookup_stale(struct ctx *c, int64_t zone, const uint8_t *key, size_t klen,
+                         const char *why)
 {
-    (void)arg;
+    uint8_t wire[DNAME_MAXLEN];
+    char name[DNAME_TEXT_MAX] = "?";
+    if (key != NULL && klen <= DNAME_KEY_MAX && dname_from_key(key, klen, wire) > 0)
+        name_text(wire, name);
+    FIND(c, CHECK_LOOKUP_STALE, name,
+         "%s: the DNS lookup table (zone %lld) %s, and the workers answer from it; to rebuild "
+         "the table, empty it (DELETE FROM node) with lanad stopped: lanad rebuilds it at its "
+         "next start",
+         name, (long long)zone, why);
+}
+
+/* An entry's packing is exactly its name's records, packed as lanad packs them. */
+static int lookup_entry_ok(struct ctx *c, int64_t zone, const struct node_entry *e, bool *ok)
+{
     static uint8_t buf[NODE_PACK_MAX];
-    int64_t zone = sqlite3_column_int64(s, 1);
-    const uint8_t *key = sqlite3_column_blob(s, 2);
-    size_t klen = (size_t)sqlite3_column_bytes(s, 2), len = 0;
+    size_t len = 0;
     bool packs = true;
     sqlite3_stmt *r = c->rr_of_name;
     sqlite3_bind_int64(r, 1, zone);
-    sqlite3_bind_blob(r, 2, klen > 0 ? key : (const void *)"", (int)klen, SQLITE_STATIC);
+    sqlite3_bind_blob(r, 2, e->klen > 0 ? e->key : (const void *)"", e->klen, SQLITE_STATIC);
     int step;
     while ((step = sqlite3_step(r)) == SQLITE_ROW) {
         int rdlen = sqlite3_column_bytes(r, 2);
@@ -667,29 +679,56 @@ static int lookup_row(struct ctx *c, sqlite3_stmt *s, void *arg)
     sqlite3_reset(r);
     if (step != SQLITE_DONE)
         return check__db_err(c, "lookup table");
-    size_t rlen = (size_t)sqlite3_column_bytes(s, 3);
-    const uint8_t *rrs = sqlite3_column_blob(s, 3);
-    if (packs && len > 0 && sqlite3_column_int64(s, 0) == node__hash(zone, key, klen) &&
-        rlen == len && memcmp(rrs, buf, len) == 0)
+    *ok = packs && len > 0 && e->plen == len && memcmp(e->pack, buf, len) == 0;
+    return 0;
+}
+
+/* A bucket of table node (db/node_int.h): the DNS workers answer from it as it stands, so each
+ * of its names must belong there (by its hash, at the zone's level and split), in order, and
+ * hold exactly that name's records. A name missing is fine (it is read from rr). */
+static int lookup_row(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    static struct node_entry e[NODE_ROW_MAX / 8];
+    int64_t rowid = sqlite3_column_int64(s, 0), zone = rowid >> 32;
+    uint32_t bucket = (uint32_t)rowid;
+    const uint8_t *v = sqlite3_column_blob(s, 1);
+    int n = node__entries(v, (size_t)sqlite3_column_bytes(s, 1), e, sizeof e / sizeof e[0]);
+    if (n < 0 || (size_t)n > sizeof e / sizeof e[0]) {
+        lookup_stale(c, zone, NULL, 0, "has a bucket lanad did not write");
         return 0;
-    uint8_t wire[DNAME_MAXLEN];
-    char name[DNAME_TEXT_MAX] = "?";
-    if (dname_from_key(key, klen, wire) > 0)
-        name_text(wire, name);
-    FIND(c, CHECK_LOOKUP_STALE, name,
-         "%s: the DNS lookup table's row (zone %lld) is not the name's records, and the "
-         "workers answer from it; to rebuild the table, empty it (DELETE FROM node) with "
-         "lanad stopped: lanad rebuilds it at its next start",
-         name, (long long)zone);
+    }
+    unsigned level = 0;
+    uint32_t split = 0;
+    sqlite3_stmt *p = c->node_params;
+    sqlite3_bind_int64(p, 1, zone);
+    int step = sqlite3_step(p);
+    if (step == SQLITE_ROW) {
+        level = (unsigned)sqlite3_column_int(p, 0);
+        split = (uint32_t)sqlite3_column_int64(p, 1);
+    }
+    sqlite3_reset(p);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return check__db_err(c, "lookup table");
+    for (int i = 0; i < n; i++) {
+        uint64_t h = node__hash(zone, e[i].key, e[i].klen);
+        bool ok = false;
+        int rc = lookup_entry_ok(c, zone, &e[i], &ok);
+        if (rc != 0)
+            return rc;
+        if (level > NODE_LEVEL_MAX || node__bucket(level, split, h) != bucket ||
+            e[i].tag != node__tag(h) || (i > 0 && node__entry_cmp(&e[i - 1], &e[i]) >= 0))
+            lookup_stale(c, zone, e[i].key, e[i].klen, "holds the name where it is not looked for");
+        else if (!ok)
+            lookup_stale(c, zone, e[i].key, e[i].klen, "does not hold the name's records");
+    }
     return 0;
 }
 
 static int check_lookup(struct ctx *c)
 {
     /* while a change by another program awaits its rows, the workers read rr alone */
-    return check__rows(c,
-                       "SELECT h, zone_id, key, rrs FROM node"
-                       " WHERE NOT EXISTS (SELECT 1 FROM node_dirty)",
+    return check__rows(c, "SELECT b, v FROM node WHERE NOT EXISTS (SELECT 1 FROM node_dirty)",
                        lookup_row, NULL);
 }
 

@@ -1,4 +1,4 @@
--- lana database schema, version 7 (PRAGMA user_version = 7).
+-- lana database schema, version 8 (PRAGMA user_version = 8).
 -- This file documents the schema; db/store.c carries the same statements as its migrations.
 -- Names are stored lowercased as canonical keys (common/dname.h dname_key): labels from the
 -- root down, each followed by 0x00, so byte order is DNS canonical order and every name below
@@ -300,3 +300,24 @@ CREATE TRIGGER node_rr_upd AFTER UPDATE ON rr
     INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (OLD.zone_id, OLD.key);
     INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key);
 END;
+
+-- ---- version 8 ------------------------------------------------------------------------------
+
+-- The lookup table in buckets (db/node_int.h): each zone's names are spread over buckets by a
+-- 64-bit hash of (zone_id, key); one row per bucket, rowid zone_id * 2^32 + bucket, holding
+-- for each of its names the key and the packed records (a directory of tags and offsets
+-- first). node_zone keeps each zone's level and split pointer (linear hashing: a name's
+-- bucket is its hash's low level bits, or level + 1 bits below the split pointer). Every
+-- bucket of a zone that has buckets has its row, empty or not. The table is left empty by
+-- the migration, and node_dirty too: lanad builds it from rr when it opens the file.
+DROP TABLE node;
+DELETE FROM node_dirty;
+CREATE TABLE node (
+    b INTEGER PRIMARY KEY,
+    v BLOB NOT NULL
+);
+CREATE TABLE node_zone (
+    zone_id INTEGER PRIMARY KEY,
+    level   INTEGER NOT NULL,
+    split   INTEGER NOT NULL
+);

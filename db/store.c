@@ -161,11 +161,14 @@ static const char *const migrations[] = {
     "CREATE TRIGGER node_rr_upd AFTER UPDATE ON rr WHEN NOT (OLD.type = 6 AND NEW.type = 6"
     " AND OLD.zone_id = NEW.zone_id AND OLD.key = NEW.key) BEGIN"
     " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (OLD.zone_id, OLD.key);"
-    " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key); END;"
-    "INSERT OR IGNORE INTO node (h, zone_id, key, rrs) SELECT h, zone_id, key, p FROM"
-    " (SELECT lana_node_hash(zone_id, key) AS h, zone_id, key,"
-    "  lana_node_pack(type, ttl, rdata) AS p FROM rr GROUP BY zone_id, key)"
-    " WHERE p IS NOT NULL ORDER BY h;",
+    " INSERT OR IGNORE INTO node_dirty (zone_id, key) VALUES (NEW.zone_id, NEW.key); END;",
+    /* 7 -> 8: the lookup table in buckets (db/node_int.h). Left empty, and node_dirty too:
+     * lanad builds the table from the records when it opens the file (node__mend). (The
+     * table of version 7, a row per name, was filled then as well: 6 -> 7 leaves it empty.) */
+    "DROP TABLE node; DELETE FROM node_dirty;"
+    "CREATE TABLE node (b INTEGER PRIMARY KEY, v BLOB NOT NULL);"
+    "CREATE TABLE node_zone (zone_id INTEGER PRIMARY KEY, level INTEGER NOT NULL,"
+    " split INTEGER NOT NULL);",
 };
 
 /* SQLite says SQLITE_FULL when a write meets ENOSPC; some paths (the WAL index, a sync)
@@ -290,7 +293,7 @@ static int open_conn(const char *path, bool writer, struct store **out, bool *cr
         goto out;
     }
     if ((rc = store__configure(st->db, writer, d)) != 0 ||
-        (writer && ((rc = node__register(st, d)) != 0 || (rc = migrate(st, d)) != 0)))
+        (writer && (rc = migrate(st, d)) != 0))
         goto out;
     for (int i = 0; i < STORE_TX_N; i++)
         if ((rc = store__prepare(st, tx_sql[i], &st->tx[i], d)) != 0)

@@ -14,8 +14,8 @@
 
 struct zonedb_reader {
     sqlite3 *db;
-    sqlite3_stmt *st_version, *st_node, *st_hashed, *st_dirty, *st_zones, *st_soa, *st_cuts,
-        *st_wilds, *st_changes, *st_change_min, *st_begin, *st_commit;
+    sqlite3_stmt *st_version, *st_node, *st_hashed, *st_dirty, *st_params, *st_zones, *st_soa,
+        *st_cuts, *st_wilds, *st_changes, *st_change_min, *st_begin, *st_commit;
     int64_t data_version;
     uint64_t generation;
     bool release_warned; /* a failed end of a snapshot was logged once */
@@ -27,7 +27,17 @@ struct zonedb_reader {
     unsigned rr_cap;
     uint8_t *buf;
     size_t buf_cap;
+    sqlite3_blob *blob; /* on a bucket of table node while a snapshot is held, or NULL */
+    uint8_t dir[2 + 4 * 1024];
 };
+
+/* The blob handle keeps its statement running, which would keep the snapshot: it goes first. */
+static void blob_close(struct zonedb_reader *r)
+{
+    if (r->blob != NULL)
+        sqlite3_blob_close(r->blob);
+    r->blob = NULL;
+}
 
 static void free_keys(struct zonedb_key *k, unsigned n)
 {
@@ -218,6 +228,7 @@ void zonedb_reader_hold(struct zonedb_reader *r)
 
 void zonedb_reader_release(struct zonedb_reader *r)
 {
+    blob_close(r);
     if (sqlite3_get_autocommit(r->db))
         return;
     int rc = sqlite3_step(r->st_commit);
@@ -261,6 +272,24 @@ int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
         sqlite3_reset(r->st_dirty);
         if (step != SQLITE_ROW)
             return store__err(r->db, d, "lookup table");
+        /* each zone's buckets (none listed: level 0, a single bucket) */
+        while ((step = sqlite3_step(r->st_params)) == SQLITE_ROW) {
+            struct zonedb_zone *z =
+                zone_by_id(r->zones, r->nzones, sqlite3_column_int64(r->st_params, 0));
+            int64_t level = sqlite3_column_int64(r->st_params, 1);
+            int64_t split = sqlite3_column_int64(r->st_params, 2);
+            if (z != NULL && level >= 0 && level <= NODE_LEVEL_MAX && split >= 0 &&
+                split < (int64_t)1 << level) {
+                z->node_on = true;
+                z->node_level = (unsigned)level;
+                z->node_split = (uint32_t)split;
+            }
+        }
+        sqlite3_reset(r->st_params);
+        if (step != SQLITE_DONE) {
+            r->hashed_ok = false;
+            return store__err(r->db, d, "lookup table");
+        }
     }
     r->data_version = v;
     return 1;
@@ -309,11 +338,13 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
             goto out;
         }
     }
-    /* a database from before table node (schema 7) is read through rr alone */
-    if (sqlite3_prepare_v3(r->db, "SELECT zone_id, key, rrs FROM node WHERE h = ?1", -1,
-                           SQLITE_PREPARE_PERSISTENT, &r->st_hashed, NULL) != SQLITE_OK ||
+    /* a database from before the lookup table in buckets (schema 8) is read through rr */
+    if (sqlite3_prepare_v3(r->db, "SELECT v FROM node WHERE b = ?1", -1, SQLITE_PREPARE_PERSISTENT,
+                           &r->st_hashed, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(r->db, "SELECT EXISTS (SELECT 1 FROM node_dirty)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &r->st_dirty, NULL) != SQLITE_OK) {
+                           SQLITE_PREPARE_PERSISTENT, &r->st_dirty, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(r->db, "SELECT zone_id, level, split FROM node_zone", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->st_params, NULL) != SQLITE_OK) {
         sqlite3_finalize(r->st_hashed);
         r->st_hashed = NULL;
     }
@@ -332,8 +363,10 @@ void zonedb_reader_close(struct zonedb_reader *r)
         return;
     sqlite3_finalize(r->st_version);
     sqlite3_finalize(r->st_node);
+    blob_close(r);
     sqlite3_finalize(r->st_hashed);
     sqlite3_finalize(r->st_dirty);
+    sqlite3_finalize(r->st_params);
     sqlite3_finalize(r->st_zones);
     sqlite3_finalize(r->st_soa);
     sqlite3_finalize(r->st_cuts);
@@ -404,57 +437,96 @@ static int reserve(struct zonedb_reader *r, unsigned n, size_t len)
     return 0;
 }
 
-/*
- * The name's records from its row in table node (db/node_int.h): one integer seek. 1 with
- * out filled, 0 when there is no row of this name (read rr then), <0 on error. A row whose
- * packing does not parse is taken as no row.
- */
-static int node_hashed(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
-                       size_t keylen, struct zonedb_node *out)
+/* Reads the packed records of plen bytes in r->buf into r->rr (db/node_int.h): 1, or 0 for
+ * a packing that does not parse (not lanad's: read rr instead), or LANA_ENOMEM. */
+static int unpack(struct zonedb_reader *r, size_t plen, struct zonedb_node *out)
 {
-    sqlite3_stmt *s = r->st_hashed;
-    if (!r->hashed_ok)
-        return 0;
-    sqlite3_bind_int64(s, 1, node__hash(z->id, key, keylen));
-    int step = sqlite3_step(s), rc = 0;
-    if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE ? 0 : LANA_EDB;
-        goto out;
-    }
-    const uint8_t *k = sqlite3_column_blob(s, 1);
-    size_t klen = (size_t)sqlite3_column_bytes(s, 1);
-    const uint8_t *p = sqlite3_column_blob(s, 2);
-    size_t len = (size_t)sqlite3_column_bytes(s, 2);
-    if (sqlite3_column_int64(s, 0) != z->id || klen != keylen ||
-        (keylen > 0 && memcmp(k, key, keylen) != 0) || p == NULL)
-        goto out; /* another name holds this hash */
+    const uint8_t *p = r->buf;
     unsigned n = 0;
-    for (size_t off = 0; off + 8 <= len; n++)
+    for (size_t off = 0; off + 8 <= plen; n++)
         off += 8 + ((size_t)p[off + 6] << 8 | p[off + 7]);
-    if ((rc = reserve(r, n, len)) != 0)
-        goto out;
-    memcpy(r->buf, p, len);
+    int rc = reserve(r, n, plen);
+    if (rc != 0)
+        return rc;
     size_t off = 0;
     for (unsigned i = 0; i < n; i++) {
         const uint8_t *e = r->buf + off;
         uint16_t rdlen = (uint16_t)(e[6] << 8 | e[7]);
-        if (off + 8 + rdlen > len)
-            goto out; /* cut short: not a row lanad wrote */
+        if (off + 8 + rdlen > plen)
+            return 0; /* cut short */
         r->rr[i].type = (uint16_t)(e[0] << 8 | e[1]);
         r->rr[i].ttl = get32(e + 2);
         r->rr[i].rdlen = rdlen;
         r->rr[i].rdata = e + 8;
         off += 8 + rdlen;
     }
-    if (n == 0 || off != len)
-        goto out;
+    if (n == 0 || off != plen)
+        return 0;
     out->rr = r->rr;
     out->nrr = n;
     out->has_below = false; /* not known, and only asked of a name without records */
-    rc = 1;
+    return 1;
+}
+
+/*
+ * The name's records from its bucket in table node (db/node_int.h): one integer seek, then a
+ * look at the bucket's directory. 1 with out filled, 0 when the name is not there (read rr
+ * then), <0 on error. A row or packing that does not parse is taken as no entry.
+ */
+static int node_hashed(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
+                       size_t keylen, struct zonedb_node *out)
+{
+    if (!r->hashed_ok || !z->node_on)
+        return 0;
+    uint64_t h = node__hash(z->id, key, keylen);
+    int64_t rowid = node__rowid(z->id, node__bucket(z->node_level, z->node_split, h));
+    /* An incremental-I/O handle reads the few bytes wanted where a statement would copy
+     * the whole bucket out of its page; moved from bucket to bucket, it is opened once per
+     * snapshot. Every bucket has a row, so a move fails on a damaged table only. */
+    int rc = r->blob != NULL ? sqlite3_blob_reopen(r->blob, rowid)
+                             : sqlite3_blob_open(r->db, "main", "node", "v", rowid, 0, &r->blob);
+    if (rc != SQLITE_OK) {
+        blob_close(r); /* dead after a failed move: read rr, open anew next time */
+        return 0;
+    }
+    int found = 0;
+    int len = sqlite3_blob_bytes(r->blob);
+    uint8_t *dir = r->dir;
+    size_t n = 0;
+    if (len < 2 || sqlite3_blob_read(r->blob, dir, 2, 0) != SQLITE_OK ||
+        (n = (size_t)(dir[0] << 8 | dir[1])) > (sizeof r->dir - 2) / 4 || 2 + 4 * n > (size_t)len ||
+        (n > 0 && sqlite3_blob_read(r->blob, dir + 2, (int)(4 * n), 2) != SQLITE_OK))
+        goto out;
+    uint16_t tag = node__tag(h);
+    uint8_t head[2 + DNAME_KEY_MAX + 2];
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *slot = dir + 2 + 4 * i;
+        uint16_t t = (uint16_t)(slot[0] << 8 | slot[1]);
+        if (t < tag)
+            continue;
+        if (t > tag)
+            break;
+        /* the entry's head: key length, key, packing length; for a key of our length */
+        size_t off = (size_t)(slot[2] << 8 | slot[3]);
+        if (off + 4 + keylen > (size_t)len ||
+            sqlite3_blob_read(r->blob, head, (int)(4 + keylen), (int)off) != SQLITE_OK)
+            goto out;
+        if ((size_t)(head[0] << 8 | head[1]) != keylen ||
+            (keylen > 0 && memcmp(head + 2, key, keylen) != 0))
+            continue;
+        size_t plen = (size_t)(head[2 + keylen] << 8 | head[3 + keylen]);
+        if (plen == 0 || off + 4 + keylen + plen > (size_t)len || (rc = reserve(r, 0, plen)) != 0)
+            goto out;
+        if (sqlite3_blob_read(r->blob, r->buf, (int)plen, (int)(off + 4 + keylen)) != SQLITE_OK)
+            goto out;
+        if ((found = unpack(r, plen, out)) < 0)
+            rc = found;
+        break;
+    }
 out:
-    sqlite3_reset(s);
-    return rc;
+    if (sqlite3_get_autocommit(r->db))
+        blob_close(r); /* no snapshot held: the handle's own would outlive this read */
+    return rc < 0 ? rc : found;
 }
 
 int zonedb_node_get(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,

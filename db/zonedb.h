@@ -34,6 +34,9 @@ struct zonedb_zone {
     unsigned ncuts;
     struct zonedb_key *wilds; /* wildcard owners ("*.x") */
     unsigned nwilds;
+    bool node_on;             /* it has buckets in the lookup table (db/node_int.h) */
+    unsigned node_level;      /* and their level and split pointer */
+    uint32_t node_split;
 };
 
 struct zonedb_rr {

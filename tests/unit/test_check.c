@@ -344,12 +344,17 @@ static const struct damage damages[] = {
     {"a zone registered for an account that is gone",
      "UPDATE zone SET registrant = 'ghost' WHERE id = " ZONE("lab2."),
      {CHECK_AUTHORITY_ORPHAN}, 1},
-    {"a lookup row that is not its name's records (the workers would answer from it)",
-     "UPDATE node SET rrs = x'00010000012c0004c6121463' WHERE key = key('fixed.lab.')",
+    /* (a bucket's last byte is the last byte of its last name's records) */
+    {"a lookup entry that is not its name's records (the workers would answer from it)",
+     "UPDATE node SET v = substr(v, 1, length(v) - 1) || CASE WHEN substr(v, -1) = x'63'"
+     " THEN x'64' ELSE x'63' END WHERE b = (SELECT min(b) FROM node WHERE length(v) > 2)",
      {CHECK_LOOKUP_STALE}, 1},
-    {"a lookup row of a name without records",
-     "INSERT INTO node VALUES (12345, " ZONE("lab.") ", key('ghost.lab.'),"
-     " x'00010000012c0004c6121463')",
+    {"a lookup bucket that does not parse (it says 5 names, and holds none)",
+     "INSERT INTO node VALUES ((" ZONE("lab.") " << 32) + 7, x'0005')",
+     {CHECK_LOOKUP_STALE}, 1},
+    {"a lookup entry in a bucket where its name is not looked for",
+     "INSERT INTO node SELECT b + 1000, v FROM node"
+     " WHERE b = (SELECT min(b) FROM node WHERE length(v) > 2)",
      {CHECK_LOOKUP_STALE}, 1},
     {"a zone without its SOA",
      "DELETE FROM rr WHERE type = 6 AND zone_id = " ZONE("lab2."),

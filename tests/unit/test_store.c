@@ -253,7 +253,7 @@ static void downgrade_to_v4(const char *path)
         "DROP TABLE class; DROP TABLE tsig_key_zone; DROP TABLE tsig_key;"
         "DROP TABLE notify_target; DROP TABLE root_server; DROP TABLE IF EXISTS catalog;"
         "DROP TRIGGER node_rr_ins; DROP TRIGGER node_rr_del; DROP TRIGGER node_rr_upd;"
-        "DROP TABLE node; DROP TABLE node_dirty; DROP TABLE node_bulk;"
+        "DROP TABLE node; DROP TABLE node_dirty; DROP TABLE node_bulk; DROP TABLE node_zone;"
         "PRAGMA user_version = 4;";
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
