@@ -210,7 +210,9 @@ struct bucket {
     size_t n;
 };
 
-/* What a flush works in: allocated once per flush with names to rewrite. */
+/* What a flush works in: allocated at the first flush with names to rewrite, kept by the
+ * store (st->node_scratch) for the next (a third of a megabyte: malloc would map and unmap
+ * it at every commit). */
 struct scratch {
     struct bucket b, from, to;
     uint8_t pack[NODE_PACK_MAX];
@@ -232,8 +234,8 @@ static int bucket_get(struct store *st, int64_t rowid, struct bucket *b, struct 
         int len = sqlite3_column_bytes(s, 0);
         if (len > 0 && len <= NODE_ROW_MAX) {
             memcpy(b->row, v, (size_t)len);
-            int n = node__entries(b->row, (size_t)len, b->e, sizeof b->e / sizeof b->e[0]);
-            b->n = n > 0 ? (size_t)n : 0;
+            int n = node__entries(b->row, (size_t)len, b->e, BUCKET_NAMES);
+            b->n = n > 0 && n <= BUCKET_NAMES ? (size_t)n : 0; /* more: not a row of lanad's */
         }
     }
     sqlite3_reset(s);
@@ -303,6 +305,8 @@ static int rewrite(struct store *st, int64_t zone, const uint8_t *key, size_t kl
     struct bucket *b = &w->b;
     uint8_t *pack = w->pack;
     sqlite3_stmt *s;
+    if (!node__zone_ok(zone))
+        return 0;
     int rc = store__stmt(st, sql_records, &s, d);
     if (rc != 0)
         return rc;
@@ -333,17 +337,21 @@ static int rewrite(struct store *st, int64_t zone, const uint8_t *key, size_t kl
         return rc;
     struct node_entry mine = {node__tag(h), (uint16_t)klen, (uint16_t)plen, key, pack};
     size_t at = 0, was = b->n;
+    bool removed = false, added = false;
     while (at < b->n && node__entry_cmp(&b->e[at], &mine) < 0)
         at++;
-    if (at < b->n && node__entry_cmp(&b->e[at], &mine) == 0)
+    if (at < b->n && node__entry_cmp(&b->e[at], &mine) == 0) {
         memmove(&b->e[at], &b->e[at + 1], (--b->n - at) * sizeof b->e[0]);
+        removed = true;
+    }
     if (packs && plen > 0 && b->n < BUCKET_NAMES) {
         memmove(&b->e[at + 1], &b->e[at], (b->n - at) * sizeof b->e[0]);
         b->e[at] = mine;
         b->n++;
+        added = true;
     }
-    if (b->n == was && was == 0 && found)
-        return 0; /* nothing was there, nothing to put */
+    if (!removed && !added && found)
+        return 0; /* not there, and still not: the bucket stays as it is */
     if ((rc = bucket_put(st, rowid, b, w->out, d)) != 0)
         return rc;
     if (b->n > was && b->n > NODE_SPLIT_AT && p.level < NODE_LEVEL_MAX)
@@ -365,14 +373,14 @@ int node__flush(struct store *st, struct lana_diag *d)
         any = 1;
         if (klen < 0 || klen > DNAME_KEY_MAX)
             continue;
-        if (w == NULL && (w = malloc(sizeof *w)) == NULL) {
+        if (w == NULL && (w = st->node_scratch) == NULL &&
+            (w = st->node_scratch = malloc(sizeof *w)) == NULL) {
             rc = diag_set(d, LANA_ENOMEM, "out of memory");
             break;
         }
         if ((rc = rewrite(st, sqlite3_column_int64(s, 0), key, (size_t)klen, w, d)) != 0)
             break;
     }
-    free(w);
     store__stmt_end(s, own);
     if (rc < 0 || !any)
         return rc < 0 ? rc : 0;
@@ -559,7 +567,7 @@ int node__rebuild(struct store *st, int64_t zone, struct lana_diag *d)
             return rc;
     }
     struct rebuild b = {0};
-    if ((rc = pack_zone(st, zone, &b, d)) != 0 || b.n == 0)
+    if (!node__zone_ok(zone) || (rc = pack_zone(st, zone, &b, d)) != 0 || b.n == 0)
         goto out; /* no names: no buckets (rewrite() makes the first) */
     struct lhash p = {.zone = zone};
     while (p.level < NODE_LEVEL_MAX && ((size_t)NODE_LOAD << p.level) < b.n)

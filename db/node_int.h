@@ -69,6 +69,13 @@ static inline uint32_t node__bucket(unsigned level, uint32_t split, uint64_t h)
     return (uint32_t)b;
 }
 
+/** Whether a zone's id leaves room for its buckets in a rowid (1 to 2^31 - 1, as SQLite gives
+ * them out; a zone outside has no buckets and is read from rr). */
+static inline bool node__zone_ok(int64_t zone)
+{
+    return zone > 0 && zone < (int64_t)1 << 31;
+}
+
 /** The rowid of a zone's bucket. */
 static inline int64_t node__rowid(int64_t zone, uint32_t bucket)
 {

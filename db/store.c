@@ -425,6 +425,7 @@ void store_close(struct store *st)
     for (int i = 0; i < STORE_TX_N; i++)
         sqlite3_finalize(st->tx[i]);
     sqlite3_close_v2(st->db);
+    free(st->node_scratch);
     free(st->path);
     free(st);
 }

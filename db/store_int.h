@@ -44,6 +44,7 @@ struct store {
      * seals since */
     int64_t journal_trimmed;
     unsigned journal_seals;
+    void *node_scratch; /* db/node.c: what a rewrite of buckets works in, kept for the next */
 };
 
 /**

@@ -476,7 +476,7 @@ static int unpack(struct zonedb_reader *r, size_t plen, struct zonedb_node *out)
 static int node_hashed(struct zonedb_reader *r, const struct zonedb_zone *z, const uint8_t *key,
                        size_t keylen, struct zonedb_node *out)
 {
-    if (!r->hashed_ok || !z->node_on)
+    if (!r->hashed_ok || !z->node_on || !node__zone_ok(z->id) || keylen > DNAME_KEY_MAX)
         return 0;
     uint64_t h = node__hash(z->id, key, keylen);
     int64_t rowid = node__rowid(z->id, node__bucket(z->node_level, z->node_split, h));
@@ -508,8 +508,9 @@ static int node_hashed(struct zonedb_reader *r, const struct zonedb_zone *z, con
             break;
         /* the entry's head: key length, key, packing length; for a key of our length */
         size_t off = (size_t)(slot[2] << 8 | slot[3]);
-        if (off + 4 + keylen > (size_t)len ||
-            sqlite3_blob_read(r->blob, head, (int)(4 + keylen), (int)off) != SQLITE_OK)
+        if (off + 4 + keylen > (size_t)len)
+            continue; /* not an entry of our name's length */
+        if (sqlite3_blob_read(r->blob, head, (int)(4 + keylen), (int)off) != SQLITE_OK)
             goto out;
         if ((size_t)(head[0] << 8 | head[1]) != keylen ||
             (keylen > 0 && memcmp(head + 2, key, keylen) != 0))

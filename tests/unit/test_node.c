@@ -357,6 +357,39 @@ static void test_buckets_split_as_the_zone_grows(void **state)
     assert_int_equal(check_run(f->t.path, no_finding, NULL, NULL, &d), 0);
 }
 
+/* A bucket written by another program that claims more names than a bucket holds (2000
+ * slots, all on one empty entry) is taken as empty by the rewrite that follows: no write past
+ * the names lanad keeps (a sanitizer build would stop here), and the name gets its entry. */
+static void test_a_bucket_of_too_many_names_is_not_lanads(void **state)
+{
+    struct testdb_names *f = *state;
+    struct lana_diag d;
+    static uint8_t row[2 + 4 * 2000 + 4];
+    row[0] = 2000 >> 8;
+    row[1] = 2000 & 0xff;
+    for (int i = 0; i < 2000; i++) {
+        row[4 + 4 * i] = (2 + 4 * 2000) >> 8;
+        row[5 + 4 * i] = (2 + 4 * 2000) & 0xff;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(f->t.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE node SET v = ?1 WHERE b >> 32 ="
+                                            " (SELECT id FROM zone WHERE name = 'lab.')",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(s, 1, row, sizeof row, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(db), 1); /* lab. has one bucket: www's */
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    assert_true(check_run(f->t.path, NULL, NULL, NULL, &d) > 0); /* lookup-stale */
+    assert_int_equal(rrset_add(f->nm, "www.lab.", "TXT", "\"two\"", "t", &d), 0);
+    uint8_t pack[NODE_PACK_MAX];
+    int64_t rowid;
+    assert_int_equal(lookup(f->t.path, "lab.", "www.lab.", &rowid, pack), 8 + 12 + 2 * (8 + 4));
+}
+
 /* The hash is what is stored: it must not change without a migration. */
 static void test_hash_is_stable(void **state)
 {
@@ -382,6 +415,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_delete_and_big_names, setup,
                                         testdb_names_teardown),
         cmocka_unit_test_setup_teardown(test_buckets_split_as_the_zone_grows, setup,
+                                        testdb_names_teardown),
+        cmocka_unit_test_setup_teardown(test_a_bucket_of_too_many_names_is_not_lanads, setup,
                                         testdb_names_teardown),
         cmocka_unit_test(test_hash_is_stable),
     };
