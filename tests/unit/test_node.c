@@ -374,8 +374,9 @@ static void test_a_bucket_of_too_many_names_is_not_lanads(void **state)
     sqlite3 *db;
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_open(f->t.path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE node SET v = ?1 WHERE b >> 32 ="
-                                            " (SELECT id FROM zone WHERE name = 'lab.')",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "UPDATE node SET v = ?1 WHERE b >> 32 ="
+                                        " (SELECT id FROM zone WHERE name = 'lab.')",
                                         -1, &s, NULL),
                      SQLITE_OK);
     sqlite3_bind_blob(s, 1, row, sizeof row, SQLITE_STATIC);
