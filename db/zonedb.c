@@ -14,8 +14,8 @@
 
 struct zonedb_reader {
     sqlite3 *db;
-    sqlite3_stmt *st_version, *st_node, *st_hashed, *st_dirty, *st_params, *st_zones, *st_soa,
-        *st_cuts, *st_wilds, *st_changes, *st_change_min, *st_begin, *st_commit;
+    sqlite3_stmt *st_version, *st_node, *st_dirty, *st_params, *st_zones, *st_soa, *st_cuts,
+        *st_wilds, *st_changes, *st_change_min, *st_begin, *st_commit;
     int64_t data_version;
     uint64_t generation;
     bool release_warned; /* a failed end of a snapshot was logged once */
@@ -264,7 +264,7 @@ int zonedb_reader_sync(struct zonedb_reader *r, struct lana_diag *d)
     if (rc != 0)
         return rc;
     r->hashed_ok = false; /* until told otherwise: a change awaits its rows, or no table */
-    if (r->st_hashed != NULL) {
+    if (r->st_params != NULL) {
         sqlite3_reset(r->st_dirty);
         int step = sqlite3_step(r->st_dirty);
         if (step == SQLITE_ROW)
@@ -338,15 +338,14 @@ int zonedb_reader_open(const char *path, struct zonedb_reader **out, struct lana
             goto out;
         }
     }
-    /* a database from before the lookup table in buckets (schema 8) is read through rr */
-    if (sqlite3_prepare_v3(r->db, "SELECT v FROM node WHERE b = ?1", -1, SQLITE_PREPARE_PERSISTENT,
-                           &r->st_hashed, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, "SELECT EXISTS (SELECT 1 FROM node_dirty)", -1,
+    /* a database from before the lookup table in buckets (schema 8: node_zone) is read
+     * through rr alone; the buckets themselves are read through a blob handle (node_hashed) */
+    if (sqlite3_prepare_v3(r->db, "SELECT EXISTS (SELECT 1 FROM node_dirty)", -1,
                            SQLITE_PREPARE_PERSISTENT, &r->st_dirty, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(r->db, "SELECT zone_id, level, split FROM node_zone", -1,
                            SQLITE_PREPARE_PERSISTENT, &r->st_params, NULL) != SQLITE_OK) {
-        sqlite3_finalize(r->st_hashed);
-        r->st_hashed = NULL;
+        sqlite3_finalize(r->st_params);
+        r->st_params = NULL;
     }
     if ((rc = zonedb_reader_sync(r, d)) < 0)
         goto out;
@@ -364,7 +363,6 @@ void zonedb_reader_close(struct zonedb_reader *r)
     sqlite3_finalize(r->st_version);
     sqlite3_finalize(r->st_node);
     blob_close(r);
-    sqlite3_finalize(r->st_hashed);
     sqlite3_finalize(r->st_dirty);
     sqlite3_finalize(r->st_params);
     sqlite3_finalize(r->st_zones);
